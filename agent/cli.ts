@@ -1,0 +1,89 @@
+// Argument parsing and dispatch only: each command's work lives in its own module, loaded when
+// that command runs so `status` does not pay for the receiver's start-up.
+import { parseArgs, type ParseArgsConfig } from "node:util";
+import { ConfigError } from "./config";
+import { AGENT_VERSION } from "./version";
+
+export class UsageError extends Error {}
+
+type Options = NonNullable<ParseArgsConfig["options"]>;
+type Values = Record<string, string | boolean | string[] | undefined>;
+
+interface Command {
+  summary: string;
+  usage: string;
+  options: Options;
+  /** Positional arguments the command takes (sub-commands such as `firewall check`). */
+  positionals?: boolean;
+  handler: () => Promise<(values: Values, positionals: string[]) => Promise<number>>;
+}
+
+const configOption: Options = { config: { type: "string" } };
+
+const commands: Record<string, Command> = {
+  status: {
+    summary: "probe once and print NodeState",
+    usage: "edge-agent status [--config FILE] [--json]",
+    options: { ...configOption, json: { type: "boolean" } },
+    handler: async () => (require("./commands/status") as typeof import("./commands/status")).statusCommand,
+  },
+};
+
+export function helpText(): string {
+  const width = Math.max(...Object.values(commands).map((c) => c.usage.length));
+  const rows = Object.values(commands).map((c) => `  ${c.usage.padEnd(width)}  ${c.summary}`);
+  return [
+    "edge-agent — tells the scraper whether this host is set up for a direct, IPv6-first tailnet",
+    "",
+    "Usage:",
+    ...rows,
+    `  ${"edge-agent --version | --help".padEnd(width)}`,
+    "",
+    "Exit codes: 0 ok; 1 the thing asked about is not ok; 2 bad usage or config; 3 undecidable.",
+    "Config: /etc/edge-agent/config.yaml unless --config FILE; no file there means defaults.",
+    "",
+  ].join("\n");
+}
+
+export async function runCli(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === "--help" || name === "-h" || name === "help") {
+    process.stdout.write(helpText());
+    return name === undefined ? 2 : 0;
+  }
+  if (name === "--version" || name === "-V" || name === "version") {
+    process.stdout.write(`edge-agent ${AGENT_VERSION}\n`);
+    return 0;
+  }
+  const command = commands[name];
+  if (!command) {
+    process.stderr.write(`edge-agent: unknown command "${name}"\n\n${helpText()}`);
+    return 2;
+  }
+  if (rest.includes("--help") || rest.includes("-h")) {
+    process.stdout.write(`Usage: ${command.usage}\n`);
+    return 0;
+  }
+  let values: Values;
+  let positionals: string[];
+  try {
+    ({ values, positionals } = parseArgs({ args: rest, options: command.options, allowPositionals: command.positionals ?? false, strict: true }) as { values: Values; positionals: string[] });
+  } catch (error) {
+    process.stderr.write(`edge-agent ${name}: ${(error as Error).message}\nUsage: ${command.usage}\n`);
+    return 2;
+  }
+  try {
+    const handler = await command.handler();
+    return await handler(values, positionals);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`edge-agent: bad config: ${error.message}\n`);
+      return 2;
+    }
+    if (error instanceof UsageError) {
+      process.stderr.write(`edge-agent ${name}: ${error.message}\nUsage: ${command.usage}\n`);
+      return 2;
+    }
+    throw error;
+  }
+}

@@ -1,0 +1,53 @@
+// Runs every probe concurrently, each under its own deadline, and assembles one NodeState.
+// Services are probed on the Tailscale IPs too, so they wait for the tailnet probe only.
+import type { Config } from "../config";
+import type { NodeState, TailnetState, TailnetUnavailable } from "../state";
+import { AGENT_VERSION } from "../version";
+import { probeAddresses } from "./addresses";
+import { errorText, withDeadline } from "./deadline";
+import { probeHost } from "./host";
+import { probeNodeExporter } from "./node-exporter";
+import { probeSnmpd } from "./snmpd";
+import { probeTailnet } from "./tailscale";
+
+export interface CollectOptions {
+  /** Disco-ping the scraper before judging the path. */
+  ping?: boolean;
+  /** Where to read the kernel's IPv6 addresses (tests point it at a namespace's process). */
+  ifInet6Path?: string;
+}
+
+export async function collectNodeState(config: Config, options: CollectOptions = {}): Promise<NodeState> {
+  const timeout = config.probes.timeoutMs;
+  const unavailable = (error: unknown) => ({ state: "unavailable" as const, error: errorText(error) });
+
+  const host = withDeadline(probeHost(), timeout, "the host probe").catch(unavailable);
+  const ipv6 = withDeadline(probeAddresses(config.ipv6.allocations, options.ifInet6Path), timeout, "/proc/net/if_inet6").catch(unavailable);
+  // The ping may take up to one timeout on its own; the status read another.
+  const tailnet: Promise<TailnetState | TailnetUnavailable> = withDeadline(
+    probeTailnet({ socket: config.tailscale.socket, scraper: config.scraper, expectedTags: config.tailscale.expectedTags, timeoutMs: timeout, ping: options.ping ?? true }),
+    timeout * 2 + 500,
+    "tailscaled",
+  ).catch((error) => ({ ...unavailable(error), missingTags: [...config.tailscale.expectedTags] }));
+
+  const tailnetIps = tailnet.then((t) => (t.state === "unavailable" ? [] : (t as TailnetState).ips));
+  const nodeExporter = tailnetIps.then((ips) =>
+    withDeadline(probeNodeExporter(config.probes.nodeExporter.url, ips, timeout), timeout * 3, "node-exporter").catch((error) => ({
+      url: config.probes.nodeExporter.url, up: false, version: null, tailnetReachable: null, error: errorText(error),
+    })),
+  );
+  const snmpd = tailnetIps.then((ips) =>
+    withDeadline(probeSnmpd(config.probes.snmpd, ips, timeout), timeout * 3, "snmpd").catch((error) => ({
+      target: `${config.probes.snmpd.host}:${config.probes.snmpd.port}`, up: false, sysDescr: null, sysUpTimeSeconds: null, tailnetReachable: null, error: errorText(error),
+    })),
+  );
+
+  return {
+    agent: { version: AGENT_VERSION },
+    collectedAt: new Date().toISOString(),
+    host: await host,
+    ipv6: await ipv6,
+    tailnet: await tailnet,
+    services: { nodeExporter: await nodeExporter, snmpd: await snmpd },
+  };
+}

@@ -1,0 +1,77 @@
+// snmpd: does it answer a GET of sysUpTime.0 and sysDescr.0 with the configured community or
+// v3 user, locally and on the host's Tailscale IP?
+import { isIP } from "node:net";
+import snmp, { type Varbind } from "net-snmp";
+import type { Config } from "../config";
+import type { SnmpdState } from "../state";
+import { toNetSnmpUser } from "../snmp/usm";
+import { errorText } from "./deadline";
+
+const SYS_DESCR = "1.3.6.1.2.1.1.1.0";
+const SYS_UPTIME = "1.3.6.1.2.1.1.3.0";
+
+type SnmpdConfig = Config["probes"]["snmpd"];
+
+interface Answer {
+  sysDescr: string;
+  sysUpTimeSeconds: number;
+}
+
+/** Net-SNMP's own words for the usual failures, so the reason reads like `snmpget` would say it. */
+function explain(error: unknown, target: string, cfg: SnmpdConfig): string {
+  if (error instanceof snmp.RequestTimedOutError) {
+    return cfg.version === "2c"
+      ? `no answer from snmpd at ${target} (timeout): it is down, or it does not accept the configured community (probes.snmpd.community; snmpd ignores requests with an unknown community)`
+      : `no answer from snmpd at ${target} (timeout): it is down, or user "${cfg.user?.name}" is unknown to it`;
+  }
+  return `snmpd at ${target}: ${errorText(error)}`;
+}
+
+function getOnce(host: string, cfg: SnmpdConfig, timeoutMs: number): Promise<Answer> {
+  const transport = isIP(host) === 6 ? "udp6" : "udp4";
+  const options = { port: cfg.port, retries: 0, timeout: timeoutMs, transport, idBitsSize: 32 } as const;
+  const session =
+    cfg.version === "3" && cfg.user
+      ? snmp.createV3Session(host, toNetSnmpUser(cfg.user), { ...options, version: snmp.Version3 })
+      : snmp.createSession(host, cfg.community, { ...options, version: snmp.Version2c });
+  return new Promise<Answer>((resolve, reject) => {
+    session.on("error", reject);
+    session.get([SYS_DESCR, SYS_UPTIME], (error: Error | null, varbinds: Varbind[]) => {
+      session.close();
+      if (error) return reject(error);
+      const bad = varbinds.find((vb: Varbind) => snmp.isVarbindError(vb));
+      if (bad) return reject(new Error(snmp.varbindError(bad)));
+      resolve({ sysDescr: String(varbinds[0].value), sysUpTimeSeconds: Number(varbinds[1].value) / 100 });
+    });
+  });
+}
+
+export async function probeSnmpd(cfg: SnmpdConfig, tailnetIps: string[], timeoutMs: number): Promise<SnmpdState> {
+  const target = `${cfg.host.includes(":") ? `[${cfg.host}]` : cfg.host}:${cfg.port}`;
+  const state: SnmpdState = { target, up: false, sysDescr: null, sysUpTimeSeconds: null, tailnetReachable: null };
+  try {
+    const answer = await getOnce(cfg.host, cfg, timeoutMs);
+    state.up = true;
+    state.sysDescr = answer.sysDescr;
+    state.sysUpTimeSeconds = answer.sysUpTimeSeconds;
+  } catch (error) {
+    state.error = explain(error, target, cfg);
+  }
+  if (tailnetIps.length > 0) {
+    const errors: string[] = [];
+    for (const ip of tailnetIps) {
+      try {
+        await getOnce(ip, cfg, timeoutMs);
+        state.tailnetReachable = true;
+        break;
+      } catch (error) {
+        errors.push(explain(error, `${ip.includes(":") ? `[${ip}]` : ip}:${cfg.port}`, cfg));
+      }
+    }
+    if (state.tailnetReachable !== true) {
+      state.tailnetReachable = false;
+      state.tailnetError = errors.join("; ");
+    }
+  }
+  return state;
+}

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Installs the Debian packages the test suite starts or calls: the real daemons and tools
+# (snmpd, snmptrapd, node-exporter, prometheus, alertmanager, nftables, iptables, conntrack,
+# iproute2, smitools, lintian, rpm, rpmlint, debootstrap) and the debhelper tool chain.
+# Idempotent: packages already present are left alone.
+set -euo pipefail
+
+packages=(
+  snmp snmpd snmptrapd smitools
+  prometheus-node-exporter prometheus prometheus-alertmanager
+  nftables iptables conntrack iproute2 procps
+  lintian rpm rpmlint debootstrap
+  debhelper devscripts fakeroot dpkg-dev systemd
+  ca-certificates
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+
+if [ "${#missing[@]}" -eq 0 ]; then
+  echo "install-test-deps: all ${#packages[@]} packages present"
+  exit 0
+fi
+
+echo "install-test-deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+# The daemons must not start themselves: tests start what they need on free ports.
+policy=/usr/sbin/policy-rc.d
+created_policy=0
+if [ ! -e "$policy" ]; then
+  printf '#!/bin/sh\nexit 101\n' > "$policy"; chmod +x "$policy"; created_policy=1
+fi
+trap '[ "$created_policy" = 1 ] && rm -f "$policy"' EXIT
+apt-get install -y -qq --no-install-recommends "${missing[@]}"

@@ -1,0 +1,30 @@
+// Debian's real prometheus-node-exporter on a free port, with only the collectors a test needs.
+import { freeTcpPort, waitFor } from "./ports";
+import { startDaemon, type Daemon } from "./process";
+
+export interface NodeExporter extends Daemon {
+  port: number;
+  url: string;
+}
+
+export async function startNodeExporter(options: { textfileDir?: string; listen?: string; port?: number; netns?: string } = {}): Promise<NodeExporter> {
+  const port = options.port ?? (await freeTcpPort());
+  const listen = options.listen ?? `127.0.0.1:${port}`;
+  const args = [
+    `--web.listen-address=${listen}`,
+    "--collector.disable-defaults",
+    "--collector.textfile",
+    `--collector.textfile.directory=${options.textfileDir ?? "/nonexistent-edge-agent-test"}`,
+  ];
+  const daemon = options.netns
+    ? startDaemon("ip", ["netns", "exec", options.netns, "prometheus-node-exporter", ...args])
+    : startDaemon("prometheus-node-exporter", args);
+  const host = listen.replace(/:\d+$/, "");
+  const url = `http://${host}:${port}/metrics`;
+  if (!options.netns) {
+    await waitFor(`node-exporter on ${listen}`, async () => (await fetch(url)).ok, 10_000, 100).catch((error) => {
+      throw new Error(`${(error as Error).message}\nnode-exporter output:\n${daemon.output()}`);
+    });
+  }
+  return { ...daemon, port, url };
+}

@@ -1,0 +1,68 @@
+// Debian's real snmpd on a free loopback port with a config the test writes.
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import snmp from "net-snmp";
+import { freeUdpPort, waitFor } from "./ports";
+import { startDaemon, type Daemon } from "./process";
+
+/** The IETF base MIBs that Debian leaves out; net-snmp (npm) ships them. */
+export const BASE_MIB_DIR = resolve(__dirname, "../../node_modules/net-snmp/lib/mibs");
+
+/** Environment for Net-SNMP tools: no noisy default MIB loading, base MIBs from npm. */
+export function netSnmpEnv(extraMibDirs: string[] = []): NodeJS.ProcessEnv {
+  return { ...process.env, MIBS: "", MIBDIRS: [BASE_MIB_DIR, ...extraMibDirs].join(":") };
+}
+
+export interface Snmpd extends Daemon {
+  port: number;
+  dir: string;
+}
+
+export interface SnmpdOptions {
+  community?: string;
+  /** Extra snmpd.conf lines (agentXSocket, createUser, ...). */
+  extra?: string[];
+  port?: number;
+  listen?: string[];
+}
+
+export async function startSnmpd(options: SnmpdOptions = {}): Promise<Snmpd> {
+  const dir = mkdtempSync(join(tmpdir(), "ea-snmpd-"));
+  const port = options.port ?? (await freeUdpPort());
+  const community = options.community ?? "edgetest";
+  const conf = [
+    `rocommunity ${community} 127.0.0.1`,
+    `rocommunity6 ${community} ::1`,
+    "sysDescr edge-agent test snmpd",
+    ...(options.extra ?? []),
+  ];
+  writeFileSync(join(dir, "snmpd.conf"), conf.join("\n") + "\n");
+  const listen = options.listen ?? [`udp:127.0.0.1:${port}`, `udp6:[::1]:${port}`];
+  const daemon = startDaemon("snmpd", ["-f", "-C", "-c", join(dir, "snmpd.conf"), "-Lo", "-p", join(dir, "snmpd.pid"), ...listen], {
+    env: { ...netSnmpEnv(), SNMP_PERSISTENT_DIR: join(dir, "persist") },
+  });
+  await waitFor(`snmpd on port ${port}`, () => snmpAnswers(port, community), 10_000, 100).catch((error) => {
+    throw new Error(`${(error as Error).message}\nsnmpd output:\n${daemon.output()}`);
+  });
+  return {
+    ...daemon,
+    port,
+    dir,
+    stop: async () => {
+      await daemon.stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+function snmpAnswers(port: number, community: string): Promise<boolean> {
+  return new Promise((resolveAnswer) => {
+    const session = snmp.createSession("127.0.0.1", community, { port, retries: 0, timeout: 300, version: snmp.Version2c });
+    session.on("error", () => resolveAnswer(false));
+    session.get(["1.3.6.1.2.1.1.3.0"], (error: Error | null) => {
+      session.close();
+      resolveAnswer(!error);
+    });
+  });
+}

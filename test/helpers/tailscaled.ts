@@ -1,0 +1,213 @@
+// The one allowed stand-in: a tailscaled LocalAPI server on a unix socket answering with
+// documents of the real shape (ipnstate.Status, PingResult, apitype.WhoIsResponse, ipn.Prefs).
+// Tests set `scenario` and the server answers from it; it refuses Referer/Origin like tailscaled.
+import { mkdtempSync, rmSync } from "node:fs";
+import { createServer, type Server } from "node:http";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+export type ScraperPathScenario = "direct6" | "direct4" | "relay" | "peer-relay" | "idle" | "offline";
+
+export interface Scenario {
+  backendState: "Running" | "NeedsLogin" | "NeedsMachineAuth" | "Stopped" | "Starting" | "NoState";
+  selfHostName: string;
+  selfTags: string[] | null;
+  selfIps: string[];
+  /** Local endpoints; the port is the one tailscaled bound. */
+  selfAddrs: string[];
+  scraperPath: ScraperPathScenario;
+  scraperHostName: string;
+  scraperIps: string[];
+  /** Override any endpoint's raw answer (garbage JSON, errors). */
+  raw?: Partial<Record<"status" | "ping" | "whois" | "prefs", { status: number; body: string }>>;
+  /** Never answer these endpoints (the client's timeout must hold). */
+  hang?: ("status" | "ping" | "whois" | "prefs")[];
+  /** whois answers, keyed by Tailscale IP. */
+  whois?: Record<string, { hostName: string; tags: string[] }>;
+  netfilterMode?: 0 | 1 | 2;
+}
+
+export function defaultScenario(): Scenario {
+  return {
+    backendState: "Running",
+    selfHostName: "node1",
+    selfTags: ["tag:monitor"],
+    selfIps: ["100.101.102.103", "fd7a:115c:a1e0::1234:5678"],
+    selfAddrs: ["[2001:db8:100:1::10]:41641", "192.0.2.10:41641"],
+    scraperPath: "direct6",
+    scraperHostName: "scraper",
+    scraperIps: ["100.64.0.1", "fd7a:115c:a1e0::1"],
+  };
+}
+
+const SUFFIX = "example-tailnet.ts.net";
+const SCRAPER_KEY = "nodekey:5c0a7e5c0a7e5c0a7e5c0a7e5c0a7e5c0a7e5c0a7e5c0a7e5c0a7e5c0a7e5c0a";
+const OTHER_KEY = "nodekey:0e0e0e0e0e0e0e0e0e0e0e0e0e0e0e0e0e0e0e0e0e0e0e0e0e0e0e0e0e0e0e0e";
+
+function peer(s: Scenario): Record<string, unknown> {
+  const path = s.scraperPath;
+  const online = path !== "offline";
+  const active = path !== "idle" && path !== "offline";
+  const curAddr = path === "direct6" ? "[2001:db8:200:1::1]:41641" : path === "direct4" ? "198.51.100.7:41641" : "";
+  return {
+    ID: "n5CRAPER1CNTRL",
+    PublicKey: SCRAPER_KEY,
+    HostName: s.scraperHostName,
+    DNSName: `${s.scraperHostName}.${SUFFIX}.`,
+    OS: "linux",
+    UserID: 1234567890,
+    TailscaleIPs: s.scraperIps,
+    AllowedIPs: s.scraperIps.map((ip) => (ip.includes(":") ? `${ip}/128` : `${ip}/32`)),
+    Tags: ["tag:scraper"],
+    PrimaryRoutes: null,
+    Addrs: null,
+    CurAddr: curAddr,
+    Relay: "fra",
+    PeerRelay: path === "peer-relay" ? "[2001:db8:300::5]:40000:vni:7" : "",
+    RxBytes: active ? 123456 : 0,
+    TxBytes: active ? 654321 : 0,
+    Created: "2026-01-01T00:00:00Z",
+    LastWrite: "2026-11-28T12:00:00Z",
+    LastSeen: online ? "0001-01-01T00:00:00Z" : "2026-11-27T09:00:00Z",
+    LastHandshake: active ? "2026-11-28T12:00:00Z" : "0001-01-01T00:00:00Z",
+    Online: online,
+    ExitNode: false,
+    ExitNodeOption: false,
+    Active: active,
+    PeerAPIURL: s.scraperIps.map((ip) => `http://${ip.includes(":") ? `[${ip}]` : ip}:41234`),
+    Capabilities: null,
+    InNetworkMap: true,
+    InMagicSock: true,
+    InEngine: true,
+    KeyExpiry: "2027-05-27T00:00:00Z",
+  };
+}
+
+export function statusDocument(s: Scenario): Record<string, unknown> {
+  const running = s.backendState === "Running";
+  const self: Record<string, unknown> = {
+    ID: "nN0DE1CNTRL",
+    PublicKey: "nodekey:1111111111111111111111111111111111111111111111111111111111111111",
+    HostName: s.selfHostName,
+    DNSName: running ? `${s.selfHostName}.${SUFFIX}.` : "",
+    OS: "linux",
+    UserID: 1234567890,
+    TailscaleIPs: running ? s.selfIps : null,
+    Addrs: running ? s.selfAddrs : null,
+    CurAddr: "",
+    Relay: "fra",
+    RxBytes: 0,
+    TxBytes: 0,
+    Created: "2026-01-01T00:00:00Z",
+    LastWrite: "0001-01-01T00:00:00Z",
+    LastSeen: "0001-01-01T00:00:00Z",
+    LastHandshake: "0001-01-01T00:00:00Z",
+    Online: running,
+    ExitNode: false,
+    ExitNodeOption: false,
+    Active: false,
+    InNetworkMap: true,
+    InMagicSock: false,
+    InEngine: false,
+  };
+  if (s.selfTags && s.selfTags.length > 0) self.Tags = s.selfTags;
+  return {
+    Version: "1.90.6-tc0ffee-gdeadbeef",
+    TUN: true,
+    BackendState: s.backendState,
+    HaveNodeKey: true,
+    AuthURL: s.backendState === "NeedsLogin" ? "https://login.tailscale.com/a/0123456789ab" : "",
+    TailscaleIPs: running ? s.selfIps : null,
+    Self: self,
+    Health: s.backendState === "NeedsLogin" ? ["You are logged out."] : [],
+    MagicDNSSuffix: SUFFIX,
+    CurrentTailnet: running ? { Name: "example@github", MagicDNSSuffix: SUFFIX, MagicDNSEnabled: true } : null,
+    CertDomains: null,
+    Peer: running
+      ? {
+          [SCRAPER_KEY]: peer(s),
+          [OTHER_KEY]: { ...peer({ ...s, scraperPath: "idle" }), ID: "nOTHER", PublicKey: OTHER_KEY, HostName: "laptop", DNSName: `laptop.${SUFFIX}.`, TailscaleIPs: ["100.90.1.2", "fd7a:115c:a1e0::9"], Tags: undefined },
+        }
+      : null,
+    User: { "1234567890": { ID: 1234567890, LoginName: "example@github", DisplayName: "Example", ProfilePicURL: "" } },
+    ClientVersion: null,
+  };
+}
+
+export function pingResult(s: Scenario, ip: string): Record<string, unknown> {
+  const base = { IP: ip, NodeIP: s.scraperIps[0], NodeName: `${s.scraperHostName}.${SUFFIX}.`, LatencySeconds: 0.0123 };
+  switch (s.scraperPath) {
+    case "direct6":
+      return { ...base, Endpoint: "[2001:db8:200:1::1]:41641" };
+    case "direct4":
+      return { ...base, Endpoint: "198.51.100.7:41641" };
+    case "relay":
+    case "idle":
+      return { ...base, DERPRegionID: 4, DERPRegionCode: "fra", LatencySeconds: 0.0456 };
+    case "peer-relay":
+      return { ...base, PeerRelay: "[2001:db8:300::5]:40000:vni:7" };
+    case "offline":
+      return { IP: ip, Err: "timeout waiting for ping reply", LatencySeconds: 0 };
+  }
+}
+
+export interface FakeTailscaled {
+  socket: string;
+  scenario: Scenario;
+  requests: { method: string; url: string }[];
+  stop: () => Promise<void>;
+}
+
+export async function startFakeTailscaled(scenario: Scenario = defaultScenario(), socketPath?: string): Promise<FakeTailscaled> {
+  const dir = socketPath ? null : mkdtempSync(join(tmpdir(), "ea-tailscaled-"));
+  const socket = socketPath ?? join(dir!, "tailscaled.sock");
+  const state: FakeTailscaled = { socket, scenario, requests: [], stop: async () => {} };
+  const server: Server = createServer((req, res) => {
+    state.requests.push({ method: req.method ?? "", url: req.url ?? "" });
+    const s = state.scenario;
+    if (req.headers.referer || req.headers.origin) {
+      res.writeHead(403).end("invalid localapi request\n");
+      return;
+    }
+    const url = new URL(req.url ?? "/", "http://local-tailscaled.sock");
+    const endpoint = url.pathname.replace("/localapi/v0/", "") as "status" | "ping" | "whois" | "prefs";
+    if (s.hang?.includes(endpoint)) return; // never answers
+    const raw = s.raw?.[endpoint];
+    if (raw) {
+      res.writeHead(raw.status, { "Content-Type": "application/json" }).end(raw.body);
+      return;
+    }
+    const json = (body: unknown) => res.writeHead(200, { "Content-Type": "application/json" }).end(JSON.stringify(body, null, "\t"));
+    if (endpoint === "status" && req.method === "GET") return json(statusDocument(s));
+    if (endpoint === "ping" && req.method === "POST") {
+      const ip = url.searchParams.get("ip") ?? "";
+      if (url.searchParams.get("type") !== "disco") return void res.writeHead(400).end("unsupported ping type\n");
+      if (!s.scraperIps.includes(ip)) return json({ IP: ip, Err: "no matching peer" });
+      return json(pingResult(s, ip));
+    }
+    if (endpoint === "whois" && req.method === "GET") {
+      const addr = (url.searchParams.get("addr") ?? "").replace(/^\[?([^\]]*?)\]?(:\d+)?$/, "$1");
+      const who = s.whois?.[addr];
+      if (!who) return void res.writeHead(404).end("no match for IP:port\n");
+      return json({
+        Node: { ID: 1, StableID: "nX", Name: `${who.hostName}.${SUFFIX}.`, Addresses: [`${addr}/32`], Tags: who.tags, Hostinfo: { Hostname: who.hostName } },
+        UserProfile: { ID: 1, LoginName: "tagged-devices", DisplayName: "tagged-devices" },
+      });
+    }
+    if (endpoint === "prefs" && req.method === "GET") return json({ ControlURL: "https://controlplane.tailscale.com", RouteAll: false, WantRunning: s.backendState === "Running", AdvertiseTags: s.selfTags, NetfilterMode: s.netfilterMode ?? 2, Hostname: "" });
+    res.writeHead(404).end("404 page not found\n");
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.on("error", reject);
+    server.listen(socket, () => resolve());
+  });
+  state.stop = () =>
+    new Promise<void>((resolve) => {
+      server.closeAllConnections?.();
+      server.close(() => {
+        if (dir) rmSync(dir, { recursive: true, force: true });
+        resolve();
+      });
+    });
+  return state;
+}
