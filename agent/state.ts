@@ -107,6 +107,23 @@ export interface ServicesState {
   snmpd: SnmpdState;
 }
 
+export type FirewallCheckId = "inbound-ipv6" | "inbound-ipv4" | "outbound-ipv6" | "outbound-ipv4" | "forward-ipv6";
+
+export interface FirewallCheck {
+  id: FirewallCheckId | string;
+  verdict: "accept" | "drop" | "unknown";
+  /** The rule (or policy) that decided it, in words; the reason when unknown. */
+  decidedBy: string;
+}
+
+export interface FirewallState {
+  state: "ok";
+  /** The UDP port the checks were asked about (tailscaled's bound port when `firewall.port: auto`). */
+  port: number;
+  backend: string;
+  checks: FirewallCheck[];
+}
+
 export interface NodeState {
   agent: { version: string };
   collectedAt: string;
@@ -114,6 +131,8 @@ export interface NodeState {
   ipv6: Ipv6State | Unavailable;
   tailnet: TailnetState | TailnetUnavailable;
   services: ServicesState;
+  /** Absent until the firewall probe runs (it needs CAP_NET_ADMIN to read the ruleset). */
+  firewall?: FirewallState | Unavailable;
 }
 
 export function isAvailable<T extends object>(part: T | Unavailable): part is T {

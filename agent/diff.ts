@@ -1,0 +1,103 @@
+// What changed between two NodeStates, as events. Pure: the daemon, `status` and the tests all
+// see the same changes for the same two snapshots.
+import type { NodeState, TailnetState } from "./state";
+
+export type EventKind =
+  | "agentStarted"
+  | "heartbeat"
+  | "addressChanged"
+  | "tailnetChanged"
+  | "pathChanged"
+  | "serviceDown"
+  | "serviceUp"
+  | "firewallChanged"
+  | "test";
+
+export type ServiceName = "nodeExporter" | "snmpd";
+
+export interface StateEvent {
+  kind: EventKind;
+  /** Which service, for serviceDown/serviceUp. */
+  service?: ServiceName;
+  /** One line a person can read in a log or a trap receiver. */
+  summary: string;
+}
+
+function tailnetOf(state: NodeState): TailnetState | null {
+  return state.tailnet.state === "unavailable" ? null : (state.tailnet as TailnetState);
+}
+
+/** The facts whose change is an addressChanged event: the primary /64 and the set of /64s. */
+function addressKey(state: NodeState): string {
+  if (state.ipv6.state === "unavailable") return "unavailable";
+  return JSON.stringify([state.ipv6.primary, state.ipv6.prefixes.map((p) => `${p.interface} ${p.prefix} ${p.inAllocation}`).sort()]);
+}
+
+function describeAddresses(state: NodeState): string {
+  if (state.ipv6.state === "unavailable") return "IPv6 addresses unavailable";
+  if (!state.ipv6.primary) return "no global IPv6 /64";
+  return `primary /64 ${state.ipv6.primary}`;
+}
+
+function tailnetKey(state: NodeState): string {
+  const t = tailnetOf(state);
+  if (!t) return "unavailable";
+  return JSON.stringify([t.state, t.dnsName, [...t.ips].sort(), [...t.tags].sort()]);
+}
+
+function describeTailnet(state: NodeState): string {
+  const t = tailnetOf(state);
+  if (!t) return "tailscaled unavailable";
+  return `tailnet ${t.state}${t.dnsName ? ` as ${t.dnsName}` : ""}, tags ${t.tags.length ? t.tags.join(",") : "none"}${t.missingTags.length ? ` (missing ${t.missingTags.join(",")})` : ""}`;
+}
+
+function pathKey(state: NodeState): string {
+  const t = tailnetOf(state);
+  if (!t) return "unknown";
+  return `${t.scraper.path} ${t.scraper.family ?? ""}`;
+}
+
+function describePath(state: NodeState): string {
+  const t = tailnetOf(state);
+  if (!t) return "path to the scraper unknown (tailscaled unavailable)";
+  const s = t.scraper;
+  if (s.path === "direct") return `path to the scraper direct over ${s.family ?? "?"} (${s.endpoint})`;
+  if (s.path === "relay") return `path to the scraper relayed via DERP ${s.relay ?? "?"}`;
+  if (s.path === "peer-relay") return `path to the scraper through peer relay ${s.relay ?? "?"}`;
+  return `path to the scraper ${s.path}`;
+}
+
+function firewallKey(state: NodeState): string {
+  const f = state.firewall;
+  if (!f) return "absent";
+  if (f.state === "unavailable") return "unavailable";
+  return JSON.stringify([f.port, f.checks.map((c) => `${c.id}=${c.verdict}`).sort()]);
+}
+
+function describeFirewall(state: NodeState): string {
+  const f = state.firewall;
+  if (!f || f.state === "unavailable") return "firewall verdicts unavailable";
+  return `firewall on UDP ${f.port}: ${f.checks.map((c) => `${c.id} ${c.verdict}`).join(", ")}`;
+}
+
+const SERVICE_LABEL: Record<ServiceName, string> = { nodeExporter: "node-exporter", snmpd: "snmpd" };
+
+/**
+ * Events for the change from `prev` to `next`. With no previous snapshot (the agent just
+ * started) the only event is agentStarted: a start is not a change.
+ */
+export function diff(prev: NodeState | null, next: NodeState): StateEvent[] {
+  if (!prev) return [{ kind: "agentStarted", summary: `agent ${next.agent.version} started` }];
+  const events: StateEvent[] = [];
+  if (addressKey(prev) !== addressKey(next)) events.push({ kind: "addressChanged", summary: `${describeAddresses(next)} (was: ${describeAddresses(prev)})` });
+  if (tailnetKey(prev) !== tailnetKey(next)) events.push({ kind: "tailnetChanged", summary: `${describeTailnet(next)} (was: ${describeTailnet(prev)})` });
+  if (pathKey(prev) !== pathKey(next)) events.push({ kind: "pathChanged", summary: `${describePath(next)} (was: ${describePath(prev)})` });
+  for (const service of ["nodeExporter", "snmpd"] as const) {
+    const was = prev.services[service].up;
+    const now = next.services[service].up;
+    if (was && !now) events.push({ kind: "serviceDown", service, summary: `${SERVICE_LABEL[service]} down: ${next.services[service].error ?? "no answer"}` });
+    if (!was && now) events.push({ kind: "serviceUp", service, summary: `${SERVICE_LABEL[service]} up` });
+  }
+  if (firewallKey(prev) !== firewallKey(next)) events.push({ kind: "firewallChanged", summary: `${describeFirewall(next)} (was: ${describeFirewall(prev)})` });
+  return events;
+}

@@ -1,0 +1,93 @@
+// Logical object values <-> SNMP varbinds (types and encodings per the MIB's syntaxes):
+// DisplayString as UTF-8 octets, TruthValue as true(1)/false(2), enums by number,
+// DateAndTime as the 8-octet UTC form of SNMPv2-TC.
+import snmp, { type Varbind } from "net-snmp";
+import { OBJECTS, type ObjectDef, type OidTree } from "./oid-tree";
+import type { ObjectValues } from "./state-objects";
+
+export function encodeDateAndTime(iso: string): Buffer {
+  const d = new Date(iso);
+  const b = Buffer.alloc(11);
+  b.writeUInt16BE(d.getUTCFullYear(), 0);
+  b[2] = d.getUTCMonth() + 1;
+  b[3] = d.getUTCDate();
+  b[4] = d.getUTCHours();
+  b[5] = d.getUTCMinutes();
+  b[6] = d.getUTCSeconds();
+  b[7] = Math.floor(d.getUTCMilliseconds() / 100);
+  b[8] = "+".charCodeAt(0);
+  b[9] = 0;
+  b[10] = 0;
+  return b;
+}
+
+export function decodeDateAndTime(buf: Buffer): string | null {
+  if (buf.length !== 8 && buf.length !== 11) return null;
+  const utcMs = Date.UTC(buf.readUInt16BE(0), buf[2] - 1, buf[3], buf[4], buf[5], buf[6], buf[7] * 100);
+  let offsetMin = 0;
+  if (buf.length === 11) offsetMin = (buf[9] * 60 + buf[10]) * (buf[8] === "-".charCodeAt(0) ? -1 : 1);
+  const ms = utcMs - offsetMin * 60_000;
+  return Number.isFinite(ms) ? new Date(ms).toISOString() : null;
+}
+
+export function encodeValue(def: ObjectDef, value: string | number | boolean): { type: number; value: unknown } {
+  switch (def.syntax.kind) {
+    case "DisplayString": {
+      const max = def.syntax.size?.[1] ?? 255;
+      let buf = Buffer.from(String(value), "utf8");
+      if (buf.length > max) buf = buf.subarray(0, max);
+      return { type: snmp.ObjectType.OctetString, value: buf };
+    }
+    case "TruthValue":
+      return { type: snmp.ObjectType.Integer, value: value ? 1 : 2 };
+    case "Unsigned32":
+      return { type: snmp.ObjectType.Gauge, value: Math.max(0, Math.min(4294967295, Math.floor(Number(value)))) };
+    case "DateAndTime":
+      return { type: snmp.ObjectType.OctetString, value: encodeDateAndTime(String(value)) };
+    case "Enum": {
+      const number = def.syntax.values[String(value)];
+      return { type: snmp.ObjectType.Integer, value: number ?? 0 };
+    }
+  }
+}
+
+export function decodeValue(def: ObjectDef, raw: unknown): string | number | boolean | null {
+  switch (def.syntax.kind) {
+    case "DisplayString":
+      return Buffer.isBuffer(raw) ? raw.toString("utf8") : typeof raw === "string" ? raw : null;
+    case "TruthValue":
+      return raw === 1 ? true : raw === 2 ? false : null;
+    case "Unsigned32":
+      return typeof raw === "number" ? raw : null;
+    case "DateAndTime":
+      return Buffer.isBuffer(raw) ? decodeDateAndTime(raw) : null;
+    case "Enum": {
+      const values = def.syntax.values;
+      const label = Object.keys(values).find((k) => values[k] === raw);
+      return label ?? null;
+    }
+  }
+}
+
+/** Notification varbinds (without sysUpTime/snmpTrapOID, which net-snmp adds). */
+export function toVarbinds(tree: OidTree, values: ObjectValues): Varbind[] {
+  const out: Varbind[] = [];
+  for (const def of OBJECTS) {
+    if (!(def.name in values)) continue;
+    const { type, value } = encodeValue(def, values[def.name]);
+    out.push({ oid: `${tree.objectOid(def.name)}.0`, type, value });
+  }
+  return out;
+}
+
+/** Varbinds from a received notification -> the logical values it carries (unknown OIDs left out). */
+export function fromVarbinds(tree: OidTree, varbinds: Varbind[]): ObjectValues {
+  const out: ObjectValues = {};
+  for (const vb of varbinds) {
+    const named = tree.nameOf(vb.oid);
+    if (!named || named.kind !== "object") continue;
+    const value = decodeValue(named.def as ObjectDef, vb.value);
+    if (value !== null) out[named.def.name] = value;
+  }
+  return out;
+}
