@@ -23,11 +23,24 @@ class NothingListens extends Error {}
 /** Net-SNMP's own words for the usual failures, so the reason reads like `snmpget` would say it. */
 function explain(error: unknown, target: string, cfg: SnmpdConfig): string {
   if (error instanceof NothingListens) return error.message;
+  const user = `user "${cfg.user?.name}"`;
   if (error instanceof snmp.RequestTimedOutError) {
     return cfg.version === "2c"
       ? `no answer from snmpd at ${target} (timeout): it is down, or it does not accept the configured community (probes.snmpd.community; snmpd ignores requests with an unknown community)`
-      : `no answer from snmpd at ${target} (timeout): it is down, or user "${cfg.user?.name}" is unknown to it`;
+      : `no answer from snmpd at ${target} (timeout): it is down, or it cannot decrypt the request (probes.snmpd.user.privKey or privProtocol differ from ${user}'s in snmpd)`;
   }
+  const message = error instanceof Error ? error.message : String(error);
+  // USM reports (RFC 3414) and error-status names, as net-snmp words them.
+  if (/Unknown User Name/.test(message))
+    return `snmpd at ${target} does not know ${user}: create it in snmpd (createUser, rouser), or fix probes.snmpd.user.name`;
+  if (/Wrong Digest/.test(message))
+    return `snmpd at ${target} rejected ${user}: wrong authKey or authProtocol (probes.snmpd.user)`;
+  if (/Decryption Error/.test(message))
+    return `snmpd at ${target} could not decrypt the request from ${user}: wrong privKey or privProtocol (probes.snmpd.user)`;
+  if (/Unsupported Security Level/.test(message))
+    return `snmpd at ${target} does not accept ${user} at this security level: set privProtocol and privKey as snmpd.conf requires`;
+  if (/AuthorizationError|NoAccess|noAccess/.test(message))
+    return `snmpd at ${target} answered but does not let ${cfg.version === "2c" ? "the community" : user} read sysDescr.0 and sysUpTime.0 (rocommunity/rouser and views in snmpd.conf; a user marked "priv" needs privProtocol and privKey)`;
   return `snmpd at ${target}: ${errorText(error)}`;
 }
 
