@@ -70,32 +70,24 @@ async function getOnce(host: string, cfg: SnmpdConfig, timeoutMs: number): Promi
   });
 }
 
+const bracket = (host: string) => (host.includes(":") ? `[${host}]` : host);
+
+/** The configured target and the Tailscale IPs are asked at once, so a silent one costs one timeout. */
 export async function probeSnmpd(cfg: SnmpdConfig, tailnetIps: string[], timeoutMs: number): Promise<SnmpdState> {
-  const target = `${cfg.host.includes(":") ? `[${cfg.host}]` : cfg.host}:${cfg.port}`;
-  const state: SnmpdState = { target, up: false, sysDescr: null, sysUpTimeSeconds: null, tailnetReachable: null };
-  try {
-    const answer = await getOnce(cfg.host, cfg, timeoutMs);
-    state.up = true;
-    state.sysDescr = answer.sysDescr;
-    state.sysUpTimeSeconds = answer.sysUpTimeSeconds;
-  } catch (error) {
-    state.error = explain(error, target, cfg);
-  }
-  if (tailnetIps.length > 0) {
-    const errors: string[] = [];
-    for (const ip of tailnetIps) {
-      try {
-        await getOnce(ip, cfg, timeoutMs);
-        state.tailnetReachable = true;
-        break;
-      } catch (error) {
-        errors.push(explain(error, `${ip.includes(":") ? `[${ip}]` : ip}:${cfg.port}`, cfg));
-      }
-    }
-    if (state.tailnetReachable !== true) {
-      state.tailnetReachable = false;
-      state.tailnetError = errors.join("; ");
-    }
-  }
+  const target = `${bracket(cfg.host)}:${cfg.port}`;
+  const ask = (host: string) => getOnce(host, cfg, timeoutMs).then(
+    (answer) => ({ answer, error: null }),
+    (error: unknown) => ({ answer: null, error: explain(error, `${bracket(host)}:${cfg.port}`, cfg) }),
+  );
+  const [local, ...tailnet] = await Promise.all([ask(cfg.host), ...tailnetIps.map(ask)]);
+  const state: SnmpdState = {
+    target,
+    up: local.answer !== null,
+    sysDescr: local.answer?.sysDescr ?? null,
+    sysUpTimeSeconds: local.answer?.sysUpTimeSeconds ?? null,
+    tailnetReachable: tailnet.length === 0 ? null : tailnet.some((t) => t.answer !== null),
+  };
+  if (local.error) state.error = local.error;
+  if (state.tailnetReachable === false) state.tailnetError = tailnet.map((t) => t.error).join("; ");
   return state;
 }

@@ -3,7 +3,7 @@
 //
 // Commands are spawned rather than called in-process: cli.ts loads each command with a lazy
 // `require` of a .ts file, which only tsx (the launcher) can resolve, not vitest's module runner.
-import { execFile } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
 import { resolve } from "node:path";
 
 export const REPO_ROOT = resolve(__dirname, "../..");
@@ -29,7 +29,7 @@ export function runAgent(args: string[], options: CliOptions = {}): Promise<CliR
   const argv = options.netns ? ["ip", "netns", "exec", options.netns, ...base, ...args] : [...base, ...args];
   const start = process.hrtime.bigint();
   return new Promise((resolveRun) => {
-    execFile(argv[0], argv.slice(1), { cwd: REPO_ROOT, env: options.env ?? process.env, timeout: options.timeoutMs ?? 30_000, maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) => {
+    execFile(argv[0], argv.slice(1), { cwd: REPO_ROOT, env: options.env ?? process.env, timeout: options.timeoutMs ?? 90_000, maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) => {
       const ms = Number(process.hrtime.bigint() - start) / 1e6;
       const code = error ? (typeof (error as { code?: unknown }).code === "number" ? ((error as { code: number }).code) : -1) : 0;
       resolveRun({ code, stdout, stderr, ms });
@@ -49,4 +49,28 @@ export async function runAgentMany(runs: string[][], width = 3, options: CliOpti
   };
   await Promise.all(Array.from({ length: Math.min(width, runs.length) }, worker));
   return results;
+}
+
+/**
+ * Runs many command lines through runCli inside one launcher-like process (tsx + cli.ts), for
+ * tests of many usage or config errors. The exit-code plumbing of main.ts is not on this path:
+ * test it with runAgent.
+ */
+export function runAgentBatch(runs: string[][]): Promise<Omit<CliRun, "ms">[]> {
+  return new Promise((resolveBatch, reject) => {
+    const child = spawn(process.execPath, ["--require", "tsx/cjs", resolve(REPO_ROOT, "test/helpers/cli-batch.ts")], { cwd: REPO_ROOT, stdio: ["pipe", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+    child.on("error", reject);
+    child.on("close", (code) => {
+      try {
+        resolveBatch(JSON.parse(stdout));
+      } catch {
+        reject(new Error(`cli-batch exited ${code}: ${stderr || stdout}`));
+      }
+    });
+    child.stdin.end(JSON.stringify(runs));
+  });
 }

@@ -104,7 +104,7 @@ describeWith({ root: true, binaries: ["ip", "sysctl"] }, "addresses probe in a n
 
   it("`edge-agent status --json` run inside the namespace reports the same", async () => {
     const config = join(dir, "config.yaml");
-    writeFileSync(config, `ipv6: { allocations: [${ALLOCATION}] }\ntailscale: { socket: ${join(dir, "none.sock")} }\nprobes: { timeout: 1s }\n`);
+    writeFileSync(config, `ipv6: { allocations: [${ALLOCATION}] }\ntailscale: { socket: ${join(dir, "none.sock")} }\nprobes: { timeout: 5s }\n`);
     const run = await runAgent(["status", "--json", "--config", config], { netns: ns.name });
     expect(run.stderr).toBe("");
     expect(run.code).toBe(0);
@@ -117,7 +117,7 @@ describeWith({ root: true, binaries: ["ip", "sysctl"] }, "addresses probe in a n
     expect(doc.services.nodeExporter.error).toMatch(/ECONNREFUSED/);
     expect(doc.services.snmpd.error).toMatch(/^nothing listens on UDP port 161 at 127\.0\.0\.1/);
     expect(doc.host.state).toBe("ok");
-  });
+  }, 120_000);
 
   it("the text form shows prefixes, flags and the allocation verdict", async () => {
     const config = join(dir, "config.yaml");
@@ -128,5 +128,5 @@ describeWith({ root: true, binaries: ["ip", "sysctl"] }, "addresses probe in a n
     expect(run.stdout).toContain("          2001:db8:100:3::/64 on va (in allocation)\n            2001:db8:100:3::10/64 [tentative, permanent]\n");
     expect(run.stdout).toContain("            2001:db8:100:2::10/64 [deprecated, permanent]\n");
     expect(run.stdout).toMatch(/ {12}2001:db8:100:1:[0-9a-f:]+\/64 \[temporary\]\n/);
-  });
+  }, 120_000);
 });

@@ -11,7 +11,7 @@ import { startNodeExporter, type NodeExporter } from "../helpers/node-exporter";
 import { describeWith } from "../helpers/prereqs";
 import { defaultScenario, startFakeTailscaled, type FakeTailscaled } from "../helpers/tailscaled";
 
-const TIMEOUT = 1000;
+const TIMEOUT = 3000;
 
 /** The version Debian's package reports, read from the binary itself. */
 function installedVersion(): string {
@@ -54,7 +54,7 @@ describeWith({ binaries: ["prometheus-node-exporter"] }, "node-exporter probe (r
     afterAll(() => ts?.stop());
 
     const stateFor = (url: string) =>
-      collectNodeState(configFromObject({ tailscale: { socket: ts.socket }, probes: { timeout: "1s", nodeExporter: { url }, snmpd: { port: 9 } } }, null));
+      collectNodeState(configFromObject({ tailscale: { socket: ts.socket }, probes: { timeout: "3s", nodeExporter: { url }, snmpd: { port: 9 } } }, null));
 
     it("true when node-exporter listens on the Tailscale IP too", async () => {
       const port = await freeTcpPort();

@@ -8,7 +8,7 @@ import { freeUdpPort } from "../helpers/ports";
 import { describeWith } from "../helpers/prereqs";
 import { startSnmpd, type Snmpd } from "../helpers/snmpd";
 
-const TIMEOUT = 700;
+const TIMEOUT = 1500;
 type SnmpdConfig = Config["probes"]["snmpd"];
 const cfg = (snmpd: Record<string, unknown>): SnmpdConfig => configFromObject({ probes: { snmpd } }, null).probes.snmpd;
 

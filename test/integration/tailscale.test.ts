@@ -19,7 +19,7 @@ afterEach(() => {
   ts.requests.length = 0;
 });
 
-const TIMEOUT = 400;
+const TIMEOUT = 1000;
 function probe(scenario: Partial<Scenario> = {}, options: Partial<TailnetProbeOptions> = {}) {
   ts.scenario = { ...defaultScenario(), ...scenario };
   return probeTailnet({ socket: ts.socket, scraper: "scraper", expectedTags: ["tag:monitor"], timeoutMs: TIMEOUT, ping: true, ...options });

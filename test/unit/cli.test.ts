@@ -12,7 +12,6 @@ import { freeTcpPort, freeUdpPort } from "../helpers/ports";
 describe("runCli without a command's handler", () => {
   let out = "";
   let err = "";
-  beforeAll(() => undefined);
   afterEach(() => {
     vi.restoreAllMocks();
     out = "";
@@ -117,7 +116,7 @@ describe("the real launcher", () => {
     expect(state.services.nodeExporter.error).toMatch(/ECONNREFUSED/);
     expect(state.services.snmpd).toMatchObject({ up: false, sysDescr: null, tailnetReachable: null });
     expect(state.services.snmpd.error).toMatch(/^nothing listens on UDP port \d+ at 127\.0\.0\.1: snmpd is not running/);
-  });
+  }, 120_000);
 
   it("the text form says what is missing", async () => {
     const run = await runAgent(["status", "--config", config]);
@@ -126,7 +125,7 @@ describe("the real launcher", () => {
     expect(run.stdout).toContain("tailnet   unavailable: tailscaled is not running here");
     expect(run.stdout).toMatch(/services  node-exporter DOWN \(.*ECONNREFUSED.*\), on the tailnet IP: n\/a/);
     expect(run.stdout).toMatch(/ {10}snmpd DOWN \(nothing listens on UDP port \d+/);
-  });
+  }, 120_000);
 
   it("--version, --help, an unknown command and an unknown flag set the process exit code", async () => {
     const [version, help, unknown, flag] = await Promise.all([
@@ -142,5 +141,5 @@ describe("the real launcher", () => {
     expect(unknown.stderr).toContain('unknown command "frobnicate"');
     expect(flag.code).toBe(2);
     expect(flag.stderr).toContain("Unknown option '--bogus'");
-  });
+  }, 120_000);
 });
