@@ -131,19 +131,11 @@ describe("the real launcher", () => {
     expect(run.stdout).toMatch(/ {10}snmpd DOWN \(nothing listens on UDP port \d+/);
   }, 120_000);
 
-  it("--version, --help, an unknown command and an unknown flag set the process exit code", async () => {
-    const [version, help, unknown, flag] = await Promise.all([
-      runAgent(["--version"]),
-      runAgent(["--help"]),
-      runAgent(["frobnicate"]),
-      runAgent(["status", "--bogus"]),
-    ]);
-    expect(version).toMatchObject({ code: 0, stdout: `edge-agent ${pkg.version}\n` });
-    expect(help.code).toBe(0);
-    expect(help.stdout).toContain("Usage:");
-    expect(unknown.code).toBe(2);
-    expect(unknown.stderr).toContain('unknown command "frobnicate"');
-    expect(flag.code).toBe(2);
+  it("--version and an unknown flag set the process exit code (0 and 2)", async () => {
+    // The other usage errors take the same path; runCli's answers for them are tested above.
+    const [version, flag] = await Promise.all([runAgent(["--version"]), runAgent(["status", "--bogus"])]);
+    expect(version).toMatchObject({ code: 0, stdout: `edge-agent ${pkg.version}\n`, stderr: "" });
+    expect(flag).toMatchObject({ code: 2, stdout: "" });
     expect(flag.stderr).toContain("Unknown option '--bogus'");
   }, 120_000);
 });
