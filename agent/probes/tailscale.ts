@@ -151,6 +151,17 @@ export function shapeProblem(doc: unknown): string | null {
   return null;
 }
 
+/** Why the scraper cannot be judged in this backend state, and what a person does about it. */
+export function notRunning(state: string): string {
+  const fix: Record<string, string> = {
+    NeedsLogin: "log in with: sudo tailscale up",
+    NeedsMachineAuth: "an admin must approve this machine in the Tailscale admin console",
+    Stopped: "start it with: sudo tailscale up",
+    Starting: "it is still connecting; try again in a few seconds",
+  };
+  return `tailscaled is ${state}, not Running${fix[state] ? `: ${fix[state]}` : ""}`;
+}
+
 function pickPingAddress(peer: PeerStatus): string | null {
   const ips = peer.TailscaleIPs ?? [];
   return ips.find((ip) => ip.includes(".")) ?? ips[0] ?? null;
@@ -195,7 +206,7 @@ export async function probeTailnet(options: TailnetProbeOptions): Promise<Tailne
       doc = await cliStatus(options.timeoutMs);
       source = "cli";
     } else {
-      return unavailable(`tailscaled is not running here: no LocalAPI socket at ${socket ?? "/run/tailscale/tailscaled.sock"} and no tailscale CLI`);
+      return unavailable(`tailscaled is not running here: no LocalAPI socket at ${socket ?? "/run/tailscale/tailscaled.sock"} and no tailscale CLI (install Tailscale, then run: sudo tailscale up)`);
     }
   } catch (error) {
     return unavailable(`cannot read tailscaled's status: ${errorText(error)}`);
@@ -217,6 +228,6 @@ export async function probeTailnet(options: TailnetProbeOptions): Promise<Tailne
       pingError = `disco ping to ${target} failed: ${errorText(error)}`;
     }
   }
-  const scraper = doc.BackendState === "Running" ? judgePath(peer, ping, pingError) : { ...emptyPeer(), error: `tailscaled is ${doc.BackendState}, not Running` };
+  const scraper = doc.BackendState === "Running" ? judgePath(peer, ping, pingError) : { ...emptyPeer(), error: notRunning(doc.BackendState ?? "NoState") };
   return summariseTailnet(doc, source, options.expectedTags, scraper);
 }

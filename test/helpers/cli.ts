@@ -37,20 +37,6 @@ export function runAgent(args: string[], options: CliOptions = {}): Promise<CliR
   });
 }
 
-/** Runs several CLI invocations at most `width` at a time (the machine has few cores). */
-export async function runAgentMany(runs: string[][], width = 3, options: CliOptions = {}): Promise<CliRun[]> {
-  const results: CliRun[] = new Array(runs.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < runs.length) {
-      const i = next++;
-      results[i] = await runAgent(runs[i], options);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(width, runs.length) }, worker));
-  return results;
-}
-
 /**
  * Runs many command lines through runCli inside one launcher-like process (tsx + cli.ts), for
  * tests of many usage or config errors. The exit-code plumbing of main.ts is not on this path:

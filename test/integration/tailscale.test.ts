@@ -59,14 +59,14 @@ describe("backend states and tags", () => {
   it("NeedsLogin: no addresses, no ping, the scraper cannot be judged", async () => {
     const t = (await probe({ backendState: "NeedsLogin" })) as TailnetState;
     expect(t).toMatchObject({ state: "NeedsLogin", ips: [], health: ["You are logged out."] });
-    expect(t.scraper).toMatchObject({ found: false, path: "unknown", error: "tailscaled is NeedsLogin, not Running" });
+    expect(t.scraper).toMatchObject({ found: false, path: "unknown", error: "tailscaled is NeedsLogin, not Running: log in with: sudo tailscale up" });
     expect(pings()).toEqual([]);
   });
 
   it("Stopped", async () => {
     const t = (await probe({ backendState: "Stopped" })) as TailnetState;
     expect(t).toMatchObject({ state: "Stopped", ips: [] });
-    expect(t.scraper).toMatchObject({ found: false, error: "tailscaled is Stopped, not Running" });
+    expect(t.scraper).toMatchObject({ found: false, error: "tailscaled is Stopped, not Running: start it with: sudo tailscale up" });
   });
 
   it("reads the port tailscaled really bound", async () => {
@@ -159,7 +159,7 @@ describe("when tailscaled cannot be asked", () => {
     try {
       const socket = join(dir, "tailscaled.sock");
       const t = (await probeTailnet({ socket, scraper: "scraper", expectedTags: ["tag:monitor"], timeoutMs: TIMEOUT, ping: true })) as TailnetUnavailable;
-      expect(t).toEqual({ state: "unavailable", error: `tailscaled is not running here: no LocalAPI socket at ${socket} and no tailscale CLI`, missingTags: ["tag:monitor"] });
+      expect(t).toEqual({ state: "unavailable", error: `tailscaled is not running here: no LocalAPI socket at ${socket} and no tailscale CLI (install Tailscale, then run: sudo tailscale up)`, missingTags: ["tag:monitor"] });
     } finally {
       process.env.PATH = savedPath;
     }

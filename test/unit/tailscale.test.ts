@@ -1,7 +1,7 @@
 // The pure half of the tailnet probe: finding the scraper, judging the path, summarising the
 // status document. Inputs are the LocalAPI test server's documents (the real shape).
 import { describe, expect, it } from "vitest";
-import { boundPort, endpointFamily, findScraper, judgePath, shapeProblem, summariseTailnet, type PeerStatus, type PingResult, type StatusDocument } from "../../agent/probes/tailscale";
+import { boundPort, endpointFamily, findScraper, judgePath, notRunning, shapeProblem, summariseTailnet, type PeerStatus, type PingResult, type StatusDocument } from "../../agent/probes/tailscale";
 import { defaultScenario, pingResult, statusDocument, type Scenario, type ScraperPathScenario } from "../helpers/tailscaled";
 
 const doc = (over: Partial<Scenario> = {}) => statusDocument({ ...defaultScenario(), ...over }) as StatusDocument;
@@ -187,5 +187,14 @@ describe("shapeProblem", () => {
     expect(shapeProblem({ BackendState: "Running", Peer: { "nodekey:1": null } })).toBe("Peer[nodekey:1] is not an object");
     expect(shapeProblem({ BackendState: "Running", Self: { Tags: "tag:monitor" } })).toBe("Self.Tags is not a list of strings");
     expect(shapeProblem({ BackendState: "Running", Peer: { k: { HostName: 5 } } })).toBe("Peer[k].HostName is not a string");
+  });
+});
+
+describe("notRunning", () => {
+  it("says what to do for each state that is not Running", () => {
+    expect(notRunning("NeedsLogin")).toBe("tailscaled is NeedsLogin, not Running: log in with: sudo tailscale up");
+    expect(notRunning("NeedsMachineAuth")).toBe("tailscaled is NeedsMachineAuth, not Running: an admin must approve this machine in the Tailscale admin console");
+    expect(notRunning("Stopped")).toBe("tailscaled is Stopped, not Running: start it with: sudo tailscale up");
+    expect(notRunning("NoState")).toBe("tailscaled is NoState, not Running");
   });
 });
