@@ -27,6 +27,12 @@ const commands: Record<string, Command> = {
     options: { ...configOption, json: { type: "boolean" } },
     handler: async () => (require("./commands/status") as typeof import("./commands/status")).statusCommand,
   },
+  mib: {
+    summary: "print EDGE-AGENT-MIB (SMIv2), re-rooted under OID with --base-oid",
+    usage: "edge-agent mib [--base-oid OID]",
+    options: { "base-oid": { type: "string" } },
+    handler: async () => (require("./commands/mib") as typeof import("./commands/mib")).mibCommand,
+  },
 };
 
 export function helpText(): string {

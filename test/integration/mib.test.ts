@@ -1,0 +1,84 @@
+// The MIB passes libsmi's strict check and loads in Net-SNMP, at the default root and re-rooted;
+// `edge-agent mib` prints it and refuses a bad --base-oid with exit 2.
+import { execFile } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { promisify } from "node:util";
+import { afterAll, expect, it } from "vitest";
+import { describeWith } from "../helpers/prereqs";
+import { BASE_MIB_DIR, netSnmpEnv } from "../helpers/snmpd";
+
+const run = promisify(execFile);
+const ROOT = resolve(__dirname, "../..");
+const SHIPPED_DIR = join(ROOT, "packaging/mibs");
+const CLI = join(ROOT, "bin/edge-agent.js");
+
+async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await run(process.execPath, [CLI, ...args], { cwd: ROOT });
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const e = error as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+async function smilint(file: string): Promise<string> {
+  // smilint exits non-zero on any message; the output is what the test judges.
+  try {
+    const { stdout, stderr } = await run("smilint", ["-l", "3", "-s", file], { env: { ...process.env, SMIPATH: BASE_MIB_DIR } });
+    return stdout + stderr;
+  } catch (error) {
+    const e = error as { stdout: string; stderr: string };
+    return e.stdout + e.stderr;
+  }
+}
+
+async function translate(mibDir: string, names: string[]): Promise<string[]> {
+  const { stdout } = await run("snmptranslate", ["-M", `+${mibDir}:${BASE_MIB_DIR}`, "-m", "EDGE-AGENT-MIB", "-On", ...names], { env: netSnmpEnv() });
+  return stdout.split("\n").filter(Boolean);
+}
+
+const dirs: string[] = [];
+afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+
+describeWith({ binaries: ["smilint", "snmptranslate"] }, "EDGE-AGENT-MIB with libsmi and Net-SNMP", () => {
+  it("the shipped MIB passes smilint -l 3 without a message", async () => {
+    expect(await smilint(join(SHIPPED_DIR, "EDGE-AGENT-MIB.txt"))).toBe("");
+  });
+
+  it("the shipped MIB loads in snmptranslate, objects under 1.3.6.1.3.9163.1 and notifications under .0", async () => {
+    const oids = await translate(SHIPPED_DIR, ["EDGE-AGENT-MIB::edgeAgentHostName", "EDGE-AGENT-MIB::edgeAgentNotificationSequence", "EDGE-AGENT-MIB::edgeAgentServiceDown", "EDGE-AGENT-MIB::edgeAgentTest"]);
+    expect(oids).toEqual([".1.3.6.1.3.9163.1.1", ".1.3.6.1.3.9163.1.20", ".1.3.6.1.3.9163.0.6", ".1.3.6.1.3.9163.0.9"]);
+    const { stdout } = await run("snmptranslate", ["-M", `+${SHIPPED_DIR}:${BASE_MIB_DIR}`, "-m", "EDGE-AGENT-MIB", "-Td", "EDGE-AGENT-MIB::edgeAgentScraperPath"], { env: netSnmpEnv() });
+    expect(stdout).toContain("peerRelay(3)");
+  });
+
+  it("`edge-agent mib` prints the shipped file", async () => {
+    const { code, stdout } = await cli(["mib"]);
+    expect(code).toBe(0);
+    expect(stdout).toBe(require("node:fs").readFileSync(join(SHIPPED_DIR, "EDGE-AGENT-MIB.txt"), "utf8"));
+  });
+
+  for (const base of ["1.3.6.1.4.1.99999.1", "1.3.6.1.4.1.99999", "1.2.840.99999.7"]) {
+    it(`re-rooted at ${base}, passes smilint and loads in Net-SNMP at that root`, async () => {
+      const { code, stdout } = await cli(["mib", "--base-oid", base]);
+      expect(code).toBe(0);
+      const dir = mkdtempSync(join(tmpdir(), "ea-mib-"));
+      dirs.push(dir);
+      writeFileSync(join(dir, "EDGE-AGENT-MIB.txt"), stdout);
+      expect(await smilint(join(dir, "EDGE-AGENT-MIB.txt"))).toBe("");
+      expect(await translate(dir, ["EDGE-AGENT-MIB::edgeAgentHostName", "EDGE-AGENT-MIB::edgeAgentTest"])).toEqual([`.${base}.1.1`, `.${base}.0.9`]);
+    });
+  }
+
+  it("a bad --base-oid exits 2 and says why", async () => {
+    for (const [base, why] of [["not-an-oid", /not an OID/], ["1.3.6.1.4.1", /standard node enterprises/]] as const) {
+      const { code, stdout, stderr } = await cli(["mib", "--base-oid", base]);
+      expect(code).toBe(2);
+      expect(stdout).toBe("");
+      expect(stderr).toMatch(why);
+    }
+  });
+});
