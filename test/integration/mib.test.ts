@@ -55,6 +55,11 @@ describeWith({ binaries: ["smilint", "snmptranslate"] }, "EDGE-AGENT-MIB with li
     expect(stdout).toContain("peerRelay(3)");
   });
 
+  it("loads with the documented command line (docs/mib.md)", async () => {
+    const { stdout } = await run("snmptranslate", ["-M", "+packaging/mibs:node_modules/net-snmp/lib/mibs", "-m", "+EDGE-AGENT-MIB", "-On", "EDGE-AGENT-MIB::edgeAgentHostName"], { cwd: ROOT });
+    expect(stdout).toBe(".1.3.6.1.3.9163.1.1\n");
+  });
+
   it("`edge-agent mib` prints the shipped file", async () => {
     const { code, stdout } = await cli(["mib"]);
     expect(code).toBe(0);

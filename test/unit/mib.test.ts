@@ -61,6 +61,14 @@ describe("renderMib", () => {
   });
 });
 
+describe("docs/mib.md", () => {
+  it("lists every object and notification at its OID", () => {
+    const doc = readFileSync(resolve(__dirname, "../../docs/mib.md"), "utf8");
+    for (const o of OBJECTS) expect(doc).toMatch(new RegExp(`\\| B\\.1\\.${o.id} \\| ${o.name} \\|`));
+    for (const n of NOTIFICATIONS) expect(doc).toMatch(new RegExp(`\\| B\\.0\\.${n.id} \\| ${n.name} \\|`));
+  });
+});
+
 describe("rootingFor", () => {
   it("uses the nearest named node of SNMPv2-SMI and chains arcs below it", () => {
     expect(rootingFor("1.3.6.1.3.9163")).toEqual({ parent: "experimental", subId: "9163", arcs: [], imports: ["experimental"] });
