@@ -72,7 +72,12 @@ export class Notifier {
 
   /** Loads what a previous run left in the outbox and starts delivering it. */
   async start(): Promise<void> {
-    this.outbox.load();
+    try {
+      this.outbox.load();
+    } catch (error) {
+      // Without its directory the outbox still queues in memory; a restart then loses the queue.
+      this.logger.error({ outbox: this.outbox.dir }, `cannot use the outbox directory: ${(error as Error).message}; notifications are queued in memory only until it is fixed (check notifications.outbox and its permissions)`);
+    }
     for (const problem of this.outbox.problems) this.logger.warn({ outbox: this.outbox.dir }, `outbox: ${problem}`);
     const queued = this.outbox.size;
     if (queued) this.logger.info({ queued, outbox: this.outbox.dir }, `${queued} notification${queued === 1 ? "" : "s"} left from an earlier run; delivering them first`);
@@ -103,6 +108,7 @@ export class Notifier {
       );
     }
     this.logger.debug({ sequence, kind: event.kind }, `queued ${event.kind} #${sequence}: ${summary}`);
+    this.reportWriteErrors();
     this.kick();
   }
 
@@ -130,6 +136,18 @@ export class Notifier {
     this.closed = true;
     this.clearRetry();
     this.sender.close();
+  }
+
+  /** Outbox write failures are logged once per distinct message, like delivery problems. */
+  private writeProblem: string | null = null;
+
+  private reportWriteErrors(): void {
+    const errors = this.outbox.takeWriteErrors();
+    if (!errors.length) return;
+    const problem = errors[errors.length - 1].replace(/n-\d{10}\.json/g, "n-*.json");
+    if (problem === this.writeProblem) return;
+    this.writeProblem = problem;
+    this.logger.error({ outbox: this.outbox.dir, errors: errors.length }, `outbox: ${problem}; the notification is kept in memory only`);
   }
 
   stats(): NotifierStats {
@@ -180,6 +198,7 @@ export class Notifier {
       where = describeTarget(resolved);
       const result = await this.sender.send(resolved, this.tree.notificationOid(entry.event.kind), toVarbinds(this.tree, entry.objects));
       this.outbox.remove(entry.sequence);
+      this.reportWriteErrors();
       this.counts.sent++;
       if (result.acknowledged) this.counts.acknowledged++;
       this.backoff = 0;

@@ -31,6 +31,8 @@ export class Outbox {
 
   /** Problems met while loading (unreadable entries moved aside), for the caller to log. */
   readonly problems: string[] = [];
+  /** Writes that failed since the last takeWriteErrors(): the queue then lives in memory only. */
+  private writeErrors: string[] = [];
 
   constructor(
     readonly dir: string,
@@ -76,7 +78,10 @@ export class Outbox {
     return this.lastSequence;
   }
 
-  /** Queues an entry; returns the oldest entries dropped to stay within `max`. */
+  /**
+   * Queues an entry; returns the oldest entries dropped to stay within `max`. A failed write
+   * (disk full, permissions) keeps the entry in memory and is reported by takeWriteErrors().
+   */
   add(entry: OutboxEntry): OutboxEntry[] {
     this.writeAtomically(entryFile(entry.sequence), JSON.stringify(entry));
     this.entries.set(entry.sequence, entry);
@@ -98,8 +103,15 @@ export class Outbox {
     try {
       unlinkSync(join(this.dir, entryFile(sequence)));
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
+      if ((error as NodeJS.ErrnoException).code !== "ENOENT") this.writeErrors.push(`cannot remove ${entryFile(sequence)}: ${(error as Error).message}`);
     }
+  }
+
+  /** Write failures since the last call, for the caller to log; the queue itself carries on. */
+  takeWriteErrors(): string[] {
+    const errors = this.writeErrors;
+    this.writeErrors = [];
+    return errors;
   }
 
   /** Queued entries, oldest sequence first. */
@@ -121,6 +133,14 @@ export class Outbox {
   }
 
   private writeAtomically(name: string, text: string): void {
+    try {
+      this.writeFile(name, text);
+    } catch (error) {
+      this.writeErrors.push(`cannot write ${join(this.dir, name)}: ${(error as Error).message}`);
+    }
+  }
+
+  private writeFile(name: string, text: string): void {
     const tmp = join(this.dir, `.tmp-${name}`);
     const fd = openSync(tmp, "w", 0o640);
     try {

@@ -1,6 +1,6 @@
 // Notifier bookkeeping with a receiver that never answers (a silent loopback port): sequence
 // numbers, the outbox bound and how a drop is reported, and flush() giving up in time.
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pino from "pino";
@@ -78,6 +78,23 @@ describe("Notifier", () => {
     expect(notifier.stats()).toMatchObject({ sent: 0, queued: 2 });
     expect(notifier.stats().failed).toBeGreaterThanOrEqual(1);
     expect(entries(outbox)).toHaveLength(2);
+  });
+
+  it("an outbox it cannot write does not stop notifications: queued in memory, logged once", async () => {
+    const base = mkdtempSync(join(tmpdir(), "ea-notifier-unit-"));
+    dirs.push(base);
+    writeFileSync(join(base, "file"), "not a directory");
+    const config = configFromObject({ notifications: { target: `127.0.0.1:${await freeUdpPort()}`, community: "edgetest", timeout: "100ms", retries: 0, outbox: join(base, "file", "outbox") } }, null);
+    const lines: Array<{ level: number; msg: string }> = [];
+    const notifier = new Notifier(config, pino({ level: "debug" }, { write: (l: string) => lines.push(JSON.parse(l)) }), { backoffMs: 60_000 });
+    notifiers.push(notifier);
+    await notifier.start();
+    for (let i = 0; i < 3; i++) notifier.notify({ kind: "heartbeat", summary: `beat ${i}` }, sampleNodeState());
+    expect(notifier.stats().queued).toBe(3);
+    const errors = lines.filter((l) => l.level === 50).map((l) => l.msg);
+    expect(errors, JSON.stringify(errors, null, 1)).toHaveLength(2);
+    expect(errors[0]).toMatch(/cannot use the outbox directory: .*ENOTDIR.*check notifications\.outbox/);
+    expect(errors[1]).toMatch(/outbox: cannot write .*ENOTDIR.*kept in memory only/);
   });
 
   it("a target it cannot parse is a ConfigError naming notifications.target", () => {
