@@ -32,7 +32,9 @@ function lastStats(child: Daemon): { sent: number; queued: number; failed: numbe
 
 async function notify(child: Daemon, n: number, summary: string): Promise<void> {
   child.child.stdin!.write(`${JSON.stringify({ event: { kind: "pathChanged", summary }, hostname: "outbox-node" })}\n`);
-  await waitFor(`"queued ${n}" from the notifier`, () => child.output().includes(`queued ${n}\n`), 10_000);
+  await waitFor(`"queued ${n}" from the notifier`, () => child.output().includes(`queued ${n}\n`), 30_000).catch((e) => {
+    throw new Error(`${e.message}\nnotifier:\n${child.output().slice(-3000)}`);
+  });
 }
 
 function kill(child: Daemon): Promise<void> {
@@ -59,21 +61,21 @@ describeWith({ binaries: ["snmptrapd"] }, "outbox across a receiver outage and S
     // Receiver down: three events, then the agent is killed without warning.
     const first = startChild(configPath);
     for (let i = 1; i <= 3; i++) await notify(first, i, `event ${i}`);
-    await waitFor("a failed delivery attempt", () => (lastStats(first)?.failed ?? 0) >= 1, 10_000);
+    await waitFor("a failed delivery attempt", () => (lastStats(first)?.failed ?? 0) >= 1, 30_000);
     await kill(first);
     expect(readdirSync(join(dir, "outbox")).filter((f) => f.endsWith(".json") && f.startsWith("n-"))).toHaveLength(3);
 
     // Restarted, still no receiver: two more events continue the sequence.
     const second = startChild(configPath);
     for (let i = 1; i <= 2; i++) await notify(second, i, `event ${3 + i}`);
-    await waitFor("the restarted notifier to hold all five", () => lastStats(second)?.queued === 5, 10_000);
+    await waitFor("the restarted notifier to hold all five", () => lastStats(second)?.queued === 5, 30_000);
     const beforeReceiver = Date.now();
     await new Promise((r) => setTimeout(r, 200));
 
     // The receiver comes back on the same port.
     const trapd = await startSnmptrapd({ port });
     running.push(trapd);
-    await waitFor("all five acknowledged", () => lastStats(second)?.queued === 0, 15_000).catch((e) => {
+    await waitFor("all five acknowledged", () => lastStats(second)?.queued === 0, 30_000).catch((e) => {
       throw new Error(`${e.message}\nnotifier:\n${second.output().slice(-3000)}\n${trapd.output()}`);
     });
 
@@ -87,5 +89,5 @@ describeWith({ binaries: ["snmptrapd"] }, "outbox across a receiver outage and S
     // Event times are when the events happened, before the receiver was even started.
     for (const n of got) expect(parseEventTime(n.values.edgeAgentEventTime)).toBeLessThanOrEqual(beforeReceiver);
     expect(got.every((n) => n.name === "EDGE-AGENT-MIB::edgeAgentPathChanged")).toBe(true);
-  });
+  }, 120_000);
 });
