@@ -85,9 +85,12 @@ export class Notifier {
     this.kick();
   }
 
-  /** Assigns the next sequence number, persists the notification, then delivers it. */
+  /**
+   * Assigns the next sequence number, persists the notification, then delivers it. After
+   * close() it is only persisted, for the next start to deliver.
+   */
   notify(event: StateEvent, state: NodeState): void {
-    if (!this.started || this.closed) throw new Error("Notifier.notify() called before start() or after close()");
+    if (!this.started) throw new Error("Notifier.notify() called before start()");
     const sequence = this.outbox.nextSequence();
     const at = this.now().toISOString();
     const summary = this.unreportedDrops ? `${event.summary} [outbox full: ${this.unreportedDrops} older notification${this.unreportedDrops === 1 ? "" : "s"} dropped]` : event.summary;

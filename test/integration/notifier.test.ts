@@ -1,7 +1,7 @@
 // The notifier against Debian's snmptrapd with EDGE-AGENT-MIB loaded: every combination of
 // v2c/v3, trap/inform and IPv4/IPv6 arrives by name with the right values; later v3 informs on
 // one session are acknowledged (net-snmp's port bug); an unresolvable target queues and logs once.
-import { mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pino from "pino";
@@ -134,6 +134,29 @@ describeWith({ binaries: ["snmptrapd"] }, "Notifier -> snmptrapd", () => {
       ["Gauge32: 1", "STRING: round 1"],
       ["Gauge32: 2", "STRING: round 2"],
     ]);
+  });
+
+  it("a notification acknowledged but not yet removed when the agent died is resent with the same sequence and time", async () => {
+    const outbox = tempDir();
+    const cfg = config({ version: "2c", inform: true, target: `127.0.0.1:${trapd.port}`, outbox });
+    const first = new Notifier(cfg, captureLogger().logger, { backoffMs: 50 });
+    await first.start();
+    first.notify({ kind: "firewallChanged", summary: "inbound-ipv4 drop" }, sampleNodeState({ hostname: "dup-node" }));
+    // The crash window: the file as it was before the ack removed it.
+    const saved = readFileSync(join(outbox, "n-0000000001.json"));
+    await waitFor("the ack", () => first.stats().acknowledged === 1, 5000);
+    await first.close();
+    writeFileSync(join(outbox, "n-0000000001.json"), saved);
+
+    const second = new Notifier(cfg, captureLogger().logger, { backoffMs: 50 });
+    await second.start();
+    second.notify({ kind: "firewallChanged", summary: "inbound-ipv4 accept" }, sampleNodeState({ hostname: "dup-node" }));
+    await waitFor("both acks", () => second.stats().acknowledged === 2, 5000);
+    await second.close();
+    const seen = trapd.received().filter((n) => n.values.edgeAgentHostName === "STRING: dup-node");
+    expect(seen.map((n) => n.values.edgeAgentNotificationSequence)).toEqual(["Gauge32: 1", "Gauge32: 1", "Gauge32: 2"]);
+    expect(seen[1].values.edgeAgentEventTime).toBe(seen[0].values.edgeAgentEventTime);
+    expect(seen[1].values.edgeAgentEventSummary).toBe("STRING: inbound-ipv4 drop");
   });
 
   it("an unresolvable target queues notifications and logs the problem once, not once per retry", async () => {

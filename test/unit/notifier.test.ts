@@ -39,6 +39,15 @@ describe("Notifier", () => {
     expect(() => notifier.notify({ kind: "heartbeat", summary: "x" }, sampleNodeState())).toThrow(/before start/);
   });
 
+  it("after close() a notification is still persisted for the next start, not sent", async () => {
+    const { notifier, outbox } = await silentNotifier(10);
+    await notifier.start();
+    await notifier.close();
+    notifier.notify({ kind: "heartbeat", summary: "late" }, sampleNodeState());
+    expect(entries(outbox).map((e) => e.event.summary)).toEqual(["late"]);
+    expect(notifier.stats()).toMatchObject({ queued: 1, failed: 0, sent: 0 });
+  });
+
   it("keeps every notification on disk with its sequence and the event's objects", async () => {
     const { notifier, outbox } = await silentNotifier(10);
     await notifier.start();
