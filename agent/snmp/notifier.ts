@@ -60,7 +60,7 @@ export class Notifier {
     options: NotifierOptions = {},
   ) {
     validateNotifications(config);
-    this.tree = options.tree ?? oidTree();
+    this.tree = options.tree ?? oidTree(config.mib.baseOid);
     const n = config.notifications;
     this.outbox = new Outbox(n.outbox, n.outboxMax);
     this.sender = new Sender(n);

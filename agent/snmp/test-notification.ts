@@ -18,7 +18,7 @@ export interface TestResult {
 }
 
 export async function sendTestNotification(config: Config, logger: Logger, state: NodeState, options: { tree?: OidTree } = {}): Promise<TestResult> {
-  const tree = options.tree ?? oidTree();
+  const tree = options.tree ?? oidTree(config.mib.baseOid);
   const at = new Date().toISOString();
   const summary = `test notification from ${state.host.state === "ok" ? state.host.hostname : "edge-agent"} (edge-agent trap --test)`;
   const objects = notificationObjects(stateObjects(state), { sequence: 0, at, summary });

@@ -8,6 +8,7 @@ import pino from "pino";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { configFromObject, type Config } from "../../agent/config";
 import type { StateEvent } from "../../agent/diff";
+import { renderMib } from "../../agent/snmp/mib";
 import { Notifier } from "../../agent/snmp/notifier";
 import { describeWith } from "../helpers/prereqs";
 import { waitFor } from "../helpers/ports";
@@ -157,6 +158,36 @@ describeWith({ binaries: ["snmptrapd"] }, "Notifier -> snmptrapd", () => {
     expect(seen.map((n) => n.values.edgeAgentNotificationSequence)).toEqual(["Gauge32: 1", "Gauge32: 1", "Gauge32: 2"]);
     expect(seen[1].values.edgeAgentEventTime).toBe(seen[0].values.edgeAgentEventTime);
     expect(seen[1].values.edgeAgentEventSummary).toBe("STRING: inbound-ipv4 drop");
+  });
+
+  it("re-rooted under an enterprise number (mib.baseOid), the notification is named by a receiver loading the re-rooted MIB", async () => {
+    const base = "1.3.6.1.4.1.99999.1";
+    const mibDir = tempDir();
+    writeFileSync(join(mibDir, "EDGE-AGENT-MIB.txt"), renderMib(base));
+    const rerooted = await startSnmptrapd({ mibDir });
+    try {
+      const cfg = configFromObject({ mib: { baseOid: base }, notifications: { community: "edgetest", inform: true, timeout: "400ms", retries: 1, outbox: tempDir(), target: `[::1]:${rerooted.port}` } }, null);
+      const notifier = new Notifier(cfg, captureLogger().logger, { backoffMs: 50 });
+      await notifier.start();
+      notifier.notify({ kind: "serviceUp", service: "nodeExporter", summary: "node-exporter up" }, sampleNodeState({ hostname: "rerooted" }));
+      await waitFor("the ack", () => notifier.stats().acknowledged === 1, 5000);
+      await notifier.close();
+      const [got] = rerooted.received();
+      expect(got.name).toBe("EDGE-AGENT-MIB::edgeAgentServiceUp");
+      expect(got.values).toMatchObject({ edgeAgentHostName: "STRING: rerooted", edgeAgentEventService: "INTEGER: nodeExporter(1)" });
+      // A receiver with the default root cannot name them: the roots must agree.
+      const mismatched = new Notifier({ ...cfg, notifications: { ...cfg.notifications, target: `127.0.0.1:${trapd.port}`, outbox: tempDir() } }, captureLogger().logger, { backoffMs: 50 });
+      await mismatched.start();
+      mismatched.notify({ kind: "serviceUp", service: "nodeExporter", summary: "node-exporter up" }, sampleNodeState({ hostname: "rerooted-mismatch" }));
+      await waitFor("the ack", () => mismatched.stats().acknowledged === 1, 5000);
+      await mismatched.close();
+      const unnamed = await waitFor("the notification at the default-rooted snmptrapd", () => trapd.received().find((n) => n.values["enterprises.99999.1.1.1"] === 'STRING: "rerooted-mismatch"'), 3000).catch((e) => {
+        throw new Error(`${e.message}\n${trapd.output().slice(-2000)}`);
+      });
+      expect(unnamed.name).toBe("SNMPv2-SMI::enterprises.99999.1.0.7");
+    } finally {
+      await rerooted.stop();
+    }
   });
 
   it("an unresolvable target queues notifications and logs the problem once, not once per retry", async () => {
