@@ -6,23 +6,13 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, expect, it } from "vitest";
+import { runAgent, runAgentBatch } from "../helpers/cli";
 import { describeWith } from "../helpers/prereqs";
 import { BASE_MIB_DIR, netSnmpEnv } from "../helpers/snmpd";
 
 const run = promisify(execFile);
 const ROOT = resolve(__dirname, "../..");
 const SHIPPED_DIR = join(ROOT, "packaging/mibs");
-const CLI = join(ROOT, "bin/edge-agent.js");
-
-async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [CLI, ...args], { cwd: ROOT });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const e = error as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
 
 async function smilint(file: string): Promise<string> {
   // smilint exits non-zero on any message; the output is what the test judges.
@@ -61,14 +51,14 @@ describeWith({ binaries: ["smilint", "snmptranslate"] }, "EDGE-AGENT-MIB with li
   });
 
   it("`edge-agent mib` prints the shipped file", async () => {
-    const { code, stdout } = await cli(["mib"]);
+    const { code, stdout } = await runAgent(["mib"]);
     expect(code).toBe(0);
     expect(stdout).toBe(require("node:fs").readFileSync(join(SHIPPED_DIR, "EDGE-AGENT-MIB.txt"), "utf8"));
   });
 
   for (const base of ["1.3.6.1.4.1.99999.1", "1.3.6.1.4.1.99999", "1.2.840.99999.7"]) {
     it(`re-rooted at ${base}, passes smilint and loads in Net-SNMP at that root`, async () => {
-      const { code, stdout } = await cli(["mib", "--base-oid", base]);
+      const { code, stdout } = await runAgent(["mib", "--base-oid", base]);
       expect(code).toBe(0);
       const dir = mkdtempSync(join(tmpdir(), "ea-mib-"));
       dirs.push(dir);
@@ -79,11 +69,11 @@ describeWith({ binaries: ["smilint", "snmptranslate"] }, "EDGE-AGENT-MIB with li
   }
 
   it("a bad --base-oid exits 2 and says why", async () => {
-    for (const [base, why] of [["not-an-oid", /not an OID/], ["1.3.6.1.4.1", /standard node enterprises/]] as const) {
-      const { code, stdout, stderr } = await cli(["mib", "--base-oid", base]);
-      expect(code).toBe(2);
-      expect(stdout).toBe("");
-      expect(stderr).toMatch(why);
-    }
+    const cases = [["not-an-oid", /not an OID/], ["1.3.6.1.4.1", /standard node enterprises/], ["2.25.7", /not under iso/]] as const;
+    const runs = await runAgentBatch(cases.map(([base]) => ["mib", "--base-oid", base]));
+    cases.forEach(([base, why], i) => {
+      expect({ base, code: runs[i].code, stdout: runs[i].stdout }).toEqual({ base, code: 2, stdout: "" });
+      expect(runs[i].stderr).toMatch(why);
+    });
   });
 });

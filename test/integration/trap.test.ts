@@ -1,19 +1,15 @@
 // `edge-agent trap --test` end to end: the CLI probes the node, sends edgeAgentTest to a real
 // snmptrapd and reports the acknowledgement and its round trip; no answer is exit 1; a bad
 // notifications config is exit 2 naming the key.
-import { execFile } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { trapCommand } from "../../agent/commands/trap";
-import { ConfigError } from "../../agent/config";
+import { runAgent, runAgentBatch } from "../helpers/cli";
 import { describeWith } from "../helpers/prereqs";
 import { freeUdpPort } from "../helpers/ports";
 import { startSnmptrapd, type Snmptrapd } from "../helpers/snmptrapd";
 
-const ROOT = resolve(__dirname, "../..");
-const CLI = join(ROOT, "bin/edge-agent.js");
 const dir = mkdtempSync(join(tmpdir(), "ea-trap-cli-"));
 let trapd: Snmptrapd;
 
@@ -24,12 +20,6 @@ function writeConfig(name: string, notifications: string[]): string {
   const path = join(dir, `${name}.yaml`);
   writeFileSync(path, [...PROBES, "notifications:", ...notifications.map((l) => `  ${l}`), ""].join("\n"));
   return path;
-}
-
-function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((done) => {
-    execFile(process.execPath, [CLI, ...args], { cwd: ROOT }, (error, stdout, stderr) => done({ code: error ? (error as { code: number }).code : 0, stdout, stderr }));
-  });
 }
 
 describeWith({ binaries: ["snmptrapd"] }, "edge-agent trap --test", () => {
@@ -43,7 +33,7 @@ describeWith({ binaries: ["snmptrapd"] }, "edge-agent trap --test", () => {
 
   it("a v3 inform over IPv6 is acknowledged: prints the round trip, exit 0, snmptrapd logs edgeAgentTest", async () => {
     const config = writeConfig("v3", [`target: "[::1]:${trapd.port}"`, "version: 3", "inform: true", "timeout: 1s", "retries: 1", "user: { name: traptest, authProtocol: sha256, authKey: auth-secret-2, privProtocol: aes, privKey: priv-secret-2 }"]);
-    const { code, stdout, stderr } = await cli(["trap", "--test", "--config", config]);
+    const { code, stdout, stderr } = await runAgent(["trap", "--test", "--config", config]);
     expect(stderr).toBe("");
     expect(code).toBe(0);
     expect(stdout).toMatch(new RegExp(`^test inform \\(SNMPv3\\) to udp6:\\[::1\\]:${trapd.port} acknowledged in \\d+ ms\\n$`));
@@ -58,7 +48,7 @@ describeWith({ binaries: ["snmptrapd"] }, "edge-agent trap --test", () => {
   it("a v2c trap is sent (no acknowledgement to wait for): exit 0 and snmptrapd logs it", async () => {
     const config = writeConfig("v2c-trap", [`target: "127.0.0.1:${trapd.port}"`, "version: 2c", "community: edgetest", "inform: false"]);
     const before = trapd.received().length;
-    const { code, stdout } = await cli(["trap", "--test", "--config", config]);
+    const { code, stdout } = await runAgent(["trap", "--test", "--config", config]);
     expect(code).toBe(0);
     expect(stdout).toMatch(/^test trap \(SNMPv2c\) sent to udp:127\.0\.0\.1:\d+ \(traps are not acknowledged/);
     await new Promise((r) => setTimeout(r, 300));
@@ -69,7 +59,7 @@ describeWith({ binaries: ["snmptrapd"] }, "edge-agent trap --test", () => {
   it("an inform nobody answers: exit 1 and says what to check", async () => {
     const silent = await freeUdpPort();
     const config = writeConfig("silent", [`target: "127.0.0.1:${silent}"`, "version: 2c", "community: edgetest", "inform: true", "timeout: 200ms", "retries: 1"]);
-    const { code, stdout, stderr } = await cli(["trap", "--test", "--config", config]);
+    const { code, stdout, stderr } = await runAgent(["trap", "--test", "--config", config]);
     expect(code).toBe(1);
     expect(stdout).toBe("");
     expect(stderr).toMatch(/test inform \(SNMPv2c\) to udp:127\.0\.0\.1:\d+ failed: Request timed out/);
@@ -78,43 +68,38 @@ describeWith({ binaries: ["snmptrapd"] }, "edge-agent trap --test", () => {
 
   it("a wrong v3 user gets no acknowledgement: exit 1", async () => {
     const config = writeConfig("wrong-user", [`target: "127.0.0.1:${trapd.port}"`, "version: 3", "inform: true", "timeout: 300ms", "retries: 0", "user: { name: traptest, authProtocol: sha256, authKey: wrong-secret, privProtocol: aes, privKey: priv-secret-2 }"]);
-    const { code } = await cli(["trap", "--test", "--config", config]);
+    const { code } = await runAgent(["trap", "--test", "--config", config]);
     expect(code).toBe(1);
   });
 
-  // Through the real CLI: what the issue names (exit code and message).
-  for (const [what, lines, key] of [
-    ["an unknown auth protocol", ["version: 3", "inform: true", "user: { name: u, authProtocol: sha999, authKey: auth-secret, privKey: priv-secret }"], /notifications\.user\.authProtocol: expected one of md5, sha, sha224, sha256, sha384, sha512, got string "sha999"/],
-    ["a short auth key", ["version: 3", "inform: true", "user: { name: u, authProtocol: sha256, authKey: short, privKey: priv-secret }"], /notifications\.user\.authKey: expected at least 8 characters/],
-    ["a missing community", ["version: 2c", 'community: ""'], /notifications\.community: notifications\.version is 2c, so a community is required/],
-  ] as const) {
-    it(`${what}: exit 2 naming the key`, async () => {
-      const config = writeConfig(`bad-${what.replace(/\W+/g, "-")}`, lines as unknown as string[]);
-      const { code, stderr } = await cli(["trap", "--test", "--config", config]);
-      expect(code).toBe(2);
-      expect(stderr).toContain(`edge-agent: bad config: ${config}: notifications.`);
-      expect(stderr).toMatch(key);
+  it("bad notifications config: exit 2 naming the file and the key, for each mistake", async () => {
+    const cases = [
+      ["an unknown auth protocol", ["version: 3", "inform: true", "user: { name: u, authProtocol: sha999, authKey: auth-secret, privKey: priv-secret }"], /notifications\.user\.authProtocol: expected one of md5, sha, sha224, sha256, sha384, sha512, got string "sha999"/],
+      ["a short auth key", ["version: 3", "inform: true", "user: { name: u, authProtocol: sha256, authKey: short, privKey: priv-secret }"], /notifications\.user\.authKey: expected at least 8 characters/],
+      ["a missing community", ["version: 2c", 'community: ""'], /notifications\.community: notifications\.version is 2c, so a community is required/],
+      ["v3 traps without an engine ID", ["version: 3", "inform: false", "user: { name: u, authProtocol: sha256, authKey: auth-secret, privKey: priv-secret }"], /notifications\.engineId: v3 traps need a fixed engine ID/],
+      ["a v3 user without a privKey", ["version: 3", "inform: true", "user: { name: u, authProtocol: sha256, authKey: auth-secret, privProtocol: aes }"], /notifications\.user\.privKey: privProtocol is aes/],
+      ["a target without a port", ["target: scraper"], /notifications\.target: expected host:port/],
+      ["a target port out of range", ["target: scraper:70000"], /notifications\.target: .*"scraper:70000"/],
+    ] as const;
+    const configs = cases.map(([what, lines]) => writeConfig(`bad-${what.replace(/\W+/g, "-")}`, lines as unknown as string[]));
+    const runs = await runAgentBatch(configs.map((config) => ["trap", "--test", "--config", config]));
+    cases.forEach(([what, , key], i) => {
+      expect({ what, code: runs[i].code, stdout: runs[i].stdout }).toEqual({ what, code: 2, stdout: "" });
+      expect(runs[i].stderr).toContain(`edge-agent: bad config: ${configs[i]}: notifications.`);
+      expect(runs[i].stderr).toMatch(key);
     });
-  }
+  });
 
-  // The command's own checks (the CLI turns a ConfigError into exit 2, as above).
-  for (const [what, lines, key] of [
-    ["v3 traps without an engine ID", ["version: 3", "inform: false", "user: { name: u, authProtocol: sha256, authKey: auth-secret, privKey: priv-secret }"], "notifications.engineId"],
-    ["a v3 user without a privKey", ["version: 3", "inform: true", "user: { name: u, authProtocol: sha256, authKey: auth-secret, privProtocol: aes }"], "notifications.user.privKey"],
-    ["a target without a port", ["target: scraper"], "notifications.target"],
-    ["a target port out of range", ["target: scraper:70000"], "notifications.target"],
-  ] as const) {
-    it(`${what}: a ConfigError naming ${key}`, async () => {
-      const config = writeConfig(`bad-${what.replace(/\W+/g, "-")}`, lines as unknown as string[]);
-      const error = await trapCommand({ config, test: true }).then(() => null, (e: unknown) => e);
-      expect(error).toBeInstanceOf(ConfigError);
-      expect((error as ConfigError).key).toBe(key);
-      expect((error as ConfigError).file).toBe(config);
-    });
-  }
+  it("the exit code reaches the shell: a bad config through the launcher is exit 2", async () => {
+    const config = writeConfig("bad-launcher", ["version: 3", "inform: true", "user: { name: u, authProtocol: sha999, authKey: auth-secret, privKey: priv-secret }"]);
+    const { code, stderr } = await runAgent(["trap", "--test", "--config", config]);
+    expect(code).toBe(2);
+    expect(stderr).toMatch(/notifications\.user\.authProtocol/);
+  });
 
   it("without --test: exit 2 with usage", async () => {
-    const { code, stderr } = await cli(["trap"]);
+    const [{ code, stderr }] = await runAgentBatch([["trap"]]);
     expect(code).toBe(2);
     expect(stderr).toMatch(/Usage: edge-agent trap --test \[--config FILE\]/);
   });
