@@ -106,8 +106,9 @@ describe("Notifier", () => {
     expect(errors[1]).toMatch(/outbox: cannot write .*ENOTDIR.*kept in memory only/);
   });
 
-  it("a target it cannot parse is a ConfigError naming notifications.target", () => {
-    const config = configFromObject({ notifications: { target: "scraper:99999", community: "x" } }, "/etc/edge-agent/config.yaml");
+  it("a target it cannot parse (a Config built in code) is a ConfigError naming notifications.target", () => {
+    const loaded = configFromObject({ notifications: { community: "x" } }, "/etc/edge-agent/config.yaml");
+    const config = { ...loaded, notifications: { ...loaded.notifications, target: "scraper:99999" } };
     expect(() => new Notifier(config, pino({ level: "silent" }))).toThrow(ConfigError);
     expect(() => new Notifier(config, pino({ level: "silent" }))).toThrow(/notifications\.target/);
   });
