@@ -26,6 +26,8 @@ function entryFile(sequence: number): string {
 
 export class Outbox {
   private lastSequence = 0;
+  /** The sequence state.json holds; entries on disk carry any higher one. */
+  private persistedSequence = 0;
   private droppedTotal = 0;
   private readonly entries = new Map<number, OutboxEntry>();
 
@@ -45,7 +47,7 @@ export class Outbox {
     this.entries.clear();
     try {
       const state = JSON.parse(readFileSync(join(this.dir, STATE_FILE), "utf8")) as { lastSequence?: unknown; dropped?: unknown };
-      if (typeof state.lastSequence === "number") this.lastSequence = state.lastSequence;
+      if (typeof state.lastSequence === "number") this.lastSequence = this.persistedSequence = state.lastSequence;
       if (typeof state.dropped === "number") this.droppedTotal = state.dropped;
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== "ENOENT") this.problems.push(`${join(this.dir, STATE_FILE)}: ${(error as Error).message}; sequence continues from the queued entries`);
@@ -67,14 +69,17 @@ export class Outbox {
         this.problems.push(`${join(this.dir, name)}: ${(error as Error).message}; moved aside to ${name}.bad`);
       }
     }
-    // The state file is written after the entry, so a crash between the two leaves the entry ahead.
+    // state.json lags behind the entries (see nextSequence), so the highest entry counts too.
     for (const sequence of this.entries.keys()) this.lastSequence = Math.max(this.lastSequence, sequence);
   }
 
-  /** The next sequence number, persisted before it is handed out. */
+  /**
+   * The next sequence number. Not written here: the entry file carries it, and state.json is
+   * brought up to date before the last entry holding a higher number is removed, so one fsynced
+   * write per notification is enough and a number that reached the disk is never reused.
+   */
   nextSequence(): number {
     this.lastSequence = this.lastSequence >= MAX_SEQUENCE ? 1 : this.lastSequence + 1;
-    this.writeState();
     return this.lastSequence;
   }
 
@@ -99,7 +104,9 @@ export class Outbox {
   }
 
   remove(sequence: number): void {
-    if (!this.entries.delete(sequence)) return;
+    if (!this.entries.has(sequence)) return;
+    if (this.persistedSequence !== this.lastSequence) this.writeState();
+    this.entries.delete(sequence);
     try {
       unlinkSync(join(this.dir, entryFile(sequence)));
     } catch (error) {
@@ -129,7 +136,9 @@ export class Outbox {
   }
 
   private writeState(): void {
+    const before = this.writeErrors.length;
     this.writeAtomically(STATE_FILE, JSON.stringify({ lastSequence: this.lastSequence, dropped: this.droppedTotal }));
+    if (this.writeErrors.length === before) this.persistedSequence = this.lastSequence;
   }
 
   private writeAtomically(name: string, text: string): void {

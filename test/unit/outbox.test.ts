@@ -1,6 +1,6 @@
 // The durable outbox on a temp directory: sequence numbers survive restarts, entries reload in
 // order, the bound drops the oldest and counts it, and damaged files never stop a load.
-import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
@@ -26,12 +26,28 @@ function reopen(path: string, max = 100): Outbox {
 }
 
 describe("Outbox", () => {
-  it("numbers from 1 and keeps counting across restarts, even when empty", () => {
+  it("numbers from 1 and keeps counting across restarts, also after the queue emptied", () => {
     const path = dir();
     const a = reopen(path);
-    expect([a.nextSequence(), a.nextSequence()]).toEqual([1, 2]);
+    const first = entry(a.nextSequence());
+    const second = entry(a.nextSequence());
+    expect([first.sequence, second.sequence]).toEqual([1, 2]);
+    a.add(first);
+    a.add(second);
+    a.remove(2);
+    a.remove(1);
+    expect(readdirSync(path).filter((f) => f.startsWith("n-"))).toEqual([]);
     const b = reopen(path);
     expect(b.nextSequence()).toBe(3);
+  });
+
+  it("writes one file per notification while queueing; state.json only when delivery removes one", () => {
+    const path = dir();
+    const a = reopen(path);
+    for (let i = 0; i < 3; i++) a.add(entry(a.nextSequence()));
+    expect(readdirSync(path).sort()).toEqual(["n-0000000001.json", "n-0000000002.json", "n-0000000003.json"]);
+    a.remove(1);
+    expect(JSON.parse(readFileSync(join(path, "state.json"), "utf8"))).toEqual({ lastSequence: 3, dropped: 0 });
   });
 
   it("reloads undelivered entries in sequence order with their original times", () => {
@@ -77,7 +93,8 @@ describe("Outbox", () => {
     expect(b.pending().map((e) => e.sequence)).toEqual([2]);
     expect(b.problems).toHaveLength(1);
     expect(b.problems[0]).toMatch(/n-0000000001\.json: .*moved aside to n-0000000001\.json\.bad/);
-    expect(readdirSync(path).sort()).toEqual(["n-0000000001.json.bad", "n-0000000002.json", "state.json"]);
+    expect(readdirSync(path).sort()).toEqual(["n-0000000001.json.bad", "n-0000000002.json"]);
+    expect(b.nextSequence()).toBe(3);
   });
 
   it("survives a damaged state file by counting on from the entries", () => {
@@ -95,6 +112,8 @@ describe("Outbox", () => {
     const path = dir();
     const a = reopen(path);
     a.add(entry(a.nextSequence()));
+    a.add(entry(a.nextSequence()));
+    a.remove(2);
     expect(statSync(path).mode & 0o777).toBe(0o750);
     expect(statSync(join(path, "n-0000000001.json")).mode & 0o777).toBe(0o640);
     expect(statSync(join(path, "state.json")).mode & 0o777).toBe(0o640);
