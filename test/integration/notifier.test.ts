@@ -45,6 +45,9 @@ describeWith({ binaries: ["snmptrapd"] }, "Notifier -> snmptrapd", () => {
       users: [
         { name: USER.name, auth: "SHA-512", authKey: USER.authKey, priv: "AES", privKey: USER.privKey, engineId: ENGINE_ID },
         { name: USER.name, auth: "SHA-512", authKey: USER.authKey, priv: "AES", privKey: USER.privKey },
+        // Net-SNMP's names for AES-256 with Blumenthal and Reeder key extension.
+        { name: "aes256b", auth: "SHA-512", authKey: USER.authKey, priv: "AES-256", privKey: USER.privKey },
+        { name: "aes256r", auth: "SHA-384", authKey: USER.authKey, priv: "AES-256-C", privKey: USER.privKey },
       ],
     });
   });
@@ -101,6 +104,21 @@ describeWith({ binaries: ["snmptrapd"] }, "Notifier -> snmptrapd", () => {
       expect(notifier.stats()).toEqual({ sent: 1, acknowledged: c.inform ? 1 : 0, queued: 0, dropped: 0, failed: 0 });
       expect(outboxFiles(cfg.notifications.outbox)).toEqual([]);
       await notifier.close();
+    });
+  }
+
+  for (const [privProtocol, authProtocol] of [["aes256b", "sha512"], ["aes256r", "sha384"]] as const) {
+    it(`v3 inform with ${authProtocol} and ${privProtocol} is acknowledged and logged by name`, async () => {
+      const user = { name: privProtocol, authProtocol, authKey: USER.authKey, privProtocol, privKey: USER.privKey };
+      const cfg = config({ version: "3", inform: true, target: `[::1]:${trapd.port}`, user });
+      const notifier = new Notifier(cfg, captureLogger().logger, { backoffMs: 50 });
+      await notifier.start();
+      notifier.notify({ kind: "tailnetChanged", summary: "tags changed" }, sampleNodeState({ hostname: `n-${privProtocol}` }));
+      await waitFor("the ack", () => notifier.stats().acknowledged === 1, 5000);
+      await notifier.close();
+      const got = trapd.received().find((n) => n.values.edgeAgentHostName === `STRING: n-${privProtocol}`);
+      expect(got?.name).toBe("EDGE-AGENT-MIB::edgeAgentTailnetChanged");
+      expect(got?.security).toMatch(new RegExp(`^INFORM, SNMP v3, user ${privProtocol}`));
     });
   }
 
