@@ -27,6 +27,8 @@ export interface TrapdOptions {
   port?: number;
   /** Directory holding EDGE-AGENT-MIB (a re-rooted one, say). */
   mibDir?: string;
+  /** Run inside this network namespace (its own loopback). */
+  netns?: string;
 }
 
 export interface ReceivedNotification {
@@ -81,9 +83,10 @@ export async function startSnmptrapd(options: TrapdOptions = {}): Promise<Snmptr
   const log = join(dir, "traps.log");
   const mibDirs = [BASE_MIB_DIR, options.mibDir ?? PROJECT_MIB_DIR].join(":");
   const format = ["NOTIFY", "%b", "%P", "%v"].join(SEPARATOR) + "\\n";
+  const command = options.netns ? ["ip", "netns", "exec", options.netns, "snmptrapd"] : ["snmptrapd"];
   const daemon = startDaemon(
-    "snmptrapd",
-    ["-f", "-C", "-c", join(dir, "snmptrapd.conf"), "-Lf", log, "-F", format, "-M", mibDirs, "-m", "SNMPv2-MIB:EDGE-AGENT-MIB", "-p", join(dir, "snmptrapd.pid"), `udp:127.0.0.1:${port}`, `udp6:[::1]:${port}`],
+    command[0],
+    [...command.slice(1), "-f", "-C", "-c", join(dir, "snmptrapd.conf"), "-Lf", log, "-F", format, "-M", mibDirs, "-m", "SNMPv2-MIB:EDGE-AGENT-MIB", "-p", join(dir, "snmptrapd.pid"), `udp:127.0.0.1:${port}`, `udp6:[::1]:${port}`],
     { env: { ...netSnmpEnv(), SNMP_PERSISTENT_DIR: join(dir, "persist") } },
   );
   const read = () => (existsSync(log) ? readFileSync(log, "utf8") : "");

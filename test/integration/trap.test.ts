@@ -1,12 +1,13 @@
 // `edge-agent trap --test` end to end: the CLI probes the node, sends edgeAgentTest to a real
 // snmptrapd and reports the acknowledgement and its round trip; no answer is exit 1; a bad
 // notifications config is exit 2 naming the key.
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { runAgent, runAgentBatch } from "../helpers/cli";
 import { describeWith } from "../helpers/prereqs";
+import { createNetns, type Netns } from "../helpers/netns";
 import { freeUdpPort } from "../helpers/ports";
 import { startSnmptrapd, type Snmptrapd } from "../helpers/snmptrapd";
 
@@ -22,13 +23,14 @@ function writeConfig(name: string, notifications: string[]): string {
   return path;
 }
 
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
 describeWith({ binaries: ["snmptrapd"] }, "edge-agent trap --test", () => {
   beforeAll(async () => {
     trapd = await startSnmptrapd({ users: [{ name: "traptest", auth: "SHA-256", authKey: "auth-secret-2", priv: "AES", privKey: "priv-secret-2" }] });
   });
   afterAll(async () => {
     await trapd?.stop();
-    rmSync(dir, { recursive: true, force: true });
   });
 
   it("a v3 inform over IPv6 is acknowledged: prints the round trip, exit 0, snmptrapd logs edgeAgentTest", async () => {
@@ -102,5 +104,32 @@ describeWith({ binaries: ["snmptrapd"] }, "edge-agent trap --test", () => {
     const [{ code, stderr }] = await runAgentBatch([["trap"]]);
     expect(code).toBe(2);
     expect(stderr).toMatch(/Usage: edge-agent trap --test \[--config FILE\]/);
+  });
+});
+
+describeWith({ root: true, binaries: ["snmptrapd", "ip"] }, "edge-agent trap --test to a scraper name that resolves to IPv6 only", () => {
+  let ns: Netns;
+  let nsTrapd: Snmptrapd;
+  beforeAll(async () => {
+    ns = createNetns("eatrap");
+    // `ip netns exec` bind-mounts /etc/netns/<name>/hosts over /etc/hosts: a name only this test knows.
+    mkdirSync(`/etc/netns/${ns.name}`, { recursive: true });
+    writeFileSync(`/etc/netns/${ns.name}/hosts`, "127.0.0.1 localhost\n::1 scraper-v6only\n");
+    nsTrapd = await startSnmptrapd({ netns: ns.name });
+  });
+  afterAll(async () => {
+    await nsTrapd?.stop();
+    ns?.remove();
+    if (ns) rmSync(`/etc/netns/${ns.name}`, { recursive: true, force: true });
+  });
+
+  it("resolves the name, sends over udp6 and gets the acknowledgement", async () => {
+    const config = writeConfig("by-name-v6", [`target: "scraper-v6only:${nsTrapd.port}"`, "version: 2c", "community: edgetest", "inform: true", "timeout: 1s", "retries: 1"]);
+    const { code, stdout, stderr } = await runAgent(["trap", "--test", "--config", config], { netns: ns.name });
+    expect(stderr).toBe("");
+    expect(code).toBe(0);
+    expect(stdout).toMatch(new RegExp(`^test inform \\(SNMPv2c\\) to udp6:\\[::1\\]:${nsTrapd.port} acknowledged in \\d+ ms\\n$`));
+    const got = nsTrapd.received();
+    expect(got.map((n) => [n.name, n.transport.split(":")[0]])).toEqual([["EDGE-AGENT-MIB::edgeAgentTest", "UDP/IPv6"]]);
   });
 });
