@@ -11,7 +11,7 @@ import type { StateEvent } from "../../agent/diff";
 import { renderMib } from "../../agent/snmp/mib";
 import { Notifier } from "../../agent/snmp/notifier";
 import { describeWith } from "../helpers/prereqs";
-import { waitFor } from "../helpers/ports";
+import { freeUdpPort, waitFor } from "../helpers/ports";
 import { sampleNodeState } from "../helpers/sample-node-state";
 import { startSnmptrapd, type Snmptrapd } from "../helpers/snmptrapd";
 
@@ -205,6 +205,30 @@ describeWith({ binaries: ["snmptrapd"] }, "Notifier -> snmptrapd", () => {
       expect(unnamed.name).toBe("SNMPv2-SMI::enterprises.99999.1.0.7");
     } finally {
       await rerooted.stop();
+    }
+  });
+
+  it("a receiver outage is one warning, its end one info line, and the queue drains in order", async () => {
+    const port = await freeUdpPort();
+    const cfg = config({ version: "2c", inform: true, target: `127.0.0.1:${port}`, timeout: "150ms", retries: 0 });
+    const { logger, lines } = captureLogger();
+    const notifier = new Notifier(cfg, logger, { backoffMs: 50, maxBackoffMs: 100 });
+    await notifier.start();
+    for (let i = 1; i <= 3; i++) notifier.notify({ kind: "pathChanged", summary: `outage ${i}` }, sampleNodeState({ hostname: "outage-node" }));
+    await waitFor("four failed attempts", () => notifier.stats().failed >= 4, 10_000);
+    const late = await startSnmptrapd({ port });
+    try {
+      await waitFor("the queue to drain", () => notifier.stats().queued === 0, 10_000);
+      await notifier.close();
+      const warnings = lines.filter((l) => l.level === 40).map((l) => l.msg);
+      expect(warnings).toHaveLength(1);
+      expect(warnings[0]).toMatch(new RegExp(`notifications queued: no acknowledgement from udp:127\\.0\\.0\\.1:${port}: .*retrying with backoff`));
+      const infos = lines.filter((l) => l.level === 30).map((l) => l.msg);
+      expect(infos.filter((m) => /again/.test(m))).toEqual([`notifications reach udp:127.0.0.1:${port} again (after: ${warnings[0].replace(/^notifications queued: /, "").replace(/; retrying.*$/, "")})`]);
+      const seen = late.received().map((n) => n.values.edgeAgentEventSummary);
+      expect(seen.filter((v, i) => seen.indexOf(v) === i)).toEqual(["STRING: outage 1", "STRING: outage 2", "STRING: outage 3"]);
+    } finally {
+      await late.stop();
     }
   });
 
