@@ -3,6 +3,7 @@
 import { readFileSync } from "node:fs";
 import ipaddr from "ipaddr.js";
 import { LineCounter, parseDocument } from "yaml";
+import { DEFAULT_BASE_OID, isValidOid } from "./snmp/oid-tree";
 
 export const DEFAULT_CONFIG_PATH = "/etc/edge-agent/config.yaml";
 
@@ -57,6 +58,8 @@ export interface Config {
     staleAfterHeartbeats: number;
   };
   log: { level: "trace" | "debug" | "info" | "warn" | "error" | "fatal" };
+  /** Where EDGE-AGENT-MIB is rooted; sender (notifier, AgentX) and receiver must agree. */
+  mib: { baseOid: string };
 }
 
 /** A config problem; the CLI prints `message` and exits 2. */
@@ -346,6 +349,7 @@ const schema: Obj = {
       },
     },
     log: { kind: "object", fields: { level: oneOf("info", ["trace", "debug", "info", "warn", "error", "fatal"]) } },
+    mib: { kind: "object", fields: { baseOid: str(DEFAULT_BASE_OID, (s) => (isValidOid(s) ? null : `expected an OID like 1.3.6.1.4.1.<your PEN>.1, got "${s}"`)) } },
   },
 };
 
@@ -403,6 +407,7 @@ export function configFromObject(raw: unknown, source: string | null): Config {
     run: { intervalMs: c.run.interval, heartbeatMs: c.run.heartbeat },
     receiver: c.receiver,
     log: c.log,
+    mib: c.mib,
   };
   delete (config.notifications as Record<string, unknown>).timeout;
   crossCheck(config, source);
