@@ -2,7 +2,8 @@
 // SIGHUP (a bad new config is logged and the running one kept), and on SIGTERM/SIGINT flushes
 // the outbox and exits 0 within 5 s.
 import { loadConfig, redactConfig, type Config } from "../config";
-import { Daemon, type EventSink } from "../daemon";
+import { Daemon, type EventFilter, type EventSink } from "../daemon";
+import type { StateEvent } from "../diff";
 import { createLogger, type Logger } from "../log";
 import { AGENT_VERSION } from "../version";
 
@@ -38,6 +39,25 @@ function droppingSink(logger: Logger): EventSink {
   };
 }
 
+type DamperModule = { FlapDamper: new () => { admit(event: StateEvent): StateEvent[]; tick(): StateEvent[] } };
+
+/**
+ * Flap damping between diff() and the notifier, when this build has the damper: held-down
+ * subjects' summaries (tick) go out with the cycle's own events.
+ */
+function flapFilter(): EventFilter | undefined {
+  let mod: DamperModule;
+  try {
+    mod = require("../snmp/flap-damper") as DamperModule;
+  } catch (error) {
+    const e = error as NodeJS.ErrnoException;
+    if (e.code === "MODULE_NOT_FOUND" && String(e.message).includes("snmp/flap-damper")) return undefined;
+    throw error;
+  }
+  const damper = new mod.FlapDamper();
+  return (events) => [...damper.tick(), ...events.flatMap((event) => damper.admit(event))];
+}
+
 export async function runCommand(values: { config?: unknown }): Promise<number> {
   const configPath = values.config as string | undefined;
   // A bad config at start is a usage error (exit 2, from the CLI); later ones are only logged.
@@ -45,7 +65,7 @@ export async function runCommand(values: { config?: unknown }): Promise<number> 
   const logger = createLogger(config.log.level);
   logger.info({ version: AGENT_VERSION, config: redactConfig(config) }, `edge-agent ${AGENT_VERSION} starting${config.source ? ` with ${config.source}` : " with the default config"}`);
 
-  const daemon = new Daemon(config, logger, { createSink: sinkFactory(logger) });
+  const daemon = new Daemon(config, logger, { createSink: sinkFactory(logger), filter: flapFilter() });
 
   let reloading = Promise.resolve();
   const onHup = () => {
@@ -57,9 +77,14 @@ export async function runCommand(values: { config?: unknown }): Promise<number> 
         logger.error({ error: (error as Error).message }, `config reload failed, keeping the running config: ${(error as Error).message}`);
         return;
       }
+      try {
+        await daemon.reload(next);
+      } catch (error) {
+        logger.error({ error: (error as Error).message }, `config reload failed, keeping the running config: ${(error as Error).message}`);
+        return;
+      }
       logger.level = next.log.level;
       logger.info({ config: redactConfig(next) }, `config reloaded from ${next.source ?? "defaults"}`);
-      await daemon.reload(next);
     });
   };
   process.on("SIGHUP", onHup);

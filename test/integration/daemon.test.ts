@@ -251,7 +251,7 @@ describeWith({ root: true, binaries: ["snmpd", "snmpget", "ip"] }, "edge-agent d
         tailscale: { socket: tailscaled.socket },
         ipv6: { allocations: ["2001:db8:100::/56"] },
         probes: { timeout: "500ms", nodeExporter: { url: "http://127.0.0.1:9/metrics" }, snmpd: { port: snmpPort, community: COMMUNITY } },
-        notifications: { target: "127.0.0.1:16200", community: "secret-community-42", inform: false },
+        notifications: { target: "127.0.0.1:16200", community: "secret-community-42", inform: false, outbox: join(work, "outbox") },
         textfile: { directory: textDir },
         agentx: { master: `tcp:127.0.0.1:${agentxPort}` },
         run: { interval: "1s", heartbeat: "1h" },
