@@ -106,6 +106,11 @@ export class Daemon {
     await this.running;
   }
 
+  /** Resolves once no cycle is running or pending (tests and benchmarks wait on it). */
+  async settled(): Promise<void> {
+    while (this.running) await this.running;
+  }
+
   /** Asks for a cycle; one already running finishes first, and several requests become one. */
   requestCycle(kind: CycleKind): void {
     if (this.stopping) return;

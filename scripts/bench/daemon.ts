@@ -20,7 +20,6 @@ import type { NodeState } from "../../agent/state";
 import { startNodeExporter } from "../../test/helpers/node-exporter";
 import { freeTcpPort, freeUdpPort, waitFor } from "../../test/helpers/ports";
 import { startSnmpd } from "../../test/helpers/snmpd";
-import { defaultScenario, startFakeTailscaled } from "../../test/helpers/tailscaled";
 
 const REPO = resolve(__dirname, "../..");
 const CYCLES_CPU = 200;
@@ -40,16 +39,22 @@ function countingSink(): EventSink {
 }
 
 async function untilCycle(daemon: Daemon, kind: "full"): Promise<void> {
-  const before = daemon.cycles[kind];
   daemon.requestCycle(kind);
-  while (daemon.cycles[kind] === before) await new Promise((r) => setImmediate(r));
-  // Let the cycle's textfile write finish.
-  while ((daemon as unknown as { running: Promise<void> | null }).running) await (daemon as unknown as { running: Promise<void> }).running;
+  await daemon.settled();
+}
+
+/** The fake LocalAPI in a process of its own, so its CPU is not counted as the agent's. */
+async function fakeTailscaledProcess(work: string): Promise<{ socket: string; setScenario: (patch: object) => void; stop: () => void }> {
+  const socket = join(work, "tailscaled.sock");
+  const code = `const t=require(${JSON.stringify(join(REPO, "test/helpers/tailscaled.ts"))});t.startFakeTailscaled({...t.defaultScenario(),selfIps:["127.0.0.1"]},${JSON.stringify(socket)}).then(f=>{process.stdout.write("ready\\n");process.stdin.on("data",d=>Object.assign(f.scenario,JSON.parse(String(d))))})`;
+  const child = spawn(process.execPath, ["-r", "tsx/cjs", "-e", code], { cwd: REPO, stdio: ["pipe", "pipe", "inherit"] });
+  await new Promise<void>((resolve) => child.stdout!.once("data", () => resolve()));
+  return { socket, setScenario: (patch) => child.stdin!.write(JSON.stringify(patch)), stop: () => child.kill() };
 }
 
 async function main(): Promise<void> {
   const work = mkdtempSync(join(tmpdir(), "ea-bench-daemon-"));
-  const tailscaled = await startFakeTailscaled({ ...defaultScenario(), selfIps: ["127.0.0.1"] });
+  const tailscaled = await fakeTailscaledProcess(work);
   const agentxPort = await freeTcpPort();
   const snmpd = await startSnmpd({ extra: ["master agentx", `agentXSocket tcp:127.0.0.1:${agentxPort}`] });
   const exporter = await startNodeExporter({ textfileDir: work });
@@ -121,8 +126,8 @@ async function main(): Promise<void> {
 
     // ---- 3. memory over 10,000 cycles ------------------------------------------------------
     const a = await collectNodeState(config, { ping: true });
-    tailscaled.scenario.scraperPath = "relay";
-    tailscaled.scenario.selfTags = null;
+    tailscaled.setScenario({ scraperPath: "relay", selfTags: null });
+    await sleep(200);
     const b = await collectNodeState(config, { ping: true });
     let flip = 0;
     const alternating = async (): Promise<NodeState> => ({ ...(flip++ % 2 === 0 ? a : b), collectedAt: new Date().toISOString() });
@@ -161,7 +166,7 @@ async function main(): Promise<void> {
     for (const c of children) c.kill();
     await exporter.stop();
     await snmpd.stop();
-    await tailscaled.stop();
+    tailscaled.stop();
     rmSync(work, { recursive: true, force: true });
   }
 }
