@@ -10,10 +10,11 @@ import { collectNodeState } from "../../agent/probes/collect";
 import { AgentxSubagent } from "../../agent/snmp/agentx";
 import { OBJECTS, oidTree } from "../../agent/snmp/oid-tree";
 import { stateObjects } from "../../agent/snmp/state-objects";
+import { AGENT_VERSION } from "../../agent/version";
 import { freeTcpPort, waitFor } from "../helpers/ports";
 import { describeWith } from "../helpers/prereqs";
 import { netSnmpEnv, startSnmpd, type Snmpd } from "../helpers/snmpd";
-import { startFakeTailscaled, type FakeTailscaled } from "../helpers/tailscaled";
+import { defaultScenario, startFakeTailscaled, type FakeTailscaled } from "../helpers/tailscaled";
 
 const run = promisify(execFile);
 const tree = oidTree();
@@ -41,13 +42,14 @@ describeWith({ root: false, binaries: ["snmpd", "snmpget", "snmpwalk"] }, "Agent
   const extra = () => ["master agentx", `agentXSocket tcp:127.0.0.1:${agentxPort}`];
 
   beforeAll(async () => {
-    tailscaled = await startFakeTailscaled();
+    // Tailscale IP on loopback: the services' tailnet checks answer (or refuse) at once.
+    tailscaled = await startFakeTailscaled({ ...defaultScenario(), selfIps: ["127.0.0.1"] });
     agentxPort = await freeTcpPort();
     snmpd = await startSnmpd({ extra: extra() });
     config = configFromObject(
       {
         tailscale: { socket: tailscaled.socket },
-        probes: { timeout: "1s", nodeExporter: { url: "http://127.0.0.1:9/metrics" }, snmpd: { port: snmpd.port, community: COMMUNITY } },
+        probes: { timeout: "3s", nodeExporter: { url: "http://127.0.0.1:9/metrics" }, snmpd: { port: snmpd.port, community: COMMUNITY } },
         agentx: { master: `tcp:127.0.0.1:${agentxPort}` },
       },
       null,
@@ -94,16 +96,18 @@ describeWith({ root: false, binaries: ["snmpd", "snmpget", "snmpwalk"] }, "Agent
   });
 
   it("registers again when snmpd restarts, and the objects return", async () => {
-    const hostName = `${tree.objectOid("edgeAgentHostName")}.0`;
+    const version = `${tree.objectOid("edgeAgentVersion")}.0`;
     const port = snmpd.port;
     await snmpd.stop();
     await waitFor("the subagent to notice", () => !subagent.registered, 5000);
     snmpd = await startSnmpd({ port, extra: extra() });
     const values = await waitFor("the objects to return", async () => {
-      const v = await snmp("snmpget", port, [hostName]);
-      return v.get(hostName) && !/No Such/.test(v.get(hostName)!) ? v : null;
-    }, 20_000, 250);
-    expect(values.get(hostName)).not.toBe("");
+      const v = await snmp("snmpget", port, [version]);
+      return v.get(version) === AGENT_VERSION ? v : null;
+    }, 20_000, 250).catch((error) => {
+      throw new Error(`${(error as Error).message}\nlog: ${logLines.map((l) => l.msg).join("\n")}\nsnmpd: ${snmpd.output().slice(-2000)}`);
+    });
+    expect(values.get(version)).toBe(AGENT_VERSION);
     await waitFor("every object to be registered again", () => subagent.registered, 5000);
     expect((await snmp("snmpwalk", port, [tree.objects])).size).toBe(OBJECTS.filter((o) => o.access === "read-only").length);
     expect(logLines.some((l) => l.msg.includes("closed the AgentX session"))).toBe(true);

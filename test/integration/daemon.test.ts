@@ -28,7 +28,7 @@ import { freeTcpPort, freeUdpPort, waitFor } from "../helpers/ports";
 import { describeWith } from "../helpers/prereqs";
 import { startDaemon, type Daemon as ChildDaemon } from "../helpers/process";
 import { netSnmpEnv, startSnmpd, type Snmpd } from "../helpers/snmpd";
-import { startFakeTailscaled, type FakeTailscaled } from "../helpers/tailscaled";
+import { defaultScenario, startFakeTailscaled, type FakeTailscaled } from "../helpers/tailscaled";
 
 const run = promisify(execFile);
 const tree = oidTree();
@@ -130,7 +130,8 @@ describeWith({ root: true, binaries: ["snmpd", "snmpget", "ip"] }, "edge-agent d
 
     beforeAll(async () => {
       ns = namespaceWithAddress();
-      tailscaled = await startFakeTailscaled();
+      // Tailscale IP on loopback: the services' tailnet checks answer (or refuse) at once.
+    tailscaled = await startFakeTailscaled({ ...defaultScenario(), selfIps: ["127.0.0.1"] });
       const agentxPort = await freeTcpPort();
       snmpd = await startSnmpd({ extra: ["master agentx", `agentXSocket tcp:127.0.0.1:${agentxPort}`] });
       receiver = await startReceiver();
@@ -144,7 +145,7 @@ describeWith({ root: true, binaries: ["snmpd", "snmpget", "ip"] }, "edge-agent d
           tailscale: { socket: tailscaled.socket },
           ipv6: { allocations: ["2001:db8:100::/56"] },
           // The first cycle shares the CPU with loading every module; 500 ms can run out.
-          probes: { timeout: "1s", nodeExporter: { url: "http://127.0.0.1:9/metrics" }, snmpd: { port: snmpd.port, community: COMMUNITY } },
+          probes: { timeout: "3s", nodeExporter: { url: "http://127.0.0.1:9/metrics" }, snmpd: { port: snmpd.port, community: COMMUNITY } },
           notifications: { target: `127.0.0.1:${receiver.port}`, community: COMMUNITY, inform: false },
           textfile: { directory: textDir },
           agentx: { master: `tcp:127.0.0.1:${agentxPort}` },
@@ -234,7 +235,8 @@ describeWith({ root: true, binaries: ["snmpd", "snmpget", "ip"] }, "edge-agent d
 
     beforeAll(async () => {
       ns = namespaceWithAddress();
-      tailscaled = await startFakeTailscaled();
+      // Tailscale IP on loopback: the services' tailnet checks answer (or refuse) at once.
+    tailscaled = await startFakeTailscaled({ ...defaultScenario(), selfIps: ["127.0.0.1"] });
       work = mkdtempSync(join(tmpdir(), "ea-run-"));
       textDir = join(work, "textfile");
       rmSync(textDir, { force: true, recursive: true });
@@ -250,7 +252,7 @@ describeWith({ root: true, binaries: ["snmpd", "snmpget", "ip"] }, "edge-agent d
       baseConfig = {
         tailscale: { socket: tailscaled.socket },
         ipv6: { allocations: ["2001:db8:100::/56"] },
-        probes: { timeout: "500ms", nodeExporter: { url: "http://127.0.0.1:9/metrics" }, snmpd: { port: snmpPort, community: COMMUNITY } },
+        probes: { timeout: "3s", nodeExporter: { url: "http://127.0.0.1:9/metrics" }, snmpd: { port: snmpPort, community: COMMUNITY } },
         notifications: { target: "127.0.0.1:16200", community: "secret-community-42", inform: false, outbox: join(work, "outbox") },
         textfile: { directory: textDir },
         agentx: { master: `tcp:127.0.0.1:${agentxPort}` },

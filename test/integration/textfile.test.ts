@@ -13,7 +13,7 @@ import { collectNodeState } from "../../agent/probes/collect";
 import { startNodeExporter, type NodeExporter } from "../helpers/node-exporter";
 import { waitFor } from "../helpers/ports";
 import { describeWith } from "../helpers/prereqs";
-import { startFakeTailscaled, type FakeTailscaled } from "../helpers/tailscaled";
+import { defaultScenario, startFakeTailscaled, type FakeTailscaled } from "../helpers/tailscaled";
 
 /** A sink that keeps the events it is given: this test is about the textfile, not delivery. */
 function keepingSink(): EventSink & { events: string[] } {
@@ -50,11 +50,12 @@ describeWith({ binaries: ["prometheus-node-exporter"] }, "textfile metrics throu
     base = mkdtempSync(join(tmpdir(), "ea-textfile-it-"));
     textDir = join(base, "node-exporter");
     exporter = await startNodeExporter({ textfileDir: textDir });
-    tailscaled = await startFakeTailscaled();
+    // Tailscale IP on loopback: the services' tailnet checks answer (or refuse) at once.
+    tailscaled = await startFakeTailscaled({ ...defaultScenario(), selfIps: ["127.0.0.1"] });
     const config = configFromObject(
       {
         tailscale: { socket: tailscaled.socket },
-        probes: { timeout: "1s", nodeExporter: { url: exporter.url } },
+        probes: { timeout: "3s", nodeExporter: { url: exporter.url } },
         textfile: { directory: textDir },
         agentx: { enabled: false },
         run: { interval: "1m", heartbeat: "1h" },
