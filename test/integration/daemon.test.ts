@@ -7,9 +7,9 @@
 // Until the notifier (agent/snmp/notifier.ts) is on this branch, the in-process daemon gets a
 // small sink defined here that sends each event as a real SNMPv2c trap datagram.
 import { execFile } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { promisify } from "node:util";
 import snmp from "net-snmp";
 import pino from "pino";
@@ -122,6 +122,7 @@ describeWith({ root: true, binaries: ["snmpd", "snmpget", "ip"] }, "edge-agent d
     let receiver: Awaited<ReturnType<typeof startReceiver>>;
     let daemon: Daemon;
     let textDir: string;
+    const extraDirs: string[] = [];
 
     async function agentxValue(oid: string): Promise<string | undefined> {
       const { stdout } = await run("snmpget", ["-v2c", "-c", COMMUNITY, "-On", "-Oqv", "-t", "1", "-r", "0", `127.0.0.1:${snmpd.port}`, oid], { env: netSnmpEnv() });
@@ -172,6 +173,7 @@ describeWith({ root: true, binaries: ["snmpd", "snmpget", "ip"] }, "edge-agent d
       await tailscaled?.stop();
       ns?.remove();
       if (textDir) rmSync(textDir, { recursive: true, force: true });
+      for (const dir of extraDirs) rmSync(dir, { recursive: true, force: true });
     });
 
     it("starts with the namespace's /64 in every output", () => {
@@ -207,6 +209,22 @@ describeWith({ root: true, binaries: ["snmpd", "snmpget", "ip"] }, "edge-agent d
       await waitFor("the textfile to count the missing tag", () => textfileSample(textDir, "edge_agent_tailnet_missing_tags") === 1, 2000, 20);
       expect(receiver.received.slice(before).filter((r) => r.kind === "addressChanged")).toHaveLength(1);
     });
+
+    it("keeps running while tailscaled restarts, and reports both changes", async () => {
+      const before = receiver.received.length;
+      const socket = tailscaled.socket;
+      const scenario = tailscaled.scenario;
+      await tailscaled.stop();
+      const gone = await waitFor("tailscaled unavailable", () => receiver.received.slice(before).find((r) => r.kind === "tailnetChanged" && r.values.edgeAgentTailnetState === "unavailable"), 10_000, 50);
+      expect(gone.values.edgeAgentEventSummary).toContain("tailscaled unavailable");
+      await waitFor("the textfile to say so", () => textfileSample(textDir, 'edge_agent_probe_up{probe="tailnet"}') === 0, 2000, 20);
+      // The helper removed its directory on stop; the daemon keeps the configured path.
+      mkdirSync(dirname(socket), { recursive: true });
+      extraDirs.push(dirname(socket));
+      tailscaled = await startFakeTailscaled(scenario, socket);
+      await waitFor("tailscaled back", () => receiver.received.slice(before).find((r) => r.kind === "tailnetChanged" && r.values.edgeAgentTailnetState === "Running"), 10_000, 50);
+      expect(textfileSample(textDir, "edge_agent_ipv6_global_prefixes")).toBe(1);
+    });
   });
 
   describe("`edge-agent run` inside the namespace", () => {
@@ -240,7 +258,7 @@ describeWith({ root: true, binaries: ["snmpd", "snmpget", "ip"] }, "edge-agent d
       work = mkdtempSync(join(tmpdir(), "ea-run-"));
       textDir = join(work, "textfile");
       rmSync(textDir, { force: true, recursive: true });
-      require("node:fs").mkdirSync(textDir);
+      mkdirSync(textDir);
       snmpPort = 16100;
       const agentxPort = 17050;
       writeFileSync(join(work, "snmpd.conf"), [`rocommunity ${COMMUNITY} 127.0.0.1`, "master agentx", `agentXSocket tcp:127.0.0.1:${agentxPort}`, ""].join("\n"));
@@ -304,7 +322,7 @@ describeWith({ root: true, binaries: ["snmpd", "snmpget", "ip"] }, "edge-agent d
 
     it("SIGHUP with a good config applies it", async () => {
       const newDir = join(work, "textfile2");
-      require("node:fs").mkdirSync(newDir);
+      mkdirSync(newDir);
       writeFileSync(configFile, JSON.stringify({ ...baseConfig, textfile: { directory: newDir } }));
       agent.child.kill("SIGHUP");
       await waitFor("the textfile in the new directory", () => textfileSample(newDir, "edge_agent_ipv6_global_prefixes") === 0, 5000, 100);

@@ -1,8 +1,9 @@
 // The daemon's textfile through Debian's real prometheus-node-exporter: the edge_agent_* series
 // are served on its /metrics with node_textfile_scrape_error 0, and change when the node does.
-// A textfile directory that is missing at start is logged once, the other outputs go on, and the
-// file appears once the directory exists.
-import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+// A textfile directory that is missing at start (or on a read-only filesystem) is logged once,
+// the other outputs go on, and the file appears once it can be written.
+import { execFileSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pino from "pino";
@@ -10,6 +11,7 @@ import { afterAll, beforeAll, expect, it } from "vitest";
 import { configFromObject } from "../../agent/config";
 import { Daemon, type EventSink } from "../../agent/daemon";
 import { collectNodeState } from "../../agent/probes/collect";
+import { TEXTFILE_NAME, TextfileWriter } from "../../agent/textfile";
 import { startNodeExporter, type NodeExporter } from "../helpers/node-exporter";
 import { waitFor } from "../helpers/ports";
 import { describeWith } from "../helpers/prereqs";
@@ -109,5 +111,28 @@ describeWith({ binaries: ["prometheus-node-exporter"] }, "textfile metrics throu
     expect(value(text, "edge_agent_scraper_direct")).toBe(0);
     expect(value(text, "node_textfile_scrape_error")).toBe(0);
     expect(sink.events).toEqual(expect.arrayContaining(["tailnetChanged", "pathChanged"]));
+  });
+});
+
+describeWith({ root: true }, "textfile directory on a read-only filesystem", () => {
+  it("is logged once, retried, and written once the filesystem is writable again", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "ea-textfile-ro-"));
+    const lines: { level: number; msg: string }[] = [];
+    const writer = new TextfileWriter(dir, pino({ level: "info" }, { write: (s: string) => void lines.push(JSON.parse(s)) }));
+    execFileSync("mount", ["--bind", dir, dir]);
+    try {
+      execFileSync("mount", ["-o", "remount,bind,ro", dir]);
+      for (let i = 0; i < 3; i++) expect(await writer.write("edge_agent_info 1\n")).toBe(false);
+      const errors = lines.filter((l) => l.level === 50);
+      expect(errors).toHaveLength(1);
+      expect(errors[0].msg).toContain("read-only filesystem");
+      execFileSync("mount", ["-o", "remount,bind,rw", dir]);
+      expect(await writer.write("edge_agent_info 1\n")).toBe(true);
+      expect(readFileSync(join(dir, TEXTFILE_NAME), "utf8")).toBe("edge_agent_info 1\n");
+      expect(lines.filter((l) => l.msg.includes("written again"))).toHaveLength(1);
+    } finally {
+      execFileSync("umount", [dir]);
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
