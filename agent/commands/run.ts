@@ -94,7 +94,8 @@ export async function runCommand(values: { config?: unknown }): Promise<number> 
     process.once("SIGINT", () => resolve("SIGINT"));
   });
 
-  await daemon.start();
+  // A signal during the first cycle must not wait for it: stop() bounds the running cycle.
+  await Promise.race([daemon.start(), stopped]);
   const signal = await stopped;
   process.removeListener("SIGHUP", onHup);
   logger.info({ signal }, `${signal}: flushing notifications and stopping`);

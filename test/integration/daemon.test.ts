@@ -339,3 +339,21 @@ describeWith({ root: true, binaries: ["snmpd", "snmpget", "ip"] }, "edge-agent d
     });
   });
 });
+
+describe("`edge-agent run` with a bad config", () => {
+  it("exits 2 naming the file and the key", async () => {
+    const work = mkdtempSync(join(tmpdir(), "ea-run-bad-"));
+    try {
+      const file = join(work, "config.yaml");
+      writeFileSync(file, "run: { interval: soon }\n");
+      const result = await run(process.execPath, [join(REPO, "bin/edge-agent.js"), "run", "--config", file], { cwd: REPO }).then(
+        () => ({ code: 0, stderr: "" }),
+        (error: { code: number; stderr: string }) => error,
+      );
+      expect(result.code).toBe(2);
+      expect(result.stderr).toContain(`${file}: run.interval: expected a duration`);
+    } finally {
+      rmSync(work, { recursive: true, force: true });
+    }
+  });
+});

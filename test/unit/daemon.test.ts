@@ -49,12 +49,12 @@ afterEach(async () => {
   }
 });
 
-function harness(options: { collectMs?: number; filter?: (events: StateEvent[]) => StateEvent[]; flushMs?: number } = {}): Harness {
+function harness(options: { collectMs?: number; filter?: (events: StateEvent[]) => StateEvent[]; flushMs?: number; heartbeat?: string } = {}): Harness {
   const dir = mkdtempSync(join(tmpdir(), "ea-daemon-unit-"));
   const ifInet6 = join(dir, "if_inet6");
   writeFileSync(ifInet6, LINE_A);
   const config: Config = configFromObject(
-    { tailscale: { socket: join(dir, "no.sock") }, ipv6: { allocations: ["2001:db8:100::/56"] }, textfile: { directory: dir }, agentx: { enabled: false }, run: { interval: "1h", heartbeat: "1h" } },
+    { tailscale: { socket: join(dir, "no.sock") }, ipv6: { allocations: ["2001:db8:100::/56"] }, textfile: { directory: dir }, agentx: { enabled: false }, run: { interval: "1h", heartbeat: options.heartbeat ?? "1h" } },
     null,
   );
   const sent: StateEvent[] = [];
@@ -128,6 +128,16 @@ describe("daemon scheduling", () => {
     h.daemon.requestCycle("full");
     await waitFor("the serviceDown log line", () => h.logs.find((l) => l.event === "serviceDown"), 2000, 10);
     expect(h.sent.map((e) => e.kind)).toEqual(["agentStarted"]);
+  });
+
+  it("sends a heartbeat every run.heartbeat with the last snapshot, without a probe cycle", async () => {
+    const h = harness({ heartbeat: "200ms" });
+    await h.daemon.start();
+    const cycles = h.collects.count;
+    await waitFor("two heartbeats", () => h.sent.filter((e) => e.kind === "heartbeat").length >= 2, 2000, 10);
+    expect(h.collects.count).toBe(cycles);
+    // Heartbeats are not state changes: no info line for them.
+    expect(h.logs.filter((l) => l.event === "heartbeat")).toHaveLength(0);
   });
 
   it("stop() flushes the sink within its budget and runs no more cycles", async () => {
