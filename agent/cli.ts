@@ -39,6 +39,12 @@ const commands: Record<string, Command> = {
     options: { "base-oid": { type: "string" } },
     handler: async () => (require("./commands/mib") as typeof import("./commands/mib")).mibCommand,
   },
+  run: {
+    summary: "daemon: probe, notify, textfile metrics, AgentX",
+    usage: "edge-agent run [--config FILE]",
+    options: configOption,
+    handler: async () => (require("./commands/run") as typeof import("./commands/run")).runCommand,
+  },
 };
 
 export function helpText(): string {
