@@ -38,10 +38,12 @@ need_packages() {
 }
 
 # A copy of this checkout with the version bumped, packaged: the "newer build" to upgrade to.
-bumped_version=""
+# Kept in dist/upgrade-test/ and reused while it is newer than the packages under test.
+bumped_version="${version}+upgradetest1"
+bumped_deb="dist/upgrade-test/edge-agent_${bumped_version}_all.deb"
+bumped_rpm="dist/upgrade-test/edge-agent-${bumped_version}.noarch.rpm"
 build_bumped() {
-  [ -n "$bumped_version" ] && return
-  bumped_version="${version}+upgradetest1"
+  if [ "$bumped_deb" -nt "$deb" ] && [ "$bumped_rpm" -nt "$rpm" ]; then return; fi
   local copy="$scratch/checkout"
   mkdir -p "$copy"
   (git ls-files -co --exclude-standard -z | tar --null -T - -cf - | tar -C "$copy" -xf -)
@@ -53,7 +55,8 @@ build_bumped() {
       dch -c packaging/deb/changelog -v "$bumped_version" --force-bad-version "Upgrade test build." >/dev/null 2>&1
     scripts/package.sh >/dev/null
   ) || fail "could not build the bumped version $bumped_version"
-  cp "$copy/dist/edge-agent_${bumped_version}_all.deb" "$copy/dist/edge-agent-${bumped_version}.noarch.rpm" "$scratch/"
+  mkdir -p dist/upgrade-test
+  cp "$copy/dist/edge-agent_${bumped_version}_all.deb" "$copy/dist/edge-agent-${bumped_version}.noarch.rpm" dist/upgrade-test/
 }
 
 # ---- lint ------------------------------------------------------------------------------------
@@ -140,7 +143,7 @@ stage_rpm() {
   ok "rpm --root install: layout, modes, owners"
 
   echo "scraper: edited-by-admin" >>"$root/etc/edge-agent/config.yaml"
-  rpm_quiet --root "$root" -U --nodeps --noscripts "$scratch/edge-agent-${bumped_version}.noarch.rpm"
+  rpm_quiet --root "$root" -U --nodeps --noscripts "$bumped_rpm"
   [ "$(rpm --root "$root" -q --qf '%{VERSION}' edge-agent)" = "$bumped_version" ] || fail "rpm -U did not upgrade"
   grep -qx 'scraper: edited-by-admin' "$root/etc/edge-agent/config.yaml" || fail "rpm -U replaced the edited config"
   ok "rpm --root upgrade keeps the edited config"
@@ -179,7 +182,8 @@ debian_root_tarball() {
 
 in_root() { chroot "$R" "$@"; }
 apt_in_root() {
-  DEBIAN_FRONTEND=noninteractive chroot "$R" apt-get -y -q -o Dpkg::Use-Pty=0 "$@"
+  DEBIAN_FRONTEND=noninteractive chroot "$R" apt-get -y -q -o Dpkg::Use-Pty=0 \
+    -o Dpkg::Options::=--force-unsafe-io -o APT::Install-Recommends=false "$@"
 }
 
 dpkg_status() { in_root dpkg-query -W -f='${db:Status-Abbrev}' edge-agent 2>/dev/null | tr -d ' ' || true; }
@@ -239,11 +243,24 @@ stage_deb() {
   mkdir -p "$cache/apt-archives"
   cp "$cache"/apt-archives/*.deb "$R/var/cache/apt/archives/" 2>/dev/null || true
   cp "$deb" "$R/tmp/"
-  cp "$scratch/edge-agent_${bumped_version}_all.deb" "$R/tmp/"
+  cp "$bumped_deb" "$R/tmp/"
 
-  apt_in_root update >"$scratch/apt.log" 2>&1 || { tail -20 "$scratch/apt.log" >&2; fail "apt-get update in the Debian root failed"; }
-  apt_in_root install "/tmp/$(basename "$deb")" >>"$scratch/apt.log" 2>&1 \
-    || { tail -30 "$scratch/apt.log" >&2; fail "apt-get install ./$(basename "$deb") failed"; }
+  # Recommends off (systemd's would pull dbus and more); nodejs's ca-certificates by name, as
+  # Debian's node warns on every start without it. Cached package lists are tried first and
+  # refreshed when they no longer match the mirror.
+  local install=(install "/tmp/$(basename "$deb")" ca-certificates)
+  if [ -d "$cache/apt-lists" ]; then
+    cp -a "$cache/apt-lists/." "$R/var/lib/apt/lists/"
+    apt_in_root "${install[@]}" >"$scratch/apt.log" 2>&1 || rm -f "$scratch/apt.log.ok"
+    grep -q '^Setting up edge-agent ' "$scratch/apt.log" && touch "$scratch/apt.log.ok"
+  fi
+  if [ ! -f "$scratch/apt.log.ok" ]; then
+    apt_in_root update >"$scratch/apt.log" 2>&1 || { tail -20 "$scratch/apt.log" >&2; fail "apt-get update in the Debian root failed"; }
+    apt_in_root "${install[@]}" >>"$scratch/apt.log" 2>&1 \
+      || { tail -30 "$scratch/apt.log" >&2; fail "apt-get install ./$(basename "$deb") failed"; }
+    rm -rf "$cache/apt-lists"; mkdir -p "$cache/apt-lists"
+    cp -a "$R/var/lib/apt/lists/." "$cache/apt-lists/"
+  fi
   cp "$R"/var/cache/apt/archives/*.deb "$cache/apt-archives/" 2>/dev/null || true
   local node
   node=$(in_root node --version)
