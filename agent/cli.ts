@@ -27,6 +27,12 @@ const commands: Record<string, Command> = {
     options: { ...configOption, json: { type: "boolean" } },
     handler: async () => (require("./commands/status") as typeof import("./commands/status")).statusCommand,
   },
+  receive: {
+    summary: "scraper side: receive the fleet's notifications; serve metrics, file_sd targets, alerts",
+    usage: "edge-agent receive [--config FILE]",
+    options: { ...configOption },
+    handler: async () => (require("./commands/receive") as typeof import("./commands/receive")).receiveCommand,
+  },
 };
 
 export function helpText(): string {
