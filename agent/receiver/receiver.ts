@@ -199,7 +199,18 @@ export class TrapReceiver {
               socket.off("error", onError);
               resolve();
             });
-            socket.on("message", () => this.metrics.datagrams.inc());
+            // net-snmp's own handler throws on some datagrams outside its try (re-encoding a
+            // mutated inform for the acknowledgement): run it under our guard instead.
+            socket.removeAllListeners("message");
+            socket.on("message", (buffer: Buffer, rinfo: { address: string; port: number }) => {
+              this.metrics.datagrams.inc();
+              try {
+                receiver.onMsg(socket, buffer, rinfo);
+              } catch (error) {
+                this.metrics.decodeErrors.inc();
+                this.limiter.warn("decode", { source: canonicalAddress(rinfo.address), sourcePort: rinfo.port, problem: `cannot process: ${String((error as Error)?.message ?? error).slice(0, 120)}` }, "dropped a datagram that is not a usable SNMP notification");
+              }
+            });
           }),
       ),
     );

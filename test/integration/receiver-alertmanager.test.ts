@@ -37,7 +37,7 @@ describeWith({ binaries: ["prometheus-alertmanager", "snmptrap"] }, "receiver wi
       throw new Error(`${(e as Error).message}\n${am.output()}`);
     });
     // A one-second heartbeat so staleness comes within the test: 3 missed heartbeats = 3 s.
-    r = await startTestReceiver({ alertmanager: amUrl }, { alertResendMs: 1000, config: { run: { heartbeat: "1s" } } });
+    r = await startTestReceiver({ alertmanager: amUrl }, { alertResendMs: 1000, raw: { run: { heartbeat: "1s" } } });
   });
   afterAll(async () => {
     await r?.stop();

@@ -84,10 +84,10 @@ describeWith({ binaries: ["snmptrap"] }, "receiver with Net-SNMP snmptrap", () =
 
   it("takes notifications from net-snmp sessions: v2c trap and v3 inform (port = trapPort work-around)", async () => {
     const v2 = snmp.createSession("127.0.0.1", COMMUNITY, { version: snmp.Version2c, trapPort: r.port, port: r.port, retries: 0, timeout: 2000 });
-    await new Promise<void>((resolve, reject) => v2.trap(tree.notificationOid("pathChanged"), toVarbinds(tree, edgeValues("host4", 1)), (e) => (e ? reject(e) : resolve())));
+    await new Promise<void>((resolve, reject) => v2.trap(tree.notificationOid("pathChanged"), toVarbinds(tree, edgeValues("host4", 1)), (e: Error | null) => (e ? reject(e) : resolve())));
     v2.close();
     const v3 = snmp.createV3Session("127.0.0.1", toNetSnmpUser(V3_USER as never), { version: snmp.Version3, trapPort: r.port, port: r.port, retries: 1, timeout: 2000 });
-    for (const seq of [2, 3]) await new Promise<void>((resolve, reject) => v3.inform(tree.notificationOid("heartbeat"), toVarbinds(tree, edgeValues("host4", seq)), (e) => (e ? reject(e) : resolve())));
+    for (const seq of [2, 3]) await new Promise<void>((resolve, reject) => v3.inform(tree.notificationOid("heartbeat"), toVarbinds(tree, edgeValues("host4", seq)), (e: Error | null) => (e ? reject(e) : resolve())));
     v3.close();
     await waitFor("host4 at sequence 3", () => r.receiver.fleet.nodes.get("host4")?.lastSequence === 3);
   });
@@ -98,7 +98,7 @@ describeWith({ binaries: ["snmptrap"] }, "receiver identity checks with tailscal
   let tailscaled: FakeTailscaled;
   beforeAll(async () => {
     tailscaled = await startFakeTailscaled({ ...defaultScenario(), whois: { "127.0.0.1": { hostName: "laptop", tags: [] }, "::1": { hostName: "host5", tags: ["tag:monitor"] } } });
-    r = await startTestReceiver({ allowSources: ["127.0.0.0/8", "::1/128"] }, { config: { tailscale: { socket: tailscaled.socket } } });
+    r = await startTestReceiver({ allowSources: ["127.0.0.0/8", "::1/128"] }, { raw: { tailscale: { socket: tailscaled.socket } } });
   });
   afterAll(async () => {
     await r?.stop();

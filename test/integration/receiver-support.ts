@@ -27,13 +27,13 @@ export interface TestReceiver {
   stop: () => Promise<void>;
 }
 
-export async function startTestReceiver(receiverConfig: Record<string, unknown> = {}, extra: Partial<ReceiverOptions> & { config?: Record<string, unknown> } = {}): Promise<TestReceiver> {
+export async function startTestReceiver(receiverConfig: Record<string, unknown> = {}, extra: Omit<Partial<ReceiverOptions>, "config"> & { raw?: Record<string, unknown> } = {}): Promise<TestReceiver> {
   const dir = mkdtempSync(join(tmpdir(), "ea-receiver-"));
   const port = await freeUdpPort();
   const metricsPort = await freeTcpPort();
   const config = configFromObject(
     {
-      ...(extra.config ?? {}),
+      ...(extra.raw ?? {}),
       receiver: {
         listen: [`udp:127.0.0.1:${port}`, `udp6:[::1]:${port}`],
         communities: [COMMUNITY],
@@ -48,7 +48,7 @@ export async function startTestReceiver(receiverConfig: Record<string, unknown> 
   );
   const logs: Record<string, any>[] = [];
   const log = pino({ level: "debug" }, { write: (line: string) => void logs.push(JSON.parse(line)) });
-  const { config: _ignored, ...options } = extra;
+  const { raw: _raw, ...options } = extra;
   const receiver = await TrapReceiver.start({ config, log, tickMs: 100, ...options });
   return {
     receiver,
