@@ -28,7 +28,19 @@ export type IdentityVerdict =
   | { ok: false; reason: "source_not_allowed" | "identity_mismatch"; detail: string };
 
 /** Canonical text of an address; IPv4-mapped IPv6 (from a dual-stack socket) becomes IPv4. */
+const canonicalCache = new Map<string, string>();
+
 export function canonicalAddress(address: string): string {
+  const cached = canonicalCache.get(address);
+  if (cached !== undefined) return cached;
+  const result = canonicalUncached(address);
+  // Bounded: sources are few in a fleet, but a flood from many addresses must not grow it.
+  if (canonicalCache.size >= 4096) canonicalCache.clear();
+  canonicalCache.set(address, result);
+  return result;
+}
+
+function canonicalUncached(address: string): string {
   const bare = address.replace(/^\[|\]$/g, "").replace(/%.*$/, "");
   try {
     return ipaddr.process(bare).toString();

@@ -50,3 +50,23 @@ export function mibName(oid: string, tree: OidTree): string | null {
     prefix = prefix.slice(0, cut);
   }
 }
+
+/**
+ * The tree with `nameOf` answers remembered: every notification asks it once per varbind, and
+ * the same few dozen OIDs come back all day. Bounded, so odd OIDs from strangers cannot grow it.
+ */
+export function withNameCache(tree: OidTree, maxEntries = 4096): OidTree {
+  const cache = new Map<string, ReturnType<OidTree["nameOf"]>>();
+  return {
+    ...tree,
+    nameOf: (oid) => {
+      let named = cache.get(oid);
+      if (named === undefined) {
+        named = tree.nameOf(oid);
+        if (cache.size >= maxEntries) cache.clear();
+        cache.set(oid, named);
+      }
+      return named;
+    },
+  };
+}

@@ -107,7 +107,8 @@ export function toNotification(data: { pdu: any; rinfo: { address: string; port:
     trapOid,
     trapName: trapOid ? mibName(trapOid, tree) : null,
     upTimeCentiseconds: upTime,
-    varbinds: varbinds.map((vb) => ({ oid: vb.oid, name: mibName(vb.oid, tree), type: typeName(vb.type), value: renderValue(vb) })),
+    // EDGE-AGENT-MIB notifications are logged by their decoded objects; only others need this.
+    varbinds: edgeAgent ? [] : varbinds.map((vb) => ({ oid: vb.oid, name: mibName(vb.oid, tree), type: typeName(vb.type), value: renderValue(vb) })),
     edgeAgent,
   };
 }

@@ -17,6 +17,7 @@ import { FleetStore } from "./fleet-store";
 import { checkIdentity, canonicalAddress, type IdentityVerdict, type WhoisResult } from "./identity";
 import { parseHostPort, parseListenAddress, type ListenAddress } from "./listen-address";
 import { LogLimiter } from "./log-limiter";
+import { withNameCache } from "./mib-names";
 import { ReceiverMetrics, type AuthFailure } from "./metrics";
 import { toNotification, type Notification } from "./notification";
 import { Whois } from "./whois";
@@ -37,6 +38,7 @@ export interface ReceiverOptions {
 }
 
 const USM_STATS = "1.3.6.1.6.3.15.1.1.";
+const RECV_BUFFER_BYTES = 8 * 1024 * 1024;
 
 function fleetOptions(config: Config, options: ReceiverOptions): FleetOptions {
   return {
@@ -78,6 +80,20 @@ function classify(error: any): { kind: "auth"; reason: AuthFailure } | { kind: "
   return { kind: "decode", detail: `${error?.name ?? "error"}: ${message.slice(0, 120)}` };
 }
 
+/**
+ * net-snmp remembers every localized v3 key by (protocol, password, engine ID) forever. Accepting
+ * v3 traps from any engine ID means anyone who knows a user name can grow that cache with made-up
+ * engine IDs, so it is emptied when it gets large (it only saves a hash per message).
+ */
+function boundKeyCache(max = 10_000): void {
+  const auth = (snmp as unknown as { Authentication?: { authToKeyCache?: Record<string, unknown> } }).Authentication;
+  const cache = auth?.authToKeyCache;
+  if (!cache) return;
+  let n = 0;
+  for (const _ in cache) if (++n > max) break;
+  if (n > max) auth!.authToKeyCache = {};
+}
+
 export class TrapReceiver {
   readonly fleet: FleetState;
   readonly metrics: ReceiverMetrics;
@@ -90,6 +106,7 @@ export class TrapReceiver {
   private whois: Whois;
   private snmpReceiver: any = null;
   private listeners: ListenAddress[] = [];
+  private recvBufferBytes: number[] = [];
   private http: Server | null = null;
   private tick: NodeJS.Timeout | null = null;
   private lastFileSdKey: string | null = null;
@@ -103,7 +120,7 @@ export class TrapReceiver {
     public log: Logger,
   ) {
     this.config = options.config;
-    this.tree = oidTree(options.baseOid ?? DEFAULT_BASE_OID);
+    this.tree = withNameCache(oidTree(options.baseOid ?? DEFAULT_BASE_OID));
     this.fleet = new FleetState(fleetOptions(this.config, options), Date.now());
     this.store = new FleetStore(this.config.receiver.state, this.fleet, log, options.stateDebounceMs ?? 2000);
     const resendMs = options.alertResendMs ?? 60_000;
@@ -134,6 +151,7 @@ export class TrapReceiver {
     receiver.log.info(
       {
         listen: receiver.listeners.map((l) => l.text),
+        recvBufferBytes: receiver.recvBufferBytes,
         metrics: receiver.config.receiver.metrics,
         fileSd: receiver.config.receiver.fileSd,
         alertmanager: receiver.config.receiver.alertmanager || null,
@@ -197,6 +215,13 @@ export class TrapReceiver {
             socket.once("error", onError);
             socket.once("listening", () => {
               socket.off("error", onError);
+              // A storm of replays after an outage arrives at once: a deep socket buffer absorbs
+              // it while the event loop catches up. The kernel caps this at net.core.rmem_max.
+              try {
+                socket.setRecvBufferSize(RECV_BUFFER_BYTES);
+              } catch {
+                /* keep the default buffer */
+              }
               resolve();
             });
             // net-snmp's own handler throws on some datagrams outside its try (re-encoding a
@@ -216,6 +241,13 @@ export class TrapReceiver {
     );
     // Ask for the real ports (a listen address may say port 0 in the future; logs show them).
     this.listeners = addresses.map((a, i) => ({ ...a, port: (sockets[i].address() as { port: number }).port }));
+    this.recvBufferBytes = sockets.map((s) => {
+      try {
+        return s.getRecvBufferSize();
+      } catch {
+        return 0;
+      }
+    });
   }
 
   private closeListeners(): Promise<void> {
@@ -378,6 +410,7 @@ export class TrapReceiver {
       }
       for (const node of forgotten) this.log.info({ node }, `${node}: forgotten, not heard from for too long`);
       this.limiter.flush(now);
+      boundKeyCache();
       const changed = force || this.fleet.generation !== this.outputGeneration;
       this.outputGeneration = this.fleet.generation;
       if (changed) {
