@@ -1,6 +1,7 @@
 // The scraper's trap receiver: SNMP listeners (net-snmp) -> authenticate and decode -> identity
 // check -> FleetState -> outputs (/metrics, file_sd, Alertmanager, one JSON log line per
 // notification). Never dies on a datagram: everything a datagram can cause is counted and logged.
+import { createSocket } from "node:dgram";
 import { createServer, type Server } from "node:http";
 import snmp from "net-snmp";
 import type { Config } from "../config";
@@ -187,8 +188,16 @@ export class TrapReceiver {
 
   private async openListeners(config: Config): Promise<void> {
     const addresses = config.receiver.listen.map(parseListenAddress);
+    // Linux's IPv6 sockets take IPv4 too unless told not to, so "udp6:[::]:162" next to
+    // "udp:0.0.0.0:162" would fail with EADDRINUSE: an IPv6 listener is IPv6-only when an IPv4
+    // listener shares its port, and dual-stack when it is alone.
+    const v6only = addresses.map((a) => a.transport === "udp6" && addresses.some((b) => b.transport === "udp4" && b.port === a.port));
+    let created = 0;
+    const dgramModule = {
+      createSocket: (type: "udp4" | "udp6") => createSocket({ type, ipv6Only: v6only[created++] ?? false }),
+    };
     const receiver = snmp.createReceiver(
-      { sockets: addresses.map((a) => ({ transport: a.transport, address: a.address, port: a.port })), includeAuthentication: true },
+      { sockets: addresses.map((a) => ({ transport: a.transport, address: a.address, port: a.port })), includeAuthentication: true, dgramModule },
       (error: any, data: any) => this.onMessage(error, data),
     );
     this.snmpReceiver = receiver;

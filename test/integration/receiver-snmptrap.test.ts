@@ -6,7 +6,7 @@ import snmp from "net-snmp";
 import { toNetSnmpUser } from "../../agent/snmp/usm";
 import { toVarbinds } from "../../agent/snmp/varbinds";
 import { describeWith } from "../helpers/prereqs";
-import { waitFor } from "../helpers/ports";
+import { freeUdpPort, waitFor } from "../helpers/ports";
 import { defaultScenario, startFakeTailscaled, type FakeTailscaled } from "../helpers/tailscaled";
 import { COMMUNITY, V3_USER, edgeValues, metricsText, sample, snmptrap, snmptrapVarbindArgs, startTestReceiver, tree, type TestReceiver } from "./receiver-support";
 
@@ -119,5 +119,28 @@ describeWith({ binaries: ["snmptrap"] }, "receiver identity checks with tailscal
     expect(line.msg).toContain("laptop.example-tailnet.ts.net");
     expect(r.receiver.fleet.nodes.has("host6")).toBe(false);
     expect(sample(await metricsText(r.metricsUrl), 'edge_fleet_receiver_notifications_dropped_total{reason="identity_mismatch"}')).toBe(1);
+  });
+});
+
+describeWith({ binaries: ["snmptrap"] }, "receiver listening like the default config", () => {
+  it("binds udp6:[::] and udp:0.0.0.0 on one port and takes IPv6 and IPv4 notifications", async () => {
+    const port = await freeUdpPort();
+    const r = await startTestReceiver({ listen: [`udp6:[::]:${port}`, `udp:0.0.0.0:${port}`] });
+    try {
+      expect((await snmptrap(["-v2c", "-c", COMMUNITY, `udp6:[::1]:${port}`, "", "1.3.6.1.6.3.1.1.5.1"])).code).toBe(0);
+      expect((await snmptrap(["-v2c", "-c", COMMUNITY, `127.0.0.1:${port}`, "", "1.3.6.1.6.3.1.1.5.2"])).code).toBe(0);
+      await waitFor("both logged", () => r.logs.some((l) => l.trapName === "SNMPv2-MIB::coldStart" && l.source === "::1") && r.logs.some((l) => l.trapName === "SNMPv2-MIB::warmStart" && l.source === "127.0.0.1"));
+    } finally {
+      await r.stop();
+    }
+  });
+
+  it("says which listener cannot bind and what to do", async () => {
+    const r = await startTestReceiver();
+    try {
+      await expect(startTestReceiver({ listen: [`udp:127.0.0.1:${r.port}`] })).rejects.toThrow(`cannot listen on udp:127.0.0.1:${r.port}: EADDRINUSE (another trap receiver, such as snmptrapd, holds the port`);
+    } finally {
+      await r.stop();
+    }
   });
 });

@@ -49,7 +49,13 @@ export async function startTestReceiver(receiverConfig: Record<string, unknown> 
   const logs: Record<string, any>[] = [];
   const log = pino({ level: "debug" }, { write: (line: string) => void logs.push(JSON.parse(line)) });
   const { raw: _raw, ...options } = extra;
-  const receiver = await TrapReceiver.start({ config, log, tickMs: 100, ...options });
+  let receiver: TrapReceiver;
+  try {
+    receiver = await TrapReceiver.start({ config, log, tickMs: 100, ...options });
+  } catch (error) {
+    rmSync(dir, { recursive: true, force: true });
+    throw error;
+  }
   return {
     receiver,
     port,
