@@ -41,6 +41,11 @@ export interface ReceiverOptions {
 const USM_STATS = "1.3.6.1.6.3.15.1.1.";
 const RECV_BUFFER_BYTES = 8 * 1024 * 1024;
 
+/** `mib.baseOid` when the config has it (the key comes with the MIB's re-rooting), else the default root. */
+function configuredBaseOid(config: Config): string {
+  return (config as { mib?: { baseOid?: string } }).mib?.baseOid || DEFAULT_BASE_OID;
+}
+
 function fleetOptions(config: Config, options: ReceiverOptions): FleetOptions {
   return {
     defaultHeartbeatMs: config.run.heartbeatMs,
@@ -98,7 +103,7 @@ function boundKeyCache(max = 10_000): void {
 export class TrapReceiver {
   readonly fleet: FleetState;
   readonly metrics: ReceiverMetrics;
-  readonly tree: OidTree;
+  tree: OidTree;
   private config: Config;
   private readonly store: FleetStore;
   private readonly alerts: AlertTracker;
@@ -121,7 +126,7 @@ export class TrapReceiver {
     public log: Logger,
   ) {
     this.config = options.config;
-    this.tree = withNameCache(oidTree(options.baseOid ?? DEFAULT_BASE_OID));
+    this.tree = withNameCache(oidTree(options.baseOid ?? configuredBaseOid(this.config)));
     this.fleet = new FleetState(fleetOptions(this.config, options), Date.now());
     this.store = new FleetStore(this.config.receiver.state, this.fleet, log, options.stateDebounceMs ?? 2000);
     const resendMs = options.alertResendMs ?? 60_000;
@@ -532,6 +537,7 @@ export class TrapReceiver {
       }
     }
     this.config = next;
+    if (!this.options.baseOid && configuredBaseOid(next) !== this.tree.base) this.tree = withNameCache(oidTree(configuredBaseOid(next)));
     this.fleet.options = fleetOptions(next, this.options);
     this.store.setPath(next.receiver.state);
     this.alertSender.url = next.receiver.alertmanager;

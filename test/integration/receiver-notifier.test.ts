@@ -55,13 +55,12 @@ suite(`Notifier -> receiver${existsSync(NOTIFIER) ? "" : " — skipped, agent/sn
     dirs.forEach((d) => rmSync(d, { recursive: true, force: true }));
   });
 
-  const make = (notifications: Record<string, unknown>): NotifierLike => {
+  const make = async (notifications: Record<string, unknown>): Promise<NotifierLike> => {
     if (!existsSync(NOTIFIER)) throw new Error("agent/snmp/notifier.ts is missing: the receiver must be tested against the real notifier");
     const outbox = mkdtempSync(join(tmpdir(), "ea-rcv-outbox-"));
     dirs.push(outbox);
     const config = configFromObject({ notifications: { target: `127.0.0.1:${r.port}`, community: COMMUNITY, timeout: "1s", retries: 1, outbox, ...notifications } }, null);
-    // eslint-disable-next-line @typescript-eslint/no-var-requires
-    const { Notifier } = require(NOTIFIER) as { Notifier: new (c: unknown, l: unknown, o: unknown) => NotifierLike };
+    const { Notifier } = (await import(/* @vite-ignore */ NOTIFIER)) as { Notifier: new (c: unknown, l: unknown, o: unknown) => NotifierLike };
     return new Notifier(config, pino({ level: "silent" }), { backoffMs: 50 });
   };
 
@@ -72,7 +71,7 @@ suite(`Notifier -> receiver${existsSync(NOTIFIER) ? "" : " — skipped, agent/sn
   ]) {
     it(`takes ${variant.name} and keeps the node's state as the sender saw it`, async () => {
       const host = `nt-${variant.name.replace(/[^a-z0-9]+/g, "-").slice(0, 20)}`;
-      const notifier = make(variant.notifications);
+      const notifier = await make(variant.notifications);
       await notifier.start();
       notifier.notify({ kind: "agentStarted", summary: "started" }, nodeState(host, true));
       notifier.notify({ kind: "serviceDown", summary: "snmpd down", service: "snmpd" }, nodeState(host, false));
