@@ -1,24 +1,13 @@
-// The receiver's /metrics: a private prom-client registry (never the process-wide default one)
-// with the fleet's per-node series, computed from FleetState at scrape time, and the receiver's
-// own counters. Names follow Prometheus conventions: edge_fleet_ prefix, base units, _total
+// The receiver's own metrics in a private prom-client registry (never the process-wide default
+// one): counters of what arrived and what was refused, and the fleet's size. The per-node series
+// are rendered by fleet-metrics.ts and served after these. Names follow Prometheus conventions: edge_fleet_ prefix, base units, _total
 // counters, an _info gauge carrying the labels that describe a node.
 import { Counter, Gauge, Registry } from "prom-client";
 import { AGENT_VERSION } from "../version";
-import { pathLabel } from "./file-sd";
 import type { FleetState } from "./fleet-state";
 
 export type DropReason = "duplicate" | "identity_mismatch" | "source_not_allowed" | "invalid" | "fleet_full";
 export type AuthFailure = "unknown_community" | "unknown_user" | "wrong_digest" | "decrypt_failed" | "unauthenticated";
-
-const FIREWALL: [string, string][] = [
-  ["edgeAgentFirewallInboundIpv6", "inbound-ipv6"],
-  ["edgeAgentFirewallInboundIpv4", "inbound-ipv4"],
-  ["edgeAgentFirewallOutboundIpv6", "outbound-ipv6"],
-  ["edgeAgentFirewallOutboundIpv4", "outbound-ipv4"],
-  ["edgeAgentFirewallForwardIpv6", "forward-ipv6"],
-];
-
-const str = (value: unknown): string => (typeof value === "string" ? value : "");
 
 export class ReceiverMetrics {
   readonly registry = new Registry();
@@ -87,56 +76,6 @@ export class ReceiverMetrics {
         this.set({ stale: "true" }, stale);
         this.set({ stale: "false" }, fleet().nodes.size - stale);
       },
-    });
-    const perNode = <L extends string>(name: string, help: string, labelNames: L[], fill: (g: Gauge<L>, fleet: FleetState) => void) =>
-      new Gauge<L>({
-        name,
-        help,
-        labelNames,
-        registers,
-        collect() {
-          this.reset();
-          fill(this, fleet());
-        },
-      });
-    perNode("edge_fleet_node_up", "1 while the node reports within its heartbeat window, 0 once it is stale.", ["node"], (g, f) => {
-      for (const r of f.nodes.values()) g.set({ node: r.node }, r.stale ? 0 : 1);
-    });
-    perNode("edge_fleet_node_last_seen_timestamp_seconds", "When the receiver last accepted a notification from the node.", ["node"], (g, f) => {
-      for (const r of f.nodes.values()) g.set({ node: r.node }, r.lastSeenMs / 1000);
-    });
-    perNode("edge_fleet_node_last_sequence", "The sequence number of the node's latest notification.", ["node"], (g, f) => {
-      for (const r of f.nodes.values()) g.set({ node: r.node }, r.lastSequence);
-    });
-    perNode("edge_fleet_node_heartbeat_interval_seconds", "The node's heartbeat interval: learned from its heartbeats, else run.heartbeat.", ["node"], (g, f) => {
-      for (const r of f.nodes.values()) g.set({ node: r.node }, f.heartbeatIntervalMs(r) / 1000);
-    });
-    perNode("edge_fleet_node_info", "Always 1; the labels describe the node as it last reported.", ["node", "tailnet_name", "hostname", "tags", "prefix", "prefix_in_allocation", "tailnet_state", "version"], (g, f) => {
-      for (const r of f.nodes.values()) {
-        const v = r.values;
-        g.set({
-          node: r.node,
-          tailnet_name: str(v.edgeAgentTailnetName),
-          hostname: str(v.edgeAgentHostName),
-          tags: str(v.edgeAgentTailnetTags),
-          prefix: str(v.edgeAgentPrimaryPrefix),
-          prefix_in_allocation: str(v.edgeAgentPrefixInAllocation) || "unknown",
-          tailnet_state: str(v.edgeAgentTailnetState),
-          version: str(v.edgeAgentVersion),
-        }, 1);
-      }
-    });
-    perNode("edge_fleet_node_scraper_path", "Always 1; path says how the node reaches the scraper (direct, relay, peer-relay, idle, offline, unknown), family the direct path's address family.", ["node", "path", "family"], (g, f) => {
-      for (const r of f.nodes.values()) g.set({ node: r.node, path: pathLabel(r.values), family: str(r.values.edgeAgentScraperFamily) || "none" }, 1);
-    });
-    perNode("edge_fleet_node_firewall_verdict", "Always 1; verdict is the node's firewall verdict (accept, drop, unknown) on tailscaled's UDP port for each check.", ["node", "check", "verdict"], (g, f) => {
-      for (const r of f.nodes.values()) for (const [object, check] of FIREWALL) g.set({ node: r.node, check, verdict: str(r.values[object]) || "unknown" }, 1);
-    });
-    perNode("edge_fleet_node_service_up", "1 when the node reported the service answering, else 0.", ["node", "service"], (g, f) => {
-      for (const r of f.nodes.values()) {
-        g.set({ node: r.node, service: "node_exporter" }, r.values.edgeAgentNodeExporterUp === true ? 1 : 0);
-        g.set({ node: r.node, service: "snmpd" }, r.values.edgeAgentSnmpdUp === true ? 1 : 0);
-      }
     });
   }
 }

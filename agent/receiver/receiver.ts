@@ -13,6 +13,7 @@ import { AlertTracker, desiredAlerts } from "./alerts";
 import { AlertmanagerSender } from "./alertmanager";
 import { writeFileAtomic } from "./atomic-write";
 import { fileSdGroups, renderFileSd } from "./file-sd";
+import { renderFleetMetrics } from "./fleet-metrics";
 import { FleetState, type FleetOptions } from "./fleet-state";
 import { FleetStore } from "./fleet-store";
 import { checkIdentity, canonicalAddress, type IdentityVerdict, type WhoisResult } from "./identity";
@@ -472,7 +473,7 @@ export class TrapReceiver {
       }
       if (path === "/metrics") {
         this.metrics.registry.metrics().then(
-          (text) => res.writeHead(200, { "Content-Type": this.metrics.registry.contentType }).end(req.method === "HEAD" ? undefined : text),
+          (text) => res.writeHead(200, { "Content-Type": this.metrics.registry.contentType }).end(req.method === "HEAD" ? undefined : text + renderFleetMetrics(this.fleet)),
           (error: Error) => res.writeHead(500).end(`cannot render metrics: ${error.message}\n`),
         );
         return;

@@ -91,3 +91,19 @@ describe("alerts", () => {
     expect(tracker.payload(T0 + 16 * 60_000 + 2001)).toEqual([]);
   });
 });
+
+describe("per-node metrics", () => {
+  it("renders one family per metric with HELP/TYPE, sorted nodes and escaped label values", async () => {
+    const { renderFleetMetrics } = await import("../../agent/receiver/fleet-metrics");
+    const f = newFleet();
+    node(f, "zeta", 1, { edgeAgentScraperPath: "peerRelay", edgeAgentSnmpdUp: false });
+    node(f, "alpha", 1, { edgeAgentHostName: 'odd "host"\\name\n', edgeAgentFirewallInboundIpv6: "drop" });
+    const text = renderFleetMetrics(f);
+    expect(text).toContain('edge_fleet_node_info{node="alpha",tailnet_name="alpha.example-tailnet.ts.net",hostname="odd \\"host\\"\\\\name\\n",tags="tag:monitor"');
+    expect(text).toContain('edge_fleet_node_scraper_path{node="zeta",path="peer-relay",family="none"} 1\n');
+    expect(text).toContain('edge_fleet_node_firewall_verdict{node="alpha",check="inbound-ipv6",verdict="drop"} 1\n');
+    expect(text).toContain('edge_fleet_node_service_up{node="zeta",service="snmpd"} 0\n');
+    expect(text.indexOf('edge_fleet_node_up{node="alpha"}')).toBeLessThan(text.indexOf('edge_fleet_node_up{node="zeta"}'));
+    expect(text.match(/^# TYPE \S+ gauge$/gm)).toHaveLength(8);
+  });
+});
