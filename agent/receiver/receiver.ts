@@ -448,10 +448,10 @@ export class TrapReceiver {
     const path = this.config.receiver.fileSd;
     if (!path) return;
     const groups = fileSdGroups(this.fleet);
-    const key = JSON.stringify(groups);
+    const key = renderFileSd(groups);
     if (key === this.lastFileSdKey && path === this.lastFileSdPath) return;
     try {
-      writeFileAtomic(path, renderFileSd(groups));
+      writeFileAtomic(path, key);
       this.lastFileSdKey = key;
       this.lastFileSdPath = path;
       this.log.debug({ path, targets: groups.length }, "file_sd written");
