@@ -22,7 +22,7 @@ const opt = (name: string, def: string) => {
   return i >= 0 ? args[i + 1] : def;
 };
 const SECONDS = Number(opt("seconds", "3"));
-const RATES = opt("rates", "2500,5000,7500,10000,15000,20000,25000,30000,40000").split(",").map(Number);
+const RATES = opt("rates", "1000,2500,5000,7500,10000,15000,20000,25000,30000,40000").split(",").map(Number);
 const NODES = Number(opt("nodes", "10000"));
 const ROOT = resolve(__dirname, "../..");
 const COMMUNITY = "edgebench";

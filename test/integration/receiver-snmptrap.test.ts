@@ -52,6 +52,10 @@ describeWith({ binaries: ["snmptrap"] }, "receiver with Net-SNMP snmptrap", () =
       { oid: "1.3.6.1.2.1.2.2.1.2.3", name: "IF-MIB::ifDescr.3", type: "OctetString", value: "eth1" },
       { oid: "1.3.6.1.2.1.2.2.1.8.3", name: "IF-MIB::ifOperStatus.3", type: "Integer", value: 2 },
     ]);
+    // v1: generic linkUp (3) maps to IF-MIB::linkUp, enterprise-specific 5 to <enterprise>.0.5 (RFC 3584).
+    expect((await snmptrap(["-v1", "-c", COMMUNITY, target(), "1.3.6.1.4.1.8072.3.2.10", "127.0.0.1", "3", "0", "", "1.3.6.1.2.1.2.2.1.1.4", "i", "4"])).code).toBe(0);
+    expect((await snmptrap(["-v1", "-c", COMMUNITY, target(), "1.3.6.1.4.1.99999", "127.0.0.1", "6", "5", ""])).code).toBe(0);
+    await waitFor("v1 traps logged", () => r.logs.some((l) => l.version === "1" && l.trapName === "IF-MIB::linkUp" && l.varbinds[0]?.name === "IF-MIB::ifIndex.4") && r.logs.some((l) => l.version === "1" && l.trapOid === "1.3.6.1.4.1.99999.0.5"));
     const unknown = await waitFor("enterprise trap logged", () => r.logs.find((l) => l.trapOid === "1.3.6.1.4.1.99999.0.7"));
     expect(unknown).toMatchObject({ trapName: null, source: "::1", varbinds: [{ oid: "1.3.6.1.4.1.99999.1.1", name: null, value: "0x00ff10" }] });
   });
