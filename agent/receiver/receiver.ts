@@ -433,8 +433,9 @@ export class TrapReceiver {
         this.store.changed();
       }
       if (this.config.receiver.alertmanager) {
-        const alertsChanged = changed && this.alerts.update(desiredAlerts(this.fleet), now);
-        if (alertsChanged || now - this.lastAlertSendMs >= this.alerts.options.resendMs) {
+        const due = now - this.lastAlertSendMs >= this.alerts.options.resendMs;
+        const alertsChanged = (changed || due) && this.alerts.update(desiredAlerts(this.fleet), now);
+        if (alertsChanged || due) {
           this.lastAlertSendMs = now;
           this.alertSender.send(() => this.alerts.payload(Date.now()));
         }
