@@ -107,6 +107,28 @@ export interface ServicesState {
   snmpd: SnmpdState;
 }
 
+/** One tailscaled-port question (inbound-ipv6, outbound-ipv4, forward-ipv6, ...) answered. */
+export interface FirewallCheck {
+  id: string;
+  verdict: "accept" | "drop" | "unknown";
+  /** The rule or policy that decided, e.g. "inet filter input handle 7: udp dport 41641 accept". */
+  decidedBy: string;
+  /** Why the verdict is unknown. */
+  reason?: string;
+}
+
+export interface FirewallState {
+  state: "ok";
+  /** The UDP port the checks asked about. */
+  port: number;
+  /** Where the port came from: config, tailscaled's Self.Addrs, its UDP socket, or the default. */
+  portSource: "config" | "localapi" | "socket" | "default";
+  /** Which rulesets were read: nftables, iptables-legacy, both joined by +, or none. */
+  backend: string;
+  checks: FirewallCheck[];
+  notes: string[];
+}
+
 export interface NodeState {
   agent: { version: string };
   collectedAt: string;
@@ -114,6 +136,7 @@ export interface NodeState {
   ipv6: Ipv6State | Unavailable;
   tailnet: TailnetState | TailnetUnavailable;
   services: ServicesState;
+  firewall: FirewallState | Unavailable;
 }
 
 export function isAvailable<T extends object>(part: T | Unavailable): part is T {

@@ -35,20 +35,18 @@ export interface CheckResult {
 /** The packets of each question (a question without an address to ask about has none). */
 export function questionPackets(input: FirewallQuestionsInput): { id: string; packet: PacketSpec | null; why?: string }[] {
   const out: { id: string; packet: PacketSpec | null; why?: string }[] = [];
-  for (const family of ["ipv6", "ipv4"] as const) {
-    const host = family === "ipv6" ? input.ipv6 : input.ipv4;
-    const peer = family === "ipv6" ? PEER_IPV6 : PEER_IPV4;
-    const why = `the host has no global ${family === "ipv6" ? "IPv6" : "IPv4"} address`;
-    out.push({
-      id: `inbound-${family}`,
-      packet: host && { direction: "in", family, proto: "udp", saddr: peer, daddr: host.address, sport: DEFAULT_PORT, dport: input.port, iif: host.interface, ctState: "new" },
-      why,
-    });
-    out.push({
-      id: `outbound-${family}`,
-      packet: host && { direction: "out", family, proto: "udp", saddr: host.address, daddr: peer, sport: input.port, dport: DEFAULT_PORT, oif: host.interface, ctState: "new" },
-      why,
-    });
+  for (const direction of ["in", "out"] as const) {
+    for (const family of ["ipv6", "ipv4"] as const) {
+      const host = family === "ipv6" ? input.ipv6 : input.ipv4;
+      const peer = family === "ipv6" ? PEER_IPV6 : PEER_IPV4;
+      const why = `the host has no global ${family === "ipv6" ? "IPv6" : "IPv4"} address`;
+      const packet: PacketSpec | null = !host
+        ? null
+        : direction === "in"
+          ? { direction, family, proto: "udp", saddr: peer, daddr: host.address, sport: DEFAULT_PORT, dport: input.port, iif: host.interface, ctState: "new" }
+          : { direction, family, proto: "udp", saddr: host.address, daddr: peer, sport: input.port, dport: DEFAULT_PORT, oif: host.interface, ctState: "new" };
+      out.push({ id: `${direction === "in" ? "inbound" : "outbound"}-${family}`, packet, why });
+    }
   }
   for (const prefix of input.forwardPrefixes) {
     const [net, len] = ipaddr.parseCIDR(prefix);
