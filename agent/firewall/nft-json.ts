@@ -71,7 +71,7 @@ function renderStatement(s: Json): string {
     case "mangle": return `${renderValue(b.key)} set ${renderValue(b.value)}`;
     case "vmap": return `${renderValue(b.key)} vmap ${renderValue(b.data)}`;
     case "xt": return `xt ${b.type} "${b.name}"`;
-    case "reject": return "reject";
+    case "reject": return b.type === "icmp" ? "meta nfproto ipv4 reject" : b.type === "icmpv6" ? "meta nfproto ipv6 reject" : b.type === "tcp reset" ? "reject with tcp reset" : "reject";
     default: return body === null ? k : renderValue(s);
   }
 }
@@ -285,7 +285,16 @@ function statementsOf(expr: Json[], tableFamily: string): Statement[] {
     switch (k) {
       case "match": matchStatement(b, tableFamily, out); break;
       case "accept": case "drop": case "continue": case "return": case "jump": case "goto": out.push({ kind: "verdict", verdict: verdictOf(s) }); break;
-      case "reject": out.push({ kind: "verdict", verdict: { kind: "reject" } }); break;
+      case "reject": {
+        // nft lists `meta nfproto ipv4 ... reject` without the match: the reject's type carries it.
+        const type = String(b.type ?? "");
+        const nfproto = type === "icmp" ? 2n : type === "icmpv6" ? 10n : null;
+        if (nfproto !== null && tableFamily !== "ip" && tableFamily !== "ip6")
+          out.push({ kind: "match", keys: [{ field: "nfproto" }], op: "in", set: { elements: [[{ lo: nfproto, hi: nfproto }]] } });
+        if (type === "tcp reset") out.push({ kind: "match", keys: [{ field: "l4proto" }], op: "in", set: { elements: [[{ lo: 6n, hi: 6n }]] } });
+        out.push({ kind: "verdict", verdict: { kind: "reject" } });
+        break;
+      }
       case "counter": case "log": case "comment": case "dup": case "flow": out.push({ kind: "nop" }); break;
       case "limit": out.push(b.inv ? { kind: "never" } : { kind: "nop" }); break;
       case "notrack": out.push({ kind: "notrack" }); break;

@@ -16,6 +16,8 @@ export const A6 = ["2001:db8:100::1", "2001:db8:200::1"];
 export const A4 = ["10.0.0.1", "10.9.0.1"];
 export const B6 = ["2001:db8:100:1::2", "2001:db8:300::2"];
 export const B4 = ["10.0.1.2", "10.8.0.2"];
+export const C6 = ["2001:db8:400::3", "2001:db8:100:2::3"];
+export const C4 = ["10.0.2.3", "10.7.0.3"];
 export const PORTS = [41641, 5000, 53, 161];
 
 export class Peer {
@@ -66,7 +68,86 @@ function routeAll(ns: Netns, dev: string, neighbours: string[], mac: string): vo
   for (const n of neighbours) ns.exec("ip", ["neigh", "replace", n, "lladdr", mac, "dev", dev, "nud", "permanent"]);
 }
 
-const MAC = { a: "02:00:00:00:00:0a", b: "02:00:00:00:00:0b", rl: "02:00:00:00:01:0a", rw: "02:00:00:00:01:0b" };
+const MAC = { a: "02:00:00:00:00:0a", b: "02:00:00:00:00:0b", rl: "02:00:00:00:01:0a", rw: "02:00:00:00:01:0b", b1: "02:00:00:00:02:0b", c: "02:00:00:00:00:0c" };
+
+/**
+ * A -> B -> C, rules only ever in B: inbound cases go A to B (iif eth0), outbound ones B to C
+ * (oif eth1), so one load of a ruleset serves both directions.
+ */
+export interface Trio {
+  a: Peer;
+  b: Peer;
+  c: Peer;
+  close: () => void;
+}
+
+/** `ip -batch` lines: one process per namespace instead of one per command. */
+function batch(ns: Netns, lines: string[]): void {
+  ns.exec("ip", ["-batch", "-"], `${lines.join("\n")}\n`);
+}
+
+const addressLines = (dev: string, v6: string[], v4: string[]) => [
+  ...v6.map((a) => `addr add ${a}/128 dev ${dev} nodad`),
+  ...v4.map((a) => `addr add ${a}/32 dev ${dev}`),
+];
+const neighbourLines = (dev: string, addrs: string[], mac: string) => addrs.map((n) => `neigh replace ${n} lladdr ${mac} dev ${dev} nud permanent`);
+
+export async function createTrio(): Promise<Trio> {
+  const made: Netns[] = [];
+  const peers: Peer[] = [];
+  try {
+    const a = createNetns("fwa");
+    made.push(a);
+    const b = createNetns("fwb");
+    made.push(b);
+    const c = createNetns("fwc");
+    made.push(c);
+    const tag = `${process.pid % 10000}${vethCounter++}`;
+    execFileSync("ip", ["-batch", "-"], {
+      input: [`link add fwl${tag} type veth peer name fwr${tag}`, `link set fwl${tag} netns ${a.name}`, `link set fwr${tag} netns ${b.name}`,
+        `link add fwm${tag} type veth peer name fwn${tag}`, `link set fwm${tag} netns ${b.name}`, `link set fwn${tag} netns ${c.name}`].join("\n") + "\n",
+    });
+    batch(a, [`link set fwl${tag} name eth0 address ${MAC.a} up`, ...addressLines("eth0", A6, A4), "route add default dev eth0", "route add ::/0 dev eth0", ...neighbourLines("eth0", [...B6, ...B4], MAC.b)]);
+    batch(c, [`link set fwn${tag} name eth0 address ${MAC.c} up`, ...addressLines("eth0", C6, C4), "route add default dev eth0", "route add ::/0 dev eth0", ...neighbourLines("eth0", [...B6, ...B4], MAC.b1)]);
+    batch(b, [
+      `link set fwr${tag} name eth0 address ${MAC.b} up`, `link set fwm${tag} name eth1 address ${MAC.b1} up`,
+      ...addressLines("eth0", B6, B4),
+      ...A6.map((x) => `route add ${x}/128 dev eth0`), ...A4.map((x) => `route add ${x}/32 dev eth0`),
+      "route add default dev eth1", "route add ::/0 dev eth1",
+      ...neighbourLines("eth0", [...A6, ...A4], MAC.a), ...neighbourLines("eth1", [...C6, ...C4], MAC.c),
+    ]);
+    b.exec("sysctl", ["-qw", "net.ipv4.conf.all.rp_filter=0", "net.ipv4.conf.default.rp_filter=0", "net.ipv4.conf.eth0.rp_filter=0"]);
+    const pa = startPeer(a);
+    const pb = startPeer(b);
+    const pc = startPeer(c);
+    peers.push(pa, pb, pc);
+    for (const p of [pb, pc]) {
+      const r = await p.request({ op: "listen", ports: PORTS });
+      if (!r.ok) throw new Error(`cannot listen: ${r.error}`);
+    }
+    return { a: pa, b: pb, c: pc, close: () => { peers.forEach((p) => p.stop()); made.forEach((n) => n.remove()); } };
+  } catch (error) {
+    peers.forEach((p) => p.stop());
+    made.forEach((n) => n.remove());
+    throw error;
+  }
+}
+
+/** Sends inbound cases A -> B and outbound ones B -> C after a conntrack flush in B. */
+export async function trioVerdicts(trio: Trio, cases: Case[]): Promise<Map<string, "accept" | "drop">> {
+  await trio.b.exec("conntrack", ["-F"]).catch(() => "");
+  let early: string[] = [];
+  const wire = (c: Case) => ({ id: c.id, family: c.family, saddr: c.saddr, sport: c.sport, daddr: c.daddr, dport: c.dport });
+  // One after the other: while B sends from a port, a datagram to that port would reach the
+  // sending socket instead of the listener.
+  const s1 = await trio.a.request({ op: "send", packets: cases.filter((c) => c.direction === "in").map(wire) });
+  await trio.b.request({ op: "drain", waitMs: 10 }).then((r) => (early = (r as unknown as { received: string[] }).received));
+  const s2 = await trio.b.request({ op: "send", packets: cases.filter((c) => c.direction === "out").map(wire) });
+  if (!s1.ok || !s2.ok) throw new Error(`send failed: ${s1.error ?? s2.error}`);
+  const [r1, r2] = await Promise.all([trio.b.request<{ received: string[] }>({ op: "drain", waitMs: 20 }), trio.c.request<{ received: string[] }>({ op: "drain", waitMs: 20 })]);
+  const got = new Set([...early, ...r1.received, ...r2.received]);
+  return new Map(cases.map((c) => [c.id, got.has(c.id) ? "accept" : "drop"]));
+}
 
 export interface Lab {
   /** Where rules go for each direction, and who sends and receives. */

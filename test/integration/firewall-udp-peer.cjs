@@ -14,7 +14,8 @@ let received = new Set();
 
 function listen(ports) {
   return Promise.all(ports.filter((p) => !listening.has(p)).map((port) => new Promise((resolve, reject) => {
-    const s = dgram.createSocket({ type: "udp6", ipv6Only: false });
+    // reuseAddr: the same namespace also sends from these ports (bound to one address).
+    const s = dgram.createSocket({ type: "udp6", ipv6Only: false, reuseAddr: true });
     s.on("message", (msg) => received.add(msg.toString()));
     s.once("error", reject);
     s.bind({ port, address: "::" }, () => { listening.set(port, s); resolve(); });
@@ -23,11 +24,11 @@ function listen(ports) {
 
 function sendOne(p) {
   return new Promise((resolve) => {
-    const s = dgram.createSocket({ type: p.family === "ipv6" ? "udp6" : "udp4" });
+    const s = dgram.createSocket({ type: p.family === "ipv6" ? "udp6" : "udp4", reuseAddr: true });
     let done = false;
     const finish = (err) => { if (done) return; done = true; try { s.close(); } catch {} resolve(err ? err.code || err.message : null); };
     s.once("error", finish);
-    s.bind({ address: p.saddr, port: p.sport, exclusive: true }, () => {
+    s.bind({ address: p.saddr, port: p.sport }, () => {
       s.send(Buffer.from(p.id), p.dport, p.daddr, (err) => finish(err));
     });
   });
