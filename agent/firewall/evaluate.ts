@@ -41,7 +41,9 @@ export const CT_BITS: Record<string, bigint> = { invalid: 1n, established: 2n, r
 const PRI_CONNTRACK = -200;
 /** Far more than any real ruleset needs; reaching it means a loop in hand-made input. */
 const MAX_JUMP_DEPTH = 64;
-const MAX_RULE_VISITS = 2_000_000;
+const MAX_RULE_VISITS = 1_000_000;
+/** A trace longer than this is cut: it is for reading, and a loop would make it endless. */
+const MAX_TRACE = 10_000;
 
 interface PacketState {
   ct: bigint;
@@ -77,7 +79,7 @@ function chainsByHook(ruleset: Ruleset): Map<Hook, Chain[]> {
   return cached;
 }
 
-function read(key: Key, packet: Packet, state: PacketState, hook: Hook): Value | typeof NOMATCH | Undecidable {
+function read(key: Key, packet: Packet, state: PacketState, hook: Hook, ctAssigned: boolean): Value | typeof NOMATCH | Undecidable {
   if (key.family && key.family !== packet.family) return NOMATCH;
   const proto = PROTO_NUMBERS[packet.proto];
   if (key.l4 && !key.l4.includes(proto)) return NOMATCH;
@@ -89,7 +91,8 @@ function read(key: Key, packet: Packet, state: PacketState, hook: Hook): Value |
     case "sport": return BigInt(packet.sport);
     case "dport": return BigInt(packet.dport);
     case "mark": return key.mask === undefined ? state.mark : state.mark & key.mask;
-    case "ctstate": return state.ct;
+    // Before conntrack has seen it a packet has no entry, which ct state reads as invalid.
+    case "ctstate": return state.ct === CT_BITS.untracked || ctAssigned ? state.ct : CT_BITS.invalid;
     case "iifname":
     case "iif": {
       // Locally generated packets have no input device: the kernel reads an empty name.
@@ -127,6 +130,8 @@ interface Evaluation {
   state: PacketState;
   trace: TraceStep[];
   visits: number;
+  /** False in chains that run before conntrack (ingress; prerouting/output below -200). */
+  ctAssigned: boolean;
 }
 
 function resolveSet(ev: Evaluation, chain: Chain, source: SetSource): { elements: Element[]; verdicts?: Verdict[] } | Undecidable {
@@ -138,7 +143,7 @@ function resolveSet(ev: Evaluation, chain: Chain, source: SetSource): { elements
 function readKeys(keys: Key[], ev: Evaluation, hook: Hook): Value[] | typeof NOMATCH | Undecidable {
   const values: Value[] = [];
   for (const key of keys) {
-    const v = read(key, ev.packet, ev.state, hook);
+    const v = read(key, ev.packet, ev.state, hook, ev.ctAssigned);
     if (v === NOMATCH || v instanceof Undecidable) return v;
     values.push(v);
   }
@@ -197,6 +202,10 @@ function matches(st: Extract<Statement, { kind: "match" }>, elements: Element[],
   }
 }
 
+function record(ev: Evaluation, s: TraceStep): void {
+  if (ev.trace.length < MAX_TRACE) ev.trace.push(s);
+}
+
 function step(chain: Chain, handle: number | null, rule: string, result: string): TraceStep {
   const s: TraceStep = { family: chain.family, table: chain.table, chain: chain.name, handle, rule, result };
   if (chain.source !== "nft") s.source = chain.source;
@@ -211,6 +220,7 @@ export function describeStep(s: TraceStep): string {
 type ChainOutcome = { verdict: "accept" | "drop" } | { verdict: "unknown"; reason: string };
 
 function runBaseChain(base: Chain, hook: Hook, ev: Evaluation): ChainOutcome {
+  ev.ctAssigned = !(hook === "ingress" || ((hook === "prerouting" || hook === "output") && base.base!.prio < PRI_CONNTRACK));
   const policy = (): ChainOutcome => {
     const p = base.base!.policy;
     ev.trace.push(step(base, null, `policy ${p}`, p));
@@ -235,7 +245,7 @@ function runBaseChain(base: Chain, hook: Hook, ev: Evaluation): ChainOutcome {
       ev.trace.push(s);
       return { verdict: "unknown", reason: `${describeStep(s)}: cannot be decided: ${outcome.reason}` };
     }
-    ev.trace.push(step(chain, rule.handle, rule.text, outcome ? verdictText(outcome) : "continue"));
+    record(ev, step(chain, rule.handle, rule.text, outcome ? verdictText(outcome) : "continue"));
     if (!outcome || outcome.kind === "continue") continue;
     switch (outcome.kind) {
       case "accept": return { verdict: "accept" };
@@ -281,7 +291,7 @@ function chainApplies(chain: Chain, hook: Hook, packet: Packet, state: PacketSta
 /** Pure: the kernel's verdict for one packet under a ruleset. */
 export function evaluate(ruleset: Ruleset, packet: Packet): Decision {
   const state: PacketState = { ct: CT_BITS[packet.ctState], mark: 0n };
-  const ev: Evaluation = { ruleset, packet, state, trace: [], visits: 0 };
+  const ev: Evaluation = { ruleset, packet, state, trace: [], visits: 0, ctAssigned: true };
   const families = familiesFor(packet);
   const byHook = chainsByHook(ruleset);
   let mainStep: TraceStep | null = null;

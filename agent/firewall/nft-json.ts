@@ -402,11 +402,10 @@ export function parseNftJson(text: string): Ruleset {
     try {
       rule.text = renderRule(expr);
       rule.statements = statementsOf(expr, family);
-      for (const st of rule.statements) {
-        if ((st.kind === "match" || st.kind === "vmap") && "ref" in st.set) {
-          const broken = brokenSets.get(chainKey("nft", family, table, st.set.ref));
-          if (broken) throw new Unmodelled(`set @${st.set.ref}: ${broken}`);
-        }
+      const at = rule.statements.findIndex((st) => (st.kind === "match" || st.kind === "vmap") && "ref" in st.set && brokenSets.has(chainKey("nft", family, table, st.set.ref)));
+      if (at >= 0) {
+        const ref = (rule.statements[at] as { set: { ref: string } }).set.ref;
+        rule.statements = [...rule.statements.slice(0, at), { kind: "unknown", reason: `set @${ref}: ${brokenSets.get(chainKey("nft", family, table, ref))}` }];
       }
     } catch (e) {
       if (!(e instanceof Unmodelled) && !(e instanceof RangeError) && !(e instanceof TypeError)) throw e;
