@@ -77,7 +77,7 @@ function renderStatement(s: Json): string {
 }
 
 export function renderRule(expr: Json[]): string {
-  return expr.map((s) => { try { return renderStatement(s); } catch { return JSON.stringify(s)?.slice(0, 80) ?? "?"; } }).join(" ");
+  return expr.map((s) => { try { return renderStatement(s); } catch { return JSON.stringify(s)?.slice(0, 80) ?? "?"; } }).join(" ") || "(empty rule)";
 }
 
 // ---- constants ----
@@ -198,10 +198,14 @@ function setSource(right: Json, kinds: Kind[], withVerdicts: boolean): SetSource
 // ---- expressions ----
 
 /** The key(s) a left-hand side reads, plus the implicit dependency matches nft adds for them. */
+/** In a table of several families, reading an IP header implies meta nfproto. */
+function familyDep(tableFamily: string, family: "ipv4" | "ipv6"): "ipv4" | "ipv6" | undefined {
+  return tableFamily === "inet" || tableFamily === "bridge" || tableFamily === "netdev" ? family : undefined;
+}
+
 function keysOf(left: Json, tableFamily: string, deps: Statement[], kinds: Kind[]): Key[] {
   const [k, body] = only(left);
   const b = body as Obj;
-  const familyDep = (family: "ipv4" | "ipv6") => (tableFamily === "inet" || tableFamily === "bridge" || tableFamily === "netdev" ? family : undefined);
   switch (k) {
     case "concat":
       return (body as Json[]).flatMap((part) => keysOf(part, tableFamily, deps, kinds));
@@ -217,9 +221,9 @@ function keysOf(left: Json, tableFamily: string, deps: Statement[], kinds: Kind[
       const field = String(b.field);
       if (proto === "ip" || proto === "ip6") {
         const family = proto === "ip" ? "ipv4" : "ipv6";
-        if (field === "saddr" || field === "daddr") { kinds.push(family === "ipv4" ? "addr4" : "addr6"); return [{ field, family: familyDep(family) ?? family }]; }
-        if (field === "protocol" || field === "nexthdr") { kinds.push("proto"); return [{ field: "l4proto", family: familyDep(family) ?? family }]; }
-        if (familyDep(family)) deps.push({ kind: "match", keys: [{ field: "nfproto" }], op: "in", set: { elements: [[{ lo: family === "ipv4" ? 2n : 10n, hi: family === "ipv4" ? 2n : 10n }]] } });
+        if (field === "saddr" || field === "daddr") { kinds.push(family === "ipv4" ? "addr4" : "addr6"); return [{ field, family: family }]; }
+        if (field === "protocol" || field === "nexthdr") { kinds.push("proto"); return [{ field: "l4proto", family: family }]; }
+        if (familyDep(tableFamily, family)) deps.push({ kind: "match", keys: [{ field: "nfproto" }], op: "in", set: { elements: [[{ lo: family === "ipv4" ? 2n : 10n, hi: family === "ipv4" ? 2n : 10n }]] } });
         throw new Unmodelled(`${proto} ${field} is not modelled`);
       }
       const l4 = L4_HEADERS[proto];
@@ -398,9 +402,10 @@ export function parseNftJson(text: string): Ruleset {
     const chain = ruleset.byName.get(chainKey("nft", family, table, chainName));
     if (!chain) throw new RulesetError(`${what} is in chain ${family} ${table} ${chainName}, which is not listed`);
     const expr = Array.isArray(r.expr) ? r.expr : [];
-    const rule: Rule = { handle: typeof r.handle === "number" ? r.handle : chain.rules.length + 1, text: "", statements: [] };
+    // Rendering every rule costs more than parsing it; only traced rules are ever read.
+    let text: string | undefined;
+    const rule: Rule = { handle: typeof r.handle === "number" ? r.handle : chain.rules.length + 1, get text() { return (text ??= renderRule(expr)); }, statements: [] };
     try {
-      rule.text = renderRule(expr);
       rule.statements = statementsOf(expr, family);
       const at = rule.statements.findIndex((st) => (st.kind === "match" || st.kind === "vmap") && "ref" in st.set && brokenSets.has(chainKey("nft", family, table, st.set.ref)));
       if (at >= 0) {
@@ -412,7 +417,6 @@ export function parseNftJson(text: string): Ruleset {
       // The matches before the unmodelled part still decide whether it is reached.
       const partial = (() => { try { return statementsUpTo(expr, family); } catch { return []; } })();
       rule.statements = [...partial, { kind: "unknown", reason: (e as Error).message }];
-      if (!rule.text) rule.text = JSON.stringify(expr).slice(0, 200);
     }
     chain.rules.push(rule);
   }

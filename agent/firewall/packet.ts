@@ -35,8 +35,21 @@ export const PROTO_NUMBERS: Record<string, number> = {
   icmp: 1, igmp: 2, tcp: 6, udp: 17, dccp: 33, gre: 47, esp: 50, ah: 51, icmpv6: 58, "ipv6-icmp": 58, sctp: 132, udplite: 136,
 };
 
+// Rulesets repeat their addresses; parsing one costs more than a lookup.
+const addressCache = new Map<string, bigint | null>();
+
 /** Integer value of an address of the given family, or null when it is not one. */
 export function addressValue(text: string, family: Family): bigint | null {
+  const key = `${family}${text}`;
+  const cached = addressCache.get(key);
+  if (cached !== undefined) return cached;
+  const value = parseAddress(text, family);
+  if (addressCache.size > 100_000) addressCache.clear();
+  addressCache.set(key, value);
+  return value;
+}
+
+function parseAddress(text: string, family: Family): bigint | null {
   if (family === "ipv4" ? !ipaddr.IPv4.isValidFourPartDecimal(text) : !ipaddr.IPv6.isValid(text)) return null;
   const bytes = ipaddr.parse(text).toByteArray();
   if ((family === "ipv4" && bytes.length !== 4) || (family === "ipv6" && bytes.length !== 16)) return null;
