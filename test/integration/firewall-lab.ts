@@ -204,7 +204,8 @@ export async function createLab(kind: "pair" | "forward"): Promise<Lab> {
   }
 }
 
-export type Loader = "nft" | "iptables-legacy";
+/** iptables-nft: loaded with iptables-nft-restore, read back as nft's JSON (xt where compat). */
+export type Loader = "nft" | "iptables-legacy" | "iptables-nft";
 
 export interface Case extends PacketSpec {
   id: string;
@@ -217,8 +218,9 @@ export async function load(lab: Lab, direction: PacketSpec["direction"], loader:
   if (loader === "nft") await target.exec("nft", ["-f", "-"], `flush ruleset\n${text as string}\n`);
   else {
     const t = text as { ipv4?: string; ipv6?: string };
-    if (t.ipv4) await target.exec("iptables-legacy-restore", [], t.ipv4);
-    if (t.ipv6) await target.exec("ip6tables-legacy-restore", [], t.ipv6);
+    const tool = loader === "iptables-nft" ? "nft" : "legacy";
+    if (t.ipv4) await target.exec(`iptables-${tool}-restore`, [], t.ipv4);
+    if (t.ipv6) await target.exec(`ip6tables-${tool}-restore`, [], t.ipv6);
   }
   return target;
 }
@@ -234,7 +236,7 @@ async function reset(p: Peer): Promise<void> {
 
 /** What the kernel holds now, read back the way `firewall check` reads a live host. */
 export async function dump(p: Peer, loader: Loader): Promise<Ruleset> {
-  if (loader === "nft") return parseNftJson(await p.exec("nft", ["-j", "list", "ruleset"]));
+  if (loader !== "iptables-legacy") return parseNftJson(await p.exec("nft", ["-j", "list", "ruleset"]));
   usedLegacy.add(p);
   return mergeRulesets([
     parseIptablesSave(await p.exec("iptables-legacy-save", []), "iptables-legacy", "ipv4"),
@@ -271,7 +273,7 @@ export async function compare(lab: Lab, loader: Loader, text: string | { ipv4?: 
     const batch = cases.filter((c) => c.direction === direction);
     if (!batch.length) continue;
     const target = await load(lab, direction, loader, text);
-    if (loader !== "nft") markLegacy(target);
+    if (loader === "iptables-legacy") markLegacy(target);
     const ruleset = await dump(target, loader);
     const kernel = await kernelVerdicts(lab, batch);
     for (const c of batch) {
