@@ -26,9 +26,20 @@ function isObj(v: Json): v is Obj {
 
 function only(v: Json): [string, Json] {
   if (!isObj(v)) throw new Unmodelled(`unexpected ${JSON.stringify(v)?.slice(0, 60)}`);
-  const keys = Object.keys(v);
-  if (keys.length !== 1) throw new Unmodelled(`unexpected object with keys ${keys.join(",")}`);
-  return [keys[0], v[keys[0]]];
+  // for-in rather than Object.keys: this runs for every expression of every rule.
+  let key: string | undefined;
+  for (const k in v) {
+    if (key !== undefined) throw new Unmodelled(`unexpected object with keys ${Object.keys(v).join(",")}`);
+    key = k;
+  }
+  if (key === undefined) throw new Unmodelled("unexpected empty object");
+  return [key, v[key]];
+}
+
+const SMALL = Array.from({ length: 65536 }, (_, i) => BigInt(i));
+/** Ports and protocol numbers repeat: share their BigInts instead of allocating each. */
+function big(n: number): bigint {
+  return n < 65536 ? SMALL[n] : BigInt(n);
 }
 
 // ---- rendering (the rule as nft prints it, for traces) ----
@@ -102,7 +113,7 @@ function scalar(v: Json, kind: Kind): bigint | string {
       return a;
     }
     case "num":
-      if (typeof v === "number" && Number.isInteger(v) && v >= 0) return BigInt(v);
+      if (typeof v === "number" && Number.isInteger(v) && v >= 0) return big(v);
       if (typeof v === "string" && /^(0x[0-9a-f]+|\d+)$/i.test(v)) return BigInt(v);
       if (typeof v === "string" && SERVICES[v] !== undefined) return BigInt(SERVICES[v]);
       throw new Unmodelled(`cannot read ${JSON.stringify(v)} as a number or service`);
@@ -256,12 +267,9 @@ function keysOf(left: Json, tableFamily: string, deps: Statement[], kinds: Kind[
 function matchStatement(m: Obj, tableFamily: string, out: Statement[]): void {
   const kinds: Kind[] = [];
   const deps: Statement[] = [];
-  let keys: Key[];
-  try {
-    keys = keysOf(m.left, tableFamily, deps, kinds);
-  } finally {
-    out.push(...deps);
-  }
+  // On a throw, statementsUpTo collects the dependencies again.
+  const keys = keysOf(m.left, tableFamily, deps, kinds);
+  for (const d of deps) out.push(d);
   const op = m.op === undefined ? "==" : String(m.op);
   const right = m.right;
   if (kinds.includes("ctstate") && op === "==" && !Array.isArray(right) && !(isObj(right) && "set" in right)) {
