@@ -1,6 +1,8 @@
 // NodeState: the one snapshot of a host that the probes produce and every output reads.
 // `status --json` prints it as is, so its shape is a public contract (DESIGN.md).
 
+import type { PacketSpec } from "./firewall/packet";
+
 /** What a probe returns when its source could not be read: failure as data, never a throw. */
 export interface Unavailable {
   state: "unavailable";
@@ -115,6 +117,8 @@ export interface FirewallCheck {
   decidedBy: string;
   /** Why the verdict is unknown. */
   reason?: string;
+  /** The packet the question was asked with (absent when there was none to ask, e.g. no IPv6). */
+  packet?: PacketSpec;
 }
 
 export interface FirewallState {
