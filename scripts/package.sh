@@ -27,8 +27,9 @@ src="$scratch/edge-agent-$version"
 mkdir -p "$src"
 cp dist/bundle/edge-agent LICENSE "$src/"
 cp -r packaging "$src/packaging"
-mib=0
-[ -f packaging/mibs/EDGE-AGENT-MIB.txt ] && mib=1
+# The MIB is `edge-agent mib`'s output, kept in the tree (test/unit/mib.test.ts keeps it equal).
+[ -f packaging/mibs/EDGE-AGENT-MIB.txt ] || { echo "package: packaging/mibs/EDGE-AGENT-MIB.txt is missing: npx edge-agent mib > packaging/mibs/EDGE-AGENT-MIB.txt" >&2; exit 1; }
+mib=1
 
 # ---- .deb --------------------------------------------------------------------------------
 cp -r packaging/deb "$src/debian"

@@ -16,8 +16,7 @@ cache=${EDGE_AGENT_TEST_CACHE:-/var/cache/edge-agent-test}
 version=$(node -p 'require("./package.json").version')
 deb="dist/edge-agent_${version}_all.deb"
 rpm="dist/edge-agent-${version}.noarch.rpm"
-mib=0
-[ -f packaging/mibs/EDGE-AGENT-MIB.txt ] && mib=1
+mib=1
 
 fail() { echo "test-packages: FAIL: $*" >&2; exit 1; }
 ok() { echo "ok - $*"; }
