@@ -20,7 +20,7 @@ import { TailnetWatcher } from "./tailnet-watcher";
 import { TextfileWriter } from "./textfile";
 
 /**
- * Where events go. The notifier (agent/snmp/notifier.ts) has exactly these methods; tests pass
+ * Where events go. The notifier (agent/snmp/notifier.ts) implements it; tests pass
  * their own. notify() must not block: the sink queues and sends on its own time.
  */
 export interface EventSink {
@@ -136,12 +136,15 @@ export class Daemon {
     }
     if (old.run.heartbeatMs !== config.run.heartbeatMs) this.startHeartbeat();
     if (nextSink) {
+      // Events keep going to the old sink while it flushes (it still delivers or persists them);
+      // the new one takes over only once started, so nothing reaches a sink that refuses it.
+      // Started after the old one closed, it loads whatever the old one left in the outbox.
       const previous = this.sink;
-      this.sink = nextSink;
-      this.metrics.sinkReplaced();
       await previous.flush(2000).catch(() => undefined);
       await previous.close().catch(() => undefined);
       await this.startSink(nextSink);
+      this.sink = nextSink;
+      this.metrics.sinkReplaced();
     }
     this.requestCycle("full");
   }
