@@ -14,8 +14,7 @@ import { errorText, withDeadline } from "./probes/deadline";
 import { AgentxSubagent } from "./snmp/agentx";
 import { oidTree, type OidTree } from "./snmp/oid-tree";
 import { stateObjects } from "./snmp/state-objects";
-import type { HostInfo, NodeState } from "./state";
-import { hostname, release } from "node:os";
+import type { NodeState } from "./state";
 import { TailnetWatcher } from "./tailnet-watcher";
 import { TextfileWriter } from "./textfile";
 
@@ -72,7 +71,6 @@ export class Daemon {
   private running: Promise<void> | null = null;
   private stopping = false;
   private prev: NodeState | null = null;
-  private knownHost: HostInfo | null = null;
   /** How many cycles ran, by kind: for tests and the benchmark. */
   readonly cycles = { full: 0, addresses: 0 };
 
@@ -84,7 +82,7 @@ export class Daemon {
     this.config = config;
     this.tree = options.tree ?? oidTree();
     this.filter = options.filter ?? ((events) => events);
-    this.collect = options.collect ?? ((c) => this.collectWithKnownHost(c));
+    this.collect = options.collect ?? ((c) => collectNodeState(c, { ping: true, ifInet6Path: this.ifInet6Path }));
     this.ifInet6Path = options.ifInet6Path ?? IF_INET6;
     this.textfile = new TextfileWriter(config.textfile.directory, logger);
     this.sink = options.createSink(config);
@@ -124,7 +122,6 @@ export class Daemon {
    */
   async reload(config: Config): Promise<void> {
     const old = this.config;
-    this.knownHost = null;
     const notificationsChanged = JSON.stringify([old.notifications, old.scraper]) !== JSON.stringify([config.notifications, config.scraper]);
     const nextSink = notificationsChanged ? this.options.createSink(config) : null;
     this.config = config;
@@ -189,20 +186,6 @@ export class Daemon {
     } else {
       this.agentx.setMaster(master);
     }
-  }
-
-  /**
-   * The full probe, with the host's OS and model probed once (at start and after a reload):
-   * systeminformation costs ~200 ms CPU and blocks the event loop for up to ~0.8 s per call
-   * (measured on a 2-vCPU VM), long enough for snmpd to give up on an AgentX answer. The host
-   * name and kernel release are cheap and read fresh every cycle.
-   */
-  private async collectWithKnownHost(config: Config): Promise<NodeState> {
-    const known = this.knownHost;
-    const host = known ? { ...known, hostname: hostname(), kernel: release() } : undefined;
-    const state = await collectNodeState(config, { ping: true, ifInet6Path: this.ifInet6Path, host });
-    if (!known && state.host.state === "ok") this.knownHost = state.host;
-    return state;
   }
 
   private startTailnetWatcher(): void {
