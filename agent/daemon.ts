@@ -59,7 +59,7 @@ export class Daemon {
   private readonly metrics = new NodeMetrics();
   private readonly textfile: TextfileWriter;
   private agentx: AgentxSubagent | null = null;
-  private readonly tree: OidTree;
+  private tree: OidTree;
   private readonly filter: EventFilter;
   private readonly collect: (config: Config) => Promise<NodeState>;
   private readonly ifInet6Path: string;
@@ -80,7 +80,8 @@ export class Daemon {
     private readonly options: DaemonOptions,
   ) {
     this.config = config;
-    this.tree = options.tree ?? oidTree();
+    // The notifier roots its tree at mib.baseOid too: AgentX and notifications must agree.
+    this.tree = options.tree ?? oidTree(config.mib.baseOid);
     this.filter = options.filter ?? ((events) => events);
     this.collect = options.collect ?? ((c) => collectNodeState(c, { ping: true, ifInet6Path: this.ifInet6Path }));
     this.ifInet6Path = options.ifInet6Path ?? IF_INET6;
@@ -122,9 +123,16 @@ export class Daemon {
    */
   async reload(config: Config): Promise<void> {
     const old = this.config;
-    const notificationsChanged = JSON.stringify([old.notifications, old.scraper]) !== JSON.stringify([config.notifications, config.scraper]);
+    const baseOidChanged = old.mib.baseOid !== config.mib.baseOid;
+    const notificationsChanged = baseOidChanged || JSON.stringify([old.notifications, old.scraper]) !== JSON.stringify([config.notifications, config.scraper]);
     const nextSink = notificationsChanged ? this.options.createSink(config) : null;
     this.config = config;
+    if (baseOidChanged && !this.options.tree) {
+      // Registered under the old root: a new session registers the new one.
+      this.tree = oidTree(config.mib.baseOid);
+      void this.agentx?.close();
+      this.agentx = null;
+    }
     this.textfile.setDirectory(config.textfile.directory);
     this.applyAgentx();
     if (JSON.stringify(old.tailscale) !== JSON.stringify(config.tailscale)) {

@@ -1,4 +1,5 @@
-// The daemon end to end, in a network namespace whose global IPv6 address the test removes:
+// The daemon end to end (in process: under a re-rooted mib.baseOid), in a network namespace
+// whose global IPv6 address the test removes:
 // within 2 s a notification datagram arrives at a real receiver, the textfile changes and the
 // AgentX object read through the real snmpd changes. Then `edge-agent run` as a process inside
 // the namespace with snmptrapd beside it: agentStarted at start, the same change as an
@@ -34,6 +35,9 @@ import { defaultScenario, startFakeTailscaled, type FakeTailscaled } from "../he
 
 const run = promisify(execFile);
 const tree = oidTree();
+/** The in-process daemon runs under an operator's own root: notifications and AgentX must follow it. */
+const REROOT = "1.3.6.1.4.1.99999.7";
+const rerooted = oidTree(REROOT);
 const COMMUNITY = "edgetest";
 const ADDRESS = "2001:db8:100:1::10";
 const PREFIX = "2001:db8:100:1::/64";
@@ -51,12 +55,12 @@ interface Received {
 async function startReceiver(): Promise<{ port: number; received: Received[]; close: () => void }> {
   const port = await freeUdpPort();
   const received: Received[] = [];
-  const byOid = new Map(["agentStarted", "heartbeat", "addressChanged", "tailnetChanged", "pathChanged", "serviceDown", "serviceUp", "firewallChanged", "test"].map((k) => [tree.notificationOid(k as StateEvent["kind"]), k]));
+  const byOid = new Map(["agentStarted", "heartbeat", "addressChanged", "tailnetChanged", "pathChanged", "serviceDown", "serviceUp", "firewallChanged", "test"].map((k) => [rerooted.notificationOid(k as StateEvent["kind"]), k]));
   const receiver = snmp.createReceiver({ port, address: "127.0.0.1", transport: "udp4" }, (error: unknown, notification: any) => {
     if (error || !notification) return;
     const varbinds = notification.pdu.varbinds as { oid: string; value: unknown }[];
     const trapOid = String(varbinds.find((v) => v.oid === "1.3.6.1.6.3.1.1.4.1.0")?.value ?? "");
-    received.push({ at: Date.now(), kind: byOid.get(trapOid) ?? trapOid, values: fromVarbinds(tree, varbinds as any) });
+    received.push({ at: Date.now(), kind: byOid.get(trapOid) ?? trapOid, values: fromVarbinds(rerooted, varbinds as any) });
   });
   receiver.getAuthorizer().addCommunity(COMMUNITY);
   return { port, received, close: () => receiver.close() };
@@ -75,6 +79,7 @@ function textfileSample(dir: string, series: string): number | undefined {
 
 const prefixSeries = `edge_agent_ipv6_prefix_info{prefix="${PREFIX}",interface="ea0",in_allocation="true",primary="true"}`;
 const primaryOid = `${tree.objectOid("edgeAgentPrimaryPrefix")}.0`;
+const rerootedPrimaryOid = `${rerooted.objectOid("edgeAgentPrimaryPrefix")}.0`;
 
 /** A namespace with one veth pair and the host's global /64 address on ea0. */
 function namespaceWithAddress(): Netns {
@@ -123,6 +128,7 @@ describeWith({ root: true, binaries: ["snmpd", "snmpget", "ip"] }, "edge-agent d
           textfile: { directory: textDir },
           agentx: { master: `tcp:127.0.0.1:${agentxPort}` },
           run: { interval: "1m", heartbeat: "1h" },
+          mib: { baseOid: REROOT },
         },
         null,
       );
@@ -135,7 +141,7 @@ describeWith({ root: true, binaries: ["snmpd", "snmpget", "ip"] }, "edge-agent d
       });
       await daemon.start();
       await waitFor("agentStarted at the receiver", () => receiver.received.some((r) => r.kind === "agentStarted"), 5000);
-      await waitFor("AgentX to serve the primary prefix", async () => (await agentxValue(primaryOid)) === PREFIX, 10_000, 200);
+      await waitFor("AgentX to serve the primary prefix under mib.baseOid", async () => (await agentxValue(rerootedPrimaryOid)) === PREFIX, 10_000, 200);
     });
 
     afterAll(async () => {
@@ -163,7 +169,7 @@ describeWith({ root: true, binaries: ["snmpd", "snmpget", "ip"] }, "edge-agent d
       // The promise is 2 s from the change to all three outputs.
       const notified = await waitFor("an addressChanged notification", () => receiver.received.slice(before).find((r) => r.kind === "addressChanged"), 2000, 20);
       await waitFor("the textfile to drop the /64", () => textfileSample(textDir, "edge_agent_ipv6_global_prefixes") === 0, Math.max(1, 2000 - (Date.now() - t0)), 20);
-      await waitFor("AgentX to drop the /64", async () => (await agentxValue(primaryOid)) === "", Math.max(1, 2000 - (Date.now() - t0)), 50);
+      await waitFor("AgentX to drop the /64", async () => (await agentxValue(rerootedPrimaryOid)) === "", Math.max(1, 2000 - (Date.now() - t0)), 50);
       expect(notified.values.edgeAgentPrimaryPrefix).toBe("");
       expect(notified.values.edgeAgentEventSummary).toContain(`was: primary /64 ${PREFIX}`);
       expect(textfileSample(textDir, prefixSeries)).toBeUndefined();
