@@ -46,6 +46,8 @@ const harnesses: Harness[] = [];
 afterEach(async () => {
   for (const h of harnesses.splice(0)) {
     await h.daemon.stop(500);
+    // stop() gives a running cycle only what its budget leaves; its textfile write must not race rmSync.
+    await h.daemon.settled();
     rmSync(h.dir, { recursive: true, force: true });
   }
 });
