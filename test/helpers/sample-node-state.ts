@@ -44,6 +44,8 @@ export function sampleNodeState(overrides: { hostname?: string; nodeExporterUp?:
     firewall: {
       state: "ok",
       port: 41641,
+      portSource: "localapi",
+      notes: [],
       backend: "nftables",
       checks: [
         { id: "inbound-ipv6", verdict: "accept", decidedBy: "rule 4" },

@@ -27,6 +27,7 @@ function baseState(ipv6: NodeState["ipv6"]): NodeState {
       nodeExporter: { url: "http://127.0.0.1:9100/metrics", up: true, version: null, tailnetReachable: null },
       snmpd: { target: "127.0.0.1:161", up: true, sysDescr: null, sysUpTimeSeconds: null, tailnetReachable: null },
     },
+    firewall: { state: "unavailable", error: "nft: permission denied" },
   };
 }
 
