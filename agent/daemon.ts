@@ -14,13 +14,12 @@ import { errorText, withDeadline } from "./probes/deadline";
 import { AgentxSubagent } from "./snmp/agentx";
 import { oidTree, type OidTree } from "./snmp/oid-tree";
 import { stateObjects } from "./snmp/state-objects";
-import type { HostInfo, NodeState } from "./state";
-import { hostname, release } from "node:os";
+import type { NodeState } from "./state";
 import { TailnetWatcher } from "./tailnet-watcher";
 import { TextfileWriter } from "./textfile";
 
 /**
- * Where events go. The notifier (agent/snmp/notifier.ts) has exactly these methods; tests pass
+ * Where events go. The notifier (agent/snmp/notifier.ts) implements it; tests pass
  * their own. notify() must not block: the sink queues and sends on its own time.
  */
 export interface EventSink {
@@ -60,7 +59,7 @@ export class Daemon {
   private readonly metrics = new NodeMetrics();
   private readonly textfile: TextfileWriter;
   private agentx: AgentxSubagent | null = null;
-  private readonly tree: OidTree;
+  private tree: OidTree;
   private readonly filter: EventFilter;
   private readonly collect: (config: Config) => Promise<NodeState>;
   private readonly ifInet6Path: string;
@@ -72,7 +71,6 @@ export class Daemon {
   private running: Promise<void> | null = null;
   private stopping = false;
   private prev: NodeState | null = null;
-  private knownHost: HostInfo | null = null;
   /** How many cycles ran, by kind: for tests and the benchmark. */
   readonly cycles = { full: 0, addresses: 0 };
 
@@ -82,9 +80,10 @@ export class Daemon {
     private readonly options: DaemonOptions,
   ) {
     this.config = config;
-    this.tree = options.tree ?? oidTree();
+    // The notifier roots its tree at mib.baseOid too: AgentX and notifications must agree.
+    this.tree = options.tree ?? oidTree(config.mib.baseOid);
     this.filter = options.filter ?? ((events) => events);
-    this.collect = options.collect ?? ((c) => this.collectWithKnownHost(c));
+    this.collect = options.collect ?? ((c) => collectNodeState(c, { ping: true, ifInet6Path: this.ifInet6Path }));
     this.ifInet6Path = options.ifInet6Path ?? IF_INET6;
     this.textfile = new TextfileWriter(config.textfile.directory, logger);
     this.sink = options.createSink(config);
@@ -124,10 +123,16 @@ export class Daemon {
    */
   async reload(config: Config): Promise<void> {
     const old = this.config;
-    this.knownHost = null;
-    const notificationsChanged = JSON.stringify([old.notifications, old.scraper]) !== JSON.stringify([config.notifications, config.scraper]);
+    const baseOidChanged = old.mib.baseOid !== config.mib.baseOid;
+    const notificationsChanged = baseOidChanged || JSON.stringify([old.notifications, old.scraper]) !== JSON.stringify([config.notifications, config.scraper]);
     const nextSink = notificationsChanged ? this.options.createSink(config) : null;
     this.config = config;
+    if (baseOidChanged && !this.options.tree) {
+      // Registered under the old root: a new session registers the new one.
+      this.tree = oidTree(config.mib.baseOid);
+      void this.agentx?.close();
+      this.agentx = null;
+    }
     this.textfile.setDirectory(config.textfile.directory);
     this.applyAgentx();
     if (JSON.stringify(old.tailscale) !== JSON.stringify(config.tailscale)) {
@@ -136,12 +141,15 @@ export class Daemon {
     }
     if (old.run.heartbeatMs !== config.run.heartbeatMs) this.startHeartbeat();
     if (nextSink) {
+      // Events keep going to the old sink while it flushes (it still delivers or persists them);
+      // the new one takes over only once started, so nothing reaches a sink that refuses it.
+      // Started after the old one closed, it loads whatever the old one left in the outbox.
       const previous = this.sink;
-      this.sink = nextSink;
-      this.metrics.sinkReplaced();
       await previous.flush(2000).catch(() => undefined);
       await previous.close().catch(() => undefined);
       await this.startSink(nextSink);
+      this.sink = nextSink;
+      this.metrics.sinkReplaced();
     }
     this.requestCycle("full");
   }
@@ -186,20 +194,6 @@ export class Daemon {
     } else {
       this.agentx.setMaster(master);
     }
-  }
-
-  /**
-   * The full probe, with the host's OS and model probed once (at start and after a reload):
-   * systeminformation costs ~200 ms CPU and blocks the event loop for up to ~0.8 s per call
-   * (measured on a 2-vCPU VM), long enough for snmpd to give up on an AgentX answer. The host
-   * name and kernel release are cheap and read fresh every cycle.
-   */
-  private async collectWithKnownHost(config: Config): Promise<NodeState> {
-    const known = this.knownHost;
-    const host = known ? { ...known, hostname: hostname(), kernel: release() } : undefined;
-    const state = await collectNodeState(config, { ping: true, ifInet6Path: this.ifInet6Path, host });
-    if (!known && state.host.state === "ok") this.knownHost = state.host;
-    return state;
   }
 
   private startTailnetWatcher(): void {

@@ -2,59 +2,21 @@
 // SIGHUP (a bad new config is logged and the running one kept), and on SIGTERM/SIGINT flushes
 // the outbox and exits 0 within 5 s.
 import { loadConfig, redactConfig, type Config } from "../config";
-import { Daemon, type EventFilter, type EventSink } from "../daemon";
-import type { StateEvent } from "../diff";
-import { createLogger, type Logger } from "../log";
+import { Daemon, type EventFilter } from "../daemon";
+import { createLogger } from "../log";
+import { FlapDamper } from "../snmp/flap-damper";
+import { Notifier } from "../snmp/notifier";
 import { AGENT_VERSION } from "../version";
 
 /** Whole shutdown budget; systemd's default TimeoutStopSec is far longer, this is our promise. */
 const STOP_BUDGET_MS = 4500;
 
-type NotifierModule = { Notifier: new (config: Config, logger: Logger) => EventSink };
-
-/** The real notifier, or (in a build without it) a sink that says so once and drops events. */
-function sinkFactory(logger: Logger): (config: Config) => EventSink {
-  let mod: NotifierModule | null = null;
-  try {
-    mod = require("../snmp/notifier") as NotifierModule;
-  } catch (error) {
-    const e = error as NodeJS.ErrnoException;
-    if (e.code !== "MODULE_NOT_FOUND" || !String(e.message).includes("snmp/notifier")) throw error;
-  }
-  if (mod) {
-    const { Notifier } = mod;
-    return (config) => new Notifier(config, logger);
-  }
-  return () => droppingSink(logger);
-}
-
-function droppingSink(logger: Logger): EventSink {
-  let dropped = 0;
-  return {
-    start: async () => logger.error("this build of edge-agent has no notifier (agent/snmp/notifier.ts): events are logged but no SNMP notification is sent"),
-    notify: () => void dropped++,
-    flush: async () => undefined,
-    close: async () => undefined,
-    stats: () => ({ sent: 0, acknowledged: 0, queued: 0, dropped, failed: 0 }),
-  };
-}
-
-type DamperModule = { FlapDamper: new () => { admit(event: StateEvent): StateEvent[]; tick(): StateEvent[] } };
-
 /**
- * Flap damping between diff() and the notifier, when this build has the damper: held-down
- * subjects' summaries (tick) go out with the cycle's own events.
+ * Flap damping between diff() and the notifier. Summaries of held-down subjects that have gone
+ * quiet (tick) go out with a cycle's own events, so they wait for the next cycle (README: Daemon).
  */
-function flapFilter(): EventFilter | undefined {
-  let mod: DamperModule;
-  try {
-    mod = require("../snmp/flap-damper") as DamperModule;
-  } catch (error) {
-    const e = error as NodeJS.ErrnoException;
-    if (e.code === "MODULE_NOT_FOUND" && String(e.message).includes("snmp/flap-damper")) return undefined;
-    throw error;
-  }
-  const damper = new mod.FlapDamper();
+function flapFilter(): EventFilter {
+  const damper = new FlapDamper();
   return (events) => [...damper.tick(), ...events.flatMap((event) => damper.admit(event))];
 }
 
@@ -65,7 +27,7 @@ export async function runCommand(values: { config?: unknown }): Promise<number> 
   const logger = createLogger(config.log.level);
   logger.info({ version: AGENT_VERSION, config: redactConfig(config) }, `edge-agent ${AGENT_VERSION} starting${config.source ? ` with ${config.source}` : " with the default config"}`);
 
-  const daemon = new Daemon(config, logger, { createSink: sinkFactory(logger), filter: flapFilter() });
+  const daemon = new Daemon(config, logger, { createSink: (c) => new Notifier(c, logger), filter: flapFilter() });
 
   let reloading = Promise.resolve();
   const onHup = () => {

@@ -1,73 +1,49 @@
-// The daemon end to end, in a network namespace whose global IPv6 address the test removes:
+// The daemon end to end (in process: under a re-rooted mib.baseOid), in a network namespace
+// whose global IPv6 address the test removes:
 // within 2 s a notification datagram arrives at a real receiver, the textfile changes and the
 // AgentX object read through the real snmpd changes. Then `edge-agent run` as a process inside
-// the namespace: the same change reaches the textfile and AgentX, SIGHUP reloads (a bad config is
-// logged and the old one kept), logs are one line per change, and SIGTERM exits 0 within 5 s.
-//
-// Until the notifier (agent/snmp/notifier.ts) is on this branch, the in-process daemon gets a
-// small sink defined here that sends each event as a real SNMPv2c trap datagram.
+// the namespace with snmptrapd beside it: agentStarted at start, the same change as an
+// edgeAgentAddressChanged inform and in the textfile and AgentX within 2 s, SIGHUP reloads (a bad
+// config is logged and the old one kept), logs are one line per change, SIGTERM with the
+// receiver down exits 0 within 5 s keeping the notification in the outbox, and the next start
+// delivers it.
 import { execFile } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { promisify } from "node:util";
+import { readdirSync } from "node:fs";
 import snmp from "net-snmp";
 import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { configFromObject, type Config } from "../../agent/config";
-import { Daemon, type EventSink } from "../../agent/daemon";
+import { Daemon } from "../../agent/daemon";
 import type { StateEvent } from "../../agent/diff";
 import { collectNodeState } from "../../agent/probes/collect";
 import { oidTree } from "../../agent/snmp/oid-tree";
-import { notificationObjects, stateObjects, type ObjectValues } from "../../agent/snmp/state-objects";
-import { fromVarbinds, toVarbinds } from "../../agent/snmp/varbinds";
-import type { NodeState } from "../../agent/state";
+import { Notifier } from "../../agent/snmp/notifier";
+import type { ObjectValues } from "../../agent/snmp/state-objects";
+import { fromVarbinds } from "../../agent/snmp/varbinds";
 import { TEXTFILE_NAME } from "../../agent/textfile";
 import { createNetns, type Netns } from "../helpers/netns";
 import { freeTcpPort, freeUdpPort, waitFor } from "../helpers/ports";
 import { describeWith } from "../helpers/prereqs";
 import { startDaemon, type Daemon as ChildDaemon } from "../helpers/process";
 import { netSnmpEnv, startSnmpd, type Snmpd } from "../helpers/snmpd";
+import { startSnmptrapd, type Snmptrapd } from "../helpers/snmptrapd";
 import { defaultScenario, startFakeTailscaled, type FakeTailscaled } from "../helpers/tailscaled";
 
 const run = promisify(execFile);
 const tree = oidTree();
+/** The in-process daemon runs under an operator's own root: notifications and AgentX must follow it. */
+const REROOT = "1.3.6.1.4.1.99999.7";
+const rerooted = oidTree(REROOT);
 const COMMUNITY = "edgetest";
 const ADDRESS = "2001:db8:100:1::10";
 const PREFIX = "2001:db8:100:1::/64";
 const REPO = resolve(__dirname, "../..");
-
-/** Sends each event as one SNMPv2c trap with the MIB's varbinds: real datagrams, no outbox. */
-class TrapSink implements EventSink {
-  private readonly session: ReturnType<typeof snmp.createSession>;
-  private sequence = 0;
-  private counts = { sent: 0, acknowledged: 0, queued: 0, dropped: 0, failed: 0 };
-
-  constructor(config: Config) {
-    const [host, port] = config.notifications.target.split(":");
-    this.session = snmp.createSession(host, config.notifications.community, { version: snmp.Version2c, trapPort: Number(port) });
-    this.session.on("error", () => undefined);
-  }
-  async start(): Promise<void> {}
-  notify(event: StateEvent, state: NodeState): void {
-    this.counts.queued++;
-    const values = notificationObjects(stateObjects(state), { sequence: ++this.sequence, at: new Date().toISOString(), summary: event.summary, service: event.service });
-    this.session.trap(tree.notificationOid(event.kind), toVarbinds(tree, values), (error: Error | null) => {
-      this.counts.queued--;
-      if (error) this.counts.failed++;
-      else this.counts.sent++;
-    });
-  }
-  async flush(timeoutMs: number): Promise<void> {
-    await waitFor("the traps to go out", () => this.counts.queued === 0, timeoutMs, 10).catch(() => undefined);
-  }
-  async close(): Promise<void> {
-    this.session.close();
-  }
-  stats() {
-    return { ...this.counts };
-  }
-}
+/** The agent's v2c community in the process test: it must never reach a log line. */
+const SECRET = "secret-community-42";
 
 interface Received {
   at: number;
@@ -79,12 +55,12 @@ interface Received {
 async function startReceiver(): Promise<{ port: number; received: Received[]; close: () => void }> {
   const port = await freeUdpPort();
   const received: Received[] = [];
-  const byOid = new Map(["agentStarted", "heartbeat", "addressChanged", "tailnetChanged", "pathChanged", "serviceDown", "serviceUp", "firewallChanged", "test"].map((k) => [tree.notificationOid(k as StateEvent["kind"]), k]));
+  const byOid = new Map(["agentStarted", "heartbeat", "addressChanged", "tailnetChanged", "pathChanged", "serviceDown", "serviceUp", "firewallChanged", "test"].map((k) => [rerooted.notificationOid(k as StateEvent["kind"]), k]));
   const receiver = snmp.createReceiver({ port, address: "127.0.0.1", transport: "udp4" }, (error: unknown, notification: any) => {
     if (error || !notification) return;
     const varbinds = notification.pdu.varbinds as { oid: string; value: unknown }[];
     const trapOid = String(varbinds.find((v) => v.oid === "1.3.6.1.6.3.1.1.4.1.0")?.value ?? "");
-    received.push({ at: Date.now(), kind: byOid.get(trapOid) ?? trapOid, values: fromVarbinds(tree, varbinds as any) });
+    received.push({ at: Date.now(), kind: byOid.get(trapOid) ?? trapOid, values: fromVarbinds(rerooted, varbinds as any) });
   });
   receiver.getAuthorizer().addCommunity(COMMUNITY);
   return { port, received, close: () => receiver.close() };
@@ -103,6 +79,7 @@ function textfileSample(dir: string, series: string): number | undefined {
 
 const prefixSeries = `edge_agent_ipv6_prefix_info{prefix="${PREFIX}",interface="ea0",in_allocation="true",primary="true"}`;
 const primaryOid = `${tree.objectOid("edgeAgentPrimaryPrefix")}.0`;
+const rerootedPrimaryOid = `${rerooted.objectOid("edgeAgentPrimaryPrefix")}.0`;
 
 /** A namespace with one veth pair and the host's global /64 address on ea0. */
 function namespaceWithAddress(): Netns {
@@ -137,9 +114,9 @@ describeWith({ root: true, binaries: ["snmpd", "snmpget", "ip"] }, "edge-agent d
       snmpd = await startSnmpd({ extra: ["master agentx", `agentXSocket tcp:127.0.0.1:${agentxPort}`] });
       receiver = await startReceiver();
       textDir = mkdtempSync(join(tmpdir(), "ea-daemon-"));
+      const outboxDir = mkdtempSync(join(tmpdir(), "ea-daemon-outbox-"));
+      extraDirs.push(outboxDir);
       const ifInet6Path = `/proc/${ns.anchorPid}/net/if_inet6`;
-      // createNetns returns before its anchor process has entered the namespace.
-      await waitFor("the anchor to enter the namespace", () => readFileSync(ifInet6Path, "utf8").includes("20010db8010000010000000000000010"), 5000, 20);
       const config = configFromObject(
         {
           scraper: "scraper",
@@ -147,23 +124,24 @@ describeWith({ root: true, binaries: ["snmpd", "snmpget", "ip"] }, "edge-agent d
           ipv6: { allocations: ["2001:db8:100::/56"] },
           // The first cycle shares the CPU with loading every module; 500 ms can run out.
           probes: { timeout: "3s", nodeExporter: { url: "http://127.0.0.1:9/metrics" }, snmpd: { port: snmpd.port, community: COMMUNITY } },
-          notifications: { target: `127.0.0.1:${receiver.port}`, community: COMMUNITY, inform: false },
+          notifications: { target: `127.0.0.1:${receiver.port}`, community: COMMUNITY, inform: false, outbox: outboxDir },
           textfile: { directory: textDir },
           agentx: { master: `tcp:127.0.0.1:${agentxPort}` },
           run: { interval: "1m", heartbeat: "1h" },
+          mib: { baseOid: REROOT },
         },
         null,
       );
       const logger = pino({ level: "warn" });
       daemon = new Daemon(config, logger, {
-        createSink: (c) => new TrapSink(c),
+        createSink: (c) => new Notifier(c, logger),
         ifInet6Path,
         // No disco ping: the namespace has no tailnet; the fake LocalAPI answers status.
         collect: (c) => collectNodeState(c, { ping: false, ifInet6Path }),
       });
       await daemon.start();
       await waitFor("agentStarted at the receiver", () => receiver.received.some((r) => r.kind === "agentStarted"), 5000);
-      await waitFor("AgentX to serve the primary prefix", async () => (await agentxValue(primaryOid)) === PREFIX, 10_000, 200);
+      await waitFor("AgentX to serve the primary prefix under mib.baseOid", async () => (await agentxValue(rerootedPrimaryOid)) === PREFIX, 10_000, 200);
     });
 
     afterAll(async () => {
@@ -191,7 +169,7 @@ describeWith({ root: true, binaries: ["snmpd", "snmpget", "ip"] }, "edge-agent d
       // The promise is 2 s from the change to all three outputs.
       const notified = await waitFor("an addressChanged notification", () => receiver.received.slice(before).find((r) => r.kind === "addressChanged"), 2000, 20);
       await waitFor("the textfile to drop the /64", () => textfileSample(textDir, "edge_agent_ipv6_global_prefixes") === 0, Math.max(1, 2000 - (Date.now() - t0)), 20);
-      await waitFor("AgentX to drop the /64", async () => (await agentxValue(primaryOid)) === "", Math.max(1, 2000 - (Date.now() - t0)), 50);
+      await waitFor("AgentX to drop the /64", async () => (await agentxValue(rerootedPrimaryOid)) === "", Math.max(1, 2000 - (Date.now() - t0)), 50);
       expect(notified.values.edgeAgentPrimaryPrefix).toBe("");
       expect(notified.values.edgeAgentEventSummary).toContain(`was: primary /64 ${PREFIX}`);
       expect(textfileSample(textDir, prefixSeries)).toBeUndefined();
@@ -233,6 +211,7 @@ describeWith({ root: true, binaries: ["snmpd", "snmpget", "ip"] }, "edge-agent d
     let snmpdChild: ChildDaemon;
     let snmpPort: number;
     let agent: ChildDaemon;
+    let trapd: Snmptrapd;
     let work: string;
     let textDir: string;
     let configFile: string;
@@ -242,6 +221,13 @@ describeWith({ root: true, binaries: ["snmpd", "snmpget", "ip"] }, "edge-agent d
       const { stdout } = await run("ip", ["netns", "exec", ns.name, "snmpget", "-v2c", "-c", COMMUNITY, "-On", "-Oqv", "-t", "1", "-r", "0", `127.0.0.1:${snmpPort}`, oid], { env: netSnmpEnv() });
       return stdout.trim().replace(/^"(.*)"$/, "$1");
     }
+
+    const startAgent = () => startDaemon("ip", ["netns", "exec", ns.name, process.execPath, join(REPO, "bin/edge-agent.js"), "run", "--config", configFile], { cwd: REPO });
+    const notified = (name: string) => trapd.received().filter((n) => n.name === `EDGE-AGENT-MIB::${name}`);
+    const outboxEntries = () =>
+      readdirSync(join(work, "outbox"))
+        .filter((f) => /^n-\d+\.json$/.test(f))
+        .map((f) => JSON.parse(readFileSync(join(work, "outbox", f), "utf8")) as { sequence: number; event: { kind: string; summary: string } });
 
     function logLines(): { level: number; msg: string; event?: string }[] {
       return agent
@@ -267,18 +253,20 @@ describeWith({ root: true, binaries: ["snmpd", "snmpget", "ip"] }, "edge-agent d
         env: { ...netSnmpEnv(), SNMP_PERSISTENT_DIR: join(work, "persist") },
       });
       await waitFor("snmpd in the namespace", async () => (await agentxValue("1.3.6.1.2.1.1.3.0")) !== "", 10_000, 200);
+      trapd = await startSnmptrapd({ netns: ns.name, community: SECRET });
       baseConfig = {
         tailscale: { socket: tailscaled.socket },
         ipv6: { allocations: ["2001:db8:100::/56"] },
         probes: { timeout: "3s", nodeExporter: { url: "http://127.0.0.1:9/metrics" }, snmpd: { port: snmpPort, community: COMMUNITY } },
-        notifications: { target: "127.0.0.1:16200", community: "secret-community-42", inform: false, outbox: join(work, "outbox") },
+        // Informs, so an unanswered one stays in the outbox; a short timeout keeps the test fast.
+        notifications: { target: `127.0.0.1:${trapd.port}`, community: SECRET, inform: true, timeout: "500ms", retries: 0, outbox: join(work, "outbox") },
         textfile: { directory: textDir },
         agentx: { master: `tcp:127.0.0.1:${agentxPort}` },
         run: { interval: "1s", heartbeat: "1h" },
       };
       configFile = join(work, "config.yaml");
       writeFileSync(configFile, JSON.stringify(baseConfig));
-      agent = startDaemon("ip", ["netns", "exec", ns.name, process.execPath, join(REPO, "bin/edge-agent.js"), "run", "--config", configFile], { cwd: REPO });
+      agent = startAgent();
       await waitFor("the daemon's first textfile", () => textfileSample(textDir, prefixSeries) === 1, 20_000, 100).catch((error) => {
         throw new Error(`${(error as Error).message}\n${agent.output()}`);
       });
@@ -287,17 +275,32 @@ describeWith({ root: true, binaries: ["snmpd", "snmpget", "ip"] }, "edge-agent d
 
     afterAll(async () => {
       await agent?.stop();
+      await trapd?.stop();
       await snmpdChild?.stop();
       await tailscaled?.stop();
       ns?.remove();
       if (work) rmSync(work, { recursive: true, force: true });
     });
 
-    it("removing the global address changes the textfile and AgentX within 2 s", async () => {
+    it("announces its start to snmptrapd with an acknowledged agentStarted inform", async () => {
+      const started = await waitFor("edgeAgentStarted at snmptrapd", () => notified("edgeAgentStarted")[0], 5000, 50).catch((error) => {
+        throw new Error(`${(error as Error).message}\n${trapd.output()}\n${agent.output()}`);
+      });
+      expect(started.security).toMatch(/^INFORM, SNMP v2c, community /);
+      expect(started.values.edgeAgentPrimaryPrefix).toBe(`STRING: ${PREFIX}`);
+      await waitFor("the outbox to empty", () => outboxEntries().length === 0, 2000, 20);
+    });
+
+    it("removing the global address reaches snmptrapd, the textfile and AgentX within 2 s", async () => {
       const t0 = Date.now();
       ns.exec("ip", ["-6", "addr", "del", `${ADDRESS}/64`, "dev", "ea0"]);
-      await waitFor("the textfile to drop the /64", () => textfileSample(textDir, "edge_agent_ipv6_global_prefixes") === 0, 2000, 20);
-      await waitFor("AgentX to drop the /64", async () => (await agentxValue(primaryOid)) === "", Math.max(1, 2000 - (Date.now() - t0)), 50);
+      const left = () => Math.max(1, 2000 - (Date.now() - t0));
+      const [changed] = await Promise.all([
+        waitFor("edgeAgentAddressChanged at snmptrapd", () => notified("edgeAgentAddressChanged")[0], left(), 20),
+        waitFor("the textfile to drop the /64", () => textfileSample(textDir, "edge_agent_ipv6_global_prefixes") === 0, left(), 20),
+        waitFor("AgentX to drop the /64", async () => (await agentxValue(primaryOid)) === "", left(), 50),
+      ]);
+      expect(changed.values.edgeAgentEventSummary).toContain(`was: primary /64 ${PREFIX}`);
       await waitFor("the change in the log", () => logLines().some((l) => l.event === "addressChanged"), 1000);
     });
 
@@ -307,7 +310,7 @@ describeWith({ root: true, binaries: ["snmpd", "snmpget", "ip"] }, "edge-agent d
       const linesBefore = logLines().length;
       await waitFor("three more cycles", () => cycles() >= first + 3, 6000, 100);
       expect(logLines().length).toBe(linesBefore);
-      expect(agent.output()).not.toContain("secret-community-42");
+      expect(agent.output()).not.toContain(SECRET);
       expect(logLines().filter((l) => l.event === "agentStarted")).toHaveLength(1);
     });
 
@@ -329,13 +332,33 @@ describeWith({ root: true, binaries: ["snmpd", "snmpget", "ip"] }, "edge-agent d
       expect(logLines().some((l) => l.msg.startsWith("config reloaded"))).toBe(true);
     });
 
-    it("SIGTERM exits 0 within 5 s", async () => {
+    it("SIGTERM with the receiver down exits 0 within 5 s and keeps the notification in the outbox", async () => {
+      await trapd.stop();
+      ns.exec("ip", ["-6", "addr", "add", `${ADDRESS}/64`, "dev", "ea0", "nodad"]);
+      await waitFor("the addressChanged inform to wait in the outbox", () => outboxEntries().some((e) => e.event.kind === "addressChanged"), 2000, 20);
       const exited = new Promise<number | null>((r) => agent.child.once("exit", (code) => r(code)));
       const t0 = Date.now();
       agent.child.kill("SIGTERM");
       const code = await Promise.race([exited, new Promise<"timeout">((r) => setTimeout(() => r("timeout"), 5000))]);
       expect(code).toBe(0);
       expect(Date.now() - t0).toBeLessThan(5000);
+      const kept = outboxEntries().filter((e) => e.event.kind === "addressChanged");
+      expect(kept).toHaveLength(1);
+      expect(kept[0].event.summary).toContain(`primary /64 ${PREFIX}`);
+      expect(logLines().some((l) => /1 notification kept in the outbox for the next start/.test(l.msg))).toBe(true);
+    });
+
+    it("the next start delivers it first, with its original sequence number", async () => {
+      const [kept] = outboxEntries();
+      trapd = await startSnmptrapd({ netns: ns.name, community: SECRET, port: trapd.port });
+      agent = startAgent();
+      await waitFor("agentStarted after the restart", () => notified("edgeAgentStarted")[0], 10_000, 50).catch((error) => {
+        throw new Error(`${(error as Error).message}\n${trapd.output()}\n${agent.output()}`);
+      });
+      const names = trapd.received().map((n) => [n.name, n.values.edgeAgentNotificationSequence]);
+      expect(names[0]).toEqual(["EDGE-AGENT-MIB::edgeAgentAddressChanged", `Gauge32: ${kept.sequence}`]);
+      expect(names[1]).toEqual(["EDGE-AGENT-MIB::edgeAgentStarted", `Gauge32: ${kept.sequence + 1}`]);
+      await waitFor("the outbox to empty", () => outboxEntries().length === 0, 2000, 20);
     });
   });
 });

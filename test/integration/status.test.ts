@@ -60,7 +60,7 @@ describeWith({ binaries: ["prometheus-node-exporter", "snmpd"] }, "edge-agent st
     expect(run.stderr).toBe("");
     expect(run.code).toBe(0);
     const state = JSON.parse(run.stdout);
-    expect(Object.keys(state)).toEqual(["agent", "collectedAt", "host", "ipv6", "tailnet", "services"]);
+    expect(Object.keys(state)).toEqual(["agent", "collectedAt", "host", "ipv6", "tailnet", "services", "firewall"]);
     expect(state.agent.version).toBe(pkg.version);
     expect(state.host.state).toBe("ok");
     expect(state.ipv6.state).toBe("ok");
@@ -79,6 +79,9 @@ describeWith({ binaries: ["prometheus-node-exporter", "snmpd"] }, "edge-agent st
     expect(state.services.nodeExporter).toMatchObject({ url: exporter.url, up: true, tailnetReachable: true });
     expect(state.services.nodeExporter.version).toMatch(/^\d+\.\d+\.\d+$/);
     expect(state.services.snmpd).toMatchObject({ target: `127.0.0.1:${snmpd.port}`, up: true, sysDescr: "edge-agent test snmpd", tailnetReachable: true });
+    // The port tailscaled reports is the one the firewall questions are asked about.
+    expect(state.firewall).toMatchObject({ state: "ok", port: 41641, portSource: "localapi" });
+    expect(state.firewall.checks.map((c: { id: string }) => c.id)).toEqual(expect.arrayContaining(["inbound-ipv6", "inbound-ipv4", "outbound-ipv6", "outbound-ipv4"]));
   }, SPAWN_TIMEOUT);
 
   it("the text form, for a person", async () => {

@@ -37,20 +37,23 @@ interface Harness {
   dir: string;
   sent: StateEvent[];
   flushed: number[];
-  logs: { msg: string; event?: string }[];
+  logs: { msg: string; event?: string; level?: number }[];
   collects: { concurrent: number; max: number; count: number };
   services: { snmpdUp: boolean };
+  config: Config;
 }
 
 const harnesses: Harness[] = [];
 afterEach(async () => {
   for (const h of harnesses.splice(0)) {
     await h.daemon.stop(500);
+    // stop() gives a running cycle only what its budget leaves; its textfile write must not race rmSync.
+    await h.daemon.settled();
     rmSync(h.dir, { recursive: true, force: true });
   }
 });
 
-function harness(options: { collectMs?: number; filter?: (events: StateEvent[]) => StateEvent[]; flushMs?: number; heartbeat?: string } = {}): Harness {
+function harness(options: { collectMs?: number; filter?: (events: StateEvent[]) => StateEvent[]; flushMs?: number; heartbeat?: string; createSink?: () => EventSink } = {}): Harness {
   const dir = mkdtempSync(join(tmpdir(), "ea-daemon-unit-"));
   const ifInet6 = join(dir, "if_inet6");
   writeFileSync(ifInet6, LINE_A);
@@ -75,7 +78,7 @@ function harness(options: { collectMs?: number; filter?: (events: StateEvent[]) 
   };
   const logger = pino({ level: "info" }, { write: (s: string) => void logs.push(JSON.parse(s)) });
   const daemon = new Daemon(config, logger, {
-    createSink: () => sink,
+    createSink: options.createSink ?? (() => sink),
     ifInet6Path: ifInet6,
     addressPollMs: 50,
     filter: options.filter ? (events) => options.filter!(events) : undefined,
@@ -91,7 +94,7 @@ function harness(options: { collectMs?: number; filter?: (events: StateEvent[]) 
       return state;
     },
   });
-  const h = { daemon, ifInet6, dir, sent, flushed, logs, collects, services };
+  const h = { daemon, ifInet6, dir, sent, flushed, logs, collects, services, config };
   harnesses.push(h);
   return h;
 }
@@ -139,6 +142,39 @@ describe("daemon scheduling", () => {
     expect(h.collects.count).toBe(cycles);
     // Heartbeats are not state changes: no info line for them.
     expect(h.logs.filter((l) => l.event === "heartbeat")).toHaveLength(0);
+  });
+
+  it("a reload that changes notifications loses no event while the old notifier flushes", async () => {
+    // Like the Notifier, these sinks refuse events before start(); the first flushes slowly.
+    const got: { sink: number; kind: string }[] = [];
+    let built = 0;
+    const strictSink = (): EventSink => {
+      const n = ++built;
+      let started = false;
+      return {
+        start: async () => void (started = true),
+        notify: (event) => {
+          if (!started) throw new Error(`sink ${n} not started`);
+          got.push({ sink: n, kind: event.kind });
+        },
+        flush: () => new Promise((r) => setTimeout(r, n === 1 ? 300 : 0)),
+        close: async () => undefined,
+        stats: () => ({ sent: 0, acknowledged: 0, queued: 0, dropped: 0, failed: 0 }),
+      };
+    };
+    const h = harness({ createSink: strictSink });
+    await h.daemon.start();
+    const reloaded = h.daemon.reload({ ...h.config, notifications: { ...h.config.notifications, target: "127.0.0.1:1162" } });
+    writeFileSync(h.ifInet6, LINE_B);
+    await reloaded;
+    await h.daemon.settled();
+    expect(built).toBe(2);
+    expect(got.filter((g) => g.kind === "addressChanged")).toEqual([{ sink: 1, kind: "addressChanged" }]);
+    expect(h.logs.filter((l) => (l.level ?? 0) >= 50)).toEqual([]);
+    // After the reload the new sink gets the events.
+    writeFileSync(h.ifInet6, LINE_A);
+    await waitFor("the next addressChanged", () => got.filter((g) => g.kind === "addressChanged").length === 2, 2000, 10);
+    expect(got[got.length - 1]).toEqual({ sink: 2, kind: "addressChanged" });
   });
 
   it("stop() flushes the sink within its budget and runs no more cycles", async () => {
