@@ -1,0 +1,119 @@
+// The output checks: the textfile directory is writable and is the one node-exporter reads,
+// the AgentX master accepts connections, and a test notification reaches the scraper and is
+// acknowledged.
+import type { Config } from "../../config";
+import type { Logger } from "../../log";
+import type { NodeState } from "../../state";
+import { nodeStateTimeout, type Check } from "../check";
+import type { TextfileSource } from "../facts/node-exporter-process";
+import type { ConnectResult } from "../facts/tcp-connect";
+import { checkDirWrite, DAEMON_USER, type DirWrite } from "../facts/textfile-dir";
+import { realpath } from "node:fs/promises";
+import { fail, ok, skip, warn, type Finding } from "../finding";
+
+export function judgeTextfileDir(dir: DirWrite, source: TextfileSource | null, neRealPath: string | null): Finding {
+  const d = dir.directory;
+  if (!dir.exists) return fail(`${d} ${dir.error === "not a directory" ? "is not a directory" : `does not exist (${dir.error})`}`, `sudo install -d -o ${DAEMON_USER} -m 0755 ${d}`);
+  if (!dir.writable) return fail(`${d} is not writable: ${dir.error}`, `sudo chown ${DAEMON_USER} ${d} (or set textfile.directory to a writable one)`);
+  if (dir.daemonUserWritable === false) return fail(`${d} is writable by root but not by the ${DAEMON_USER} user the daemon runs as`, `sudo chown ${DAEMON_USER} ${d}`);
+  if (!source) return warn(`${d} is writable, but which directory node-exporter reads is unknown: no node-exporter runs here and there is no /etc/default/prometheus-node-exporter`, "see the node-exporter check");
+  if (!source.enabled) return fail(`${d} is writable, but the textfile collector of ${source.source} is off`, `add --collector.textfile to node-exporter's arguments (ARGS in /etc/default/prometheus-node-exporter)`);
+  if (!source.directory) return fail(`${d} is writable, but ${source.source} reads no textfile directory`, `ARGS="--collector.textfile.directory=${d}" in /etc/default/prometheus-node-exporter, then sudo systemctl restart prometheus-node-exporter`);
+  if ((neRealPath ?? source.directory) !== dir.realPath)
+    return fail(`${d} is writable, but ${source.source} reads ${source.directory}`, `textfile: { directory: ${source.directory} }`);
+  return ok(`${d} is writable and is node-exporter's textfile directory (per ${source.source})`);
+}
+
+/** Pure: "tcp:127.0.0.1:705" / "tcp:[::1]:705" -> host and port. */
+export function parseAgentxMaster(master: string): { host: string; port: number } | null {
+  const match = /^tcp:\[?([^\]]+?)\]?:(\d+)$/.exec(master);
+  return match ? { host: match[1], port: Number(match[2]) } : null;
+}
+
+export function judgeAgentx(config: Pick<Config, "agentx">, result: ConnectResult | null): Finding {
+  const master = config.agentx.master;
+  if (!config.agentx.enabled) return skip("agentx.enabled is false: no AgentX subagent to connect");
+  const snmpdConf = `in /etc/snmp/snmpd.conf: master agentx and agentXSocket ${master}, then sudo systemctl restart snmpd`;
+  if (!result) return fail(`agentx.master "${master}" is not tcp:HOST:PORT`, "agentx: { master: tcp:127.0.0.1:705 }");
+  if (result.connected) return ok(`the AgentX master at ${master} accepts connections (${result.ms} ms)`);
+  if (result.code === "ECONNREFUSED") return fail(`nothing listens on ${master}: snmpd is not an AgentX master there`, snmpdConf);
+  return fail(`cannot connect to the AgentX master at ${master}: ${result.error}`, snmpdConf);
+}
+
+export interface NotificationResult {
+  acknowledged: boolean;
+  rttMs: number | null;
+  error?: string;
+}
+type SendTestNotification = (config: Config, logger: Logger, state: NodeState) => Promise<NotificationResult>;
+
+/** The notifier is built on its own branch; until it is there, the round trip cannot be tried. */
+export function loadNotifier(): SendTestNotification | null {
+  let mod: { sendTestNotification?: SendTestNotification };
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-var-requires
+    mod = require("../../snmp/notifier");
+  } catch (error) {
+    const e = error as NodeJS.ErrnoException;
+    if (e.code === "MODULE_NOT_FOUND" && /snmp[/\\]notifier/.test(e.message)) return null;
+    throw error;
+  }
+  return typeof mod.sendTestNotification === "function" ? mod.sendTestNotification : null;
+}
+
+export function judgeNotification(config: Pick<Config, "notifications">, result: NotificationResult | null): Finding {
+  const n = config.notifications;
+  if (!result) return skip("not built: this edge-agent has no notifier (agent/snmp/notifier.ts)");
+  const kind = n.inform ? "inform" : "trap";
+  if (result.acknowledged) return ok(`${kind} to ${n.target} acknowledged${result.rttMs !== null ? ` in ${result.rttMs} ms` : ""}`);
+  if (!n.inform && !result.error) return warn(`trap sent to ${n.target}; traps are never acknowledged, so its arrival is unconfirmed`, "notifications: { inform: true }");
+  return fail(
+    `no acknowledgement from ${n.target}: ${result.error ?? "no answer"}`,
+    `on the scraper: edge-agent doctor --check receiver-listen; the tailnet policy must let tag:monitor reach tag:scraper:162/udp; notifications.${n.version === "3" ? "user" : "community"} must be one the receiver accepts`,
+  );
+}
+
+export const textfileDirCheck: Check = {
+  id: "textfile-dir",
+  group: "outputs",
+  scope: "any",
+  summary: "textfile.directory is writable and is the one node-exporter reads",
+  timeoutMs: () => 5000,
+  run: async (ctx) => {
+    const url = new URL(ctx.config.probes.nodeExporter.url);
+    const port = Number(url.port || (url.protocol === "https:" ? 443 : 80));
+    const [dir, source] = await Promise.all([checkDirWrite(ctx.config.textfile.directory), ctx.textfileSource(port)]);
+    const neReal = source?.directory ? await realpath(source.directory).catch(() => source.directory) : null;
+    return judgeTextfileDir(dir, source, neReal);
+  },
+};
+
+export const agentxCheck: Check = {
+  id: "agentx",
+  group: "outputs",
+  scope: "any",
+  summary: "the AgentX master (agentx.master) accepts connections",
+  timeoutMs: (config) => config.probes.timeoutMs + 1000,
+  run: async (ctx) => {
+    const master = parseAgentxMaster(ctx.config.agentx.master);
+    if (!ctx.config.agentx.enabled || !master) return judgeAgentx(ctx.config, null);
+    return judgeAgentx(ctx.config, await ctx.connect(master.host, master.port));
+  },
+};
+
+export const notificationCheck: Check = {
+  id: "notification",
+  group: "outputs",
+  scope: "any",
+  summary: "a test notification reaches the scraper and is acknowledged",
+  timeoutMs: (config) => nodeStateTimeout(config) + config.notifications.timeoutMs * 2 + 1000,
+  run: async (ctx) => {
+    const send = loadNotifier();
+    if (!send) return judgeNotification(ctx.config, null);
+    // One retry at most: doctor is waited on by a person, the daemon's outbox is not.
+    const config: Config = { ...ctx.config, notifications: { ...ctx.config.notifications, retries: Math.min(ctx.config.notifications.retries, 1) } };
+    const result = await send(config, (require("../../log") as typeof import("../../log")).createStderrLogger("silent", "edge-agent-doctor"), await ctx.nodeState());
+    return judgeNotification(config, result);
+  },
+};
+
