@@ -22,7 +22,10 @@ function usable(p: Ipv6Prefix): boolean {
 }
 
 export function judgeIpv6Prefix(ipv6: Ipv6State | Unavailable, allocations: string[]): Finding {
-  if (ipv6.state === "unavailable") return warn(`no IPv6: ${ipv6.error}`, "sudo sysctl net.ipv6.conf.all.disable_ipv6=0");
+  if (ipv6.state === "unavailable")
+    return /does not exist/.test(ipv6.error)
+      ? warn(`no IPv6: ${ipv6.error}`, "sudo sysctl net.ipv6.conf.all.disable_ipv6=0")
+      : warn(`cannot tell: ${ipv6.error}`, "edge-agent doctor --check ipv6-prefix");
   const primary = ipv6.prefixes.find((p) => p.prefix === ipv6.primary);
   if (!primary) return warn("no global IPv6 address: tailnet paths can go direct only over IPv4", RA_FIX);
   const where = `${primary.prefix} on ${primary.interface}`;

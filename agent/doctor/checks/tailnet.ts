@@ -25,7 +25,7 @@ export function judgeTailscaled(t: TailnetState | TailnetUnavailable, expectedTa
   const tags = expectedTags.length ? expectedTags : ["tag:monitor"];
   if (t.state === "unavailable") {
     const error = (t as TailnetUnavailable).error;
-    if (!installed) return fail("Tailscale is not installed: no tailscaled or tailscale binary, no LocalAPI socket", `${INSTALL_FIX}${tags.join(",")}`);
+    if (!installed && /not running here/.test(error)) return fail("Tailscale is not installed: no tailscaled or tailscale binary, no LocalAPI socket", `${INSTALL_FIX}${tags.join(",")}`);
     return fail(error, "sudo systemctl enable --now tailscaled (why it stopped: journalctl -u tailscaled)");
   }
   const ts = t as TailnetState;

@@ -1,0 +1,400 @@
+// `edge-agent doctor` through the real CLI, against real components: a node's addresses in a
+// network namespace, Debian's node-exporter and snmpd inside it, the tailscaled LocalAPI test
+// server for each scenario, real /etc/hosts resolution, and exit codes.
+import { execFile } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createNetns, type Netns } from "../helpers/netns";
+import { startNodeExporter, type NodeExporter } from "../helpers/node-exporter";
+import { waitFor } from "../helpers/ports";
+import { describeWith } from "../helpers/prereqs";
+import { startSnmpd, type Snmpd } from "../helpers/snmpd";
+import { defaultScenario, startFakeTailscaled, type FakeTailscaled } from "../helpers/tailscaled";
+
+const ROOT = resolve(__dirname, "../..");
+const LAUNCHER = join(ROOT, "bin/edge-agent.js");
+const TAILNET_V4 = "100.101.102.103";
+const TAILNET_V6 = "fd7a:115c:a1e0::1234:5678";
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+  killed: boolean;
+}
+
+/** Runs `edge-agent doctor ...` (optionally inside a namespace, or behind a wrapper argv). */
+function doctor(args: string[], options: { netns?: string; env?: NodeJS.ProcessEnv; wrap?: string[] } = {}): Promise<Run> {
+  const base = [...(options.wrap ?? []), process.execPath, LAUNCHER, "doctor", ...args];
+  const argv = options.netns ? ["ip", "netns", "exec", options.netns, ...base] : base;
+  const env = { ...process.env, NO_COLOR: undefined, FORCE_COLOR: undefined, ...options.env };
+  return new Promise((done) => {
+    execFile(argv[0], argv.slice(1), { cwd: ROOT, env, timeout: 30_000 }, (error, stdout, stderr) => {
+      const e = error as (Error & { code?: unknown; killed?: boolean }) | null;
+      done({ code: e ? (typeof e.code === "number" ? e.code : -1) : 0, stdout, stderr, killed: e?.killed === true });
+    });
+  });
+}
+
+type JsonCheck = { id: string; group: string; status: string; finding: string; fix: string | null; durationMs: number };
+function parse(run: Run): { checks: JsonCheck[]; summary: Record<string, number> } {
+  try {
+    return JSON.parse(run.stdout);
+  } catch {
+    throw new Error(`doctor did not print JSON (exit ${run.code}):\n${run.stdout}\n${run.stderr}`);
+  }
+}
+function byId(run: Run): Record<string, JsonCheck> {
+  return Object.fromEntries(parse(run).checks.map((c) => [c.id, c]));
+}
+const only = (...ids: string[]) => ids.flatMap((id) => ["--check", id]);
+
+/** A namespace shaped like a node: eth0 with the given addresses, tailscale0 with its tailnet IPs. */
+function nodeNetns(addresses: { ipv4?: string; ipv6?: string }): Netns {
+  const ns = createNetns("eadoc");
+  try {
+    // veth pairs with both ends inside: containers often lack the dummy module.
+    for (const link of ["eth0", "tailscale0"]) {
+      ns.exec("ip", ["link", "add", link, "type", "veth", "peer", "name", `${link}-peer`]);
+      ns.exec("ip", ["link", "set", `${link}-peer`, "up"]);
+      ns.exec("ip", ["link", "set", link, "up"]);
+    }
+    if (addresses.ipv4) ns.exec("ip", ["addr", "add", addresses.ipv4, "dev", "eth0"]);
+    if (addresses.ipv6) ns.exec("ip", ["-6", "addr", "add", addresses.ipv6, "dev", "eth0", "nodad"]);
+    ns.exec("ip", ["addr", "add", `${TAILNET_V4}/32`, "dev", "tailscale0"]);
+    ns.exec("ip", ["-6", "addr", "add", `${TAILNET_V6}/128`, "dev", "tailscale0", "nodad"]);
+  } catch (error) {
+    ns.remove();
+    throw error;
+  }
+  return ns;
+}
+
+/** node-exporter in a namespace has no readiness wait in its helper: watch for its listener. */
+async function tcpListening(ns: Netns, port: number): Promise<void> {
+  const hex = `:${port.toString(16).toUpperCase().padStart(4, "0")} `;
+  await waitFor(`a TCP listener on ${port} in ${ns.name}`, () =>
+    ["tcp", "tcp6"].some((t) => readFileSync(`/proc/${ns.anchorPid}/net/${t}`, "utf8").split("\n").some((l) => l.includes(hex) && / 0A /.test(l))),
+  );
+}
+
+function writeConfig(dir: string, name: string, config: Record<string, unknown>): string {
+  const path = join(dir, name);
+  writeFileSync(path, JSON.stringify(config, null, 2), { mode: 0o640 });
+  return path;
+}
+
+/** Volatile parts of the output (pids, temporary paths, timings) spelled as placeholders. */
+function normalise(text: string, dir: string): string {
+  return text
+    .split(dir).join("<tmp>")
+    .replace(/pid \d+/g, "pid <n>")
+    .replace(/\d+(\.\d+)? ms\b/g, "<n> ms")
+    .replace(/in \d+(\.\d)? s —/g, "in <t> —")
+    .replace(/prometheus-node-exporter \d[\w.+~-]*/g, "prometheus-node-exporter <version>")
+    .replace(/node-exporter \d[\w.+~-]* answers/g, "node-exporter <version> answers")
+    .replace(/\(Linux [^)]*\)/g, "(<sysDescr>)");
+}
+
+describeWith({ root: true, binaries: ["ip", "snmpd", "snmpget", "prometheus-node-exporter", "unshare", "mount"] }, "edge-agent doctor (CLI, real components)", () => {
+  let dir: string;
+  const cleanups: (() => Promise<void> | void)[] = [];
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), "ea-doctor-"));
+  });
+  afterAll(async () => {
+    for (const c of cleanups.reverse()) await c();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  describe("a node set up as the design wants", () => {
+    let ns: Netns;
+    let tailscaled: FakeTailscaled;
+    let config: string;
+    beforeAll(async () => {
+      ns = nodeNetns({ ipv4: "100.80.1.2/24", ipv6: "2001:db8:100:1::10/64" });
+      cleanups.push(() => ns.remove());
+      tailscaled = await startFakeTailscaled(defaultScenario());
+      cleanups.push(() => tailscaled.stop());
+      const textfile = mkdtempSync(join(dir, "textfile-good-"));
+      const ne: NodeExporter = await startNodeExporter({ netns: ns.name, listen: ":9100", port: 9100, textfileDir: textfile });
+      cleanups.push(() => ne.stop());
+      const snmpd: Snmpd = await startSnmpd({
+        netns: ns.name,
+        port: 161,
+        listen: ["udp:0.0.0.0:161", "udp6:[::]:161"],
+        extra: ["rocommunity edgetest 100.64.0.0/10", "master agentx", "agentXSocket tcp:127.0.0.1:705"],
+      });
+      cleanups.push(() => snmpd.stop());
+      await tcpListening(ns, 9100);
+      config = writeConfig(dir, "good.yaml", {
+        scraper: "scraper",
+        tailscale: { socket: tailscaled.socket, expectedTags: ["tag:monitor"] },
+        ipv6: { allocations: ["2001:db8:100::/56"] },
+        probes: { timeout: "3s", nodeExporter: { url: "http://127.0.0.1:9100/metrics" }, snmpd: { host: "127.0.0.1", port: 161, community: "edgetest" } },
+        textfile: { directory: textfile },
+        agentx: { master: "tcp:127.0.0.1:705" },
+      });
+    });
+
+    it("passes every node check and exits 0", async () => {
+      const ids = ["config", "ipv6-prefix", "ipv4-nat", "tailscaled", "tags", "scraper-path", "node-exporter", "snmpd", "textfile-dir", "agentx"];
+      const run = await doctor(["--config", config, "--json", ...only(...ids)], { netns: ns.name });
+      const checks = byId(run);
+      expect(Object.fromEntries(ids.map((id) => [id, `${checks[id]?.status}: ${checks[id]?.finding}`]))).toEqual(Object.fromEntries(ids.map((id) => [id, expect.stringMatching(/^ok: /)])));
+      expect(checks["ipv6-prefix"].finding).toBe("2001:db8:100:1::/64 on eth0, inside 2001:db8:100::/56");
+      expect(checks["ipv4-nat"].finding).toBe("IPv4 only behind carrier-grade NAT (100.80.1.2 on eth0); the global IPv6 /64 keeps tailnet paths direct");
+      expect(checks["scraper-path"].finding).toMatch(/^direct over IPv6 to scraper\.example-tailnet\.ts\.net via \[2001:db8:200:1::1\]:41641/);
+      expect(checks["node-exporter"].finding).toMatch(/answers at http:\/\/127\.0\.0\.1:9100\/metrics and on the Tailscale IP$/);
+      expect(checks["textfile-dir"].finding).toContain("the running prometheus-node-exporter (pid");
+      expect(parse(run).summary).toMatchObject({ total: ids.length, ok: ids.length, exitCode: 0 });
+      expect(run.code).toBe(0);
+    });
+  });
+
+  describe("a node behind CGNAT with nothing set up right", () => {
+    let ns: Netns;
+    let config: string;
+    beforeAll(async () => {
+      ns = nodeNetns({ ipv4: "100.80.1.2/24" });
+      cleanups.push(() => ns.remove());
+      const tailscaled = await startFakeTailscaled({ ...defaultScenario(), scraperPath: "relay", selfTags: null });
+      cleanups.push(() => tailscaled.stop());
+      const neDir = mkdtempSync(join(dir, "textfile-ne-"));
+      const ourDir = mkdtempSync(join(dir, "textfile-ours-"));
+      const ne = await startNodeExporter({ netns: ns.name, listen: "127.0.0.1:9100", port: 9100, textfileDir: neDir });
+      cleanups.push(() => ne.stop());
+      const snmpd = await startSnmpd({ netns: ns.name, port: 161, listen: ["udp:127.0.0.1:161"] });
+      cleanups.push(() => snmpd.stop());
+      await tcpListening(ns, 9100);
+      config = writeConfig(dir, "bad.yaml", {
+        scraper: "scraper",
+        tailscale: { socket: tailscaled.socket },
+        ipv6: { allocations: ["2001:db8:100::/56"] },
+        probes: { timeout: "3s", snmpd: { community: "edgetest" } },
+        textfile: { directory: ourDir },
+      });
+    });
+    const ids = ["ipv6-prefix", "ipv4-nat", "tailscaled", "tags", "scraper-path", "node-exporter", "snmpd", "textfile-dir", "agentx"];
+
+    it("names each problem with its fix and exits 1", async () => {
+      const run = await doctor(["--config", config, "--json", ...only(...ids)], { netns: ns.name });
+      const c = byId(run);
+      expect(Object.fromEntries(ids.map((id) => [id, c[id].status]))).toEqual({
+        "ipv6-prefix": "warn",
+        "ipv4-nat": "warn",
+        tailscaled: "ok",
+        tags: "fail",
+        "scraper-path": "warn",
+        "node-exporter": "fail",
+        snmpd: "fail",
+        "textfile-dir": "fail",
+        agentx: "fail",
+      });
+      expect(c["ipv4-nat"].finding).toBe("IPv4 only behind carrier-grade NAT (100.80.1.2 on eth0) and no global IPv6: paths to the scraper will go relayed through DERP");
+      expect(c.tags.fix).toContain("sudo tailscale up --advertise-tags=tag:monitor");
+      expect(c["scraper-path"].finding).toContain("relayed through DERP fra");
+      expect(c["scraper-path"].finding).toContain("no global IPv6 /64 and its IPv4 is behind carrier-grade NAT");
+      expect(c["node-exporter"].finding).toContain(`not on the Tailscale IP ${TAILNET_V4}`);
+      expect(c["node-exporter"].fix).toContain("--web.listen-address=:9100");
+      expect(c.snmpd.finding).toContain(`not on the Tailscale IP ${TAILNET_V4}`);
+      expect(c["textfile-dir"].finding).toContain(`reads ${join(dir, "textfile-ne-")}`);
+      expect(c["textfile-dir"].fix).toMatch(/^textfile: \{ directory: .*textfile-ne-/);
+      expect(c.agentx.finding).toBe("nothing listens on tcp:127.0.0.1:705: snmpd is not an AgentX master there");
+      expect(run.code).toBe(1);
+    });
+
+    it("prints the terminal form (FORCE_COLOR) and the ASCII form (NO_COLOR, pipes)", async () => {
+      const tty = await doctor(["--config", config, ...only("ipv4-nat", "tags", "agentx")], { netns: ns.name, env: { FORCE_COLOR: "1" } });
+      expect(normalise(tty.stdout, dir).replace(/\x1b\[(\d+)m/g, "<$1>")).toMatchInlineSnapshot(`
+        "<1>Addresses<0>
+          <33>!<0> ipv4-nat  IPv4 only behind carrier-grade NAT (100.80.1.2 on eth0) and no global IPv6: paths to the scraper will go relayed through DERP
+                      <2>fix:<0> give this host's subnet a global /64 by router advertisements (then \`ip -6 addr show scope global\` lists it)
+
+        <1>Tailnet<0>
+          <31>✗<0> tags      missing tag:monitor (has no tags): the tailnet policy's rules for tag:monitor do not apply to this node
+                      <2>fix:<0> sudo tailscale up --advertise-tags=tag:monitor (the policy's tagOwners must let you apply it)
+
+        <1>Outputs (textfile, AgentX, notifications)<0>
+          <31>✗<0> agentx    nothing listens on tcp:127.0.0.1:705: snmpd is not an AgentX master there
+                      <2>fix:<0> in /etc/snmp/snmpd.conf: master agentx and agentXSocket tcp:127.0.0.1:705, then sudo systemctl restart snmpd
+
+        <31>3 checks: 0 ok, 1 warning, 2 failures, 0 skipped in <t> — monitoring is broken here<0>
+        "
+      `);
+      const ascii = await doctor(["--config", config, ...only("ipv4-nat", "tags", "agentx")], { netns: ns.name, env: { NO_COLOR: "1", FORCE_COLOR: "1" } });
+      expect(normalise(ascii.stdout, dir)).toMatchInlineSnapshot(`
+        "Addresses
+          [warn] ipv4-nat  IPv4 only behind carrier-grade NAT (100.80.1.2 on eth0) and no global IPv6: paths to the scraper will go relayed through DERP
+                           fix: give this host's subnet a global /64 by router advertisements (then \`ip -6 addr show scope global\` lists it)
+
+        Tailnet
+          [FAIL] tags      missing tag:monitor (has no tags): the tailnet policy's rules for tag:monitor do not apply to this node
+                           fix: sudo tailscale up --advertise-tags=tag:monitor (the policy's tagOwners must let you apply it)
+
+        Outputs (textfile, AgentX, notifications)
+          [FAIL] agentx    nothing listens on tcp:127.0.0.1:705: snmpd is not an AgentX master there
+                           fix: in /etc/snmp/snmpd.conf: master agentx and agentXSocket tcp:127.0.0.1:705, then sudo systemctl restart snmpd
+
+        3 checks: 0 ok, 1 warning, 2 failures, 0 skipped in <t> — monitoring is broken here
+        "
+      `);
+      expect(tty.code).toBe(1);
+      expect(ascii.code).toBe(1);
+    });
+
+    it("prints the JSON form", async () => {
+      const run = await doctor(["--config", config, "--json", ...only("ipv4-nat", "tags", "agentx")], { netns: ns.name });
+      const doc = parse(run);
+      for (const c of doc.checks) expect(c.durationMs).toBeGreaterThanOrEqual(0);
+      expect(doc.summary.durationMs).toBeGreaterThan(0);
+      const stable = { checks: doc.checks.map((c) => ({ ...c, durationMs: "<n>" })), summary: { ...doc.summary, durationMs: "<n>" } };
+      expect(stable).toMatchInlineSnapshot(`
+        {
+          "checks": [
+            {
+              "durationMs": "<n>",
+              "finding": "IPv4 only behind carrier-grade NAT (100.80.1.2 on eth0) and no global IPv6: paths to the scraper will go relayed through DERP",
+              "fix": "give this host's subnet a global /64 by router advertisements (then \`ip -6 addr show scope global\` lists it)",
+              "group": "addresses",
+              "id": "ipv4-nat",
+              "status": "warn",
+            },
+            {
+              "durationMs": "<n>",
+              "finding": "missing tag:monitor (has no tags): the tailnet policy's rules for tag:monitor do not apply to this node",
+              "fix": "sudo tailscale up --advertise-tags=tag:monitor (the policy's tagOwners must let you apply it)",
+              "group": "tailnet",
+              "id": "tags",
+              "status": "fail",
+            },
+            {
+              "durationMs": "<n>",
+              "finding": "nothing listens on tcp:127.0.0.1:705: snmpd is not an AgentX master there",
+              "fix": "in /etc/snmp/snmpd.conf: master agentx and agentXSocket tcp:127.0.0.1:705, then sudo systemctl restart snmpd",
+              "group": "outputs",
+              "id": "agentx",
+              "status": "fail",
+            },
+          ],
+          "summary": {
+            "durationMs": "<n>",
+            "exitCode": 1,
+            "fail": 2,
+            "ok": 0,
+            "skip": 0,
+            "total": 3,
+            "warn": 1,
+          },
+        }
+      `);
+    });
+  });
+
+  it("fails ipv6-prefix for a /64 outside ipv6.allocations", async () => {
+    const ns = nodeNetns({ ipv6: "2a01:4f8:1:2::10/64" });
+    cleanups.push(() => ns.remove());
+    const config = writeConfig(dir, "alloc.yaml", { ipv6: { allocations: ["2001:db8:100::/56"] } });
+    const run = await doctor(["--config", config, "--json", "--check", "ipv6-prefix"], { netns: ns.name });
+    expect(byId(run)["ipv6-prefix"]).toMatchObject({
+      status: "fail",
+      finding: "2a01:4f8:1:2::/64 on eth0 lies outside ipv6.allocations (2001:db8:100::/56)",
+      fix: expect.stringContaining("allocations: [2001:db8:100::/56, 2a01:4f8:1:2::/64]"),
+    });
+    expect(run.code).toBe(1);
+  });
+
+  it("a logged-out tailscaled fails with the login command; tags are then skipped", async () => {
+    const tailscaled = await startFakeTailscaled({ ...defaultScenario(), backendState: "NeedsLogin" });
+    cleanups.push(() => tailscaled.stop());
+    const config = writeConfig(dir, "login.yaml", { tailscale: { socket: tailscaled.socket } });
+    const run = await doctor(["--config", config, "--json", ...only("tailscaled", "tags", "scraper-path")]);
+    expect(byId(run).tailscaled).toMatchObject({ status: "fail", finding: "tailscaled is logged out (NeedsLogin)", fix: "sudo tailscale up --advertise-tags=tag:monitor" });
+    expect(byId(run).tags.status).toBe("skip");
+    expect(byId(run)["scraper-path"].status).toBe("skip");
+    expect(run.code).toBe(1);
+  });
+
+  it("a tailscaled that never answers fails its checks by the probe timeout; the rest still run", async () => {
+    const tailscaled = await startFakeTailscaled({ ...defaultScenario(), hang: ["status"] });
+    cleanups.push(() => tailscaled.stop());
+    const config = writeConfig(dir, "hang.yaml", { tailscale: { socket: tailscaled.socket }, probes: { timeout: "300ms" } });
+    const run = await doctor(["--config", config, "--json", ...only("config", "tailscaled", "tags")]);
+    const c = byId(run);
+    expect(c.config.status).toBe("ok");
+    expect(c.tailscaled).toMatchObject({ status: "fail", finding: expect.stringContaining("did not answer /localapi/v0/status within 300 ms") });
+    expect(run.killed).toBe(false);
+    expect(run.code).toBe(1);
+  });
+
+  describe("magicdns, through the real resolver (an /etc/hosts bound over in a mount namespace)", () => {
+    let tailscaled: FakeTailscaled;
+    beforeAll(async () => {
+      tailscaled = await startFakeTailscaled(defaultScenario());
+      cleanups.push(() => tailscaled.stop());
+    });
+    const withHosts = (hosts: string) => {
+      const file = join(dir, `hosts-${hosts.length}-${Date.now()}`);
+      writeFileSync(file, hosts);
+      return ["unshare", "--mount", "--propagation", "private", "sh", "-c", 'mount --bind "$0" /etc/hosts && exec "$@"', file];
+    };
+    it("is ok when the scraper's name resolves to its Tailscale IP", async () => {
+      const config = writeConfig(dir, "dns.yaml", { scraper: "scraper", tailscale: { socket: tailscaled.socket }, probes: { timeout: "3s" } });
+      const run = await doctor(["--config", config, "--json", "--check", "magicdns"], { wrap: withHosts("127.0.0.1 localhost\n100.64.0.1 scraper\n") });
+      expect(byId(run).magicdns).toMatchObject({ status: "ok", finding: '"scraper" resolves to 100.64.0.1, the scraper\'s Tailscale IP' });
+      expect(run.code).toBe(0);
+    });
+    it("fails when it resolves elsewhere, offering the MagicDNS name", async () => {
+      const config = writeConfig(dir, "dns2.yaml", { scraper: "scraper", tailscale: { socket: tailscaled.socket }, probes: { timeout: "3s" } });
+      const run = await doctor(["--config", config, "--json", "--check", "magicdns"], { wrap: withHosts("127.0.0.1 localhost\n192.0.2.80 scraper\n") });
+      expect(byId(run).magicdns).toMatchObject({ status: "fail", fix: expect.stringContaining("scraper: scraper.example-tailnet.ts.net") });
+      expect(run.code).toBe(1);
+    });
+  });
+
+  it("on a fresh machine (no config, no tailscaled, no daemons) runs, names what is missing and exits 1", async () => {
+    const ns = createNetns("eafresh");
+    cleanups.push(() => ns.remove());
+    const run = await doctor([], { netns: ns.name, env: { PATH: "/usr/bin:/bin" } });
+    expect(run.killed).toBe(false);
+    expect(run.code).toBe(1);
+    expect(run.stdout).toMatch(/\[warn\] config +no config file at \/etc\/edge-agent\/config\.yaml/);
+    expect(run.stdout).toMatch(/\[FAIL\] tailscaled +(Tailscale is not installed|tailscaled is not running)/);
+    expect(run.stdout).toMatch(/\[FAIL\] node-exporter +.*127\.0\.0\.1:9100/);
+    expect(run.stdout).toMatch(/\[FAIL\] snmpd +.*127\.0\.0\.1:161/);
+    expect(run.stdout).toMatch(/\[FAIL\] agentx +nothing listens on tcp:127\.0\.0\.1:705/);
+    expect(run.stdout).toMatch(/fix: .*tailscale up --advertise-tags=tag:monitor/);
+    expect(run.stdout).toMatch(/^15 checks: .* — monitoring is broken here$/m);
+  });
+
+  describe("exit codes and usage", () => {
+    it("exits 2 on a bad config, reporting it as the failed config check", async () => {
+      const config = join(dir, "broken.yaml");
+      writeFileSync(config, "probes:\n  snmpd:\n    port: eleven\n");
+      const run = await doctor(["--config", config, "--json"]);
+      const c = byId(run);
+      expect(c.config).toMatchObject({ status: "fail", finding: expect.stringContaining("probes.snmpd.port") });
+      expect(c.tailscaled).toMatchObject({ status: "skip", finding: "not run: the config is invalid (see the config check)" });
+      expect(run.code).toBe(2);
+    });
+    it("exits 2 on a --config file that does not exist", async () => {
+      const run = await doctor(["--config", join(dir, "absent.yaml"), "--check", "config"]);
+      expect(run.stdout).toMatch(/\[FAIL\] config +.*absent\.yaml: \(file\): no such file/);
+      expect(run.code).toBe(2);
+    });
+    it("exits 2 on an unknown --check, listing the valid ids", async () => {
+      const run = await doctor(["--check", "tailscale", "--check", "config"]);
+      expect(run.stderr).toContain('unknown check "tailscale"; the checks are: config, ipv6-prefix, ipv4-nat, tailscaled, tags,');
+      expect(run.stdout).toBe("");
+      expect(run.code).toBe(2);
+    });
+    it("exits 0 when nothing fails (warnings allowed)", async () => {
+      const config = writeConfig(dir, "ok.yaml", { scraper: "scraper" });
+      const run = await doctor(["--config", config, "--check", "config"]);
+      expect(run.stdout).toMatch(/^  \[ok\] {3}config/m);
+      expect(run.code).toBe(0);
+    });
+  });
+});
