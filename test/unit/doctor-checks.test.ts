@@ -173,7 +173,7 @@ describe("node-exporter and snmpd", () => {
 
 describe("outputs", () => {
   const dir = { directory: "/var/lib/prometheus/node-exporter", realPath: "/var/lib/prometheus/node-exporter", exists: true, writable: true, daemonUserWritable: null };
-  const source = { source: "the running prometheus-node-exporter (pid 42)", directory: "/var/lib/prometheus/node-exporter", enabled: true };
+  const source = { source: "prometheus-node-exporter pid 42's arguments", directory: "/var/lib/prometheus/node-exporter", enabled: true };
   it("textfile-dir: ok when writable and node-exporter's; fail otherwise, naming the right directory", () => {
     expect(judgeTextfileDir(dir, source, source.directory).status).toBe("ok");
     expect(judgeTextfileDir(dir, { ...source, directory: "/srv/textfile" }, "/srv/textfile")).toMatchObject({ status: "fail", fix: "textfile: { directory: /srv/textfile }" });

@@ -17,10 +17,10 @@ export function judgeTextfileDir(dir: DirWrite, source: TextfileSource | null, n
   if (!dir.writable) return fail(`${d} is not writable: ${dir.error}`, `sudo chown ${DAEMON_USER} ${d} (or set textfile.directory to a writable one)`);
   if (dir.daemonUserWritable === false) return fail(`${d} is writable by root but not by the ${DAEMON_USER} user the daemon runs as`, `sudo chown ${DAEMON_USER} ${d}`);
   if (!source) return warn(`${d} is writable, but which directory node-exporter reads is unknown: no node-exporter runs here and there is no /etc/default/prometheus-node-exporter`, "see the node-exporter check");
-  if (!source.enabled) return fail(`${d} is writable, but the textfile collector of ${source.source} is off`, `add --collector.textfile to node-exporter's arguments (ARGS in /etc/default/prometheus-node-exporter)`);
-  if (!source.directory) return fail(`${d} is writable, but ${source.source} reads no textfile directory`, `ARGS="--collector.textfile.directory=${d}" in /etc/default/prometheus-node-exporter, then sudo systemctl restart prometheus-node-exporter`);
+  if (!source.enabled) return fail(`${d} is writable, but node-exporter's textfile collector is off (per ${source.source})`, `add --collector.textfile to node-exporter's arguments (ARGS in /etc/default/prometheus-node-exporter)`);
+  if (!source.directory) return fail(`${d} is writable, but node-exporter reads no textfile directory (per ${source.source})`, `ARGS="--collector.textfile.directory=${d}" in /etc/default/prometheus-node-exporter, then sudo systemctl restart prometheus-node-exporter`);
   if ((neRealPath ?? source.directory) !== dir.realPath)
-    return fail(`${d} is writable, but ${source.source} reads ${source.directory}`, `textfile: { directory: ${source.directory} }`);
+    return fail(`${d} is writable, but node-exporter reads ${source.directory} (per ${source.source})`, `textfile: { directory: ${source.directory} }`);
   return ok(`${d} is writable and is node-exporter's textfile directory (per ${source.source})`);
 }
 
@@ -43,32 +43,48 @@ export function judgeAgentx(config: Pick<Config, "agentx">, result: ConnectResul
 export interface NotificationResult {
   acknowledged: boolean;
   rttMs: number | null;
+  /** Where it went once the target resolved, e.g. udp6:[fd7a:115c:a1e0::1]:162. */
+  target?: string;
   error?: string;
 }
 type SendTestNotification = (config: Config, logger: Logger, state: NodeState) => Promise<NotificationResult>;
 
-/** The notifier is built on its own branch; until it is there, the round trip cannot be tried. */
+type NotifierModule = { sendTestNotification?: SendTestNotification };
+
+function missing(error: unknown, name: string): boolean {
+  const e = error as NodeJS.ErrnoException;
+  return e.code === "MODULE_NOT_FOUND" && e.message.includes(name);
+}
+
+/**
+ * The sender of `edge-agent trap --test`, from wherever the SNMP code exports it; null when
+ * this build has none, and the round trip cannot be tried. Literal paths, each directly in a
+ * try, so the bundler follows them and leaves a missing one to fail here at run time.
+ */
 export function loadNotifier(): SendTestNotification | null {
-  let mod: { sendTestNotification?: SendTestNotification };
+  const found: (NotifierModule | null)[] = [];
   try {
-    // eslint-disable-next-line @typescript-eslint/no-var-requires
-    mod = require("../../snmp/notifier");
+    found.push(require("../../snmp/notifier") as NotifierModule);
   } catch (error) {
-    const e = error as NodeJS.ErrnoException;
-    if (e.code === "MODULE_NOT_FOUND" && /snmp[/\\]notifier/.test(e.message)) return null;
-    throw error;
+    if (!missing(error, "notifier")) throw error;
   }
-  return typeof mod.sendTestNotification === "function" ? mod.sendTestNotification : null;
+  try {
+    found.push(require("../../snmp/test-notification") as NotifierModule);
+  } catch (error) {
+    if (!missing(error, "test-notification")) throw error;
+  }
+  return found.find((m) => typeof m?.sendTestNotification === "function")?.sendTestNotification ?? null;
 }
 
 export function judgeNotification(config: Pick<Config, "notifications">, result: NotificationResult | null): Finding {
   const n = config.notifications;
-  if (!result) return skip("not built: this edge-agent has no notifier (agent/snmp/notifier.ts)");
+  if (!result) return skip("not built: this build of edge-agent has no test-notification sender (agent/snmp)");
   const kind = n.inform ? "inform" : "trap";
-  if (result.acknowledged) return ok(`${kind} to ${n.target} acknowledged${result.rttMs !== null ? ` in ${result.rttMs} ms` : ""}`);
-  if (!n.inform && !result.error) return warn(`trap sent to ${n.target}; traps are never acknowledged, so its arrival is unconfirmed`, "notifications: { inform: true }");
+  const where = `${n.target}${result.target ? ` (${result.target})` : ""}`;
+  if (result.acknowledged) return ok(`${kind} to ${where} acknowledged${result.rttMs !== null ? ` in ${result.rttMs} ms` : ""}`);
+  if (!n.inform && !result.error) return warn(`trap sent to ${where}; traps are never acknowledged, so its arrival is unconfirmed`, "notifications: { inform: true }");
   return fail(
-    `no acknowledgement from ${n.target}: ${result.error ?? "no answer"}`,
+    `no acknowledgement from ${where}: ${result.error ?? "no answer"}`,
     `on the scraper: edge-agent doctor --check receiver-listen; the tailnet policy must let tag:monitor reach tag:scraper:162/udp; notifications.${n.version === "3" ? "user" : "community"} must be one the receiver accepts`,
   );
 }
@@ -112,7 +128,9 @@ export const notificationCheck: Check = {
     if (!send) return judgeNotification(ctx.config, null);
     // One retry at most: doctor is waited on by a person, the daemon's outbox is not.
     const config: Config = { ...ctx.config, notifications: { ...ctx.config.notifications, retries: Math.min(ctx.config.notifications.retries, 1) } };
-    const result = await send(config, (require("../../log") as typeof import("../../log")).createStderrLogger("silent", "edge-agent-doctor"), await ctx.nodeState());
+    const [state, host] = await Promise.all([ctx.nodeState(), ctx.hostInfo()]);
+    const logger = (require("../../log") as typeof import("../../log")).createStderrLogger("silent", "edge-agent-doctor");
+    const result = await send(config, logger, { ...state, host });
     return judgeNotification(config, result);
   },
 };

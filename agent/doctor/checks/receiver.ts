@@ -100,7 +100,7 @@ export const receiverListenCheck: Check = {
     const sockets = await ctx.udpSockets();
     const specs = ctx.config.receiver.listen.map(parseListen).filter((s) => s !== null);
     const relevant = sockets.filter((s) => specs.some((spec) => socketsFor(spec!, [s]).length > 0));
-    return judgeReceiverListen({ listen: ctx.config.receiver.listen, sockets, owners: await socketOwners(relevant.map((s) => s.inode)) });
+    return judgeReceiverListen({ listen: ctx.config.receiver.listen, sockets, owners: socketOwners(relevant.map((s) => s.inode)) });
   },
 };
 

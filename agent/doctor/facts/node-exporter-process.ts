@@ -1,7 +1,8 @@
 // Which textfile directory node-exporter really reads: from the command line of the running
 // node-exporter that serves the configured URL (in this network namespace), else from Debian's
 // /etc/default/prometheus-node-exporter ARGS, else the packaged default.
-import { readdir, readFile, readlink } from "node:fs/promises";
+import { readdirSync, readFileSync, readlinkSync } from "node:fs";
+import { readFile } from "node:fs/promises";
 
 /** Debian's prometheus-node-exporter is built with this default. */
 export const DEBIAN_TEXTFILE_DIR = "/var/lib/prometheus/node-exporter";
@@ -61,8 +62,21 @@ export function listenPort(address: string): number | null {
   return match ? Number(match[1]) : null;
 }
 
-async function ownNetns(pid: string): Promise<string | null> {
-  return readlink(`/proc/${pid}/ns/net`).catch(() => null);
+export function netnsOf(pid: string): string | null {
+  try {
+    return readlinkSync(`/proc/${pid}/ns/net`);
+  } catch {
+    return null;
+  }
+}
+
+/** A small /proc file, read synchronously (see runningNodeExporters); "" when it is gone. */
+export function procText(path: string): string {
+  try {
+    return readFileSync(path, "utf8");
+  } catch {
+    return "";
+  }
 }
 
 interface Found {
@@ -71,17 +85,20 @@ interface Found {
   args: NodeExporterArgs;
 }
 
-async function runningNodeExporters(): Promise<Found[]> {
-  const self = await ownNetns("self");
+// Synchronous on purpose: /proc files are in memory and tiny, and hundreds of async reads would
+// queue in libuv's four-thread pool ahead of the probes' own reads (if_inet6, getaddrinfo),
+// which then miss their deadlines on a busy host.
+function runningNodeExporters(): Found[] {
+  const self = netnsOf("self");
   const found: Found[] = [];
-  for (const pid of await readdir("/proc")) {
+  for (const pid of readdirSync("/proc")) {
     if (!/^\d+$/.test(pid)) continue;
-    const comm = (await readFile(`/proc/${pid}/comm`, "utf8").catch(() => "")).trim();
+    const comm = procText(`/proc/${pid}/comm`).trim();
     if (comm !== "prometheus-node" && comm !== "node_exporter") continue;
     // Another namespace's node-exporter (a container, another test) is not the one we scrape.
-    const ns = await ownNetns(pid);
+    const ns = netnsOf(pid);
     if (self && ns && ns !== self) continue;
-    const argv = (await readFile(`/proc/${pid}/cmdline`, "utf8").catch(() => "")).split("\0").filter(Boolean);
+    const argv = procText(`/proc/${pid}/cmdline`).split("\0").filter(Boolean);
     if (argv.length === 0) continue;
     const debian = comm === "prometheus-node";
     found.push({ pid: Number(pid), name: argv[0].split("/").pop() ?? comm, args: parseNodeExporterArgs(argv.slice(1), debian ? DEBIAN_TEXTFILE_DIR : null) });
@@ -91,9 +108,9 @@ async function runningNodeExporters(): Promise<Found[]> {
 
 /** The textfile directory of the node-exporter listening on `port`; null when nothing tells. */
 export async function nodeExporterTextfile(port: number, defaultsFile = DEBIAN_DEFAULTS_FILE): Promise<TextfileSource | null> {
-  const running = await runningNodeExporters();
+  const running = runningNodeExporters();
   const match = running.find((p) => p.args.listen.some((l) => listenPort(l) === port)) ?? (running.length === 1 ? running[0] : undefined);
-  if (match) return { source: `the running ${match.name} (pid ${match.pid})`, directory: match.args.textfileDir, enabled: match.args.textfileEnabled };
+  if (match) return { source: `${match.name} pid ${match.pid}'s arguments`, directory: match.args.textfileDir, enabled: match.args.textfileEnabled };
   const text = await readFile(defaultsFile, "utf8").catch(() => null);
   if (text === null) return null;
   const args = parseNodeExporterArgs(parseDefaultsArgs(text), DEBIAN_TEXTFILE_DIR);

@@ -2,8 +2,9 @@
 // belongs. A host is the scraper when its config accepts notifications (receiver.communities or
 // receiver.users: a receiver accepts nothing without them, so a node's config never sets them)
 // or when an `edge-agent receive` process is running here.
-import { readdir, readFile } from "node:fs/promises";
+import { readdirSync } from "node:fs";
 import type { Config } from "../../config";
+import { netnsOf, procText } from "./node-exporter-process";
 
 export interface Role {
   scraper: boolean;
@@ -17,11 +18,15 @@ export function isReceiveCommand(argv: string[]): boolean {
   return at >= 0 && argv[at + 1] === "receive";
 }
 
-export async function receiveProcess(): Promise<number | null> {
-  for (const pid of await readdir("/proc")) {
+/** An `edge-agent receive` in this network namespace (one in a container is not ours). */
+export function receiveProcess(): number | null {
+  const self = netnsOf("self");
+  for (const pid of readdirSync("/proc")) {
     if (!/^\d+$/.test(pid) || Number(pid) === process.pid) continue;
-    const argv = (await readFile(`/proc/${pid}/cmdline`, "utf8").catch(() => "")).split("\0").filter(Boolean);
-    if (isReceiveCommand(argv)) return Number(pid);
+    const argv = procText(`/proc/${pid}/cmdline`).split("\0").filter(Boolean);
+    if (!isReceiveCommand(argv)) continue;
+    const ns = netnsOf(pid);
+    if (!self || !ns || ns === self) return Number(pid);
   }
   return null;
 }
@@ -29,7 +34,7 @@ export async function receiveProcess(): Promise<number | null> {
 export async function detectRole(config: Config): Promise<Role> {
   const accepts = [config.receiver.communities.length ? "receiver.communities" : "", config.receiver.users.length ? "receiver.users" : ""].filter(Boolean);
   if (accepts.length) return { scraper: true, reason: `${accepts.join(" and ")} configured` };
-  const pid = await receiveProcess();
+  const pid = receiveProcess();
   if (pid !== null) return { scraper: true, reason: `\`edge-agent receive\` is running (pid ${pid})` };
   return { scraper: false, reason: "no receiver.communities or receiver.users configured and no `edge-agent receive` running" };
 }

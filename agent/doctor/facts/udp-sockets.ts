@@ -1,7 +1,9 @@
 // Which UDP sockets are bound in this network namespace (/proc/net/udp, /proc/net/udp6) and
 // which process holds each: "is the receiver listening, or did something else take 162?"
-import { readdir, readFile, readlink } from "node:fs/promises";
+import { readdirSync, readlinkSync } from "node:fs";
+import { readFile } from "node:fs/promises";
 import ipaddr from "ipaddr.js";
+import { procText } from "./node-exporter-process";
 
 export interface UdpSocket {
   family: "ipv4" | "ipv6";
@@ -80,19 +82,34 @@ export async function boundUdpSockets(procNet = "/proc/net"): Promise<UdpSocket[
   return [...parseProcNetUdp(v4, "ipv4"), ...parseProcNetUdp(v6, "ipv6")];
 }
 
-/** Maps socket inodes to their processes by reading /proc/PID/fd (needs root for others' fds). */
-export async function socketOwners(inodes: number[]): Promise<Map<number, SocketOwner>> {
+function readdirOrEmpty(path: string): string[] {
+  try {
+    return readdirSync(path);
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * Maps socket inodes to their processes by reading /proc/PID/fd (needs root for others' fds).
+ * Synchronous for the reason given in node-exporter-process.ts.
+ */
+export function socketOwners(inodes: number[]): Map<number, SocketOwner> {
   const wanted = new Set(inodes.map((i) => `socket:[${i}]`));
   const owners = new Map<number, SocketOwner>();
   if (wanted.size === 0) return owners;
-  for (const pid of await readdir("/proc")) {
+  for (const pid of readdirOrEmpty("/proc")) {
     if (!/^\d+$/.test(pid)) continue;
-    const fds = await readdir(`/proc/${pid}/fd`).catch(() => [] as string[]);
-    for (const fd of fds) {
-      const link = await readlink(`/proc/${pid}/fd/${fd}`).catch(() => "");
+    for (const fd of readdirOrEmpty(`/proc/${pid}/fd`)) {
+      let link = "";
+      try {
+        link = readlinkSync(`/proc/${pid}/fd/${fd}`);
+      } catch {
+        continue;
+      }
       if (!wanted.has(link)) continue;
-      const comm = (await readFile(`/proc/${pid}/comm`, "utf8").catch(() => "?")).trim();
-      const cmdline = (await readFile(`/proc/${pid}/cmdline`, "utf8").catch(() => "")).split("\0").filter(Boolean);
+      const comm = procText(`/proc/${pid}/comm`).trim() || "?";
+      const cmdline = procText(`/proc/${pid}/cmdline`).split("\0").filter(Boolean);
       owners.set(Number(link.slice(8, -1)), { pid: Number(pid), comm, cmdline });
     }
     if (owners.size === wanted.size) break;
