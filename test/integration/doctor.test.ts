@@ -26,9 +26,8 @@ interface Run {
 }
 
 /** Runs `edge-agent doctor ...` (optionally inside a namespace, or behind a wrapper argv). */
-function doctor(args: string[], options: { netns?: string; env?: NodeJS.ProcessEnv; wrap?: string[] } = {}): Promise<Run> {
-  const base = [...(options.wrap ?? []), process.execPath, LAUNCHER, "doctor", ...args];
-  const argv = options.netns ? ["ip", "netns", "exec", options.netns, ...base] : base;
+function doctor(args: string[], options: { netns?: string; env?: NodeJS.ProcessEnv; wrap?: string[]; via?: string[] } = {}): Promise<Run> {
+  const argv = [...(options.wrap ?? []), ...(options.netns ? ["ip", "netns", "exec", options.netns] : []), ...(options.via ?? [process.execPath, LAUNCHER]), "doctor", ...args];
   const env = { ...process.env, NO_COLOR: undefined, FORCE_COLOR: undefined, ...options.env };
   return new Promise((done) => {
     execFile(argv[0], argv.slice(1), { cwd: ROOT, env, timeout: 30_000 }, (error, stdout, stderr) => {
@@ -151,6 +150,24 @@ describeWith({ root: true, binaries: ["ip", "snmpd", "snmpget", "prometheus-node
       expect(checks["textfile-dir"].finding).toMatch(/^.* is writable and is node-exporter's textfile directory \(per prometheus-node-exporter pid \d+'s arguments\)$/);
       expect(parse(run).summary).toMatchObject({ total: ids.length, ok: ids.length, exitCode: 0 });
       expect(run.code).toBe(0);
+    });
+
+    describe("magicdns, through the real resolver (an /etc/hosts bound over in a mount namespace)", () => {
+      const withHosts = (name: string, hosts: string) => {
+        const file = join(dir, name);
+        writeFileSync(file, hosts);
+        return ["unshare", "--mount", "--propagation", "private", "sh", "-c", 'mount --bind "$0" /etc/hosts && exec "$@"', file];
+      };
+      it("is ok when the scraper's name resolves to its Tailscale IP", async () => {
+        const run = await doctor(["--config", config, "--json", "--check", "magicdns"], { netns: ns.name, wrap: withHosts("hosts-ok", "127.0.0.1 localhost\n100.64.0.1 scraper\n") });
+        expect(byId(run).magicdns).toMatchObject({ status: "ok", finding: '"scraper" resolves to 100.64.0.1, the scraper\'s Tailscale IP' });
+        expect(run.code).toBe(0);
+      });
+      it("fails when it resolves elsewhere, offering the MagicDNS name", async () => {
+        const run = await doctor(["--config", config, "--json", "--check", "magicdns"], { netns: ns.name, wrap: withHosts("hosts-elsewhere", "127.0.0.1 localhost\n192.0.2.80 scraper\n") });
+        expect(byId(run).magicdns).toMatchObject({ status: "fail", finding: expect.stringContaining("resolves to 192.0.2.80, not the scraper's Tailscale IPs"), fix: expect.stringContaining("scraper: scraper.example-tailnet.ts.net") });
+        expect(run.code).toBe(1);
+      });
     });
   });
 
@@ -329,31 +346,6 @@ describeWith({ root: true, binaries: ["ip", "snmpd", "snmpget", "prometheus-node
     expect(run.code).toBe(1);
   });
 
-  describe("magicdns, through the real resolver (an /etc/hosts bound over in a mount namespace)", () => {
-    let tailscaled: FakeTailscaled;
-    beforeAll(async () => {
-      tailscaled = await startFakeTailscaled(defaultScenario());
-      cleanups.push(() => tailscaled.stop());
-    });
-    const withHosts = (hosts: string) => {
-      const file = join(dir, `hosts-${hosts.length}-${Date.now()}`);
-      writeFileSync(file, hosts);
-      return ["unshare", "--mount", "--propagation", "private", "sh", "-c", 'mount --bind "$0" /etc/hosts && exec "$@"', file];
-    };
-    it("is ok when the scraper's name resolves to its Tailscale IP", async () => {
-      const config = writeConfig(dir, "dns.yaml", { scraper: "scraper", tailscale: { socket: tailscaled.socket }, probes: { timeout: "3s" } });
-      const run = await doctor(["--config", config, "--json", "--check", "magicdns"], { wrap: withHosts("127.0.0.1 localhost\n100.64.0.1 scraper\n") });
-      expect(byId(run).magicdns).toMatchObject({ status: "ok", finding: '"scraper" resolves to 100.64.0.1, the scraper\'s Tailscale IP' });
-      expect(run.code).toBe(0);
-    });
-    it("fails when it resolves elsewhere, offering the MagicDNS name", async () => {
-      const config = writeConfig(dir, "dns2.yaml", { scraper: "scraper", tailscale: { socket: tailscaled.socket }, probes: { timeout: "3s" } });
-      const run = await doctor(["--config", config, "--json", "--check", "magicdns"], { wrap: withHosts("127.0.0.1 localhost\n192.0.2.80 scraper\n") });
-      expect(byId(run).magicdns).toMatchObject({ status: "fail", fix: expect.stringContaining("scraper: scraper.example-tailnet.ts.net") });
-      expect(run.code).toBe(1);
-    });
-  });
-
   it("on a fresh machine (no config, no tailscaled, no daemons) runs, names what is missing and exits 1", async () => {
     const ns = createNetns("eafresh");
     cleanups.push(() => ns.remove());
@@ -367,6 +359,10 @@ describeWith({ root: true, binaries: ["ip", "snmpd", "snmpget", "prometheus-node
     expect(run.stdout).toMatch(/\[FAIL\] agentx +nothing listens on tcp:127\.0\.0\.1:705/);
     expect(run.stdout).toMatch(/fix: .*tailscale up --advertise-tags=tag:monitor/);
     expect(run.stdout).toMatch(/^15 checks: .* — monitoring is broken here$/m);
+    // The README's first command, as typed in a checkout after `npm ci`.
+    const npx = await doctor(["--check", "tailscaled"], { netns: ns.name, env: { PATH: `${resolve(process.execPath, "..")}:/usr/bin:/bin` }, via: ["npx", "--no-install", "edge-agent"] });
+    expect(npx.stdout).toMatch(/\[FAIL\] tailscaled +(Tailscale is not installed|tailscaled is not running)/);
+    expect(npx.code).toBe(1);
   });
 
   describe("exit codes and usage", () => {
