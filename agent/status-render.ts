@@ -26,7 +26,7 @@ export function renderStatus(state: NodeState): string {
   if (t.state === "unavailable") lines.push(`tailnet   unavailable: ${(t as { error: string }).error}`);
   else {
     const tn = t as TailnetState;
-    lines.push(`tailnet   ${tn.state} as ${tn.dnsName || tn.hostname} ${tn.ips.join(" ")}`);
+    lines.push(`tailnet   ${[tn.state, "as", tn.dnsName || tn.hostname, ...tn.ips].join(" ")}`);
     lines.push(`          tags ${tn.tags.length ? tn.tags.join(", ") : "(none)"}${tn.missingTags.length ? `; missing ${tn.missingTags.join(", ")}` : ""}`);
     if (tn.port !== null) lines.push(`          tailscaled bound UDP port ${tn.port}`);
     const s = tn.scraper;

@@ -130,6 +130,38 @@ export function summariseTailnet(doc: StatusDocument, source: "localapi" | "cli"
   };
 }
 
+const isStringList = (v: unknown) => v === undefined || v === null || (Array.isArray(v) && v.every((x) => typeof x === "string"));
+
+/** Pure: what is wrong with a document that claims to be a status, or null when it can be read. */
+export function shapeProblem(doc: unknown): string | null {
+  if (typeof doc !== "object" || doc === null || Array.isArray(doc)) return "not a JSON object";
+  const d = doc as Record<string, unknown>;
+  if (typeof d.BackendState !== "string") return "no BackendState";
+  if (!isStringList(d.TailscaleIPs)) return "TailscaleIPs is not a list of addresses";
+  const peers = d.Peer;
+  if (peers !== undefined && peers !== null && (typeof peers !== "object" || Array.isArray(peers))) return "Peer is not a mapping";
+  const all = [["Self", d.Self], ...Object.entries((peers ?? {}) as Record<string, unknown>).map(([k, v]) => [`Peer[${k}]`, v])] as [string, unknown][];
+  for (const [name, p] of all) {
+    if (p === undefined || (name === "Self" && p === null)) continue;
+    if (typeof p !== "object" || p === null || Array.isArray(p)) return `${name} is not an object`;
+    const ps = p as Record<string, unknown>;
+    for (const key of ["TailscaleIPs", "Tags", "Addrs"]) if (!isStringList(ps[key])) return `${name}.${key} is not a list of strings`;
+    for (const key of ["HostName", "DNSName", "CurAddr", "Relay", "PeerRelay"]) if (ps[key] !== undefined && typeof ps[key] !== "string") return `${name}.${key} is not a string`;
+  }
+  return null;
+}
+
+/** Why the scraper cannot be judged in this backend state, and what a person does about it. */
+export function notRunning(state: string): string {
+  const fix: Record<string, string> = {
+    NeedsLogin: "log in with: sudo tailscale up",
+    NeedsMachineAuth: "an admin must approve this machine in the Tailscale admin console",
+    Stopped: "start it with: sudo tailscale up",
+    Starting: "it is still connecting; try again in a few seconds",
+  };
+  return `tailscaled is ${state}, not Running${fix[state] ? `: ${fix[state]}` : ""}`;
+}
+
 function pickPingAddress(peer: PeerStatus): string | null {
   const ips = peer.TailscaleIPs ?? [];
   return ips.find((ip) => ip.includes(".")) ?? ips[0] ?? null;
@@ -174,19 +206,21 @@ export async function probeTailnet(options: TailnetProbeOptions): Promise<Tailne
       doc = await cliStatus(options.timeoutMs);
       source = "cli";
     } else {
-      return unavailable(`tailscaled is not running here: no LocalAPI socket at ${socket ?? "/run/tailscale/tailscaled.sock"} and no tailscale CLI`);
+      return unavailable(`tailscaled is not running here: no LocalAPI socket at ${socket ?? "/run/tailscale/tailscaled.sock"} and no tailscale CLI (install Tailscale, then run: sudo tailscale up)`);
     }
   } catch (error) {
     return unavailable(`cannot read tailscaled's status: ${errorText(error)}`);
   }
-  if (typeof doc !== "object" || doc === null || typeof doc.BackendState !== "string")
-    return unavailable("tailscaled's status has no BackendState: not a status document");
+  const malformed = shapeProblem(doc);
+  if (malformed) return unavailable(`tailscaled's status is not a status document: ${malformed}`);
 
   const peer = doc.BackendState === "Running" ? findScraper(doc, options.scraper) : null;
   let ping: PingResult | null = null;
   let pingError: string | null = null;
   const target = peer ? pickPingAddress(peer) : null;
-  if (peer && target && options.ping && source === "localapi") {
+  // A peer the control plane reports offline never answers: tailscaled would hold the ping
+  // until our timeout, so spare the wait and report it offline.
+  if (peer && target && options.ping && source === "localapi" && peer.Online !== false) {
     try {
       ping = await localApi<PingResult>(socket!, "POST", `/localapi/v0/ping?ip=${encodeURIComponent(target)}&type=disco`, options.timeoutMs);
       if (ping.Err) pingError = `disco ping to ${target} failed: ${ping.Err}`;
@@ -194,6 +228,6 @@ export async function probeTailnet(options: TailnetProbeOptions): Promise<Tailne
       pingError = `disco ping to ${target} failed: ${errorText(error)}`;
     }
   }
-  const scraper = doc.BackendState === "Running" ? judgePath(peer, ping, pingError) : { ...emptyPeer(), error: `tailscaled is ${doc.BackendState}, not Running` };
+  const scraper = doc.BackendState === "Running" ? judgePath(peer, ping, pingError) : { ...emptyPeer(), error: notRunning(doc.BackendState ?? "NoState") };
   return summariseTailnet(doc, source, options.expectedTags, scraper);
 }
