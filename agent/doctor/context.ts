@@ -2,7 +2,7 @@
 // (so doctor, status and the daemon agree), plus the few things only doctor asks. Checks that
 // need the same fact share one gathering; a check nobody selected costs nothing.
 import { configFromObject, type Config, type ConfigError } from "../config";
-import type { HostInfo, NodeState, Unavailable } from "../state";
+import type { NodeState } from "../state";
 import { resolveName, type Resolution } from "./facts/dns";
 import { readHostIpv4, type Ipv4Address } from "./facts/ipv4";
 import { nodeExporterTextfile, type TextfileSource } from "./facts/node-exporter-process";
@@ -26,10 +26,7 @@ export interface DoctorContext {
   config: Config;
   /** Check ids named with --check: those run even where they would otherwise be skipped. */
   requested: ReadonlySet<string>;
-  /** NodeState without `host`: no check but the notification needs it, and it is the slow probe. */
   nodeState(): Promise<NodeState>;
-  /** The host probe, for the one check that needs it (the test notification names the host). */
-  hostInfo(): Promise<HostInfo | Unavailable>;
   hostIpv4(): Promise<Ipv4Address[]>;
   resolve(name: string): Promise<Resolution>;
   textfileSource(port: number): Promise<TextfileSource | null>;
@@ -46,20 +43,15 @@ function once<T>(make: () => Promise<T>): () => Promise<T> {
 export function createContext(load: ConfigLoad, requested: ReadonlySet<string> = new Set()): DoctorContext {
   const config = load.config ?? configFromObject({}, null);
   const timeout = config.probes.timeoutMs;
-  // Loaded on first use: the probes pull in systeminformation and net-snmp, which `--check
-  // config` or `--check agentx` should not pay for.
-  const nodeState = once(() => (require("../probes/collect") as typeof import("../probes/collect")).collectNodeState(config, { ping: true, host: false }));
+  // Loaded on first use: the probes pull in net-snmp and more, which `--check config` or
+  // `--check agentx` should not pay for.
+  const nodeState = once(() => (require("../probes/collect") as typeof import("../probes/collect")).collectNodeState(config, { ping: true }));
   const resolutions = new Map<string, Promise<Resolution>>();
   return {
     load,
     config,
     requested,
     nodeState,
-    hostInfo: once(async () => {
-      const { probeHost } = require("../probes/host") as typeof import("../probes/host");
-      const { withDeadline, errorText } = require("../probes/deadline") as typeof import("../probes/deadline");
-      return withDeadline(probeHost(), timeout, "the host probe").catch((error: unknown) => ({ state: "unavailable" as const, error: errorText(error) }));
-    }),
     hostIpv4: once(async () => {
       const state = await nodeState();
       return readHostIpv4(state.tailnet.state === "unavailable" ? [] : (state.tailnet as { ips: string[] }).ips);

@@ -15,18 +15,13 @@ export interface CollectOptions {
   ping?: boolean;
   /** Where to read the kernel's IPv6 addresses (tests point it at a namespace's process). */
   ifInet6Path?: string;
-  /**
-   * false: leave out the host probe (systeminformation: a second or more on a busy host) for a
-   * reader that does not need it; `host` is then unavailable saying so. Default true.
-   */
-  host?: boolean;
 }
 
 export async function collectNodeState(config: Config, options: CollectOptions = {}): Promise<NodeState> {
   const timeout = config.probes.timeoutMs;
   const unavailable = (error: unknown) => ({ state: "unavailable" as const, error: errorText(error) });
 
-  const host = options.host === false ? Promise.resolve(unavailable("not probed: this reader does not need it")) : withDeadline(probeHost(), timeout, "the host probe").catch(unavailable);
+  const host = withDeadline(probeHost(), timeout, "the host probe").catch(unavailable);
   const ipv6 = withDeadline(probeAddresses(config.ipv6.allocations, options.ifInet6Path), timeout, "/proc/net/if_inet6").catch(unavailable);
   // The ping may take up to one timeout on its own; the status read another.
   const tailnet: Promise<TailnetState | TailnetUnavailable> = withDeadline(

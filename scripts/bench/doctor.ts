@@ -1,19 +1,21 @@
 // `edge-agent doctor`'s budget (DESIGN.md: with everything local up, wall time within 5x of a
 // bare Node start-up), measured side by side in one run: a node's network namespace with
 // node-exporter and snmpd (AgentX master) in it, the tailscaled LocalAPI test server (direct
-// path, tags present) and the scraper's name in /etc/hosts; then, alternating, `node -e 0` and
+// path, tags present), the scraper's name in the namespace's hosts file and an snmptrapd
+// acknowledging the test inform; then, alternating, `node -e 0` and
 // a full `edge-agent doctor` (all 15 checks), both started through the same namespace wrapper.
 // The doctor runs as the packages ship it (the esbuild bundle) and as a checkout runs it
 // (bin/edge-agent.js through tsx). Prints medians and the ratios.
 // Usage (root): npx tsx scripts/bench/doctor.ts [rounds]
 import { execFile, execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { createNetns } from "../../test/helpers/netns";
 import { startNodeExporter } from "../../test/helpers/node-exporter";
 import { waitFor } from "../../test/helpers/ports";
 import { startSnmpd } from "../../test/helpers/snmpd";
+import { startSnmptrapd } from "../../test/helpers/snmptrapd";
 import { defaultScenario, startFakeTailscaled } from "../../test/helpers/tailscaled";
 
 const REPO = resolve(__dirname, "../..");
@@ -55,6 +57,8 @@ async function main(): Promise<void> {
     stops.unshift(() => ne.stop());
     const snmpd = await startSnmpd({ netns: ns.name, port: 161, listen: ["udp:0.0.0.0:161", "udp6:[::]:161"], extra: ["rocommunity edgetest 100.64.0.0/10", "master agentx", "agentXSocket tcp:127.0.0.1:705"] });
     stops.unshift(() => snmpd.stop());
+    const trapd = await startSnmptrapd({ netns: ns.name });
+    stops.unshift(() => trapd.stop());
     await waitFor("node-exporter in the namespace", () => readFileSync(`/proc/${ns.anchorPid}/net/tcp6`, "utf8").includes(":238C "));
 
     const config = join(dir, "config.yaml");
@@ -65,17 +69,20 @@ async function main(): Promise<void> {
         tailscale: { socket: tailscaled.socket },
         ipv6: { allocations: ["2001:db8:100::/56"] },
         probes: { snmpd: { community: "edgetest" } },
+        notifications: { target: `127.0.0.1:${trapd.port}`, community: "edgetest", inform: true },
         textfile: { directory: textfile },
       }),
       { mode: 0o640 },
     );
-    const hosts = join(dir, "hosts");
-    writeFileSync(hosts, "127.0.0.1 localhost\n100.64.0.1 scraper\n");
+    // `ip netns exec` binds /etc/netns/NAME/* over /etc: the namespace's own hosts file.
+    mkdirSync(`/etc/netns/${ns.name}`, { recursive: true });
+    stops.push(() => rmSync(`/etc/netns/${ns.name}`, { recursive: true, force: true }));
+    writeFileSync(`/etc/netns/${ns.name}/hosts`, "127.0.0.1 localhost\n100.64.0.1 scraper\n");
     const bundle = join(dir, "edge-agent.js");
     execFileSync("npx", ["--no-install", "esbuild", "agent/main.ts", "--bundle", "--platform=node", "--target=node18", "--format=cjs", "--log-level=error", `--outfile=${bundle}`], { cwd: REPO, stdio: "inherit" });
 
     // Everything starts through the same wrapper, so its cost is in both sides of the ratio.
-    const wrap = ["unshare", "--mount", "--propagation", "private", "sh", "-c", 'mount --bind "$0" /etc/hosts && exec "$@"', hosts, "ip", "netns", "exec", ns.name];
+    const wrap = ["ip", "netns", "exec", ns.name];
     const node = [...wrap, process.execPath, "-e", "0"];
     const doctorBundle = [...wrap, process.execPath, bundle, "doctor", "--config", config];
     const doctorCheckout = [...wrap, process.execPath, join(REPO, "bin/edge-agent.js"), "doctor", "--config", config];

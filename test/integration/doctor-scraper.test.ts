@@ -55,11 +55,6 @@ describeWith({ root: true, binaries: ["snmptrapd", "prometheus-node-exporter", "
         await trapd.stop();
       }
     });
-
-    it("is skipped on a node unless named with --check", async () => {
-      const c = await run({}, ["receiver-listen"], []);
-      expect(c["receiver-listen"]).toMatchObject({ status: "skip", finding: expect.stringContaining("not the scraper") });
-    });
   });
 
   describe("receiver-file-sd", () => {

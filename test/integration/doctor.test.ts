@@ -1,40 +1,32 @@
 // `edge-agent doctor` through the real CLI, against real components: a node's addresses in a
 // network namespace, Debian's node-exporter and snmpd inside it, the tailscaled LocalAPI test
 // server for each scenario, real /etc/hosts resolution, and exit codes.
-import { execFile } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { runAgent, type CliRun } from "../helpers/cli";
 import { createNetns, type Netns } from "../helpers/netns";
 import { startNodeExporter, type NodeExporter } from "../helpers/node-exporter";
 import { waitFor } from "../helpers/ports";
 import { describeWith } from "../helpers/prereqs";
 import { startSnmpd, type Snmpd } from "../helpers/snmpd";
+import { startSnmptrapd, type Snmptrapd } from "../helpers/snmptrapd";
 import { defaultScenario, startFakeTailscaled, type FakeTailscaled } from "../helpers/tailscaled";
 
-const ROOT = resolve(__dirname, "../..");
-const LAUNCHER = join(ROOT, "bin/edge-agent.js");
 const TAILNET_V4 = "100.101.102.103";
 const TAILNET_V6 = "fd7a:115c:a1e0::1234:5678";
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
+interface Run extends CliRun {
+  /** Killed by the runner's timeout rather than exiting by itself. */
   killed: boolean;
 }
 
-/** Runs `edge-agent doctor ...` (optionally inside a namespace, or behind a wrapper argv). */
-function doctor(args: string[], options: { netns?: string; env?: NodeJS.ProcessEnv; wrap?: string[]; via?: string[] } = {}): Promise<Run> {
-  const argv = [...(options.wrap ?? []), ...(options.netns ? ["ip", "netns", "exec", options.netns] : []), ...(options.via ?? [process.execPath, LAUNCHER]), "doctor", ...args];
+/** `edge-agent doctor ...` through the launcher, with the colour variables of the test run cleared. */
+async function doctor(args: string[], options: { netns?: string; env?: NodeJS.ProcessEnv; via?: string[] } = {}): Promise<Run> {
   const env = { ...process.env, NO_COLOR: undefined, FORCE_COLOR: undefined, ...options.env };
-  return new Promise((done) => {
-    execFile(argv[0], argv.slice(1), { cwd: ROOT, env, timeout: 30_000 }, (error, stdout, stderr) => {
-      const e = error as (Error & { code?: unknown; killed?: boolean }) | null;
-      done({ code: e ? (typeof e.code === "number" ? e.code : -1) : 0, stdout, stderr, killed: e?.killed === true });
-    });
-  });
+  const run = await runAgent(["doctor", ...args], { netns: options.netns, env, via: options.via, timeoutMs: 60_000 });
+  return { ...run, killed: run.code === -1 };
 }
 
 type JsonCheck = { id: string; group: string; status: string; finding: string; fix: string | null; durationMs: number };
@@ -97,7 +89,7 @@ function normalise(text: string, dir: string): string {
     .replace(/\(Linux [^)]*\)/g, "(<sysDescr>)");
 }
 
-describeWith({ root: true, binaries: ["ip", "snmpd", "snmpget", "prometheus-node-exporter", "unshare", "mount"] }, "edge-agent doctor (CLI, real components)", () => {
+describeWith({ root: true, binaries: ["ip", "snmpd", "snmpget", "snmptrapd", "prometheus-node-exporter"] }, "edge-agent doctor (CLI, real components)", () => {
   let dir: string;
   const cleanups: (() => Promise<void> | void)[] = [];
   beforeAll(() => {
@@ -152,20 +144,43 @@ describeWith({ root: true, binaries: ["ip", "snmpd", "snmpget", "prometheus-node
       expect(run.code).toBe(0);
     });
 
-    describe("magicdns, through the real resolver (an /etc/hosts bound over in a mount namespace)", () => {
-      const withHosts = (name: string, hosts: string) => {
-        const file = join(dir, name);
-        writeFileSync(file, hosts);
-        return ["unshare", "--mount", "--propagation", "private", "sh", "-c", 'mount --bind "$0" /etc/hosts && exec "$@"', file];
+    describe("magicdns, through the real resolver (the namespace's own /etc/netns/NAME/hosts)", () => {
+      const withHosts = (hosts: string) => {
+        mkdirSync(`/etc/netns/${ns.name}`, { recursive: true });
+        writeFileSync(`/etc/netns/${ns.name}/hosts`, hosts);
       };
+      afterAll(() => rmSync(`/etc/netns/${ns.name}`, { recursive: true, force: true }));
       it("is ok when the scraper's name resolves to its Tailscale IP", async () => {
-        const run = await doctor(["--config", config, "--json", "--check", "magicdns"], { netns: ns.name, wrap: withHosts("hosts-ok", "127.0.0.1 localhost\n100.64.0.1 scraper\n") });
+        withHosts("127.0.0.1 localhost\n100.64.0.1 scraper\n");
+        const run = await doctor(["--config", config, "--json", "--check", "magicdns"], { netns: ns.name });
         expect(byId(run).magicdns).toMatchObject({ status: "ok", finding: '"scraper" resolves to 100.64.0.1, the scraper\'s Tailscale IP' });
         expect(run.code).toBe(0);
       });
       it("fails when it resolves elsewhere, offering the MagicDNS name", async () => {
-        const run = await doctor(["--config", config, "--json", "--check", "magicdns"], { netns: ns.name, wrap: withHosts("hosts-elsewhere", "127.0.0.1 localhost\n192.0.2.80 scraper\n") });
+        withHosts("127.0.0.1 localhost\n192.0.2.80 scraper\n");
+        const run = await doctor(["--config", config, "--json", "--check", "magicdns"], { netns: ns.name });
         expect(byId(run).magicdns).toMatchObject({ status: "fail", finding: expect.stringContaining("resolves to 192.0.2.80, not the scraper's Tailscale IPs"), fix: expect.stringContaining("scraper: scraper.example-tailnet.ts.net") });
+        expect(run.code).toBe(1);
+      });
+    });
+
+    describe("notification: a test inform to a real snmptrapd in the namespace", () => {
+      let trapd: Snmptrapd;
+      beforeAll(async () => {
+        trapd = await startSnmptrapd({ netns: ns.name });
+        cleanups.push(() => trapd.stop());
+      });
+      const withTarget = (name: string, target: string) =>
+        writeConfig(dir, name, { ...JSON.parse(readFileSync(config, "utf8")), notifications: { target, version: "2c", community: "edgetest", inform: true, timeout: "3s", retries: 1 } });
+      it("is ok when the inform is acknowledged, with its round-trip time", async () => {
+        const run = await doctor(["--config", withTarget("notify-ok.yaml", `127.0.0.1:${trapd.port}`), "--json", "--check", "notification"], { netns: ns.name });
+        expect(byId(run).notification).toMatchObject({ status: "ok", finding: expect.stringMatching(new RegExp(`^inform to 127\\.0\\.0\\.1:${trapd.port} \\(.*\\) acknowledged in [\\d.]+ ms$`)) });
+        expect(trapd.received().map((n) => n.name)).toContain("EDGE-AGENT-MIB::edgeAgentTest");
+        expect(run.code).toBe(0);
+      });
+      it("fails naming what to check when nothing acknowledges", async () => {
+        const run = await doctor(["--config", withTarget("notify-silent.yaml", `127.0.0.1:${trapd.port + 1}`), "--json", "--check", "notification"], { netns: ns.name });
+        expect(byId(run).notification).toMatchObject({ status: "fail", finding: expect.stringContaining(`no acknowledgement from 127.0.0.1:${trapd.port + 1}`), fix: expect.stringContaining("tag:scraper:162/udp") });
         expect(run.code).toBe(1);
       });
     });
@@ -355,9 +370,10 @@ describeWith({ root: true, binaries: ["ip", "snmpd", "snmpget", "prometheus-node
     expect(run.stdout).toMatch(/\[warn\] config +no config file at \/etc\/edge-agent\/config\.yaml/);
     expect(run.stdout).toMatch(/\[FAIL\] tailscaled +(Tailscale is not installed|tailscaled is not running)/);
     expect(run.stdout).toMatch(/\[FAIL\] node-exporter +.*127\.0\.0\.1:9100/);
-    expect(run.stdout).toMatch(/\[FAIL\] snmpd +.*127\.0\.0\.1:161/);
+    expect(run.stdout).toMatch(/\[FAIL\] snmpd +.*(127\.0\.0\.1:161|port 161 at 127\.0\.0\.1)/);
     expect(run.stdout).toMatch(/\[FAIL\] agentx +nothing listens on tcp:127\.0\.0\.1:705/);
     expect(run.stdout).toMatch(/fix: .*tailscale up --advertise-tags=tag:monitor/);
+    expect(run.stdout).toMatch(/\[skip\] receiver-listen +not the scraper: no receiver\.communities or receiver\.users configured and no `edge-agent receive` running/);
     expect(run.stdout).toMatch(/^15 checks: .* — monitoring is broken here$/m);
     // The README's first command, as typed in a checkout after `npm ci`.
     const npx = await doctor(["--check", "tailscaled"], { netns: ns.name, env: { PATH: `${resolve(process.execPath, "..")}:/usr/bin:/bin` }, via: ["npx", "--no-install", "edge-agent"] });
@@ -377,7 +393,8 @@ describeWith({ root: true, binaries: ["ip", "snmpd", "snmpget", "prometheus-node
     });
     it("exits 2 on a --config file that does not exist", async () => {
       const run = await doctor(["--config", join(dir, "absent.yaml"), "--check", "config"]);
-      expect(run.stdout).toMatch(/\[FAIL\] config +.*absent\.yaml: \(file\): no such file/);
+      expect(run.stdout).toMatch(/\[FAIL\] config +.*absent\.yaml: no such config file/);
+      expect(run.stdout).toMatch(/fix: create .*absent\.yaml, or leave out --config/);
       expect(run.code).toBe(2);
     });
     it("exits 2 on an unknown --check, listing the valid ids", async () => {

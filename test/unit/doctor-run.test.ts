@@ -52,8 +52,10 @@ describe("runChecks", () => {
     const onScraper = { ...load, config: configFromObject({ receiver: { communities: ["c0mmunity"] } }, "/t/config.yaml") };
     expect((await runChecks([scraperCheck], createContext(onScraper), { configInvalid: false }))[0].status).toBe("ok");
     expect((await runChecks([scraperCheck], createContext(load, new Set(["recv"])), { configInvalid: false }))[0].status).toBe("ok");
-    const skipped = (await runChecks([scraperCheck], createContext(load), { configInvalid: false }))[0];
-    expect(skipped).toMatchObject({ status: "skip", fix: "edge-agent doctor --check recv runs it anyway" });
+    // The role as a node's would be (this machine may run an `edge-agent receive` of its own).
+    const onNode = { ...createContext(load), role: async () => ({ scraper: false, reason: "no receiver here" }) };
+    const skipped = (await runChecks([scraperCheck], onNode, { configInvalid: false }))[0];
+    expect(skipped).toMatchObject({ status: "skip", finding: "not the scraper: no receiver here", fix: "edge-agent doctor --check recv runs it anyway" });
   });
 });
 

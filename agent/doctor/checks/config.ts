@@ -20,7 +20,7 @@ function secretsIn(config: Config): string[] {
 export function judgeConfig(load: ConfigLoad): Finding {
   if (load.error) {
     const e = load.error;
-    if (e.key === "(file)") return fail(e.message, e.problem === "no such file" ? `create ${load.path}, or leave out --config to use /etc/edge-agent/config.yaml` : `check ${load.path}'s permissions: ls -l ${load.path}`);
+    if (e.key === "(file)") return fail(e.message, /^no such/.test(e.problem) ? `create ${load.path}, or leave out --config to use /etc/edge-agent/config.yaml` : `check ${load.path}'s permissions: ls -l ${load.path}`);
     return fail(e.message, `edit ${e.key} in ${e.file ?? load.path} (keys and defaults: the README's Config reference)`);
   }
   const config = load.config!;

@@ -82,6 +82,8 @@ export function judgeNotification(config: Pick<Config, "notifications">, result:
   const kind = n.inform ? "inform" : "trap";
   const where = `${n.target}${result.target ? ` (${result.target})` : ""}`;
   if (result.acknowledged) return ok(`${kind} to ${where} acknowledged${result.rttMs !== null ? ` in ${result.rttMs} ms` : ""}`);
+  if (result.error && /cannot resolve/.test(result.error))
+    return fail(`no notification sent: ${result.error}`, `see the magicdns check; or set notifications.target to the scraper's Tailscale IP and port, e.g. "[fd7a:115c:a1e0::1]:162"`);
   if (!n.inform && !result.error) return warn(`trap sent to ${where}; traps are never acknowledged, so its arrival is unconfirmed`, "notifications: { inform: true }");
   return fail(
     `no acknowledgement from ${where}: ${result.error ?? "no answer"}`,
@@ -128,9 +130,8 @@ export const notificationCheck: Check = {
     if (!send) return judgeNotification(ctx.config, null);
     // One retry at most: doctor is waited on by a person, the daemon's outbox is not.
     const config: Config = { ...ctx.config, notifications: { ...ctx.config.notifications, retries: Math.min(ctx.config.notifications.retries, 1) } };
-    const [state, host] = await Promise.all([ctx.nodeState(), ctx.hostInfo()]);
     const logger = (require("../../log") as typeof import("../../log")).createStderrLogger("silent", "edge-agent-doctor");
-    const result = await send(config, logger, { ...state, host });
+    const result = await send(config, logger, await ctx.nodeState());
     return judgeNotification(config, result);
   },
 };
