@@ -55,7 +55,7 @@ async function main(): Promise<void> {
     const textfile = mkdtempSync(join(dir, "textfile-"));
     const ne = await startNodeExporter({ netns: ns.name, listen: ":9100", port: 9100, textfileDir: textfile });
     stops.unshift(() => ne.stop());
-    const snmpd = await startSnmpd({ netns: ns.name, port: 161, listen: ["udp:0.0.0.0:161", "udp6:[::]:161"], extra: ["rocommunity edgetest 100.64.0.0/10", "master agentx", "agentXSocket tcp:127.0.0.1:705"] });
+    const snmpd = await startSnmpd({ netns: ns.name, port: 161, listen: ["udp:0.0.0.0:161", "udp6:[::]:161"], extra: ["rocommunity edgetest 100.64.0.0/10", "rocommunity6 edgetest fd7a:115c:a1e0::/48", "master agentx", "agentXSocket tcp:127.0.0.1:705"] });
     stops.unshift(() => snmpd.stop());
     const trapd = await startSnmptrapd({ netns: ns.name });
     stops.unshift(() => trapd.stop());
@@ -103,6 +103,9 @@ async function main(): Promise<void> {
     ] as const;
     process.stdout.write(`medians over ${ROUNDS} alternating rounds (load average ${readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" ")}):\n`);
     for (const [name, ms] of rows) process.stdout.write(`  ${name.padEnd(42)} ${ms.toFixed(0).padStart(6)} ms  ${(ms / base).toFixed(2)}x\n`);
+    const json = JSON.parse((await timed([...doctorBundle, "--json"])).stdout) as { checks: { id: string; durationMs: number }[]; summary: { durationMs: number } };
+    const slowest = [...json.checks].sort((a, b) => b.durationMs - a.durationMs).slice(0, 4);
+    process.stdout.write(`  inside doctor: ${json.summary.durationMs} ms for the checks; slowest ${slowest.map((c) => `${c.id} ${c.durationMs} ms`).join(", ")}\n`);
     const ratio = median(times.bundle) / base;
     process.stdout.write(`doctor/node start-up ratio (bundle): ${ratio.toFixed(2)} — target within ${TARGET_RATIO}x: ${ratio <= TARGET_RATIO ? "met" : "NOT met"}\n`);
   } finally {

@@ -116,7 +116,7 @@ describeWith({ root: true, binaries: ["ip", "snmpd", "snmpget", "snmptrapd", "pr
         netns: ns.name,
         port: 161,
         listen: ["udp:0.0.0.0:161", "udp6:[::]:161"],
-        extra: ["rocommunity edgetest 100.64.0.0/10", "master agentx", "agentXSocket tcp:127.0.0.1:705"],
+        extra: ["rocommunity edgetest 100.64.0.0/10", "rocommunity6 edgetest fd7a:115c:a1e0::/48", "master agentx", "agentXSocket tcp:127.0.0.1:705"],
       });
       cleanups.push(() => snmpd.stop());
       await tcpListening(ns, 9100);
