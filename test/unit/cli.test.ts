@@ -106,7 +106,7 @@ describe("the real launcher", () => {
     expect(run.stderr).toBe("");
     expect(run.code).toBe(0);
     const state = JSON.parse(run.stdout);
-    expect(Object.keys(state)).toEqual(["agent", "collectedAt", "host", "ipv6", "tailnet", "services"]);
+    expect(Object.keys(state)).toEqual(["agent", "collectedAt", "host", "ipv6", "tailnet", "services", "firewall"]);
     expect(state.agent).toEqual({ version: pkg.version });
     expect(Number.isNaN(Date.parse(state.collectedAt))).toBe(false);
     expect(state.host).toMatchObject({ state: "ok" });
@@ -151,6 +151,7 @@ describe("renderStatus (the text form)", () => {
       nodeExporter: { url: "http://127.0.0.1:9100/metrics", up: true, version: "1.5.0", tailnetReachable: null },
       snmpd: { target: "127.0.0.1:161", up: false, sysDescr: null, sysUpTimeSeconds: null, tailnetReachable: null, error: "nothing listens on UDP port 161 at 127.0.0.1: snmpd is not running" },
     },
+    firewall: { state: "unavailable", error: "not probed in this test" },
   });
 
   it("a logged-out host: the state, what is missing and the command to fix it", () => {

@@ -29,7 +29,7 @@ function tailnet(over: Partial<TailnetState> = {}): TailnetState {
 const down: TailnetUnavailable = { state: "unavailable", error: "tailscaled is not running here: no LocalAPI socket at /run/tailscale/tailscaled.sock and no tailscale CLI", missingTags: ["tag:monitor"] };
 
 function firewall(verdicts: Record<string, "accept" | "drop" | "unknown">, backend = "nftables"): FirewallState {
-  return { state: "ok", port: 41641, backend, checks: Object.entries(verdicts).map(([id, verdict]) => ({ id, verdict, decidedBy: verdict === "drop" ? "inet filter input policy drop" : "rule 7" })) };
+  return { state: "ok", port: 41641, portSource: "localapi", backend, notes: [], checks: Object.entries(verdicts).map(([id, verdict]) => ({ id, verdict, decidedBy: verdict === "drop" ? "inet filter input policy drop" : "rule 7" })) };
 }
 
 describe("config", () => {
@@ -142,11 +142,13 @@ describe("firewall-port", () => {
   it("skips without verdicts, fails on a drop with the rule for the backend, ok when all accept", () => {
     expect(judgeFirewallPort(undefined, 41641, "auto")).toMatchObject({ status: "skip", finding: expect.stringContaining("firewall probe did not run") });
     expect(judgeFirewallPort({ state: "unavailable", error: "nft: Operation not permitted" }, 41641, "auto")).toMatchObject({ status: "skip", fix: expect.stringContaining("sudo edge-agent doctor") });
+    const unread = { ...firewall({ "inbound-ipv6": "unknown", "outbound-ipv6": "unknown" }, "none"), checks: ["inbound-ipv6", "outbound-ipv6"].map((id) => ({ id, verdict: "unknown" as const, decidedBy: "x", reason: "reading the ruleset needs CAP_NET_ADMIN: run as root" })) };
+    expect(judgeFirewallPort(unread, 41641, "auto")).toMatchObject({ status: "skip", finding: "cannot read the firewall ruleset: reading the ruleset needs CAP_NET_ADMIN: run as root", fix: "sudo edge-agent doctor --check firewall-port" });
     const drop = judgeFirewallPort(firewall({ "inbound-ipv6": "accept", "outbound-ipv4": "drop" }, "iptables-legacy"), 41641, "auto");
     expect(drop).toMatchObject({ status: "fail", fix: "sudo iptables -I OUTPUT -p udp --sport 41641 -j ACCEPT" });
     expect(judgeFirewallPort(firewall({ "inbound-ipv6": "accept", "inbound-ipv4": "accept", "outbound-ipv6": "accept", "outbound-ipv4": "accept" }), 41641, "auto")).toEqual({
       status: "ok",
-      finding: "tailscaled's UDP 41641 passes nftables: in over IPv6, in over IPv4, out over IPv6, out over IPv4",
+      finding: "tailscaled's UDP 41641 passes through nftables: in over IPv6, in over IPv4, out over IPv6, out over IPv4",
       fix: null,
     });
     expect(judgeFirewallPort(firewall({ "inbound-ipv6": "accept" }), 12345, 41641)).toMatchObject({ status: "warn", fix: "firewall: { port: auto }" });

@@ -32,14 +32,18 @@ export function ruleFor(fw: FirewallState, check: FirewallCheck): string {
 }
 
 /** The checks the firewall drops, when the probe ran; used by scraper-path to name a cause. */
-export function droppedChecks(fw: NodeState["firewall"]): { fw: FirewallState; dropped: FirewallCheck[] } | null {
+export function droppedChecks(fw: NodeState["firewall"] | undefined): { fw: FirewallState; dropped: FirewallCheck[] } | null {
   if (!fw || fw.state !== "ok") return null;
   return { fw, dropped: fw.checks.filter((c) => c.verdict === "drop") };
 }
 
-export function judgeFirewallPort(fw: NodeState["firewall"], tailscaledPort: number | null, configured: "auto" | number): Finding {
+export function judgeFirewallPort(fw: NodeState["firewall"] | undefined, tailscaledPort: number | null, configured: "auto" | number): Finding {
   if (!fw) return skip("no firewall verdicts: the firewall probe did not run in this build of edge-agent");
   if (fw.state !== "ok") return skip(`cannot read the firewall ruleset: ${fw.error}`, "sudo edge-agent doctor --check firewall-port (reading the ruleset needs root)");
+  const why = (c: FirewallCheck) => c.reason ?? c.decidedBy;
+  // The probe could not read any ruleset (no CAP_NET_ADMIN, no nft): nothing was decided.
+  if (fw.backend === "none" && fw.checks.length > 0 && fw.checks.every((c) => c.verdict === "unknown"))
+    return skip(`cannot read the firewall ruleset: ${why(fw.checks[0])}`, /CAP_NET_ADMIN/.test(why(fw.checks[0])) ? "sudo edge-agent doctor --check firewall-port" : null);
   const dropped = fw.checks.filter((c) => c.verdict === "drop");
   if (dropped.length)
     return fail(
@@ -53,9 +57,11 @@ export function judgeFirewallPort(fw: NodeState["firewall"], tailscaledPort: num
     );
   const unknown = fw.checks.filter((c) => c.verdict === "unknown");
   if (unknown.length)
-    return warn(`cannot decide whether ${fw.backend} passes UDP ${fw.port} ${unknown.map((c) => `${label(c)}: ${c.decidedBy}`).join("; ")}`, `edge-agent firewall check --json shows the rule it stopped at`);
+    return warn(`cannot decide whether ${fw.backend} passes UDP ${fw.port} ${unknown.map((c) => `${label(c)}: ${why(c)}`).join("; ")}`, `edge-agent firewall check --json shows the rule it stopped at`);
   if (fw.checks.length === 0) return warn(`no firewall questions were asked about UDP ${fw.port}`, "edge-agent firewall check");
-  return ok(`tailscaled's UDP ${fw.port} passes ${fw.backend}: ${fw.checks.map(label).join(", ")}`);
+  const guessed = fw.portSource === "default" ? ` (tailscaled's bound port is unknown: checked ${fw.port}, Tailscale's default)` : "";
+  const through = fw.backend === "none" ? "with no firewall ruleset loaded" : `through ${fw.backend}`;
+  return ok(`tailscaled's UDP ${fw.port} passes ${through}: ${fw.checks.map(label).join(", ")}${guessed}`);
 }
 
 export const firewallPortCheck: Check = {

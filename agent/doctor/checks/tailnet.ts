@@ -94,7 +94,7 @@ interface Cause {
 }
 
 /** What on this host most likely keeps the path to the scraper from going direct (over IPv6). */
-export function likelyCauses(state: Pick<NodeState, "ipv6" | "firewall">, ipv4: Ipv4Address[], family: "ipv6" | "any"): Cause[] {
+export function likelyCauses(state: Pick<NodeState, "ipv6"> & { firewall?: NodeState["firewall"] }, ipv4: Ipv4Address[], family: "ipv6" | "any"): Cause[] {
   const causes: Cause[] = [];
   const fw = droppedChecks(state.firewall);
   const relevant = fw?.dropped.filter((c) => family === "any" || c.id.endsWith("ipv6")) ?? [];
@@ -111,7 +111,7 @@ export function likelyCauses(state: Pick<NodeState, "ipv6" | "firewall">, ipv4: 
   return causes;
 }
 
-export function judgeScraperPath(state: Pick<NodeState, "tailnet" | "ipv6" | "firewall">, ipv4: Ipv4Address[], config: Pick<Config, "scraper">): Finding {
+export function judgeScraperPath(state: Pick<NodeState, "tailnet" | "ipv6"> & { firewall?: NodeState["firewall"] }, ipv4: Ipv4Address[], config: Pick<Config, "scraper">): Finding {
   const ts = running(state.tailnet);
   if (!ts) return skip("tailscaled is not Running (see the tailscaled check)");
   if (isSelf(ts, config.scraper)) return skip(`this host is the scraper ("${config.scraper}"): no path to itself`);
