@@ -82,14 +82,14 @@ function normalise(text: string, dir: string): string {
   return text
     .split(dir).join("<tmp>")
     .replace(/pid \d+/g, "pid <n>")
+    .replace(/ in (\d+(\.\d)? s|\d+ ms) —/g, " in <t> —")
     .replace(/\d+(\.\d+)? ms\b/g, "<n> ms")
-    .replace(/in \d+(\.\d)? s —/g, "in <t> —")
     .replace(/prometheus-node-exporter \d[\w.+~-]*/g, "prometheus-node-exporter <version>")
     .replace(/node-exporter \d[\w.+~-]* answers/g, "node-exporter <version> answers")
     .replace(/\(Linux [^)]*\)/g, "(<sysDescr>)");
 }
 
-describeWith({ root: true, binaries: ["ip", "snmpd", "snmpget", "snmptrapd", "prometheus-node-exporter"] }, "edge-agent doctor (CLI, real components)", () => {
+describeWith({ root: true, binaries: ["ip", "nft", "snmpd", "snmpget", "snmptrapd", "prometheus-node-exporter"] }, "edge-agent doctor (CLI, real components)", () => {
   let dir: string;
   const cleanups: (() => Promise<void> | void)[] = [];
   beforeAll(() => {
@@ -131,13 +131,14 @@ describeWith({ root: true, binaries: ["ip", "snmpd", "snmpget", "snmptrapd", "pr
     });
 
     it("passes every node check and exits 0", async () => {
-      const ids = ["config", "ipv6-prefix", "ipv4-nat", "tailscaled", "tags", "scraper-path", "node-exporter", "snmpd", "textfile-dir", "agentx"];
+      const ids = ["config", "ipv6-prefix", "ipv4-nat", "tailscaled", "tags", "scraper-path", "firewall-port", "node-exporter", "snmpd", "textfile-dir", "agentx"];
       const run = await doctor(["--config", config, "--json", ...only(...ids)], { netns: ns.name });
       const checks = byId(run);
       expect(Object.fromEntries(ids.map((id) => [id, `${checks[id]?.status}: ${checks[id]?.finding}`]))).toEqual(Object.fromEntries(ids.map((id) => [id, expect.stringMatching(/^ok: /)])));
       expect(checks["ipv6-prefix"].finding).toBe("2001:db8:100:1::/64 on eth0, inside 2001:db8:100::/56");
       expect(checks["ipv4-nat"].finding).toBe("IPv4 only behind carrier-grade NAT (100.80.1.2 on eth0); the global IPv6 /64 keeps tailnet paths direct");
       expect(checks["scraper-path"].finding).toMatch(/^direct over IPv6 to scraper\.example-tailnet\.ts\.net via \[2001:db8:200:1::1\]:41641/);
+      expect(checks["firewall-port"].finding).toMatch(/^tailscaled's UDP 41641 passes (through nftables|with no firewall ruleset loaded): in over IPv6, out over IPv6; not asked in over IPv4, out over IPv4: /);
       expect(checks["node-exporter"].finding).toMatch(/answers at http:\/\/127\.0\.0\.1:9100\/metrics and on the Tailscale IP$/);
       expect(checks["textfile-dir"].finding).toMatch(/^.* is writable and is node-exporter's textfile directory \(per prometheus-node-exporter pid \d+'s arguments\)$/);
       expect(parse(run).summary).toMatchObject({ total: ids.length, ok: ids.length, exitCode: 0 });
@@ -170,8 +171,8 @@ describeWith({ root: true, binaries: ["ip", "snmpd", "snmpget", "snmptrapd", "pr
         trapd = await startSnmptrapd({ netns: ns.name });
         cleanups.push(() => trapd.stop());
       });
-      const withTarget = (name: string, target: string) =>
-        writeConfig(dir, name, { ...JSON.parse(readFileSync(config, "utf8")), notifications: { target, version: "2c", community: "edgetest", inform: true, timeout: "3s", retries: 1 } });
+      const withTarget = (name: string, target: string, timeout = "3s") =>
+        writeConfig(dir, name, { ...JSON.parse(readFileSync(config, "utf8")), notifications: { target, version: "2c", community: "edgetest", inform: true, timeout, retries: 1 } });
       it("is ok when the inform is acknowledged, with its round-trip time", async () => {
         const run = await doctor(["--config", withTarget("notify-ok.yaml", `127.0.0.1:${trapd.port}`), "--json", "--check", "notification"], { netns: ns.name });
         expect(byId(run).notification).toMatchObject({ status: "ok", finding: expect.stringMatching(new RegExp(`^inform to 127\\.0\\.0\\.1:${trapd.port} \\(.*\\) acknowledged in [\\d.]+ ms$`)) });
@@ -179,7 +180,7 @@ describeWith({ root: true, binaries: ["ip", "snmpd", "snmpget", "snmptrapd", "pr
         expect(run.code).toBe(0);
       });
       it("fails naming what to check when nothing acknowledges", async () => {
-        const run = await doctor(["--config", withTarget("notify-silent.yaml", `127.0.0.1:${trapd.port + 1}`), "--json", "--check", "notification"], { netns: ns.name });
+        const run = await doctor(["--config", withTarget("notify-silent.yaml", `127.0.0.1:${trapd.port + 1}`, "1s"), "--json", "--check", "notification"], { netns: ns.name });
         expect(byId(run).notification).toMatchObject({ status: "fail", finding: expect.stringContaining(`no acknowledgement from 127.0.0.1:${trapd.port + 1}`), fix: expect.stringContaining("tag:scraper:162/udp") });
         expect(run.code).toBe(1);
       });
@@ -229,6 +230,7 @@ describeWith({ root: true, binaries: ["ip", "snmpd", "snmpget", "snmptrapd", "pr
       expect(c.tags.fix).toContain("sudo tailscale up --advertise-tags=tag:monitor");
       expect(c["scraper-path"].finding).toContain("relayed through DERP fra");
       expect(c["scraper-path"].finding).toContain("no global IPv6 /64 and its IPv4 is behind carrier-grade NAT");
+
       expect(c["node-exporter"].finding).toContain(`not on the Tailscale IP ${TAILNET_V4}`);
       expect(c["node-exporter"].fix).toContain("--web.listen-address=:9100");
       expect(c.snmpd.finding).toContain(`not on the Tailscale IP ${TAILNET_V4}`);
@@ -323,6 +325,22 @@ describeWith({ root: true, binaries: ["ip", "snmpd", "snmpget", "snmptrapd", "pr
         }
       `);
     });
+  });
+
+  it("a firewall dropping tailscaled's port fails firewall-port with the rule to add, and is named as the cause of a relayed path", async () => {
+    const ns = nodeNetns({ ipv4: "100.80.1.2/24", ipv6: "2001:db8:100:1::10/64" });
+    cleanups.push(() => ns.remove());
+    ns.exec("nft", ["-f", "-"], "table inet filter {\n  chain input {\n    type filter hook input priority 0; policy accept;\n    udp dport 41641 drop\n  }\n}\n");
+    const tailscaled = await startFakeTailscaled({ ...defaultScenario(), scraperPath: "relay" });
+    cleanups.push(() => tailscaled.stop());
+    const config = writeConfig(dir, "firewall.yaml", { tailscale: { socket: tailscaled.socket }, ipv6: { allocations: ["2001:db8:100::/56"] }, probes: { timeout: "3s" } });
+    const run = await doctor(["--config", config, "--json", ...only("firewall-port", "scraper-path")], { netns: ns.name });
+    const c = byId(run);
+    expect(c["firewall-port"]).toMatchObject({ status: "fail", fix: "sudo nft add rule inet filter input udp dport 41641 accept" });
+    expect(c["firewall-port"].finding).toMatch(/^the firewall \(nftables[^)]*\) drops tailscaled's UDP 41641 in over IPv6 \(inet filter input/);
+    expect(c["scraper-path"]).toMatchObject({ status: "warn", fix: "sudo nft add rule inet filter input udp dport 41641 accept" });
+    expect(c["scraper-path"].finding).toMatch(/^relayed through DERP fra to scraper\.example-tailnet\.ts\.net, [\d.]+ ms: likely because the firewall drops tailscaled's UDP 41641 in over IPv6$/);
+    expect(run.code).toBe(1);
   });
 
   it("fails ipv6-prefix for a /64 outside ipv6.allocations", async () => {

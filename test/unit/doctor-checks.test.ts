@@ -29,7 +29,7 @@ function tailnet(over: Partial<TailnetState> = {}): TailnetState {
 const down: TailnetUnavailable = { state: "unavailable", error: "tailscaled is not running here: no LocalAPI socket at /run/tailscale/tailscaled.sock and no tailscale CLI", missingTags: ["tag:monitor"] };
 
 function firewall(verdicts: Record<string, "accept" | "drop" | "unknown">, backend = "nftables"): FirewallState {
-  return { state: "ok", port: 41641, portSource: "localapi", backend, notes: [], checks: Object.entries(verdicts).map(([id, verdict]) => ({ id, verdict, decidedBy: verdict === "drop" ? "inet filter input policy drop" : "rule 7" })) };
+  return { state: "ok", port: 41641, portSource: "localapi", backend, notes: [], checks: Object.entries(verdicts).map(([id, verdict]) => ({ id, verdict, decidedBy: verdict === "drop" ? "inet filter input policy drop" : "rule 7", packet: {} as never })) };
 }
 
 describe("config", () => {
@@ -153,6 +153,11 @@ describe("firewall-port", () => {
     });
     expect(judgeFirewallPort(firewall({ "inbound-ipv6": "accept" }), 12345, 41641)).toMatchObject({ status: "warn", fix: "firewall: { port: auto }" });
     expect(judgeFirewallPort(firewall({ "inbound-ipv6": "unknown" }), 41641, "auto").status).toBe("warn");
+    // Questions with no packet (no global IPv4 here) are not verdicts: left out, and said so.
+    const v6only = firewall({ "inbound-ipv6": "accept", "outbound-ipv6": "accept" });
+    v6only.checks.push({ id: "inbound-ipv4", verdict: "unknown", decidedBy: "no packet", reason: "the host has no global IPv4 address" });
+    expect(judgeFirewallPort(v6only, 41641, "auto")).toMatchObject({ status: "ok", finding: "tailscaled's UDP 41641 passes through nftables: in over IPv6, out over IPv6; not asked in over IPv4: the host has no global IPv4 address" });
+    expect(judgeFirewallPort({ ...v6only, checks: v6only.checks.slice(2) }, 41641, "auto").status).toBe("skip");
   });
 });
 

@@ -44,7 +44,11 @@ export function judgeFirewallPort(fw: NodeState["firewall"] | undefined, tailsca
   // The probe could not read any ruleset (no CAP_NET_ADMIN, no nft): nothing was decided.
   if (fw.backend === "none" && fw.checks.length > 0 && fw.checks.every((c) => c.verdict === "unknown"))
     return skip(`cannot read the firewall ruleset: ${why(fw.checks[0])}`, /CAP_NET_ADMIN/.test(why(fw.checks[0])) ? "sudo edge-agent doctor --check firewall-port" : null);
-  const dropped = fw.checks.filter((c) => c.verdict === "drop");
+  // A question with no packet had nothing to ask (no global IPv4, say): not a verdict at all.
+  const asked = fw.checks.filter((c) => !(c.verdict === "unknown" && c.packet === undefined));
+  const notAsked = fw.checks.filter((c) => !asked.includes(c));
+  if (asked.length === 0 && notAsked.length > 0) return skip(`nothing to ask the firewall about: ${why(notAsked[0])}`);
+  const dropped = asked.filter((c) => c.verdict === "drop");
   if (dropped.length)
     return fail(
       `the firewall (${fw.backend}) drops tailscaled's UDP ${fw.port} ${dropped.map((c) => `${label(c)} (${c.decidedBy})`).join(", ")}`,
@@ -55,13 +59,14 @@ export function judgeFirewallPort(fw: NodeState["firewall"] | undefined, tailsca
       `the firewall was checked for UDP ${fw.port}, but tailscaled bound UDP ${tailscaledPort}`,
       configured === "auto" ? `set PORT="${fw.port}" in /etc/default/tailscaled and restart tailscaled` : "firewall: { port: auto }",
     );
-  const unknown = fw.checks.filter((c) => c.verdict === "unknown");
+  const unknown = asked.filter((c) => c.verdict === "unknown");
   if (unknown.length)
     return warn(`cannot decide whether ${fw.backend} passes UDP ${fw.port} ${unknown.map((c) => `${label(c)}: ${why(c)}`).join("; ")}`, `edge-agent firewall check --json shows the rule it stopped at`);
-  if (fw.checks.length === 0) return warn(`no firewall questions were asked about UDP ${fw.port}`, "edge-agent firewall check");
+  if (asked.length === 0) return warn(`no firewall questions were asked about UDP ${fw.port}`, "edge-agent firewall check");
   const guessed = fw.portSource === "default" ? ` (tailscaled's bound port is unknown: checked ${fw.port}, Tailscale's default)` : "";
+  const skipped = notAsked.length ? `; not asked ${notAsked.map(label).join(", ")}: ${why(notAsked[0])}` : "";
   const through = fw.backend === "none" ? "with no firewall ruleset loaded" : `through ${fw.backend}`;
-  return ok(`tailscaled's UDP ${fw.port} passes ${through}: ${fw.checks.map(label).join(", ")}${guessed}`);
+  return ok(`tailscaled's UDP ${fw.port} passes ${through}: ${asked.map(label).join(", ")}${skipped}${guessed}`);
 }
 
 export const firewallPortCheck: Check = {
