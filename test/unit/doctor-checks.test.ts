@@ -113,6 +113,7 @@ describe("magicdns", () => {
     expect(judgeMagicDns("scraper", { addresses: null, error: "getaddrinfo ENOTFOUND scraper", code: "ENOTFOUND" }, tailnet())).toMatchObject({ status: "fail", fix: expect.stringContaining("--accept-dns") });
     expect(judgeMagicDns("100.64.0.1", null, tailnet()).status).toBe("skip");
     expect(judgeMagicDns("scraper", { addresses: ["100.64.0.1"] }, down).status).toBe("warn");
+    expect(judgeMagicDns("scraper", { addresses: null, error: "getaddrinfo EAI_AGAIN scraper", code: "EAI_AGAIN" }, down).status).toBe("skip");
   });
 });
 

@@ -69,6 +69,8 @@ export function judgeMagicDns(scraper: string, resolution: Resolution | null, t:
   const peer = ts?.scraper.found ? ts.scraper : null;
   const acceptDns = `sudo tailscale set --accept-dns=true, and turn on MagicDNS in the admin console's DNS page`;
   if (resolution.addresses === null) {
+    // One cause, one failure: without tailscaled there is no MagicDNS to ask.
+    if (!ts) return skip(`"${name}" does not resolve (${resolution.error}), and tailscaled, which answers MagicDNS names, is not Running (see the tailscaled check)`);
     return fail(`"${name}" does not resolve: ${resolution.error}`, peer?.ips[0] ? `${acceptDns}; or set scraper: ${peer.ips[0]}` : acceptDns);
   }
   const got = resolution.addresses.join(", ") || "no address";
