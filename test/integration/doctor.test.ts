@@ -1,11 +1,11 @@
 // `edge-agent doctor` through the real CLI, against real components: a node's addresses in a
 // network namespace, Debian's node-exporter and snmpd inside it, the tailscaled LocalAPI test
 // server for each scenario, real /etc/hosts resolution, and exit codes.
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { runAgent, type CliRun } from "../helpers/cli";
+import { LAUNCHER, runAgent, type CliRun } from "../helpers/cli";
 import { createNetns, type Netns } from "../helpers/netns";
 import { startNodeExporter, type NodeExporter } from "../helpers/node-exporter";
 import { waitFor } from "../helpers/ports";
@@ -89,7 +89,7 @@ function normalise(text: string, dir: string): string {
     .replace(/\(Linux [^)]*\)/g, "(<sysDescr>)");
 }
 
-describeWith({ root: true, binaries: ["ip", "nft", "snmpd", "snmpget", "snmptrapd", "prometheus-node-exporter"] }, "edge-agent doctor (CLI, real components)", () => {
+describeWith({ root: true, binaries: ["ip", "nft", "setpriv", "snmpd", "snmpget", "snmptrapd", "prometheus-node-exporter"] }, "edge-agent doctor (CLI, real components)", () => {
   let dir: string;
   const cleanups: (() => Promise<void> | void)[] = [];
   beforeAll(() => {
@@ -143,6 +143,22 @@ describeWith({ root: true, binaries: ["ip", "nft", "snmpd", "snmpget", "snmptrap
       expect(checks["textfile-dir"].finding).toMatch(/^.* is writable and is node-exporter's textfile directory \(per prometheus-node-exporter pid \d+'s arguments\)$/);
       expect(parse(run).summary).toMatchObject({ total: ids.length, ok: ids.length, exitCode: 0 });
       expect(run.code).toBe(0);
+    });
+
+    it("as an unprivileged user: firewall-port is skipped saying to use sudo; a root-only textfile directory fails", async () => {
+      // A directory any user can search, with a config they can read and a textfile directory only root can write.
+      const open = mkdtempSync(join(tmpdir(), "ea-doctor-nobody-"));
+      cleanups.push(() => rmSync(open, { recursive: true, force: true }));
+      chmodSync(open, 0o755);
+      mkdirSync(join(open, "textfile"), { mode: 0o755 });
+      const readable = join(open, "config.yaml");
+      writeFileSync(readable, JSON.stringify({ ...JSON.parse(readFileSync(config, "utf8")), textfile: { directory: join(open, "textfile") } }), { mode: 0o644 });
+      const nobody = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--inh-caps=-all", "--bounding-set=-all", process.execPath, LAUNCHER];
+      const run = await doctor(["--config", readable, "--json", ...only("firewall-port", "textfile-dir")], { netns: ns.name, via: nobody });
+      const c = byId(run);
+      expect(c["firewall-port"]).toMatchObject({ status: "skip", finding: expect.stringContaining("CAP_NET_ADMIN"), fix: "sudo edge-agent doctor --check firewall-port" });
+      expect(c["textfile-dir"]).toMatchObject({ status: "fail", finding: expect.stringMatching(/textfile is not writable: EACCES/), fix: expect.stringContaining("sudo chown edge-agent") });
+      expect(run.code).toBe(1);
     });
 
     describe("magicdns, through the real resolver (the namespace's own /etc/netns/NAME/hosts)", () => {

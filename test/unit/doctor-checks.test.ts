@@ -185,7 +185,8 @@ describe("outputs", () => {
   it("textfile-dir: ok when writable and node-exporter's; fail otherwise, naming the right directory", () => {
     expect(judgeTextfileDir(dir, source, source.directory).status).toBe("ok");
     expect(judgeTextfileDir(dir, { ...source, directory: "/srv/textfile" }, "/srv/textfile")).toMatchObject({ status: "fail", fix: "textfile: { directory: /srv/textfile }" });
-    expect(judgeTextfileDir({ ...dir, exists: false, error: "ENOENT" }, source, source.directory).status).toBe("fail");
+    expect(judgeTextfileDir({ ...dir, exists: false, error: "ENOENT: no such file or directory" }, source, source.directory)).toMatchObject({ status: "fail", finding: "/var/lib/prometheus/node-exporter does not exist" });
+    expect(judgeTextfileDir({ ...dir, exists: false, error: "EACCES: permission denied" }, source, source.directory).finding).toContain("cannot be reached: EACCES");
     expect(judgeTextfileDir({ ...dir, writable: false, error: "EROFS" }, source, source.directory).finding).toContain("not writable");
     expect(judgeTextfileDir({ ...dir, daemonUserWritable: false }, source, source.directory).finding).toContain("not by the edge-agent user");
     expect(judgeTextfileDir(dir, { ...source, enabled: false }, source.directory).status).toBe("fail");

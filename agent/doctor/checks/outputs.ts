@@ -13,7 +13,11 @@ import { fail, ok, skip, warn, type Finding } from "../finding";
 
 export function judgeTextfileDir(dir: DirWrite, source: TextfileSource | null, neRealPath: string | null): Finding {
   const d = dir.directory;
-  if (!dir.exists) return fail(`${d} ${dir.error === "not a directory" ? "is not a directory" : `does not exist (${dir.error})`}`, `sudo install -d -o ${DAEMON_USER} -m 0755 ${d}`);
+  if (!dir.exists) {
+    if (dir.error === "not a directory") return fail(`${d} is not a directory`, `textfile: { directory: <node-exporter's textfile directory> }`);
+    if (/ENOENT/.test(dir.error ?? "")) return fail(`${d} does not exist`, `sudo install -d -o ${DAEMON_USER} -m 0755 ${d}`);
+    return fail(`${d} cannot be reached: ${dir.error}`, `ls -ld ${d} and each parent: the user edge-agent runs as needs to search them`);
+  }
   if (!dir.writable) return fail(`${d} is not writable: ${dir.error}`, `sudo chown ${DAEMON_USER} ${d} (or set textfile.directory to a writable one)`);
   if (dir.daemonUserWritable === false) return fail(`${d} is writable by root but not by the ${DAEMON_USER} user the daemon runs as`, `sudo chown ${DAEMON_USER} ${d}`);
   if (!source) return warn(`${d} is writable, but which directory node-exporter reads is unknown: no node-exporter runs here and there is no /etc/default/prometheus-node-exporter`, "see the node-exporter check");
