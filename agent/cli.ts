@@ -47,6 +47,18 @@ const commands: Record<string, Command> = {
     options: { "base-oid": { type: "string" } },
     handler: async () => (require("./commands/mib") as typeof import("./commands/mib")).mibCommand,
   },
+  run: {
+    summary: "daemon: probe, notify, textfile metrics, AgentX",
+    usage: "edge-agent run [--config FILE]",
+    options: configOption,
+    handler: async () => (require("./commands/run") as typeof import("./commands/run")).runCommand,
+  },
+  receive: {
+    summary: "scraper side: receive the fleet's notifications; serve metrics, file_sd targets, alerts",
+    usage: "edge-agent receive [--config FILE]",
+    options: { ...configOption },
+    handler: async () => (require("./commands/receive") as typeof import("./commands/receive")).receiveCommand,
+  },
   firewall: {
     summary: "does tailscaled's UDP port get through the firewall (check: this host; trace: a saved ruleset)",
     usage: "edge-agent firewall check|trace [...]",

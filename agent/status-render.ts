@@ -42,5 +42,13 @@ export function renderStatus(state: NodeState): string {
   lines.push(`services  node-exporter ${ne.up ? `up${ne.version ? ` ${ne.version}` : ""}` : `DOWN (${ne.error})`}, on the tailnet IP: ${yesNo(ne.tailnetReachable)}`);
   const sd = state.services.snmpd;
   lines.push(`          snmpd ${sd.up ? "up" : `DOWN (${sd.error})`}, on the tailnet IP: ${yesNo(sd.tailnetReachable)}`);
+
+  const fw = state.firewall;
+  if (fw.state === "unavailable") lines.push(`firewall  unavailable: ${fw.error}`);
+  else {
+    lines.push(`firewall  UDP ${fw.port} (${fw.portSource}), rulesets: ${fw.backend}`);
+    for (const c of fw.checks) lines.push(`          ${c.id.padEnd(13)} ${c.verdict.toUpperCase().padEnd(7)} ${c.verdict === "unknown" ? c.reason ?? c.decidedBy : c.decidedBy}`);
+    for (const note of fw.notes) lines.push(`          note: ${note}`);
+  }
   return lines.join("\n") + "\n";
 }

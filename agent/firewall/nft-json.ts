@@ -44,16 +44,19 @@ function big(n: number): bigint {
 
 // ---- rendering (the rule as nft prints it, for traces) ----
 
+const BARE_META = new Set(["iifname", "oifname", "iif", "oif"]);
+
 function renderValue(v: Json): string {
   if (typeof v === "string") return v;
   if (typeof v === "number" || typeof v === "boolean") return String(v);
   if (v === null) return "";
-  if (Array.isArray(v)) return v.map(renderValue).join(", ");
+  if (Array.isArray(v)) return v.map(renderValue).join(",");
   const [k, body] = only(v);
   const b = body as Obj;
   switch (k) {
     case "payload": return b.protocol !== undefined ? `${b.protocol} ${b.field}` : `@payload,${b.base},${b.offset},${b.len}`;
-    case "meta": return ["iifname", "oifname", "iif", "oif", "mark", "l4proto", "nfproto"].includes(String(b.key)) && b.key !== "l4proto" && b.key !== "nfproto" && b.key !== "mark" ? String(b.key) : `meta ${b.key}`;
+    // nft prints these four meta keys bare.
+    case "meta": return BARE_META.has(String(b.key)) ? String(b.key) : `meta ${b.key}`;
     case "ct": return `ct ${b.key}`;
     case "set": return `{ ${(body as Json[]).map((e) => (Array.isArray(e) ? `${renderValue(e[0])} : ${renderValue(e[1])}` : renderValue(e))).join(", ")} }`;
     case "prefix": return `${b.addr}/${b.len}`;
@@ -61,7 +64,7 @@ function renderValue(v: Json): string {
     case "concat": return (body as Json[]).map(renderValue).join(" . ");
     case "elem": return renderValue(b.val);
     case "&": case "|": case "^": case "<<": case ">>": return (body as Json[]).map(renderValue).join(` ${k} `);
-    case "fib": return `fib ${renderValue(b.flags)} ${b.result}`;
+    case "fib": return `fib ${(Array.isArray(b.flags) ? b.flags : [b.flags]).map(renderValue).join(" . ")} ${b.result}`;
     case "jump": case "goto": return `${k} ${b.target}`;
     default: return body === null ? k : `${k} ${JSON.stringify(body)}`;
   }
@@ -72,7 +75,9 @@ function renderStatement(s: Json): string {
   const b = (body ?? {}) as Obj;
   switch (k) {
     case "match": {
-      const op = b.op === undefined || b.op === "==" || b.op === "in" ? "" : `${b.op} `;
+      const binop = isObj(b.left) && ("&" in b.left || "|" in b.left);
+      const op = (b.op === undefined || b.op === "==" || b.op === "in") && !binop ? "" : `${b.op ?? "=="} `;
+      if (b.right === false && isObj(b.left) && "fib" in b.left) return `${renderValue(b.left)} ${op}missing`;
       const right = typeof b.right === "string" && isObj(b.left) && "meta" in b.left && /name$/.test(String((b.left.meta as Obj).key)) ? `"${b.right}"` : renderValue(b.right);
       return `${renderValue(b.left)} ${op}${right}`;
     }

@@ -45,8 +45,8 @@ export function sampleNodeState(overrides: { hostname?: string; nodeExporterUp?:
       state: "ok",
       port: 41641,
       portSource: "localapi",
-      backend: "nftables",
       notes: [],
+      backend: "nftables",
       checks: [
         { id: "inbound-ipv6", verdict: "accept", decidedBy: "rule 4" },
         { id: "inbound-ipv4", verdict: "drop", decidedBy: "policy drop" },

@@ -120,6 +120,9 @@ describe("the real launcher", () => {
     expect(state.services.nodeExporter.error).toMatch(/ECONNREFUSED/);
     expect(state.services.snmpd).toMatchObject({ up: false, sysDescr: null, tailnetReachable: null });
     expect(state.services.snmpd.error).toMatch(/^nothing listens on UDP port \d+ at 127\.0\.0\.1: snmpd is not running/);
+    // No tailscaled to say which port it bound: the firewall is asked about the default port.
+    expect(state.firewall).toMatchObject({ state: "ok", port: 41641, portSource: "default" });
+    expect(state.firewall.checks.map((c: { id: string }) => c.id)).toEqual(expect.arrayContaining(["inbound-ipv6", "inbound-ipv4", "outbound-ipv6", "outbound-ipv4"]));
   }, 120_000);
 
   it("the text form says what is missing", async () => {
@@ -151,7 +154,18 @@ describe("renderStatus (the text form)", () => {
       nodeExporter: { url: "http://127.0.0.1:9100/metrics", up: true, version: "1.5.0", tailnetReachable: null },
       snmpd: { target: "127.0.0.1:161", up: false, sysDescr: null, sysUpTimeSeconds: null, tailnetReachable: null, error: "nothing listens on UDP port 161 at 127.0.0.1: snmpd is not running" },
     },
-    firewall: { state: "unavailable", error: "not probed in this test" },
+    firewall: {
+      state: "ok",
+      port: 41641,
+      portSource: "default",
+      backend: "nftables",
+      notes: ["tailscaled's port is not known; asked about the default 41641"],
+      checks: [
+        { id: "inbound-ipv6", verdict: "accept", decidedBy: "inet filter input handle 7: udp dport 41641 accept" },
+        { id: "inbound-ipv4", verdict: "drop", decidedBy: "inet filter input policy drop" },
+        { id: "outbound-ipv6", verdict: "unknown", decidedBy: "", reason: "ip6 filter output handle 3: fib is not modelled" },
+      ],
+    },
   });
 
   it("a logged-out host: the state, what is missing and the command to fix it", () => {
@@ -164,6 +178,11 @@ describe("renderStatus (the text form)", () => {
         "          scraper not found: tailscaled is NeedsLogin, not Running: log in with: sudo tailscale up",
         "services  node-exporter up 1.5.0, on the tailnet IP: n/a",
         "          snmpd DOWN (nothing listens on UDP port 161 at 127.0.0.1: snmpd is not running), on the tailnet IP: n/a",
+        "firewall  UDP 41641 (default), rulesets: nftables",
+        "          inbound-ipv6  ACCEPT  inet filter input handle 7: udp dport 41641 accept",
+        "          inbound-ipv4  DROP    inet filter input policy drop",
+        "          outbound-ipv6 UNKNOWN ip6 filter output handle 3: fib is not modelled",
+        "          note: tailscaled's port is not known; asked about the default 41641",
         "",
       ].join("\n"),
     );
@@ -174,5 +193,7 @@ describe("renderStatus (the text form)", () => {
     const text = renderStatus(state);
     expect(text).toContain("host      unavailable: the host probe did not answer within 2000 ms\n");
     expect(text).toContain("ipv6      unavailable: /proc/net/if_inet6 does not exist\n");
+    const noFirewall = renderStatus({ ...base(), firewall: { state: "unavailable", error: "reading the ruleset needs CAP_NET_ADMIN" } });
+    expect(noFirewall).toContain("firewall  unavailable: reading the ruleset needs CAP_NET_ADMIN\n");
   });
 });

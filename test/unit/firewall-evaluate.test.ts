@@ -174,7 +174,7 @@ describe("firewall evaluator: what it cannot decide", () => {
       rule("inet", "t", "pre", m(udp("dport"), 53), m({ fib: { result: "oif", flags: ["saddr", "iif"] } }, false), DROP));
     const d = verdict(json, { dport: 53 });
     expect(d.verdict).toBe("unknown");
-    expect(d.reason).toMatch(/^inet t pre handle \d+: udp dport 53 fib saddr, iif oif false drop: cannot be decided: fib/);
+    expect(d.reason).toMatch(/^inet t pre handle \d+: udp dport 53 fib saddr . iif oif missing drop: cannot be decided: fib/);
     expect(verdict(json).verdict).toBe("accept");
   });
 

@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# Bundles the agent into one CommonJS file that runs on Node 18 (Debian 12's nodejs), the
+# program the packages install as /usr/bin/edge-agent. Output: dist/bundle/edge-agent.
+#
+# Fails when the bundle would ship something the packages do not account for: a command module
+# under agent/commands/ that the bundle does not contain, or a third-party package whose
+# licence packaging/deb/copyright does not name.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+out=dist/bundle
+mkdir -p "$out"
+rm -f "$out/edge-agent" "$out/meta.json"
+
+# agent/main.ts is the only entry: cli.ts `require`s each command module with a literal path,
+# which esbuild follows, so new commands are bundled without being listed here.
+npx --no-install esbuild agent/main.ts \
+  --bundle --platform=node --target=node18 --format=cjs \
+  --banner:js='#!/usr/bin/node' \
+  --legal-comments=none \
+  --log-level=warning \
+  --metafile="$out/meta.json" \
+  --outfile="$out/edge-agent"
+chmod 0755 "$out/edge-agent"
+
+node - "$out/meta.json" <<'JS'
+const { readFileSync, readdirSync } = require("node:fs");
+const meta = JSON.parse(readFileSync(process.argv[2], "utf8"));
+const inputs = Object.keys(meta.inputs);
+const problems = [];
+
+for (const file of readdirSync("agent/commands").filter((f) => f.endsWith(".ts")))
+  if (!inputs.includes(`agent/commands/${file}`))
+    problems.push(`agent/commands/${file} is not in the bundle: cli.ts must require("./commands/${file.replace(/\.ts$/, "")}") with a literal path`);
+
+const copyright = readFileSync("packaging/deb/copyright", "utf8");
+const packages = new Set();
+for (const input of inputs) {
+  const match = /(?:^|\/)node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(input);
+  if (match) packages.add(match[1]);
+}
+for (const name of [...packages].sort())
+  if (!new RegExp(`^(Files:)? +node_modules/${name.replace(/[.]/g, "\\.")}/\\*$`, "m").test(copyright))
+    problems.push(`the bundle contains ${name}, but packaging/deb/copyright names no node_modules/${name}/* in a Files field: add its copyright holder and licence`);
+
+if (problems.length) {
+  for (const p of problems) console.error(`build: ${p}`);
+  process.exit(1);
+}
+const size = readFileSync(process.argv[2].replace(/meta\.json$/, "edge-agent")).length;
+console.log(`build: dist/bundle/edge-agent ${(size / 1024).toFixed(0)} KiB, ${packages.size} bundled packages: ${[...packages].sort().join(", ")}`);
+JS
