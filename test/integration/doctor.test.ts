@@ -1,7 +1,7 @@
 // `edge-agent doctor` through the real CLI, against real components: a node's addresses in a
 // network namespace, Debian's node-exporter and snmpd inside it, the tailscaled LocalAPI test
 // server for each scenario, real /etc/hosts resolution, and exit codes.
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -10,6 +10,7 @@ import { createNetns, type Netns } from "../helpers/netns";
 import { startNodeExporter, type NodeExporter } from "../helpers/node-exporter";
 import { waitFor } from "../helpers/ports";
 import { describeWith } from "../helpers/prereqs";
+import { startDaemon, type Daemon } from "../helpers/process";
 import { startSnmpd, type Snmpd } from "../helpers/snmpd";
 import { startSnmptrapd, type Snmptrapd } from "../helpers/snmptrapd";
 import { defaultScenario, startFakeTailscaled, type FakeTailscaled } from "../helpers/tailscaled";
@@ -340,6 +341,47 @@ describeWith({ root: true, binaries: ["ip", "nft", "setpriv", "snmpd", "snmpget"
           },
         }
       `);
+    });
+  });
+
+  describe("on the scraper, with a real `edge-agent receive` in the namespace", () => {
+    let ns: Netns;
+    let config: string;
+    let fileSd: string;
+    let receiver: Daemon;
+    beforeAll(async () => {
+      ns = createNetns("eadocr");
+      cleanups.push(() => ns.remove());
+      const sd = mkdtempSync(join(dir, "file-sd-"));
+      fileSd = join(sd, "edge-agent.yml");
+      config = writeConfig(dir, "scraper.yaml", {
+        receiver: { listen: ["udp:127.0.0.1:1162", "udp6:[::1]:1162"], communities: ["edgetest"], fileSd, metrics: "127.0.0.1:9163", state: join(sd, "fleet.json") },
+        tailscale: { socket: join(sd, "no-tailscaled.sock") },
+      });
+      receiver = startDaemon("ip", ["netns", "exec", ns.name, process.execPath, LAUNCHER, "receive", "--config", config]);
+      cleanups.push(() => receiver.stop());
+      await waitFor("the receiver's file_sd file", () => existsSync(fileSd), 20_000).catch((error) => {
+        throw new Error(`${(error as Error).message}\nreceiver output:\n${receiver.output()}`);
+      });
+    });
+
+    it("finds the receiver without --check, holding its ports and keeping the file_sd file", async () => {
+      const run = await doctor(["--config", config, "--json", ...only("receiver-listen", "receiver-file-sd", "config")], { netns: ns.name });
+      const c = byId(run);
+      expect(c["receiver-listen"]).toMatchObject({ status: "ok", finding: expect.stringMatching(/^listening on udp:127\.0\.0\.1:1162, udp6:\[::1\]:1162 \(edge-agent receive, pid \d+\)$/) });
+      expect(c["receiver-file-sd"]).toMatchObject({ status: "ok", finding: expect.stringMatching(/edge-agent\.yml: 0 targets, written \d+ (s|min) ago by the running receiver \(pid \d+\)$/) });
+      expect(run.code).toBe(0);
+      // Without --check the receiver checks still run: the config accepts notifications.
+      const all = await doctor(["--config", config, "--json"], { netns: ns.name });
+      expect(byId(all)["receiver-listen"].status).toBe("ok");
+    });
+
+    it("fails a file_sd file older than the running receiver (it could not write it)", async () => {
+      const old = (Date.now() - 86_400_000) / 1000;
+      utimesSync(fileSd, old, old);
+      const run = await doctor(["--config", config, "--json", "--check", "receiver-file-sd"], { netns: ns.name });
+      expect(byId(run)["receiver-file-sd"]).toMatchObject({ status: "fail", finding: expect.stringContaining("before the running receiver (pid") });
+      expect(run.code).toBe(1);
     });
   });
 

@@ -215,11 +215,17 @@ describe("receiver", () => {
     const trapd = new Map([[8, { pid: 11, comm: "snmptrapd", cmdline: ["/usr/sbin/snmptrapd"] }]]);
     expect(judgeReceiverListen({ listen: ["udp:0.0.0.0:162"], sockets: [sockets[1]], owners: trapd }).finding).toContain("snmptrapd (pid 11)");
   });
-  it("receiver-file-sd: fresh within heartbeats, fails when stale, absent or not a target list", () => {
+  it("receiver-file-sd: fresh when written by the running receiver; fails when older than it, stale, absent or not a target list", () => {
     const now = Date.parse("2026-11-28T12:00:00Z");
-    expect(judgeFileSd({ path: "/f.yml", mtimeMs: now - 40_000, targets: 3, nowMs: now }, config)).toEqual({ status: "ok", finding: "/f.yml: 3 targets, written 40 s ago", fix: null });
-    expect(judgeFileSd({ path: "/f.yml", mtimeMs: now - 3 * 3_600_000, targets: 3, nowMs: now }, config).finding).toContain("longer than 3 heartbeats (15 min)");
-    expect(judgeFileSd({ path: "/f.yml", mtimeMs: null, error: "ENOENT", targets: null, nowMs: now }, config).status).toBe("fail");
-    expect(judgeFileSd({ path: "/f.yml", mtimeMs: now, targets: null, parseError: "bad", nowMs: now }, config).status).toBe("fail");
+    const started = now - 3_600_000;
+    const running = { pid: 10, startedMs: started };
+    // Written at start an hour ago and not since (the targets did not change): fresh.
+    expect(judgeFileSd({ path: "/f.yml", mtimeMs: started + 200, targets: 3, nowMs: now, receiver: running }, config)).toEqual({ status: "ok", finding: "/f.yml: 3 targets, written 60 min ago by the running receiver (pid 10)", fix: null });
+    const before = judgeFileSd({ path: "/f.yml", mtimeMs: started - 86_400_000, targets: 3, nowMs: now, receiver: running }, config);
+    expect(before).toMatchObject({ status: "fail", finding: expect.stringContaining("before the running receiver (pid 10) started 60 min ago: it cannot write the file") });
+    expect(judgeFileSd({ path: "/f.yml", mtimeMs: now - 40_000, targets: 1, nowMs: now, receiver: null }, config)).toMatchObject({ status: "warn", finding: expect.stringContaining("1 target, written 40 s ago, but no `edge-agent receive` runs here") });
+    expect(judgeFileSd({ path: "/f.yml", mtimeMs: now - 3 * 3_600_000, targets: 3, nowMs: now, receiver: null }, config).finding).toContain("longer than 3 heartbeats (15 min), and no receiver runs to keep it");
+    expect(judgeFileSd({ path: "/f.yml", mtimeMs: null, error: "ENOENT", targets: null, nowMs: now, receiver: null }, config).status).toBe("fail");
+    expect(judgeFileSd({ path: "/f.yml", mtimeMs: now, targets: null, parseError: "bad", nowMs: now, receiver: running }, config).status).toBe("fail");
   });
 });

@@ -3,6 +3,7 @@
 import { describe, expect, it } from "vitest";
 import { hostIpv4 } from "../../agent/doctor/facts/ipv4";
 import { parseDefaultsArgs, parseNodeExporterArgs } from "../../agent/doctor/facts/node-exporter-process";
+import { startTimeMs } from "../../agent/doctor/facts/process-start";
 import { isReceiveCommand } from "../../agent/doctor/facts/role";
 import { lookupUser, modeAllowsWrite } from "../../agent/doctor/facts/textfile-dir";
 import { parseListen, parseProcNetUdp, socketsFor } from "../../agent/doctor/facts/udp-sockets";
@@ -78,5 +79,13 @@ describe("scraper detection and the daemon user's write permission", () => {
     expect(modeAllowsWrite(0o40775, 0, 120, 998, [997, 120])).toBe(true);
     expect(modeAllowsWrite(0o40755, 0, 120, 998, [997, 120])).toBe(false);
     expect(modeAllowsWrite(0o40755, 998, 0, 998, [997])).toBe(true);
+  });
+});
+
+describe("process start time", () => {
+  it("reads field 22 after a command name with spaces and parentheses, plus btime", () => {
+    const stat = "4242 (node (edge) agent) S 1 4242 4242 0 -1 4194560 100 0 0 0 5 3 0 0 20 0 11 0 123456 1000000 5000 18446744073709551615";
+    expect(startTimeMs(stat, "cpu  1 2 3\nbtime 1764320000\nprocesses 9\n")).toBe(1764320000 * 1000 + 1234560);
+    expect(startTimeMs(stat, "no btime here\n")).toBeNull();
   });
 });

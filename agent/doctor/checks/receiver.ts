@@ -5,9 +5,11 @@ import { parse } from "yaml";
 import type { Config } from "../../config";
 import { errorText } from "../../probes/deadline";
 import type { Check } from "../check";
-import { isReceiveCommand } from "../facts/role";
+import { procText } from "../facts/node-exporter-process";
+import { startTimeMs } from "../facts/process-start";
+import { isReceiveCommand, receiveProcess } from "../facts/role";
 import { parseListen, socketOwners, socketsFor, type SocketOwner, type UdpSocket } from "../facts/udp-sockets";
-import { fail, ok, type Finding } from "../finding";
+import { fail, ok, warn, type Finding } from "../finding";
 
 const START = "sudo systemctl enable --now edge-agent-receiver";
 
@@ -52,6 +54,8 @@ export interface FileSdFacts {
   targets: number | null;
   parseError?: string;
   nowMs: number;
+  /** The running `edge-agent receive` and when it started; null when none runs here. */
+  receiver: { pid: number; startedMs: number | null } | null;
 }
 
 function ago(ms: number): string {
@@ -61,19 +65,42 @@ function ago(ms: number): string {
   return `${Math.round(s / 3600)} h ago`;
 }
 
+/**
+ * The receiver writes the file when it starts and whenever the fleet's targets change, not on a
+ * timer: so "fresh" means written by the receiver running now. With none running, the file is
+ * only as good as its age within the stale window (heartbeat x staleAfterHeartbeats).
+ */
 export function judgeFileSd(facts: FileSdFacts, config: Pick<Config, "run" | "receiver">): Finding {
   const window = config.run.heartbeatMs * config.receiver.staleAfterHeartbeats;
   if (facts.mtimeMs === null)
     return fail(`${facts.path} does not exist (${facts.error}): the receiver has not written it`, `${START}; Prometheus reads it with file_sd_configs: [{ files: [${facts.path}] }]`);
   if (facts.targets === null) return fail(`${facts.path} is not a file_sd target list: ${facts.parseError}`, "sudo systemctl restart edge-agent-receiver (it rewrites the file)");
-  const age = facts.nowMs - facts.mtimeMs;
+  const age = Math.max(0, facts.nowMs - facts.mtimeMs);
+  const what = `${facts.path}: ${facts.targets} target${facts.targets === 1 ? "" : "s"}, written ${ago(age)}`;
+  const r = facts.receiver;
+  if (r && r.startedMs !== null) {
+    // A second of slack: the receiver writes it within its first refresh.
+    if (facts.mtimeMs + 1000 >= r.startedMs) return ok(`${what} by the running receiver (pid ${r.pid})`);
+    return fail(
+      `${what}, before the running receiver (pid ${r.pid}) started ${ago(Math.max(0, facts.nowMs - r.startedMs))}: it cannot write the file`,
+      `check that the receiver's user may write ${facts.path} (its log says why: journalctl -u edge-agent-receiver; metric edge_fleet_receiver_write_failures_total)`,
+    );
+  }
+  if (r) return ok(`${what}; the receiver (pid ${r.pid}) rewrites it when the targets change`);
   if (age > window)
-    return fail(`${facts.path} was last written ${ago(age)}, longer than ${config.receiver.staleAfterHeartbeats} heartbeats (${ago(window).replace(" ago", "")}): the receiver is not keeping it`, `sudo systemctl status edge-agent-receiver`);
-  return ok(`${facts.path}: ${facts.targets} target${facts.targets === 1 ? "" : "s"}, written ${ago(Math.max(0, age))}`);
+    return fail(`${what}, longer than ${config.receiver.staleAfterHeartbeats} heartbeats (${ago(window).replace(" ago", "")}), and no receiver runs to keep it`, START);
+  return warn(`${what}, but no \`edge-agent receive\` runs here to keep it current`, START);
+}
+
+function runningReceiver(): FileSdFacts["receiver"] {
+  const pid = receiveProcess();
+  if (pid === null) return null;
+  return { pid, startedMs: startTimeMs(procText(`/proc/${pid}/stat`), procText("/proc/stat")) };
 }
 
 export async function readFileSd(path: string): Promise<FileSdFacts> {
   const nowMs = Date.now();
+  const receiver = runningReceiver();
   try {
     const info = await stat(path);
     try {
@@ -81,12 +108,12 @@ export async function readFileSd(path: string): Promise<FileSdFacts> {
       if (doc !== null && !Array.isArray(doc)) throw new Error("expected a list of { targets, labels }");
       const groups = (doc ?? []) as { targets?: unknown }[];
       const targets = groups.reduce((n, g) => n + (Array.isArray(g?.targets) ? g.targets.length : 0), 0);
-      return { path, mtimeMs: info.mtimeMs, targets, nowMs };
+      return { path, mtimeMs: info.mtimeMs, targets, nowMs, receiver };
     } catch (error) {
-      return { path, mtimeMs: info.mtimeMs, targets: null, parseError: errorText(error), nowMs };
+      return { path, mtimeMs: info.mtimeMs, targets: null, parseError: errorText(error), nowMs, receiver };
     }
   } catch (error) {
-    return { path, mtimeMs: null, targets: null, error: errorText(error), nowMs };
+    return { path, mtimeMs: null, targets: null, error: errorText(error), nowMs, receiver };
   }
 }
 
@@ -108,7 +135,7 @@ export const receiverFileSdCheck: Check = {
   id: "receiver-file-sd",
   group: "receiver",
   scope: "scraper",
-  summary: "receiver.fileSd exists, parses and was written within its stale window",
+  summary: "receiver.fileSd exists, parses and was written by the receiver running now",
   timeoutMs: () => 5000,
   run: async (ctx) => judgeFileSd(await readFileSd(ctx.config.receiver.fileSd), ctx.config),
 };
