@@ -29,6 +29,12 @@ const commands: Record<string, Command> = {
     options: { ...configOption, json: { type: "boolean" } },
     handler: async () => (require("./commands/status") as typeof import("./commands/status")).statusCommand,
   },
+  doctor: {
+    summary: "run every check once: what is wrong here and how to fix it",
+    usage: "edge-agent doctor [--config FILE] [--json] [--check ID]...",
+    options: { ...configOption, json: { type: "boolean" }, check: { type: "string", multiple: true } },
+    handler: async () => (require("./commands/doctor") as typeof import("./commands/doctor")).doctorCommand,
+  },
   trap: {
     summary: "send one test notification to notifications.target (an inform waits for the ack)",
     usage: "edge-agent trap --test [--config FILE]",

@@ -1,4 +1,5 @@
 // Debian's real snmpd on a free loopback port with a config the test writes.
+import { execFileSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -25,6 +26,8 @@ export interface SnmpdOptions {
   extra?: string[];
   port?: number;
   listen?: string[];
+  /** Run inside this network namespace (readiness is then asked with snmpget from inside it). */
+  netns?: string;
 }
 
 export async function startSnmpd(options: SnmpdOptions = {}): Promise<Snmpd> {
@@ -39,10 +42,11 @@ export async function startSnmpd(options: SnmpdOptions = {}): Promise<Snmpd> {
   ];
   writeFileSync(join(dir, "snmpd.conf"), conf.join("\n") + "\n");
   const listen = options.listen ?? [`udp:127.0.0.1:${port}`, `udp6:[::1]:${port}`];
-  const daemon = startDaemon("snmpd", ["-f", "-C", "-c", join(dir, "snmpd.conf"), "-Lo", "-p", join(dir, "snmpd.pid"), ...listen], {
-    env: { ...netSnmpEnv(), SNMP_PERSISTENT_DIR: join(dir, "persist") },
-  });
-  await waitFor(`snmpd on port ${port}`, () => snmpAnswers(port, community), 10_000, 100).catch((error) => {
+  const argv = ["snmpd", "-f", "-C", "-c", join(dir, "snmpd.conf"), "-Lo", "-p", join(dir, "snmpd.pid"), ...listen];
+  const env = { ...netSnmpEnv(), SNMP_PERSISTENT_DIR: join(dir, "persist") };
+  const daemon = options.netns ? startDaemon("ip", ["netns", "exec", options.netns, ...argv], { env }) : startDaemon(argv[0], argv.slice(1), { env });
+  const ready = options.netns ? () => snmpgetInNetns(options.netns!, port, community) : () => snmpAnswers(port, community);
+  await waitFor(`snmpd on port ${port}`, ready, 10_000, 100).catch((error) => {
     throw new Error(`${(error as Error).message}\nsnmpd output:\n${daemon.output()}`);
   });
   return {
@@ -65,4 +69,13 @@ function snmpAnswers(port: number, community: string): Promise<boolean> {
       resolveAnswer(!error);
     });
   });
+}
+
+function snmpgetInNetns(netns: string, port: number, community: string): boolean {
+  try {
+    execFileSync("ip", ["netns", "exec", netns, "snmpget", "-v2c", "-c", community, "-t", "0.3", "-r", "0", `udp:127.0.0.1:${port}`, "1.3.6.1.2.1.1.3.0"], { env: netSnmpEnv(), stdio: "ignore" });
+    return true;
+  } catch {
+    return false;
+  }
 }

@@ -1,0 +1,42 @@
+// The `config` check: the config file parses and every key is valid; world-readable secrets and
+// running on bare defaults are worth a word.
+import type { Config } from "../../config";
+import type { Check } from "../check";
+import type { ConfigLoad } from "../context";
+import { fail, ok, warn, type Finding } from "../finding";
+
+/** Secrets a config sets beyond the well-known default community. */
+function secretsIn(config: Config): string[] {
+  const found: string[] = [];
+  if (config.notifications.community !== "public") found.push("notifications.community");
+  if (config.probes.snmpd.community !== "public") found.push("probes.snmpd.community");
+  if (config.notifications.user) found.push("notifications.user");
+  if (config.probes.snmpd.user) found.push("probes.snmpd.user");
+  if (config.receiver.communities.length) found.push("receiver.communities");
+  if (config.receiver.users.length) found.push("receiver.users");
+  return found;
+}
+
+export function judgeConfig(load: ConfigLoad): Finding {
+  if (load.error) {
+    const e = load.error;
+    if (e.key === "(file)") return fail(e.message, /^no such/.test(e.problem) ? `create ${load.path}, or leave out --config to use /etc/edge-agent/config.yaml` : `check ${load.path}'s permissions: ls -l ${load.path}`);
+    return fail(e.message, `edit ${e.key} in ${e.file ?? load.path} (keys and defaults: the README's Config reference)`);
+  }
+  const config = load.config!;
+  if (config.source === null)
+    return warn(`no config file at ${load.path}: running on the defaults (scraper "${config.scraper}", tags ${config.tailscale.expectedTags.join(", ") || "none"})`, `create ${load.path} (keys: the README's Config reference), or pass --config FILE`);
+  const secrets = secretsIn(config);
+  if (load.mode !== null && (load.mode & 0o004) !== 0 && secrets.length > 0)
+    return warn(`${load.path} is valid, but any user can read it (mode ${(load.mode & 0o777).toString(8).padStart(4, "0")}) and it holds secrets (${secrets.join(", ")})`, `sudo chmod 0640 ${load.path}`);
+  return ok(`${load.path} is valid (scraper "${config.scraper}")`);
+}
+
+export const configCheck: Check = {
+  id: "config",
+  group: "config",
+  scope: "any",
+  summary: "the config file parses and every key is valid",
+  timeoutMs: () => 1000,
+  run: async (ctx) => judgeConfig(ctx.load),
+};

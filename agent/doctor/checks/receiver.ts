@@ -1,0 +1,141 @@
+// The scraper's checks: the receiver holds every UDP address in receiver.listen (and not some
+// other daemon, such as an old snmptrapd on 162), and its file_sd file is kept fresh.
+import { readFile, stat } from "node:fs/promises";
+import { parse } from "yaml";
+import type { Config } from "../../config";
+import { errorText } from "../../probes/deadline";
+import type { Check } from "../check";
+import { procText } from "../facts/node-exporter-process";
+import { startTimeMs } from "../facts/process-start";
+import { isReceiveCommand, receiveProcess } from "../facts/role";
+import { parseListen, socketOwners, socketsFor, type SocketOwner, type UdpSocket } from "../facts/udp-sockets";
+import { fail, ok, warn, type Finding } from "../finding";
+
+const START = "sudo systemctl enable --now edge-agent-receiver";
+
+export interface ListenFacts {
+  listen: string[];
+  sockets: UdpSocket[];
+  owners: Map<number, SocketOwner>;
+}
+
+function isEdgeAgent(owner: SocketOwner): boolean {
+  return isReceiveCommand(owner.cmdline) || owner.comm === "edge-agent";
+}
+
+export function judgeReceiverListen(facts: ListenFacts): Finding {
+  const missing: string[] = [];
+  const foreign: string[] = [];
+  const pids = new Set<number>();
+  for (const spec of facts.listen) {
+    const parsed = parseListen(spec);
+    const bound = parsed ? socketsFor(parsed, facts.sockets) : [];
+    if (bound.length === 0) {
+      missing.push(spec);
+      continue;
+    }
+    for (const s of bound) {
+      const owner = facts.owners.get(s.inode);
+      if (owner && !isEdgeAgent(owner)) foreign.push(`${spec} by ${owner.comm} (pid ${owner.pid})`);
+      else if (owner) pids.add(owner.pid);
+    }
+  }
+  if (foreign.length) return fail(`receiver.listen is taken by another program: ${foreign.join(", ")}`, `stop it (e.g. sudo systemctl disable --now snmptrapd), then ${START}`);
+  if (missing.length === facts.listen.length) return fail(`nothing listens on ${missing.join(", ")}: the receiver is not running`, START);
+  if (missing.length) return fail(`the receiver listens on some receiver.listen addresses but not on ${missing.join(", ")}`, `sudo systemctl restart edge-agent-receiver (its log says why a bind failed: journalctl -u edge-agent-receiver)`);
+  const by = pids.size ? ` (edge-agent receive, pid ${[...pids].join(", ")})` : "";
+  return ok(`listening on ${facts.listen.join(", ")}${by}`);
+}
+
+export interface FileSdFacts {
+  path: string;
+  mtimeMs: number | null;
+  error?: string;
+  targets: number | null;
+  parseError?: string;
+  nowMs: number;
+  /** The running `edge-agent receive` and when it started; null when none runs here. */
+  receiver: { pid: number; startedMs: number | null } | null;
+}
+
+function ago(ms: number): string {
+  const s = Math.round(ms / 1000);
+  if (s < 120) return `${s} s ago`;
+  if (s < 7200) return `${Math.round(s / 60)} min ago`;
+  return `${Math.round(s / 3600)} h ago`;
+}
+
+/**
+ * The receiver writes the file when it starts and whenever the fleet's targets change, not on a
+ * timer: so "fresh" means written by the receiver running now. With none running, the file is
+ * only as good as its age within the stale window (heartbeat x staleAfterHeartbeats).
+ */
+export function judgeFileSd(facts: FileSdFacts, config: Pick<Config, "run" | "receiver">): Finding {
+  const window = config.run.heartbeatMs * config.receiver.staleAfterHeartbeats;
+  if (facts.mtimeMs === null)
+    return fail(`${facts.path} does not exist (${facts.error}): the receiver has not written it`, `${START}; Prometheus reads it with file_sd_configs: [{ files: [${facts.path}] }]`);
+  if (facts.targets === null) return fail(`${facts.path} is not a file_sd target list: ${facts.parseError}`, "sudo systemctl restart edge-agent-receiver (it rewrites the file)");
+  const age = Math.max(0, facts.nowMs - facts.mtimeMs);
+  const what = `${facts.path}: ${facts.targets} target${facts.targets === 1 ? "" : "s"}, written ${ago(age)}`;
+  const r = facts.receiver;
+  if (r && r.startedMs !== null) {
+    // A second of slack: the receiver writes it within its first refresh.
+    if (facts.mtimeMs + 1000 >= r.startedMs) return ok(`${what} by the running receiver (pid ${r.pid})`);
+    return fail(
+      `${what}, before the running receiver (pid ${r.pid}) started ${ago(Math.max(0, facts.nowMs - r.startedMs))}: it cannot write the file`,
+      `check that the receiver's user may write ${facts.path} (its log says why: journalctl -u edge-agent-receiver; metric edge_fleet_receiver_write_failures_total)`,
+    );
+  }
+  if (r) return ok(`${what}; the receiver (pid ${r.pid}) rewrites it when the targets change`);
+  if (age > window)
+    return fail(`${what}, longer than ${config.receiver.staleAfterHeartbeats} heartbeats (${ago(window).replace(" ago", "")}), and no receiver runs to keep it`, START);
+  return warn(`${what}, but no \`edge-agent receive\` runs here to keep it current`, START);
+}
+
+function runningReceiver(): FileSdFacts["receiver"] {
+  const pid = receiveProcess();
+  if (pid === null) return null;
+  return { pid, startedMs: startTimeMs(procText(`/proc/${pid}/stat`), procText("/proc/stat")) };
+}
+
+export async function readFileSd(path: string): Promise<FileSdFacts> {
+  const nowMs = Date.now();
+  const receiver = runningReceiver();
+  try {
+    const info = await stat(path);
+    try {
+      const doc = parse(await readFile(path, "utf8")) as unknown;
+      if (doc !== null && !Array.isArray(doc)) throw new Error("expected a list of { targets, labels }");
+      const groups = (doc ?? []) as { targets?: unknown }[];
+      const targets = groups.reduce((n, g) => n + (Array.isArray(g?.targets) ? g.targets.length : 0), 0);
+      return { path, mtimeMs: info.mtimeMs, targets, nowMs, receiver };
+    } catch (error) {
+      return { path, mtimeMs: info.mtimeMs, targets: null, parseError: errorText(error), nowMs, receiver };
+    }
+  } catch (error) {
+    return { path, mtimeMs: null, targets: null, error: errorText(error), nowMs, receiver };
+  }
+}
+
+export const receiverListenCheck: Check = {
+  id: "receiver-listen",
+  group: "receiver",
+  scope: "scraper",
+  summary: "the receiver holds every receiver.listen UDP address",
+  timeoutMs: () => 5000,
+  run: async (ctx) => {
+    const sockets = await ctx.udpSockets();
+    const specs = ctx.config.receiver.listen.map(parseListen).filter((s) => s !== null);
+    const relevant = sockets.filter((s) => specs.some((spec) => socketsFor(spec!, [s]).length > 0));
+    return judgeReceiverListen({ listen: ctx.config.receiver.listen, sockets, owners: socketOwners(relevant.map((s) => s.inode)) });
+  },
+};
+
+export const receiverFileSdCheck: Check = {
+  id: "receiver-file-sd",
+  group: "receiver",
+  scope: "scraper",
+  summary: "receiver.fileSd exists, parses and was written by the receiver running now",
+  timeoutMs: () => 5000,
+  run: async (ctx) => judgeFileSd(await readFileSd(ctx.config.receiver.fileSd), ctx.config),
+};

@@ -1,0 +1,70 @@
+// The service checks: node-exporter and snmpd answer locally and on the host's Tailscale IP,
+// the address the scraper polls them on.
+import type { NodeExporterState, NodeState, SnmpdState } from "../../state";
+import { nodeStateTimeout, type Check } from "../check";
+import { isInstalled } from "../facts/installed";
+import { fail, ok, warn, type Finding } from "../finding";
+
+const NO_TAILNET = "not tried on a Tailscale IP: tailscaled gave none (see the tailscaled check)";
+
+export function judgeNodeExporter(ne: NodeExporterState, tailnetIps: string[], installed: boolean): Finding {
+  if (!ne.up) {
+    if (!installed) return fail(`node-exporter is not installed (nothing answers at ${ne.url})`, "sudo apt install prometheus-node-exporter");
+    return fail(ne.error ?? `nothing answers at ${ne.url}`, `sudo systemctl enable --now prometheus-node-exporter (or set probes.nodeExporter.url to where it listens)`);
+  }
+  const what = `node-exporter${ne.version ? ` ${ne.version}` : ""} answers at ${ne.url}`;
+  if (ne.tailnetReachable === null) return warn(`${what}; ${NO_TAILNET}`, null);
+  if (!ne.tailnetReachable) {
+    const port = new URL(ne.url).port || "9100";
+    return fail(
+      `${what} but not on the Tailscale IP ${tailnetIps.join(" or ")}, where the scraper scrapes it: ${ne.tailnetError ?? "no answer"}`,
+      `listen on all addresses: ARGS="--web.listen-address=:${port}" in /etc/default/prometheus-node-exporter, then sudo systemctl restart prometheus-node-exporter`,
+    );
+  }
+  return ok(`${what} and on the Tailscale IP`);
+}
+
+export function judgeSnmpd(sd: SnmpdState, tailnetIps: string[], installed: boolean): Finding {
+  if (!sd.up) {
+    if (!installed) return fail(`snmpd is not installed (no answer at ${sd.target})`, "sudo apt install snmpd");
+    return fail(sd.error ?? `no answer from snmpd at ${sd.target}`, "sudo systemctl enable --now snmpd, and check its rocommunity/rouser lines in /etc/snmp/snmpd.conf against probes.snmpd");
+  }
+  const what = `snmpd answers at ${sd.target}${sd.sysDescr ? ` (${sd.sysDescr.split("\n")[0].slice(0, 60)})` : ""}`;
+  if (sd.tailnetReachable === null) return warn(`${what}; ${NO_TAILNET}`, null);
+  if (!sd.tailnetReachable) {
+    const port = sd.target.replace(/^.*:/, "");
+    return fail(
+      `${what} but not on the Tailscale IP ${tailnetIps.join(" or ")}, where the scraper polls it: ${sd.tailnetError ?? "no answer"}`,
+      `in /etc/snmp/snmpd.conf: agentaddress udp:${port},udp6:${port} and a rocommunity (or rouser) that admits the scraper's Tailscale IP, then sudo systemctl restart snmpd`,
+    );
+  }
+  return ok(`${what} and on the Tailscale IP`);
+}
+
+function tailnetIps(state: NodeState): string[] {
+  return state.tailnet.state === "unavailable" ? [] : (state.tailnet as { ips: string[] }).ips;
+}
+
+export const nodeExporterCheck: Check = {
+  id: "node-exporter",
+  group: "services",
+  scope: "any",
+  summary: "node-exporter answers locally and on the Tailscale IP",
+  timeoutMs: nodeStateTimeout,
+  run: async (ctx) => {
+    const state = await ctx.nodeState();
+    return judgeNodeExporter(state.services.nodeExporter, tailnetIps(state), isInstalled("prometheus-node-exporter", "node_exporter"));
+  },
+};
+
+export const snmpdCheck: Check = {
+  id: "snmpd",
+  group: "services",
+  scope: "any",
+  summary: "snmpd answers locally and on the Tailscale IP",
+  timeoutMs: nodeStateTimeout,
+  run: async (ctx) => {
+    const state = await ctx.nodeState();
+    return judgeSnmpd(state.services.snmpd, tailnetIps(state), isInstalled("snmpd"));
+  },
+};

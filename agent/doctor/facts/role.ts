@@ -1,0 +1,40 @@
+// Decides whether this host is the scraper, so the receiver checks run only where a receiver
+// belongs. A host is the scraper when its config accepts notifications (receiver.communities or
+// receiver.users: a receiver accepts nothing without them, so a node's config never sets them)
+// or when an `edge-agent receive` process is running here.
+import { readdirSync } from "node:fs";
+import type { Config } from "../../config";
+import { netnsOf, procText } from "./node-exporter-process";
+
+export interface Role {
+  scraper: boolean;
+  /** Why, in words, for the findings. */
+  reason: string;
+}
+
+/** Pure: a process's argv is `edge-agent receive` (packaged binary, bin/edge-agent.js or tsx). */
+export function isReceiveCommand(argv: string[]): boolean {
+  const at = argv.findIndex((a) => /(^|\/)edge-agent(\.js|\.ts)?$/.test(a) || /(^|\/)agent\/main\.ts$/.test(a));
+  return at >= 0 && argv[at + 1] === "receive";
+}
+
+/** An `edge-agent receive` in this network namespace (one in a container is not ours). */
+export function receiveProcess(): number | null {
+  const self = netnsOf("self");
+  for (const pid of readdirSync("/proc")) {
+    if (!/^\d+$/.test(pid) || Number(pid) === process.pid) continue;
+    const argv = procText(`/proc/${pid}/cmdline`).split("\0").filter(Boolean);
+    if (!isReceiveCommand(argv)) continue;
+    const ns = netnsOf(pid);
+    if (!self || !ns || ns === self) return Number(pid);
+  }
+  return null;
+}
+
+export async function detectRole(config: Config): Promise<Role> {
+  const accepts = [config.receiver.communities.length ? "receiver.communities" : "", config.receiver.users.length ? "receiver.users" : ""].filter(Boolean);
+  if (accepts.length) return { scraper: true, reason: `${accepts.join(" and ")} configured` };
+  const pid = receiveProcess();
+  if (pid !== null) return { scraper: true, reason: `\`edge-agent receive\` is running (pid ${pid})` };
+  return { scraper: false, reason: "no receiver.communities or receiver.users configured and no `edge-agent receive` running" };
+}

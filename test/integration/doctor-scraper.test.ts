@@ -1,0 +1,110 @@
+// Doctor's checks that read the host directly, run in-process against real things: the
+// receiver's UDP ports (nothing bound; a real snmptrapd holding them), a file_sd file that is
+// absent or not a target list, and a textfile directory that does not exist or sits on a read-only mount.
+import { execFileSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { configFromObject } from "../../agent/config";
+import type { ConfigLoad } from "../../agent/doctor/context";
+import { runDoctor } from "../../agent/doctor/doctor";
+import { selectChecks } from "../../agent/doctor/registry";
+import { startNodeExporter, type NodeExporter } from "../helpers/node-exporter";
+import { freeUdpPort, waitFor } from "../helpers/ports";
+import { describeWith } from "../helpers/prereqs";
+import { startDaemon, type Daemon } from "../helpers/process";
+import { netSnmpEnv } from "../helpers/snmpd";
+import { boundUdpSockets } from "../../agent/doctor/facts/udp-sockets";
+
+function load(raw: Record<string, unknown>): ConfigLoad {
+  return { path: "/test/config.yaml", config: configFromObject(raw, "/test/config.yaml"), error: null, mode: 0o100640 };
+}
+
+async function run(raw: Record<string, unknown>, ids: string[], requested = ids) {
+  const report = await runDoctor(load(raw), selectChecks(ids).checks, new Set(requested));
+  return Object.fromEntries(report.checks.map((c) => [c.id, c]));
+}
+
+describeWith({ root: true, binaries: ["snmptrapd", "prometheus-node-exporter", "mount"] }, "doctor on the scraper and the host's directories (in-process, real components)", () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), "ea-doctor-scraper-"));
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  describe("receiver-listen", () => {
+    it("fails when nothing holds receiver.listen", async () => {
+      const port = await freeUdpPort();
+      const c = await run({ receiver: { listen: [`udp:127.0.0.1:${port}`] } }, ["receiver-listen"]);
+      expect(c["receiver-listen"]).toMatchObject({ status: "fail", finding: `nothing listens on udp:127.0.0.1:${port}: the receiver is not running`, fix: "sudo systemctl enable --now edge-agent-receiver" });
+    });
+
+    it("fails naming snmptrapd when it holds the port", async () => {
+      const port = await freeUdpPort();
+      const conf = join(dir, "snmptrapd.conf");
+      writeFileSync(conf, "disableAuthorization yes\n");
+      const trapd: Daemon = startDaemon("snmptrapd", ["-f", "-Lo", "-C", "-c", conf, `udp:127.0.0.1:${port}`], { env: netSnmpEnv() });
+      try {
+        await waitFor(`snmptrapd on ${port}`, async () => (await boundUdpSockets()).some((s) => s.port === port));
+        const c = await run({ receiver: { listen: [`udp:127.0.0.1:${port}`] } }, ["receiver-listen"]);
+        expect(c["receiver-listen"].status).toBe("fail");
+        expect(c["receiver-listen"].finding).toMatch(new RegExp(`^receiver.listen is taken by another program: udp:127.0.0.1:${port} by snmptrapd \\(pid ${trapd.child.pid}\\)$`));
+        expect(c["receiver-listen"].fix).toContain("systemctl disable --now snmptrapd");
+      } finally {
+        await trapd.stop();
+      }
+    });
+  });
+
+  describe("receiver-file-sd", () => {
+    // Fresh and stale need to know whether a receiver runs here: the CLI test runs a real one.
+    it("fails when the file is absent or not a target list", async () => {
+      const file = join(dir, "edge-agent.yml");
+      const config = { receiver: { fileSd: file, communities: ["c0mmunity"] } };
+      expect((await run(config, ["receiver-file-sd"], []))["receiver-file-sd"]).toMatchObject({ status: "fail", finding: expect.stringContaining(`${file} does not exist`) });
+      writeFileSync(file, "targets: nope\n");
+      expect((await run(config, ["receiver-file-sd"], []))["receiver-file-sd"]).toMatchObject({ status: "fail", finding: expect.stringContaining("is not a file_sd target list") });
+    });
+  });
+
+  describe("textfile-dir", () => {
+    let ne: NodeExporter;
+    let roDir: string;
+    let mounted = false;
+    beforeAll(async () => {
+      roDir = join(dir, "readonly");
+      mkdirSync(roDir);
+      execFileSync("mount", ["-t", "tmpfs", "-o", "ro,size=64k", "tmpfs", roDir]);
+      mounted = true;
+      ne = await startNodeExporter({ textfileDir: roDir });
+    });
+    afterAll(async () => {
+      await ne?.stop();
+      if (mounted) execFileSync("umount", [roDir]);
+    });
+
+    it("fails when the directory is on a read-only mount, though node-exporter reads it", async () => {
+      const c = await run({ probes: { nodeExporter: { url: ne.url } }, textfile: { directory: roDir } }, ["textfile-dir"]);
+      expect(c["textfile-dir"]).toMatchObject({ status: "fail", finding: expect.stringMatching(/is not writable: .*EROFS/) });
+    });
+
+    it("fails when the directory does not exist", async () => {
+      const missing = join(dir, "absent");
+      const c = await run({ probes: { nodeExporter: { url: ne.url } }, textfile: { directory: missing } }, ["textfile-dir"]);
+      expect(c["textfile-dir"]).toMatchObject({ status: "fail", finding: `${missing} does not exist`, fix: `sudo install -d -o edge-agent -m 0755 ${missing}` });
+    });
+
+    it("is ok for node-exporter's own directory, found from its command line, and leaves nothing behind", async () => {
+      const writable = mkdtempSync(join(dir, "tf-"));
+      const own = await startNodeExporter({ textfileDir: writable });
+      try {
+        const c = await run({ probes: { nodeExporter: { url: own.url } }, textfile: { directory: writable } }, ["textfile-dir"]);
+        expect(c["textfile-dir"]).toMatchObject({ status: "ok", finding: `${writable} is writable and is node-exporter's textfile directory (per prometheus-node-exporter pid ${own.child.pid}'s arguments)` });
+        expect(execFileSync("ls", ["-A", writable], { encoding: "utf8" })).toBe("");
+      } finally {
+        await own.stop();
+      }
+    });
+  });
+});

@@ -1,0 +1,231 @@
+// The doctor's judges: each check's facts -> status, finding and fix, without I/O.
+import { describe, expect, it } from "vitest";
+import { configFromObject, ConfigError } from "../../agent/config";
+import { judgeIpv4Nat, judgeIpv6Prefix } from "../../agent/doctor/checks/addresses";
+import { judgeConfig } from "../../agent/doctor/checks/config";
+import { judgeFirewallPort } from "../../agent/doctor/checks/firewall";
+import { judgeAgentx, judgeNotification, judgeTextfileDir, parseAgentxMaster } from "../../agent/doctor/checks/outputs";
+import { judgeFileSd, judgeReceiverListen } from "../../agent/doctor/checks/receiver";
+import { judgeNodeExporter, judgeSnmpd } from "../../agent/doctor/checks/services";
+import { judgeMagicDns, judgeScraperPath, judgeTags, judgeTailscaled } from "../../agent/doctor/checks/tailnet";
+import type { Ipv4Address } from "../../agent/doctor/facts/ipv4";
+import type { FirewallState, Ipv6State, ScraperPeer, TailnetState, TailnetUnavailable } from "../../agent/state";
+
+const config = configFromObject({ scraper: "scraper", ipv6: { allocations: ["2001:db8:100::/56"] } }, "/etc/edge-agent/config.yaml");
+
+function v6(prefix: string | null, inAllocation: boolean | null, flags: Ipv6State["prefixes"][number]["addresses"][number]["flags"] = ["permanent"]): Ipv6State {
+  if (!prefix) return { state: "ok", prefixes: [], primary: null };
+  return { state: "ok", prefixes: [{ prefix, interface: "eth0", inAllocation, addresses: [{ address: prefix.replace("::/64", "::10"), prefixLength: 64, flags }] }], primary: prefix };
+}
+
+function peer(over: Partial<ScraperPeer> = {}): ScraperPeer {
+  return { found: true, hostname: "scraper", dnsName: "scraper.example.ts.net.", ips: ["100.64.0.1", "fd7a:115c:a1e0::1"], online: true, path: "direct", endpoint: "[2001:db8:200:1::1]:41641", family: "ipv6", relay: null, latencyMs: 12.3, ...over };
+}
+
+function tailnet(over: Partial<TailnetState> = {}): TailnetState {
+  return { state: "Running", source: "localapi", version: "1.90.6", hostname: "node1", dnsName: "node1.example.ts.net", ips: ["100.101.102.103"], tags: ["tag:monitor"], missingTags: [], port: 41641, health: [], scraper: peer(), ...over };
+}
+
+const down: TailnetUnavailable = { state: "unavailable", error: "tailscaled is not running here: no LocalAPI socket at /run/tailscale/tailscaled.sock and no tailscale CLI", missingTags: ["tag:monitor"] };
+
+function firewall(verdicts: Record<string, "accept" | "drop" | "unknown">, backend = "nftables"): FirewallState {
+  return { state: "ok", port: 41641, portSource: "localapi", backend, notes: [], checks: Object.entries(verdicts).map(([id, verdict]) => ({ id, verdict, decidedBy: verdict === "drop" ? "inet filter input policy drop" : "rule 7", packet: {} as never })) };
+}
+
+describe("config", () => {
+  it("is ok for a valid file, warns on defaults and on world-readable secrets, fails on a bad key", () => {
+    expect(judgeConfig({ path: "/etc/edge-agent/config.yaml", config, error: null, mode: 0o100640 }).status).toBe("ok");
+    const defaults = judgeConfig({ path: "/etc/edge-agent/config.yaml", config: configFromObject({}, null), error: null, mode: null });
+    expect(defaults).toMatchObject({ status: "warn", finding: expect.stringContaining("no config file at /etc/edge-agent/config.yaml") });
+    const secret = configFromObject({ notifications: { community: "s3cret-community" } }, "/etc/e.yaml");
+    const open = judgeConfig({ path: "/etc/e.yaml", config: secret, error: null, mode: 0o100644 });
+    expect(open).toMatchObject({ status: "warn", fix: "sudo chmod 0640 /etc/e.yaml" });
+    expect(open.finding).toContain("notifications.community");
+    expect(open.finding).not.toContain("s3cret");
+    const bad = judgeConfig({ path: "/etc/e.yaml", config: null, error: new ConfigError("/etc/e.yaml", "probes.snmpd.port", "expected a whole number from 1 to 65535, got string \"x\""), mode: 0o100640 });
+    expect(bad).toMatchObject({ status: "fail", finding: expect.stringContaining("probes.snmpd.port"), fix: expect.stringContaining("probes.snmpd.port in /etc/e.yaml") });
+  });
+});
+
+describe("ipv6-prefix", () => {
+  it("is ok inside an allocation and names it", () => {
+    expect(judgeIpv6Prefix(v6("2001:db8:100:1::/64", true), ["2001:db8:100::/56"])).toEqual({ status: "ok", finding: "2001:db8:100:1::/64 on eth0, inside 2001:db8:100::/56", fix: null });
+  });
+  it("fails outside every allocation, offering the config line", () => {
+    const f = judgeIpv6Prefix(v6("2a01:4f8:1:2::/64", false), ["2001:db8:100::/56"]);
+    expect(f.status).toBe("fail");
+    expect(f.fix).toContain("allocations: [2001:db8:100::/56, 2a01:4f8:1:2::/64]");
+  });
+  it("warns with no global IPv6, a deprecated-only prefix, or IPv6 off", () => {
+    expect(judgeIpv6Prefix(v6(null, null), []).status).toBe("warn");
+    expect(judgeIpv6Prefix(v6("2001:db8:100:1::/64", true, ["deprecated"]), ["2001:db8:100::/56"]).finding).toContain("no usable address (deprecated)");
+    expect(judgeIpv6Prefix({ state: "unavailable", error: "/proc/net/if_inet6 does not exist" }, []).status).toBe("warn");
+  });
+  it("is ok without allocations but says nothing was compared", () => {
+    expect(judgeIpv6Prefix(v6("2a01:4f8:1:2::/64", null), []).finding).toContain("no ipv6.allocations configured");
+  });
+});
+
+describe("ipv4-nat", () => {
+  const cgnat: Ipv4Address[] = [{ address: "100.80.1.2", interface: "eth0", kind: "cgnat" }];
+  const rfc1918: Ipv4Address[] = [{ address: "192.168.1.5", interface: "eth0", kind: "private" }];
+  it("warns that CGNAT-only IPv4 with no global IPv6 goes relayed", () => {
+    const f = judgeIpv4Nat(cgnat, v6(null, null));
+    expect(f.status).toBe("warn");
+    expect(f.finding).toBe("IPv4 only behind carrier-grade NAT (100.80.1.2 on eth0) and no global IPv6: paths to the scraper will go relayed through DERP");
+    expect(judgeIpv4Nat(rfc1918, v6(null, null)).finding).toContain("behind NAT (192.168.1.5 on eth0)");
+  });
+  it("is ok behind NAT when a global IPv6 /64 carries direct paths, and with public IPv4", () => {
+    expect(judgeIpv4Nat(cgnat, v6("2001:db8:100:1::/64", true)).status).toBe("ok");
+    expect(judgeIpv4Nat([{ address: "203.0.113.5", interface: "eth0", kind: "public" }], v6(null, null))).toMatchObject({ status: "ok", finding: "public IPv4 203.0.113.5 on eth0" });
+    expect(judgeIpv4Nat([], v6("2001:db8:100:1::/64", true)).finding).toContain("IPv6-only");
+  });
+});
+
+describe("tailscaled", () => {
+  it("fails when not installed, not running, logged out, stopped; ok when Running", () => {
+    expect(judgeTailscaled(down, ["tag:monitor"], false)).toMatchObject({ status: "fail", fix: expect.stringContaining("sudo tailscale up --advertise-tags=tag:monitor") });
+    expect(judgeTailscaled(down, ["tag:monitor"], true).fix).toContain("systemctl enable --now tailscaled");
+    expect(judgeTailscaled(tailnet({ state: "NeedsLogin" }), ["tag:monitor"], true)).toEqual({ status: "fail", finding: "tailscaled is logged out (NeedsLogin)", fix: "sudo tailscale up --advertise-tags=tag:monitor" });
+    expect(judgeTailscaled(tailnet({ state: "Stopped" }), [], true).fix).toBe("sudo tailscale up");
+    expect(judgeTailscaled(tailnet(), ["tag:monitor"], true)).toMatchObject({ status: "ok", finding: "tailscaled 1.90.6 is running, logged in as node1.example.ts.net (100.101.102.103)" });
+    expect(judgeTailscaled(tailnet({ health: ["Tailscale can't reach the configured DNS servers."] }), [], true).status).toBe("warn");
+  });
+});
+
+describe("tags", () => {
+  it("fails naming the missing tag and a command that keeps the tags the node has", () => {
+    const f = judgeTags(tailnet({ tags: ["tag:server"], missingTags: ["tag:monitor"] }), ["tag:monitor"]);
+    expect(f.status).toBe("fail");
+    expect(f.fix).toContain("sudo tailscale up --advertise-tags=tag:server,tag:monitor");
+    expect(judgeTags(tailnet(), ["tag:monitor"])).toEqual({ status: "ok", finding: "has tag:monitor", fix: null });
+    expect(judgeTags(down, ["tag:monitor"]).status).toBe("skip");
+  });
+});
+
+describe("magicdns", () => {
+  it("is ok when the name resolves to the scraper's Tailscale IP", () => {
+    expect(judgeMagicDns("scraper", { addresses: ["100.64.0.1"] }, tailnet()).status).toBe("ok");
+  });
+  it("fails when it resolves elsewhere or not at all; skips an address", () => {
+    const elsewhere = judgeMagicDns("scraper", { addresses: ["192.0.2.80"] }, tailnet());
+    expect(elsewhere).toMatchObject({ status: "fail", fix: expect.stringContaining("scraper: scraper.example.ts.net") });
+    expect(judgeMagicDns("scraper", { addresses: null, error: "getaddrinfo ENOTFOUND scraper", code: "ENOTFOUND" }, tailnet())).toMatchObject({ status: "fail", fix: expect.stringContaining("--accept-dns") });
+    expect(judgeMagicDns("100.64.0.1", null, tailnet()).status).toBe("skip");
+    expect(judgeMagicDns("scraper", { addresses: ["100.64.0.1"] }, down).status).toBe("warn");
+    expect(judgeMagicDns("scraper", { addresses: null, error: "getaddrinfo EAI_AGAIN scraper", code: "EAI_AGAIN" }, down).status).toBe("skip");
+  });
+});
+
+describe("scraper-path", () => {
+  const state = (t: TailnetState | TailnetUnavailable, ipv6 = v6("2001:db8:100:1::/64", true), fw?: FirewallState) => ({ tailnet: t, ipv6, firewall: fw });
+  it("is ok direct over IPv6", () => {
+    expect(judgeScraperPath(state(tailnet()), [], config)).toMatchObject({ status: "ok", finding: "direct over IPv6 to scraper.example.ts.net via [2001:db8:200:1::1]:41641, 12.3 ms" });
+  });
+  it("warns on relayed, naming the firewall verdict and the missing IPv6 as causes", () => {
+    const relayed = tailnet({ scraper: peer({ path: "relay", relay: "fra", endpoint: null, family: null, latencyMs: 45.6 }) });
+    const byFirewall = judgeScraperPath(state(relayed, v6("2001:db8:100:1::/64", true), firewall({ "inbound-ipv6": "drop", "outbound-ipv6": "accept" })), [], config);
+    expect(byFirewall.status).toBe("warn");
+    expect(byFirewall.finding).toBe("relayed through DERP fra to scraper.example.ts.net, 45.6 ms: likely because the firewall drops tailscaled's UDP 41641 in over IPv6");
+    expect(byFirewall.fix).toBe("sudo nft add rule inet filter input udp dport 41641 accept");
+    const byNoV6 = judgeScraperPath(state(relayed, v6(null, null)), [{ address: "100.80.1.2", interface: "eth0", kind: "cgnat" }], config);
+    expect(byNoV6.finding).toContain("no global IPv6 /64 and its IPv4 is behind carrier-grade NAT");
+  });
+  it("warns direct over IPv4, fails offline or no matching peer, skips on the scraper itself", () => {
+    expect(judgeScraperPath(state(tailnet({ scraper: peer({ endpoint: "198.51.100.7:41641", family: "ipv4" }) }), v6(null, null)), [], config).finding).toContain("over IPv4 (198.51.100.7:41641");
+    expect(judgeScraperPath(state(tailnet({ scraper: peer({ path: "offline", online: false }) })), [], config).status).toBe("fail");
+    expect(judgeScraperPath(state(tailnet({ scraper: { ...peer(), found: false } })), [], config).status).toBe("fail");
+    expect(judgeScraperPath(state(tailnet({ hostname: "scraper", dnsName: "scraper.example.ts.net" })), [], config).status).toBe("skip");
+  });
+});
+
+describe("firewall-port", () => {
+  it("skips without verdicts, fails on a drop with the rule for the backend, ok when all accept", () => {
+    expect(judgeFirewallPort(undefined, 41641, "auto")).toMatchObject({ status: "skip", finding: expect.stringContaining("firewall probe did not run") });
+    expect(judgeFirewallPort({ state: "unavailable", error: "nft: Operation not permitted" }, 41641, "auto")).toMatchObject({ status: "skip", fix: expect.stringContaining("sudo edge-agent doctor") });
+    const unread = { ...firewall({ "inbound-ipv6": "unknown", "outbound-ipv6": "unknown" }, "none"), checks: ["inbound-ipv6", "outbound-ipv6"].map((id) => ({ id, verdict: "unknown" as const, decidedBy: "x", reason: "reading the ruleset needs CAP_NET_ADMIN: run as root" })) };
+    expect(judgeFirewallPort(unread, 41641, "auto")).toMatchObject({ status: "skip", finding: "cannot read the firewall ruleset: reading the ruleset needs CAP_NET_ADMIN: run as root", fix: "sudo edge-agent doctor --check firewall-port" });
+    const drop = judgeFirewallPort(firewall({ "inbound-ipv6": "accept", "outbound-ipv4": "drop" }, "iptables-legacy"), 41641, "auto");
+    expect(drop).toMatchObject({ status: "fail", fix: "sudo iptables -I OUTPUT -p udp --sport 41641 -j ACCEPT" });
+    expect(judgeFirewallPort(firewall({ "inbound-ipv6": "accept", "inbound-ipv4": "accept", "outbound-ipv6": "accept", "outbound-ipv4": "accept" }), 41641, "auto")).toEqual({
+      status: "ok",
+      finding: "tailscaled's UDP 41641 passes through nftables: in over IPv6, in over IPv4, out over IPv6, out over IPv4",
+      fix: null,
+    });
+    expect(judgeFirewallPort(firewall({ "inbound-ipv6": "accept" }), 12345, 41641)).toMatchObject({ status: "warn", fix: "firewall: { port: auto }" });
+    expect(judgeFirewallPort(firewall({ "inbound-ipv6": "unknown" }), 41641, "auto").status).toBe("warn");
+    // Questions with no packet (no global IPv4 here) are not verdicts: left out, and said so.
+    const v6only = firewall({ "inbound-ipv6": "accept", "outbound-ipv6": "accept" });
+    v6only.checks.push({ id: "inbound-ipv4", verdict: "unknown", decidedBy: "no packet", reason: "the host has no global IPv4 address" });
+    expect(judgeFirewallPort(v6only, 41641, "auto")).toMatchObject({ status: "ok", finding: "tailscaled's UDP 41641 passes through nftables: in over IPv6, out over IPv6; not asked in over IPv4: the host has no global IPv4 address" });
+    expect(judgeFirewallPort({ ...v6only, checks: v6only.checks.slice(2) }, 41641, "auto").status).toBe("skip");
+  });
+});
+
+describe("node-exporter and snmpd", () => {
+  const ne = { url: "http://127.0.0.1:9100/metrics", up: true, version: "1.9.0", tailnetReachable: true as boolean | null };
+  it("ok on both addresses; fail when only on loopback, with the listen-address fix", () => {
+    expect(judgeNodeExporter(ne, ["100.101.102.103"], true).status).toBe("ok");
+    const local = judgeNodeExporter({ ...ne, tailnetReachable: false, tailnetError: "ECONNREFUSED" }, ["100.101.102.103"], true);
+    expect(local).toMatchObject({ status: "fail", fix: expect.stringContaining('ARGS="--web.listen-address=:9100"') });
+    expect(judgeNodeExporter({ ...ne, up: false, error: "connect ECONNREFUSED 127.0.0.1:9100" }, [], false).fix).toBe("sudo apt install prometheus-node-exporter");
+    expect(judgeNodeExporter({ ...ne, tailnetReachable: null }, [], true).status).toBe("warn");
+  });
+  it("snmpd: fail down or loopback-only, ok on both", () => {
+    const sd = { target: "127.0.0.1:161", up: true, sysDescr: "Linux node1", sysUpTimeSeconds: 5, tailnetReachable: true as boolean | null };
+    expect(judgeSnmpd(sd, ["100.101.102.103"], true).status).toBe("ok");
+    expect(judgeSnmpd({ ...sd, tailnetReachable: false }, ["100.101.102.103"], true).fix).toContain("agentaddress udp:161,udp6:161");
+    expect(judgeSnmpd({ ...sd, up: false, error: "no answer" }, [], false).fix).toBe("sudo apt install snmpd");
+  });
+});
+
+describe("outputs", () => {
+  const dir = { directory: "/var/lib/prometheus/node-exporter", realPath: "/var/lib/prometheus/node-exporter", exists: true, writable: true, daemonUserWritable: null };
+  const source = { source: "prometheus-node-exporter pid 42's arguments", directory: "/var/lib/prometheus/node-exporter", enabled: true };
+  it("textfile-dir: ok when writable and node-exporter's; fail otherwise, naming the right directory", () => {
+    expect(judgeTextfileDir(dir, source, source.directory).status).toBe("ok");
+    expect(judgeTextfileDir(dir, { ...source, directory: "/srv/textfile" }, "/srv/textfile")).toMatchObject({ status: "fail", fix: "textfile: { directory: /srv/textfile }" });
+    expect(judgeTextfileDir({ ...dir, exists: false, error: "ENOENT: no such file or directory" }, source, source.directory)).toMatchObject({ status: "fail", finding: "/var/lib/prometheus/node-exporter does not exist" });
+    expect(judgeTextfileDir({ ...dir, exists: false, error: "EACCES: permission denied" }, source, source.directory).finding).toContain("cannot be reached: EACCES");
+    expect(judgeTextfileDir({ ...dir, writable: false, error: "EROFS" }, source, source.directory).finding).toContain("not writable");
+    expect(judgeTextfileDir({ ...dir, daemonUserWritable: false }, source, source.directory).finding).toContain("not by the edge-agent user");
+    expect(judgeTextfileDir(dir, { ...source, enabled: false }, source.directory).status).toBe("fail");
+    expect(judgeTextfileDir(dir, null, null).status).toBe("warn");
+  });
+  it("agentx: parses the master, ok on connect, fail on refusal", () => {
+    expect(parseAgentxMaster("tcp:[::1]:705")).toEqual({ host: "::1", port: 705 });
+    expect(judgeAgentx(config, { connected: true, ms: 1 }).status).toBe("ok");
+    expect(judgeAgentx(config, { connected: false, ms: 1, code: "ECONNREFUSED", error: "connect ECONNREFUSED" })).toMatchObject({ status: "fail", fix: expect.stringContaining("agentXSocket tcp:127.0.0.1:705") });
+    expect(judgeAgentx(configFromObject({ agentx: { enabled: false } }, null), null).status).toBe("skip");
+  });
+  it("notification: skip when not built, ok with its time, fail without an ack, warn for unacknowledged traps", () => {
+    expect(judgeNotification(config, null)).toMatchObject({ status: "skip", finding: expect.stringContaining("not built") });
+    expect(judgeNotification(config, { acknowledged: true, rttMs: 14 })).toEqual({ status: "ok", finding: "inform to scraper:162 acknowledged in 14 ms", fix: null });
+    expect(judgeNotification(config, { acknowledged: false, rttMs: null, error: "RequestTimedOutError" }).status).toBe("fail");
+    expect(judgeNotification(configFromObject({ notifications: { inform: false } }, null), { acknowledged: false, rttMs: null }).status).toBe("warn");
+  });
+});
+
+describe("receiver", () => {
+  const sockets = [{ family: "ipv6" as const, address: "::", port: 162, inode: 7 }, { family: "ipv4" as const, address: "0.0.0.0", port: 162, inode: 8 }];
+  it("receiver-listen: ok when edge-agent receive holds the ports, fail when nothing or another daemon does", () => {
+    const owners = new Map([[7, { pid: 10, comm: "node", cmdline: ["node", "/usr/bin/edge-agent", "receive"] }], [8, { pid: 10, comm: "node", cmdline: ["node", "/usr/bin/edge-agent", "receive"] }]]);
+    expect(judgeReceiverListen({ listen: ["udp6:[::]:162", "udp:0.0.0.0:162"], sockets, owners })).toMatchObject({ status: "ok", finding: expect.stringContaining("pid 10") });
+    expect(judgeReceiverListen({ listen: ["udp6:[::]:162"], sockets: [], owners: new Map() })).toMatchObject({ status: "fail", fix: "sudo systemctl enable --now edge-agent-receiver" });
+    const trapd = new Map([[8, { pid: 11, comm: "snmptrapd", cmdline: ["/usr/sbin/snmptrapd"] }]]);
+    expect(judgeReceiverListen({ listen: ["udp:0.0.0.0:162"], sockets: [sockets[1]], owners: trapd }).finding).toContain("snmptrapd (pid 11)");
+  });
+  it("receiver-file-sd: fresh when written by the running receiver; fails when older than it, stale, absent or not a target list", () => {
+    const now = Date.parse("2026-11-28T12:00:00Z");
+    const started = now - 3_600_000;
+    const running = { pid: 10, startedMs: started };
+    // Written at start an hour ago and not since (the targets did not change): fresh.
+    expect(judgeFileSd({ path: "/f.yml", mtimeMs: started + 200, targets: 3, nowMs: now, receiver: running }, config)).toEqual({ status: "ok", finding: "/f.yml: 3 targets, written 60 min ago by the running receiver (pid 10)", fix: null });
+    const before = judgeFileSd({ path: "/f.yml", mtimeMs: started - 86_400_000, targets: 3, nowMs: now, receiver: running }, config);
+    expect(before).toMatchObject({ status: "fail", finding: expect.stringContaining("before the running receiver (pid 10) started 60 min ago: it cannot write the file") });
+    expect(judgeFileSd({ path: "/f.yml", mtimeMs: now - 40_000, targets: 1, nowMs: now, receiver: null }, config)).toMatchObject({ status: "warn", finding: expect.stringContaining("1 target, written 40 s ago, but no `edge-agent receive` runs here") });
+    expect(judgeFileSd({ path: "/f.yml", mtimeMs: now - 3 * 3_600_000, targets: 3, nowMs: now, receiver: null }, config).finding).toContain("longer than 3 heartbeats (15 min), and no receiver runs to keep it");
+    expect(judgeFileSd({ path: "/f.yml", mtimeMs: null, error: "ENOENT", targets: null, nowMs: now, receiver: null }, config).status).toBe("fail");
+    expect(judgeFileSd({ path: "/f.yml", mtimeMs: now, targets: null, parseError: "bad", nowMs: now, receiver: running }, config).status).toBe("fail");
+  });
+});
