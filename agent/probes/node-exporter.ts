@@ -44,11 +44,13 @@ async function scrapeLocal(url: string, timeoutMs: number): Promise<Pick<NodeExp
   }
 }
 
-/** Whether any Tailscale IP answers; null when there is none to try. */
+/** Whether any Tailscale IP answers (the first answer settles it); null when there is none to try. */
 async function scrapeTailnet(url: string, tailnetIps: string[], timeoutMs: number): Promise<Pick<NodeExporterState, "tailnetReachable" | "tailnetError">> {
   if (tailnetIps.length === 0) return { tailnetReachable: null };
-  const results = await Promise.all(tailnetIps.map((ip) => scrape(urlOnAddress(url, ip), timeoutMs).then(() => null, (error: unknown) => errorText(error))));
-  return results.includes(null) ? { tailnetReachable: true } : { tailnetReachable: false, tailnetError: results.join("; ") };
+  return Promise.any(tailnetIps.map((ip) => scrape(urlOnAddress(url, ip), timeoutMs))).then(
+    () => ({ tailnetReachable: true }),
+    (all: AggregateError) => ({ tailnetReachable: false, tailnetError: all.errors.map((error: unknown) => errorText(error)).join("; ") }),
+  );
 }
 
 /** The local URL and the Tailscale IPs are asked at once, so a silent one costs one timeout. */

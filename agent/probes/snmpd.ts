@@ -72,22 +72,33 @@ async function getOnce(host: string, cfg: SnmpdConfig, timeoutMs: number): Promi
 
 const bracket = (host: string) => (host.includes(":") ? `[${host}]` : host);
 
-/** The configured target and the Tailscale IPs are asked at once, so a silent one costs one timeout. */
+/**
+ * The configured target and the Tailscale IPs are asked at once, so a silent one costs one
+ * timeout; the first Tailscale IP that answers settles reachability without waiting for the rest.
+ */
 export async function probeSnmpd(cfg: SnmpdConfig, tailnetIps: string[], timeoutMs: number): Promise<SnmpdState> {
   const target = `${bracket(cfg.host)}:${cfg.port}`;
-  const ask = (host: string) => getOnce(host, cfg, timeoutMs).then(
-    (answer) => ({ answer, error: null }),
-    (error: unknown) => ({ answer: null, error: explain(error, `${bracket(host)}:${cfg.port}`, cfg) }),
-  );
-  const [local, ...tailnet] = await Promise.all([ask(cfg.host), ...tailnetIps.map(ask)]);
+  const ask = (host: string) =>
+    getOnce(host, cfg, timeoutMs).catch((error: unknown) => {
+      throw explain(error, `${bracket(host)}:${cfg.port}`, cfg);
+    });
+  const [local, tailnet] = await Promise.all([
+    ask(cfg.host).then((answer) => ({ answer, error: null }), (error: string) => ({ answer: null, error })),
+    tailnetIps.length === 0
+      ? { reachable: null, error: null }
+      : Promise.any(tailnetIps.map(ask)).then(
+          () => ({ reachable: true, error: null }),
+          (all: AggregateError) => ({ reachable: false, error: (all.errors as string[]).join("; ") }),
+        ),
+  ]);
   const state: SnmpdState = {
     target,
     up: local.answer !== null,
     sysDescr: local.answer?.sysDescr ?? null,
     sysUpTimeSeconds: local.answer?.sysUpTimeSeconds ?? null,
-    tailnetReachable: tailnet.length === 0 ? null : tailnet.some((t) => t.answer !== null),
+    tailnetReachable: tailnet.reachable,
   };
   if (local.error) state.error = local.error;
-  if (state.tailnetReachable === false) state.tailnetError = tailnet.map((t) => t.error).join("; ");
+  if (tailnet.error) state.tailnetError = tailnet.error;
   return state;
 }

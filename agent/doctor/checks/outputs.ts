@@ -2,8 +2,8 @@
 // the AgentX master accepts connections, and a test notification reaches the scraper and is
 // acknowledged.
 import type { Config } from "../../config";
-import type { Logger } from "../../log";
-import type { NodeState } from "../../state";
+import { createStderrLogger } from "../../log";
+import { sendTestNotification, type TestResult } from "../../snmp/test-notification";
 import { nodeStateTimeout, type Check } from "../check";
 import type { TextfileSource } from "../facts/node-exporter-process";
 import type { ConnectResult } from "../facts/tcp-connect";
@@ -44,45 +44,11 @@ export function judgeAgentx(config: Pick<Config, "agentx">, result: ConnectResul
   return fail(`cannot connect to the AgentX master at ${master}: ${result.error}`, snmpdConf);
 }
 
-export interface NotificationResult {
-  acknowledged: boolean;
-  rttMs: number | null;
-  /** Where it went once the target resolved, e.g. udp6:[fd7a:115c:a1e0::1]:162. */
-  target?: string;
-  error?: string;
-}
-type SendTestNotification = (config: Config, logger: Logger, state: NodeState) => Promise<NotificationResult>;
+/** What `sendTestNotification` answers: the same round trip `edge-agent trap --test` makes. */
+export type NotificationResult = TestResult;
 
-type NotifierModule = { sendTestNotification?: SendTestNotification };
-
-function missing(error: unknown, name: string): boolean {
-  const e = error as NodeJS.ErrnoException;
-  return e.code === "MODULE_NOT_FOUND" && e.message.includes(name);
-}
-
-/**
- * The sender of `edge-agent trap --test`, from wherever the SNMP code exports it; null when
- * this build has none, and the round trip cannot be tried. Literal paths, each directly in a
- * try, so the bundler follows them and leaves a missing one to fail here at run time.
- */
-export function loadNotifier(): SendTestNotification | null {
-  const found: (NotifierModule | null)[] = [];
-  try {
-    found.push(require("../../snmp/notifier") as NotifierModule);
-  } catch (error) {
-    if (!missing(error, "notifier")) throw error;
-  }
-  try {
-    found.push(require("../../snmp/test-notification") as NotifierModule);
-  } catch (error) {
-    if (!missing(error, "test-notification")) throw error;
-  }
-  return found.find((m) => typeof m?.sendTestNotification === "function")?.sendTestNotification ?? null;
-}
-
-export function judgeNotification(config: Pick<Config, "notifications">, result: NotificationResult | null): Finding {
+export function judgeNotification(config: Pick<Config, "notifications">, result: NotificationResult): Finding {
   const n = config.notifications;
-  if (!result) return skip("not built: this build of edge-agent has no test-notification sender (agent/snmp)");
   const kind = n.inform ? "inform" : "trap";
   const where = `${n.target}${result.target ? ` (${result.target})` : ""}`;
   if (result.acknowledged) return ok(`${kind} to ${where} acknowledged${result.rttMs !== null ? ` in ${result.rttMs} ms` : ""}`);
@@ -130,12 +96,10 @@ export const notificationCheck: Check = {
   summary: "a test notification reaches the scraper and is acknowledged",
   timeoutMs: (config) => nodeStateTimeout(config) + config.notifications.timeoutMs * 2 + 1000,
   run: async (ctx) => {
-    const send = loadNotifier();
-    if (!send) return judgeNotification(ctx.config, null);
     // One retry at most: doctor is waited on by a person, the daemon's outbox is not.
     const config: Config = { ...ctx.config, notifications: { ...ctx.config.notifications, retries: Math.min(ctx.config.notifications.retries, 1) } };
-    const logger = (require("../../log") as typeof import("../../log")).createStderrLogger("silent", "edge-agent-doctor");
-    const result = await send(config, logger, await ctx.nodeState());
+    const logger = createStderrLogger("silent", "edge-agent-doctor");
+    const result = await sendTestNotification(config, logger, await ctx.nodeState());
     return judgeNotification(config, result);
   },
 };
