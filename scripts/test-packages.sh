@@ -303,19 +303,19 @@ stage_deb() {
   json=$(in_root edge-agent status --json) || fail "edge-agent status --json failed"
   echo "$json" | node -e '
     const s = JSON.parse(require("fs").readFileSync(0, "utf8"));
-    const missing = ["agent", "host", "ipv6", "tailnet", "services"].filter((k) => !(k in s));
+    const missing = ["agent", "host", "ipv6", "tailnet", "services", "firewall"].filter((k) => !(k in s));
     if (missing.length || s.agent.version !== process.argv[1]) { console.error("status --json:", missing, s.agent); process.exit(1); }
   ' "$version" || fail "edge-agent status --json is not a NodeState of version $version"
   ok "edge-agent status --json"
-  if in_root edge-agent --help | grep -qE '^  edge-agent doctor '; then
-    code=0
-    json=$(in_root edge-agent doctor --json) || code=$?
-    [ "$code" -le 1 ] || fail "edge-agent doctor --json exited $code"
-    echo "$json" | node -e 'JSON.parse(require("fs").readFileSync(0, "utf8"))' || fail "edge-agent doctor --json is not JSON"
-    ok "edge-agent doctor --json (exit $code: findings on a host without the services)"
-  else
-    echo "note: this build has no doctor command; doctor --json not checked"
-  fi
+  code=0
+  json=$(in_root edge-agent doctor --json) || code=$?
+  [ "$code" -le 1 ] || fail "edge-agent doctor --json exited $code"
+  echo "$json" | node -e '
+    const d = JSON.parse(require("fs").readFileSync(0, "utf8"));
+    const ids = d.checks.map((c) => c.id);
+    for (const id of ["config", "ipv6-prefix", "tailscaled", "node-exporter", "snmpd"]) if (!ids.includes(id)) { console.error("doctor --json lacks check", id, ids); process.exit(1); }
+  ' || fail "edge-agent doctor --json is not the doctor document"
+  ok "edge-agent doctor --json (exit $code: findings on a host without the services)"
   check_commands
 
   # Upgrade to a newer build keeps the edited config (and its mode and group).
