@@ -23,6 +23,12 @@ interface Command {
 const configOption: Options = { config: { type: "string" } };
 
 const commands: Record<string, Command> = {
+  run: {
+    summary: "daemon: probe, notify, textfile metrics, AgentX",
+    usage: "edge-agent run [--config FILE]",
+    options: configOption,
+    handler: async () => (require("./commands/run") as typeof import("./commands/run")).runCommand,
+  },
   status: {
     summary: "probe once and print NodeState",
     usage: "edge-agent status [--config FILE] [--json]",
@@ -34,30 +40,6 @@ const commands: Record<string, Command> = {
     usage: "edge-agent doctor [--config FILE] [--json] [--check ID]...",
     options: { ...configOption, json: { type: "boolean" }, check: { type: "string", multiple: true } },
     handler: async () => (require("./commands/doctor") as typeof import("./commands/doctor")).doctorCommand,
-  },
-  trap: {
-    summary: "send one test notification to notifications.target (an inform waits for the ack)",
-    usage: "edge-agent trap --test [--config FILE]",
-    options: { ...configOption, test: { type: "boolean" } },
-    handler: async () => (require("./commands/trap") as typeof import("./commands/trap")).trapCommand,
-  },
-  mib: {
-    summary: "print EDGE-AGENT-MIB (SMIv2), re-rooted under OID with --base-oid",
-    usage: "edge-agent mib [--base-oid OID]",
-    options: { "base-oid": { type: "string" } },
-    handler: async () => (require("./commands/mib") as typeof import("./commands/mib")).mibCommand,
-  },
-  run: {
-    summary: "daemon: probe, notify, textfile metrics, AgentX",
-    usage: "edge-agent run [--config FILE]",
-    options: configOption,
-    handler: async () => (require("./commands/run") as typeof import("./commands/run")).runCommand,
-  },
-  receive: {
-    summary: "scraper side: receive the fleet's notifications; serve metrics, file_sd targets, alerts",
-    usage: "edge-agent receive [--config FILE]",
-    options: { ...configOption },
-    handler: async () => (require("./commands/receive") as typeof import("./commands/receive")).receiveCommand,
   },
   firewall: {
     summary: "does tailscaled's UDP port get through the firewall (check: this host; trace: a saved ruleset)",
@@ -90,6 +72,24 @@ const commands: Record<string, Command> = {
     },
     handler: async () => (require("./commands/firewall") as typeof import("./commands/firewall")).firewallCommand,
   },
+  trap: {
+    summary: "send one test notification to notifications.target (an inform waits for the ack)",
+    usage: "edge-agent trap --test [--config FILE]",
+    options: { ...configOption, test: { type: "boolean" } },
+    handler: async () => (require("./commands/trap") as typeof import("./commands/trap")).trapCommand,
+  },
+  receive: {
+    summary: "scraper side: receive the fleet's notifications; serve metrics, file_sd targets, alerts",
+    usage: "edge-agent receive [--config FILE]",
+    options: { ...configOption },
+    handler: async () => (require("./commands/receive") as typeof import("./commands/receive")).receiveCommand,
+  },
+  mib: {
+    summary: "print EDGE-AGENT-MIB (SMIv2), re-rooted under OID with --base-oid",
+    usage: "edge-agent mib [--base-oid OID]",
+    options: { "base-oid": { type: "string" } },
+    handler: async () => (require("./commands/mib") as typeof import("./commands/mib")).mibCommand,
+  },
 };
 
 export function helpText(): string {
@@ -100,7 +100,7 @@ export function helpText(): string {
     "",
     "Usage:",
     ...rows,
-    `  ${"edge-agent --version | --help".padEnd(width)}`,
+    "  edge-agent --version | --help",
     "",
     "Exit codes: 0 ok; 1 the thing asked about is not ok; 2 bad usage or config; 3 undecidable.",
     "Config: /etc/edge-agent/config.yaml unless --config FILE; no file there means defaults.",
