@@ -10,45 +10,16 @@
 //                          can point it at another namespace's /proc/PID/net/if_inet6)
 // Both are well inside the 2 s budget; polling is the simpler one to keep running.
 import { readFile } from "node:fs/promises";
+import { ChangePoller } from "./change-poller";
 
 export const ADDRESS_POLL_MS = 500;
 
-export class AddressWatcher {
-  private timer: NodeJS.Timeout | null = null;
-  private last: string | null = null;
-  private reading = false;
-
-  constructor(
-    private readonly path: string,
-    private readonly onChange: () => void,
-    private readonly intervalMs = ADDRESS_POLL_MS,
-  ) {}
-
-  start(): void {
-    if (this.timer) return;
-    void this.poll();
-    this.timer = setInterval(() => void this.poll(), this.intervalMs);
-  }
-
-  stop(): void {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = null;
-  }
-
-  private async poll(): Promise<void> {
-    if (this.reading) return;
-    this.reading = true;
-    let text: string;
-    try {
-      text = await readFile(this.path, "utf8");
-    } catch (error) {
-      // A file that vanishes (IPv6 switched off) is a change too; the probe says why.
-      text = `unreadable: ${(error as NodeJS.ErrnoException).code ?? "error"}`;
-    } finally {
-      this.reading = false;
-    }
-    const changed = this.last !== null && text !== this.last;
-    this.last = text;
-    if (changed && this.timer) this.onChange();
-  }
+/** Calls back when /proc/net/if_inet6 (or the given copy of it) changes. */
+export function watchAddresses(path: string, onChange: () => void, intervalMs = ADDRESS_POLL_MS): ChangePoller {
+  return new ChangePoller(
+    // A file that vanishes (IPv6 switched off) is a change too; the probe says why.
+    () => readFile(path, "utf8").catch((error: NodeJS.ErrnoException) => `unreadable: ${error.code ?? "error"}`),
+    onChange,
+    intervalMs,
+  );
 }

@@ -6,7 +6,8 @@
 import type { Config } from "./config";
 import { diff, type StateEvent } from "./diff";
 import type { Logger } from "./log";
-import { AddressWatcher } from "./address-watcher";
+import { watchAddresses } from "./address-watcher";
+import type { ChangePoller } from "./change-poller";
 import { NodeMetrics, type SinkStats } from "./metrics-node";
 import { probeAddresses, IF_INET6 } from "./probes/addresses";
 import { collectNodeState } from "./probes/collect";
@@ -15,7 +16,7 @@ import { AgentxSubagent } from "./snmp/agentx";
 import { oidTree, type OidTree } from "./snmp/oid-tree";
 import { stateObjects } from "./snmp/state-objects";
 import type { NodeState } from "./state";
-import { TailnetWatcher } from "./tailnet-watcher";
+import { watchTailnet } from "./tailnet-watcher";
 import { TextfileWriter } from "./textfile";
 
 /**
@@ -63,8 +64,8 @@ export class Daemon {
   private readonly filter: EventFilter;
   private readonly collect: (config: Config) => Promise<NodeState>;
   private readonly ifInet6Path: string;
-  private addressWatcher: AddressWatcher | null = null;
-  private tailnetWatcher: TailnetWatcher | null = null;
+  private addressWatcher: ChangePoller | null = null;
+  private tailnetWatcher: ChangePoller | null = null;
   private intervalTimer: NodeJS.Timeout | null = null;
   private heartbeatTimer: NodeJS.Timeout | null = null;
   private pending: CycleKind | null = null;
@@ -97,7 +98,7 @@ export class Daemon {
   async start(): Promise<void> {
     await this.startSink(this.sink);
     this.applyAgentx();
-    this.addressWatcher = new AddressWatcher(this.ifInet6Path, () => this.requestCycle("addresses"), this.options.addressPollMs);
+    this.addressWatcher = watchAddresses(this.ifInet6Path, () => this.requestCycle("addresses"), this.options.addressPollMs);
     this.addressWatcher.start();
     this.startTailnetWatcher();
     this.startHeartbeat();
@@ -197,7 +198,7 @@ export class Daemon {
   }
 
   private startTailnetWatcher(): void {
-    this.tailnetWatcher = new TailnetWatcher(this.config.tailscale.socket, () => this.requestCycle("full"), this.options.tailnetPollMs);
+    this.tailnetWatcher = watchTailnet(this.config.tailscale.socket, () => this.requestCycle("full"), this.options.tailnetPollMs);
     this.tailnetWatcher.start();
   }
 

@@ -5,6 +5,7 @@
 import type { StatusDocument } from "./probes/tailscale";
 import { findSocket, localApi } from "./probes/localapi";
 import { existsSync } from "node:fs";
+import { ChangePoller } from "./change-poller";
 
 export const TAILNET_POLL_MS = 2000;
 
@@ -15,44 +16,16 @@ export function tailnetWatchKey(doc: StatusDocument): string {
   return JSON.stringify([doc.BackendState ?? "", self.DNSName ?? "", [...(doc.TailscaleIPs ?? [])].sort(), [...(self.Tags ?? [])].sort(), port]);
 }
 
-export class TailnetWatcher {
-  private timer: NodeJS.Timeout | null = null;
-  private last: string | null = null;
-  private polling = false;
-
-  constructor(
-    private readonly socket: string | null,
-    private readonly onChange: () => void,
-    private readonly intervalMs = TAILNET_POLL_MS,
-    private readonly timeoutMs = 1000,
-  ) {}
-
-  start(): void {
-    if (this.timer) return;
-    void this.poll();
-    this.timer = setInterval(() => void this.poll(), this.intervalMs);
-  }
-
-  stop(): void {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = null;
-  }
-
-  private async poll(): Promise<void> {
-    if (this.polling) return;
-    this.polling = true;
-    let key: string;
+/** Calls back when tailscaled's state, name, addresses, tags or port change, or it goes away. */
+export function watchTailnet(configuredSocket: string | null, onChange: () => void, intervalMs = TAILNET_POLL_MS, timeoutMs = 1000): ChangePoller {
+  const fingerprint = async (): Promise<string> => {
+    const socket = findSocket(configuredSocket);
+    if (!socket || !existsSync(socket)) return "no socket";
     try {
-      const socket = findSocket(this.socket);
-      if (!socket || !existsSync(socket)) key = "no socket";
-      else key = tailnetWatchKey(await localApi<StatusDocument>(socket, "GET", "/localapi/v0/status?peers=false", this.timeoutMs));
+      return tailnetWatchKey(await localApi<StatusDocument>(socket, "GET", "/localapi/v0/status?peers=false", timeoutMs));
     } catch {
-      key = "unavailable";
-    } finally {
-      this.polling = false;
+      return "unavailable";
     }
-    const changed = this.last !== null && key !== this.last;
-    this.last = key;
-    if (changed && this.timer) this.onChange();
-  }
+  };
+  return new ChangePoller(fingerprint, onChange, intervalMs);
 }
