@@ -185,6 +185,32 @@ export function processSpecs(paths: LabPaths, ns: Record<string, string>, comman
     listens: NODES.filter((n) => n.tailnet).map((n) => paths.socket(n.name)),
   });
 
+  // The scraper first, so the agents' first notifications find the receiver listening.
+  const scraper = scraperNode();
+  const sdir = paths.node(scraper.name);
+  for (const sub of ["file_sd", "prometheus-data", "alertmanager-data"]) mkdirSync(join(sdir, sub), { recursive: true });
+  const am = write(join(sdir, "alertmanager.yml"), alertmanagerConfig());
+  specs.push(
+    spec(
+      scraper,
+      "alertmanager",
+      ["prometheus-alertmanager", `--config.file=${am}`, `--storage.path=${join(sdir, "alertmanager-data")}`, `--web.listen-address=127.0.0.1:${PORTS.alertmanager}`, "--cluster.listen-address="],
+      [`tcp 127.0.0.1:${PORTS.alertmanager}`],
+    ),
+  );
+  if (commands.has("receive")) {
+    const config = write(join(sdir, "receive.yaml"), receiverConfig(paths), 0o640);
+    specs.push(spec(scraper, "edge-agent-receive", [process.execPath, EDGE_AGENT, "receive", "--config", config], [`udp [::]:${PORTS.traps}, 0.0.0.0:${PORTS.traps}`, `tcp [::]:${PORTS.fleetMetrics} (/metrics)`]));
+  }
+  const prom = write(join(sdir, "prometheus.yml"), prometheusConfig(paths));
+  specs.push(
+    spec(
+      scraper,
+      "prometheus",
+      ["prometheus", `--config.file=${prom}`, `--storage.tsdb.path=${join(sdir, "prometheus-data")}`, `--web.listen-address=127.0.0.1:${PORTS.prometheus}`, "--storage.tsdb.retention.time=1d", "--web.enable-lifecycle"],
+      [`tcp 127.0.0.1:${PORTS.prometheus}`],
+    ),
+  );
   for (const node of NODES.filter((n) => n.role === "node")) {
     const dir = paths.node(node.name);
     const t = node.tailnet!;
@@ -221,30 +247,5 @@ export function processSpecs(paths: LabPaths, ns: Record<string, string>, comman
     }
   }
 
-  const scraper = scraperNode();
-  const sdir = paths.node(scraper.name);
-  for (const sub of ["file_sd", "prometheus-data", "alertmanager-data"]) mkdirSync(join(sdir, sub), { recursive: true });
-  const am = write(join(sdir, "alertmanager.yml"), alertmanagerConfig());
-  specs.push(
-    spec(
-      scraper,
-      "alertmanager",
-      ["prometheus-alertmanager", `--config.file=${am}`, `--storage.path=${join(sdir, "alertmanager-data")}`, `--web.listen-address=127.0.0.1:${PORTS.alertmanager}`, "--cluster.listen-address="],
-      [`tcp 127.0.0.1:${PORTS.alertmanager}`],
-    ),
-  );
-  if (commands.has("receive")) {
-    const config = write(join(sdir, "receive.yaml"), receiverConfig(paths), 0o640);
-    specs.push(spec(scraper, "edge-agent-receive", [process.execPath, EDGE_AGENT, "receive", "--config", config], [`udp [::]:${PORTS.traps}, 0.0.0.0:${PORTS.traps}`, `tcp [::]:${PORTS.fleetMetrics} (/metrics)`]));
-  }
-  const prom = write(join(sdir, "prometheus.yml"), prometheusConfig(paths));
-  specs.push(
-    spec(
-      scraper,
-      "prometheus",
-      ["prometheus", `--config.file=${prom}`, `--storage.tsdb.path=${join(sdir, "prometheus-data")}`, `--web.listen-address=127.0.0.1:${PORTS.prometheus}`, "--storage.tsdb.retention.time=1d", "--web.enable-lifecycle"],
-      [`tcp 127.0.0.1:${PORTS.prometheus}`],
-    ),
-  );
   return specs;
 }

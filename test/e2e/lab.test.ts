@@ -1,0 +1,227 @@
+// The whole design in the netns lab (scripts/lab): a scraper and three nodes, each with the real
+// node-exporter, snmpd and `edge-agent run`; on the scraper `edge-agent receive`, Prometheus (node
+// job from the receiver's file_sd) and Alertmanager. Breaking a node must be seen everywhere it
+// should be, within seconds, and a receiver that was away must miss nothing.
+import { mkdtempSync } from "node:fs";
+import { afterAll, beforeAll, expect, it } from "vitest";
+import { execIn, labDown, labUp, startService, stopService, type LabState } from "../../scripts/netns-lab/lab";
+import { TAILSCALED_PORT, agentNodes, nodeByName } from "../../scripts/netns-lab/topology";
+import { DEFAULT_BASE_OID, oidTree } from "../../agent/snmp/oid-tree";
+import {
+  fileSdText,
+  fleetMetrics,
+  hasAlert,
+  promQuery,
+  promTargets,
+  receiverEvents,
+  sampleValue,
+  snmpGetFromScraper,
+  snmpWalkFromScraper,
+  type ReceiverEvent,
+} from "../helpers/lab";
+import { waitFor } from "../helpers/ports";
+import { describeWith } from "../helpers/prereqs";
+
+const NODE_NAMES = agentNodes().map((n) => n.name); // svc1, router, cgnat1
+const tree = oidTree(DEFAULT_BASE_OID);
+const oid = (name: string) => `${tree.objectOid(name)}.0`;
+const PRIMARY: Record<string, string> = { svc1: "2001:db8:100:1::/64", router: "2001:db8:100:2::/64", cgnat1: "" };
+const SEEN_WITHIN = 15_000; // a 2 s probe cycle, an inform, Prometheus's 2 s scrape: seconds, with slack for 2 shared cores
+
+describeWith(
+  { root: true, binaries: ["ip", "nsenter", "unshare", "nft", "curl", "snmpd", "snmpget", "snmpwalk", "prometheus", "prometheus-alertmanager", "prometheus-node-exporter"] },
+  "the netns lab: scraper + svc1, router (/56), cgnat1",
+  () => {
+    let lab: LabState;
+    let upError: Error | null = null;
+    const log: string[] = [];
+
+    beforeAll(async () => {
+      const dir = mkdtempSync("/run/edge-agent-e2e-");
+      try {
+        lab = await labUp({ dir, prefix: `e${process.pid % 100000}`, log: (l) => log.push(l) });
+      } catch (error) {
+        upError = error as Error;
+      }
+    }, 120_000);
+
+    afterAll(async () => {
+      if (lab) await labDown({ dir: lab.dir, prefix: lab.prefix, log: () => {} });
+    }, 60_000);
+
+    /** Fails at once, naming what is missing, instead of timing out on every assertion. */
+    function requireLab(): LabState {
+      if (upError) throw new Error(`scripts/lab up failed: ${upError.message}\n${log.join("\n")}`);
+      const missing = ["run", "receive"].filter((c) => !lab.commands.includes(c));
+      if (missing.length) {
+        throw new Error(`this checkout's edge-agent has no ${missing.map((c) => `\`${c}\``).join(" or ")} command, so the lab runs without it (the daemon and the receiver come from branches daemon and receiver)`);
+      }
+      return lab;
+    }
+
+    const eventsOf = (node: string, event: string, after = 0): ReceiverEvent[] => receiverEvents(lab).slice(after).filter((e) => e.node === node && e.event === event);
+
+    it("runs every piece: the agent on each node, the receiver, Prometheus and Alertmanager on the scraper", () => {
+      const state = requireLab();
+      const services = state.processes.map((p) => p.key);
+      for (const node of NODE_NAMES) for (const s of ["node-exporter", "snmpd", "edge-agent"]) expect(services).toContain(`${node}/${s}`);
+      for (const s of ["edge-agent-receive", "prometheus", "alertmanager"]) expect(services).toContain(`scraper/${s}`);
+    });
+
+    it("Prometheus discovers every node's node-exporter through the receiver's file_sd and scrapes edge_agent_* from each", async () => {
+      const state = requireLab();
+      await waitFor(
+        "every node as an up target of the node job",
+        () => {
+          const targets = promTargets(state, "node");
+          const up = targets.filter((t) => t.health === "up").map((t) => t.labels.instance);
+          return NODE_NAMES.every((n) => up.includes(`${n}:9100`)) ? targets : null;
+        },
+        30_000,
+        500,
+      );
+      const sd = fileSdText(state);
+      for (const n of NODE_NAMES) expect(sd).toContain(`${n}:9100`);
+      const series = await waitFor("edge_agent_info from every node", () => {
+        const s = promQuery(state, 'edge_agent_info{job="node"}');
+        return NODE_NAMES.every((n) => s.some((x) => x.metric.instance === `${n}:9100`)) ? s : null;
+      }, 15_000, 500);
+      expect(series.length).toBe(NODE_NAMES.length);
+      // What each node says of itself arrives through Prometheus: cgnat1 has no global /64 and is relayed.
+      const paths = promQuery(state, 'edge_agent_scraper_path{job="node"} == 1');
+      const pathOf = (n: string) => paths.find((p) => p.metric.instance === `${n}:9100`)?.metric.path;
+      expect(pathOf("svc1")).toBe("direct");
+      expect(pathOf("router")).toBe("direct");
+      expect(pathOf("cgnat1")).toBe("relay");
+      const prefixes = promQuery(state, 'edge_agent_ipv6_prefix_info{job="node", primary="true"}');
+      expect(prefixes.find((p) => p.metric.instance === "svc1:9100")?.metric.prefix).toBe("2001:db8:100:1::/64");
+      expect(prefixes.find((p) => p.metric.instance === "router:9100")?.metric.prefix).toBe("2001:db8:100:2::/64");
+      expect(prefixes.some((p) => p.metric.instance === "cgnat1:9100")).toBe(false);
+    });
+
+    it("the scraper polls each node's snmpd over the tailnet and reads the agent's objects through AgentX", async () => {
+      const state = requireLab();
+      for (const name of NODE_NAMES) {
+        const node = nodeByName(name);
+        const [host, tailnetName, primary, path] = await waitFor(
+          `EDGE-AGENT-MIB objects from ${name}'s snmpd`,
+          () => {
+            const v = snmpGetFromScraper(state, name, [oid("edgeAgentHostName"), oid("edgeAgentTailnetName"), oid("edgeAgentPrimaryPrefix"), oid("edgeAgentScraperPath")]);
+            return v.some((x) => /No Such (Object|Instance)/.test(x)) ? null : v;
+          },
+          15_000,
+          500,
+        );
+        expect(host).toBe(name);
+        expect(tailnetName.replace(/\.$/, "")).toBe(`${name}.example-tailnet.ts.net`);
+        expect(primary).toBe(PRIMARY[name]);
+        expect(Number(path)).toBe(node.scraperPath === "relay" ? 2 : 1);
+        const walked = snmpWalkFromScraper(state, name, tree.objects);
+        expect(walked.get(oid("edgeAgentTailnetAddresses"))).toContain(node.tailnet!.v4);
+        expect(walked.get(oid("edgeAgentFirewallPort"))).toBe(String(TAILSCALED_PORT));
+      }
+      // The router's DESIGN.md forward chain lets tailscaled's UDP through for net6_svc.
+      expect(Number(snmpGetFromScraper(state, "router", [oid("edgeAgentFirewallForwardIpv6")])[0])).toBe(1);
+    });
+
+    it("a relayed node is an alert in Alertmanager", async () => {
+      const state = requireLab();
+      await waitFor("EdgeScraperPathRelayed for cgnat1", () => hasAlert(state, { alertname: "EdgeScraperPathRelayed", node: "cgnat1" }), SEEN_WITHIN, 500);
+      expect(hasAlert(state, { alertname: "EdgeScraperPathRelayed", node: "svc1" })).toBe(false);
+    });
+
+    it("a rule dropping tailscaled's port is a notification, an edge_fleet_ verdict and an alert; removing it resolves them", async () => {
+      const state = requireLab();
+      const before = receiverEvents(state).length;
+      execIn("svc1", "nft", ["-f", "-"], state.dir, breakRule());
+      try {
+        await waitFor("svc1's firewallChanged notification", () => eventsOf("svc1", "firewallChanged", before).length > 0, SEEN_WITHIN, 250);
+        await waitFor("edge_fleet_node_firewall_verdict drop for svc1", () => sampleValue(fleetMetrics(state), "edge_fleet_node_firewall_verdict", { node: "svc1", check: "inbound-ipv6", verdict: "drop" }) === 1, SEEN_WITHIN, 250);
+        await waitFor("EdgeFirewallBlocksTailscale for svc1 in Alertmanager", () => hasAlert(state, { alertname: "EdgeFirewallBlocksTailscale", node: "svc1", check: "inbound-ipv6" }), SEEN_WITHIN, 250);
+        expect(hasAlert(state, { alertname: "EdgeFirewallBlocksTailscale", node: "router" })).toBe(false);
+      } finally {
+        execIn("svc1", "nft", ["delete", "table", "inet", "lab_break"], state.dir);
+      }
+      const resolvedFrom = receiverEvents(state).length;
+      await waitFor("svc1's firewallChanged notification back to accept", () => eventsOf("svc1", "firewallChanged", resolvedFrom).length > 0, SEEN_WITHIN, 250);
+      await waitFor("edge_fleet_node_firewall_verdict accept for svc1", () => sampleValue(fleetMetrics(state), "edge_fleet_node_firewall_verdict", { node: "svc1", check: "inbound-ipv6", verdict: "accept" }) === 1, SEEN_WITHIN, 250);
+      await waitFor("the alert resolved in Alertmanager", () => !hasAlert(state, { alertname: "EdgeFirewallBlocksTailscale", node: "svc1" }), SEEN_WITHIN, 250);
+    });
+
+    it("removing a node's global /64 is an address-changed notification", async () => {
+      const state = requireLab();
+      const router = nodeByName("router");
+      const before = receiverEvents(state).length;
+      execIn("router", "ip", ["-6", "addr", "del", router.uplink.v6!, "dev", "eth0"], state.dir);
+      try {
+        await waitFor("router's addressChanged notification", () => eventsOf("router", "addressChanged", before).length > 0, SEEN_WITHIN, 250);
+        await waitFor("edge_fleet_node_info without a prefix for router", () => sampleValue(fleetMetrics(state), "edge_fleet_node_info", { node: "router", prefix: "" }) === 1, SEEN_WITHIN, 250);
+      } finally {
+        execIn("router", "ip", ["-6", "addr", "add", router.uplink.v6!, "dev", "eth0", "nodad"], state.dir);
+        execIn("router", "ip", ["-6", "route", "replace", "default", "via", router.uplink.v6Gateway!, "dev", "eth0"], state.dir);
+      }
+      await waitFor("router's /64 back in edge_fleet_node_info", () => sampleValue(fleetMetrics(state), "edge_fleet_node_info", { node: "router", prefix: "2001:db8:100:2::/64" }) === 1, SEEN_WITHIN, 250);
+    });
+
+    it("stopping a node's node-exporter is service-down, and its file_sd target goes; starting it brings both back", async () => {
+      const state = requireLab();
+      const before = receiverEvents(state).length;
+      await stopService("cgnat1", "node-exporter", state.dir);
+      try {
+        await waitFor("cgnat1's serviceDown notification", () => eventsOf("cgnat1", "serviceDown", before).length > 0, SEEN_WITHIN, 250);
+        expect(sampleValue(fleetMetrics(state), "edge_fleet_node_service_up", { node: "cgnat1", service: "node_exporter" })).toBe(0);
+        await waitFor("cgnat1:9100 gone from the file_sd file", () => !fileSdText(state).includes("cgnat1:9100"), SEEN_WITHIN, 250);
+        await waitFor("cgnat1:9100 gone from Prometheus's targets", () => !promTargets(state, "node").some((t) => t.labels.instance === "cgnat1:9100"), SEEN_WITHIN, 500);
+        expect(fileSdText(state)).toContain("svc1:9100");
+        await waitFor("EdgeServiceDown for cgnat1", () => hasAlert(state, { alertname: "EdgeServiceDown", node: "cgnat1", service: "node_exporter" }), SEEN_WITHIN, 250);
+      } finally {
+        await startService("cgnat1", "node-exporter", state.dir);
+      }
+      await waitFor("cgnat1's serviceUp notification", () => eventsOf("cgnat1", "serviceUp", before).length > 0, SEEN_WITHIN, 250);
+      await waitFor("cgnat1:9100 back as an up target", () => promTargets(state, "node").some((t) => t.labels.instance === "cgnat1:9100" && t.health === "up"), SEEN_WITHIN + 5_000, 500);
+    });
+
+    it("a receiver that was stopped while things changed misses nothing once it is back", async () => {
+      const state = requireLab();
+      await stopService("scraper", "edge-agent-receive", state.dir);
+      const before = receiverEvents(state).length;
+      // Changes while the receiver is away: the agents must keep them (outbox) and deliver them later.
+      execIn("svc1", "nft", ["-f", "-"], state.dir, breakRule());
+      await stopService("router", "snmpd", state.dir);
+      try {
+        await new Promise((r) => setTimeout(r, 6_000)); // a few probe cycles and failed informs
+        await startService("scraper", "edge-agent-receive", state.dir);
+        await waitFor("svc1's firewallChanged delivered after the receiver came back", () => eventsOf("svc1", "firewallChanged", before).length > 0, 30_000, 250);
+        await waitFor("router's serviceDown delivered after the receiver came back", () => eventsOf("router", "serviceDown", before).length > 0, 30_000, 250);
+        const metrics = fleetMetrics(state);
+        expect(sampleValue(metrics, "edge_fleet_node_firewall_verdict", { node: "svc1", check: "inbound-ipv6", verdict: "drop" })).toBe(1);
+        expect(sampleValue(metrics, "edge_fleet_node_service_up", { node: "router", service: "snmpd" })).toBe(0);
+        // Every node's sequence numbers, over the receiver's whole life, have no gap.
+        for (const node of NODE_NAMES) {
+          const seqs = [...new Set(receiverEvents(state).filter((e) => e.node === node && e.sequence !== null).map((e) => e.sequence!))].sort((a, b) => a - b);
+          expect(seqs.length, `${node} delivered notifications`).toBeGreaterThan(0);
+          const missing = [];
+          for (let s = seqs[0]; s <= seqs[seqs.length - 1]; s++) if (!seqs.includes(s)) missing.push(s);
+          expect(missing, `${node}: sequence numbers the receiver never saw`).toEqual([]);
+        }
+      } finally {
+        execIn("svc1", "nft", ["delete", "table", "inet", "lab_break"], state.dir);
+        await startService("router", "snmpd", state.dir);
+        await startService("scraper", "edge-agent-receive", state.dir);
+      }
+    });
+  },
+);
+
+/** A table of its own that drops new inbound UDP to tailscaled's port, as a careless admin would add. */
+function breakRule(): string {
+  return [
+    "table inet lab_break {",
+    "  chain input {",
+    "    type filter hook input priority -10; policy accept;",
+    `    udp dport ${TAILSCALED_PORT} drop`,
+    "  }",
+    "}",
+    "",
+  ].join("\n");
+}
