@@ -87,7 +87,9 @@ export function agentConfig(paths: LabPaths, node: LabNode): string {
     tailscale: { socket: paths.socket(node.name), expectedTags: ["tag:monitor"] },
     ipv6: { allocations: [ALLOCATION] },
     probes: {
-      timeout: "1s",
+      // Generous: two shared cores under a parallel test suite can stall a probe past 1-2 s,
+      // and a timed-out probe reads as a change.
+      timeout: "3s",
       nodeExporter: { url: `http://127.0.0.1:${PORTS.nodeExporter}/metrics` },
       snmpd: { host: "127.0.0.1", port: PORTS.snmp, version: "2c", community: COMMUNITY },
     },
@@ -96,7 +98,7 @@ export function agentConfig(paths: LabPaths, node: LabNode): string {
       version: "2c",
       community: COMMUNITY,
       inform: true,
-      timeout: "1s",
+      timeout: "2s",
       retries: 1,
       outbox: join(dir, "outbox"),
     },
@@ -114,7 +116,9 @@ export function receiverConfig(paths: LabPaths): string {
     scraper: scraper.name,
     tailscale: { socket: paths.socket(scraper.name), expectedTags: ["tag:scraper"] },
     receiver: {
-      listen: [`udp6:[::]:${PORTS.traps}`, `udp:0.0.0.0:${PORTS.traps}`],
+      // The Tailscale IPs only, as the tailnet policy intends (and "udp6:[::]" is dual-stack on
+      // Linux, so it cannot sit beside "udp:0.0.0.0" on the same port).
+      listen: [`udp6:[${scraper.tailnet!.v6}]:${PORTS.traps}`, `udp:${scraper.tailnet!.v4}:${PORTS.traps}`],
       communities: [COMMUNITY],
       allowSources: [TAILNET_V4, TAILNET_V6],
       metrics: `[::]:${PORTS.fleetMetrics}`,
@@ -200,7 +204,7 @@ export function processSpecs(paths: LabPaths, ns: Record<string, string>, comman
   );
   if (commands.has("receive")) {
     const config = write(join(sdir, "receive.yaml"), receiverConfig(paths), 0o640);
-    specs.push(spec(scraper, "edge-agent-receive", [process.execPath, EDGE_AGENT, "receive", "--config", config], [`udp [::]:${PORTS.traps}, 0.0.0.0:${PORTS.traps}`, `tcp [::]:${PORTS.fleetMetrics} (/metrics)`]));
+    specs.push(spec(scraper, "edge-agent-receive", [process.execPath, EDGE_AGENT, "receive", "--config", config], [`udp ${scraper.tailnet!.v4},[${scraper.tailnet!.v6}]:${PORTS.traps}`, `tcp [::]:${PORTS.fleetMetrics} (/metrics)`]));
   }
   const prom = write(join(sdir, "prometheus.yml"), prometheusConfig(paths));
   specs.push(
