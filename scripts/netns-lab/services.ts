@@ -133,7 +133,7 @@ export function receiverConfig(paths: LabPaths): string {
 
 export function prometheusConfig(paths: LabPaths): string {
   return stringify({
-    global: { scrape_interval: "2s", scrape_timeout: "1s", evaluation_interval: "2s" },
+    global: { scrape_interval: "2s", scrape_timeout: "2s", evaluation_interval: "2s" },
     scrape_configs: [
       // DESIGN.md's node job, its target list now kept by the receiver instead of by hand.
       { job_name: "node", file_sd_configs: [{ files: [paths.fileSd], refresh_interval: "5s" }] },
