@@ -2,7 +2,7 @@
 // ends with one table of all their figures (value, reference from the same run, ratio, target),
 // headed by the date and the machine, so the README can show one current picture.
 import { spawn } from "node:child_process";
-import { readdirSync } from "node:fs";
+import { readFileSync, readdirSync } from "node:fs";
 import { cpus, release, totalmem } from "node:os";
 import { basename, join, resolve } from "node:path";
 import { parseArgs } from "node:util";
@@ -13,10 +13,19 @@ const REPO = resolve(HERE, "../..");
 const TSX_CLI = join(REPO, "node_modules/tsx/dist/cli.mjs");
 const NOT_BENCHMARKS = new Set(["all.ts", "report.ts"]);
 
+/**
+ * The top-level scripts of scripts/bench, except this runner, the result helper, and any script
+ * another one names (a load generator such as receiver-sender.ts runs as a benchmark's child).
+ */
 export function discoverBenchmarks(dir = HERE): string[] {
-  return readdirSync(dir, { withFileTypes: true })
+  const files = readdirSync(dir, { withFileTypes: true })
     .filter((e) => e.isFile() && e.name.endsWith(".ts") && !e.name.endsWith(".d.ts") && !NOT_BENCHMARKS.has(e.name))
-    .map((e) => join(dir, e.name))
+    .map((e) => e.name);
+  const texts = new Map(files.map((f) => [f, readFileSync(join(dir, f), "utf8")]));
+  const helpers = new Set(files.filter((f) => files.some((other) => other !== f && texts.get(other)!.includes(`"${f}"`))));
+  return files
+    .filter((f) => !helpers.has(f))
+    .map((f) => join(dir, f))
     .sort();
 }
 

@@ -41,3 +41,18 @@ describe("the summary table", () => {
     expect(renderMarkdown(rows).split("\n")[2]).toBe("| daemon | idle RSS | 51.2 MiB | 45.1 (node -e) | 1.14x | <= 1.25x | ok |");
   });
 });
+
+describe("discoverBenchmarks", () => {
+  it("runs top-level scripts, not itself, the result helper, or a child another script names", async () => {
+    const { mkdtempSync, writeFileSync, mkdirSync } = await import("node:fs");
+    const { tmpdir } = await import("node:os");
+    const { join } = await import("node:path");
+    const { discoverBenchmarks } = await import("../../scripts/bench/all");
+    const dir = mkdtempSync(join(tmpdir(), "ea-bench-"));
+    for (const f of ["all.ts", "report.ts", "daemon.ts", "firewall.ts", "receiver-sender.ts", "types.d.ts"]) writeFileSync(join(dir, f), "// x\n");
+    writeFileSync(join(dir, "receiver.ts"), 'spawn(process.execPath, [join(__dirname, "receiver-sender.ts")]);\n');
+    mkdirSync(join(dir, "lib"));
+    writeFileSync(join(dir, "lib", "shared.ts"), "// x\n");
+    expect(discoverBenchmarks(dir).map((f) => f.slice(dir.length + 1))).toEqual(["daemon.ts", "firewall.ts", "receiver.ts"]);
+  });
+});
