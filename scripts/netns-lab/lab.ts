@@ -1,6 +1,7 @@
 // The lab's life cycle: `up` builds the network and starts every daemon, recording what it made
 // in <lab>/lab.json; `down` removes all of it (and whatever a failed `up` left) and is safe to run
 // twice; `status` says what runs where. The e2e test drives the same functions.
+import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { addressesIn, buildNetwork, inNs, listNamespaces, networkNames, removeNamespace, run, type NetworkNames } from "./network";
@@ -198,6 +199,15 @@ export function execIn(node: string, command: string, args: string[], dir?: stri
   const state = requireState(dir);
   const ns = state.network.namespaces[nodeByName(node).name];
   return run("ip", ["netns", "exec", ns, "nsenter", `--uts=${labPaths(state.dir).uts(node)}`, "--", command, ...args], input);
+}
+
+/** `scripts/lab exec`: the command gets this terminal (stdin, stdout, stderr); its exit status. */
+export function execInteractive(node: string, command: string, args: string[], dir?: string): number {
+  const state = requireState(dir);
+  const ns = state.network.namespaces[nodeByName(node).name];
+  const result = spawnSync("ip", ["netns", "exec", ns, "nsenter", `--uts=${labPaths(state.dir).uts(node)}`, "--", command, ...args], { stdio: "inherit" });
+  if (result.error) throw result.error;
+  return result.status ?? 1;
 }
 
 export function labStatus(dir?: string): string {

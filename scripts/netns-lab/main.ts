@@ -1,6 +1,6 @@
 // `scripts/lab` command line (the executable is scripts/lab; this directory holds its code): up | down | status | stop NODE SERVICE | start NODE SERVICE |
 // exec NODE CMD [ARGS...]. Argument parsing and dispatch only; the work is in lab.ts.
-import { execIn, labDown, labStatus, labUp, startService, stopService } from "./lab";
+import { execInteractive, labDown, labStatus, labUp, startService, stopService } from "./lab";
 
 const USAGE = `Usage: scripts/lab COMMAND
   up                      build the namespaces and start every daemon (LAB_DIR, LAB_PREFIX)
@@ -43,8 +43,7 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     case "exec":
       if (rest.length < 2) return usage("exec takes NODE CMD [ARGS...]");
-      process.stdout.write(execIn(rest[0], rest[1], rest.slice(2)));
-      return 0;
+      return execInteractive(rest[0], rest[1], rest.slice(2));
     default:
       return usage(`unknown command "${command}"`);
   }

@@ -8,6 +8,8 @@ import { execIn, labDown, labUp, startService, stopService, type LabState } from
 import { TAILSCALED_PORT, agentNodes, nodeByName } from "../../scripts/netns-lab/topology";
 import { DEFAULT_BASE_OID, oidTree } from "../../agent/snmp/oid-tree";
 import {
+  agentLogLength,
+  agentLogged,
   fileSdText,
   fleetMetrics,
   hasAlert,
@@ -92,7 +94,7 @@ describeWith(
       const paths = await settle(
         () => {
           const found = promQuery(state, 'edge_agent_scraper_path{job="node"} == 1');
-          return Object.fromEntries(NODE_NAMES.map((n) => [n, found.find((p) => p.metric.instance === `${n}:9100`)?.metric.path]));
+          return Object.fromEntries(NODE_NAMES.map((n) => [n, own(found.find((p) => p.metric.instance === `${n}:9100`)?.metric, "path")]));
         },
         (v) => JSON.stringify(v) === JSON.stringify(expectedPaths),
       );
@@ -101,11 +103,21 @@ describeWith(
       const prefixes = await settle(
         () => {
           const found = promQuery(state, 'edge_agent_ipv6_prefix_info{job="node"}');
-          return Object.fromEntries(NODE_NAMES.map((n) => [n, found.filter((p) => p.metric.instance === `${n}:9100`).map((p) => `${p.metric.prefix} ${p.metric.in_allocation}`).sort()]));
+          return Object.fromEntries(NODE_NAMES.map((n) => [n, found.filter((p) => p.metric.instance === `${n}:9100`).map((p) => `${own(p.metric, "prefix")} ${p.metric.in_allocation}`).sort()]));
         },
         (v) => JSON.stringify(v) === JSON.stringify(expectedPrefixes),
       );
       expect(prefixes).toEqual(expectedPrefixes);
+    });
+
+    it("the node job's labels from the receiver's file_sd leave the edge_agent_* metrics' own labels alone", async () => {
+      const state = requireLab();
+      // Prometheus renames a scraped label that a target label shadows to exported_<name>: a user
+      // querying edge_agent_scraper_path{path="relay"} or edge_agent_ipv6_prefix_info{prefix=...}
+      // would then read the target's label instead of the metric's.
+      const series = await settle(() => promQuery(state, '{job="node", __name__=~"edge_agent_.*"}'), (v) => v.length > 0);
+      const clashes = [...new Set(series.flatMap((s) => Object.keys(s.metric).filter((k) => k.startsWith("exported_")).map((k) => `${s.metric.__name__}: ${k}`)))].sort();
+      expect(clashes, "edge_agent_* labels renamed because a file_sd target label has the same name").toEqual([]);
     });
 
     it("the scraper polls each node's snmpd over the tailnet and reads the agent's objects through AgentX", async () => {
@@ -185,18 +197,22 @@ describeWith(
       await waitFor("cgnat1:9100 back as an up target", () => promTargets(state, "node").some((t) => t.labels.instance === "cgnat1:9100" && t.health === "up"), SEEN_WITHIN + 5_000, 500);
     });
 
-    it("a receiver that was stopped while things changed misses nothing once it is back", async () => {
+    it("a receiver that was stopped while things changed misses nothing once it is back", { timeout: 180_000 }, async () => {
       const state = requireLab();
       await stopService("scraper", "edge-agent-receive", state.dir);
       const before = receiverEvents(state).length;
+      const svc1Log = agentLogLength(state, "svc1");
+      const routerLog = agentLogLength(state, "router");
       // Changes while the receiver is away: the agents must keep them (outbox) and deliver them later.
       execIn("svc1", "nft", ["-f", "-"], state.dir, breakRule());
       await stopService("router", "snmpd", state.dir);
       try {
-        await new Promise((r) => setTimeout(r, 6_000)); // a few probe cycles and failed informs
+        // Until both agents have seen their change (and so queued a notification nobody acknowledges).
+        await waitFor("the agents on svc1 and router to see the changes", () => agentLogged(state, "svc1", "firewallChanged", svc1Log) && agentLogged(state, "router", "serviceDown", routerLog), SEEN_WITHIN, 250).catch(() => undefined);
         await startService("scraper", "edge-agent-receive", state.dir);
-        await waitFor("svc1's firewallChanged delivered after the receiver came back", () => eventsOf("svc1", "firewallChanged", before).length > 0, 30_000, 250);
-        await waitFor("router's serviceDown delivered after the receiver came back", () => eventsOf("router", "serviceDown", before).length > 0, 30_000, 250);
+        // The notifier retries with a doubling backoff (up to a minute), so delivery may lag the return.
+        await waitFor("svc1's firewallChanged delivered after the receiver came back", () => eventsOf("svc1", "firewallChanged", before).length > 0, 70_000, 250);
+        await waitFor("router's serviceDown delivered after the receiver came back", () => eventsOf("router", "serviceDown", before).length > 0, 70_000, 250);
         const metrics = fleetMetrics(state);
         expect(sampleValue(metrics, "edge_fleet_node_firewall_verdict", { node: "svc1", check: "inbound-ipv6", verdict: "drop" })).toBe(1);
         expect(sampleValue(metrics, "edge_fleet_node_service_up", { node: "router", service: "snmpd" })).toBe(0);
@@ -237,6 +253,11 @@ async function settle<T>(read: () => T, ok: (value: T) => boolean): Promise<T> {
   }
   if (last === undefined) throw error ?? new Error("nothing read");
   return last;
+}
+
+/** A scraped label's value, whether or not a target label of the same name shadowed it. */
+function own(metric: Record<string, string> | undefined, label: string): string | undefined {
+  return metric?.[`exported_${label}`] ?? metric?.[label];
 }
 
 /** A table of its own that drops new inbound UDP to tailscaled's port, as a careless admin would add. */

@@ -137,3 +137,26 @@ function envArgs(): string[] {
   const env = netSnmpEnv();
   return [`MIBS=${env.MIBS}`, `MIBDIRS=${env.MIBDIRS}`];
 }
+
+function agentLog(state: LabState, node: string): string {
+  const file = join(labPaths(state.dir).node(node), "edge-agent.log");
+  return existsSync(file) ? readFileSync(file, "utf8") : "";
+}
+
+export function agentLogLength(state: LabState, node: string): number {
+  return agentLog(state, node).length;
+}
+
+/** Whether the node's agent logged a state change of this kind after `offset` (its JSON log). */
+export function agentLogged(state: LabState, node: string, event: string, offset = 0): boolean {
+  return agentLog(state, node)
+    .slice(offset)
+    .split("\n")
+    .some((line) => {
+      try {
+        return line.startsWith("{") && (JSON.parse(line) as { event?: string }).event === event;
+      } catch {
+        return false;
+      }
+    });
+}
