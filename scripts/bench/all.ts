@@ -3,7 +3,7 @@
 // headed by the date and the machine, so the README can show one current picture.
 import { spawn } from "node:child_process";
 import { readFileSync, readdirSync } from "node:fs";
-import { cpus, release, totalmem } from "node:os";
+import { cpus, loadavg, release, totalmem } from "node:os";
 import { basename, join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { parseBenchResult, type BenchRow } from "./report";
@@ -64,7 +64,9 @@ function runOne(file: string, timeoutMs: number): Promise<Outcome> {
 
 export function machine(): string {
   const cpu = cpus();
-  return `${cpu[0]?.model.trim() ?? "unknown CPU"}, ${cpu.length} CPUs (nproc), ${(totalmem() / 2 ** 30).toFixed(1)} GiB memory, Linux ${release()}, Node ${process.version}`;
+  // The load average says whether the figures were taken on a quiet machine.
+  const load = loadavg().map((l) => l.toFixed(2)).join(" ");
+  return `${cpu[0]?.model.trim() ?? "unknown CPU"}, ${cpu.length} CPUs (nproc), ${(totalmem() / 2 ** 30).toFixed(1)} GiB memory, Linux ${release()}, Node ${process.version}, load average ${load} at the start`;
 }
 
 function fmt(n: number | null | undefined, digits = 3): string {
@@ -122,10 +124,11 @@ async function main(): Promise<number> {
     return 1;
   }
   const date = new Date().toISOString().replace(/\.\d+Z$/, "Z");
+  const where = machine();
   const outcomes: Outcome[] = [];
   for (const f of files) outcomes.push(await runOne(f, timeoutMs));
   const rows = tableRows(outcomes);
-  process.stdout.write(`\n=== summary: ${date} on ${machine()} ===\n`);
+  process.stdout.write(`\n=== summary: ${date} on ${where} ===\n`);
   process.stdout.write(`${values.markdown ? renderMarkdown(rows) : renderText(rows)}\n`);
   process.stdout.write(`(${outcomes.map((o) => `${o.bench} ${o.seconds.toFixed(0)} s`).join(", ")})\n`);
   return outcomes.some((o) => o.error) ? 1 : 0;
