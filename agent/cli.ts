@@ -27,6 +27,12 @@ const commands: Record<string, Command> = {
     options: { ...configOption, json: { type: "boolean" } },
     handler: async () => (require("./commands/status") as typeof import("./commands/status")).statusCommand,
   },
+  run: {
+    summary: "daemon: probe, notify, textfile metrics, AgentX",
+    usage: "edge-agent run [--config FILE]",
+    options: configOption,
+    handler: async () => (require("./commands/run") as typeof import("./commands/run")).runCommand,
+  },
 };
 
 export function helpText(): string {

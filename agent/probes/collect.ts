@@ -1,7 +1,7 @@
 // Runs every probe concurrently, each under its own deadline, and assembles one NodeState.
 // Services are probed on the Tailscale IPs too, so they wait for the tailnet probe only.
 import type { Config } from "../config";
-import type { NodeState, TailnetState, TailnetUnavailable } from "../state";
+import type { HostInfo, NodeState, TailnetState, TailnetUnavailable, Unavailable } from "../state";
 import { AGENT_VERSION } from "../version";
 import { probeAddresses } from "./addresses";
 import { errorText, withDeadline } from "./deadline";
@@ -15,13 +15,15 @@ export interface CollectOptions {
   ping?: boolean;
   /** Where to read the kernel's IPv6 addresses (tests point it at a namespace's process). */
   ifInet6Path?: string;
+  /** A host part already known, used instead of probing (the daemon probes it once: see daemon.ts). */
+  host?: HostInfo | Unavailable;
 }
 
 export async function collectNodeState(config: Config, options: CollectOptions = {}): Promise<NodeState> {
   const timeout = config.probes.timeoutMs;
   const unavailable = (error: unknown) => ({ state: "unavailable" as const, error: errorText(error) });
 
-  const host = withDeadline(probeHost(), timeout, "the host probe").catch(unavailable);
+  const host = options.host ? Promise.resolve(options.host) : withDeadline(probeHost(), timeout, "the host probe").catch(unavailable);
   const ipv6 = withDeadline(probeAddresses(config.ipv6.allocations, options.ifInet6Path), timeout, "/proc/net/if_inet6").catch(unavailable);
   // The ping may take up to one timeout on its own; the status read another.
   const tailnet: Promise<TailnetState | TailnetUnavailable> = withDeadline(

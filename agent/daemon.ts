@@ -1,0 +1,286 @@
+// `edge-agent run`'s engine: schedules probe cycles (every run.interval, and at once when the
+// kernel's IPv6 addresses or tailscaled's state change), diffs each NodeState against the last
+// one, hands the changes to the event sink (the notifier) and refreshes the two passive outputs,
+// the textfile metrics and the AgentX objects. Cycles never overlap: a trigger during a cycle is
+// remembered and served right after it. Outputs failing never stop the others.
+import type { Config } from "./config";
+import { diff, type StateEvent } from "./diff";
+import type { Logger } from "./log";
+import { AddressWatcher } from "./address-watcher";
+import { NodeMetrics, type SinkStats } from "./metrics-node";
+import { probeAddresses, IF_INET6 } from "./probes/addresses";
+import { collectNodeState } from "./probes/collect";
+import { errorText, withDeadline } from "./probes/deadline";
+import { AgentxSubagent } from "./snmp/agentx";
+import { oidTree, type OidTree } from "./snmp/oid-tree";
+import { stateObjects } from "./snmp/state-objects";
+import type { HostInfo, NodeState } from "./state";
+import { hostname, release } from "node:os";
+import { TailnetWatcher } from "./tailnet-watcher";
+import { TextfileWriter } from "./textfile";
+
+/**
+ * Where events go. The notifier (agent/snmp/notifier.ts) has exactly these methods; tests pass
+ * their own. notify() must not block: the sink queues and sends on its own time.
+ */
+export interface EventSink {
+  start(): Promise<void>;
+  notify(event: StateEvent, state: NodeState): void;
+  flush(timeoutMs: number): Promise<void>;
+  close(): Promise<void>;
+  stats(): SinkStats;
+}
+
+/**
+ * The seam for flap damping: events pass through it between diff() and the sink (logs and the
+ * events_total counter see every change; the sink only what the filter lets through). The
+ * default lets everything through.
+ */
+export type EventFilter = (events: StateEvent[], state: NodeState, nowMs: number) => StateEvent[];
+
+export interface DaemonOptions {
+  /** Builds the sink for a config; called at start and again when a reload changes `notifications`. */
+  createSink: (config: Config) => EventSink;
+  filter?: EventFilter;
+  /** The full probe; defaults to collectNodeState with a disco ping. */
+  collect?: (config: Config) => Promise<NodeState>;
+  /** Where the kernel's IPv6 addresses are read (and watched); tests point it into a namespace. */
+  ifInet6Path?: string;
+  tree?: OidTree;
+  /** Poll periods, for benchmarks; the defaults are the product's. */
+  addressPollMs?: number;
+  tailnetPollMs?: number;
+}
+
+type CycleKind = "full" | "addresses";
+
+export class Daemon {
+  private config: Config;
+  private sink: EventSink;
+  private readonly metrics = new NodeMetrics();
+  private readonly textfile: TextfileWriter;
+  private agentx: AgentxSubagent | null = null;
+  private readonly tree: OidTree;
+  private readonly filter: EventFilter;
+  private readonly collect: (config: Config) => Promise<NodeState>;
+  private readonly ifInet6Path: string;
+  private addressWatcher: AddressWatcher | null = null;
+  private tailnetWatcher: TailnetWatcher | null = null;
+  private intervalTimer: NodeJS.Timeout | null = null;
+  private heartbeatTimer: NodeJS.Timeout | null = null;
+  private pending: CycleKind | null = null;
+  private running: Promise<void> | null = null;
+  private stopping = false;
+  private prev: NodeState | null = null;
+  private knownHost: HostInfo | null = null;
+  /** How many cycles ran, by kind: for tests and the benchmark. */
+  readonly cycles = { full: 0, addresses: 0 };
+
+  constructor(
+    config: Config,
+    private readonly logger: Logger,
+    private readonly options: DaemonOptions,
+  ) {
+    this.config = config;
+    this.tree = options.tree ?? oidTree();
+    this.filter = options.filter ?? ((events) => events);
+    this.collect = options.collect ?? ((c) => this.collectWithKnownHost(c));
+    this.ifInet6Path = options.ifInet6Path ?? IF_INET6;
+    this.textfile = new TextfileWriter(config.textfile.directory, logger);
+    this.sink = options.createSink(config);
+  }
+
+  /** The last snapshot, or null before the first cycle. */
+  get state(): NodeState | null {
+    return this.prev;
+  }
+
+  async start(): Promise<void> {
+    await this.startSink(this.sink);
+    this.applyAgentx();
+    this.addressWatcher = new AddressWatcher(this.ifInet6Path, () => this.requestCycle("addresses"), this.options.addressPollMs);
+    this.addressWatcher.start();
+    this.startTailnetWatcher();
+    this.startHeartbeat();
+    this.requestCycle("full");
+    await this.running;
+  }
+
+  /** Resolves once no cycle is running or pending (tests and benchmarks wait on it). */
+  async settled(): Promise<void> {
+    while (this.running) await this.running;
+  }
+
+  /** Asks for a cycle; one already running finishes first, and several requests become one. */
+  requestCycle(kind: CycleKind): void {
+    if (this.stopping) return;
+    this.pending = this.pending === "full" || kind === "full" ? "full" : "addresses";
+    if (!this.running) this.running = this.drain();
+  }
+
+  /**
+   * Applies a new config (SIGHUP). Whatever changed is restarted; the rest keeps running. Throws,
+   * changing nothing, when the new notifier cannot be built from it.
+   */
+  async reload(config: Config): Promise<void> {
+    const old = this.config;
+    this.knownHost = null;
+    const notificationsChanged = JSON.stringify([old.notifications, old.scraper]) !== JSON.stringify([config.notifications, config.scraper]);
+    const nextSink = notificationsChanged ? this.options.createSink(config) : null;
+    this.config = config;
+    this.textfile.setDirectory(config.textfile.directory);
+    this.applyAgentx();
+    if (JSON.stringify(old.tailscale) !== JSON.stringify(config.tailscale)) {
+      this.tailnetWatcher?.stop();
+      this.startTailnetWatcher();
+    }
+    if (old.run.heartbeatMs !== config.run.heartbeatMs) this.startHeartbeat();
+    if (nextSink) {
+      const previous = this.sink;
+      this.sink = nextSink;
+      this.metrics.sinkReplaced();
+      await previous.flush(2000).catch(() => undefined);
+      await previous.close().catch(() => undefined);
+      await this.startSink(nextSink);
+    }
+    this.requestCycle("full");
+  }
+
+  /**
+   * Stops within `timeoutMs`: no new cycles, the one running gets what time is left, then the
+   * sink flushes its outbox and closes, and the AgentX session is closed.
+   */
+  async stop(timeoutMs = 4000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    this.stopping = true;
+    this.pending = null;
+    for (const timer of [this.intervalTimer, this.heartbeatTimer]) if (timer) clearTimeout(timer);
+    this.addressWatcher?.stop();
+    this.tailnetWatcher?.stop();
+    if (this.running) await withDeadline(this.running, Math.max(1, deadline - Date.now() - 1500), "the running cycle").catch(() => undefined);
+    await this.sink.flush(Math.max(1, deadline - Date.now() - 700)).catch((error) => this.logger.warn({ error: errorText(error) }, "could not flush the notification outbox"));
+    await withDeadline(this.sink.close(), Math.max(1, deadline - Date.now() - 500), "closing the notifier").catch(() => undefined);
+    await this.agentx?.close();
+  }
+
+  private async startSink(sink: EventSink): Promise<void> {
+    try {
+      await sink.start();
+    } catch (error) {
+      // The sink keeps its outbox; the daemon's other outputs must go on regardless.
+      this.logger.error({ error: errorText(error) }, `notifications cannot start: ${errorText(error)}`);
+    }
+  }
+
+  private applyAgentx(): void {
+    const { enabled, master } = this.config.agentx;
+    if (!enabled) {
+      if (this.agentx) void this.agentx.close();
+      this.agentx = null;
+      return;
+    }
+    if (!this.agentx) {
+      this.agentx = new AgentxSubagent(master, this.tree, this.logger);
+      if (this.prev) this.agentx.update(stateObjects(this.prev));
+      this.agentx.start();
+    } else {
+      this.agentx.setMaster(master);
+    }
+  }
+
+  /**
+   * The full probe, with the host's OS and model probed once (at start and after a reload):
+   * systeminformation costs ~200 ms CPU and blocks the event loop for up to ~0.8 s per call
+   * (measured on a 2-vCPU VM), long enough for snmpd to give up on an AgentX answer. The host
+   * name and kernel release are cheap and read fresh every cycle.
+   */
+  private async collectWithKnownHost(config: Config): Promise<NodeState> {
+    const known = this.knownHost;
+    const host = known ? { ...known, hostname: hostname(), kernel: release() } : undefined;
+    const state = await collectNodeState(config, { ping: true, ifInet6Path: this.ifInet6Path, host });
+    if (!known && state.host.state === "ok") this.knownHost = state.host;
+    return state;
+  }
+
+  private startTailnetWatcher(): void {
+    this.tailnetWatcher = new TailnetWatcher(this.config.tailscale.socket, () => this.requestCycle("full"), this.options.tailnetPollMs);
+    this.tailnetWatcher.start();
+  }
+
+  private startHeartbeat(): void {
+    if (this.heartbeatTimer) clearInterval(this.heartbeatTimer);
+    this.heartbeatTimer = setInterval(() => {
+      if (!this.prev || this.stopping) return;
+      const event: StateEvent = { kind: "heartbeat", summary: `heartbeat from agent ${this.prev.agent.version}` };
+      this.metrics.countEvent("heartbeat");
+      this.logger.debug({ event: event.kind }, event.summary);
+      this.toSink(event, this.prev);
+    }, this.config.run.heartbeatMs);
+  }
+
+  private scheduleInterval(): void {
+    if (this.intervalTimer) clearTimeout(this.intervalTimer);
+    if (this.stopping) return;
+    this.intervalTimer = setTimeout(() => this.requestCycle("full"), this.config.run.intervalMs);
+  }
+
+  private async drain(): Promise<void> {
+    try {
+      while (this.pending && !this.stopping) {
+        const kind = this.pending;
+        this.pending = null;
+        await this.cycle(kind);
+      }
+    } finally {
+      this.running = null;
+    }
+  }
+
+  private async cycle(requested: CycleKind): Promise<void> {
+    const started = Date.now();
+    const kind: CycleKind = this.prev ? requested : "full";
+    let next: NodeState;
+    try {
+      // An address change needs only the address probe: the rest of the snapshot is carried
+      // over, so the notification does not wait for a disco ping or a slow service.
+      next =
+        kind === "addresses" && this.prev
+          ? { ...this.prev, collectedAt: new Date().toISOString(), ipv6: await probeAddresses(this.config.ipv6.allocations, this.ifInet6Path) }
+          : await this.collect(this.config);
+    } catch (error) {
+      this.logger.error({ error: errorText(error) }, `probe cycle failed: ${errorText(error)}`);
+      if (kind === "full") this.scheduleInterval();
+      return;
+    }
+    this.cycles[kind]++;
+    const events = diff(this.prev, next);
+    this.prev = next;
+    for (const event of events) {
+      this.metrics.countEvent(event.kind);
+      this.logger.info({ event: event.kind, ...(event.service ? { service: event.service } : {}) }, event.summary);
+    }
+    for (const event of this.filter(events, next, Date.now())) this.toSink(event, next);
+    this.agentx?.update(stateObjects(next));
+    const ended = Date.now();
+    this.metrics.update({ state: next, cycleEndedAtMs: ended, cycleDurationMs: ended - started, sink: this.safeStats(), agentxRegistered: this.agentx ? this.agentx.registered : null });
+    await this.textfile.write(await this.metrics.render());
+    this.logger.debug({ cycle: kind, ms: ended - started, events: events.length }, "cycle done");
+    if (kind === "full") this.scheduleInterval();
+  }
+
+  private toSink(event: StateEvent, state: NodeState): void {
+    try {
+      this.sink.notify(event, state);
+    } catch (error) {
+      this.logger.error({ event: event.kind, error: errorText(error) }, `could not queue the ${event.kind} notification: ${errorText(error)}`);
+    }
+  }
+
+  private safeStats(): SinkStats | null {
+    try {
+      return this.sink.stats();
+    } catch {
+      return null;
+    }
+  }
+}
