@@ -33,6 +33,12 @@ const commands: Record<string, Command> = {
     options: configOption,
     handler: async () => (require("./commands/run") as typeof import("./commands/run")).runCommand,
   },
+  receive: {
+    summary: "scraper side: receive the fleet's notifications; serve metrics, file_sd targets, alerts",
+    usage: "edge-agent receive [--config FILE]",
+    options: { ...configOption },
+    handler: async () => (require("./commands/receive") as typeof import("./commands/receive")).receiveCommand,
+  },
 };
 
 export function helpText(): string {

@@ -1,0 +1,54 @@
+// FleetState -> a Prometheus file_sd document: `<node>:9100` for every node whose last report
+// said node-exporter is up, one target group per node with its labels. Pure; the receiver writes
+// the text atomically, and only when it changed.
+//
+// A node that goes stale keeps its target: Prometheus's own `up == 0` then tells the scrape
+// failed, where removing it would hide the node. A node whose node-exporter reported down is left
+// out (as asked), and EdgeServiceDown covers it.
+import type { FleetState } from "./fleet-state";
+
+export const NODE_EXPORTER_PORT = 9100;
+
+export interface TargetGroup {
+  targets: string[];
+  labels: Record<string, string>;
+}
+
+export function pathLabel(values: Record<string, unknown>): string {
+  const path = typeof values.edgeAgentScraperPath === "string" ? values.edgeAgentScraperPath : "unknown";
+  return path === "peerRelay" ? "peer-relay" : path;
+}
+
+export function fileSdGroups(fleet: FleetState): TargetGroup[] {
+  const groups: TargetGroup[] = [];
+  for (const record of fleet.nodes.values()) {
+    const v = record.values;
+    if (v.edgeAgentNodeExporterUp !== true) continue;
+    groups.push({
+      targets: [`${record.node}:${NODE_EXPORTER_PORT}`],
+      labels: {
+        node: record.node,
+        tags: typeof v.edgeAgentTailnetTags === "string" ? v.edgeAgentTailnetTags : "",
+        prefix: typeof v.edgeAgentPrimaryPrefix === "string" ? v.edgeAgentPrimaryPrefix : "",
+        path: pathLabel(v),
+      },
+    });
+  }
+  return groups.sort((a, b) => (a.labels.node < b.labels.node ? -1 : a.labels.node > b.labels.node ? 1 : 0));
+}
+
+/**
+ * YAML written by hand: each scalar as a JSON string, which YAML reads as a double-quoted
+ * scalar. The yaml library's document builder took far longer and made far more garbage for a
+ * 10,000-node fleet, and this file is re-rendered whenever a node changes.
+ */
+export function renderFileSd(groups: TargetGroup[]): string {
+  const header = "# Written by edge-agent receive from the fleet's notifications; edits are overwritten.\n";
+  if (groups.length === 0) return `${header}[]\n`;
+  const parts = [header];
+  for (const g of groups) {
+    const labels = Object.entries(g.labels).map(([k, v]) => `${k}: ${JSON.stringify(v)}`).join(", ");
+    parts.push(`- targets: [${g.targets.map((t) => JSON.stringify(t)).join(", ")}]\n  labels: {${labels}}\n`);
+  }
+  return parts.join("");
+}

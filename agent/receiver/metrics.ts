@@ -1,0 +1,81 @@
+// The receiver's own metrics in a private prom-client registry (never the process-wide default
+// one): counters of what arrived and what was refused, and the fleet's size. The per-node series
+// are rendered by fleet-metrics.ts and served after these. Names follow Prometheus conventions: edge_fleet_ prefix, base units, _total
+// counters, an _info gauge carrying the labels that describe a node.
+import { Counter, Gauge, Registry } from "prom-client";
+import { AGENT_VERSION } from "../version";
+import type { FleetState } from "./fleet-state";
+
+export type DropReason = "duplicate" | "identity_mismatch" | "source_not_allowed" | "invalid" | "fleet_full";
+export type AuthFailure = "unknown_community" | "unknown_user" | "wrong_digest" | "decrypt_failed" | "unauthenticated";
+
+export class ReceiverMetrics {
+  readonly registry = new Registry();
+  readonly datagrams: Counter<string>;
+  readonly received: Counter<"version" | "pdu" | "mib">;
+  readonly dropped: Counter<"reason">;
+  readonly late: Counter<string>;
+  readonly authFailures: Counter<"reason">;
+  readonly decodeErrors: Counter<string>;
+  readonly writeFailures: Counter<"file">;
+  readonly reloads: Counter<"result">;
+
+  constructor(fleet: () => FleetState, extra: { whoisErrors: () => number; alertSends: () => { sent: number; failed: number } }) {
+    const registers = [this.registry];
+    this.datagrams = new Counter({ name: "edge_fleet_receiver_datagrams_total", help: "UDP datagrams read by the receiver's listeners, valid or not.", registers });
+    this.received = new Counter({ name: "edge_fleet_receiver_notifications_received_total", help: "Notifications that decoded and authenticated, by SNMP version, PDU (trap or inform) and MIB (edge_agent or other).", labelNames: ["version", "pdu", "mib"], registers });
+    this.dropped = new Counter({ name: "edge_fleet_receiver_notifications_dropped_total", help: "EDGE-AGENT-MIB notifications received but not applied to the fleet state, by reason.", labelNames: ["reason"], registers });
+    this.late = new Counter({ name: "edge_fleet_receiver_notifications_late_total", help: "Notifications that arrived after a newer one from the same node (logged, not applied).", registers });
+    this.authFailures = new Counter({ name: "edge_fleet_receiver_auth_failures_total", help: "Datagrams refused for their community or v3 credentials, by reason.", labelNames: ["reason"], registers });
+    this.decodeErrors = new Counter({ name: "edge_fleet_receiver_decode_errors_total", help: "Datagrams that are not SNMP messages the receiver can decode.", registers });
+    this.writeFailures = new Counter({ name: "edge_fleet_receiver_write_failures_total", help: "Failed writes of the receiver's files, by file (state or file_sd).", labelNames: ["file"], registers });
+    this.reloads = new Counter({ name: "edge_fleet_receiver_config_reloads_total", help: "Configuration reloads on SIGHUP, by result.", labelNames: ["result"], registers });
+    for (const reason of ["duplicate", "identity_mismatch", "source_not_allowed", "invalid", "fleet_full"]) this.dropped.inc({ reason }, 0);
+    for (const reason of ["unknown_community", "unknown_user", "wrong_digest", "decrypt_failed", "unauthenticated"]) this.authFailures.inc({ reason }, 0);
+
+    new Gauge({
+      name: "edge_fleet_receiver_info",
+      help: "The receiver's edge-agent version.",
+      labelNames: ["version"],
+      registers,
+      collect() {
+        this.reset();
+        this.set({ version: AGENT_VERSION }, 1);
+      },
+    });
+    new Counter({
+      name: "edge_fleet_receiver_whois_errors_total",
+      help: "tailscaled LocalAPI whois lookups that failed (not counting 'no such node' answers).",
+      registers,
+      collect() {
+        this.reset();
+        this.inc(extra.whoisErrors());
+      },
+    });
+    new Counter({
+      name: "edge_fleet_receiver_alertmanager_posts_total",
+      help: "POSTs of alerts to Alertmanager, by result.",
+      labelNames: ["result"],
+      registers,
+      collect() {
+        this.reset();
+        const { sent, failed } = extra.alertSends();
+        this.inc({ result: "success" }, sent);
+        this.inc({ result: "failure" }, failed);
+      },
+    });
+    new Gauge({
+      name: "edge_fleet_nodes",
+      help: "Nodes the receiver knows about, by whether they are stale.",
+      labelNames: ["stale"],
+      registers,
+      collect() {
+        this.reset();
+        let stale = 0;
+        for (const r of fleet().nodes.values()) if (r.stale) stale++;
+        this.set({ stale: "true" }, stale);
+        this.set({ stale: "false" }, fleet().nodes.size - stale);
+      },
+    });
+  }
+}

@@ -1,0 +1,40 @@
+// Load generator for scripts/bench/receiver.ts, run as its own process so it does not share a
+// core's event loop with the receiver under test: sends COUNT copies of a v2c trap template to a
+// UDP port at a steady RATE per second, writing a new sequence number (and, with --nodes, a new
+// node name) into each. Prints what it sent as JSON.
+import { createSocket } from "node:dgram";
+
+const [port, rate, count, templateHex, seqOffset, nameOffsetsText, nodes] = process.argv.slice(2);
+const template = Buffer.from(templateHex, "hex");
+const offset = Number(seqOffset);
+const nameOffsets = nameOffsetsText ? nameOffsetsText.split(",").filter(Boolean).map(Number) : [];
+const nodeCount = Number(nodes || "0");
+const total = Number(count);
+const perSecond = Number(rate);
+const socket = createSocket("udp4");
+// Sequences with a 4-byte encoding (top byte 0x01..0x7f) keep the template's length fields valid.
+const firstSequence = 0x01000000;
+
+function datagram(i: number): Buffer {
+  const buf = Buffer.from(template);
+  buf.writeUInt32BE(firstSequence + i, offset);
+  if (nodeCount > 0) {
+    const name = String(i % nodeCount).padStart(6, "0");
+    for (const at of nameOffsets) buf.write(name, at, "latin1");
+  }
+  return buf;
+}
+
+let sent = 0;
+const start = process.hrtime.bigint();
+function pump(): void {
+  const elapsedS = Number(process.hrtime.bigint() - start) / 1e9;
+  const due = Math.min(total, Math.floor(elapsedS * perSecond));
+  while (sent < due) socket.send(datagram(sent++), Number(port), "127.0.0.1");
+  if (sent < total) setImmediate(pump);
+  else setTimeout(() => {
+    process.stdout.write(JSON.stringify({ sent, seconds: Number(process.hrtime.bigint() - start) / 1e9 }) + "\n");
+    socket.close();
+  }, 50);
+}
+pump();

@@ -1,0 +1,101 @@
+// `edge-agent receive` as a child process: one JSON log line per notification, SIGHUP reloads
+// the config (a bad one is logged and the old one kept), SIGTERM saves the fleet and exits 0,
+// and a restart remembers the fleet.
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { afterAll, beforeAll, expect, it } from "vitest";
+import { describeWith } from "../helpers/prereqs";
+import { freeTcpPort, freeUdpPort, waitFor } from "../helpers/ports";
+import { startDaemon, type Daemon } from "../helpers/process";
+import { edgeValues, metricsText, sample, snmptrap, snmptrapVarbindArgs, tree } from "./receiver-support";
+
+const BIN = resolve(__dirname, "../../bin/edge-agent.js");
+
+describeWith({ binaries: ["snmptrap"] }, "edge-agent receive (CLI)", () => {
+  let dir: string;
+  let port: number;
+  let metricsPort: number;
+  let configPath: string;
+  let child: Daemon | null = null;
+  const writeConfig = (communities: string[], extra = "") =>
+    writeFileSync(
+      configPath,
+      [
+        "receiver:",
+        `  listen: ["udp:127.0.0.1:${port}"]`,
+        `  communities: [${communities.join(", ")}]`,
+        `  metrics: "127.0.0.1:${metricsPort}"`,
+        `  fileSd: ${join(dir, "sd.yml")}`,
+        `  state: ${join(dir, "fleet.json")}`,
+        extra,
+      ].join("\n"),
+    );
+  const lines = () => child!.output().split("\n").filter((l) => l.startsWith("{")).map((l) => JSON.parse(l));
+  const start = async () => {
+    child = startDaemon(process.execPath, [BIN, "receive", "--config", configPath]);
+    await waitFor("receiver started", () => lines().some((l) => l.msg === "receiver started"), 20_000).catch((e) => {
+      throw new Error(`${(e as Error).message}\n${child!.output()}`);
+    });
+  };
+  const exitCode = () => new Promise<number | null>((r) => (child!.child.exitCode !== null ? r(child!.child.exitCode) : child!.child.once("exit", (code) => r(code))));
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), "ea-receive-cli-"));
+    port = await freeUdpPort();
+    metricsPort = await freeTcpPort();
+    configPath = join(dir, "config.yaml");
+    writeConfig(["first-community"]);
+  });
+  afterAll(async () => {
+    await child?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("refuses a bad config with exit 2, naming the key", async () => {
+    const bad = join(dir, "bad.yaml");
+    writeFileSync(bad, "receiver:\n  listen: [\"udp:0.0.0.0\"]\n");
+    const d = startDaemon(process.execPath, [BIN, "receive", "--config", bad]);
+    const code = await new Promise<number | null>((r) => d.child.once("exit", (c) => r(c)));
+    expect(code).toBe(2);
+    expect(d.output()).toContain("receiver.listen");
+  });
+
+  it("logs one JSON line per notification, reloads on SIGHUP, saves and exits 0 on SIGTERM", async () => {
+    await start();
+    const send = (community: string, seq: number) => snmptrap(["-v2c", "-Ci", "-r", "0", "-t", "2", "-c", community, `127.0.0.1:${port}`, "", tree.notificationOid("heartbeat"), ...snmptrapVarbindArgs(edgeValues("cli1", seq))]);
+    expect((await send("first-community", 1)).code).toBe(0);
+    expect((await send("second-community", 2)).code).not.toBe(0);
+
+    // A broken config on SIGHUP: logged, the old one stays in force.
+    writeFileSync(configPath, "receiver:\n  listen: nonsense\n");
+    child!.child.kill("SIGHUP");
+    await waitFor("reload failure logged", () => lines().some((l) => l.msg.startsWith("config reload failed")));
+    expect((await send("first-community", 3)).code).toBe(0);
+
+    writeConfig(["first-community", "second-community"]);
+    child!.child.kill("SIGHUP");
+    await waitFor("reloaded", () => lines().some((l) => l.msg === "config reloaded"));
+    expect((await send("second-community", 4)).code).toBe(0);
+    const perNotification = lines().filter((l) => l.node === "cli1");
+    expect(perNotification.map((l) => l.sequence)).toEqual([1, 3, 4]);
+    expect(sample(await metricsText(`http://127.0.0.1:${metricsPort}/metrics`), 'edge_fleet_receiver_config_reloads_total{result="failure"}')).toBe(1);
+
+    child!.child.kill("SIGTERM");
+    expect(await exitCode()).toBe(0);
+    const saved = JSON.parse(readFileSync(join(dir, "fleet.json"), "utf8"));
+    expect(saved.nodes.map((n: { node: string; lastSequence: number }) => [n.node, n.lastSequence])).toEqual([["cli1", 4]]);
+    expect(readFileSync(join(dir, "sd.yml"), "utf8")).toContain("cli1:9100");
+  });
+
+  it("remembers the fleet across a restart: a replay of an old notification is a duplicate", async () => {
+    await start();
+    expect(lines().find((l) => l.msg === "fleet state loaded")).toMatchObject({ nodes: 1 });
+    const text = await metricsText(`http://127.0.0.1:${metricsPort}/metrics`);
+    expect(sample(text, 'edge_fleet_node_last_sequence{node="cli1"}')).toBe(4);
+    expect((await snmptrap(["-v2c", "-Ci", "-r", "0", "-c", "first-community", `127.0.0.1:${port}`, "", tree.notificationOid("heartbeat"), ...snmptrapVarbindArgs(edgeValues("cli1", 3, {}, new Date(Date.now() - 60_000)))])).code).toBe(0);
+    await waitFor("duplicate counted", async () => sample(await metricsText(`http://127.0.0.1:${metricsPort}/metrics`), 'edge_fleet_receiver_notifications_dropped_total{reason="duplicate"}') === 1);
+    child!.child.kill("SIGINT");
+    expect(await exitCode()).toBe(0);
+  });
+});

@@ -1,0 +1,109 @@
+import { parse } from "yaml";
+import { describe, expect, it } from "vitest";
+import { AlertTracker, desiredAlerts } from "../../agent/receiver/alerts";
+import { fileSdGroups, renderFileSd } from "../../agent/receiver/file-sd";
+import { FleetState } from "../../agent/receiver/fleet-state";
+import { parseHostPort, parseListenAddress } from "../../agent/receiver/listen-address";
+import type { ObjectValues } from "../../agent/snmp/state-objects";
+
+const T0 = Date.parse("2026-11-28T12:00:00Z");
+
+function node(fleet: FleetState, name: string, seq: number, extra: ObjectValues, at = T0): void {
+  const result = fleet.apply(
+    {
+      edgeAgentTailnetName: `${name}.example-tailnet.ts.net`,
+      edgeAgentTailnetTags: "tag:monitor",
+      edgeAgentPrimaryPrefix: "2001:db8:100:1::/64",
+      edgeAgentScraperPath: "direct",
+      edgeAgentNodeExporterUp: true,
+      edgeAgentSnmpdUp: true,
+      edgeAgentFirewallPort: 41641,
+      edgeAgentFirewallInboundIpv6: "accept",
+      edgeAgentNotificationSequence: seq,
+      edgeAgentEventTime: new Date(at).toISOString(),
+      ...extra,
+    },
+    "heartbeat",
+    at,
+    "100.64.0.9",
+  );
+  expect(result.kind).toBe("new");
+}
+
+const newFleet = () => new FleetState({ defaultHeartbeatMs: 60_000, staleAfterHeartbeats: 3, forgetAfterMs: 1e12, maxNodes: 100 }, T0);
+
+describe("listen addresses", () => {
+  it("parses IPv6 and IPv4 listeners and says what is wrong with bad ones", () => {
+    expect(parseListenAddress("udp6:[::]:162")).toMatchObject({ transport: "udp6", address: "::", port: 162 });
+    expect(parseListenAddress("udp:0.0.0.0:162")).toMatchObject({ transport: "udp4", address: "0.0.0.0", port: 162 });
+    expect(parseListenAddress("udp:[::1]:1162")).toMatchObject({ transport: "udp6", address: "::1" });
+    expect(() => parseListenAddress("udp6:0.0.0.0:162")).toThrow(/udp6 needs an IPv6 address/);
+    expect(() => parseListenAddress("udp:scraper:162")).toThrow(/not an IP address/);
+    expect(() => parseListenAddress("udp:0.0.0.0:70000")).toThrow(/out of range/);
+    expect(() => parseListenAddress("tcp:0.0.0.0:162")).toThrow(/not a listen address/);
+    expect(parseHostPort("[::]:9163")).toEqual({ host: "::", port: 9163 });
+    expect(parseHostPort("127.0.0.1:9163")).toEqual({ host: "127.0.0.1", port: 9163 });
+  });
+});
+
+describe("file_sd", () => {
+  it("lists node:9100 with labels for nodes reporting node-exporter up, sorted, as YAML Prometheus reads", () => {
+    const f = newFleet();
+    node(f, "zeta", 1, { edgeAgentScraperPath: "peerRelay" });
+    node(f, "alpha", 1, {});
+    node(f, "down", 1, { edgeAgentNodeExporterUp: false });
+    const doc = parse(renderFileSd(fileSdGroups(f)));
+    expect(doc).toEqual([
+      { targets: ["alpha:9100"], labels: { node: "alpha", tags: "tag:monitor", prefix: "2001:db8:100:1::/64", path: "direct" } },
+      { targets: ["zeta:9100"], labels: { node: "zeta", tags: "tag:monitor", prefix: "2001:db8:100:1::/64", path: "peer-relay" } },
+    ]);
+    expect(parse(renderFileSd([]))).toEqual([]);
+  });
+});
+
+describe("alerts", () => {
+  it("fires for a firewall drop, a relayed path, a service down and a stale node", () => {
+    const f = newFleet();
+    node(f, "good", 1, {});
+    node(f, "bad", 1, { edgeAgentFirewallInboundIpv6: "drop", edgeAgentScraperPath: "relay", edgeAgentScraperEndpoint: "fra", edgeAgentSnmpdUp: false });
+    const names = [...desiredAlerts(f).values()].map((a) => `${a.labels.alertname} ${a.labels.node} ${a.labels.check ?? a.labels.service ?? ""}`.trim()).sort();
+    expect(names).toEqual(["EdgeFirewallBlocksTailscale bad inbound-ipv6", "EdgeScraperPathRelayed bad", "EdgeServiceDown bad snmpd"]);
+    f.sweep(T0 + 4 * 60_000);
+    expect([...desiredAlerts(f).values()].filter((a) => a.labels.alertname === "EdgeNodeStale").map((a) => a.labels.node).sort()).toEqual(["bad", "good"]);
+    const relayed = [...desiredAlerts(f).values()].find((a) => a.labels.alertname === "EdgeScraperPathRelayed")!;
+    expect(relayed.annotations.summary).toContain("DERP relay via fra");
+  });
+
+  it("keeps startsAt, re-sends firing alerts with endsAt ahead, and resolves cleared ones with endsAt now", () => {
+    const f = newFleet();
+    node(f, "bad", 1, { edgeAgentSnmpdUp: false });
+    const tracker = new AlertTracker({ resendMs: 60_000, resolvedResendForMs: 15 * 60_000 });
+    expect(tracker.update(desiredAlerts(f), T0)).toBe(true);
+    expect(tracker.update(desiredAlerts(f), T0 + 1000)).toBe(false);
+    const firing = tracker.payload(T0 + 1000);
+    expect(firing).toHaveLength(1);
+    expect(firing[0].startsAt).toBe(new Date(T0).toISOString());
+    expect(Date.parse(firing[0].endsAt)).toBe(T0 + 1000 + 240_000);
+    node(f, "bad", 2, { edgeAgentSnmpdUp: true }, T0 + 2000);
+    expect(tracker.update(desiredAlerts(f), T0 + 2000)).toBe(true);
+    expect(tracker.payload(T0 + 3000)[0].endsAt).toBe(new Date(T0 + 2000).toISOString());
+    tracker.update(desiredAlerts(f), T0 + 16 * 60_000 + 2001);
+    expect(tracker.payload(T0 + 16 * 60_000 + 2001)).toEqual([]);
+  });
+});
+
+describe("per-node metrics", () => {
+  it("renders one family per metric with HELP/TYPE, sorted nodes and escaped label values", async () => {
+    const { renderFleetMetrics } = await import("../../agent/receiver/fleet-metrics");
+    const f = newFleet();
+    node(f, "zeta", 1, { edgeAgentScraperPath: "peerRelay", edgeAgentSnmpdUp: false });
+    node(f, "alpha", 1, { edgeAgentHostName: 'odd "host"\\name\n', edgeAgentFirewallInboundIpv6: "drop" });
+    const text = renderFleetMetrics(f);
+    expect(text).toContain('edge_fleet_node_info{node="alpha",tailnet_name="alpha.example-tailnet.ts.net",hostname="odd \\"host\\"\\\\name\\n",tags="tag:monitor"');
+    expect(text).toContain('edge_fleet_node_scraper_path{node="zeta",path="peer-relay",family="none"} 1\n');
+    expect(text).toContain('edge_fleet_node_firewall_verdict{node="alpha",check="inbound-ipv6",verdict="drop"} 1\n');
+    expect(text).toContain('edge_fleet_node_service_up{node="zeta",service="snmpd"} 0\n');
+    expect(text.indexOf('edge_fleet_node_up{node="alpha"}')).toBeLessThan(text.indexOf('edge_fleet_node_up{node="zeta"}'));
+    expect(text.match(/^# TYPE \S+ gauge$/gm)).toHaveLength(8);
+  });
+});
