@@ -39,6 +39,18 @@ const commands: Record<string, Command> = {
     options: { ...configOption },
     handler: async () => (require("./commands/receive") as typeof import("./commands/receive")).receiveCommand,
   },
+  trap: {
+    summary: "send one test notification to notifications.target (an inform waits for the ack)",
+    usage: "edge-agent trap --test [--config FILE]",
+    options: { ...configOption, test: { type: "boolean" } },
+    handler: async () => (require("./commands/trap") as typeof import("./commands/trap")).trapCommand,
+  },
+  mib: {
+    summary: "print EDGE-AGENT-MIB (SMIv2), re-rooted under OID with --base-oid",
+    usage: "edge-agent mib [--base-oid OID]",
+    options: { "base-oid": { type: "string" } },
+    handler: async () => (require("./commands/mib") as typeof import("./commands/mib")).mibCommand,
+  },
 };
 
 export function helpText(): string {

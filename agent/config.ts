@@ -2,7 +2,8 @@
 // Errors name the file, the key path and what was expected, so a typo never passes silently.
 import { readFileSync } from "node:fs";
 import ipaddr from "ipaddr.js";
-import { parseDocument } from "yaml";
+import { LineCounter, parseDocument } from "yaml";
+import { DEFAULT_BASE_OID, isValidOid } from "./snmp/oid-tree";
 
 export const DEFAULT_CONFIG_PATH = "/etc/edge-agent/config.yaml";
 
@@ -57,6 +58,8 @@ export interface Config {
     staleAfterHeartbeats: number;
   };
   log: { level: "trace" | "debug" | "info" | "warn" | "error" | "fatal" };
+  /** Where EDGE-AGENT-MIB is rooted; sender (notifier, AgentX) and receiver must agree. */
+  mib: { baseOid: string };
 }
 
 /** A config problem; the CLI prints `message` and exits 2. */
@@ -66,7 +69,7 @@ export class ConfigError extends Error {
     readonly key: string,
     readonly problem: string,
   ) {
-    super(`${file ?? "config"}: ${key}: ${problem}`);
+    super(key === "(file)" ? `${file ?? "config"}: ${problem}` : `${file ?? "config"}: ${key}: ${problem}`);
     this.name = "ConfigError";
   }
 }
@@ -98,6 +101,31 @@ const str = (def: string, check?: (s: string) => string | null): Leaf => ({
     return raw;
   },
 });
+
+/** Secrets (communities, keys) are never echoed back in an error: only their type is named. */
+const secretStr = (def: string, check?: (s: string) => string | null): Leaf => ({
+  kind: "leaf",
+  default: def,
+  convert: (raw) => {
+    if (typeof raw !== "string") throw new Invalid(`expected a string, got ${kindOf(raw)} (quote it in YAML)`);
+    const problem = check?.(raw);
+    if (problem) throw new Invalid(problem);
+    return raw;
+  },
+});
+
+const nullableSecret = (check?: (s: string) => string | null): Leaf => ({
+  kind: "leaf",
+  default: null,
+  convert: (raw) => (raw === null || raw === "" ? null : secretStr("", check).convert(raw, "")),
+});
+
+function kindOf(raw: unknown): string {
+  if (raw === null) return "null";
+  if (Array.isArray(raw)) return "a list";
+  if (typeof raw === "object") return "a mapping";
+  return `a ${typeof raw}`;
+}
 
 const nullableStr = (check?: (s: string) => string | null): Leaf => ({
   kind: "leaf",
@@ -179,23 +207,30 @@ function prefix(raw: unknown): string {
   }
 }
 
+function ipv6Prefix(raw: unknown): string {
+  const canonical = prefix(raw);
+  if (!canonical.includes(":")) throw new Invalid(`"${raw as string}" is an IPv4 prefix; expected an IPv6 prefix like 2001:db8:100::/56`);
+  return canonical;
+}
+
 function tag(raw: unknown): string {
   if (typeof raw !== "string" || !/^tag:[A-Za-z0-9][A-Za-z0-9-]*$/.test(raw))
     throw new Invalid(`expected a tailnet tag like tag:monitor, got ${describe(raw)}`);
   return raw;
 }
 
-function plainString(raw: unknown): string {
-  if (typeof raw !== "string" || raw === "") throw new Invalid(`expected a non-empty string, got ${describe(raw)}`);
-  return raw;
+/** The port at the end of HOST:PORT, when it is one from 1 to 65535. */
+function portOk(raw: string): boolean {
+  const port = Number(/:(\d{1,5})$/.exec(raw)?.[1] ?? "0");
+  return port >= 1 && port <= 65535;
 }
 
 function hostPort(raw: string): string | null {
-  return /^(\[[0-9a-fA-F:.]+\]|[^\s:\[\]]+):\d{1,5}$/.test(raw) ? null : `expected host:port or [ipv6]:port, got "${raw}"`;
+  return /^(\[[0-9a-fA-F:.]+\]|[^\s:\[\]]+):\d{1,5}$/.test(raw) && portOk(raw) ? null : `expected host:port or [ipv6]:port with a port from 1 to 65535, got "${raw}"`;
 }
 
 function listenAddress(raw: unknown): string {
-  if (typeof raw !== "string" || !/^(udp|udp6|udp4):(\[[0-9a-fA-F:.]*\]|[0-9.]+|[A-Za-z0-9.-]+):\d{1,5}$/.test(raw))
+  if (typeof raw !== "string" || !/^(udp|udp6|udp4):(\[[0-9a-fA-F:.]*\]|[0-9.]+|[A-Za-z0-9.-]+):\d{1,5}$/.test(raw) || !portOk(raw))
     throw new Invalid(`expected transport:address:port like udp6:[::]:162 or udp:0.0.0.0:162, got ${describe(raw)}`);
   return raw;
 }
@@ -227,13 +262,13 @@ const userSchema = (nullable: boolean): Obj => ({
   fields: {
     name: str("", (s) => (s ? null : "expected the v3 user name")),
     authProtocol: oneOf<AuthProtocol>("sha256", AUTH_PROTOCOLS),
-    authKey: str("", secret),
+    authKey: secretStr("", secret),
     privProtocol: {
       kind: "leaf",
       default: "aes",
       convert: (raw, key) => (raw === null || raw === "none" ? null : oneOf<PrivProtocol>("aes", PRIV_PROTOCOLS).convert(raw, key)),
     },
-    privKey: nullableStr(secret),
+    privKey: nullableSecret(secret),
   },
 });
 
@@ -248,7 +283,7 @@ const schema: Obj = {
         expectedTags: list(["tag:monitor"], tag),
       },
     },
-    ipv6: { kind: "object", fields: { allocations: list([], prefix) } },
+    ipv6: { kind: "object", fields: { allocations: list([], ipv6Prefix) } },
     probes: {
       kind: "object",
       fields: {
@@ -260,7 +295,7 @@ const schema: Obj = {
             host: str("127.0.0.1"),
             port: int(161, 1, 65535),
             version: oneOf("2c", ["2c", "3"]),
-            community: str("public"),
+            community: secretStr("public"),
             user: userSchema(true),
           },
         },
@@ -271,7 +306,7 @@ const schema: Obj = {
       fields: {
         target: str("", (s) => (s === "" ? null : hostPort(s))),
         version: oneOf("2c", ["2c", "3"]),
-        community: str("public"),
+        community: secretStr("public"),
         user: userSchema(true),
         engineId: nullableStr(hexEngineId),
         inform: bool(true),
@@ -282,7 +317,7 @@ const schema: Obj = {
       },
     },
     textfile: { kind: "object", fields: { directory: str("/var/lib/prometheus/node-exporter") } },
-    agentx: { kind: "object", fields: { enabled: bool(true), master: str("tcp:127.0.0.1:705", (s) => (/^tcp:[^:]+:\d+$|^tcp:\[[0-9a-fA-F:]+\]:\d+$/.test(s) ? null : `expected tcp:HOST:PORT (net-snmp's subagent speaks TCP only), got "${s}"`)) } },
+    agentx: { kind: "object", fields: { enabled: bool(true), master: str("tcp:127.0.0.1:705", (s) => (/^tcp:[^:]+:\d{1,5}$|^tcp:\[[0-9a-fA-F:]+\]:\d{1,5}$/.test(s) && portOk(s) ? null : `expected tcp:HOST:PORT (net-snmp's subagent speaks TCP only), got "${s}"`)) } },
     firewall: {
       kind: "object",
       fields: {
@@ -303,7 +338,7 @@ const schema: Obj = {
       kind: "object",
       fields: {
         listen: list(["udp6:[::]:162", "udp:0.0.0.0:162"], listenAddress),
-        communities: list([], plainString),
+        communities: list([], (raw) => secretStr("", (v) => (v ? null : "expected a non-empty community")).convert(raw, "")),
         users: { kind: "leaf", default: [], convert: (raw, key) => list([], (item, i) => convertNode(userSchema(false), item, `${key}[${i}]`)).convert(raw, key) },
         allowSources: list([], prefix),
         metrics: str("[::]:9163", hostPort),
@@ -314,6 +349,7 @@ const schema: Obj = {
       },
     },
     log: { kind: "object", fields: { level: oneOf("info", ["trace", "debug", "info", "warn", "error", "fatal"]) } },
+    mib: { kind: "object", fields: { baseOid: str(DEFAULT_BASE_OID, (s) => (isValidOid(s) ? null : `expected an OID like 1.3.6.1.4.1.<your PEN>.1, got "${s}"`)) } },
   },
 };
 
@@ -371,6 +407,7 @@ export function configFromObject(raw: unknown, source: string | null): Config {
     run: { intervalMs: c.run.interval, heartbeatMs: c.run.heartbeat },
     receiver: c.receiver,
     log: c.log,
+    mib: c.mib,
   };
   delete (config.notifications as Record<string, unknown>).timeout;
   crossCheck(config, source);
@@ -403,20 +440,22 @@ function crossCheck(config: Config, source: string | null): void {
  * Reads the config file. With no explicit path and no file at the default path, the defaults
  * apply; an explicit path that does not exist is an error.
  */
-export function loadConfig(explicitPath?: string): Config {
-  const path = explicitPath ?? DEFAULT_CONFIG_PATH;
+export function loadConfig(explicitPath?: string, defaultPath = DEFAULT_CONFIG_PATH): Config {
+  const path = explicitPath ?? defaultPath;
   let text: string;
   try {
     text = readFileSync(path, "utf8");
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === "ENOENT" && !explicitPath) return configFromObject({}, null);
-    throw new ConfigError(path, "(file)", code === "ENOENT" ? "no such file" : `cannot read: ${(error as Error).message}`);
+    throw new ConfigError(path, "(file)", code === "ENOENT" ? "no such config file (create it, or leave out --config to use the defaults)" : `cannot read the config file: ${(error as Error).message}`);
   }
-  const doc = parseDocument(text, { uniqueKeys: true, prettyErrors: false });
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { uniqueKeys: true, prettyErrors: false, lineCounter });
   if (doc.errors.length > 0) {
     const first = doc.errors[0];
-    const where = first.linePos?.[0] ? `line ${first.linePos[0].line}, column ${first.linePos[0].col}` : "(YAML)";
+    const pos = lineCounter.linePos(first.pos[0]);
+    const where = `line ${pos.line}, column ${pos.col}`;
     throw new ConfigError(path, where, `not valid YAML: ${first.message.split("\n")[0]}`);
   }
   return configFromObject(doc.toJS() ?? {}, path);

@@ -68,24 +68,30 @@ function sixtyFour(address: string): string {
   return `${ipaddr.IPv6.networkAddressFromCIDR(`${address}/64`).toString()}/64`;
 }
 
-/** A prefix is usable when one of its addresses can source traffic now. */
+/** An address can source new traffic now: not deprecated, not waiting for or failed in DAD. */
+function usableAddress(a: Ipv6Address): boolean {
+  return !a.flags.some((f) => f === "deprecated" || f === "tentative" || f === "dadfailed");
+}
+
 function usable(prefix: Ipv6Prefix): boolean {
-  return prefix.addresses.some((a) => !a.flags.some((f) => f === "deprecated" || f === "tentative" || f === "dadfailed"));
+  return prefix.addresses.some(usableAddress);
 }
 
 /**
- * Picks the prefix the host is best reached on: usable first, then inside an allocation, then
- * one with a stable (non-temporary) address, then the order the kernel listed them in.
+ * Picks the prefix the host is best reached on among the usable ones: inside an allocation
+ * first, then one with a stable (non-temporary) address, then the order the kernel listed them
+ * in. None when no prefix has an address that can source traffic (all deprecated or tentative).
  */
 export function choosePrimary(prefixes: Ipv6Prefix[]): string | null {
   const ranked = prefixes
-    .map((p, index) => ({
+    .map((p, index) => ({ p, index }))
+    .filter(({ p }) => usable(p))
+    .map(({ p, index }) => ({
       p,
       index,
       score:
-        (usable(p) ? 4 : 0) +
         (p.inAllocation !== false ? 2 : 0) +
-        (p.addresses.some((a) => !a.flags.includes("temporary")) ? 1 : 0),
+        (p.addresses.some((a) => usableAddress(a) && !a.flags.includes("temporary")) ? 1 : 0),
     }))
     .sort((a, b) => b.score - a.score || a.index - b.index);
   return ranked.length > 0 ? ranked[0].p.prefix : null;

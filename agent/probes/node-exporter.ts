@@ -34,31 +34,25 @@ async function scrape(url: string, timeoutMs: number): Promise<string> {
   }
 }
 
-export async function probeNodeExporter(url: string, tailnetIps: string[], timeoutMs: number): Promise<NodeExporterState> {
-  const state: NodeExporterState = { url, up: false, version: null, tailnetReachable: null };
+async function scrapeLocal(url: string, timeoutMs: number): Promise<Pick<NodeExporterState, "up" | "version" | "error">> {
   try {
     const body = await scrape(url, timeoutMs);
-    state.version = buildVersion(body);
     if (!body.includes("node_exporter_build_info")) throw new Error(`${url} answered, but not with node-exporter's metrics`);
-    state.up = true;
+    return { up: true, version: buildVersion(body) };
   } catch (error) {
-    state.error = errorText(error);
+    return { up: false, version: null, error: errorText(error) };
   }
-  if (tailnetIps.length > 0) {
-    const errors: string[] = [];
-    for (const ip of tailnetIps) {
-      try {
-        await scrape(urlOnAddress(url, ip), timeoutMs);
-        state.tailnetReachable = true;
-        break;
-      } catch (error) {
-        errors.push(errorText(error));
-      }
-    }
-    if (state.tailnetReachable !== true) {
-      state.tailnetReachable = false;
-      state.tailnetError = errors.join("; ");
-    }
-  }
-  return state;
+}
+
+/** Whether any Tailscale IP answers; null when there is none to try. */
+async function scrapeTailnet(url: string, tailnetIps: string[], timeoutMs: number): Promise<Pick<NodeExporterState, "tailnetReachable" | "tailnetError">> {
+  if (tailnetIps.length === 0) return { tailnetReachable: null };
+  const results = await Promise.all(tailnetIps.map((ip) => scrape(urlOnAddress(url, ip), timeoutMs).then(() => null, (error: unknown) => errorText(error))));
+  return results.includes(null) ? { tailnetReachable: true } : { tailnetReachable: false, tailnetError: results.join("; ") };
+}
+
+/** The local URL and the Tailscale IPs are asked at once, so a silent one costs one timeout. */
+export async function probeNodeExporter(url: string, tailnetIps: string[], timeoutMs: number): Promise<NodeExporterState> {
+  const [local, tailnet] = await Promise.all([scrapeLocal(url, timeoutMs), scrapeTailnet(url, tailnetIps, timeoutMs)]);
+  return { url, up: local.up, version: local.version, tailnetReachable: tailnet.tailnetReachable, ...(local.error ? { error: local.error } : {}), ...(tailnet.tailnetError ? { tailnetError: tailnet.tailnetError } : {}) };
 }

@@ -130,6 +130,27 @@ export function summariseTailnet(doc: StatusDocument, source: "localapi" | "cli"
   };
 }
 
+const isStringList = (v: unknown) => v === undefined || v === null || (Array.isArray(v) && v.every((x) => typeof x === "string"));
+
+/** Pure: what is wrong with a document that claims to be a status, or null when it can be read. */
+export function shapeProblem(doc: unknown): string | null {
+  if (typeof doc !== "object" || doc === null || Array.isArray(doc)) return "not a JSON object";
+  const d = doc as Record<string, unknown>;
+  if (typeof d.BackendState !== "string") return "no BackendState";
+  if (!isStringList(d.TailscaleIPs)) return "TailscaleIPs is not a list of addresses";
+  const peers = d.Peer;
+  if (peers !== undefined && peers !== null && (typeof peers !== "object" || Array.isArray(peers))) return "Peer is not a mapping";
+  const all = [["Self", d.Self], ...Object.entries((peers ?? {}) as Record<string, unknown>).map(([k, v]) => [`Peer[${k}]`, v])] as [string, unknown][];
+  for (const [name, p] of all) {
+    if (p === undefined || (name === "Self" && p === null)) continue;
+    if (typeof p !== "object" || p === null || Array.isArray(p)) return `${name} is not an object`;
+    const ps = p as Record<string, unknown>;
+    for (const key of ["TailscaleIPs", "Tags", "Addrs"]) if (!isStringList(ps[key])) return `${name}.${key} is not a list of strings`;
+    for (const key of ["HostName", "DNSName", "CurAddr", "Relay", "PeerRelay"]) if (ps[key] !== undefined && typeof ps[key] !== "string") return `${name}.${key} is not a string`;
+  }
+  return null;
+}
+
 function pickPingAddress(peer: PeerStatus): string | null {
   const ips = peer.TailscaleIPs ?? [];
   return ips.find((ip) => ip.includes(".")) ?? ips[0] ?? null;
@@ -179,14 +200,16 @@ export async function probeTailnet(options: TailnetProbeOptions): Promise<Tailne
   } catch (error) {
     return unavailable(`cannot read tailscaled's status: ${errorText(error)}`);
   }
-  if (typeof doc !== "object" || doc === null || typeof doc.BackendState !== "string")
-    return unavailable("tailscaled's status has no BackendState: not a status document");
+  const malformed = shapeProblem(doc);
+  if (malformed) return unavailable(`tailscaled's status is not a status document: ${malformed}`);
 
   const peer = doc.BackendState === "Running" ? findScraper(doc, options.scraper) : null;
   let ping: PingResult | null = null;
   let pingError: string | null = null;
   const target = peer ? pickPingAddress(peer) : null;
-  if (peer && target && options.ping && source === "localapi") {
+  // A peer the control plane reports offline never answers: tailscaled would hold the ping
+  // until our timeout, so spare the wait and report it offline.
+  if (peer && target && options.ping && source === "localapi" && peer.Online !== false) {
     try {
       ping = await localApi<PingResult>(socket!, "POST", `/localapi/v0/ping?ip=${encodeURIComponent(target)}&type=disco`, options.timeoutMs);
       if (ping.Err) pingError = `disco ping to ${target} failed: ${ping.Err}`;

@@ -7,11 +7,13 @@ export interface NodeExporter extends Daemon {
   url: string;
 }
 
-export async function startNodeExporter(options: { textfileDir?: string; listen?: string; port?: number; netns?: string } = {}): Promise<NodeExporter> {
+/** `listen` may name several addresses (node-exporter repeats the flag); the URL uses the first. */
+export async function startNodeExporter(options: { textfileDir?: string; listen?: string | string[]; port?: number; netns?: string } = {}): Promise<NodeExporter> {
   const port = options.port ?? (await freeTcpPort());
-  const listen = options.listen ?? `127.0.0.1:${port}`;
+  const listens = options.listen === undefined ? [`127.0.0.1:${port}`] : [options.listen].flat();
+  const listen = listens[0];
   const args = [
-    `--web.listen-address=${listen}`,
+    ...listens.map((l) => `--web.listen-address=${l}`),
     "--collector.disable-defaults",
     "--collector.textfile",
     `--collector.textfile.directory=${options.textfileDir ?? "/nonexistent-edge-agent-test"}`,

@@ -1,0 +1,41 @@
+// `edge-agent trap --test`: one edgeAgentTest notification, straight to the target (no outbox,
+// sequence 0 so a receiver never mistakes it for a step of the real sequence).
+import type { Config } from "../config";
+import type { Logger } from "../log";
+import type { NodeState } from "../state";
+import { oidTree, type OidTree } from "./oid-tree";
+import { describeTarget, Sender } from "./sender";
+import { notificationObjects, stateObjects } from "./state-objects";
+import { parseTarget, resolveTarget } from "./target";
+import { toVarbinds } from "./varbinds";
+
+export interface TestResult {
+  acknowledged: boolean;
+  rttMs: number | null;
+  /** Where it went, e.g. udp6:[fd7a:115c:a1e0::1]:162, once the target resolved. */
+  target?: string;
+  error?: string;
+}
+
+export async function sendTestNotification(config: Config, logger: Logger, state: NodeState, options: { tree?: OidTree } = {}): Promise<TestResult> {
+  const tree = options.tree ?? oidTree(config.mib.baseOid);
+  const at = new Date().toISOString();
+  const summary = `test notification from ${state.host.state === "ok" ? state.host.hostname : "edge-agent"} (edge-agent trap --test)`;
+  const objects = notificationObjects(stateObjects(state), { sequence: 0, at, summary });
+  const sender = new Sender(config.notifications);
+  let target: string | undefined;
+  try {
+    const spec = parseTarget(config.notifications.target);
+    const resolved = await resolveTarget(spec).catch((error: NodeJS.ErrnoException) => {
+      throw new Error(`cannot resolve ${spec.host}: ${error.code ?? error.message} (check notifications.target)`);
+    });
+    target = describeTarget(resolved);
+    logger.debug({ target }, "sending the test notification");
+    const result = await sender.send(resolved, tree.notificationOid("test"), toVarbinds(tree, objects));
+    return { ...result, target };
+  } catch (error) {
+    return { acknowledged: false, rttMs: null, target, error: (error as Error).message };
+  } finally {
+    sender.close();
+  }
+}

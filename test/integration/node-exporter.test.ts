@@ -1,0 +1,89 @@
+// The node-exporter probe against Debian's real prometheus-node-exporter on a free port: up with
+// its version, down with the reason once stopped, and whether it answers on the Tailscale IP
+// (played by a second loopback address, 127.0.0.2, that the LocalAPI test server reports).
+import { execFileSync } from "node:child_process";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { configFromObject } from "../../agent/config";
+import { collectNodeState } from "../../agent/probes/collect";
+import { probeNodeExporter } from "../../agent/probes/node-exporter";
+import { freeTcpPort } from "../helpers/ports";
+import { startNodeExporter, type NodeExporter } from "../helpers/node-exporter";
+import { describeWith } from "../helpers/prereqs";
+import { defaultScenario, startFakeTailscaled, type FakeTailscaled } from "../helpers/tailscaled";
+
+const TIMEOUT = 3000;
+
+/** The version Debian's package reports, read from the binary itself. */
+function installedVersion(): string {
+  const out = execFileSync("prometheus-node-exporter", ["--version"], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+  return /version (\d+\.\d+\.\d+)/.exec(out)![1];
+}
+
+describeWith({ binaries: ["prometheus-node-exporter"] }, "node-exporter probe (real prometheus-node-exporter)", () => {
+  let exporter: NodeExporter;
+  beforeAll(async () => {
+    exporter = await startNodeExporter();
+  });
+  afterAll(() => exporter?.stop());
+
+  it("up, with the version node_exporter_build_info carries", async () => {
+    const state = await probeNodeExporter(exporter.url, [], TIMEOUT);
+    expect(state).toEqual({ url: exporter.url, up: true, version: installedVersion(), tailnetReachable: null });
+  });
+
+  it("something else answering on the port is not node-exporter", async () => {
+    const state = await probeNodeExporter(exporter.url.replace("/metrics", "/"), [], TIMEOUT);
+    expect(state.up).toBe(false);
+    expect(state.error).toBe(`${exporter.url.replace("/metrics", "/")} answered, but not with node-exporter's metrics`);
+  });
+
+  it("stopped: down, with the reason", async () => {
+    const stopped = await startNodeExporter();
+    expect((await probeNodeExporter(stopped.url, [], TIMEOUT)).up).toBe(true);
+    await stopped.stop();
+    const state = await probeNodeExporter(stopped.url, [], TIMEOUT);
+    expect(state).toMatchObject({ up: false, version: null, tailnetReachable: null });
+    expect(state.error).toBe(`${stopped.url}: connect ECONNREFUSED 127.0.0.1:${stopped.port}`);
+  });
+
+  describe("tailnetReachable, with the Tailscale IP from the LocalAPI", () => {
+    let ts: FakeTailscaled;
+    beforeAll(async () => {
+      ts = await startFakeTailscaled({ ...defaultScenario(), selfIps: ["127.0.0.2"] });
+    });
+    afterAll(() => ts?.stop());
+
+    const stateFor = (url: string) =>
+      collectNodeState(configFromObject({ tailscale: { socket: ts.socket }, probes: { timeout: "3s", nodeExporter: { url }, snmpd: { port: 9 } } }, null));
+
+    it("true when node-exporter listens on the Tailscale IP too", async () => {
+      const port = await freeTcpPort();
+      const both = await startNodeExporter({ port, listen: [`127.0.0.1:${port}`, `127.0.0.2:${port}`] });
+      try {
+        const state = await stateFor(`http://127.0.0.1:${port}/metrics`);
+        expect(state.tailnet).toMatchObject({ state: "Running", ips: ["127.0.0.2"] });
+        expect(state.services.nodeExporter).toMatchObject({ up: true, tailnetReachable: true });
+        expect(state.services.nodeExporter.tailnetError).toBeUndefined();
+      } finally {
+        await both.stop();
+      }
+    });
+
+    it("false, with the reason, when it listens only on 127.0.0.1", async () => {
+      const state = await stateFor(exporter.url);
+      expect(state.services.nodeExporter).toMatchObject({ up: true, tailnetReachable: false });
+      expect(state.services.nodeExporter.tailnetError).toBe(`http://127.0.0.2:${exporter.port}/metrics: connect ECONNREFUSED 127.0.0.2:${exporter.port}`);
+    });
+
+    it("null when tailscaled reports no Tailscale IP", async () => {
+      ts.scenario = { ...defaultScenario(), backendState: "NeedsLogin" };
+      try {
+        const state = await stateFor(exporter.url);
+        expect(state.services.nodeExporter).toMatchObject({ up: true, tailnetReachable: null });
+      } finally {
+        ts.scenario = { ...defaultScenario(), selfIps: ["127.0.0.2"] };
+      }
+    });
+  });
+});
+

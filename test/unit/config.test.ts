@@ -1,0 +1,255 @@
+// The config loader: defaults, a good file, and every kind of bad value named by file and key.
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ConfigError, DEFAULT_CONFIG_PATH, configFromObject, loadConfig, parseDuration, redactConfig } from "../../agent/config";
+import { runAgent, runAgentBatch } from "../helpers/cli";
+
+let dir: string;
+let n = 0;
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), "ea-config-"));
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+function file(text: string): string {
+  const path = join(dir, `config-${n++}.yaml`);
+  writeFileSync(path, text);
+  return path;
+}
+
+function loadError(text: string): ConfigError {
+  const path = file(text);
+  try {
+    loadConfig(path);
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    return error as ConfigError;
+  }
+  throw new Error(`expected ${JSON.stringify(text)} to be rejected`);
+}
+
+describe("defaults", () => {
+  it("fills in every key when the default path has no file", () => {
+    const config = loadConfig(undefined, join(dir, "absent", "config.yaml"));
+    expect(config.source).toBeNull();
+    expect(config.scraper).toBe("scraper");
+    expect(config.tailscale).toEqual({ socket: null, expectedTags: ["tag:monitor"] });
+    expect(config.ipv6.allocations).toEqual([]);
+    expect(config.probes).toEqual({
+      timeoutMs: 2000,
+      nodeExporter: { url: "http://127.0.0.1:9100/metrics" },
+      snmpd: { host: "127.0.0.1", port: 161, version: "2c", community: "public", user: null },
+    });
+    expect(config.notifications.target).toBe("scraper:162");
+    expect(config.notifications.timeoutMs).toBe(5000);
+    expect(config.firewall).toEqual({ port: "auto", forwardPrefixes: [] });
+    expect(config.run).toEqual({ intervalMs: 30_000, heartbeatMs: 300_000 });
+    expect(config.receiver.listen).toEqual(["udp6:[::]:162", "udp:0.0.0.0:162"]);
+    expect(config.log.level).toBe("info");
+  });
+
+  it("reads the default path when a file is there", () => {
+    const path = file("scraper: prom1\n");
+    const config = loadConfig(undefined, path);
+    expect(config.source).toBe(path);
+    expect(config.scraper).toBe("prom1");
+  });
+
+  it("uses /etc/edge-agent/config.yaml as the default path", () => {
+    expect(DEFAULT_CONFIG_PATH).toBe("/etc/edge-agent/config.yaml");
+  });
+
+  it("treats an empty file as all defaults", () => {
+    expect(loadConfig(file("")).probes.timeoutMs).toBe(2000);
+    expect(loadConfig(file("# only a comment\n")).scraper).toBe("scraper");
+  });
+});
+
+describe("a good file", () => {
+  it("converts and normalises what it reads", () => {
+    const path = file(`
+scraper: fd7a:115c:a1e0::1
+tailscale:
+  socket: /tmp/ts.sock
+  expectedTags: [tag:monitor, tag:edge]
+ipv6:
+  allocations: [2001:db8:100:12::1/56, "2001:DB8:200::/48"]
+probes:
+  timeout: 750ms
+  nodeExporter: { url: "http://[::1]:9100/metrics" }
+  snmpd:
+    host: ::1
+    port: 1161
+    version: 3
+    user: { name: mon, authProtocol: sha512, authKey: "auth-pass-1", privProtocol: aes, privKey: "priv-pass-1" }
+notifications:
+  version: 2c
+  community: tr4ps
+  inform: false
+  retries: 0
+  timeout: 1.5
+firewall: { port: 41641, forwardPrefixes: [192.0.2.0/24, 2001:db8:100::/56] }
+run: { interval: 1m, heartbeat: 1h }
+receiver:
+  listen: ["udp6:[::1]:1162"]
+  users:
+    - { name: r1, authProtocol: sha, authKey: "abcdefgh", privProtocol: none }
+log: { level: debug }
+`);
+    const c = loadConfig(path);
+    expect(c.source).toBe(path);
+    expect(c.tailscale).toEqual({ socket: "/tmp/ts.sock", expectedTags: ["tag:monitor", "tag:edge"] });
+    // Host bits are dropped and the text made canonical, so comparisons and output agree.
+    expect(c.ipv6.allocations).toEqual(["2001:db8:100::/56", "2001:db8:200::/48"]);
+    expect(c.probes.timeoutMs).toBe(750);
+    expect(c.probes.snmpd).toEqual({
+      host: "::1",
+      port: 1161,
+      version: "3",
+      community: "public",
+      user: { name: "mon", authProtocol: "sha512", authKey: "auth-pass-1", privProtocol: "aes", privKey: "priv-pass-1" },
+    });
+    // An IPv6 scraper gets brackets in the derived notification target.
+    expect(c.notifications.target).toBe("[fd7a:115c:a1e0::1]:162");
+    expect(c.notifications.inform).toBe(false);
+    expect(c.notifications.timeoutMs).toBe(1500);
+    expect(c.firewall).toEqual({ port: 41641, forwardPrefixes: ["192.0.2.0/24", "2001:db8:100::/56"] });
+    expect(c.run).toEqual({ intervalMs: 60_000, heartbeatMs: 3_600_000 });
+    expect(c.receiver.users).toEqual([{ name: "r1", authProtocol: "sha", authKey: "abcdefgh", privProtocol: null, privKey: null }]);
+    expect(c.log.level).toBe("debug");
+  });
+
+  it("parses Prometheus-style durations", () => {
+    expect(parseDuration("500ms")).toBe(500);
+    expect(parseDuration("30s")).toBe(30_000);
+    expect(parseDuration("5m")).toBe(300_000);
+    expect(parseDuration("2h")).toBe(7_200_000);
+    expect(parseDuration(2)).toBe(2000);
+  });
+
+  it("hides secrets when the config is shown", () => {
+    const c = configFromObject({ probes: { snmpd: { community: "s3cret-community" } }, receiver: { communities: ["other-secret"] } }, null);
+    const shown = JSON.stringify(redactConfig(c));
+    expect(shown).not.toContain("s3cret-community");
+    expect(shown).not.toContain("other-secret");
+    expect(shown).toContain("<redacted>");
+  });
+});
+
+describe("an explicit --config path", () => {
+  it("that does not exist is an error naming the file", () => {
+    const path = join(dir, "missing.yaml");
+    expect(() => loadConfig(path)).toThrow(ConfigError);
+    expect(() => loadConfig(path)).toThrow(`${path}: no such config file`);
+  });
+
+  it("that is a directory is an error naming it", () => {
+    expect(() => loadConfig(dir)).toThrow(new RegExp(`^${dir}: cannot read the config file`));
+  });
+});
+
+// Each bad value: the error names the file, the key path and what was expected.
+const badValues: { what: string; yaml: string; key: string; expected: RegExp }[] = [
+  { what: "unknown top-level key", yaml: "scrapper: prom\n", key: "scrapper", expected: /unknown key \(known keys here: scraper, tailscale, ipv6/ },
+  { what: "unknown nested key", yaml: "probes:\n  snmpd:\n    comunity: x\n", key: "probes.snmpd.comunity", expected: /unknown key \(known keys here: host, port, version, community, user\)/ },
+  { what: "unknown key in a v3 user", yaml: "probes:\n  snmpd:\n    user: { name: a, authKey: abcdefgh, privKey: abcdefgh, level: authPriv }\n", key: "probes.snmpd.user.level", expected: /unknown key/ },
+  { what: "wrong type: string for a list", yaml: "tailscale:\n  expectedTags: tag:monitor\n", key: "tailscale.expectedTags", expected: /expected a list, got string "tag:monitor"/ },
+  { what: "wrong type: string for a boolean", yaml: "notifications:\n  inform: yes\n", key: "notifications.inform", expected: /expected true or false, got string "yes"/ },
+  { what: "wrong type: list for a mapping", yaml: "probes:\n  snmpd: [1, 2]\n", key: "probes.snmpd", expected: /expected a mapping, got a list/ },
+  { what: "wrong type: number for a string", yaml: "scraper: 42\n", key: "scraper", expected: /expected a string, got number 42/ },
+  { what: "bad tag", yaml: "tailscale:\n  expectedTags: [monitor]\n", key: "tailscale.expectedTags", expected: /item 0: expected a tailnet tag like tag:monitor, got string "monitor"/ },
+  { what: "unparsable prefix", yaml: "ipv6:\n  allocations: [2001:db8:100::/129]\n", key: "ipv6.allocations", expected: /item 0: "2001:db8:100::\/129" is not a prefix \(expected address\/length/ },
+  { what: "prefix without a length", yaml: "ipv6:\n  allocations: [\"2001:db8:100::\"]\n", key: "ipv6.allocations", expected: /"2001:db8:100::" is not a prefix/ },
+  { what: "IPv4 prefix as an IPv6 allocation", yaml: "ipv6:\n  allocations: [10.0.0.0/8]\n", key: "ipv6.allocations", expected: /"10.0.0.0\/8" is an IPv4 prefix; expected an IPv6 prefix/ },
+  { what: "unparsable forward prefix", yaml: "firewall:\n  forwardPrefixes: [lan]\n", key: "firewall.forwardPrefixes", expected: /"lan" is not a prefix/ },
+  { what: "bad duration", yaml: "probes:\n  timeout: 5 minutes\n", key: "probes.timeout", expected: /expected a duration like 500ms, 30s, 5m or 1h, got string "5 minutes"/ },
+  { what: "zero duration", yaml: "run:\n  interval: 0s\n", key: "run.interval", expected: /expected a duration above zero/ },
+  { what: "bad enum (log level)", yaml: "log:\n  level: verbose\n", key: "log.level", expected: /expected one of trace, debug, info, warn, error, fatal, got string "verbose"/ },
+  { what: "bad enum (SNMP version)", yaml: "probes:\n  snmpd:\n    version: 1\n", key: "probes.snmpd.version", expected: /expected one of 2c, 3, got number 1/ },
+  { what: "bad enum (auth protocol)", yaml: "notifications:\n  version: 3\n  user: { name: a, authProtocol: sha1, authKey: abcdefgh, privKey: abcdefgh }\n", key: "notifications.user.authProtocol", expected: /expected one of md5, sha, sha224, sha256, sha384, sha512, got string "sha1"/ },
+  { what: "port out of range", yaml: "probes:\n  snmpd:\n    port: 70000\n", key: "probes.snmpd.port", expected: /expected a whole number from 1 to 65535, got number 70000/ },
+  { what: "port as a string", yaml: "probes:\n  snmpd:\n    port: \"161\"\n", key: "probes.snmpd.port", expected: /expected a whole number from 1 to 65535, got string "161"/ },
+  { what: "port out of range in host:port", yaml: "notifications:\n  target: scraper:99999\n", key: "notifications.target", expected: /port from 1 to 65535, got "scraper:99999"/ },
+  { what: "bad firewall port", yaml: "firewall:\n  port: 0\n", key: "firewall.port", expected: /expected auto or a UDP port from 1 to 65535, got number 0/ },
+  { what: "bad listen address", yaml: "receiver:\n  listen: [\"0.0.0.0:162\"]\n", key: "receiver.listen", expected: /expected transport:address:port like udp6:\[::\]:162/ },
+  { what: "bad URL", yaml: "probes:\n  nodeExporter: { url: \"127.0.0.1:9100\" }\n", key: "probes.nodeExporter.url", expected: /expected an http\(s\) URL|expected a URL like/ },
+  { what: "short v3 auth key", yaml: "probes:\n  snmpd:\n    version: 3\n    user: { name: mon, authKey: short, privKey: long-enough }\n", key: "probes.snmpd.user.authKey", expected: /expected at least 8 characters \(RFC 3414 minimum\)/ },
+  { what: "short v3 priv key", yaml: "notifications:\n  version: 3\n  user: { name: mon, authKey: long-enough, privKey: \"1234567\" }\n", key: "notifications.user.privKey", expected: /expected at least 8 characters/ },
+  { what: "v3 without a user", yaml: "probes:\n  snmpd:\n    version: 3\n", key: "probes.snmpd.user", expected: /probes.snmpd.version is 3, so a v3 user is required/ },
+  { what: "privProtocol without privKey", yaml: "probes:\n  snmpd:\n    version: 3\n    user: { name: mon, authKey: long-enough, privProtocol: aes }\n", key: "probes.snmpd.user.privKey", expected: /privProtocol is aes, so a privKey of at least 8 characters is required/ },
+  { what: "v3 traps without an engine ID", yaml: "notifications:\n  version: 3\n  inform: false\n  user: { name: mon, authKey: long-enough, privKey: long-enough }\n", key: "notifications.engineId", expected: /fixed engine ID/ },
+  { what: "bad engine ID", yaml: "notifications:\n  engineId: xyz\n", key: "notifications.engineId", expected: /expected an engine ID of 5 to 32 bytes in hex/ },
+  { what: "top level is not a mapping", yaml: "- a\n- b\n", key: "(top level)", expected: /expected a mapping, got a list/ },
+];
+
+describe.each(badValues)("rejects $what", ({ yaml, key, expected }) => {
+  it("with a ConfigError naming the file and the key", () => {
+    const error = loadError(yaml);
+    expect(error.key).toBe(key);
+    expect(error.problem).toMatch(expected);
+    expect(error.file).toMatch(/config-\d+\.yaml$/);
+    expect(error.message).toBe(`${error.file}: ${key}: ${error.problem}`);
+  });
+});
+
+describe("bad YAML", () => {
+  it("names the file, the line and the column", () => {
+    const error = loadError("probes:\n  snmpd: { port: 161\n");
+    expect(error.message).toMatch(/config-\d+\.yaml: line 3, column 1: not valid YAML: Flow map in block collection must be sufficiently indented and end with a }$/);
+  });
+
+  it("rejects a key given twice (the second would silently win)", () => {
+    const error = loadError("scraper: a\nscraper: b\n");
+    expect(error.message).toMatch(/not valid YAML: Map keys must be unique/);
+  });
+
+  it("rejects tabs used for indentation", () => {
+    expect(loadError("probes:\n\tsnmpd: {}\n").problem).toMatch(/not valid YAML/);
+  });
+});
+
+describe("secrets in errors", () => {
+  it("never echoes a community or key that has the wrong type", () => {
+    const error = loadError("probes:\n  snmpd:\n    community: 86753091\n");
+    expect(error.key).toBe("probes.snmpd.community");
+    expect(error.problem).toMatch(/expected a string, got a number \(quote it in YAML\)/);
+    expect(error.message).not.toContain("86753091");
+    const user = loadError("probes:\n  snmpd:\n    version: 3\n    user: { name: mon, authKey: 1234567890123, privKey: long-enough }\n");
+    expect(user.key).toBe("probes.snmpd.user.authKey");
+    expect(user.message).not.toContain("1234567890123");
+    const short = loadError("probes:\n  snmpd:\n    version: 3\n    user: { name: mon, authKey: sh0rt, privKey: long-enough }\n");
+    expect(short.message).not.toContain("sh0rt");
+    const communities = loadError("receiver:\n  communities: [ok-community, 4242424242]\n");
+    expect(communities.key).toBe("receiver.communities");
+    expect(communities.message).not.toContain("4242424242");
+  });
+});
+
+describe("the CLI with a bad config", () => {
+  it("exits 2 for each kind of bad value, naming file and key", async () => {
+    const paths = badValues.map((b) => file(b.yaml));
+    // One process runs them all through runCli; the two tests below go through the real exit path.
+    const runs = await runAgentBatch(paths.map((path) => ["status", "--json", "--config", path]));
+    runs.forEach((run, i) => {
+      const { what, key } = badValues[i];
+      expect({ what, code: run.code, stdout: run.stdout }).toEqual({ what, code: 2, stdout: "" });
+      expect(run.stderr).toContain(`edge-agent: bad config: ${paths[i]}: ${key}: `);
+    });
+  }, 120_000);
+
+  it("exits 2 for bad YAML, naming file and line", async () => {
+    const path = file("scraper: [\n");
+    const run = await runAgent(["status", "--config", path]);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain(`edge-agent: bad config: ${path}: line `);
+  }, 120_000);
+
+  it("exits 2 naming a --config file that does not exist", async () => {
+    const path = join(dir, "nope.yaml");
+    const run = await runAgent(["status", "--config", path]);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toBe(`edge-agent: bad config: ${path}: no such config file (create it, or leave out --config to use the defaults)\n`);
+  }, 120_000);
+});
