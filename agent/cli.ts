@@ -13,6 +13,8 @@ interface Command {
   summary: string;
   usage: string;
   options: Options;
+  /** The full usage `COMMAND --help` prints, when it does not fit the help table's one line. */
+  details?: string;
   /** Positional arguments the command takes (sub-commands such as `firewall check`). */
   positionals?: boolean;
   handler: () => Promise<(values: Values, positionals: string[]) => Promise<number>>;
@@ -51,6 +53,37 @@ const commands: Record<string, Command> = {
     options: { "base-oid": { type: "string" } },
     handler: async () => (require("./commands/mib") as typeof import("./commands/mib")).mibCommand,
   },
+  firewall: {
+    summary: "does tailscaled's UDP port get through the firewall (check: this host; trace: a saved ruleset)",
+    usage: "edge-agent firewall check|trace [...]",
+    details: [
+      "edge-agent firewall check [--config FILE] [--json]",
+      "       edge-agent firewall trace --ruleset FILE [--format nft-json|iptables-save]",
+      "           --direction in|out|forward --family ipv6|ipv4 --proto udp|tcp --saddr A --daddr A",
+      "           --sport N --dport N [--iif NAME] [--oif NAME] [--ct-state new|established|related|untracked] [--json]",
+      "       edge-agent firewall trace --ruleset FILE [--format ...] --packets FILE   (JSON lines in, one JSON result per line out)",
+      "Exit codes: 0 accept, 1 drop, 3 unknown (a rule that cannot be decided), 2 bad usage or unreadable ruleset.",
+    ].join("\n"),
+    positionals: true,
+    options: {
+      ...configOption,
+      json: { type: "boolean" },
+      ruleset: { type: "string" },
+      format: { type: "string" },
+      packets: { type: "string" },
+      direction: { type: "string" },
+      family: { type: "string" },
+      proto: { type: "string" },
+      saddr: { type: "string" },
+      daddr: { type: "string" },
+      sport: { type: "string" },
+      dport: { type: "string" },
+      iif: { type: "string" },
+      oif: { type: "string" },
+      "ct-state": { type: "string" },
+    },
+    handler: async () => (require("./commands/firewall") as typeof import("./commands/firewall")).firewallCommand,
+  },
 };
 
 export function helpText(): string {
@@ -85,7 +118,7 @@ export async function runCli(argv: string[]): Promise<number> {
     return 2;
   }
   if (rest.includes("--help") || rest.includes("-h")) {
-    process.stdout.write(`Usage: ${command.usage}\n`);
+    process.stdout.write(`Usage: ${command.details ?? command.usage}\n`);
     return 0;
   }
   let values: Values;
@@ -93,7 +126,7 @@ export async function runCli(argv: string[]): Promise<number> {
   try {
     ({ values, positionals } = parseArgs({ args: rest, options: command.options, allowPositionals: command.positionals ?? false, strict: true }) as { values: Values; positionals: string[] });
   } catch (error) {
-    process.stderr.write(`edge-agent ${name}: ${(error as Error).message}\nUsage: ${command.usage}\n`);
+    process.stderr.write(`edge-agent ${name}: ${(error as Error).message}\nUsage: ${command.details ?? command.usage}\n`);
     return 2;
   }
   try {
@@ -105,7 +138,7 @@ export async function runCli(argv: string[]): Promise<number> {
       return 2;
     }
     if (error instanceof UsageError) {
-      process.stderr.write(`edge-agent ${name}: ${error.message}\nUsage: ${command.usage}\n`);
+      process.stderr.write(`edge-agent ${name}: ${error.message}\nUsage: ${command.details ?? command.usage}\n`);
       return 2;
     }
     throw error;

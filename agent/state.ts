@@ -1,6 +1,8 @@
 // NodeState: the one snapshot of a host that the probes produce and every output reads.
 // `status --json` prints it as is, so its shape is a public contract (DESIGN.md).
 
+import type { PacketSpec } from "./firewall/packet";
+
 /** What a probe returns when its source could not be read: failure as data, never a throw. */
 export interface Unavailable {
   state: "unavailable";
@@ -109,19 +111,28 @@ export interface ServicesState {
 
 export type FirewallCheckId = "inbound-ipv6" | "inbound-ipv4" | "outbound-ipv6" | "outbound-ipv4" | "forward-ipv6";
 
+/** One tailscaled-port question (inbound-ipv6, outbound-ipv4, forward-ipv6, ...) answered. */
 export interface FirewallCheck {
-  id: FirewallCheckId | string;
+  id: string;
   verdict: "accept" | "drop" | "unknown";
-  /** The rule (or policy) that decided it, in words; the reason when unknown. */
+  /** The rule or policy that decided, e.g. "inet filter input handle 7: udp dport 41641 accept". */
   decidedBy: string;
+  /** Why the verdict is unknown. */
+  reason?: string;
+  /** The packet the question was asked with (absent when there was none to ask, e.g. no IPv6). */
+  packet?: PacketSpec;
 }
 
 export interface FirewallState {
   state: "ok";
-  /** The UDP port the checks were asked about (tailscaled's bound port when `firewall.port: auto`). */
+  /** The UDP port the checks asked about. */
   port: number;
+  /** Where the port came from: config, tailscaled's Self.Addrs, its UDP socket, or the default. */
+  portSource: "config" | "localapi" | "socket" | "default";
+  /** Which rulesets were read: nftables, iptables-legacy, both joined by +, or none. */
   backend: string;
   checks: FirewallCheck[];
+  notes: string[];
 }
 
 export interface NodeState {

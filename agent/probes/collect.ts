@@ -5,6 +5,7 @@ import type { HostInfo, NodeState, TailnetState, TailnetUnavailable, Unavailable
 import { AGENT_VERSION } from "../version";
 import { probeAddresses } from "./addresses";
 import { errorText, withDeadline } from "./deadline";
+import { probeFirewall } from "./firewall";
 import { probeHost } from "./host";
 import { probeNodeExporter } from "./node-exporter";
 import { probeSnmpd } from "./snmpd";
@@ -44,6 +45,15 @@ export async function collectNodeState(config: Config, options: CollectOptions =
     })),
   );
 
+  // The firewall questions need the port tailscaled bound and the host's addresses.
+  const firewall = Promise.all([ipv6, tailnet]).then(([v6, t]) =>
+    withDeadline(
+      probeFirewall({ config, tailnetPort: t.state === "unavailable" ? null : (t as TailnetState).port, ipv6: v6 }),
+      timeout,
+      "the firewall probe",
+    ).catch(unavailable),
+  );
+
   return {
     agent: { version: AGENT_VERSION },
     collectedAt: new Date().toISOString(),
@@ -51,5 +61,6 @@ export async function collectNodeState(config: Config, options: CollectOptions =
     ipv6: await ipv6,
     tailnet: await tailnet,
     services: { nodeExporter: await nodeExporter, snmpd: await snmpd },
+    firewall: await firewall,
   };
 }

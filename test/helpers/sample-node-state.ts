@@ -44,7 +44,9 @@ export function sampleNodeState(overrides: { hostname?: string; nodeExporterUp?:
     firewall: {
       state: "ok",
       port: 41641,
+      portSource: "localapi",
       backend: "nftables",
+      notes: [],
       checks: [
         { id: "inbound-ipv6", verdict: "accept", decidedBy: "rule 4" },
         { id: "inbound-ipv4", verdict: "drop", decidedBy: "policy drop" },

@@ -38,7 +38,7 @@ function nodeState(host: string, snmpdUp: boolean): NodeState {
       nodeExporter: { url: "http://127.0.0.1:9100/metrics", up: true, version: "1.5.0", tailnetReachable: true },
       snmpd: { target: "127.0.0.1:161", up: snmpdUp, sysDescr: null, sysUpTimeSeconds: null, tailnetReachable: null },
     },
-    firewall: { state: "ok", port: 41641, backend: "nftables", checks: [{ id: "inbound-ipv6", verdict: "drop", decidedBy: "test" }, { id: "inbound-ipv4", verdict: "accept", decidedBy: "test" }] },
+    firewall: { state: "ok", port: 41641, portSource: "localapi", backend: "nftables", notes: [], checks: [{ id: "inbound-ipv6", verdict: "drop", decidedBy: "test" }, { id: "inbound-ipv4", verdict: "accept", decidedBy: "test" }] },
   };
 }
 

@@ -34,7 +34,7 @@ function sampleState(): NodeState {
       nodeExporter: { url: "http://127.0.0.1:9100/metrics", up: true, version: "1.5.0", tailnetReachable: false },
       snmpd: { target: "127.0.0.1:161", up: false, sysDescr: null, sysUpTimeSeconds: null, tailnetReachable: null, error: "timeout" },
     },
-    firewall: { state: "ok", port: 41641, backend: "nftables", checks: [{ id: "inbound-ipv6", verdict: "accept", decidedBy: "rule 4" }, { id: "inbound-ipv4", verdict: "drop", decidedBy: "policy" }, { id: "outbound-ipv6", verdict: "unknown", decidedBy: "set lookup" }] },
+    firewall: { state: "ok", port: 41641, portSource: "localapi", backend: "nftables", notes: [], checks: [{ id: "inbound-ipv6", verdict: "accept", decidedBy: "rule 4" }, { id: "inbound-ipv4", verdict: "drop", decidedBy: "policy" }, { id: "outbound-ipv6", verdict: "unknown", decidedBy: "set lookup" }] },
   };
 }
 

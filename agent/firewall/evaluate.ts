@@ -1,0 +1,317 @@
+// The verdict netfilter gives one packet, decided from a ruleset without sending anything:
+// each hook of the packet's path in turn, every base chain on it in priority order (across
+// tables, families and the legacy iptables tables), accept ending only its own base chain and
+// drop/reject ending everything. What cannot be decided stops with `unknown`, never a guess.
+import { PROTO_NUMBERS, type Packet } from "./packet";
+import { chainKey, verdictText, type Chain, type Component, type Element, type Hook, type Key, type Rule, type Ruleset, type SetSource, type Statement, type Verdict } from "./ruleset";
+
+export interface TraceStep {
+  family: string;
+  table: string;
+  chain: string;
+  /** The rule's handle, or null for a chain's policy. */
+  handle: number | null;
+  rule: string;
+  result: string;
+  /** Set for chains that are not nft's (iptables-legacy). */
+  source?: string;
+}
+
+export interface Decision {
+  verdict: "accept" | "drop" | "unknown";
+  trace: TraceStep[];
+  /** The rule (or policy) that decided, as one line. */
+  decidedBy: string;
+  /** Why the verdict is unknown. */
+  reason?: string;
+}
+
+const HOOKS: Record<Packet["direction"], Hook[]> = {
+  in: ["ingress", "prerouting", "input"],
+  out: ["output", "postrouting", "egress"],
+  forward: ["ingress", "prerouting", "forward", "postrouting", "egress"],
+};
+
+/** The hook whose chains say most about the question (filter chains live there). */
+const MAIN_HOOK: Record<Packet["direction"], Hook> = { in: "input", out: "output", forward: "forward" };
+
+// include/uapi/linux/netfilter/nf_conntrack_common.h
+export const CT_BITS: Record<string, bigint> = { invalid: 1n, established: 2n, related: 4n, new: 8n, untracked: 64n };
+/** NF_IP_PRI_CONNTRACK: chains before it run before the packet gets its conntrack entry. */
+const PRI_CONNTRACK = -200;
+/** Far more than any real ruleset needs; reaching it means a loop in hand-made input. */
+const MAX_JUMP_DEPTH = 64;
+const MAX_RULE_VISITS = 1_000_000;
+/** A trace longer than this is cut: it is for reading, and a loop would make it endless. */
+const MAX_TRACE = 10_000;
+
+interface PacketState {
+  ct: bigint;
+  mark: bigint;
+}
+
+type Value = bigint | string;
+const NOMATCH = Symbol("nomatch");
+class Undecidable {
+  constructor(readonly reason: string) {}
+}
+
+function familiesFor(packet: Packet): Set<string> {
+  return new Set(packet.family === "ipv4" ? ["ip", "inet", "netdev"] : ["ip6", "inet", "netdev"]);
+}
+
+const hookCache = new WeakMap<Ruleset, Map<Hook, Chain[]>>();
+
+/** Base chains per hook, lowest priority first; equal priorities keep the input's order. */
+function chainsByHook(ruleset: Ruleset): Map<Hook, Chain[]> {
+  let cached = hookCache.get(ruleset);
+  if (!cached) {
+    cached = new Map();
+    const indexed = ruleset.chains.map((chain, index) => ({ chain, index })).filter((c) => c.chain.base);
+    indexed.sort((a, b) => a.chain.base!.prio - b.chain.base!.prio || a.index - b.index);
+    for (const { chain } of indexed) {
+      const list = cached.get(chain.base!.hook) ?? [];
+      list.push(chain);
+      cached.set(chain.base!.hook, list);
+    }
+    hookCache.set(ruleset, cached);
+  }
+  return cached;
+}
+
+function read(key: Key, packet: Packet, state: PacketState, hook: Hook, ctAssigned: boolean): Value | typeof NOMATCH | Undecidable {
+  if (key.family && key.family !== packet.family) return NOMATCH;
+  const proto = PROTO_NUMBERS[packet.proto];
+  if (key.l4 && !key.l4.includes(proto)) return NOMATCH;
+  switch (key.field) {
+    case "l4proto": return BigInt(proto);
+    case "nfproto": return packet.family === "ipv4" ? 2n : 10n;
+    case "saddr": return packet.saddrValue;
+    case "daddr": return packet.daddrValue;
+    case "sport": return BigInt(packet.sport);
+    case "dport": return BigInt(packet.dport);
+    case "mark": return key.mask === undefined ? state.mark : state.mark & key.mask;
+    // Before conntrack has seen it a packet has no entry, which ct state reads as invalid.
+    case "ctstate": return state.ct === CT_BITS.untracked || ctAssigned ? state.ct : CT_BITS.invalid;
+    case "iifname":
+    case "iif": {
+      // Locally generated packets have no input device: the kernel reads an empty name.
+      if (packet.direction === "out") return "";
+      return packet.iif ?? new Undecidable(`it matches on ${key.field} and the packet has no input interface (give --iif)`);
+    }
+    case "oifname":
+    case "oif": {
+      // Before routing (ingress, prerouting) and for local delivery there is no output device.
+      if (packet.direction === "in" || hook === "prerouting" || hook === "ingress") return "";
+      return packet.oif ?? new Undecidable(`it matches on ${key.field} and the packet has no output interface (give --oif)`);
+    }
+  }
+}
+
+function componentHas(c: Component, v: Value): boolean {
+  if ("lo" in c) return typeof v === "bigint" && v >= c.lo && v <= c.hi;
+  if (typeof v !== "string") return false;
+  return c.wildcard ? v.startsWith(c.name) : v === c.name;
+}
+
+function findElement(elements: Element[], values: Value[]): number {
+  outer: for (let i = 0; i < elements.length; i++) {
+    const el = elements[i];
+    if (el.length !== values.length) continue;
+    for (let j = 0; j < el.length; j++) if (!componentHas(el[j], values[j])) continue outer;
+    return i;
+  }
+  return -1;
+}
+
+interface Evaluation {
+  ruleset: Ruleset;
+  packet: Packet;
+  state: PacketState;
+  trace: TraceStep[];
+  visits: number;
+  /** False in chains that run before conntrack (ingress; prerouting/output below -200). */
+  ctAssigned: boolean;
+}
+
+function resolveSet(ev: Evaluation, chain: Chain, source: SetSource): { elements: Element[]; verdicts?: Verdict[] } | Undecidable {
+  if (!("ref" in source)) return source;
+  const set = ev.ruleset.sets.get(chainKey(chain.source, chain.family, chain.table, source.ref));
+  return set ?? new Undecidable(`set @${source.ref} does not exist in table ${chain.family} ${chain.table}`);
+}
+
+function readKeys(keys: Key[], ev: Evaluation, hook: Hook): Value[] | typeof NOMATCH | Undecidable {
+  const values: Value[] = [];
+  for (const key of keys) {
+    const v = read(key, ev.packet, ev.state, hook, ev.ctAssigned);
+    if (v === NOMATCH || v instanceof Undecidable) return v;
+    values.push(v);
+  }
+  return values;
+}
+
+type RuleOutcome = typeof NOMATCH | Undecidable | Verdict | null;
+
+function evalRule(rule: Rule, chain: Chain, base: Chain, hook: Hook, ev: Evaluation): RuleOutcome {
+  for (const st of rule.statements) {
+    switch (st.kind) {
+      case "match": {
+        const values = readKeys(st.keys, ev, hook);
+        if (values === NOMATCH || values instanceof Undecidable) return values;
+        const set = resolveSet(ev, chain, st.set);
+        if (set instanceof Undecidable) return set;
+        if (!matches(st, set.elements, values)) return NOMATCH;
+        break;
+      }
+      case "vmap": {
+        const values = readKeys(st.keys, ev, hook);
+        if (values === NOMATCH || values instanceof Undecidable) return values;
+        const set = resolveSet(ev, chain, st.set);
+        if (set instanceof Undecidable) return set;
+        if (!set.verdicts) return new Undecidable("its map is not a verdict map");
+        const i = findElement(set.elements, values);
+        if (i < 0) return NOMATCH;
+        return set.verdicts[i];
+      }
+      case "verdict": return st.verdict;
+      case "notrack":
+        // Only before conntrack has seen the packet does notrack make it untracked.
+        if ((hook === "prerouting" || hook === "output") && base.base!.prio < PRI_CONNTRACK) ev.state.ct = CT_BITS.untracked;
+        break;
+      case "setmark": ev.state.mark = st.value; break;
+      case "srcnat": return { kind: "accept" };
+      case "nop": break;
+      case "never": return NOMATCH;
+      case "unknown": return new Undecidable(st.reason);
+    }
+  }
+  return null;
+}
+
+function matches(st: Extract<Statement, { kind: "match" }>, elements: Element[], values: Value[]): boolean {
+  if (st.op === "in") return findElement(elements, values) >= 0;
+  if (st.op === "notin") return findElement(elements, values) < 0;
+  const c = elements[0]?.[0];
+  const v = values[0];
+  if (!c || !("lo" in c) || typeof v !== "bigint") return false;
+  switch (st.op) {
+    case "<": return v < c.lo;
+    case ">": return v > c.lo;
+    case "<=": return v <= c.lo;
+    case ">=": return v >= c.lo;
+  }
+}
+
+function record(ev: Evaluation, s: TraceStep): void {
+  if (ev.trace.length < MAX_TRACE) ev.trace.push(s);
+}
+
+function step(chain: Chain, handle: number | null, rule: string, result: string): TraceStep {
+  const s: TraceStep = { family: chain.family, table: chain.table, chain: chain.name, handle, rule, result };
+  if (chain.source !== "nft") s.source = chain.source;
+  return s;
+}
+
+export function describeStep(s: TraceStep): string {
+  const where = `${s.family} ${s.table} ${s.chain}${s.source ? ` (${s.source})` : ""}`;
+  return s.handle === null ? `${where}: ${s.rule}` : `${where} ${s.source ? "rule" : "handle"} ${s.handle}: ${s.rule}`;
+}
+
+type ChainOutcome = { verdict: "accept" | "drop" } | { verdict: "unknown"; reason: string };
+
+function runBaseChain(base: Chain, hook: Hook, ev: Evaluation): ChainOutcome {
+  ev.ctAssigned = !(hook === "ingress" || ((hook === "prerouting" || hook === "output") && base.base!.prio < PRI_CONNTRACK));
+  const policy = (): ChainOutcome => {
+    const p = base.base!.policy;
+    ev.trace.push(step(base, null, `policy ${p}`, p));
+    return { verdict: p };
+  };
+  let chain = base;
+  let index = 0;
+  const stack: { chain: Chain; index: number }[] = [];
+  for (;;) {
+    if (index >= chain.rules.length) {
+      const caller = stack.pop();
+      if (!caller) return policy();
+      ({ chain, index } = caller);
+      continue;
+    }
+    if (++ev.visits > MAX_RULE_VISITS) return { verdict: "unknown", reason: `${describeStep(step(chain, null, "", ""))}: evaluation does not end (a goto loop?)` };
+    const rule = chain.rules[index++];
+    const outcome = evalRule(rule, chain, base, hook, ev);
+    if (outcome === NOMATCH) continue;
+    if (outcome instanceof Undecidable) {
+      const s = step(chain, rule.handle, rule.text, "unknown");
+      ev.trace.push(s);
+      return { verdict: "unknown", reason: `${describeStep(s)}: cannot be decided: ${outcome.reason}` };
+    }
+    record(ev, step(chain, rule.handle, rule.text, outcome ? verdictText(outcome) : "continue"));
+    if (!outcome || outcome.kind === "continue") continue;
+    switch (outcome.kind) {
+      case "accept": return { verdict: "accept" };
+      case "drop":
+      case "reject": return { verdict: "drop" };
+      case "return": {
+        const caller = stack.pop();
+        if (!caller) return policy();
+        ({ chain, index } = caller);
+        continue;
+      }
+      case "jump":
+      case "goto": {
+        const target = ev.ruleset.byName.get(chainKey(chain.source, chain.family, chain.table, outcome.target));
+        if (!target) return { verdict: "unknown", reason: `${describeStep(step(chain, rule.handle, rule.text, ""))}: ${outcome.kind} to chain ${outcome.target}, which does not exist` };
+        if (target.base) return { verdict: "unknown", reason: `${describeStep(step(chain, rule.handle, rule.text, ""))}: ${outcome.kind} to base chain ${outcome.target}, which the kernel refuses` };
+        if (outcome.kind === "jump") {
+          if (stack.length >= MAX_JUMP_DEPTH) return { verdict: "unknown", reason: `${describeStep(step(chain, rule.handle, rule.text, ""))}: jumps nest deeper than ${MAX_JUMP_DEPTH} (a jump loop?)` };
+          stack.push({ chain, index });
+        }
+        chain = target;
+        index = 0;
+        continue;
+      }
+    }
+  }
+}
+
+function chainApplies(chain: Chain, hook: Hook, packet: Packet, state: PacketState, families: Set<string>): boolean | Undecidable {
+  if (!families.has(chain.family)) return false;
+  if (chain.family === "netdev" && hook !== "ingress" && hook !== "egress") return false;
+  // nat chains see only the first packet of a tracked connection.
+  if (chain.base!.type === "nat" && state.ct !== CT_BITS.new) return false;
+  const devices = chain.base!.device;
+  if ((hook === "ingress" || hook === "egress") && devices && devices.length > 0) {
+    const dev = hook === "ingress" ? packet.iif : packet.oif;
+    if (dev === undefined) return chain.rules.length === 0 && chain.base!.policy === "accept" ? false : new Undecidable(`a ${hook} chain on ${devices.join(", ")} and the packet's ${hook === "ingress" ? "--iif" : "--oif"} is not given`);
+    return devices.includes(dev);
+  }
+  return true;
+}
+
+/** Pure: the kernel's verdict for one packet under a ruleset. */
+export function evaluate(ruleset: Ruleset, packet: Packet): Decision {
+  const state: PacketState = { ct: CT_BITS[packet.ctState], mark: 0n };
+  const ev: Evaluation = { ruleset, packet, state, trace: [], visits: 0, ctAssigned: true };
+  const families = familiesFor(packet);
+  const byHook = chainsByHook(ruleset);
+  let mainStep: TraceStep | null = null;
+  let lastStep: TraceStep | null = null;
+  for (const hook of HOOKS[packet.direction]) {
+    for (const chain of byHook.get(hook) ?? []) {
+      const applies = chainApplies(chain, hook, packet, state, families);
+      if (applies instanceof Undecidable) {
+        const reason = `${describeStep(step(chain, null, "", ""))}: ${applies.reason}`;
+        return { verdict: "unknown", trace: ev.trace, decidedBy: reason, reason };
+      }
+      if (!applies) continue;
+      const outcome = runBaseChain(chain, hook, ev);
+      const last = ev.trace[ev.trace.length - 1];
+      if (outcome.verdict === "unknown") return { verdict: "unknown", trace: ev.trace, decidedBy: outcome.reason, reason: outcome.reason };
+      if (outcome.verdict === "drop") return { verdict: "drop", trace: ev.trace, decidedBy: describeStep(last) };
+      lastStep = last;
+      if (hook === MAIN_HOOK[packet.direction]) mainStep = last;
+    }
+  }
+  const decider = mainStep ?? lastStep;
+  return { verdict: "accept", trace: ev.trace, decidedBy: decider ? describeStep(decider) : "no base chain on the packet's path: nothing filters it" };
+}

@@ -1,0 +1,74 @@
+// The questions edge-agent asks of a host's firewall: does tailscaled's UDP port get through,
+// in and out, over IPv6 and IPv4, and forwarded for a router's prefixes. Pure: the caller reads
+// the ruleset, the port and the addresses.
+import ipaddr from "ipaddr.js";
+import { evaluate } from "./evaluate";
+import { makePacket, type PacketSpec } from "./packet";
+import type { Ruleset } from "./ruleset";
+
+/** Tailscale's default port: what a peer most likely sends from and listens on. */
+export const DEFAULT_PORT = 41641;
+/** A stand-in internet peer: the checks ask about "anyone", not one address. */
+export const PEER_IPV6 = "2001:4860:4860::8888";
+export const PEER_IPV4 = "8.8.8.8";
+
+export interface HostAddress {
+  address: string;
+  interface: string;
+}
+
+export interface FirewallQuestionsInput {
+  port: number;
+  ipv6: HostAddress | null;
+  ipv4: HostAddress | null;
+  forwardPrefixes: string[];
+}
+
+export interface CheckResult {
+  id: string;
+  verdict: "accept" | "drop" | "unknown";
+  decidedBy: string;
+  reason?: string;
+  packet?: PacketSpec;
+}
+
+/** The packets of each question (a question without an address to ask about has none). */
+export function questionPackets(input: FirewallQuestionsInput): { id: string; packet: PacketSpec | null; why?: string }[] {
+  const out: { id: string; packet: PacketSpec | null; why?: string }[] = [];
+  for (const direction of ["in", "out"] as const) {
+    for (const family of ["ipv6", "ipv4"] as const) {
+      const host = family === "ipv6" ? input.ipv6 : input.ipv4;
+      const peer = family === "ipv6" ? PEER_IPV6 : PEER_IPV4;
+      const why = `the host has no global ${family === "ipv6" ? "IPv6" : "IPv4"} address`;
+      const packet: PacketSpec | null = !host
+        ? null
+        : direction === "in"
+          ? { direction, family, proto: "udp", saddr: peer, daddr: host.address, sport: DEFAULT_PORT, dport: input.port, iif: host.interface, ctState: "new" }
+          : { direction, family, proto: "udp", saddr: host.address, daddr: peer, sport: input.port, dport: DEFAULT_PORT, oif: host.interface, ctState: "new" };
+      out.push({ id: `${direction === "in" ? "inbound" : "outbound"}-${family}`, packet, why });
+    }
+  }
+  for (const prefix of input.forwardPrefixes) {
+    const [net, len] = ipaddr.parseCIDR(prefix);
+    const family = net.kind() === "ipv6" ? "ipv6" : "ipv4";
+    const bytes = net.toByteArray();
+    if (len < bytes.length * 8) bytes[bytes.length - 1] |= 1; // a host inside the prefix
+    const inner = ipaddr.fromByteArray(bytes).toString();
+    out.push({
+      id: `forward-${family}`,
+      packet: { direction: "forward", family, proto: "udp", saddr: inner, daddr: family === "ipv6" ? PEER_IPV6 : PEER_IPV4, sport: input.port, dport: DEFAULT_PORT, ctState: "new" },
+    });
+  }
+  return out;
+}
+
+/** Pure: every question answered from one ruleset. */
+export function answerQuestions(ruleset: Ruleset, input: FirewallQuestionsInput): CheckResult[] {
+  return questionPackets(input).map(({ id, packet, why }) => {
+    if (!packet) return { id, verdict: "unknown", decidedBy: why ?? "", reason: why };
+    const d = evaluate(ruleset, makePacket(packet as unknown as Record<string, unknown>));
+    const r: CheckResult = { id, verdict: d.verdict, decidedBy: d.decidedBy, packet };
+    if (d.reason) r.reason = d.reason;
+    return r;
+  });
+}

@@ -1,0 +1,113 @@
+// The ruleset model both parsers (nft JSON, iptables-save) produce and the evaluator reads:
+// chains of rules made of matches, non-terminal statements and verdicts, with constants already
+// converted so that evaluation does no parsing.
+
+/** Raised for input that is not a ruleset at all (garbage, truncated, wrong schema). */
+export class RulesetError extends Error {}
+
+/** A packet field a rule can read. `family`/`l4` are the implicit protocol dependencies. */
+export interface Key {
+  field: "l4proto" | "nfproto" | "saddr" | "daddr" | "sport" | "dport" | "iifname" | "oifname" | "iif" | "oif" | "mark" | "ctstate";
+  /** Only packets of this family have the field (ip saddr: ipv4). */
+  family?: "ipv4" | "ipv6";
+  /** Only packets of these transport protocols have the field (udp dport: [17]). */
+  l4?: number[];
+  /** A bitwise and applied before comparing (meta mark & 0xff). */
+  mask?: bigint;
+}
+
+/** One component of a set element: an integer range, or an interface name (prefix when `wildcard`). */
+export type Component = { lo: bigint; hi: bigint } | { name: string; wildcard: boolean };
+
+/** A set element; one component per key of a concatenation. */
+export type Element = Component[];
+
+export type Verdict =
+  | { kind: "accept" }
+  | { kind: "drop" }
+  | { kind: "reject" }
+  | { kind: "continue" }
+  | { kind: "return" }
+  | { kind: "jump"; target: string }
+  | { kind: "goto"; target: string };
+
+export interface NamedSet {
+  name: string;
+  elements: Element[];
+  /** Verdict maps: the verdict of each element, same order. */
+  verdicts?: Verdict[];
+}
+
+/** Where a rule reads its elements from: inline (anonymous) or a named set of the table. */
+export type SetSource = { elements: Element[]; verdicts?: Verdict[] } | { ref: string };
+
+export type Statement =
+  | { kind: "match"; keys: Key[]; op: "in" | "notin" | "<" | ">" | "<=" | ">="; set: SetSource }
+  | { kind: "vmap"; keys: Key[]; set: SetSource }
+  | { kind: "verdict"; verdict: Verdict }
+  | { kind: "notrack" }
+  | { kind: "setmark"; value: bigint }
+  /** snat/masquerade: the nat chain ends for this packet, which is let through. */
+  | { kind: "srcnat" }
+  /** counter, log, limit (not over), comment: no effect on the verdict. */
+  | { kind: "nop" }
+  /** `limit rate over`: one packet never exceeds a rate, so the rule does not match. */
+  | { kind: "never" }
+  /** What the evaluator cannot decide: reaching it makes the verdict unknown. */
+  | { kind: "unknown"; reason: string };
+
+export interface Rule {
+  /** nft's rule handle; for iptables the rule's position in its chain (as --line-numbers). */
+  handle: number;
+  /** The rule as a person reads it (nft syntax, or the iptables-save line). */
+  text: string;
+  statements: Statement[];
+}
+
+export type Hook = "ingress" | "prerouting" | "input" | "forward" | "output" | "postrouting" | "egress";
+
+export interface Chain {
+  /** nft family (ip, ip6, inet, netdev, ...); iptables: ip or ip6. */
+  family: string;
+  table: string;
+  name: string;
+  /** "nft" or "iptables-legacy": legacy tables are separate from nft's, same names or not. */
+  source: string;
+  base?: { type: string; hook: Hook; prio: number; policy: "accept" | "drop"; device?: string[] };
+  rules: Rule[];
+}
+
+export interface Ruleset {
+  chains: Chain[];
+  /** Chains by `source family table name`. */
+  byName: Map<string, Chain>;
+  /** Named sets and maps by `source family table name`. */
+  sets: Map<string, NamedSet>;
+}
+
+export function chainKey(source: string, family: string, table: string, name: string): string {
+  return `${source}\0${family}\0${table}\0${name}`;
+}
+
+export function emptyRuleset(): Ruleset {
+  return { chains: [], byName: new Map(), sets: new Map() };
+}
+
+export function addChain(ruleset: Ruleset, chain: Chain): void {
+  ruleset.chains.push(chain);
+  ruleset.byName.set(chainKey(chain.source, chain.family, chain.table, chain.name), chain);
+}
+
+/** Several sources read on one host (nft and the legacy tables) make one ruleset. */
+export function mergeRulesets(parts: Ruleset[]): Ruleset {
+  const out = emptyRuleset();
+  for (const part of parts) {
+    for (const chain of part.chains) addChain(out, chain);
+    for (const [key, set] of part.sets) out.sets.set(key, set);
+  }
+  return out;
+}
+
+export function verdictText(v: Verdict): string {
+  return v.kind === "jump" || v.kind === "goto" ? `${v.kind} ${v.target}` : v.kind;
+}

@@ -1,0 +1,169 @@
+// The firewall part of NodeState: reads the live ruleset(s) (nft's, and the legacy iptables
+// tables nft cannot see), finds the UDP port tailscaled really bound and the host's addresses,
+// and answers the questions of agent/firewall/questions.ts. All the I/O of the firewall lives here.
+import { execFile } from "node:child_process";
+import { readdir, readFile, readlink } from "node:fs/promises";
+import { networkInterfaces } from "node:os";
+import type { Config } from "../config";
+import { parseIptablesSave } from "../firewall/iptables-save";
+import { parseNftJson } from "../firewall/nft-json";
+import { answerQuestions, DEFAULT_PORT, type HostAddress } from "../firewall/questions";
+import { mergeRulesets, type Ruleset } from "../firewall/ruleset";
+import type { FirewallState, Ipv6State, TailnetState, Unavailable } from "../state";
+import { probeAddresses } from "./addresses";
+import { errorText, withDeadline } from "./deadline";
+import { probeTailnet } from "./tailscale";
+
+const NEEDS_CAP = "reading the ruleset needs CAP_NET_ADMIN: run as root (sudo edge-agent firewall check) or give the service AmbientCapabilities=CAP_NET_ADMIN";
+
+interface ToolOutput { stdout: string; missing: boolean; denied: boolean; error?: string }
+
+function run(command: string, args: string[], timeoutMs: number): Promise<ToolOutput> {
+  return new Promise((resolve) => {
+    execFile(command, args, { timeout: timeoutMs, maxBuffer: 256 * 1024 * 1024, env: { ...process.env, PATH: `${process.env.PATH ?? ""}:/usr/sbin:/sbin` } }, (error, stdout, stderr) => {
+      if (!error) return resolve({ stdout, missing: false, denied: false });
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === "ENOENT") return resolve({ stdout: "", missing: true, denied: false });
+      const text = `${stderr}`.trim();
+      resolve({ stdout: "", missing: false, denied: /not permitted|permission denied|must be root/i.test(text), error: `${command} ${args.join(" ")}: ${text || errorText(error)}` });
+    });
+  });
+}
+
+export interface LiveRuleset {
+  ruleset: Ruleset;
+  backend: string;
+}
+
+/** Reads nft's ruleset and the legacy iptables tables; throws with the reason when it cannot. */
+export async function readLiveRuleset(timeoutMs: number): Promise<LiveRuleset> {
+  const [nft, ip4, ip6] = await Promise.all([
+    run("nft", ["-j", "list", "ruleset"], timeoutMs),
+    run("iptables-legacy-save", [], timeoutMs),
+    run("ip6tables-legacy-save", [], timeoutMs),
+  ]);
+  if ([nft, ip4, ip6].some((o) => o.denied)) throw new Error(NEEDS_CAP);
+  const parts: Ruleset[] = [];
+  const backends: string[] = [];
+  if (nft.error) throw new Error(nft.error);
+  if (!nft.missing) {
+    parts.push(parseNftJson(nft.stdout));
+    backends.push("nftables");
+  }
+  for (const [out, family] of [[ip4, "ipv4"], [ip6, "ipv6"]] as const) {
+    if (out.error) throw new Error(out.error);
+    if (!out.missing && out.stdout.trim()) {
+      parts.push(parseIptablesSave(out.stdout, "iptables-legacy", family));
+      if (!backends.includes("iptables-legacy")) backends.push("iptables-legacy");
+    }
+  }
+  if (nft.missing && backends.length === 0) throw new Error("neither nft nor iptables-legacy-save is installed: cannot read the firewall (apt install nftables)");
+  return { ruleset: mergeRulesets(parts), backend: backends.join("+") || "none" };
+}
+
+/** Pure: the UDP ports bound by sockets whose inodes are in `inodes`, from /proc/net/udp{,6}. */
+export function udpPortsOf(procNetUdp: string, inodes: Set<string>): number[] {
+  const ports: number[] = [];
+  for (const line of procNetUdp.split("\n").slice(1)) {
+    const f = line.trim().split(/\s+/);
+    if (f.length < 10) continue;
+    if (inodes.has(f[9])) ports.push(parseInt(f[1].split(":")[1], 16));
+  }
+  return ports;
+}
+
+/** The UDP port a running tailscaled holds, found through /proc (no tailscale CLI needed). */
+export async function tailscaledSocketPort(proc = "/proc"): Promise<number | null> {
+  const inodes = new Set<string>();
+  for (const pid of await readdir(proc).catch(() => [] as string[])) {
+    if (!/^\d+$/.test(pid)) continue;
+    const comm = await readFile(`${proc}/${pid}/comm`, "utf8").catch(() => "");
+    if (comm.trim() !== "tailscaled") continue;
+    for (const fd of await readdir(`${proc}/${pid}/fd`).catch(() => [] as string[])) {
+      const m = /^socket:\[(\d+)\]$/.exec(await readlink(`${proc}/${pid}/fd/${fd}`).catch(() => ""));
+      if (m) inodes.add(m[1]);
+    }
+  }
+  if (inodes.size === 0) return null;
+  for (const file of ["udp6", "udp"]) {
+    // tailscaled also holds sockets on port 0-ish helpers; its magicsock port is the non-zero one.
+    const ports = udpPortsOf(await readFile(`${proc}/net/${file}`, "utf8").catch(() => ""), inodes).filter((p) => p !== 0);
+    if (ports.length) return ports[0];
+  }
+  return null;
+}
+
+function firstIpv4(): HostAddress | null {
+  for (const [name, addrs] of Object.entries(networkInterfaces())) {
+    for (const a of addrs ?? []) {
+      if (a.family !== "IPv4" || a.internal) continue;
+      if (/^(169\.254\.|100\.(6[4-9]|[7-9]\d|1[01]\d|12[0-7])\.)/.test(a.address) || name === "tailscale0") continue;
+      return { address: a.address, interface: name };
+    }
+  }
+  return null;
+}
+
+function primaryIpv6(ipv6: Ipv6State | Unavailable | null): HostAddress | null {
+  if (!ipv6 || ipv6.state !== "ok" || !ipv6.primary) return null;
+  const prefix = ipv6.prefixes.find((p) => p.prefix === ipv6.primary);
+  const addr = prefix?.addresses.find((a) => !a.flags.includes("temporary")) ?? prefix?.addresses[0];
+  return prefix && addr ? { address: addr.address, interface: prefix.interface } : null;
+}
+
+export interface FirewallProbeOptions {
+  config: Config;
+  /** NodeState's tailnet.port (Self.Addrs), when the tailnet probe found one. */
+  tailnetPort: number | null;
+  ipv6: Ipv6State | Unavailable | null;
+  /** Tests give a saved ruleset instead of the live one. */
+  readRuleset?: (timeoutMs: number) => Promise<LiveRuleset>;
+}
+
+export async function probeFirewall(options: FirewallProbeOptions): Promise<FirewallState> {
+  const { config } = options;
+  const notes: string[] = [];
+  let port: number;
+  let portSource: FirewallState["portSource"];
+  if (config.firewall.port !== "auto") {
+    port = config.firewall.port;
+    portSource = "config";
+  } else if (options.tailnetPort) {
+    port = options.tailnetPort;
+    portSource = "localapi";
+  } else {
+    const found = await tailscaledSocketPort();
+    if (found) {
+      port = found;
+      portSource = "socket";
+    } else {
+      port = DEFAULT_PORT;
+      portSource = "default";
+      notes.push(`tailscaled's bound port is unknown (no Self.Addrs from the LocalAPI, no tailscaled UDP socket found): checked ${DEFAULT_PORT}, Tailscale's default`);
+    }
+  }
+  const input = { port, ipv6: primaryIpv6(options.ipv6), ipv4: firstIpv4(), forwardPrefixes: config.firewall.forwardPrefixes };
+  let live: LiveRuleset;
+  try {
+    live = await (options.readRuleset ?? readLiveRuleset)(config.probes.timeoutMs);
+  } catch (error) {
+    const reason = errorText(error);
+    const checks = answerQuestions(mergeRulesets([]), input).map((c) => ({ id: c.id, verdict: "unknown" as const, decidedBy: reason, reason }));
+    return { state: "ok", port, portSource, backend: "none", checks, notes: [...notes, reason] };
+  }
+  const checks = answerQuestions(live.ruleset, input);
+  return { state: "ok", port, portSource, backend: live.backend, checks, notes };
+}
+
+/** `firewall check` on its own: the address and tailnet probes it needs, then the firewall's. */
+export async function collectFirewall(config: Config): Promise<FirewallState | Unavailable> {
+  const timeout = config.probes.timeoutMs;
+  const [ipv6, tailnet] = await Promise.all([
+    withDeadline(probeAddresses(config.ipv6.allocations), timeout, "/proc/net/if_inet6").catch((e) => ({ state: "unavailable" as const, error: errorText(e) })),
+    config.firewall.port === "auto"
+      ? withDeadline(probeTailnet({ socket: config.tailscale.socket, scraper: config.scraper, expectedTags: [], timeoutMs: timeout, ping: false }), timeout + 500, "tailscaled").catch(() => null)
+      : Promise.resolve(null),
+  ]);
+  const tailnetPort = tailnet && tailnet.state !== "unavailable" ? (tailnet as TailnetState).port : null;
+  return withDeadline(probeFirewall({ config, tailnetPort, ipv6 }), timeout * 2, "the firewall probe").catch((e) => ({ state: "unavailable" as const, error: errorText(e) }));
+}
