@@ -8,7 +8,7 @@ set -euo pipefail
 packages=(
   snmp snmpd snmptrapd smitools
   prometheus-node-exporter prometheus prometheus-alertmanager
-  nftables iptables conntrack iproute2 procps
+  nftables iptables conntrack iproute2 procps curl util-linux
   lintian rpm rpmlint debootstrap
   debhelper devscripts fakeroot dpkg-dev systemd
   ca-certificates

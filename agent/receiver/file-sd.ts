@@ -26,11 +26,14 @@ export function fileSdGroups(fleet: FleetState): TargetGroup[] {
     if (v.edgeAgentNodeExporterUp !== true) continue;
     groups.push({
       targets: [`${record.node}:${NODE_EXPORTER_PORT}`],
+      // Target labels land on every series of the node job, and Prometheus renames a scraped
+      // label they shadow to exported_<name>: these names must not be ones the edge_agent_*
+      // textfile metrics use (tags, prefix, path).
       labels: {
         node: record.node,
-        tags: typeof v.edgeAgentTailnetTags === "string" ? v.edgeAgentTailnetTags : "",
-        prefix: typeof v.edgeAgentPrimaryPrefix === "string" ? v.edgeAgentPrimaryPrefix : "",
-        path: pathLabel(v),
+        tailnet_tags: typeof v.edgeAgentTailnetTags === "string" ? v.edgeAgentTailnetTags : "",
+        ipv6_prefix: typeof v.edgeAgentPrimaryPrefix === "string" ? v.edgeAgentPrimaryPrefix : "",
+        scraper_path: pathLabel(v),
       },
     });
   }

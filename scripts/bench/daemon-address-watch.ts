@@ -6,6 +6,7 @@ import { execFileSync, spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { createNetns } from "../../test/helpers/netns";
+import { emitBenchResult } from "./report";
 
 const ROUNDS = 20;
 const POLL_MS = 500;
@@ -77,6 +78,9 @@ async function main(): Promise<void> {
     console.log(`  ip -o monitor address : ${stats(monitorLatency)}; a child process of ${(monitorRss / 1024).toFixed(1)} MiB RSS (the 'ip netns exec' wrapper execs into it)`);
     console.log(`  poll if_inet6 /${POLL_MS}ms: ${stats(pollLatency)}; ${perPollUs.toFixed(0)} µs CPU per poll (${((perPollUs * (1000 / POLL_MS)) / 1e4).toFixed(3)} % of one core), no extra process`);
     console.log(`  ratio of medians (poll / monitor): ${(median(pollLatency) / median(monitorLatency)).toFixed(1)}x (both include ~20 ms of spawning the \`ip addr\` that makes the change)`);
+    emitBenchResult("daemon-address-watch", [
+      { metric: "address change noticed by polling /proc/net/if_inet6 (median)", value: Number(median(pollLatency).toFixed(1)), unit: "ms", reference: Number(median(monitorLatency).toFixed(1)), referenceName: "ip -o monitor address", ratio: Number((median(pollLatency) / median(monitorLatency)).toFixed(1)), target: "< 2000 ms", pass: Math.max(...pollLatency) < 2000 },
+    ]);
   } finally {
     ns.remove();
   }

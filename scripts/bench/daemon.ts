@@ -20,6 +20,7 @@ import type { NodeState } from "../../agent/state";
 import { startNodeExporter } from "../../test/helpers/node-exporter";
 import { freeTcpPort, freeUdpPort, waitFor } from "../../test/helpers/ports";
 import { startSnmpd } from "../../test/helpers/snmpd";
+import { emitBenchResult } from "./report";
 
 const REPO = resolve(__dirname, "../..");
 const CYCLES_CPU = 200;
@@ -164,6 +165,11 @@ async function main(): Promise<void> {
     const first = samples[0];
     const last = samples[samples.length - 1];
     console.log(`   heap growth cycle ${first.cycle} -> ${last.cycle}: ${(last.heapMiB - first.heapMiB).toFixed(2)} MiB (${((last.heapMiB / first.heapMiB - 1) * 100).toFixed(1)} %)`);
+    emitBenchResult("daemon", [
+      { metric: "idle RSS of edge-agent run", value: Number(idle.agent.toFixed(1)), unit: "MiB", reference: Number(idle.bare.toFixed(1)), referenceName: "bare node -e", ratio: Number((idle.agent / idle.bare).toFixed(2)), target: "<= 1.25x", pass: idle.agent / idle.bare <= 1.25 },
+      { metric: "CPU per full probe cycle", value: Number(cpuPerCycleMs.toFixed(2)), unit: "ms", reference: null, ratio: null, target: "< 30 ms", pass: cpuPerCycleMs < 30 },
+      { metric: `heap growth over ${CYCLES_MEMORY} cycles`, value: Number((last.heapMiB - first.heapMiB).toFixed(2)), unit: "MiB", reference: Number(first.heapMiB.toFixed(2)), referenceName: `heap at cycle ${first.cycle}`, ratio: Number((last.heapMiB / first.heapMiB).toFixed(2)), target: "flat", pass: null },
+    ]);
   } finally {
     for (const c of children) c.kill();
     await exporter.stop();

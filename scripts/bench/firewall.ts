@@ -7,6 +7,7 @@ import { cpus, loadavg } from "node:os";
 import { performance } from "node:perf_hooks";
 import { parseNftJson } from "../../agent/firewall/nft-json";
 import { answerQuestions } from "../../agent/firewall/questions";
+import { emitBenchResult } from "./report";
 
 const RULES = Number(process.argv[2] ?? 10_000);
 const RUNS = 15;
@@ -88,6 +89,9 @@ try {
   console.log(`nft -j list ruleset (reference, wall): min ${Math.min(...nftTimes).toFixed(1)} ms, median ${nft.toFixed(1)} ms of ${RUNS}`);
   console.log(`ratio edge-agent / nft: median ${(ours / nft).toFixed(2)}, min ${(Math.min(...ourTimes) / Math.min(...nftTimes)).toFixed(2)}`);
   console.log(`load average while measuring: ${loadavg().map((l) => l.toFixed(1)).join(" ")} on ${cpus().length} cores`);
+  emitBenchResult("firewall", [
+    { metric: `${ruleCount}-rule ruleset parsed, all checks decided (median wall)`, value: Number(ours.toFixed(1)), unit: "ms", reference: Number(nft.toFixed(1)), referenceName: "nft -j list ruleset", ratio: Number((ours / nft).toFixed(2)), target: "< 100 ms", pass: ours < 100 },
+  ]);
 } finally {
   execFileSync("ip", ["netns", "del", ns]);
 }

@@ -15,6 +15,7 @@ import { join, resolve } from "node:path";
 import snmp from "net-snmp";
 import { oidTree } from "../../agent/snmp/oid-tree";
 import { toVarbinds } from "../../agent/snmp/varbinds";
+import { emitBenchResult } from "./report";
 
 const args = process.argv.slice(2);
 const opt = (name: string, def: string) => {
@@ -229,6 +230,11 @@ async function main(): Promise<void> {
   await sleep(3000);
   const after = rssKb(pid);
   console.log(`Memory: RSS ${(before / 1024).toFixed(1)} MiB with 0 nodes, ${(after / 1024).toFixed(1)} MiB with ${known} nodes (${((after - before) / known).toFixed(2)} KiB per node); /metrics ${(size / 1e6).toFixed(1)} MB rendered in ${scrapeMs} ms`);
+  emitBenchResult("receiver", [
+    { metric: "highest zero-loss v2c rate", value: ourBest, unit: "notifications/s", reference: trapdBest, referenceName: "snmptrapd as shipped", ratio: trapdBest ? Number((ourBest / trapdBest).toFixed(2)) : null, target: ">= 2x", pass: trapdBest ? ourBest / trapdBest >= 2 : null },
+    { metric: "highest zero-loss v2c rate, same socket buffer", value: ourBest, unit: "notifications/s", reference: trapdBigBest, referenceName: "snmptrapd, same buffer", ratio: trapdBigBest ? Number((ourBest / trapdBigBest).toFixed(2)) : null, target: null, pass: null },
+    { metric: `RSS with ${known} nodes`, value: Number((after / 1024).toFixed(1)), unit: "MiB", reference: Number((before / 1024).toFixed(1)), referenceName: "with 0 nodes", ratio: Number((after / before).toFixed(2)), target: "bounded", pass: null },
+  ]);
   mem.child.kill("SIGTERM");
 }
 

@@ -60,7 +60,7 @@ describeWith({ binaries: ["prometheus", "promtool", "snmptrap"] }, "receiver wit
       const t = (await targets()).filter((x) => x.scrapePool === "node");
       return t.length === 1 ? t : null;
     }, 20_000, 250);
-    expect(nodes[0].labels).toMatchObject({ instance: "web1:9100", job: "node", node: "web1", tags: "tag:monitor", prefix: "2001:db8:100:1::/64", path: "relay" });
+    expect(nodes[0].labels).toMatchObject({ instance: "web1:9100", job: "node", node: "web1", tailnet_tags: "tag:monitor", ipv6_prefix: "2001:db8:100:1::/64", scraper_path: "relay" });
   });
 
   it("follows the file when a node's node-exporter comes up", async () => {
@@ -70,7 +70,7 @@ describeWith({ binaries: ["prometheus", "promtool", "snmptrap"] }, "receiver wit
       return t.length === 2 ? t : null;
     }, 20_000, 250);
     expect(nodes.map((t) => t.labels.instance).sort()).toEqual(["db1:9100", "web1:9100"]);
-    expect(nodes.find((t) => t.labels.node === "db1")!.labels.tags).toBe("tag:monitor,tag:db");
+    expect(nodes.find((t) => t.labels.node === "db1")!.labels.tailnet_tags).toBe("tag:monitor,tag:db");
   });
 
   it("scrapes the receiver's /metrics successfully", async () => {

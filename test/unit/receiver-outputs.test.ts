@@ -54,8 +54,8 @@ describe("file_sd", () => {
     node(f, "down", 1, { edgeAgentNodeExporterUp: false });
     const doc = parse(renderFileSd(fileSdGroups(f)));
     expect(doc).toEqual([
-      { targets: ["alpha:9100"], labels: { node: "alpha", tags: "tag:monitor", prefix: "2001:db8:100:1::/64", path: "direct" } },
-      { targets: ["zeta:9100"], labels: { node: "zeta", tags: "tag:monitor", prefix: "2001:db8:100:1::/64", path: "peer-relay" } },
+      { targets: ["alpha:9100"], labels: { node: "alpha", tailnet_tags: "tag:monitor", ipv6_prefix: "2001:db8:100:1::/64", scraper_path: "direct" } },
+      { targets: ["zeta:9100"], labels: { node: "zeta", tailnet_tags: "tag:monitor", ipv6_prefix: "2001:db8:100:1::/64", scraper_path: "peer-relay" } },
     ]);
     expect(parse(renderFileSd([]))).toEqual([]);
   });

@@ -1,0 +1,274 @@
+// The whole design in the netns lab (scripts/lab): a scraper and three nodes, each with the real
+// node-exporter, snmpd and `edge-agent run`; on the scraper `edge-agent receive`, Prometheus (node
+// job from the receiver's file_sd) and Alertmanager. Breaking a node must be seen everywhere it
+// should be, within seconds, and a receiver that was away must miss nothing.
+import { mkdtempSync } from "node:fs";
+import { afterAll, beforeAll, expect, it } from "vitest";
+import { execIn, labDown, labUp, startService, stopService, type LabState } from "../../scripts/netns-lab/lab";
+import { TAILSCALED_PORT, agentNodes, nodeByName } from "../../scripts/netns-lab/topology";
+import { DEFAULT_BASE_OID, oidTree } from "../../agent/snmp/oid-tree";
+import {
+  agentLogLength,
+  agentLogged,
+  fileSdText,
+  fleetMetrics,
+  hasAlert,
+  promQuery,
+  promTargets,
+  receiverEvents,
+  sampleValue,
+  snmpGetFromScraper,
+  snmpWalkFromScraper,
+  type ReceiverEvent,
+} from "../helpers/lab";
+import { waitFor } from "../helpers/ports";
+import { describeWith } from "../helpers/prereqs";
+
+const NODE_NAMES = agentNodes().map((n) => n.name); // svc1, router, cgnat1
+const tree = oidTree(DEFAULT_BASE_OID);
+const oid = (name: string) => `${tree.objectOid(name)}.0`;
+/** The /64s each node may call primary: the router has two (its uplink and its service subnet). */
+const PRIMARY: Record<string, string[]> = { svc1: ["2001:db8:100:1::/64"], router: ["2001:db8:100:2::/64", "2001:db8:100:201::/64"], cgnat1: [""] };
+const SEEN_WITHIN = 15_000; // a 2 s probe cycle, an inform, Prometheus's 2 s scrape: seconds, with slack for 2 shared cores
+
+describeWith(
+  { root: true, binaries: ["ip", "nsenter", "unshare", "nft", "curl", "snmpd", "snmpget", "snmpwalk", "prometheus", "prometheus-alertmanager", "prometheus-node-exporter"] },
+  "the netns lab: scraper + svc1, router (/56), cgnat1",
+  () => {
+    let lab: LabState;
+    let upError: Error | null = null;
+    const log: string[] = [];
+
+    beforeAll(async () => {
+      const dir = mkdtempSync("/run/edge-agent-e2e-");
+      try {
+        lab = await labUp({ dir, prefix: `e${process.pid % 100000}`, log: (l) => log.push(l) });
+      } catch (error) {
+        upError = error as Error;
+      }
+    }, 120_000);
+
+    afterAll(async () => {
+      if (lab) await labDown({ dir: lab.dir, prefix: lab.prefix, log: () => {} });
+    }, 60_000);
+
+    /** Fails at once, naming what is missing, instead of timing out on every assertion. */
+    function requireLab(): LabState {
+      if (upError) throw new Error(`scripts/lab up failed: ${upError.message}\n${log.join("\n")}`);
+      const missing = ["run", "receive"].filter((c) => !lab.commands.includes(c));
+      if (missing.length) {
+        throw new Error(`this checkout's edge-agent has no ${missing.map((c) => `\`${c}\``).join(" or ")} command, so the lab runs without it (the daemon and the receiver come from branches daemon and receiver)`);
+      }
+      return lab;
+    }
+
+    const eventsOf = (node: string, event: string, after = 0): ReceiverEvent[] => receiverEvents(lab).slice(after).filter((e) => e.node === node && e.event === event);
+
+    it("runs every piece: the agent on each node, the receiver, Prometheus and Alertmanager on the scraper", () => {
+      const state = requireLab();
+      const services = state.processes.map((p) => p.key);
+      for (const node of NODE_NAMES) for (const s of ["node-exporter", "snmpd", "edge-agent"]) expect(services).toContain(`${node}/${s}`);
+      for (const s of ["edge-agent-receive", "prometheus", "alertmanager"]) expect(services).toContain(`scraper/${s}`);
+    });
+
+    it("Prometheus discovers every node's node-exporter through the receiver's file_sd and scrapes edge_agent_* from each", async () => {
+      const state = requireLab();
+      await waitFor(
+        "every node as an up target of the node job",
+        () => {
+          const targets = promTargets(state, "node");
+          const up = targets.filter((t) => t.health === "up").map((t) => t.labels.instance);
+          const sd = fileSdText(state);
+          return NODE_NAMES.every((n) => up.includes(`${n}:9100`) && sd.includes(`${n}:9100`)) ? targets : null;
+        },
+        30_000,
+        500,
+      );
+      const series = await waitFor("edge_agent_info from every node", () => {
+        const s = promQuery(state, 'edge_agent_info{job="node"}');
+        return NODE_NAMES.every((n) => s.some((x) => x.metric.instance === `${n}:9100`)) ? s : null;
+      }, 15_000, 500);
+      expect(series.length).toBe(NODE_NAMES.length);
+      // What each node says of itself arrives through Prometheus: cgnat1 has no global /64 and is relayed.
+      const expectedPaths = { svc1: "direct", router: "direct", cgnat1: "relay" };
+      const paths = await settle(
+        () => {
+          const found = promQuery(state, 'edge_agent_scraper_path{job="node"} == 1');
+          return Object.fromEntries(NODE_NAMES.map((n) => [n, own(found.find((p) => p.metric.instance === `${n}:9100`)?.metric, "path")]));
+        },
+        (v) => JSON.stringify(v) === JSON.stringify(expectedPaths),
+      );
+      expect(paths).toEqual(expectedPaths);
+      const expectedPrefixes = { svc1: ["2001:db8:100:1::/64 true"], router: ["2001:db8:100:201::/64 true", "2001:db8:100:2::/64 true"], cgnat1: [] };
+      const prefixes = await settle(
+        () => {
+          const found = promQuery(state, 'edge_agent_ipv6_prefix_info{job="node"}');
+          return Object.fromEntries(NODE_NAMES.map((n) => [n, found.filter((p) => p.metric.instance === `${n}:9100`).map((p) => `${own(p.metric, "prefix")} ${p.metric.in_allocation}`).sort()]));
+        },
+        (v) => JSON.stringify(v) === JSON.stringify(expectedPrefixes),
+      );
+      expect(prefixes).toEqual(expectedPrefixes);
+    });
+
+    it("the node job's labels from the receiver's file_sd leave the edge_agent_* metrics' own labels alone", async () => {
+      const state = requireLab();
+      // Prometheus renames a scraped label that a target label shadows to exported_<name>: a user
+      // querying edge_agent_scraper_path{path="relay"} or edge_agent_ipv6_prefix_info{prefix=...}
+      // would then read the target's label instead of the metric's.
+      const series = await settle(() => promQuery(state, '{job="node", __name__=~"edge_agent_.*"}'), (v) => v.length > 0);
+      const clashes = [...new Set(series.flatMap((s) => Object.keys(s.metric).filter((k) => k.startsWith("exported_")).map((k) => `${s.metric.__name__}: ${k}`)))].sort();
+      expect(clashes, "edge_agent_* labels renamed because a file_sd target label has the same name").toEqual([]);
+    });
+
+    it("the scraper polls each node's snmpd over the tailnet and reads the agent's objects through AgentX", async () => {
+      const state = requireLab();
+      for (const name of NODE_NAMES) {
+        const node = nodeByName(name);
+        const matches = (v: string[]) => v[0] === name && v[1] === `${name}.example-tailnet.ts.net` && PRIMARY[name].includes(v[2]) && v[3] === String(node.scraperPath === "relay" ? 2 : 1);
+        const got = await settle(() => snmpGetFromScraper(state, name, [oid("edgeAgentHostName"), oid("edgeAgentTailnetName"), oid("edgeAgentPrimaryPrefix"), oid("edgeAgentScraperPath")]), matches);
+        const [host, tailnetName, primary, path] = got;
+        expect(host, `${name}: edgeAgentHostName`).toBe(name);
+        expect(tailnetName, `${name}: edgeAgentTailnetName`).toBe(`${name}.example-tailnet.ts.net`);
+        expect(PRIMARY[name], `${name}: edgeAgentPrimaryPrefix`).toContain(primary);
+        expect(Number(path), `${name}: edgeAgentScraperPath (1 direct, 2 relay)`).toBe(node.scraperPath === "relay" ? 2 : 1);
+        const walked = snmpWalkFromScraper(state, name, tree.objects);
+        expect(walked.get(oid("edgeAgentTailnetAddresses"))).toContain(node.tailnet!.v4);
+        expect(walked.get(oid("edgeAgentFirewallPort"))).toBe(String(TAILSCALED_PORT));
+      }
+      // The router's DESIGN.md forward chain lets tailscaled's UDP through for net6_svc.
+      const forward = await settle(() => snmpGetFromScraper(state, "router", [oid("edgeAgentFirewallForwardIpv6")])[0], (v) => v === "1");
+      expect(Number(forward), "router: edgeAgentFirewallForwardIpv6 (1 accept, 2 drop)").toBe(1);
+    });
+
+    it("a relayed node is an alert in Alertmanager", async () => {
+      const state = requireLab();
+      await waitFor("EdgeScraperPathRelayed for cgnat1", () => hasAlert(state, { alertname: "EdgeScraperPathRelayed", node: "cgnat1" }), SEEN_WITHIN, 500);
+      expect(hasAlert(state, { alertname: "EdgeScraperPathRelayed", node: "svc1" })).toBe(false);
+    });
+
+    it("a rule dropping tailscaled's port is a notification, an edge_fleet_ verdict and an alert; removing it resolves them", async () => {
+      const state = requireLab();
+      const before = receiverEvents(state).length;
+      execIn("svc1", "nft", ["-f", "-"], state.dir, breakRule());
+      try {
+        await waitFor("svc1's firewallChanged notification", () => eventsOf("svc1", "firewallChanged", before).length > 0, SEEN_WITHIN, 250);
+        await waitFor("edge_fleet_node_firewall_verdict drop for svc1", () => sampleValue(fleetMetrics(state), "edge_fleet_node_firewall_verdict", { node: "svc1", check: "inbound-ipv6", verdict: "drop" }) === 1, SEEN_WITHIN, 250);
+        await waitFor("EdgeFirewallBlocksTailscale for svc1 in Alertmanager", () => hasAlert(state, { alertname: "EdgeFirewallBlocksTailscale", node: "svc1", check: "inbound-ipv6" }), SEEN_WITHIN, 250);
+        expect(hasAlert(state, { alertname: "EdgeFirewallBlocksTailscale", node: "router" })).toBe(false);
+      } finally {
+        execIn("svc1", "nft", ["delete", "table", "inet", "lab_break"], state.dir);
+      }
+      const resolvedFrom = receiverEvents(state).length;
+      await waitFor("svc1's firewallChanged notification back to accept", () => eventsOf("svc1", "firewallChanged", resolvedFrom).length > 0, SEEN_WITHIN, 250);
+      await waitFor("edge_fleet_node_firewall_verdict accept for svc1", () => sampleValue(fleetMetrics(state), "edge_fleet_node_firewall_verdict", { node: "svc1", check: "inbound-ipv6", verdict: "accept" }) === 1, SEEN_WITHIN, 250);
+      await waitFor("the alert resolved in Alertmanager", () => !hasAlert(state, { alertname: "EdgeFirewallBlocksTailscale", node: "svc1" }), SEEN_WITHIN, 250);
+    });
+
+    it("removing a node's global /64 is an address-changed notification", async () => {
+      const state = requireLab();
+      const svc1 = nodeByName("svc1");
+      const before = receiverEvents(state).length;
+      execIn("svc1", "ip", ["-6", "addr", "del", svc1.uplink.v6!, "dev", "eth0"], state.dir);
+      try {
+        await waitFor("svc1's addressChanged notification", () => eventsOf("svc1", "addressChanged", before).length > 0, SEEN_WITHIN, 250);
+        await waitFor("edge_fleet_node_info without a prefix for svc1", () => sampleValue(fleetMetrics(state), "edge_fleet_node_info", { node: "svc1", prefix: "" }) === 1, SEEN_WITHIN, 250);
+      } finally {
+        execIn("svc1", "ip", ["-6", "addr", "add", svc1.uplink.v6!, "dev", "eth0", "nodad"], state.dir);
+        execIn("svc1", "ip", ["-6", "route", "replace", "default", "via", svc1.uplink.v6Gateway!, "dev", "eth0"], state.dir);
+      }
+      await waitFor("svc1's /64 back in edge_fleet_node_info", () => sampleValue(fleetMetrics(state), "edge_fleet_node_info", { node: "svc1", prefix: "2001:db8:100:1::/64" }) === 1, SEEN_WITHIN, 250);
+    });
+
+    it("stopping a node's node-exporter is service-down, and its file_sd target goes; starting it brings both back", async () => {
+      const state = requireLab();
+      const before = receiverEvents(state).length;
+      await stopService("cgnat1", "node-exporter", state.dir);
+      try {
+        await waitFor("cgnat1's serviceDown notification", () => eventsOf("cgnat1", "serviceDown", before).length > 0, SEEN_WITHIN, 250);
+        expect(sampleValue(fleetMetrics(state), "edge_fleet_node_service_up", { node: "cgnat1", service: "node_exporter" })).toBe(0);
+        await waitFor("cgnat1:9100 gone from the file_sd file", () => !fileSdText(state).includes("cgnat1:9100"), SEEN_WITHIN, 250);
+        await waitFor("cgnat1:9100 gone from Prometheus's targets", () => !promTargets(state, "node").some((t) => t.labels.instance === "cgnat1:9100"), SEEN_WITHIN, 500);
+        expect(fileSdText(state)).toContain("svc1:9100");
+        await waitFor("EdgeServiceDown for cgnat1", () => hasAlert(state, { alertname: "EdgeServiceDown", node: "cgnat1", service: "node_exporter" }), SEEN_WITHIN, 250);
+      } finally {
+        await startService("cgnat1", "node-exporter", state.dir);
+      }
+      await waitFor("cgnat1's serviceUp notification", () => eventsOf("cgnat1", "serviceUp", before).length > 0, SEEN_WITHIN, 250);
+      await waitFor("cgnat1:9100 back as an up target", () => promTargets(state, "node").some((t) => t.labels.instance === "cgnat1:9100" && t.health === "up"), SEEN_WITHIN + 5_000, 500);
+    });
+
+    it("a receiver that was stopped while things changed misses nothing once it is back", { timeout: 180_000 }, async () => {
+      const state = requireLab();
+      await stopService("scraper", "edge-agent-receive", state.dir);
+      const before = receiverEvents(state).length;
+      const svc1Log = agentLogLength(state, "svc1");
+      const routerLog = agentLogLength(state, "router");
+      // Changes while the receiver is away: the agents must keep them (outbox) and deliver them later.
+      execIn("svc1", "nft", ["-f", "-"], state.dir, breakRule());
+      await stopService("router", "snmpd", state.dir);
+      try {
+        // Until both agents have seen their change (and so queued a notification nobody acknowledges).
+        await waitFor("the agents on svc1 and router to see the changes", () => agentLogged(state, "svc1", "firewallChanged", svc1Log) && agentLogged(state, "router", "serviceDown", routerLog), SEEN_WITHIN, 250).catch(() => undefined);
+        await startService("scraper", "edge-agent-receive", state.dir);
+        // The notifier retries with a doubling backoff (up to a minute), so delivery may lag the return.
+        await waitFor("svc1's firewallChanged delivered after the receiver came back", () => eventsOf("svc1", "firewallChanged", before).length > 0, 70_000, 250);
+        await waitFor("router's serviceDown delivered after the receiver came back", () => eventsOf("router", "serviceDown", before).length > 0, 70_000, 250);
+        const metrics = fleetMetrics(state);
+        expect(sampleValue(metrics, "edge_fleet_node_firewall_verdict", { node: "svc1", check: "inbound-ipv6", verdict: "drop" })).toBe(1);
+        expect(sampleValue(metrics, "edge_fleet_node_service_up", { node: "router", service: "snmpd" })).toBe(0);
+        // Every node's sequence numbers, over the receiver's whole life, have no gap.
+        for (const node of NODE_NAMES) {
+          const seqs = [...new Set(receiverEvents(state).filter((e) => e.node === node && e.sequence !== null).map((e) => e.sequence!))].sort((a, b) => a - b);
+          expect(seqs.length, `${node} delivered notifications`).toBeGreaterThan(0);
+          const missing = [];
+          for (let s = seqs[0]; s <= seqs[seqs.length - 1]; s++) if (!seqs.includes(s)) missing.push(s);
+          expect(missing, `${node}: sequence numbers the receiver never saw`).toEqual([]);
+        }
+      } finally {
+        execIn("svc1", "nft", ["delete", "table", "inet", "lab_break"], state.dir);
+        await startService("router", "snmpd", state.dir);
+        await startService("scraper", "edge-agent-receive", state.dir);
+      }
+    });
+  },
+);
+
+/**
+ * Reads until `ok` holds or SEEN_WITHIN passes, and returns the last reading for the assertions:
+ * on two shared cores a probe can time out for a cycle, which reads as a blip, not as the state.
+ */
+async function settle<T>(read: () => T, ok: (value: T) => boolean): Promise<T> {
+  let last: T | undefined;
+  let error: unknown = null;
+  const start = Date.now();
+  while (Date.now() - start < SEEN_WITHIN) {
+    try {
+      last = read();
+      error = null;
+      if (ok(last)) return last;
+    } catch (e) {
+      error = e;
+    }
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  if (last === undefined) throw error ?? new Error("nothing read");
+  return last;
+}
+
+/** A scraped label's value, whether or not a target label of the same name shadowed it. */
+function own(metric: Record<string, string> | undefined, label: string): string | undefined {
+  return metric?.[`exported_${label}`] ?? metric?.[label];
+}
+
+/** A table of its own that drops new inbound UDP to tailscaled's port, as a careless admin would add. */
+function breakRule(): string {
+  return [
+    "table inet lab_break {",
+    "  chain input {",
+    "    type filter hook input priority -10; policy accept;",
+    `    udp dport ${TAILSCALED_PORT} drop`,
+    "  }",
+    "}",
+    "",
+  ].join("\n");
+}
