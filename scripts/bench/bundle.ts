@@ -1,9 +1,10 @@
 // Bundle budget: size of dist/bundle/edge-agent against 3 MB, and its start-up time against a
 // bare `node -e 0` (and the tsx launcher a checkout uses), measured side by side in one run.
 // Usage: npm run build && npx tsx scripts/bench/bundle.ts [runs]
-import { spawnSync } from "node:child_process";
-import { statSync } from "node:fs";
+import { execFileSync, spawnSync } from "node:child_process";
+import { existsSync, statSync } from "node:fs";
 import { join } from "node:path";
+import { emitBenchResult } from "./report";
 
 const root = join(__dirname, "../..");
 const bundle = join(root, "dist/bundle/edge-agent");
@@ -26,6 +27,7 @@ function once(args: string[]): number {
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
+if (!existsSync(bundle)) execFileSync("bash", [join(root, "scripts/build.sh")], { cwd: root, stdio: ["ignore", 2, 2] });
 const size = statSync(bundle).size;
 console.log(`bundle size: ${(size / 1024).toFixed(0)} KiB of ${BUDGET_BYTES / 1024} KiB budget (${((size / BUDGET_BYTES) * 100).toFixed(0)}%)`);
 
@@ -38,3 +40,10 @@ const base = median(times["node -e 0"]);
 console.log(`start-up, median of ${runs} runs on node ${process.version}:`);
 for (const [name, xs] of Object.entries(times))
   console.log(`  ${name.padEnd(24)} ${median(xs).toFixed(1).padStart(7)} ms  ${(median(xs) / base).toFixed(2)}x node -e 0`);
+
+const rowFor = (name: string) => ({ value: Math.round(median(times[name]) * 10) / 10, ratio: Math.round((median(times[name]) / base) * 100) / 100 });
+emitBenchResult("bundle", [
+  { metric: "bundle size", value: Math.round(size / 1024), unit: "KiB", reference: BUDGET_BYTES / 1024, referenceName: "the 3 MB budget", ratio: Math.round((size / BUDGET_BYTES) * 100) / 100, target: "<= 3 MB", pass: size <= BUDGET_BYTES },
+  { metric: "start-up, bundle --version (median)", ...rowFor("bundle --version"), unit: "ms", reference: Math.round(base * 10) / 10, referenceName: "node -e 0", target: null, pass: null },
+  { metric: "start-up, checkout tsx launcher --version (median)", ...rowFor("tsx launcher --version"), unit: "ms", reference: Math.round(base * 10) / 10, referenceName: "node -e 0", target: null, pass: null },
+]);

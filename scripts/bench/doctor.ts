@@ -7,6 +7,7 @@
 // The doctor runs as the packages ship it (the esbuild bundle) and as a checkout runs it
 // (bin/edge-agent.js through tsx). Prints medians and the ratios.
 // Usage (root): npx tsx scripts/bench/doctor.ts [rounds]
+import { emitBenchResult } from "./report";
 import { execFile, execFileSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -108,6 +109,10 @@ async function main(): Promise<void> {
     process.stdout.write(`  inside doctor: ${json.summary.durationMs} ms for the checks; slowest ${slowest.map((c) => `${c.id} ${c.durationMs} ms`).join(", ")}\n`);
     const ratio = median(times.bundle) / base;
     process.stdout.write(`doctor/node start-up ratio (bundle): ${ratio.toFixed(2)} — target within ${TARGET_RATIO}x: ${ratio <= TARGET_RATIO ? "met" : "NOT met"}\n`);
+    emitBenchResult("doctor", [
+      { metric: "doctor wall time, all local services up (bundle, median)", value: Math.round(median(times.bundle)), unit: "ms", reference: Math.round(base), referenceName: "node -e 0", ratio: Math.round(ratio * 100) / 100, target: `<= ${TARGET_RATIO}x`, pass: ratio <= TARGET_RATIO },
+      { metric: "doctor wall time from a checkout (tsx, median)", value: Math.round(median(times.checkout)), unit: "ms", reference: Math.round(base), referenceName: "node -e 0", ratio: Math.round((median(times.checkout) / base) * 100) / 100, target: null, pass: null },
+    ]);
   } finally {
     for (const stop of stops) await stop();
   }
