@@ -41,7 +41,8 @@ function runOne(file: string, timeoutMs: number): Promise<Outcome> {
   const start = Date.now();
   return new Promise((resolveOutcome) => {
     process.stdout.write(`\n=== ${bench} (${file.replace(`${REPO}/`, "")}) ===\n`);
-    const child = spawn(process.execPath, [TSX_CLI, file], { cwd: REPO, stdio: ["ignore", "pipe", "pipe"] });
+    // --expose-gc: the memory figures are taken after a full GC, not whenever V8 last ran one.
+    const child = spawn(process.execPath, ["--expose-gc", TSX_CLI, file], { cwd: REPO, stdio: ["ignore", "pipe", "pipe"] });
     let stdout = "";
     child.stdout.on("data", (d: Buffer) => {
       stdout += d.toString();
