@@ -294,9 +294,44 @@ function matchStatement(m: Obj, tableFamily: string, out: Statement[]): void {
   }
 }
 
+/** Header fields that lie next to each other, so nft can load them as one. */
+const ADJACENT_FIELDS: Record<string, [string, string]> = {
+  udp: ["sport", "dport"],
+  tcp: ["sport", "dport"],
+  th: ["sport", "dport"],
+  ip: ["saddr", "daddr"],
+  ip6: ["saddr", "daddr"],
+};
+
+function singleInequality(s: Json): { protocol: string; field: string } | null {
+  if (!isObj(s) || !isObj(s.match)) return null;
+  const m = s.match as Obj;
+  const left = isObj(m.left) && isObj(m.left.payload) ? (m.left.payload as Obj) : null;
+  if (m.op !== "!=" || !left || typeof left.protocol !== "string" || typeof left.field !== "string") return null;
+  if (isObj(m.right) || Array.isArray(m.right)) return null;
+  return { protocol: left.protocol, field: left.field };
+}
+
+/**
+ * nft (1.0.6, Debian 12) merges two `!=` matches on adjacent fields of one header (udp sport
+ * and dport, ip saddr and daddr) into one comparison of both fields together, which matches
+ * when EITHER differs, yet lists them back as two matches, which read as "both differ". The
+ * kernel comparison found it; the JSON cannot say which was loaded, so such a pair is unknown.
+ */
+function mergedInequalityAt(expr: Json[], i: number): string | null {
+  const a = singleInequality(expr[i]);
+  const b = i + 1 < expr.length ? singleInequality(expr[i + 1]) : null;
+  if (!a || !b || a.protocol !== b.protocol) return null;
+  const pair = ADJACENT_FIELDS[a.protocol];
+  if (!pair || a.field === b.field || !pair.includes(a.field) || !pair.includes(b.field)) return null;
+  return `${a.protocol} ${a.field} != ... ${b.protocol} ${b.field} != ...: nft may have merged these into one comparison that matches when either differs; not decidable from the listing`;
+}
+
 function statementsOf(expr: Json[], tableFamily: string): Statement[] {
   const out: Statement[] = [];
-  for (const s of expr) {
+  for (const [i, s] of expr.entries()) {
+    const merged = mergedInequalityAt(expr, i);
+    if (merged) throw new Unmodelled(merged);
     const [k, body] = only(s);
     const b = (body ?? {}) as Obj;
     switch (k) {
@@ -439,7 +474,8 @@ export function parseNftJson(text: string): Ruleset {
 /** The statements of a rule up to the first that cannot be modelled (kept so it can still miss). */
 function statementsUpTo(expr: Json[], family: string): Statement[] {
   const out: Statement[] = [];
-  for (const s of expr) {
+  for (const [i, s] of expr.entries()) {
+    if (mergedInequalityAt(expr, i)) break;
     try {
       out.push(...statementsOf([s], family));
     } catch (e) {

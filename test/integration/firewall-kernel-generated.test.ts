@@ -36,6 +36,7 @@ describeWith({ root: true, binaries: ["nft", "conntrack"] }, "firewall evaluator
     const failures: string[] = [];
     let decided = 0;
     let unknown = 0;
+    let mergedPairs = 0;
     let refused = 0;
     let next = 0;
     await Promise.all(trios.map(async (trio) => {
@@ -56,16 +57,22 @@ describeWith({ root: true, binaries: ["nft", "conntrack"] }, "firewall evaluator
         const kernel = await trioVerdicts(trio, w.packets);
         for (const c of w.packets) {
           const d = evaluate(ruleset, makePacket(c as unknown as Record<string, unknown>));
-          if (d.verdict === "unknown") { unknown++; continue; }
+          if (d.verdict === "unknown") {
+            // Two adjacent != matches (udp sport != A udp dport != B) are unknown on purpose: nft
+            // may load them as one either-differs comparison (found by this test, seed 1969112496).
+            if (!/nft may have merged/.test(d.reason ?? "")) unknown++;
+            else mergedPairs++;
+            continue;
+          }
           decided++;
           if (d.verdict !== kernel.get(c.id))
             failures.push(`ruleset ${w.index}, ${c.direction} ${c.family} ${c.saddr}:${c.sport} -> ${c.daddr}:${c.dport}: evaluator ${d.verdict} (${d.decidedBy}), kernel ${kernel.get(c.id)}\ntrace: ${d.trace.map((s) => `${s.table}/${s.chain}#${s.handle ?? "policy"}=${s.result}`).join(" ")}\n${text}`);
         }
       }
     }));
-    process.stdout.write(`firewall generated rulesets: ${decided} packets decided, ${unknown} unknown, ${refused} drawn rulesets refused by nft\n`);
+    process.stdout.write(`firewall generated rulesets: ${decided} packets decided, ${unknown} unknown (+${mergedPairs} merged != pairs, unknown on purpose), ${refused} drawn rulesets refused by nft\n`);
     expect(failures.slice(0, 5), `${failures.length} disagreements (replay with FIREWALL_SEED=${SEED}):\n${failures.slice(0, 5).join("\n\n")}`).toEqual([]);
     expect(unknown, "the generator only uses modelled features").toBe(0);
-    expect(decided).toBe(work.length * PACKETS_PER_DIRECTION * 2);
+    expect(decided + mergedPairs).toBe(work.length * PACKETS_PER_DIRECTION * 2);
   }, 600_000);
 });
