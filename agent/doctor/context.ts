@@ -8,7 +8,7 @@ import { readHostIpv4, type Ipv4Address } from "./facts/ipv4";
 import { nodeExporterTextfile, type TextfileSource } from "./facts/node-exporter-process";
 import { detectRole, type Role } from "./facts/role";
 import { tcpConnect, type ConnectResult } from "./facts/tcp-connect";
-import { boundUdpSockets, type UdpSocket } from "./facts/udp-sockets";
+import { boundUdpSockets, type UdpSocket } from "../probes/udp-listeners";
 
 /** How loading the config went: the `config` check's facts. */
 export interface ConfigLoad {

@@ -1,13 +1,17 @@
-// Whether anything on this host listens on a local UDP address and port, read from
-// /proc/net/udp{,6}. A UDP request to a port nobody listens on is otherwise only noticed when its
-// timeout runs out (net-snmp's unconnected socket never sees the ICMP port-unreachable).
+// The UDP sockets bound in this network namespace, read from /proc/net/udp{,6}, and whether
+// anything listens on a local address and port. A UDP request to a port nobody listens on is
+// otherwise only noticed when its timeout runs out (net-snmp's unconnected socket never sees the
+// ICMP port-unreachable). doctor reads the same tables to find who holds the receiver's port.
 import { readFile } from "node:fs/promises";
 import { endianness, networkInterfaces } from "node:os";
 import ipaddr from "ipaddr.js";
 
 export interface UdpSocket {
+  family: "ipv4" | "ipv6";
   address: string;
   port: number;
+  /** The socket's inode (0 when the line has none), to find its process in /proc/PID/fd. */
+  inode: number;
 }
 
 /** /proc prints each 32-bit word of the address in host byte order. */
@@ -16,7 +20,7 @@ function wordToBytes(hex: string, littleEndian: boolean): number[] {
   return littleEndian ? bytes.reverse() : bytes;
 }
 
-/** Pure: the bound local addresses and ports of a /proc/net/udp or /proc/net/udp6 table. */
+/** Pure: the bound local sockets of a /proc/net/udp or /proc/net/udp6 table. */
 export function parseProcNetUdp(text: string, littleEndian = endianness() === "LE"): UdpSocket[] {
   const out: UdpSocket[] = [];
   for (const line of text.split("\n")) {
@@ -25,9 +29,16 @@ export function parseProcNetUdp(text: string, littleEndian = endianness() === "L
     const words = match[1].match(/.{8}/g)!;
     const bytes = words.flatMap((w) => wordToBytes(w, littleEndian));
     const address = ipaddr.fromByteArray(bytes);
-    out.push({ address: address.toString(), port: parseInt(match[2], 16) });
+    const inode = Number(line.trim().split(/\s+/)[9] ?? 0);
+    out.push({ family: words.length === 1 ? "ipv4" : "ipv6", address: address.toString(), port: parseInt(match[2], 16), inode: Number.isInteger(inode) ? inode : 0 });
   }
   return out;
+}
+
+/** Every UDP socket bound in this network namespace; an unreadable table counts as empty. */
+export async function boundUdpSockets(procNet = "/proc/net"): Promise<UdpSocket[]> {
+  const tables = await Promise.all([`${procNet}/udp`, `${procNet}/udp6`].map((path) => readFile(path, "utf8").catch(() => "")));
+  return tables.flatMap((t) => parseProcNetUdp(t));
 }
 
 /** Pure: would a datagram to host:port reach one of these sockets? Wildcards and v4-mapped count. */

@@ -15,7 +15,7 @@ import { freeUdpPort, waitFor } from "../helpers/ports";
 import { describeWith } from "../helpers/prereqs";
 import { startDaemon, type Daemon } from "../helpers/process";
 import { netSnmpEnv } from "../helpers/snmpd";
-import { boundUdpSockets } from "../../agent/doctor/facts/udp-sockets";
+import { boundUdpSockets } from "../../agent/probes/udp-listeners";
 
 function load(raw: Record<string, unknown>): ConfigLoad {
   return { path: "/test/config.yaml", config: configFromObject(raw, "/test/config.yaml"), error: null, mode: 0o100640 };

@@ -6,7 +6,8 @@ import { parseDefaultsArgs, parseNodeExporterArgs } from "../../agent/doctor/fac
 import { startTimeMs } from "../../agent/doctor/facts/process-start";
 import { isReceiveCommand } from "../../agent/doctor/facts/role";
 import { lookupUser, modeAllowsWrite } from "../../agent/doctor/facts/textfile-dir";
-import { parseListen, parseProcNetUdp, socketsFor } from "../../agent/doctor/facts/udp-sockets";
+import { parseListen, socketsFor } from "../../agent/doctor/facts/udp-sockets";
+import { parseProcNetUdp } from "../../agent/probes/udp-listeners";
 
 const UDP = `   sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode ref pointer drops
  2811: 0100007F:3F21 00000000:0000 07 00000000:00000000 00:00000000 00000000     0        0 13848 2 000000009c7d1631 0
@@ -20,14 +21,14 @@ const UDP6 = `  sl  local_address                         remote_address        
 
 describe("/proc/net/udp{,6}", () => {
   it("decodes addresses, ports and inodes", () => {
-    expect(parseProcNetUdp(UDP, "ipv4")).toEqual([
+    expect(parseProcNetUdp(UDP, true)).toEqual([
       { family: "ipv4", address: "127.0.0.1", port: 16161, inode: 13848 },
       { family: "ipv4", address: "0.0.0.0", port: 162, inode: 2222 },
     ]);
-    expect(parseProcNetUdp(UDP6, "ipv6").map((s) => `${s.address} ${s.port}`)).toEqual([":: 162", "::ffff:7f00:1 8080", "::1 8081"]);
+    expect(parseProcNetUdp(UDP6, true).map((s) => `${s.address} ${s.port}`)).toEqual([":: 162", "::ffff:7f00:1 8080", "::1 8081"]);
   });
   it("matches listen addresses to the sockets that would receive their datagrams", () => {
-    const sockets = [...parseProcNetUdp(UDP, "ipv4"), ...parseProcNetUdp(UDP6, "ipv6")];
+    const sockets = [...parseProcNetUdp(UDP, true), ...parseProcNetUdp(UDP6, true)];
     expect(socketsFor(parseListen("udp6:[::]:162")!, sockets).map((s) => s.inode)).toEqual([3333]);
     expect(socketsFor(parseListen("udp:0.0.0.0:162")!, sockets).map((s) => s.inode)).toEqual([2222, 3333]);
     expect(socketsFor(parseListen("udp:127.0.0.1:162")!, sockets).map((s) => s.inode)).toEqual([2222, 3333]);

@@ -17,18 +17,18 @@ const UDP6 = `  sl  local_address                         remote_address        
 describe("parseProcNetUdp (little-endian host)", () => {
   it("decodes IPv4 and IPv6 local addresses and ports", () => {
     expect(parseProcNetUdp(UDP, true)).toEqual([
-      { address: "127.0.0.1", port: 16161 },
-      { address: "0.0.0.0", port: 161 },
+      { family: "ipv4", address: "127.0.0.1", port: 16161, inode: 13848 },
+      { family: "ipv4", address: "0.0.0.0", port: 161, inode: 13849 },
     ]);
     expect(parseProcNetUdp(UDP6, true)).toEqual([
-      { address: "::1", port: 8080 },
-      { address: "2001:db8::1", port: 2586 },
-      { address: "::ffff:7f00:2", port: 9000 }, // ::ffff:127.0.0.2
+      { family: "ipv6", address: "::1", port: 8080, inode: 1 },
+      { family: "ipv6", address: "2001:db8::1", port: 2586, inode: 1 },
+      { family: "ipv6", address: "::ffff:7f00:2", port: 9000, inode: 1 }, // ::ffff:127.0.0.2
     ]);
   });
 
   it("reads big-endian tables too", () => {
-    expect(parseProcNetUdp(" 1: 7F000001:00A1 00000000:0000 07\n", false)).toEqual([{ address: "127.0.0.1", port: 161 }]);
+    expect(parseProcNetUdp(" 1: 7F000001:00A1 00000000:0000 07\n", false)).toEqual([{ family: "ipv4", address: "127.0.0.1", port: 161, inode: 0 }]);
   });
 });
 

@@ -8,7 +8,8 @@ import type { Check } from "../check";
 import { procText } from "../facts/node-exporter-process";
 import { startTimeMs } from "../facts/process-start";
 import { isReceiveCommand, receiveProcess } from "../facts/role";
-import { parseListen, socketOwners, socketsFor, type SocketOwner, type UdpSocket } from "../facts/udp-sockets";
+import type { UdpSocket } from "../../probes/udp-listeners";
+import { parseListen, socketOwners, socketsFor, type SocketOwner } from "../facts/udp-sockets";
 import { fail, ok, warn, type Finding } from "../finding";
 
 const START = "sudo systemctl enable --now edge-agent-receiver";

@@ -1,48 +1,14 @@
-// Which UDP sockets are bound in this network namespace (/proc/net/udp, /proc/net/udp6) and
-// which process holds each: "is the receiver listening, or did something else take 162?"
+// Which process holds each bound UDP socket (the sockets come from probes/udp-listeners.ts) and
+// whether they serve a listen address: "is the receiver listening, or did something else take 162?"
 import { readdirSync, readlinkSync } from "node:fs";
-import { readFile } from "node:fs/promises";
 import ipaddr from "ipaddr.js";
+import type { UdpSocket } from "../../probes/udp-listeners";
 import { procText } from "./node-exporter-process";
-
-export interface UdpSocket {
-  family: "ipv4" | "ipv6";
-  address: string;
-  port: number;
-  inode: number;
-}
 
 export interface SocketOwner {
   pid: number;
   comm: string;
   cmdline: string[];
-}
-
-function hexWordToBytes(word: string): number[] {
-  // /proc prints each 32-bit word in host byte order; x86 and arm64 are little-endian.
-  const bytes = word.match(/../g)!.map((b) => parseInt(b, 16));
-  return bytes.reverse();
-}
-
-/** Pure: one /proc/net/udp{,6} table -> the sockets in it. */
-export function parseProcNetUdp(text: string, family: "ipv4" | "ipv6"): UdpSocket[] {
-  const out: UdpSocket[] = [];
-  for (const line of text.split("\n").slice(1)) {
-    const fields = line.trim().split(/\s+/);
-    if (fields.length < 10) continue;
-    const [hexAddr, hexPort] = fields[1].split(":");
-    if (!hexAddr || !hexPort) continue;
-    const words = hexAddr.match(/.{8}/g) ?? [];
-    const bytes = words.flatMap(hexWordToBytes);
-    let address: string;
-    try {
-      address = ipaddr.fromByteArray(bytes).toString();
-    } catch {
-      continue;
-    }
-    out.push({ family, address, port: parseInt(hexPort, 16), inode: Number(fields[9]) });
-  }
-  return out;
 }
 
 export interface ListenSpec {
@@ -72,14 +38,6 @@ export function socketsFor(spec: ListenSpec, sockets: UdpSocket[]): UdpSocket[] 
     if (!specific || isWildcard(s.address)) return true;
     return ipaddr.process(s.address).toString() === specific;
   });
-}
-
-export async function boundUdpSockets(procNet = "/proc/net"): Promise<UdpSocket[]> {
-  const [v4, v6] = await Promise.all([
-    readFile(`${procNet}/udp`, "utf8").catch(() => ""),
-    readFile(`${procNet}/udp6`, "utf8").catch(() => ""),
-  ]);
-  return [...parseProcNetUdp(v4, "ipv4"), ...parseProcNetUdp(v6, "ipv6")];
 }
 
 function readdirOrEmpty(path: string): string[] {
