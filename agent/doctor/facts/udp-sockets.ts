@@ -3,6 +3,7 @@
 import { readdirSync, readlinkSync } from "node:fs";
 import ipaddr from "ipaddr.js";
 import type { UdpSocket } from "../../probes/udp-listeners";
+import { parseListenAddress, type ListenAddress } from "../../receiver/listen-address";
 import { procText } from "./node-exporter-process";
 
 export interface SocketOwner {
@@ -11,16 +12,13 @@ export interface SocketOwner {
   cmdline: string[];
 }
 
-export interface ListenSpec {
-  transport: "udp" | "udp4" | "udp6";
-  host: string;
-  port: number;
-}
-
-/** Pure: "udp6:[::]:162" -> its parts (the config loader has checked the shape). */
-export function parseListen(spec: string): ListenSpec | null {
-  const match = /^(udp|udp4|udp6):\[?([^\]]*?)\]?:(\d+)$/.exec(spec);
-  return match ? { transport: match[1] as ListenSpec["transport"], host: match[2], port: Number(match[3]) } : null;
+/** A receiver.listen entry as the receiver itself reads it; null when it would refuse it. */
+export function parseListen(spec: string): ListenAddress | null {
+  try {
+    return parseListenAddress(spec);
+  } catch {
+    return null;
+  }
 }
 
 function isWildcard(address: string): boolean {
@@ -28,14 +26,14 @@ function isWildcard(address: string): boolean {
 }
 
 /** Pure: the bound sockets that would receive what a listen address is meant to get. */
-export function socketsFor(spec: ListenSpec, sockets: UdpSocket[]): UdpSocket[] {
-  const wantV6 = spec.transport === "udp6" || (spec.transport === "udp" && spec.host.includes(":"));
-  const specific = ipaddr.isValid(spec.host) ? ipaddr.process(spec.host).toString() : null;
+export function socketsFor(spec: ListenAddress, sockets: UdpSocket[]): UdpSocket[] {
+  const wantV6 = spec.transport === "udp6";
+  const specific = ipaddr.process(spec.address).toString();
   return sockets.filter((s) => {
     if (s.port !== spec.port) return false;
     // A dual-stack [::] socket also receives IPv4, so it serves an IPv4 listen address too.
     if (wantV6 ? s.family !== "ipv6" : s.family === "ipv6" && s.address !== "::") return false;
-    if (!specific || isWildcard(s.address)) return true;
+    if (isWildcard(s.address)) return true;
     return ipaddr.process(s.address).toString() === specific;
   });
 }
