@@ -1,6 +1,6 @@
 // What changed between two NodeStates, as events. Pure: the daemon, `status` and the tests all
 // see the same changes for the same two snapshots.
-import type { NodeState, TailnetState } from "./state";
+import { runningTailnet, type NodeState } from "./state";
 
 export type EventKind =
   | "agentStarted"
@@ -23,10 +23,6 @@ export interface StateEvent {
   summary: string;
 }
 
-function tailnetOf(state: NodeState): TailnetState | null {
-  return state.tailnet.state === "unavailable" ? null : (state.tailnet as TailnetState);
-}
-
 /** The facts whose change is an addressChanged event: the primary /64 and the set of /64s. */
 function addressKey(state: NodeState): string {
   if (state.ipv6.state === "unavailable") return "unavailable";
@@ -40,25 +36,25 @@ function describeAddresses(state: NodeState): string {
 }
 
 function tailnetKey(state: NodeState): string {
-  const t = tailnetOf(state);
+  const t = runningTailnet(state.tailnet);
   if (!t) return "unavailable";
   return JSON.stringify([t.state, t.dnsName, [...t.ips].sort(), [...t.tags].sort()]);
 }
 
 function describeTailnet(state: NodeState): string {
-  const t = tailnetOf(state);
+  const t = runningTailnet(state.tailnet);
   if (!t) return "tailscaled unavailable";
   return `tailnet ${t.state}${t.dnsName ? ` as ${t.dnsName}` : ""}, tags ${t.tags.length ? t.tags.join(",") : "none"}${t.missingTags.length ? ` (missing ${t.missingTags.join(",")})` : ""}`;
 }
 
 function pathKey(state: NodeState): string {
-  const t = tailnetOf(state);
+  const t = runningTailnet(state.tailnet);
   if (!t) return "unknown";
   return `${t.scraper.path} ${t.scraper.family ?? ""}`;
 }
 
 function describePath(state: NodeState): string {
-  const t = tailnetOf(state);
+  const t = runningTailnet(state.tailnet);
   if (!t) return "path to the scraper unknown (tailscaled unavailable)";
   const s = t.scraper;
   if (s.path === "direct") return `path to the scraper direct over ${s.family ?? "?"} (${s.endpoint})`;

@@ -3,7 +3,7 @@
 // prom-client's defaults in a textfile would collide with them. No I/O here; textfile.ts writes.
 import { Counter, Gauge, Registry } from "prom-client";
 import type { EventKind } from "./diff";
-import type { NodeState, ScraperPath, TailnetState } from "./state";
+import { runningTailnet, type NodeState, type ScraperPath, type TailnetState } from "./state";
 
 /** What the event sink (the notifier) reports about itself; see daemon.ts's EventSink. */
 export interface SinkStats {
@@ -110,7 +110,7 @@ export class NodeMetrics {
     const primary = state.ipv6.state === "ok" ? state.ipv6.prefixes.find((p) => p.prefix === (state.ipv6 as { primary: string | null }).primary) : undefined;
     this.optional(g.primaryInAllocation, primary && primary.inAllocation !== null ? (primary.inAllocation ? 1 : 0) : null);
 
-    const tailnet = state.tailnet.state === "unavailable" ? null : (state.tailnet as TailnetState);
+    const tailnet = runningTailnet(state.tailnet);
     g.missingTags.set(state.tailnet.missingTags.length);
     g.tailnetRunning.set(tailnet?.state === "Running" ? 1 : 0);
     const path: ScraperPath = tailnet?.scraper.path ?? "unknown";

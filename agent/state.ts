@@ -143,6 +143,14 @@ export interface NodeState {
   firewall: FirewallState | Unavailable;
 }
 
+/**
+ * The tailnet part when tailscaled answered, else null. Its `state` is tailscaled's free-form
+ * BackendState, so TypeScript cannot narrow the union on `state === "unavailable"` by itself.
+ */
+export function runningTailnet(tailnet: TailnetState | TailnetUnavailable): TailnetState | null {
+  return tailnet.state === "unavailable" ? null : (tailnet as TailnetState);
+}
+
 export function isAvailable<T extends object>(part: T | Unavailable): part is T {
   return (part as Unavailable).state !== "unavailable";
 }

@@ -2,7 +2,7 @@
 // (so doctor, status and the daemon agree), plus the few things only doctor asks. Checks that
 // need the same fact share one gathering; a check nobody selected costs nothing.
 import { configFromObject, type Config, type ConfigError } from "../config";
-import type { NodeState } from "../state";
+import { runningTailnet, type NodeState } from "../state";
 import { resolveName, type Resolution } from "./facts/dns";
 import { readHostIpv4, type Ipv4Address } from "./facts/ipv4";
 import { nodeExporterTextfile, type TextfileSource } from "./facts/node-exporter-process";
@@ -54,7 +54,7 @@ export function createContext(load: ConfigLoad, requested: ReadonlySet<string> =
     nodeState,
     hostIpv4: once(async () => {
       const state = await nodeState();
-      return readHostIpv4(state.tailnet.state === "unavailable" ? [] : (state.tailnet as { ips: string[] }).ips);
+      return readHostIpv4(runningTailnet(state.tailnet)?.ips ?? []);
     }),
     resolve: (name) => {
       let r = resolutions.get(name);

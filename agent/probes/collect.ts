@@ -1,7 +1,7 @@
 // Runs every probe concurrently, each under its own deadline, and assembles one NodeState.
 // Services are probed on the Tailscale IPs too, so they wait for the tailnet probe only.
 import type { Config } from "../config";
-import type { NodeState, TailnetState, TailnetUnavailable } from "../state";
+import { runningTailnet, type NodeState, type TailnetState, type TailnetUnavailable } from "../state";
 import { AGENT_VERSION } from "../version";
 import { probeAddresses } from "./addresses";
 import { errorText, withDeadline } from "./deadline";
@@ -31,7 +31,7 @@ export async function collectNodeState(config: Config, options: CollectOptions =
     "tailscaled",
   ).catch((error) => ({ ...unavailable(error), missingTags: [...config.tailscale.expectedTags] }));
 
-  const tailnetIps = tailnet.then((t) => (t.state === "unavailable" ? [] : (t as TailnetState).ips));
+  const tailnetIps = tailnet.then((t) => runningTailnet(t)?.ips ?? []);
   const nodeExporter = tailnetIps.then((ips) =>
     withDeadline(probeNodeExporter(config.probes.nodeExporter.url, ips, timeout), timeout * 3, "node-exporter").catch((error) => ({
       url: config.probes.nodeExporter.url, up: false, version: null, tailnetReachable: null, error: errorText(error),
@@ -46,7 +46,7 @@ export async function collectNodeState(config: Config, options: CollectOptions =
   // The firewall questions need the port tailscaled bound and the host's addresses.
   const firewall = Promise.all([ipv6, tailnet]).then(([v6, t]) =>
     withDeadline(
-      probeFirewall({ config, tailnetPort: t.state === "unavailable" ? null : (t as TailnetState).port, ipv6: v6 }),
+      probeFirewall({ config, tailnetPort: runningTailnet(t)?.port ?? null, ipv6: v6 }),
       timeout,
       "the firewall probe",
     ).catch(unavailable),

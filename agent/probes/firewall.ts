@@ -9,7 +9,7 @@ import { parseIptablesSave } from "../firewall/iptables-save";
 import { parseNftJson } from "../firewall/nft-json";
 import { answerQuestions, DEFAULT_PORT, type HostAddress } from "../firewall/questions";
 import { mergeRulesets, type Ruleset } from "../firewall/ruleset";
-import type { FirewallState, Ipv6State, TailnetState, Unavailable } from "../state";
+import { runningTailnet, type FirewallState, type Ipv6State, type Unavailable } from "../state";
 import { probeAddresses } from "./addresses";
 import { errorText, withDeadline } from "./deadline";
 import { probeTailnet } from "./tailscale";
@@ -179,6 +179,6 @@ export async function collectFirewall(config: Config): Promise<FirewallState | U
       ? withDeadline(probeTailnet({ socket: config.tailscale.socket, scraper: config.scraper, expectedTags: [], timeoutMs: timeout, ping: false }), timeout + 500, "tailscaled").catch(() => null)
       : Promise.resolve(null),
   ]);
-  const tailnetPort = tailnet && tailnet.state !== "unavailable" ? (tailnet as TailnetState).port : null;
+  const tailnetPort = tailnet ? runningTailnet(tailnet)?.port ?? null : null;
   return withDeadline(probeFirewall({ config, tailnetPort, ipv6 }), timeout * 2, "the firewall probe").catch((e) => ({ state: "unavailable" as const, error: errorText(e) }));
 }

@@ -1,14 +1,10 @@
 // NodeState -> the values of EDGE-AGENT-MIB's objects, by descriptor. Pure; the notifier and
 // the AgentX subagent both serve these values, so a trap and a poll never disagree.
-import type { NodeState, TailnetState } from "../state";
+import { runningTailnet, type NodeState } from "../state";
 import type { ServiceName } from "../diff";
 
 /** Logical values: strings, booleans, numbers; enums by label (see oid-tree.ts). */
 export type ObjectValues = Record<string, string | number | boolean>;
-
-function tailnetOf(state: NodeState): TailnetState | null {
-  return state.tailnet.state === "unavailable" ? null : (state.tailnet as TailnetState);
-}
 
 function verdictOf(state: NodeState, id: string): string {
   const f = state.firewall;
@@ -26,7 +22,7 @@ function primaryInAllocation(state: NodeState): string {
 
 /** The read-only objects: what AgentX serves and every notification carries. */
 export function stateObjects(state: NodeState): ObjectValues {
-  const t = tailnetOf(state);
+  const t = runningTailnet(state.tailnet);
   const path = t?.scraper.path ?? "unknown";
   const firewall = state.firewall && state.firewall.state === "ok" ? state.firewall : null;
   return {

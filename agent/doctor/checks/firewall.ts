@@ -1,6 +1,6 @@
 // The `firewall-port` check: tailscaled's real UDP port against the firewall probe's verdicts
 // (in and out, IPv6 and IPv4; forwarded on routers), with the rule that would let it through.
-import type { FirewallCheck, FirewallState, NodeState } from "../../state";
+import { runningTailnet, type FirewallCheck, type FirewallState, type NodeState } from "../../state";
 import { nodeStateTimeout, type Check } from "../check";
 import { fail, ok, skip, warn, type Finding } from "../finding";
 
@@ -77,7 +77,7 @@ export const firewallPortCheck: Check = {
   timeoutMs: nodeStateTimeout,
   run: async (ctx) => {
     const state = await ctx.nodeState();
-    const port = state.tailnet.state === "unavailable" ? null : (state.tailnet as { port: number | null }).port;
+    const port = runningTailnet(state.tailnet)?.port ?? null;
     return judgeFirewallPort(state.firewall, port, ctx.config.firewall.port);
   },
 };

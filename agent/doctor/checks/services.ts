@@ -1,6 +1,6 @@
 // The service checks: node-exporter and snmpd answer locally and on the host's Tailscale IP,
 // the address the scraper polls them on.
-import type { NodeExporterState, NodeState, SnmpdState } from "../../state";
+import { runningTailnet, type NodeExporterState, type NodeState, type SnmpdState } from "../../state";
 import { nodeStateTimeout, type Check } from "../check";
 import { isInstalled } from "../facts/installed";
 import { fail, ok, warn, type Finding } from "../finding";
@@ -42,7 +42,7 @@ export function judgeSnmpd(sd: SnmpdState, tailnetIps: string[], installed: bool
 }
 
 function tailnetIps(state: NodeState): string[] {
-  return state.tailnet.state === "unavailable" ? [] : (state.tailnet as { ips: string[] }).ips;
+  return runningTailnet(state.tailnet)?.ips ?? [];
 }
 
 export const nodeExporterCheck: Check = {
