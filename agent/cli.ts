@@ -1,7 +1,7 @@
 // Argument parsing and dispatch only: each command's work lives in its own module, loaded when
 // that command runs so `status` does not pay for the receiver's start-up.
 import { parseArgs, type ParseArgsConfig } from "node:util";
-import { ConfigError } from "./config";
+import { ConfigError } from "./config-error";
 import { AGENT_VERSION } from "./version";
 
 export class UsageError extends Error {}

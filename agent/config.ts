@@ -3,7 +3,10 @@
 import { readFileSync } from "node:fs";
 import ipaddr from "ipaddr.js";
 import { LineCounter, parseDocument } from "yaml";
+import { ConfigError } from "./config-error";
 import { DEFAULT_BASE_OID, isValidOid } from "./snmp/oid-tree";
+
+export { ConfigError };
 
 export const DEFAULT_CONFIG_PATH = "/etc/edge-agent/config.yaml";
 
@@ -60,18 +63,6 @@ export interface Config {
   log: { level: "trace" | "debug" | "info" | "warn" | "error" | "fatal" };
   /** Where EDGE-AGENT-MIB is rooted; sender (notifier, AgentX) and receiver must agree. */
   mib: { baseOid: string };
-}
-
-/** A config problem; the CLI prints `message` and exits 2. */
-export class ConfigError extends Error {
-  constructor(
-    readonly file: string | null,
-    readonly key: string,
-    readonly problem: string,
-  ) {
-    super(key === "(file)" ? `${file ?? "config"}: ${problem}` : `${file ?? "config"}: ${key}: ${problem}`);
-    this.name = "ConfigError";
-  }
 }
 
 // ---- schema -------------------------------------------------------------------------------
