@@ -1,5 +1,5 @@
 // `edge-agent run`'s engine: schedules probe cycles (every run.interval, and at once when the
-// kernel's IPv6 addresses or tailscaled's state change), diffs each NodeState against the last
+// kernel's IPv6 addresses, the nftables ruleset or tailscaled's state change), diffs each NodeState against the last
 // one, hands the changes to the event sink (the notifier) and refreshes the two passive outputs,
 // the textfile metrics and the AgentX objects. Cycles never overlap: a trigger during a cycle is
 // remembered and served right after it. Outputs failing never stop the others.
@@ -11,11 +11,14 @@ import type { ChangePoller } from "./change-poller";
 import { NodeMetrics, type SinkStats } from "./metrics-node";
 import { probeAddresses, IF_INET6 } from "./probes/addresses";
 import { collectNodeState } from "./probes/collect";
+import { probeFirewall, type LiveRuleset } from "./probes/firewall";
 import { errorText, withDeadline } from "./probes/deadline";
 import { AgentxSubagent } from "./snmp/agentx";
 import { oidTree, type OidTree } from "./snmp/oid-tree";
 import { stateObjects } from "./snmp/state-objects";
-import type { NodeState } from "./state";
+import { RulesetCache } from "./ruleset-cache";
+import { RulesetWatcher } from "./ruleset-watcher";
+import { runningTailnet, type FirewallState, type Ipv6State, type NodeState, type Unavailable } from "./state";
 import { watchTailnet } from "./tailnet-watcher";
 import { TextfileWriter } from "./textfile";
 
@@ -42,17 +45,32 @@ export interface DaemonOptions {
   /** Builds the sink for a config; called at start and again when a reload changes `notifications`. */
   createSink: (config: Config) => EventSink;
   filter?: EventFilter;
-  /** The full probe; defaults to collectNodeState with a disco ping. */
-  collect?: (config: Config) => Promise<NodeState>;
+  /** The full probe; defaults to collectNodeState with a disco ping. `readRuleset` is the daemon's cached reader. */
+  collect?: (config: Config, extras: CollectExtras) => Promise<NodeState>;
   /** Where the kernel's IPv6 addresses are read (and watched); tests point it into a namespace. */
   ifInet6Path?: string;
   tree?: OidTree;
   /** Poll periods, for benchmarks; the defaults are the product's. */
   addressPollMs?: number;
   tailnetPollMs?: number;
+  /** The command that reports nftables changes; tests give their own (`ip netns exec ...`). */
+  rulesetMonitor?: string[];
+  /** How the live ruleset is read (through the cache); tests read a namespace's. */
+  readRuleset?: (timeoutMs: number) => Promise<LiveRuleset>;
+  /** The firewall probe of a local cycle; tests that fix the whole snapshot fix this too. */
+  localFirewall?: (config: Config, tailnetPort: number | null, ipv6: Ipv6State | Unavailable) => Promise<FirewallState | Unavailable>;
 }
 
-type CycleKind = "full" | "addresses";
+export interface CollectExtras {
+  readRuleset: (timeoutMs: number) => Promise<LiveRuleset>;
+}
+
+/**
+ * A full cycle runs every probe. A local one re-reads only what this host's kernel says, the IPv6
+ * addresses and the firewall, and carries the tailnet and services over from the last snapshot,
+ * so an address or ruleset change is reported without waiting for a disco ping or a slow service.
+ */
+type CycleKind = "full" | "local";
 
 export class Daemon {
   private config: Config;
@@ -62,10 +80,13 @@ export class Daemon {
   private agentx: AgentxSubagent | null = null;
   private tree: OidTree;
   private readonly filter: EventFilter;
-  private readonly collect: (config: Config) => Promise<NodeState>;
+  private readonly collect: (config: Config, extras: CollectExtras) => Promise<NodeState>;
+  private readonly extras: CollectExtras = { readRuleset: (timeoutMs) => this.rulesets.get(timeoutMs) };
   private readonly ifInet6Path: string;
   private addressWatcher: ChangePoller | null = null;
   private tailnetWatcher: ChangePoller | null = null;
+  private readonly rulesetWatcher: RulesetWatcher;
+  private readonly rulesets: RulesetCache;
   private intervalTimer: NodeJS.Timeout | null = null;
   private heartbeatTimer: NodeJS.Timeout | null = null;
   private pending: CycleKind | null = null;
@@ -73,7 +94,7 @@ export class Daemon {
   private stopping = false;
   private prev: NodeState | null = null;
   /** How many cycles ran, by kind: for tests and the benchmark. */
-  readonly cycles = { full: 0, addresses: 0 };
+  readonly cycles = { full: 0, local: 0 };
 
   constructor(
     config: Config,
@@ -84,10 +105,17 @@ export class Daemon {
     // The notifier roots its tree at mib.baseOid too: AgentX and notifications must agree.
     this.tree = options.tree ?? oidTree(config.mib.baseOid);
     this.filter = options.filter ?? ((events) => events);
-    this.collect = options.collect ?? ((c) => collectNodeState(c, { ping: true, ifInet6Path: this.ifInet6Path }));
     this.ifInet6Path = options.ifInet6Path ?? IF_INET6;
+    this.rulesetWatcher = new RulesetWatcher(logger, () => this.requestCycle("local"), options.rulesetMonitor);
+    this.rulesets = new RulesetCache(this.rulesetWatcher, options.readRuleset);
+    this.collect = options.collect ?? ((c, extras) => collectNodeState(c, { ping: true, ifInet6Path: this.ifInet6Path, readRuleset: extras.readRuleset }));
     this.textfile = new TextfileWriter(config.textfile.directory, logger);
     this.sink = options.createSink(config);
+  }
+
+  /** How often the live ruleset was read, and how often a cycle reused the last read. */
+  get rulesetReads(): { read: number; cached: number } {
+    return { ...this.rulesets.counts };
   }
 
   /** The last snapshot, or null before the first cycle. */
@@ -98,8 +126,9 @@ export class Daemon {
   async start(): Promise<void> {
     await this.startSink(this.sink);
     this.applyAgentx();
-    this.addressWatcher = watchAddresses(this.ifInet6Path, () => this.requestCycle("addresses"), this.options.addressPollMs);
+    this.addressWatcher = watchAddresses(this.ifInet6Path, () => this.requestCycle("local"), this.options.addressPollMs);
     this.addressWatcher.start();
+    this.rulesetWatcher.start();
     this.startTailnetWatcher();
     this.startHeartbeat();
     this.requestCycle("full");
@@ -114,7 +143,7 @@ export class Daemon {
   /** Asks for a cycle; one already running finishes first, and several requests become one. */
   requestCycle(kind: CycleKind): void {
     if (this.stopping) return;
-    this.pending = this.pending === "full" || kind === "full" ? "full" : "addresses";
+    this.pending = this.pending === "full" || kind === "full" ? "full" : "local";
     if (!this.running) this.running = this.drain();
   }
 
@@ -166,6 +195,7 @@ export class Daemon {
     for (const timer of [this.intervalTimer, this.heartbeatTimer]) if (timer) clearTimeout(timer);
     this.addressWatcher?.stop();
     this.tailnetWatcher?.stop();
+    this.rulesetWatcher.stop();
     if (this.running) await withDeadline(this.running, Math.max(1, deadline - Date.now() - 1500), "the running cycle").catch(() => undefined);
     await this.sink.flush(Math.max(1, deadline - Date.now() - 700)).catch((error) => this.logger.warn({ error: errorText(error) }, "could not flush the notification outbox"));
     await withDeadline(this.sink.close(), Math.max(1, deadline - Date.now() - 500), "closing the notifier").catch(() => undefined);
@@ -236,12 +266,7 @@ export class Daemon {
     const kind: CycleKind = this.prev ? requested : "full";
     let next: NodeState;
     try {
-      // An address change needs only the address probe: the rest of the snapshot is carried
-      // over, so the notification does not wait for a disco ping or a slow service.
-      next =
-        kind === "addresses" && this.prev
-          ? { ...this.prev, collectedAt: new Date().toISOString(), ipv6: await probeAddresses(this.config.ipv6.allocations, this.ifInet6Path) }
-          : await this.collect(this.config);
+      next = kind === "local" && this.prev ? await this.collectLocal(this.prev) : await this.collect(this.config, this.extras);
     } catch (error) {
       this.logger.error({ error: errorText(error) }, `probe cycle failed: ${errorText(error)}`);
       if (kind === "full") this.scheduleInterval();
@@ -261,6 +286,19 @@ export class Daemon {
     await this.textfile.write(await this.metrics.render());
     this.logger.debug({ cycle: kind, ms: ended - started, events: events.length }, "cycle done");
     if (kind === "full") this.scheduleInterval();
+  }
+
+  /** The addresses and the firewall judged anew (a cached ruleset costs no spawn); the rest carried over. */
+  private async collectLocal(prev: NodeState): Promise<NodeState> {
+    const timeout = this.config.probes.timeoutMs;
+    const ipv6 = await withDeadline(probeAddresses(this.config.ipv6.allocations, this.ifInet6Path), timeout, "/proc/net/if_inet6");
+    const tailnetPort = runningTailnet(prev.tailnet)?.port ?? null;
+    const firewall = await withDeadline(
+      this.options.localFirewall?.(this.config, tailnetPort, ipv6) ?? probeFirewall({ config: this.config, tailnetPort, ipv6, readRuleset: this.extras.readRuleset }),
+      timeout,
+      "the firewall probe",
+    ).catch((error) => ({ state: "unavailable" as const, error: errorText(error) }));
+    return { ...prev, collectedAt: new Date().toISOString(), ipv6, firewall };
   }
 
   private toSink(event: StateEvent, state: NodeState): void {

@@ -1,7 +1,10 @@
 // NodeState (plus the daemon's own counters) -> the edge_agent_* metrics, in a private prom-client
 // registry. Never the default registry: node-exporter already exports process metrics, and
 // prom-client's defaults in a textfile would collide with them. No I/O here; textfile.ts writes.
-import { Counter, Gauge, Registry } from "prom-client";
+// One module each instead of prom-client's index (see agent/prom-client-lib.d.ts).
+import Counter from "prom-client/lib/counter";
+import Gauge from "prom-client/lib/gauge";
+import Registry from "prom-client/lib/registry";
 import type { EventKind } from "./diff";
 import { runningTailnet, type NodeState, type ScraperPath, type TailnetState } from "./state";
 

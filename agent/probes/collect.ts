@@ -5,7 +5,7 @@ import { runningTailnet, type NodeState, type TailnetState, type TailnetUnavaila
 import { AGENT_VERSION } from "../version";
 import { probeAddresses } from "./addresses";
 import { errorText, withDeadline } from "./deadline";
-import { probeFirewall } from "./firewall";
+import { probeFirewall, type FirewallProbeOptions } from "./firewall";
 import { probeHost } from "./host";
 import { probeNodeExporter } from "./node-exporter";
 import { probeSnmpd } from "./snmpd";
@@ -16,6 +16,8 @@ export interface CollectOptions {
   ping?: boolean;
   /** Where to read the kernel's IPv6 addresses (tests point it at a namespace's process). */
   ifInet6Path?: string;
+  /** Where the firewall probe gets the live ruleset (the daemon passes its cache). */
+  readRuleset?: FirewallProbeOptions["readRuleset"];
 }
 
 export async function collectNodeState(config: Config, options: CollectOptions = {}): Promise<NodeState> {
@@ -46,7 +48,7 @@ export async function collectNodeState(config: Config, options: CollectOptions =
   // The firewall questions need the port tailscaled bound and the host's addresses.
   const firewall = Promise.all([ipv6, tailnet]).then(([v6, t]) =>
     withDeadline(
-      probeFirewall({ config, tailnetPort: runningTailnet(t)?.port ?? null, ipv6: v6 }),
+      probeFirewall({ config, tailnetPort: runningTailnet(t)?.port ?? null, ipv6: v6, readRuleset: options.readRuleset }),
       timeout,
       "the firewall probe",
     ).catch(unavailable),

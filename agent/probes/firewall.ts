@@ -40,7 +40,7 @@ export interface LiveRuleset {
  * /proc/net/ip_tables_names (ip6_tables_names); no file means x_tables never loaded here. Only
  * when the list cannot be read is the save tool asked: each spawn costs the cycle ~15 ms CPU.
  */
-async function legacyTablesPresent(namesFile: string): Promise<boolean> {
+export async function legacyTablesPresent(namesFile: string): Promise<boolean> {
   try {
     return (await readFile(namesFile, "utf8")).trim() !== "";
   } catch (error) {
@@ -48,14 +48,17 @@ async function legacyTablesPresent(namesFile: string): Promise<boolean> {
   }
 }
 
+export const IP_TABLES_NAMES = "/proc/net/ip_tables_names";
+export const IP6_TABLES_NAMES = "/proc/net/ip6_tables_names";
+
 const NOT_RUN: ToolOutput = { stdout: "", missing: true, denied: false };
 
 /** Reads nft's ruleset and the legacy iptables tables; throws with the reason when it cannot. */
 export async function readLiveRuleset(timeoutMs: number): Promise<LiveRuleset> {
   const [nft, ip4, ip6] = await Promise.all([
     run("nft", ["-j", "list", "ruleset"], timeoutMs),
-    legacyTablesPresent("/proc/net/ip_tables_names").then((present) => (present ? run("iptables-legacy-save", [], timeoutMs) : NOT_RUN)),
-    legacyTablesPresent("/proc/net/ip6_tables_names").then((present) => (present ? run("ip6tables-legacy-save", [], timeoutMs) : NOT_RUN)),
+    legacyTablesPresent(IP_TABLES_NAMES).then((present) => (present ? run("iptables-legacy-save", [], timeoutMs) : NOT_RUN)),
+    legacyTablesPresent(IP6_TABLES_NAMES).then((present) => (present ? run("ip6tables-legacy-save", [], timeoutMs) : NOT_RUN)),
   ]);
   if ([nft, ip4, ip6].some((o) => o.denied)) throw new Error(NEEDS_CAP);
   const parts: Ruleset[] = [];
@@ -126,6 +129,20 @@ function primaryIpv6(ipv6: Ipv6State | Unavailable | null): HostAddress | null {
   return prefix && addr ? { address: addr.address, interface: prefix.interface } : null;
 }
 
+type Questions = Parameters<typeof answerQuestions>[1];
+type Checks = ReturnType<typeof answerQuestions>;
+/** The last answers per ruleset: a cached ruleset asked the same questions answers the same. */
+const answered = new WeakMap<Ruleset, { key: string; checks: Checks }>();
+
+function answerOnce(ruleset: Ruleset, input: Questions): Checks {
+  const key = JSON.stringify(input);
+  const last = answered.get(ruleset);
+  if (last?.key === key) return last.checks;
+  const checks = answerQuestions(ruleset, input);
+  answered.set(ruleset, { key, checks });
+  return checks;
+}
+
 export interface FirewallProbeOptions {
   config: Config;
   /** NodeState's tailnet.port (Self.Addrs), when the tailnet probe found one. */
@@ -166,7 +183,7 @@ export async function probeFirewall(options: FirewallProbeOptions): Promise<Fire
     const checks = answerQuestions(mergeRulesets([]), input).map((c) => ({ id: c.id, verdict: "unknown" as const, decidedBy: reason, reason }));
     return { state: "ok", port, portSource, backend: "none", checks, notes: [...notes, reason] };
   }
-  const checks = answerQuestions(live.ruleset, input);
+  const checks = answerOnce(live.ruleset, input);
   return { state: "ok", port, portSource, backend: live.backend, checks, notes };
 }
 

@@ -46,22 +46,34 @@ export function osName(osRelease: string | null): string | null {
 const read = (path: string) => readFile(path, "utf8").catch(() => null);
 const exists = (path: string) => readFile(path).then(() => true, (e: NodeJS.ErrnoException) => e.code !== "ENOENT");
 
-export async function probeHost(): Promise<HostInfo> {
-  const [etcOs, usrOs, deviceTree, manufacturer, product, docker, podman] = await Promise.all([
-    read("/etc/os-release"),
-    read("/usr/lib/os-release"),
+/** The firmware's and container runtime's facts cannot change while the system runs: read once. */
+let bootFacts: Promise<ModelFacts> | null = null;
+
+function readBootFacts(): Promise<ModelFacts> {
+  bootFacts ??= Promise.all([
     read("/sys/firmware/devicetree/base/model"),
     read("/sys/class/dmi/id/sys_vendor"),
     read("/sys/class/dmi/id/product_name"),
     exists("/.dockerenv"),
     exists("/run/.containerenv"),
-  ]);
+  ]).then(([deviceTree, manufacturer, product, docker, podman]) => ({
+    deviceTree,
+    manufacturer,
+    product,
+    container: docker ? "Docker container" : podman ? "Podman container" : null,
+  }));
+  return bootFacts;
+}
+
+/** os-release and the hostname are read each time: an upgrade or `hostnamectl` changes them. */
+export async function probeHost(): Promise<HostInfo> {
+  const [etcOs, usrOs, facts] = await Promise.all([read("/etc/os-release"), read("/usr/lib/os-release"), readBootFacts()]);
   return {
     state: "ok",
     hostname: hostname(),
     os: osName(etcOs) ?? osName(usrOs) ?? platform(),
     kernel: release(),
-    model: describeModel({ deviceTree, manufacturer, product, container: docker ? "Docker container" : podman ? "Podman container" : null }),
+    model: describeModel(facts),
     arch: arch(),
   };
 }

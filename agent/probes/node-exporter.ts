@@ -17,28 +17,59 @@ export function urlOnAddress(url: string, ip: string): string {
   return parsed.toString();
 }
 
-async function scrape(url: string, timeoutMs: number): Promise<string> {
-  const controller = new AbortController();
-  const timer = setTimeout(() => controller.abort(), timeoutMs);
-  try {
-    const res = await fetch(url, { signal: controller.signal, headers: { Accept: "text/plain" } });
-    const body = await res.text();
-    if (!res.ok) throw new Error(`${url} answered HTTP ${res.status}`);
-    return body;
-  } catch (error) {
-    if (controller.signal.aborted) throw new Error(`${url} did not answer within ${timeoutMs} ms`);
-    const cause = (error as { cause?: unknown }).cause;
-    throw new Error(`${url}: ${errorText(cause ?? error)}`);
-  } finally {
-    clearTimeout(timer);
-  }
+type RequestFn = typeof import("node:http").request;
+
+/**
+ * GETs `url` with node:http(s) rather than fetch: fetch loads undici and compiles its WebAssembly
+ * HTTP parser, which cost the daemon ~6 MiB RSS. `onChunk` sees the body as it arrives and
+ * returns true when it has read enough, so a caller that only needs one line stops there.
+ */
+function scrape(url: string, timeoutMs: number, onChunk: (text: string) => boolean): Promise<void> {
+  const parsed = new URL(url);
+  // https only when asked for: loading TLS maps more of the node binary into memory.
+  const request: RequestFn = parsed.protocol === "https:" ? require("node:https").request : require("node:http").request;
+  return new Promise<void>((resolve, reject) => {
+    const fail = (error: unknown) => reject(new Error(`${url}: ${errorText(error)}`));
+    const req = request(parsed, { headers: { Accept: "text/plain" }, timeout: timeoutMs }, (res) => {
+      const status = res.statusCode ?? 0;
+      if (status < 200 || status > 299) {
+        res.resume();
+        reject(new Error(`${url} answered HTTP ${status}`));
+        return;
+      }
+      res.setEncoding("utf8");
+      res.on("data", (text: string) => {
+        if (onChunk(text)) {
+          req.destroy();
+          resolve();
+        }
+      });
+      res.on("end", () => resolve());
+      res.on("error", fail);
+    });
+    req.on("timeout", () => req.destroy(new Error(`${url} did not answer within ${timeoutMs} ms`)));
+    req.on("error", (error) => (/did not answer within/.test(error.message) ? reject(error) : fail(error)));
+    req.end();
+  });
 }
 
+/** Reads the body until node_exporter_build_info's line is complete (about a third of it). */
 async function scrapeLocal(url: string, timeoutMs: number): Promise<Pick<NodeExporterState, "up" | "version" | "error">> {
+  let seen = "";
+  let version: string | null = null;
+  let found = false;
   try {
-    const body = await scrape(url, timeoutMs);
-    if (!body.includes("node_exporter_build_info")) throw new Error(`${url} answered, but not with node-exporter's metrics`);
-    return { up: true, version: buildVersion(body) };
+    await scrape(url, timeoutMs, (text) => {
+      // Keep only what may hold a line not yet complete, so memory stays bounded.
+      seen = seen.slice(seen.lastIndexOf("\n") + 1) + text;
+      const at = seen.search(/^node_exporter_build_info\{/m);
+      if (at < 0 || !seen.includes("\n", at)) return false;
+      found = true;
+      version = buildVersion(seen.slice(at));
+      return true;
+    });
+    if (!found) throw new Error(`${url} answered, but not with node-exporter's metrics`);
+    return { up: true, version };
   } catch (error) {
     return { up: false, version: null, error: errorText(error) };
   }
@@ -47,7 +78,8 @@ async function scrapeLocal(url: string, timeoutMs: number): Promise<Pick<NodeExp
 /** Whether any Tailscale IP answers (the first answer settles it); null when there is none to try. */
 async function scrapeTailnet(url: string, tailnetIps: string[], timeoutMs: number): Promise<Pick<NodeExporterState, "tailnetReachable" | "tailnetError">> {
   if (tailnetIps.length === 0) return { tailnetReachable: null };
-  return Promise.any(tailnetIps.map((ip) => scrape(urlOnAddress(url, ip), timeoutMs))).then(
+  // An HTTP 2xx from the address is the answer; the body is not read.
+  return Promise.any(tailnetIps.map((ip) => scrape(urlOnAddress(url, ip), timeoutMs, () => true))).then(
     () => ({ tailnetReachable: true }),
     (all: AggregateError) => ({ tailnetReachable: false, tailnetError: all.errors.map((error: unknown) => errorText(error)).join("; ") }),
   );

@@ -2,7 +2,10 @@
 // one): counters of what arrived and what was refused, and the fleet's size. The per-node series
 // are rendered by fleet-metrics.ts and served after these. Names follow Prometheus conventions: edge_fleet_ prefix, base units, _total
 // counters, an _info gauge carrying the labels that describe a node.
-import { Counter, Gauge, Registry } from "prom-client";
+// One module each instead of prom-client's index (see agent/prom-client-lib.d.ts).
+import Counter from "prom-client/lib/counter";
+import Gauge from "prom-client/lib/gauge";
+import Registry from "prom-client/lib/registry";
 import { AGENT_VERSION } from "../version";
 import type { FleetState } from "./fleet-state";
 

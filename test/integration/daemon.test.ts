@@ -19,6 +19,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { configFromObject, type Config } from "../../agent/config";
 import { Daemon } from "../../agent/daemon";
 import type { StateEvent } from "../../agent/diff";
+import { parseNftJson } from "../../agent/firewall/nft-json";
 import { collectNodeState } from "../../agent/probes/collect";
 import { oidTree } from "../../agent/snmp/oid-tree";
 import { Notifier } from "../../agent/snmp/notifier";
@@ -137,7 +138,10 @@ describeWith({ root: true, binaries: ["snmpd", "snmpget", "ip"] }, "edge-agent d
         createSink: (c) => new Notifier(c, logger),
         ifInet6Path,
         // No disco ping: the namespace has no tailnet; the fake LocalAPI answers status.
-        collect: (c) => collectNodeState(c, { ping: false, ifInet6Path }),
+        collect: (c, extras) => collectNodeState(c, { ping: false, ifInet6Path, readRuleset: extras.readRuleset }),
+        // The namespace's firewall, watched and read as the daemon does on a host.
+        rulesetMonitor: ["ip", "netns", "exec", ns.name, "nft", "monitor"],
+        readRuleset: async () => ({ ruleset: parseNftJson(ns.exec("nft", ["-j", "list", "ruleset"])), backend: "nftables" }),
       });
       await daemon.start();
       await waitFor("agentStarted at the receiver", () => receiver.received.some((r) => r.kind === "agentStarted"), 5000);
@@ -174,7 +178,7 @@ describeWith({ root: true, binaries: ["snmpd", "snmpget", "ip"] }, "edge-agent d
       expect(notified.values.edgeAgentEventSummary).toContain(`was: primary /64 ${PREFIX}`);
       expect(textfileSample(textDir, prefixSeries)).toBeUndefined();
       // Only the address probe ran for it: no full cycle was needed.
-      expect(daemon.cycles.addresses).toBeGreaterThanOrEqual(1);
+      expect(daemon.cycles.local).toBeGreaterThanOrEqual(1);
     });
 
     it("adding it back is one more change, and a tailnet change is noticed without waiting for the interval", async () => {
@@ -186,6 +190,32 @@ describeWith({ root: true, binaries: ["snmpd", "snmpget", "ip"] }, "edge-agent d
       expect(tailnet.values.edgeAgentTailnetTags).toBe("");
       await waitFor("the textfile to count the missing tag", () => textfileSample(textDir, "edge_agent_tailnet_missing_tags") === 1, 2000, 20);
       expect(receiver.received.slice(before).filter((r) => r.kind === "addressChanged")).toHaveLength(1);
+    });
+
+    it("reads an unchanged ruleset once, and judges a change to it within 2 s without waiting for the interval", async () => {
+      await waitFor("the ruleset monitor to be trusted", () => (daemon.requestCycle("full"), daemon.rulesetReads.read >= 2 || null), 5000, 600);
+      await daemon.settled();
+      const reads = daemon.rulesetReads.read;
+      for (let i = 0; i < 5; i++) {
+        daemon.requestCycle("full");
+        await daemon.settled();
+      }
+      expect(daemon.rulesetReads.read).toBe(reads);
+      const inbound = 'edge_agent_firewall_accepts{check="inbound-ipv6"}';
+      expect(textfileSample(textDir, inbound)).toBe(1);
+
+      const before = receiver.received.length;
+      const localBefore = daemon.cycles.local;
+      ns.exec("nft", ["-f", "-"], "table inet guard {\n  chain input {\n    type filter hook input priority filter; policy drop;\n  }\n}\n");
+      const changed = await waitFor("a firewallChanged notification", () => receiver.received.slice(before).find((r) => r.kind === "firewallChanged"), 2000, 20);
+      expect(changed.values.edgeAgentEventSummary).toMatch(/inbound-ipv6 drop/);
+      expect(textfileSample(textDir, inbound)).toBe(0);
+      // A local cycle judged it: no full cycle, no disco ping, one more read.
+      expect(daemon.cycles.local).toBeGreaterThan(localBefore);
+      expect(daemon.rulesetReads.read).toBe(reads + 1);
+
+      ns.exec("nft", ["delete", "table", "inet", "guard"]);
+      await waitFor("the firewall to accept again", () => textfileSample(textDir, inbound) === 1 || null, 2000, 20);
     });
 
     it("keeps running while tailscaled restarts, and reports both changes", async () => {
@@ -211,6 +241,7 @@ describeWith({ root: true, binaries: ["snmpd", "snmpget", "ip"] }, "edge-agent d
     let snmpdChild: ChildDaemon;
     let snmpPort: number;
     let agent: ChildDaemon;
+    let outboxCountAtStop = 1;
     let trapd: Snmptrapd;
     let work: string;
     let textDir: string;
@@ -349,7 +380,10 @@ describeWith({ root: true, binaries: ["snmpd", "snmpget", "ip"] }, "edge-agent d
       const kept = outboxEntries().filter((e) => e.event.kind === "addressChanged");
       expect(kept).toHaveLength(1);
       expect(kept[0].event.summary).toContain(`primary /64 ${PREFIX}`);
-      expect(logLines().some((l) => /1 notification kept in the outbox for the next start/.test(l.msg))).toBe(true);
+      // The address also re-judges the firewall (its IPv6 check needs it): that change waits too.
+      const waiting = outboxEntries().length;
+      outboxCountAtStop = waiting;
+      expect(logLines().some((l) => new RegExp(`${waiting} notifications? kept in the outbox for the next start`).test(l.msg))).toBe(true);
     });
 
     it("the next start delivers it first, with its original sequence number", async () => {
@@ -360,8 +394,10 @@ describeWith({ root: true, binaries: ["snmpd", "snmpget", "ip"] }, "edge-agent d
         throw new Error(`${(error as Error).message}\n${trapd.output()}\n${agent.output()}`);
       });
       const names = trapd.received().map((n) => [n.name, n.values.edgeAgentNotificationSequence]);
+      const keptCount = outboxCountAtStop;
       expect(names[0]).toEqual(["EDGE-AGENT-MIB::edgeAgentAddressChanged", `Gauge32: ${kept.sequence}`]);
-      expect(names[1]).toEqual(["EDGE-AGENT-MIB::edgeAgentStarted", `Gauge32: ${kept.sequence + 1}`]);
+      // Every kept one first, in order, then the new start.
+      expect(names[keptCount]).toEqual(["EDGE-AGENT-MIB::edgeAgentStarted", `Gauge32: ${kept.sequence + keptCount}`]);
       await waitFor("the outbox to empty", () => outboxEntries().length === 0, 2000, 20);
     });
   });
