@@ -18,6 +18,7 @@ npx --no-install esbuild agent/main.ts \
   --bundle --platform=node --target=node18 --format=cjs \
   --banner:js='#!/usr/bin/node' \
   --legal-comments=none \
+  --minify-whitespace --minify-syntax \
   --log-level=warning \
   --metafile="$out/meta.json" \
   --outfile="$out/edge-agent"
