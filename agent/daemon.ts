@@ -21,6 +21,7 @@ import { RulesetWatcher } from "./ruleset-watcher";
 import { runningTailnet, type FirewallState, type Ipv6State, type NodeState, type Unavailable } from "./state";
 import { watchTailnet } from "./tailnet-watcher";
 import { TextfileWriter } from "./textfile";
+import { isoTime } from "./iso-time";
 
 /**
  * Where events go. The notifier (agent/snmp/notifier.ts) implements it; tests pass
@@ -298,7 +299,7 @@ export class Daemon {
       timeout,
       "the firewall probe",
     ).catch((error) => ({ state: "unavailable" as const, error: errorText(error) }));
-    return { ...prev, collectedAt: new Date().toISOString(), ipv6, firewall };
+    return { ...prev, collectedAt: isoTime(), ipv6, firewall };
   }
 
   private toSink(event: StateEvent, state: NodeState): void {

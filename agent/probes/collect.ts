@@ -10,6 +10,7 @@ import { probeHost } from "./host";
 import { probeNodeExporter } from "./node-exporter";
 import { probeSnmpd } from "./snmpd";
 import { probeTailnet } from "./tailscale";
+import { isoTime } from "../iso-time";
 
 export interface CollectOptions {
   /** Disco-ping the scraper before judging the path. */
@@ -56,7 +57,7 @@ export async function collectNodeState(config: Config, options: CollectOptions =
 
   return {
     agent: { version: AGENT_VERSION },
-    collectedAt: new Date().toISOString(),
+    collectedAt: isoTime(),
     host: await host,
     ipv6: await ipv6,
     tailnet: await tailnet,

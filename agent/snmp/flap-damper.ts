@@ -3,6 +3,7 @@
 // not sent until it has been quiet for `quietMs`, and then one summary says how it ended and how
 // many changes were held back. Pure: the clock is injected, the daemon calls tick() each cycle.
 import type { StateEvent } from "../diff";
+import { isoTime } from "../iso-time";
 
 export interface FlapDamperOptions {
   /** How far back changes are counted. */
@@ -71,7 +72,7 @@ export class FlapDamper {
       if (held && now - held.lastAt >= this.opts.quietMs) {
         out.push({
           ...held.last,
-          summary: `${held.last.summary} (settled after flapping: ${held.count} change${held.count === 1 ? "" : "s"} held back between ${new Date(held.since).toISOString()} and ${new Date(held.lastAt).toISOString()})`,
+          summary: `${held.last.summary} (settled after flapping: ${held.count} change${held.count === 1 ? "" : "s"} held back between ${isoTime(held.since)} and ${isoTime(held.lastAt)})`,
         });
         this.subjects.delete(key);
       } else if (!held && subject.changes.every((t) => now - t >= this.opts.windowMs)) {

@@ -14,6 +14,7 @@ import { notificationObjects, stateObjects } from "./state-objects";
 import { validateNotifications } from "./notification-config";
 import { parseTarget, resolveTarget, type TargetSpec } from "./target";
 import { toVarbinds } from "./varbinds";
+import { isoTime } from "../iso-time";
 
 export interface NotifierOptions {
   tree?: OidTree;
@@ -94,7 +95,7 @@ export class Notifier implements EventSink {
   notify(event: StateEvent, state: NodeState): void {
     if (!this.started) throw new Error("Notifier.notify() called before start()");
     const sequence = this.outbox.nextSequence();
-    const at = this.now().toISOString();
+    const at = isoTime(this.now().getTime());
     const summary = this.unreportedDrops ? `${event.summary} [outbox full: ${this.unreportedDrops} older notification${this.unreportedDrops === 1 ? "" : "s"} dropped]` : event.summary;
     this.unreportedDrops = 0;
     const entry: OutboxEntry = {

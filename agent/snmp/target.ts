@@ -1,7 +1,6 @@
 // notifications.target ("name:port", "address:port", "[v6]:port") -> the address to send to.
 // A tailnet name is looked up on every attempt (MagicDNS answers change when a node is
 // re-created), in the resolver's order, so an address literal is the way to pin a family.
-import { lookup } from "node:dns/promises";
 import { isIP } from "node:net";
 
 export interface TargetSpec {
@@ -26,6 +25,8 @@ export function parseTarget(target: string): TargetSpec {
 export async function resolveTarget(spec: TargetSpec): Promise<ResolvedTarget> {
   const literal = isIP(spec.host);
   if (literal) return { address: spec.host, family: literal as 4 | 6, port: spec.port };
+  // Loaded on first use: a target given as an address never needs the resolver's modules.
+  const { lookup } = require("node:dns/promises") as typeof import("node:dns/promises");
   const { address, family } = await lookup(spec.host, { verbatim: true });
   return { address, family: family === 6 ? 6 : 4, port: spec.port };
 }

@@ -8,6 +8,7 @@ import { describeTarget, Sender } from "./sender";
 import { notificationObjects, stateObjects } from "./state-objects";
 import { parseTarget, resolveTarget } from "./target";
 import { toVarbinds } from "./varbinds";
+import { isoTime } from "../iso-time";
 
 export interface TestResult {
   acknowledged: boolean;
@@ -19,7 +20,7 @@ export interface TestResult {
 
 export async function sendTestNotification(config: Config, logger: Logger, state: NodeState, options: { tree?: OidTree } = {}): Promise<TestResult> {
   const tree = options.tree ?? oidTree(config.mib.baseOid);
-  const at = new Date().toISOString();
+  const at = isoTime();
   const summary = `test notification from ${state.host.state === "ok" ? state.host.hostname : "edge-agent"} (edge-agent trap --test)`;
   const objects = notificationObjects(stateObjects(state), { sequence: 0, at, summary });
   const sender = new Sender(config.notifications);

@@ -4,6 +4,7 @@
 import snmp, { type Varbind } from "net-snmp";
 import { OBJECTS, type ObjectDef, type OidTree } from "./oid-tree";
 import type { ObjectValues } from "./state-objects";
+import { isoTime } from "../iso-time";
 
 export function encodeDateAndTime(iso: string): Buffer {
   const d = new Date(iso);
@@ -27,7 +28,7 @@ export function decodeDateAndTime(buf: Buffer): string | null {
   let offsetMin = 0;
   if (buf.length === 11) offsetMin = (buf[9] * 60 + buf[10]) * (buf[8] === "-".charCodeAt(0) ? -1 : 1);
   const ms = utcMs - offsetMin * 60_000;
-  return Number.isFinite(ms) ? new Date(ms).toISOString() : null;
+  return Number.isFinite(ms) && Math.abs(ms) <= 8.64e15 ? isoTime(ms) : null;
 }
 
 export function encodeValue(def: ObjectDef, value: string | number | boolean): { type: number; value: unknown } {
