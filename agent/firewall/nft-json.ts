@@ -24,7 +24,8 @@ function isObj(v: Json): v is Obj {
   return typeof v === "object" && v !== null && !Array.isArray(v);
 }
 
-function only(v: Json): [string, Json] {
+/** The one key of an expression object (`{"payload": {...}}`): nft's JSON tags each that way. */
+function soleKey(v: Json): string {
   if (!isObj(v)) throw new Unmodelled(`unexpected ${JSON.stringify(v)?.slice(0, 60)}`);
   // for-in rather than Object.keys: this runs for every expression of every rule.
   let key: string | undefined;
@@ -33,7 +34,12 @@ function only(v: Json): [string, Json] {
     key = k;
   }
   if (key === undefined) throw new Unmodelled("unexpected empty object");
-  return [key, v[key]];
+  return key;
+}
+
+function only(v: Json): [string, Json] {
+  const key = soleKey(v);
+  return [key, (v as Obj)[key]];
 }
 
 const SMALL = Array.from({ length: 65536 }, (_, i) => BigInt(i));
@@ -179,10 +185,26 @@ function element(v: Json, kinds: Kind[]): Element {
   return [component(v, kinds[0])];
 }
 
+// Verdicts and statements without operands are never changed once parsed: one object each.
+const SIMPLE_VERDICTS = {
+  accept: { kind: "accept" },
+  drop: { kind: "drop" },
+  continue: { kind: "continue" },
+  return: { kind: "return" },
+} as const satisfies Record<string, Verdict>;
+const VERDICT_STATEMENTS = {
+  accept: { kind: "verdict", verdict: SIMPLE_VERDICTS.accept },
+  drop: { kind: "verdict", verdict: SIMPLE_VERDICTS.drop },
+  continue: { kind: "verdict", verdict: SIMPLE_VERDICTS.continue },
+  return: { kind: "verdict", verdict: SIMPLE_VERDICTS.return },
+} as const satisfies Record<string, Statement>;
+const NOP: Statement = { kind: "nop" };
+
 function verdictOf(v: Json): Verdict {
-  const [k, body] = only(v);
+  const k = soleKey(v);
+  const body = (v as Obj)[k];
   switch (k) {
-    case "accept": case "drop": case "continue": case "return": return { kind: k };
+    case "accept": case "drop": case "continue": case "return": return SIMPLE_VERDICTS[k];
     case "jump": case "goto": {
       const target = (body as Obj)?.target;
       if (typeof target !== "string") throw new Unmodelled(`${k} without a target`);
@@ -219,8 +241,24 @@ function familyDep(tableFamily: string, family: "ipv4" | "ipv6"): "ipv4" | "ipv6
   return tableFamily === "inet" || tableFamily === "bridge" || tableFamily === "netdev" ? family : undefined;
 }
 
-function keysOf(left: Json, tableFamily: string, deps: Statement[], kinds: Kind[]): Key[] {
-  const [k, body] = only(left);
+/**
+ * Rulesets read the same few fields over and over: one Key per field, shared by every rule (a
+ * Key is never changed after parsing).
+ */
+const sharedKeys = new Map<string, Map<string, Key[]>>();
+
+function shared(group: string, name: string, make: () => Key): Key[] {
+  let byName = sharedKeys.get(group);
+  if (!byName) sharedKeys.set(group, (byName = new Map()));
+  let keys = byName.get(name);
+  if (!keys) byName.set(name, (keys = [make()]));
+  return keys;
+}
+
+/** The key(s) a left-hand side reads; the array returned is shared and must not be changed. */
+function keysOf(left: Json, tableFamily: string, deps: Statement[] | undefined, kinds: Kind[]): Key[] {
+  const k = soleKey(left);
+  const body = (left as Obj)[k];
   const b = body as Obj;
   switch (k) {
     case "concat":
@@ -229,23 +267,22 @@ function keysOf(left: Json, tableFamily: string, deps: Statement[], kinds: Kind[
       const [inner, mask] = body as Json[];
       const keys = keysOf(inner, tableFamily, deps, kinds);
       if (keys.length !== 1 || keys[0].field !== "mark" || typeof mask !== "number") throw new Unmodelled("a bitwise and on anything but meta mark is not modelled");
-      keys[0].mask = BigInt(mask);
-      return keys;
+      return [{ ...keys[0], mask: BigInt(mask) }];
     }
     case "payload": {
       const proto = String(b.protocol);
       const field = String(b.field);
       if (proto === "ip" || proto === "ip6") {
         const family = proto === "ip" ? "ipv4" : "ipv6";
-        if (field === "saddr" || field === "daddr") { kinds.push(family === "ipv4" ? "addr4" : "addr6"); return [{ field, family: family }]; }
-        if (field === "protocol" || field === "nexthdr") { kinds.push("proto"); return [{ field: "l4proto", family: family }]; }
-        if (familyDep(tableFamily, family)) deps.push({ kind: "match", keys: [{ field: "nfproto" }], op: "in", set: { elements: [[{ lo: family === "ipv4" ? 2n : 10n, hi: family === "ipv4" ? 2n : 10n }]] } });
+        if (field === "saddr" || field === "daddr") { kinds.push(family === "ipv4" ? "addr4" : "addr6"); return shared(proto, field, () => ({ field, family })); }
+        if (field === "protocol" || field === "nexthdr") { kinds.push("proto"); return shared(proto, field, () => ({ field: "l4proto", family })); }
+        if (familyDep(tableFamily, family)) deps?.push({ kind: "match", keys: [{ field: "nfproto" }], op: "in", set: { elements: [[{ lo: family === "ipv4" ? 2n : 10n, hi: family === "ipv4" ? 2n : 10n }]] } });
         throw new Unmodelled(`${proto} ${field} is not modelled`);
       }
       const l4 = L4_HEADERS[proto];
       if (l4) {
-        if ((field === "sport" || field === "dport") && PORT_PROTOS.some((p) => l4.includes(p))) { kinds.push("num"); return [{ field, l4 }]; }
-        deps.push({ kind: "match", keys: [{ field: "l4proto" }], op: "in", set: { elements: l4.map((p) => [{ lo: BigInt(p), hi: BigInt(p) }]) } });
+        if ((field === "sport" || field === "dport") && PORT_PROTOS.some((p) => l4.includes(p))) { kinds.push("num"); return shared(proto, field, () => ({ field, l4 })); }
+        deps?.push({ kind: "match", keys: [{ field: "l4proto" }], op: "in", set: { elements: l4.map((p) => [{ lo: BigInt(p), hi: BigInt(p) }]) } });
         throw new Unmodelled(`${proto} ${field} is not modelled`);
       }
       throw new Unmodelled(`payload ${renderValue(left)} is not modelled`);
@@ -253,30 +290,39 @@ function keysOf(left: Json, tableFamily: string, deps: Statement[], kinds: Kind[
     case "meta": {
       const key = String(b.key);
       switch (key) {
-        case "l4proto": kinds.push("proto"); return [{ field: "l4proto" }];
-        case "nfproto": kinds.push("nfproto"); return [{ field: "nfproto" }];
-        case "protocol": kinds.push("ethertype"); return [{ field: "nfproto" }];
-        case "iifname": case "oifname": case "iif": case "oif": kinds.push("ifname"); return [{ field: key }];
-        case "mark": kinds.push("num"); return [{ field: "mark" }];
+        case "l4proto": kinds.push("proto"); return shared("meta", key, () => ({ field: "l4proto" }));
+        case "nfproto": kinds.push("nfproto"); return shared("meta", key, () => ({ field: "nfproto" }));
+        case "protocol": kinds.push("ethertype"); return shared("meta", key, () => ({ field: "nfproto" }));
+        case "iifname": case "oifname": case "iif": case "oif": kinds.push("ifname"); return shared("meta", key, () => ({ field: key }));
+        case "mark": kinds.push("num"); return shared("meta", key, () => ({ field: "mark" }));
         default: throw new Unmodelled(`meta ${key} is not modelled`);
       }
     }
     case "ct":
-      if (b.key === "state" && b.dir === undefined) { kinds.push("ctstate"); return [{ field: "ctstate" }]; }
+      if (b.key === "state" && b.dir === undefined) { kinds.push("ctstate"); return shared("ct", "state", () => ({ field: "ctstate" })); }
       throw new Unmodelled(`ct ${b.key} is not modelled`);
     case "fib": throw new Unmodelled("fib (a routing lookup) is not modelled");
     default: throw new Unmodelled(`${k} expressions are not modelled`);
   }
 }
 
+/** A right-hand side that is one value, prefix or range (not a set, a list or a set's name). */
+function isSingle(right: Json): boolean {
+  if (Array.isArray(right)) return false;
+  if (isObj(right)) return !("set" in right);
+  return !(typeof right === "string" && right.startsWith("@"));
+}
+
 function matchStatement(m: Obj, tableFamily: string, out: Statement[]): void {
   const kinds: Kind[] = [];
-  const deps: Statement[] = [];
-  // On a throw, statementsUpTo collects the dependencies again.
-  const keys = keysOf(m.left, tableFamily, deps, kinds);
-  for (const d of deps) out.push(d);
+  // Dependencies are only found on the way to a throw; statementsUpTo collects them then.
+  const keys = keysOf(m.left, tableFamily, undefined, kinds);
   const op = m.op === undefined ? "==" : String(m.op);
   const right = m.right;
+  if (keys.length === 1 && (op === "==" || op === "in" || op === "!=") && typeof right !== "boolean" && isSingle(right)) {
+    out.push({ kind: "test", key: keys[0], component: component(right, kinds[0]), negate: op === "!=" });
+    return;
+  }
   if (kinds.includes("ctstate") && op === "==" && !Array.isArray(right) && !(isObj(right) && "set" in right)) {
     out.push({ kind: "match", keys, op: "in", set: setSource(right, kinds, false) });
     return;
@@ -327,16 +373,20 @@ function mergedInequalityAt(expr: Json[], i: number): string | null {
   return `${a.protocol} ${a.field} != ... ${b.protocol} ${b.field} != ...: nft may have merged these into one comparison that matches when either differs; not decidable from the listing`;
 }
 
+const EMPTY: Obj = Object.freeze({});
+
 function statementsOf(expr: Json[], tableFamily: string): Statement[] {
   const out: Statement[] = [];
-  for (const [i, s] of expr.entries()) {
+  for (let i = 0; i < expr.length; i++) {
+    const s = expr[i];
     const merged = mergedInequalityAt(expr, i);
     if (merged) throw new Unmodelled(merged);
-    const [k, body] = only(s);
-    const b = (body ?? {}) as Obj;
+    const k = soleKey(s);
+    const b = ((s as Obj)[k] ?? EMPTY) as Obj;
     switch (k) {
       case "match": matchStatement(b, tableFamily, out); break;
-      case "accept": case "drop": case "continue": case "return": case "jump": case "goto": out.push({ kind: "verdict", verdict: verdictOf(s) }); break;
+      case "accept": case "drop": case "continue": case "return": out.push(VERDICT_STATEMENTS[k]); break;
+      case "jump": case "goto": out.push({ kind: "verdict", verdict: verdictOf(s) }); break;
       case "reject": {
         // nft lists `meta nfproto ipv4 ... reject` without the match: the reject's type carries it.
         const type = String(b.type ?? "");
@@ -347,8 +397,8 @@ function statementsOf(expr: Json[], tableFamily: string): Statement[] {
         out.push({ kind: "verdict", verdict: { kind: "reject" } });
         break;
       }
-      case "counter": case "log": case "comment": case "dup": case "flow": out.push({ kind: "nop" }); break;
-      case "limit": out.push(b.inv ? { kind: "never" } : { kind: "nop" }); break;
+      case "counter": case "log": case "comment": case "dup": case "flow": out.push(NOP); break;
+      case "limit": out.push(b.inv ? { kind: "never" } : NOP); break;
       case "notrack": out.push({ kind: "notrack" }); break;
       case "snat": case "masquerade": out.push({ kind: "srcnat" }); break;
       case "vmap": {
@@ -402,6 +452,52 @@ function namedSet(o: Obj, isMap: boolean): NamedSet | { name: string; error: str
   }
 }
 
+interface CompileContext {
+  sets: Map<string, NamedSet>;
+  /** Sets the model cannot express, with the reason: a rule reading one is unknown there. */
+  brokenSets: Map<string, string>;
+}
+
+/**
+ * A rule of the listing, turned into statements the first time a packet reaches it: a
+ * daemon cycle asks a handful of packets, which never reach most rules of a big ruleset
+ * (user chains they do not jump to), and rendering its text is left to traces.
+ */
+class NftRule implements Rule {
+  private compiled?: Statement[];
+  private rendered?: string;
+  constructor(readonly handle: number, private readonly expr: Json[], private readonly chain: Chain, private readonly context: CompileContext) {}
+
+  get text(): string {
+    return (this.rendered ??= renderRule(this.expr));
+  }
+
+  get statements(): Statement[] {
+    return (this.compiled ??= compileRule(this.expr, this.chain, this.context));
+  }
+}
+
+function compileRule(expr: Json[], chain: Chain, context: CompileContext): Statement[] {
+  const { family, table } = chain;
+  try {
+    const statements = statementsOf(expr, family);
+    for (let at = 0; at < statements.length; at++) {
+      const st = statements[at];
+      if ((st.kind !== "match" && st.kind !== "vmap") || !("ref" in st.set)) continue;
+      const key = chainKey("nft", family, table, st.set.ref);
+      const broken = context.brokenSets.get(key);
+      if (broken !== undefined) return [...statements.slice(0, at), { kind: "unknown", reason: `set @${st.set.ref}: ${broken}` }];
+      st.set.resolved = context.sets.get(key);
+    }
+    return statements;
+  } catch (e) {
+    if (!(e instanceof Unmodelled) && !(e instanceof RangeError) && !(e instanceof TypeError)) throw e;
+    // The matches before the unmodelled part still decide whether it is reached.
+    const partial = (() => { try { return statementsUpTo(expr, family); } catch { return []; } })();
+    return [...partial, { kind: "unknown", reason: (e as Error).message }];
+  }
+}
+
 /** Parses the text of `nft -j list ruleset`. */
 export function parseNftJson(text: string): Ruleset {
   let doc: Json;
@@ -414,6 +510,7 @@ export function parseNftJson(text: string): Ruleset {
   const items = doc.nftables as Json[];
   const ruleset = emptyRuleset();
   const brokenSets = new Map<string, string>();
+  const context: CompileContext = { sets: ruleset.sets, brokenSets };
   for (const item of items) {
     if (!isObj(item)) throw new RulesetError(`an entry of "nftables" is not an object: ${JSON.stringify(item)?.slice(0, 60)}`);
     if (isObj(item.metainfo)) {
@@ -440,33 +537,26 @@ export function parseNftJson(text: string): Ruleset {
       else ruleset.sets.set(key, set);
     }
   }
+  // Rules come grouped by chain: look the chain up once per run of rules, not once per rule.
+  let last: Chain | undefined;
   for (const item of items) {
     if (!isObj(item) || !isObj(item.rule)) continue;
     const r = item.rule;
-    const what = `rule ${JSON.stringify(r.handle)}`;
-    const family = requireString(r, "family", what);
-    const table = requireString(r, "table", what);
-    const chainName = requireString(r, "chain", what);
-    const chain = ruleset.byName.get(chainKey("nft", family, table, chainName));
-    if (!chain) throw new RulesetError(`${what} is in chain ${family} ${table} ${chainName}, which is not listed`);
-    const expr = Array.isArray(r.expr) ? r.expr : [];
-    // Rendering every rule costs more than parsing it; only traced rules are ever read.
-    let text: string | undefined;
-    const rule: Rule = { handle: typeof r.handle === "number" ? r.handle : chain.rules.length + 1, get text() { return (text ??= renderRule(expr)); }, statements: [] };
-    try {
-      rule.statements = statementsOf(expr, family);
-      const at = rule.statements.findIndex((st) => (st.kind === "match" || st.kind === "vmap") && "ref" in st.set && brokenSets.has(chainKey("nft", family, table, st.set.ref)));
-      if (at >= 0) {
-        const ref = (rule.statements[at] as { set: { ref: string } }).set.ref;
-        rule.statements = [...rule.statements.slice(0, at), { kind: "unknown", reason: `set @${ref}: ${brokenSets.get(chainKey("nft", family, table, ref))}` }];
-      }
-    } catch (e) {
-      if (!(e instanceof Unmodelled) && !(e instanceof RangeError) && !(e instanceof TypeError)) throw e;
-      // The matches before the unmodelled part still decide whether it is reached.
-      const partial = (() => { try { return statementsUpTo(expr, family); } catch { return []; } })();
-      rule.statements = [...partial, { kind: "unknown", reason: (e as Error).message }];
+    const family = r.family;
+    const table = r.table;
+    const chainName = r.chain;
+    let chain = last;
+    if (!chain || chain.family !== family || chain.table !== table || chain.name !== chainName) {
+      const what = `rule ${JSON.stringify(r.handle)}`;
+      requireString(r, "family", what);
+      requireString(r, "table", what);
+      requireString(r, "chain", what);
+      chain = ruleset.byName.get(chainKey("nft", family as string, table as string, chainName as string));
+      if (!chain) throw new RulesetError(`${what} is in chain ${family} ${table} ${chainName}, which is not listed`);
+      last = chain;
     }
-    chain.rules.push(rule);
+    const expr = Array.isArray(r.expr) ? r.expr : [];
+    chain.rules.push(new NftRule(typeof r.handle === "number" ? r.handle : chain.rules.length + 1, expr, chain, context));
   }
   return ruleset;
 }
