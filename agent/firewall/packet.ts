@@ -35,18 +35,53 @@ export const PROTO_NUMBERS: Record<string, number> = {
   icmp: 1, igmp: 2, tcp: 6, udp: 17, dccp: 33, gre: 47, esp: 50, ah: 51, icmpv6: 58, "ipv6-icmp": 58, sctp: 132, udplite: 136,
 };
 
-// Rulesets repeat their addresses; parsing one costs more than a lookup.
-const addressCache = new Map<string, bigint | null>();
-
 /** Integer value of an address of the given family, or null when it is not one. */
 export function addressValue(text: string, family: Family): bigint | null {
-  const key = `${family}${text}`;
-  const cached = addressCache.get(key);
-  if (cached !== undefined) return cached;
-  const value = parseAddress(text, family);
-  if (addressCache.size > 100_000) addressCache.clear();
-  addressCache.set(key, value);
-  return value;
+  // A ruleset has thousands of addresses, all in the plain form nft prints: read that form
+  // directly, anything else (embedded IPv4, zone, odd spelling) the way ipaddr.js does.
+  const fast = family === "ipv4" ? plainIpv4(text) : plainIpv6(text);
+  return fast ?? parseAddress(text, family);
+}
+
+const PLAIN_IPV4 = /^(0|[1-9]\d{0,2})\.(0|[1-9]\d{0,2})\.(0|[1-9]\d{0,2})\.(0|[1-9]\d{0,2})$/;
+
+/** a.b.c.d in decimal without leading zeros (what ipaddr.js calls four-part decimal), else null. */
+export function plainIpv4(text: string): bigint | null {
+  const m = PLAIN_IPV4.exec(text);
+  if (!m) return null;
+  let value = 0;
+  for (let i = 1; i <= 4; i++) {
+    const octet = Number(m[i]);
+    if (octet > 255) return null;
+    value = value * 256 + octet;
+  }
+  return BigInt(value);
+}
+
+const HEX_AND_COLONS = /^[0-9a-f:]{2,39}$/i;
+
+function hexGroups(part: string): string[] | null {
+  if (part === "") return [];
+  const groups = part.split(":");
+  for (const g of groups) if (g.length === 0 || g.length > 4) return null;
+  return groups;
+}
+
+/** Hex groups with at most one `::` standing for at least one zero group, else null. */
+export function plainIpv6(text: string): bigint | null {
+  if (!HEX_AND_COLONS.test(text)) return null;
+  const gap = text.indexOf("::");
+  if (gap !== text.lastIndexOf("::")) return null;
+  const head = hexGroups(gap < 0 ? text : text.slice(0, gap));
+  const tail = hexGroups(gap < 0 ? "" : text.slice(gap + 2));
+  if (!head || !tail) return null;
+  const zeros = 8 - head.length - tail.length;
+  if (gap < 0 ? zeros !== 0 : zeros < 1) return null;
+  let hex = "0x";
+  for (const g of head) hex += g.padStart(4, "0");
+  hex += "0000".repeat(zeros);
+  for (const g of tail) hex += g.padStart(4, "0");
+  return BigInt(hex);
 }
 
 function parseAddress(text: string, family: Family): bigint | null {
