@@ -153,7 +153,10 @@ function readKeys(keys: Key[], ev: Evaluation, hook: Hook): Value[] | typeof NOM
 type RuleOutcome = typeof NOMATCH | Undecidable | Verdict | null;
 
 function evalRule(rule: Rule, chain: Chain, base: Chain, hook: Hook, ev: Evaluation): RuleOutcome {
-  for (const st of rule.statements) {
+  const all = rule.statementAt ? undefined : rule.statements;
+  for (let i = 0; ; i++) {
+    const st = all ? all[i] : rule.statementAt!(i);
+    if (st === undefined) break;
     switch (st.kind) {
       case "match": {
         const values = readKeys(st.keys, ev, hook);

@@ -315,7 +315,7 @@ function isSingle(right: Json): boolean {
 
 function matchStatement(m: Obj, tableFamily: string, out: Statement[]): void {
   const kinds: Kind[] = [];
-  // Dependencies are only found on the way to a throw; statementsUpTo collects them then.
+  // Dependencies are only found on the way to a throw; compileElement collects them then.
   const keys = keysOf(m.left, tableFamily, undefined, kinds);
   const op = m.op === undefined ? "==" : String(m.op);
   const right = m.right;
@@ -375,12 +375,9 @@ function mergedInequalityAt(expr: Json[], i: number): string | null {
 
 const EMPTY: Obj = Object.freeze({});
 
-function statementsOf(expr: Json[], tableFamily: string): Statement[] {
-  const out: Statement[] = [];
-  for (let i = 0; i < expr.length; i++) {
-    const s = expr[i];
-    const merged = mergedInequalityAt(expr, i);
-    if (merged) throw new Unmodelled(merged);
+/** The statements one element of a rule's `expr` makes, appended to `out`; throws Unmodelled. */
+function statementOf(s: Json, tableFamily: string, out: Statement[]): void {
+  {
     const k = soleKey(s);
     const b = ((s as Obj)[k] ?? EMPTY) as Obj;
     switch (k) {
@@ -425,7 +422,6 @@ function statementsOf(expr: Json[], tableFamily: string): Statement[] {
       default: throw new Unmodelled(`the ${k} statement is not modelled`);
     }
   }
-  return out;
 }
 
 function requireString(o: Obj, key: string, what: string): string {
@@ -459,12 +455,15 @@ interface CompileContext {
 }
 
 /**
- * A rule of the listing, turned into statements the first time a packet reaches it: a
- * daemon cycle asks a handful of packets, which never reach most rules of a big ruleset
- * (user chains they do not jump to), and rendering its text is left to traces.
+ * A rule of the listing, turned into statements only as far as packets get through it: a
+ * daemon cycle asks a handful of packets, which never reach most rules of a big ruleset (user
+ * chains they do not jump to) and leave most others at their first match (`ip6 daddr ...` for
+ * an IPv4 packet). Its text is rendered only for a trace.
  */
 class NftRule implements Rule {
-  private compiled?: Statement[];
+  private readonly compiled: Statement[] = [];
+  /** The next element of `expr` to compile, or -1 once the rule is complete. */
+  private next = 0;
   private rendered?: string;
   constructor(readonly handle: number, private readonly expr: Json[], private readonly chain: Chain, private readonly context: CompileContext) {}
 
@@ -472,30 +471,57 @@ class NftRule implements Rule {
     return (this.rendered ??= renderRule(this.expr));
   }
 
+  statementAt(i: number): Statement | undefined {
+    while (i >= this.compiled.length && this.next >= 0) this.compileNext();
+    return this.compiled[i];
+  }
+
   get statements(): Statement[] {
-    return (this.compiled ??= compileRule(this.expr, this.chain, this.context));
+    while (this.next >= 0) this.compileNext();
+    return this.compiled;
+  }
+
+  private compileNext(): void {
+    if (this.next >= this.expr.length) { this.next = -1; return; }
+    const i = this.next++;
+    if (compileElement(this.expr, i, this.chain, this.context, this.compiled)) this.next = -1;
   }
 }
 
-function compileRule(expr: Json[], chain: Chain, context: CompileContext): Statement[] {
+/**
+ * Appends the statements of element i of a rule's `expr`. What the model cannot express ends
+ * the rule with an `unknown` statement (true is returned): the matches before it, and the
+ * implicit dependencies of the element itself, still decide whether a packet gets that far.
+ */
+function compileElement(expr: Json[], i: number, chain: Chain, context: CompileContext, out: Statement[]): boolean {
+  const merged = mergedInequalityAt(expr, i);
+  if (merged) { out.push({ kind: "unknown", reason: merged }); return true; }
   const { family, table } = chain;
+  const start = out.length;
   try {
-    const statements = statementsOf(expr, family);
-    for (let at = 0; at < statements.length; at++) {
-      const st = statements[at];
-      if ((st.kind !== "match" && st.kind !== "vmap") || !("ref" in st.set)) continue;
-      const key = chainKey("nft", family, table, st.set.ref);
-      const broken = context.brokenSets.get(key);
-      if (broken !== undefined) return [...statements.slice(0, at), { kind: "unknown", reason: `set @${st.set.ref}: ${broken}` }];
-      st.set.resolved = context.sets.get(key);
-    }
-    return statements;
+    statementOf(expr[i], family, out);
   } catch (e) {
     if (!(e instanceof Unmodelled) && !(e instanceof RangeError) && !(e instanceof TypeError)) throw e;
-    // The matches before the unmodelled part still decide whether it is reached.
-    const partial = (() => { try { return statementsUpTo(expr, family); } catch { return []; } })();
-    return [...partial, { kind: "unknown", reason: (e as Error).message }];
+    out.length = start;
+    // Dependencies found before the failure (l4proto of icmpv6 type) still filter.
+    const deps: Statement[] = [];
+    try { const s = expr[i]; const k = soleKey(s); if (k === "match") keysOf(((s as Obj)[k] as Obj).left, family, deps, []); } catch { /* deps collected */ }
+    out.push(...deps, { kind: "unknown", reason: (e as Error).message });
+    return true;
   }
+  for (let at = start; at < out.length; at++) {
+    const st = out[at];
+    if ((st.kind !== "match" && st.kind !== "vmap") || !("ref" in st.set)) continue;
+    const key = chainKey("nft", family, table, st.set.ref);
+    const broken = context.brokenSets.get(key);
+    if (broken !== undefined) {
+      out.length = at;
+      out.push({ kind: "unknown", reason: `set @${st.set.ref}: ${broken}` });
+      return true;
+    }
+    st.set.resolved = context.sets.get(key);
+  }
+  return false;
 }
 
 /** Parses the text of `nft -j list ruleset`. */
@@ -559,22 +585,4 @@ export function parseNftJson(text: string): Ruleset {
     chain.rules.push(new NftRule(typeof r.handle === "number" ? r.handle : chain.rules.length + 1, expr, chain, context));
   }
   return ruleset;
-}
-
-/** The statements of a rule up to the first that cannot be modelled (kept so it can still miss). */
-function statementsUpTo(expr: Json[], family: string): Statement[] {
-  const out: Statement[] = [];
-  for (const [i, s] of expr.entries()) {
-    if (mergedInequalityAt(expr, i)) break;
-    try {
-      out.push(...statementsOf([s], family));
-    } catch (e) {
-      // Dependencies found before the failure (l4proto of icmpv6 type) still filter.
-      const deps: Statement[] = [];
-      try { const [k, b] = only(s); if (k === "match") keysOf((b as Obj).left, family, deps, []); } catch { /* deps collected */ }
-      out.push(...deps);
-      break;
-    }
-  }
-  return out;
 }

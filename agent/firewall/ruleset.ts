@@ -74,6 +74,11 @@ export interface Rule {
   /** The rule as a person reads it (nft syntax, or the iptables-save line). */
   text: string;
   statements: Statement[];
+  /**
+   * Statement i (undefined past the end), for rules a parser compiles only as far as
+   * evaluation reaches; the evaluator reads a rule through this when it is there.
+   */
+  statementAt?(i: number): Statement | undefined;
 }
 
 export type Hook = "ingress" | "prerouting" | "input" | "forward" | "output" | "postrouting" | "egress";
