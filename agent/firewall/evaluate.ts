@@ -141,6 +141,10 @@ function resolveSet(ev: Evaluation, chain: Chain, source: SetSource): Elements |
 }
 
 function readKeys(keys: Key[], ev: Evaluation, hook: Hook): Value[] | typeof NOMATCH | Undecidable {
+  if (keys.length === 1) {
+    const v = read(keys[0], ev, hook);
+    return v === NOMATCH || v instanceof Undecidable ? v : [v];
+  }
   const values: Value[] = [];
   for (const key of keys) {
     const v = read(key, ev, hook);

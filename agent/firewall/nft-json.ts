@@ -15,6 +15,8 @@ const HOOKS = new Set<Hook>(["ingress", "prerouting", "input", "forward", "outpu
 const PORT_PROTOS = [6, 17, 33, 132, 136];
 /** Payload protocols that are transport headers: their implicit dependency is meta l4proto. */
 const L4_HEADERS: Record<string, number[]> = { udp: [17], tcp: [6], th: PORT_PROTOS, icmp: [1], icmpv6: [58], sctp: [132], dccp: [33], udplite: [136], esp: [50], ah: [51], comp: [108], igmp: [2] };
+/** Transport headers that have ports (th: any of them). */
+const PORT_HEADERS = new Set(Object.keys(L4_HEADERS).filter((h) => L4_HEADERS[h].some((p) => PORT_PROTOS.includes(p))));
 const SERVICES: Record<string, number> = { ssh: 22, domain: 53, http: 80, https: 443, ntp: 123, snmp: 161, "snmp-trap": 162, bootps: 67, bootpc: 68, dhcpv6_client: 546, "dhcpv6-client": 546, "dhcpv6-server": 547, smtp: 25, submission: 587, imaps: 993 };
 const NFPROTO: Record<string, number> = { ipv4: 2, ipv6: 10, ip: 2, ip6: 10 };
 
@@ -241,47 +243,60 @@ function familyDep(tableFamily: string, family: "ipv4" | "ipv6"): "ipv4" | "ipv6
   return tableFamily === "inet" || tableFamily === "bridge" || tableFamily === "netdev" ? family : undefined;
 }
 
-/**
- * Rulesets read the same few fields over and over: one Key per field, shared by every rule (a
- * Key is never changed after parsing).
- */
-const sharedKeys = new Map<string, Map<string, Key[]>>();
-
-function shared(group: string, name: string, make: () => Key): Key[] {
-  let byName = sharedKeys.get(group);
-  if (!byName) sharedKeys.set(group, (byName = new Map()));
-  let keys = byName.get(name);
-  if (!keys) byName.set(name, (keys = [make()]));
-  return keys;
+/** What a left-hand side reads: its key(s), and the kind of constant each is compared with. */
+interface Read {
+  keys: Key[];
+  kinds: Kind[];
 }
 
-/** The key(s) a left-hand side reads; the array returned is shared and must not be changed. */
-function keysOf(left: Json, tableFamily: string, deps: Statement[] | undefined, kinds: Kind[]): Key[] {
+/**
+ * Rulesets read the same few fields over and over: one Read per field, shared by every rule
+ * (never changed after parsing).
+ */
+const sharedReads = new Map<string, Map<string, Read>>();
+
+function shared(group: string, name: string, field: Key["field"], kind: Kind, family?: "ipv4" | "ipv6", l4?: number[]): Read {
+  let byName = sharedReads.get(group);
+  if (!byName) sharedReads.set(group, (byName = new Map()));
+  let read = byName.get(name);
+  if (!read) {
+    const key: Key = { field };
+    if (family) key.family = family;
+    if (l4) key.l4 = l4;
+    byName.set(name, (read = { keys: [key], kinds: [kind] }));
+  }
+  return read;
+}
+
+/** The key(s) a left-hand side reads; what is returned is shared and must not be changed. */
+function keysOf(left: Json, tableFamily: string, deps?: Statement[]): Read {
   const k = soleKey(left);
   const body = (left as Obj)[k];
   const b = body as Obj;
   switch (k) {
-    case "concat":
-      return (body as Json[]).flatMap((part) => keysOf(part, tableFamily, deps, kinds));
+    case "concat": {
+      const parts = (body as Json[]).map((part) => keysOf(part, tableFamily, deps));
+      return { keys: parts.flatMap((p) => p.keys), kinds: parts.flatMap((p) => p.kinds) };
+    }
     case "&": {
       const [inner, mask] = body as Json[];
-      const keys = keysOf(inner, tableFamily, deps, kinds);
+      const { keys, kinds } = keysOf(inner, tableFamily, deps);
       if (keys.length !== 1 || keys[0].field !== "mark" || typeof mask !== "number") throw new Unmodelled("a bitwise and on anything but meta mark is not modelled");
-      return [{ ...keys[0], mask: BigInt(mask) }];
+      return { keys: [{ ...keys[0], mask: BigInt(mask) }], kinds };
     }
     case "payload": {
       const proto = String(b.protocol);
       const field = String(b.field);
       if (proto === "ip" || proto === "ip6") {
         const family = proto === "ip" ? "ipv4" : "ipv6";
-        if (field === "saddr" || field === "daddr") { kinds.push(family === "ipv4" ? "addr4" : "addr6"); return shared(proto, field, () => ({ field, family })); }
-        if (field === "protocol" || field === "nexthdr") { kinds.push("proto"); return shared(proto, field, () => ({ field: "l4proto", family })); }
+        if (field === "saddr" || field === "daddr") return shared(proto, field, field, family === "ipv4" ? "addr4" : "addr6", family);
+        if (field === "protocol" || field === "nexthdr") return shared(proto, field, "l4proto", "proto", family);
         if (familyDep(tableFamily, family)) deps?.push({ kind: "match", keys: [{ field: "nfproto" }], op: "in", set: { elements: [[{ lo: family === "ipv4" ? 2n : 10n, hi: family === "ipv4" ? 2n : 10n }]] } });
         throw new Unmodelled(`${proto} ${field} is not modelled`);
       }
       const l4 = L4_HEADERS[proto];
       if (l4) {
-        if ((field === "sport" || field === "dport") && PORT_PROTOS.some((p) => l4.includes(p))) { kinds.push("num"); return shared(proto, field, () => ({ field, l4 })); }
+        if ((field === "sport" || field === "dport") && PORT_HEADERS.has(proto)) return shared(proto, field, field, "num", undefined, l4);
         deps?.push({ kind: "match", keys: [{ field: "l4proto" }], op: "in", set: { elements: l4.map((p) => [{ lo: BigInt(p), hi: BigInt(p) }]) } });
         throw new Unmodelled(`${proto} ${field} is not modelled`);
       }
@@ -290,16 +305,16 @@ function keysOf(left: Json, tableFamily: string, deps: Statement[] | undefined, 
     case "meta": {
       const key = String(b.key);
       switch (key) {
-        case "l4proto": kinds.push("proto"); return shared("meta", key, () => ({ field: "l4proto" }));
-        case "nfproto": kinds.push("nfproto"); return shared("meta", key, () => ({ field: "nfproto" }));
-        case "protocol": kinds.push("ethertype"); return shared("meta", key, () => ({ field: "nfproto" }));
-        case "iifname": case "oifname": case "iif": case "oif": kinds.push("ifname"); return shared("meta", key, () => ({ field: key }));
-        case "mark": kinds.push("num"); return shared("meta", key, () => ({ field: "mark" }));
+        case "l4proto": return shared("meta", key, "l4proto", "proto");
+        case "nfproto": return shared("meta", key, "nfproto", "nfproto");
+        case "protocol": return shared("meta", key, "nfproto", "ethertype");
+        case "iifname": case "oifname": case "iif": case "oif": return shared("meta", key, key, "ifname");
+        case "mark": return shared("meta", key, "mark", "num");
         default: throw new Unmodelled(`meta ${key} is not modelled`);
       }
     }
     case "ct":
-      if (b.key === "state" && b.dir === undefined) { kinds.push("ctstate"); return shared("ct", "state", () => ({ field: "ctstate" })); }
+      if (b.key === "state" && b.dir === undefined) return shared("ct", "state", "ctstate", "ctstate");
       throw new Unmodelled(`ct ${b.key} is not modelled`);
     case "fib": throw new Unmodelled("fib (a routing lookup) is not modelled");
     default: throw new Unmodelled(`${k} expressions are not modelled`);
@@ -314,9 +329,8 @@ function isSingle(right: Json): boolean {
 }
 
 function matchStatement(m: Obj, tableFamily: string, out: Statement[]): void {
-  const kinds: Kind[] = [];
   // Dependencies are only found on the way to a throw; compileElement collects them then.
-  const keys = keysOf(m.left, tableFamily, undefined, kinds);
+  const { keys, kinds } = keysOf(m.left, tableFamily);
   const op = m.op === undefined ? "==" : String(m.op);
   const right = m.right;
   if (keys.length === 1 && (op === "==" || op === "in" || op === "!=") && typeof right !== "boolean" && isSingle(right)) {
@@ -399,10 +413,9 @@ function statementOf(s: Json, tableFamily: string, out: Statement[]): void {
       case "notrack": out.push({ kind: "notrack" }); break;
       case "snat": case "masquerade": out.push({ kind: "srcnat" }); break;
       case "vmap": {
-        const kinds: Kind[] = [];
         const deps: Statement[] = [];
         try {
-          const keys = keysOf(b.key, tableFamily, deps, kinds);
+          const { keys, kinds } = keysOf(b.key, tableFamily, deps);
           out.push(...deps, { kind: "vmap", keys, set: setSource(b.data, kinds, true) });
         } catch (e) { out.push(...deps); throw e; }
         break;
@@ -461,7 +474,7 @@ interface CompileContext {
  * an IPv4 packet). Its text is rendered only for a trace.
  */
 class NftRule implements Rule {
-  private readonly compiled: Statement[] = [];
+  private compiled: Statement[] = NONE;
   /** The next element of `expr` to compile, or -1 once the rule is complete. */
   private next = 0;
   private rendered?: string;
@@ -484,9 +497,18 @@ class NftRule implements Rule {
   private compileNext(): void {
     if (this.next >= this.expr.length) { this.next = -1; return; }
     const i = this.next++;
-    if (compileElement(this.expr, i, this.chain, this.context, this.compiled)) this.next = -1;
+    const last = compileElement(this.expr, i, this.chain, this.context, piece);
+    // Kept arrays are allocated at their size (a pushed-to empty array reserves 17 slots), and
+    // the scratch array is emptied by popping, which keeps its room for the next rule.
+    this.compiled = this.compiled === NONE ? piece.slice() : this.compiled.concat(piece);
+    while (piece.length > 0) piece.pop();
+    if (last) this.next = -1;
   }
 }
+
+const NONE: Statement[] = Object.freeze([]) as unknown as Statement[];
+/** Where compileElement puts one element's statements before they are copied to the rule. */
+const piece: Statement[] = [];
 
 /**
  * Appends the statements of element i of a rule's `expr`. What the model cannot express ends
@@ -505,7 +527,7 @@ function compileElement(expr: Json[], i: number, chain: Chain, context: CompileC
     out.length = start;
     // Dependencies found before the failure (l4proto of icmpv6 type) still filter.
     const deps: Statement[] = [];
-    try { const s = expr[i]; const k = soleKey(s); if (k === "match") keysOf(((s as Obj)[k] as Obj).left, family, deps, []); } catch { /* deps collected */ }
+    try { const s = expr[i]; const k = soleKey(s); if (k === "match") keysOf(((s as Obj)[k] as Obj).left, family, deps); } catch { /* deps collected */ }
     out.push(...deps, { kind: "unknown", reason: (e as Error).message });
     return true;
   }

@@ -43,45 +43,83 @@ export function addressValue(text: string, family: Family): bigint | null {
   return fast ?? parseAddress(text, family);
 }
 
-const PLAIN_IPV4 = /^(0|[1-9]\d{0,2})\.(0|[1-9]\d{0,2})\.(0|[1-9]\d{0,2})\.(0|[1-9]\d{0,2})$/;
-
 /** a.b.c.d in decimal without leading zeros (what ipaddr.js calls four-part decimal), else null. */
 export function plainIpv4(text: string): bigint | null {
-  const m = PLAIN_IPV4.exec(text);
-  if (!m) return null;
   let value = 0;
-  for (let i = 1; i <= 4; i++) {
-    const octet = Number(m[i]);
-    if (octet > 255) return null;
-    value = value * 256 + octet;
+  let octet = 0;
+  let digits = 0;
+  let dots = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 46 /* . */) {
+      if (digits === 0 || ++dots > 3) return null;
+      value = value * 256 + octet;
+      octet = 0;
+      digits = 0;
+    } else if (c >= 48 && c <= 57) {
+      if (digits > 0 && octet === 0) return null; // a leading zero
+      octet = octet * 10 + (c - 48);
+      if (++digits > 3 || octet > 255) return null;
+    } else return null;
   }
-  return BigInt(value);
+  if (dots !== 3 || digits === 0) return null;
+  return BigInt(value * 256 + octet);
 }
 
-const HEX_AND_COLONS = /^[0-9a-f:]{2,39}$/i;
+/** Reused: "0x" and 32 hex digits, the address's value spelled out for BigInt(). */
+const hexBuffer: number[] = [48, 120, ...Array.from({ length: 32 }, () => 48)];
 
-function hexGroups(part: string): string[] | null {
-  if (part === "") return [];
-  const groups = part.split(":");
-  for (const g of groups) if (g.length === 0 || g.length > 4) return null;
-  return groups;
+function hexDigit(c: number): boolean {
+  return (c >= 48 && c <= 57) || (c >= 97 && c <= 102) || (c >= 65 && c <= 70);
 }
 
-/** Hex groups with at most one `::` standing for at least one zero group, else null. */
+/**
+ * Hex groups of 1 to 4 digits with at most one `::` standing for at least one zero group (the
+ * form nft prints), else null; other spellings are left to ipaddr.js.
+ */
 export function plainIpv6(text: string): bigint | null {
-  if (!HEX_AND_COLONS.test(text)) return null;
-  const gap = text.indexOf("::");
-  if (gap !== text.lastIndexOf("::")) return null;
-  const head = hexGroups(gap < 0 ? text : text.slice(0, gap));
-  const tail = hexGroups(gap < 0 ? "" : text.slice(gap + 2));
-  if (!head || !tail) return null;
-  const zeros = 8 - head.length - tail.length;
-  if (gap < 0 ? zeros !== 0 : zeros < 1) return null;
-  let hex = "0x";
-  for (const g of head) hex += g.padStart(4, "0");
-  hex += "0000".repeat(zeros);
-  for (const g of tail) hex += g.padStart(4, "0");
-  return BigInt(hex);
+  const n = text.length;
+  if (n < 2 || n > 39) return null;
+  // Groups before the gap fill the buffer from the left; those after it are shifted right once
+  // their count is known.
+  let groups = 0;
+  let gapAt = -1;
+  let i = 0;
+  if (text.charCodeAt(0) === 58 /* : */) {
+    if (text.charCodeAt(1) !== 58) return null;
+    gapAt = 0;
+    i = 2;
+    if (i === n) { hexBuffer.fill(48, 2); return 0n; }
+  }
+  for (;;) {
+    const start = i;
+    while (i < n && hexDigit(text.charCodeAt(i))) i++;
+    const len = i - start;
+    if (len === 0 || len > 4 || groups === 8) return null;
+    const at = 2 + groups * 4;
+    for (let k = 0; k < 4; k++) hexBuffer[at + k] = k < 4 - len ? 48 : text.charCodeAt(start + k - (4 - len));
+    groups++;
+    if (i === n) break;
+    if (text.charCodeAt(i) !== 58) return null;
+    i++;
+    if (i < n && text.charCodeAt(i) === 58) {
+      if (gapAt >= 0) return null;
+      gapAt = groups;
+      i++;
+      if (i === n) break;
+    } else if (i === n) return null;
+  }
+  if (gapAt < 0) {
+    if (groups !== 8) return null;
+  } else {
+    const zeros = 8 - groups;
+    if (zeros < 1) return null;
+    const tail = groups - gapAt;
+    // Move the groups after the gap to the end and zero the gap.
+    hexBuffer.copyWithin(2 + (gapAt + zeros) * 4, 2 + gapAt * 4, 2 + (gapAt + tail) * 4);
+    hexBuffer.fill(48, 2 + gapAt * 4, 2 + (gapAt + zeros) * 4);
+  }
+  return BigInt(String.fromCharCode.apply(null, hexBuffer));
 }
 
 function parseAddress(text: string, family: Family): bigint | null {
