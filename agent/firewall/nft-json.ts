@@ -497,12 +497,18 @@ class NftRule implements Rule {
   private compileNext(): void {
     if (this.next >= this.expr.length) { this.next = -1; return; }
     const i = this.next++;
-    const last = compileElement(this.expr, i, this.chain, this.context, piece);
     // Kept arrays are allocated at their size (a pushed-to empty array reserves 17 slots), and
     // the scratch array is emptied by popping, which keeps its room for the next rule.
-    this.compiled = this.compiled === NONE ? piece.slice() : this.compiled.concat(piece);
-    while (piece.length > 0) piece.pop();
-    if (last) this.next = -1;
+    try {
+      const last = compileElement(this.expr, i, this.chain, this.context, piece);
+      this.compiled = this.compiled === NONE ? piece.slice() : this.compiled.concat(piece);
+      if (last) this.next = -1;
+    } catch (e) {
+      this.next = i; // never skip an element: the next evaluation meets the same error
+      throw e;
+    } finally {
+      while (piece.length > 0) piece.pop();
+    }
   }
 }
 
