@@ -207,6 +207,12 @@ describe("firewall evaluator: what it cannot decide", () => {
     const json = doc(table("inet", "t"), { set: { family: "inet", table: "t", name: "macs", type: "ether_addr", elem: ["aa:bb:cc:dd:ee:ff"] } },
       base("inet", "t", "input", "input", 0), rule("inet", "t", "input", m({ meta: { key: "iifname" } }, "eth0"), m(udp("dport"), "@macs"), DROP));
     expect(verdict(json).reason).toMatch(/ether_addr/);
+    // With something unmodelled later in the rule, the set is still what is named, and a packet
+    // that fails the match before the set never reaches either.
+    const later = doc(table("inet", "t"), { set: { family: "inet", table: "t", name: "macs", type: "ether_addr", elem: ["aa:bb:cc:dd:ee:ff"] } },
+      base("inet", "t", "input", "input", 0), rule("inet", "t", "input", m({ meta: { key: "iifname" } }, "eth0"), m(udp("dport"), "@macs"), m({ fib: { result: "oif", flags: ["saddr", "iif"] } }, false), DROP));
+    expect(verdict(later).reason).toMatch(/set @macs: element type ether_addr is not modelled/);
+    expect(verdict(later, { iif: "wg0" }).verdict).toBe("accept");
   });
 });
 
