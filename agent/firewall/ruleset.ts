@@ -1,6 +1,6 @@
 // The ruleset model both parsers (nft JSON, iptables-save) produce and the evaluator reads:
 // chains of rules made of matches, non-terminal statements and verdicts, with constants already
-// converted so that evaluation does no parsing.
+// converted when the evaluator reads them (nft's rules are converted as far as packets reach).
 
 /** Raised for input that is not a ruleset at all (garbage, truncated, wrong schema). */
 export class RulesetError extends Error {}
