@@ -391,49 +391,47 @@ const EMPTY: Obj = Object.freeze({});
 
 /** The statements one element of a rule's `expr` makes, appended to `out`; throws Unmodelled. */
 function statementOf(s: Json, tableFamily: string, out: Statement[]): void {
-  {
-    const k = soleKey(s);
-    const b = ((s as Obj)[k] ?? EMPTY) as Obj;
-    switch (k) {
-      case "match": matchStatement(b, tableFamily, out); break;
-      case "accept": case "drop": case "continue": case "return": out.push(VERDICT_STATEMENTS[k]); break;
-      case "jump": case "goto": out.push({ kind: "verdict", verdict: verdictOf(s) }); break;
-      case "reject": {
-        // nft lists `meta nfproto ipv4 ... reject` without the match: the reject's type carries it.
-        const type = String(b.type ?? "");
-        const nfproto = type === "icmp" ? 2n : type === "icmpv6" ? 10n : null;
-        if (nfproto !== null && tableFamily !== "ip" && tableFamily !== "ip6")
-          out.push({ kind: "match", keys: [{ field: "nfproto" }], op: "in", set: { elements: [[{ lo: nfproto, hi: nfproto }]] } });
-        if (type === "tcp reset") out.push({ kind: "match", keys: [{ field: "l4proto" }], op: "in", set: { elements: [[{ lo: 6n, hi: 6n }]] } });
-        out.push({ kind: "verdict", verdict: { kind: "reject" } });
-        break;
-      }
-      case "counter": case "log": case "comment": case "dup": case "flow": out.push(NOP); break;
-      case "limit": out.push(b.inv ? { kind: "never" } : NOP); break;
-      case "notrack": out.push({ kind: "notrack" }); break;
-      case "snat": case "masquerade": out.push({ kind: "srcnat" }); break;
-      case "vmap": {
-        const deps: Statement[] = [];
-        try {
-          const { keys, kinds } = keysOf(b.key, tableFamily, deps);
-          out.push(...deps, { kind: "vmap", keys, set: setSource(b.data, kinds, true) });
-        } catch (e) { out.push(...deps); throw e; }
-        break;
-      }
-      case "mangle": {
-        const key = b.key;
-        if (isObj(key) && isObj(key.meta) && key.meta.key === "mark") {
-          if (typeof b.value !== "number") throw new Unmodelled("meta mark set from a non-constant is not modelled");
-          out.push({ kind: "setmark", value: BigInt(b.value) });
-        } else if (isObj(key) && ("ct" in key || (isObj(key.meta) && ["priority", "nftrace"].includes(String(key.meta.key))))) {
-          out.push({ kind: "nop" }); // fields no modelled match reads
-        } else throw new Unmodelled(`${renderStatement(s)} changes the packet in a way that is not modelled`);
-        break;
-      }
-      case "xt": throw new Unmodelled(`an iptables-nft compat expression (xt ${b.type} ${b.name}) lists without its parameters; read iptables-nft-save instead`);
-      case "dnat": case "redirect": throw new Unmodelled(`${k} changes the destination, which is not modelled`);
-      default: throw new Unmodelled(`the ${k} statement is not modelled`);
+  const k = soleKey(s);
+  const b = ((s as Obj)[k] ?? EMPTY) as Obj;
+  switch (k) {
+    case "match": matchStatement(b, tableFamily, out); break;
+    case "accept": case "drop": case "continue": case "return": out.push(VERDICT_STATEMENTS[k]); break;
+    case "jump": case "goto": out.push({ kind: "verdict", verdict: verdictOf(s) }); break;
+    case "reject": {
+      // nft lists `meta nfproto ipv4 ... reject` without the match: the reject's type carries it.
+      const type = String(b.type ?? "");
+      const nfproto = type === "icmp" ? 2n : type === "icmpv6" ? 10n : null;
+      if (nfproto !== null && tableFamily !== "ip" && tableFamily !== "ip6")
+        out.push({ kind: "match", keys: [{ field: "nfproto" }], op: "in", set: { elements: [[{ lo: nfproto, hi: nfproto }]] } });
+      if (type === "tcp reset") out.push({ kind: "match", keys: [{ field: "l4proto" }], op: "in", set: { elements: [[{ lo: 6n, hi: 6n }]] } });
+      out.push({ kind: "verdict", verdict: { kind: "reject" } });
+      break;
     }
+    case "counter": case "log": case "comment": case "dup": case "flow": out.push(NOP); break;
+    case "limit": out.push(b.inv ? { kind: "never" } : NOP); break;
+    case "notrack": out.push({ kind: "notrack" }); break;
+    case "snat": case "masquerade": out.push({ kind: "srcnat" }); break;
+    case "vmap": {
+      const deps: Statement[] = [];
+      try {
+        const { keys, kinds } = keysOf(b.key, tableFamily, deps);
+        out.push(...deps, { kind: "vmap", keys, set: setSource(b.data, kinds, true) });
+      } catch (e) { out.push(...deps); throw e; }
+      break;
+    }
+    case "mangle": {
+      const key = b.key;
+      if (isObj(key) && isObj(key.meta) && key.meta.key === "mark") {
+        if (typeof b.value !== "number") throw new Unmodelled("meta mark set from a non-constant is not modelled");
+        out.push({ kind: "setmark", value: BigInt(b.value) });
+      } else if (isObj(key) && ("ct" in key || (isObj(key.meta) && ["priority", "nftrace"].includes(String(key.meta.key))))) {
+        out.push({ kind: "nop" }); // fields no modelled match reads
+      } else throw new Unmodelled(`${renderStatement(s)} changes the packet in a way that is not modelled`);
+      break;
+    }
+    case "xt": throw new Unmodelled(`an iptables-nft compat expression (xt ${b.type} ${b.name}) lists without its parameters; read iptables-nft-save instead`);
+    case "dnat": case "redirect": throw new Unmodelled(`${k} changes the destination, which is not modelled`);
+    default: throw new Unmodelled(`the ${k} statement is not modelled`);
   }
 }
 
