@@ -44,12 +44,6 @@ function only(v: Json): [string, Json] {
   return [key, (v as Obj)[key]];
 }
 
-const SMALL = Array.from({ length: 65536 }, (_, i) => BigInt(i));
-/** Ports and protocol numbers repeat: share their BigInts instead of allocating each. */
-function big(n: number): bigint {
-  return n < 65536 ? SMALL[n] : BigInt(n);
-}
-
 // ---- rendering (the rule as nft prints it, for traces) ----
 
 const BARE_META = new Set(["iifname", "oifname", "iif", "oif"]);
@@ -126,7 +120,7 @@ function scalar(v: Json, kind: Kind): bigint | string {
       return a;
     }
     case "num":
-      if (typeof v === "number" && Number.isInteger(v) && v >= 0) return big(v);
+      if (typeof v === "number" && Number.isInteger(v) && v >= 0) return BigInt(v);
       if (typeof v === "string" && /^(0x[0-9a-f]+|\d+)$/i.test(v)) return BigInt(v);
       if (typeof v === "string" && SERVICES[v] !== undefined) return BigInt(SERVICES[v]);
       throw new Unmodelled(`cannot read ${JSON.stringify(v)} as a number or service`);
