@@ -100,17 +100,6 @@ export function renderRule(expr: Json[]): string {
 
 // ---- constants ----
 
-function kindOf(key: Key): Kind {
-  switch (key.field) {
-    case "saddr": case "daddr": return key.family === "ipv4" ? "addr4" : "addr6";
-    case "sport": case "dport": case "mark": return "num";
-    case "l4proto": return "proto";
-    case "nfproto": return "nfproto";
-    case "ctstate": return "ctstate";
-    default: return "ifname";
-  }
-}
-
 function scalar(v: Json, kind: Kind): bigint | string {
   if (isObj(v) && "elem" in v) return scalar((v.elem as Obj).val, kind);
   switch (kind) {
