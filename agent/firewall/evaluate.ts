@@ -3,7 +3,8 @@
 // tables, families and the legacy iptables tables), accept ending only its own base chain and
 // drop/reject ending everything. What cannot be decided stops with `unknown`, never a guess.
 import { PROTO_NUMBERS, type Packet } from "./packet";
-import { chainKey, verdictText, type Chain, type Component, type Element, type Hook, type Key, type Rule, type Ruleset, type SetSource, type Statement, type Verdict } from "./ruleset";
+import { chainKey, verdictText, type Chain, type Elements, type Hook, type Key, type Rule, type Ruleset, type SetSource, type Statement, type Verdict } from "./ruleset";
+import { componentHas, findElement, type Value } from "./set-lookup";
 
 export interface TraceStep {
   family: string;
@@ -50,7 +51,6 @@ interface PacketState {
   mark: bigint;
 }
 
-type Value = bigint | string;
 const NOMATCH = Symbol("nomatch");
 class Undecidable {
   constructor(readonly reason: string) {}
@@ -79,20 +79,34 @@ function chainsByHook(ruleset: Ruleset): Map<Hook, Chain[]> {
   return cached;
 }
 
-function read(key: Key, packet: Packet, state: PacketState, hook: Hook, ctAssigned: boolean): Value | typeof NOMATCH | Undecidable {
-  if (key.family && key.family !== packet.family) return NOMATCH;
+/** The packet's fields as the integers rules compare them with, converted once per packet. */
+interface Fields {
+  proto: number;
+  l4proto: bigint;
+  nfproto: bigint;
+  sport: bigint;
+  dport: bigint;
+}
+
+function fieldsOf(packet: Packet): Fields {
   const proto = PROTO_NUMBERS[packet.proto];
-  if (key.l4 && !key.l4.includes(proto)) return NOMATCH;
+  return { proto, l4proto: BigInt(proto), nfproto: packet.family === "ipv4" ? 2n : 10n, sport: BigInt(packet.sport), dport: BigInt(packet.dport) };
+}
+
+function read(key: Key, ev: Evaluation, hook: Hook): Value | typeof NOMATCH | Undecidable {
+  const { packet, fields, state } = ev;
+  if (key.family && key.family !== packet.family) return NOMATCH;
+  if (key.l4 && !key.l4.includes(fields.proto)) return NOMATCH;
   switch (key.field) {
-    case "l4proto": return BigInt(proto);
-    case "nfproto": return packet.family === "ipv4" ? 2n : 10n;
+    case "l4proto": return fields.l4proto;
+    case "nfproto": return fields.nfproto;
     case "saddr": return packet.saddrValue;
     case "daddr": return packet.daddrValue;
-    case "sport": return BigInt(packet.sport);
-    case "dport": return BigInt(packet.dport);
+    case "sport": return fields.sport;
+    case "dport": return fields.dport;
     case "mark": return key.mask === undefined ? state.mark : state.mark & key.mask;
     // Before conntrack has seen it a packet has no entry, which ct state reads as invalid.
-    case "ctstate": return state.ct === CT_BITS.untracked || ctAssigned ? state.ct : CT_BITS.invalid;
+    case "ctstate": return state.ct === CT_BITS.untracked || ev.ctAssigned ? state.ct : CT_BITS.invalid;
     case "iifname":
     case "iif": {
       // Locally generated packets have no input device: the kernel reads an empty name.
@@ -108,25 +122,10 @@ function read(key: Key, packet: Packet, state: PacketState, hook: Hook, ctAssign
   }
 }
 
-function componentHas(c: Component, v: Value): boolean {
-  if ("lo" in c) return typeof v === "bigint" && v >= c.lo && v <= c.hi;
-  if (typeof v !== "string") return false;
-  return c.wildcard ? v.startsWith(c.name) : v === c.name;
-}
-
-function findElement(elements: Element[], values: Value[]): number {
-  outer: for (let i = 0; i < elements.length; i++) {
-    const el = elements[i];
-    if (el.length !== values.length) continue;
-    for (let j = 0; j < el.length; j++) if (!componentHas(el[j], values[j])) continue outer;
-    return i;
-  }
-  return -1;
-}
-
 interface Evaluation {
   ruleset: Ruleset;
   packet: Packet;
+  fields: Fields;
   state: PacketState;
   trace: TraceStep[];
   visits: number;
@@ -134,16 +133,21 @@ interface Evaluation {
   ctAssigned: boolean;
 }
 
-function resolveSet(ev: Evaluation, chain: Chain, source: SetSource): { elements: Element[]; verdicts?: Verdict[] } | Undecidable {
+function resolveSet(ev: Evaluation, chain: Chain, source: SetSource): Elements | Undecidable {
   if (!("ref" in source)) return source;
+  if (source.resolved) return source.resolved;
   const set = ev.ruleset.sets.get(chainKey(chain.source, chain.family, chain.table, source.ref));
   return set ?? new Undecidable(`set @${source.ref} does not exist in table ${chain.family} ${chain.table}`);
 }
 
 function readKeys(keys: Key[], ev: Evaluation, hook: Hook): Value[] | typeof NOMATCH | Undecidable {
+  if (keys.length === 1) {
+    const v = read(keys[0], ev, hook);
+    return v === NOMATCH || v instanceof Undecidable ? v : [v];
+  }
   const values: Value[] = [];
   for (const key of keys) {
-    const v = read(key, ev.packet, ev.state, hook, ev.ctAssigned);
+    const v = read(key, ev, hook);
     if (v === NOMATCH || v instanceof Undecidable) return v;
     values.push(v);
   }
@@ -153,7 +157,10 @@ function readKeys(keys: Key[], ev: Evaluation, hook: Hook): Value[] | typeof NOM
 type RuleOutcome = typeof NOMATCH | Undecidable | Verdict | null;
 
 function evalRule(rule: Rule, chain: Chain, base: Chain, hook: Hook, ev: Evaluation): RuleOutcome {
-  for (const st of rule.statements) {
+  const all = rule.statementAt ? undefined : rule.statements;
+  for (let i = 0; ; i++) {
+    const st = all ? all[i] : rule.statementAt!(i);
+    if (st === undefined) break;
     switch (st.kind) {
       case "match": {
         const values = readKeys(st.keys, ev, hook);
@@ -161,6 +168,12 @@ function evalRule(rule: Rule, chain: Chain, base: Chain, hook: Hook, ev: Evaluat
         const set = resolveSet(ev, chain, st.set);
         if (set instanceof Undecidable) return set;
         if (!matches(st, set.elements, values)) return NOMATCH;
+        break;
+      }
+      case "test": {
+        const v = read(st.key, ev, hook);
+        if (v === NOMATCH || v instanceof Undecidable) return v;
+        if (componentHas(st.component, v) === st.negate) return NOMATCH;
         break;
       }
       case "vmap": {
@@ -188,7 +201,7 @@ function evalRule(rule: Rule, chain: Chain, base: Chain, hook: Hook, ev: Evaluat
   return null;
 }
 
-function matches(st: Extract<Statement, { kind: "match" }>, elements: Element[], values: Value[]): boolean {
+function matches(st: Extract<Statement, { kind: "match" }>, elements: Elements["elements"], values: Value[]): boolean {
   if (st.op === "in") return findElement(elements, values) >= 0;
   if (st.op === "notin") return findElement(elements, values) < 0;
   const c = elements[0]?.[0];
@@ -291,7 +304,7 @@ function chainApplies(chain: Chain, hook: Hook, packet: Packet, state: PacketSta
 /** Pure: the kernel's verdict for one packet under a ruleset. */
 export function evaluate(ruleset: Ruleset, packet: Packet): Decision {
   const state: PacketState = { ct: CT_BITS[packet.ctState], mark: 0n };
-  const ev: Evaluation = { ruleset, packet, state, trace: [], visits: 0, ctAssigned: true };
+  const ev: Evaluation = { ruleset, packet, fields: fieldsOf(packet), state, trace: [], visits: 0, ctAssigned: true };
   const families = familiesFor(packet);
   const byHook = chainsByHook(ruleset);
   let mainStep: TraceStep | null = null;

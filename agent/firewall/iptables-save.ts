@@ -108,7 +108,9 @@ function ruleStatements(args: string[], family: "ipv4" | "ipv6"): Parsed {
     return v;
   };
   const match = (key: Key, elements: Component[][]) => {
-    matches.push({ kind: "match", keys: [key], op: negate ? "notin" : "in", set: { elements } });
+    matches.push(elements.length === 1 && elements[0].length === 1
+      ? { kind: "test", key, component: elements[0][0], negate }
+      : { kind: "match", keys: [key], op: negate ? "notin" : "in", set: { elements } });
     negate = false;
   };
   const unknown = (reason: string) => {

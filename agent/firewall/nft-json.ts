@@ -15,6 +15,8 @@ const HOOKS = new Set<Hook>(["ingress", "prerouting", "input", "forward", "outpu
 const PORT_PROTOS = [6, 17, 33, 132, 136];
 /** Payload protocols that are transport headers: their implicit dependency is meta l4proto. */
 const L4_HEADERS: Record<string, number[]> = { udp: [17], tcp: [6], th: PORT_PROTOS, icmp: [1], icmpv6: [58], sctp: [132], dccp: [33], udplite: [136], esp: [50], ah: [51], comp: [108], igmp: [2] };
+/** Transport headers that have ports (th: any of them). */
+const PORT_HEADERS = new Set(Object.keys(L4_HEADERS).filter((h) => L4_HEADERS[h].some((p) => PORT_PROTOS.includes(p))));
 const SERVICES: Record<string, number> = { ssh: 22, domain: 53, http: 80, https: 443, ntp: 123, snmp: 161, "snmp-trap": 162, bootps: 67, bootpc: 68, dhcpv6_client: 546, "dhcpv6-client": 546, "dhcpv6-server": 547, smtp: 25, submission: 587, imaps: 993 };
 const NFPROTO: Record<string, number> = { ipv4: 2, ipv6: 10, ip: 2, ip6: 10 };
 
@@ -24,7 +26,8 @@ function isObj(v: Json): v is Obj {
   return typeof v === "object" && v !== null && !Array.isArray(v);
 }
 
-function only(v: Json): [string, Json] {
+/** The one key of an expression object (`{"payload": {...}}`): nft's JSON tags each that way. */
+function soleKey(v: Json): string {
   if (!isObj(v)) throw new Unmodelled(`unexpected ${JSON.stringify(v)?.slice(0, 60)}`);
   // for-in rather than Object.keys: this runs for every expression of every rule.
   let key: string | undefined;
@@ -33,7 +36,12 @@ function only(v: Json): [string, Json] {
     key = k;
   }
   if (key === undefined) throw new Unmodelled("unexpected empty object");
-  return [key, v[key]];
+  return key;
+}
+
+function only(v: Json): [string, Json] {
+  const key = soleKey(v);
+  return [key, (v as Obj)[key]];
 }
 
 // ---- rendering (the rule as nft prints it, for traces) ----
@@ -91,17 +99,6 @@ export function renderRule(expr: Json[]): string {
 }
 
 // ---- constants ----
-
-function kindOf(key: Key): Kind {
-  switch (key.field) {
-    case "saddr": case "daddr": return key.family === "ipv4" ? "addr4" : "addr6";
-    case "sport": case "dport": case "mark": return "num";
-    case "l4proto": return "proto";
-    case "nfproto": return "nfproto";
-    case "ctstate": return "ctstate";
-    default: return "ifname";
-  }
-}
 
 function scalar(v: Json, kind: Kind): bigint | string {
   if (isObj(v) && "elem" in v) return scalar((v.elem as Obj).val, kind);
@@ -173,10 +170,26 @@ function element(v: Json, kinds: Kind[]): Element {
   return [component(v, kinds[0])];
 }
 
+// Verdicts and statements without operands are never changed once parsed: one object each.
+const SIMPLE_VERDICTS = {
+  accept: { kind: "accept" },
+  drop: { kind: "drop" },
+  continue: { kind: "continue" },
+  return: { kind: "return" },
+} as const satisfies Record<string, Verdict>;
+const VERDICT_STATEMENTS = {
+  accept: { kind: "verdict", verdict: SIMPLE_VERDICTS.accept },
+  drop: { kind: "verdict", verdict: SIMPLE_VERDICTS.drop },
+  continue: { kind: "verdict", verdict: SIMPLE_VERDICTS.continue },
+  return: { kind: "verdict", verdict: SIMPLE_VERDICTS.return },
+} as const satisfies Record<string, Statement>;
+const NOP: Statement = { kind: "nop" };
+
 function verdictOf(v: Json): Verdict {
-  const [k, body] = only(v);
+  const k = soleKey(v);
+  const body = (v as Obj)[k];
   switch (k) {
-    case "accept": case "drop": case "continue": case "return": return { kind: k };
+    case "accept": case "drop": case "continue": case "return": return SIMPLE_VERDICTS[k];
     case "jump": case "goto": {
       const target = (body as Obj)?.target;
       if (typeof target !== "string") throw new Unmodelled(`${k} without a target`);
@@ -213,33 +226,61 @@ function familyDep(tableFamily: string, family: "ipv4" | "ipv6"): "ipv4" | "ipv6
   return tableFamily === "inet" || tableFamily === "bridge" || tableFamily === "netdev" ? family : undefined;
 }
 
-function keysOf(left: Json, tableFamily: string, deps: Statement[], kinds: Kind[]): Key[] {
-  const [k, body] = only(left);
+/** What a left-hand side reads: its key(s), and the kind of constant each is compared with. */
+interface Read {
+  keys: Key[];
+  kinds: Kind[];
+}
+
+/**
+ * Rulesets read the same few fields over and over: one Read per field, shared by every rule
+ * (never changed after parsing).
+ */
+const sharedReads = new Map<string, Map<string, Read>>();
+
+function shared(group: string, name: string, field: Key["field"], kind: Kind, family?: "ipv4" | "ipv6", l4?: number[]): Read {
+  let byName = sharedReads.get(group);
+  if (!byName) sharedReads.set(group, (byName = new Map()));
+  let read = byName.get(name);
+  if (!read) {
+    const key: Key = { field };
+    if (family) key.family = family;
+    if (l4) key.l4 = l4;
+    byName.set(name, (read = { keys: [key], kinds: [kind] }));
+  }
+  return read;
+}
+
+/** The key(s) a left-hand side reads; what is returned is shared and must not be changed. */
+function keysOf(left: Json, tableFamily: string, deps?: Statement[]): Read {
+  const k = soleKey(left);
+  const body = (left as Obj)[k];
   const b = body as Obj;
   switch (k) {
-    case "concat":
-      return (body as Json[]).flatMap((part) => keysOf(part, tableFamily, deps, kinds));
+    case "concat": {
+      const parts = (body as Json[]).map((part) => keysOf(part, tableFamily, deps));
+      return { keys: parts.flatMap((p) => p.keys), kinds: parts.flatMap((p) => p.kinds) };
+    }
     case "&": {
       const [inner, mask] = body as Json[];
-      const keys = keysOf(inner, tableFamily, deps, kinds);
+      const { keys, kinds } = keysOf(inner, tableFamily, deps);
       if (keys.length !== 1 || keys[0].field !== "mark" || typeof mask !== "number") throw new Unmodelled("a bitwise and on anything but meta mark is not modelled");
-      keys[0].mask = BigInt(mask);
-      return keys;
+      return { keys: [{ ...keys[0], mask: BigInt(mask) }], kinds };
     }
     case "payload": {
       const proto = String(b.protocol);
       const field = String(b.field);
       if (proto === "ip" || proto === "ip6") {
         const family = proto === "ip" ? "ipv4" : "ipv6";
-        if (field === "saddr" || field === "daddr") { kinds.push(family === "ipv4" ? "addr4" : "addr6"); return [{ field, family: family }]; }
-        if (field === "protocol" || field === "nexthdr") { kinds.push("proto"); return [{ field: "l4proto", family: family }]; }
-        if (familyDep(tableFamily, family)) deps.push({ kind: "match", keys: [{ field: "nfproto" }], op: "in", set: { elements: [[{ lo: family === "ipv4" ? 2n : 10n, hi: family === "ipv4" ? 2n : 10n }]] } });
+        if (field === "saddr" || field === "daddr") return shared(proto, field, field, family === "ipv4" ? "addr4" : "addr6", family);
+        if (field === "protocol" || field === "nexthdr") return shared(proto, field, "l4proto", "proto", family);
+        if (familyDep(tableFamily, family)) deps?.push({ kind: "match", keys: [{ field: "nfproto" }], op: "in", set: { elements: [[{ lo: family === "ipv4" ? 2n : 10n, hi: family === "ipv4" ? 2n : 10n }]] } });
         throw new Unmodelled(`${proto} ${field} is not modelled`);
       }
       const l4 = L4_HEADERS[proto];
       if (l4) {
-        if ((field === "sport" || field === "dport") && PORT_PROTOS.some((p) => l4.includes(p))) { kinds.push("num"); return [{ field, l4 }]; }
-        deps.push({ kind: "match", keys: [{ field: "l4proto" }], op: "in", set: { elements: l4.map((p) => [{ lo: BigInt(p), hi: BigInt(p) }]) } });
+        if ((field === "sport" || field === "dport") && PORT_HEADERS.has(proto)) return shared(proto, field, field, "num", undefined, l4);
+        deps?.push({ kind: "match", keys: [{ field: "l4proto" }], op: "in", set: { elements: l4.map((p) => [{ lo: BigInt(p), hi: BigInt(p) }]) } });
         throw new Unmodelled(`${proto} ${field} is not modelled`);
       }
       throw new Unmodelled(`payload ${renderValue(left)} is not modelled`);
@@ -247,30 +288,38 @@ function keysOf(left: Json, tableFamily: string, deps: Statement[], kinds: Kind[
     case "meta": {
       const key = String(b.key);
       switch (key) {
-        case "l4proto": kinds.push("proto"); return [{ field: "l4proto" }];
-        case "nfproto": kinds.push("nfproto"); return [{ field: "nfproto" }];
-        case "protocol": kinds.push("ethertype"); return [{ field: "nfproto" }];
-        case "iifname": case "oifname": case "iif": case "oif": kinds.push("ifname"); return [{ field: key }];
-        case "mark": kinds.push("num"); return [{ field: "mark" }];
+        case "l4proto": return shared("meta", key, "l4proto", "proto");
+        case "nfproto": return shared("meta", key, "nfproto", "nfproto");
+        case "protocol": return shared("meta", key, "nfproto", "ethertype");
+        case "iifname": case "oifname": case "iif": case "oif": return shared("meta", key, key, "ifname");
+        case "mark": return shared("meta", key, "mark", "num");
         default: throw new Unmodelled(`meta ${key} is not modelled`);
       }
     }
     case "ct":
-      if (b.key === "state" && b.dir === undefined) { kinds.push("ctstate"); return [{ field: "ctstate" }]; }
+      if (b.key === "state" && b.dir === undefined) return shared("ct", "state", "ctstate", "ctstate");
       throw new Unmodelled(`ct ${b.key} is not modelled`);
     case "fib": throw new Unmodelled("fib (a routing lookup) is not modelled");
     default: throw new Unmodelled(`${k} expressions are not modelled`);
   }
 }
 
+/** A right-hand side that is one value, prefix or range (not a set, a list or a set's name). */
+function isSingle(right: Json): boolean {
+  if (Array.isArray(right)) return false;
+  if (isObj(right)) return !("set" in right);
+  return !(typeof right === "string" && right.startsWith("@"));
+}
+
 function matchStatement(m: Obj, tableFamily: string, out: Statement[]): void {
-  const kinds: Kind[] = [];
-  const deps: Statement[] = [];
-  // On a throw, statementsUpTo collects the dependencies again.
-  const keys = keysOf(m.left, tableFamily, deps, kinds);
-  for (const d of deps) out.push(d);
+  // Dependencies are only found on the way to a throw; compileElement collects them then.
+  const { keys, kinds } = keysOf(m.left, tableFamily);
   const op = m.op === undefined ? "==" : String(m.op);
   const right = m.right;
+  if (keys.length === 1 && (op === "==" || op === "in" || op === "!=") && typeof right !== "boolean" && isSingle(right)) {
+    out.push({ kind: "test", key: keys[0], component: component(right, kinds[0]), negate: op === "!=" });
+    return;
+  }
   if (kinds.includes("ctstate") && op === "==" && !Array.isArray(right) && !(isObj(right) && "set" in right)) {
     out.push({ kind: "match", keys, op: "in", set: setSource(right, kinds, false) });
     return;
@@ -321,55 +370,52 @@ function mergedInequalityAt(expr: Json[], i: number): string | null {
   return `${a.protocol} ${a.field} != ... ${b.protocol} ${b.field} != ...: nft may have merged these into one comparison that matches when either differs; not decidable from the listing`;
 }
 
-function statementsOf(expr: Json[], tableFamily: string): Statement[] {
-  const out: Statement[] = [];
-  for (const [i, s] of expr.entries()) {
-    const merged = mergedInequalityAt(expr, i);
-    if (merged) throw new Unmodelled(merged);
-    const [k, body] = only(s);
-    const b = (body ?? {}) as Obj;
-    switch (k) {
-      case "match": matchStatement(b, tableFamily, out); break;
-      case "accept": case "drop": case "continue": case "return": case "jump": case "goto": out.push({ kind: "verdict", verdict: verdictOf(s) }); break;
-      case "reject": {
-        // nft lists `meta nfproto ipv4 ... reject` without the match: the reject's type carries it.
-        const type = String(b.type ?? "");
-        const nfproto = type === "icmp" ? 2n : type === "icmpv6" ? 10n : null;
-        if (nfproto !== null && tableFamily !== "ip" && tableFamily !== "ip6")
-          out.push({ kind: "match", keys: [{ field: "nfproto" }], op: "in", set: { elements: [[{ lo: nfproto, hi: nfproto }]] } });
-        if (type === "tcp reset") out.push({ kind: "match", keys: [{ field: "l4proto" }], op: "in", set: { elements: [[{ lo: 6n, hi: 6n }]] } });
-        out.push({ kind: "verdict", verdict: { kind: "reject" } });
-        break;
-      }
-      case "counter": case "log": case "comment": case "dup": case "flow": out.push({ kind: "nop" }); break;
-      case "limit": out.push(b.inv ? { kind: "never" } : { kind: "nop" }); break;
-      case "notrack": out.push({ kind: "notrack" }); break;
-      case "snat": case "masquerade": out.push({ kind: "srcnat" }); break;
-      case "vmap": {
-        const kinds: Kind[] = [];
-        const deps: Statement[] = [];
-        try {
-          const keys = keysOf(b.key, tableFamily, deps, kinds);
-          out.push(...deps, { kind: "vmap", keys, set: setSource(b.data, kinds, true) });
-        } catch (e) { out.push(...deps); throw e; }
-        break;
-      }
-      case "mangle": {
-        const key = b.key;
-        if (isObj(key) && isObj(key.meta) && key.meta.key === "mark") {
-          if (typeof b.value !== "number") throw new Unmodelled("meta mark set from a non-constant is not modelled");
-          out.push({ kind: "setmark", value: BigInt(b.value) });
-        } else if (isObj(key) && ("ct" in key || (isObj(key.meta) && ["priority", "nftrace"].includes(String(key.meta.key))))) {
-          out.push({ kind: "nop" }); // fields no modelled match reads
-        } else throw new Unmodelled(`${renderStatement(s)} changes the packet in a way that is not modelled`);
-        break;
-      }
-      case "xt": throw new Unmodelled(`an iptables-nft compat expression (xt ${b.type} ${b.name}) lists without its parameters; read iptables-nft-save instead`);
-      case "dnat": case "redirect": throw new Unmodelled(`${k} changes the destination, which is not modelled`);
-      default: throw new Unmodelled(`the ${k} statement is not modelled`);
+const EMPTY: Obj = Object.freeze({});
+
+/** The statements one element of a rule's `expr` makes, appended to `out`; throws Unmodelled. */
+function statementOf(s: Json, tableFamily: string, out: Statement[]): void {
+  const k = soleKey(s);
+  const b = ((s as Obj)[k] ?? EMPTY) as Obj;
+  switch (k) {
+    case "match": matchStatement(b, tableFamily, out); break;
+    case "accept": case "drop": case "continue": case "return": out.push(VERDICT_STATEMENTS[k]); break;
+    case "jump": case "goto": out.push({ kind: "verdict", verdict: verdictOf(s) }); break;
+    case "reject": {
+      // nft lists `meta nfproto ipv4 ... reject` without the match: the reject's type carries it.
+      const type = String(b.type ?? "");
+      const nfproto = type === "icmp" ? 2n : type === "icmpv6" ? 10n : null;
+      if (nfproto !== null && tableFamily !== "ip" && tableFamily !== "ip6")
+        out.push({ kind: "match", keys: [{ field: "nfproto" }], op: "in", set: { elements: [[{ lo: nfproto, hi: nfproto }]] } });
+      if (type === "tcp reset") out.push({ kind: "match", keys: [{ field: "l4proto" }], op: "in", set: { elements: [[{ lo: 6n, hi: 6n }]] } });
+      out.push({ kind: "verdict", verdict: { kind: "reject" } });
+      break;
     }
+    case "counter": case "log": case "comment": case "dup": case "flow": out.push(NOP); break;
+    case "limit": out.push(b.inv ? { kind: "never" } : NOP); break;
+    case "notrack": out.push({ kind: "notrack" }); break;
+    case "snat": case "masquerade": out.push({ kind: "srcnat" }); break;
+    case "vmap": {
+      const deps: Statement[] = [];
+      try {
+        const { keys, kinds } = keysOf(b.key, tableFamily, deps);
+        out.push(...deps, { kind: "vmap", keys, set: setSource(b.data, kinds, true) });
+      } catch (e) { out.push(...deps); throw e; }
+      break;
+    }
+    case "mangle": {
+      const key = b.key;
+      if (isObj(key) && isObj(key.meta) && key.meta.key === "mark") {
+        if (typeof b.value !== "number") throw new Unmodelled("meta mark set from a non-constant is not modelled");
+        out.push({ kind: "setmark", value: BigInt(b.value) });
+      } else if (isObj(key) && ("ct" in key || (isObj(key.meta) && ["priority", "nftrace"].includes(String(key.meta.key))))) {
+        out.push({ kind: "nop" }); // fields no modelled match reads
+      } else throw new Unmodelled(`${renderStatement(s)} changes the packet in a way that is not modelled`);
+      break;
+    }
+    case "xt": throw new Unmodelled(`an iptables-nft compat expression (xt ${b.type} ${b.name}) lists without its parameters; read iptables-nft-save instead`);
+    case "dnat": case "redirect": throw new Unmodelled(`${k} changes the destination, which is not modelled`);
+    default: throw new Unmodelled(`the ${k} statement is not modelled`);
   }
-  return out;
 }
 
 function requireString(o: Obj, key: string, what: string): string {
@@ -396,6 +442,97 @@ function namedSet(o: Obj, isMap: boolean): NamedSet | { name: string; error: str
   }
 }
 
+interface CompileContext {
+  sets: Map<string, NamedSet>;
+  /** Sets the model cannot express, with the reason: a rule reading one is unknown there. */
+  brokenSets: Map<string, string>;
+}
+
+/**
+ * A rule of the listing, turned into statements only as far as packets get through it: a
+ * daemon cycle asks a handful of packets, which never reach most rules of a big ruleset (user
+ * chains they do not jump to) and leave most others at their first match (`ip6 daddr ...` for
+ * an IPv4 packet). Its text is rendered only for a trace.
+ */
+class NftRule implements Rule {
+  private compiled: Statement[] = NONE;
+  /** The next element of `expr` to compile, or -1 once the rule is complete. */
+  private next = 0;
+  private rendered?: string;
+  constructor(readonly handle: number, private readonly expr: Json[], private readonly chain: Chain, private readonly context: CompileContext) {}
+
+  get text(): string {
+    return (this.rendered ??= renderRule(this.expr));
+  }
+
+  statementAt(i: number): Statement | undefined {
+    while (i >= this.compiled.length && this.next >= 0) this.compileNext();
+    return this.compiled[i];
+  }
+
+  get statements(): Statement[] {
+    while (this.next >= 0) this.compileNext();
+    return this.compiled;
+  }
+
+  private compileNext(): void {
+    if (this.next >= this.expr.length) { this.next = -1; return; }
+    const i = this.next++;
+    // Kept arrays are allocated at their size (a pushed-to empty array reserves 17 slots), and
+    // the scratch array is emptied by popping, which keeps its room for the next rule.
+    try {
+      const last = compileElement(this.expr, i, this.chain, this.context, piece);
+      this.compiled = this.compiled === NONE ? piece.slice() : this.compiled.concat(piece);
+      if (last) this.next = -1;
+    } catch (e) {
+      this.next = i; // never skip an element: the next evaluation meets the same error
+      throw e;
+    } finally {
+      while (piece.length > 0) piece.pop();
+    }
+  }
+}
+
+const NONE: Statement[] = Object.freeze([]) as unknown as Statement[];
+/** Where compileElement puts one element's statements before they are copied to the rule. */
+const piece: Statement[] = [];
+
+/**
+ * Appends the statements of element i of a rule's `expr`. What the model cannot express ends
+ * the rule with an `unknown` statement (true is returned): the matches before it, and the
+ * implicit dependencies of the element itself, still decide whether a packet gets that far.
+ */
+function compileElement(expr: Json[], i: number, chain: Chain, context: CompileContext, out: Statement[]): boolean {
+  const merged = mergedInequalityAt(expr, i);
+  if (merged) { out.push({ kind: "unknown", reason: merged }); return true; }
+  const { family, table } = chain;
+  const start = out.length;
+  try {
+    statementOf(expr[i], family, out);
+  } catch (e) {
+    if (!(e instanceof Unmodelled) && !(e instanceof RangeError) && !(e instanceof TypeError)) throw e;
+    out.length = start;
+    // Dependencies found before the failure (l4proto of icmpv6 type) still filter.
+    const deps: Statement[] = [];
+    try { const s = expr[i]; const k = soleKey(s); if (k === "match") keysOf(((s as Obj)[k] as Obj).left, family, deps); } catch { /* deps collected */ }
+    out.push(...deps, { kind: "unknown", reason: (e as Error).message });
+    return true;
+  }
+  for (let at = start; at < out.length; at++) {
+    const st = out[at];
+    if ((st.kind !== "match" && st.kind !== "vmap") || !("ref" in st.set)) continue;
+    const key = chainKey("nft", family, table, st.set.ref);
+    const broken = context.brokenSets.get(key);
+    if (broken !== undefined) {
+      out.length = at;
+      out.push({ kind: "unknown", reason: `set @${st.set.ref}: ${broken}` });
+      return true;
+    }
+    st.set.resolved = context.sets.get(key);
+  }
+  return false;
+}
+
 /** Parses the text of `nft -j list ruleset`. */
 export function parseNftJson(text: string): Ruleset {
   let doc: Json;
@@ -408,6 +545,7 @@ export function parseNftJson(text: string): Ruleset {
   const items = doc.nftables as Json[];
   const ruleset = emptyRuleset();
   const brokenSets = new Map<string, string>();
+  const context: CompileContext = { sets: ruleset.sets, brokenSets };
   for (const item of items) {
     if (!isObj(item)) throw new RulesetError(`an entry of "nftables" is not an object: ${JSON.stringify(item)?.slice(0, 60)}`);
     if (isObj(item.metainfo)) {
@@ -434,51 +572,26 @@ export function parseNftJson(text: string): Ruleset {
       else ruleset.sets.set(key, set);
     }
   }
+  // Rules come grouped by chain: look the chain up once per run of rules, not once per rule.
+  let last: Chain | undefined;
   for (const item of items) {
     if (!isObj(item) || !isObj(item.rule)) continue;
     const r = item.rule;
-    const what = `rule ${JSON.stringify(r.handle)}`;
-    const family = requireString(r, "family", what);
-    const table = requireString(r, "table", what);
-    const chainName = requireString(r, "chain", what);
-    const chain = ruleset.byName.get(chainKey("nft", family, table, chainName));
-    if (!chain) throw new RulesetError(`${what} is in chain ${family} ${table} ${chainName}, which is not listed`);
-    const expr = Array.isArray(r.expr) ? r.expr : [];
-    // Rendering every rule costs more than parsing it; only traced rules are ever read.
-    let text: string | undefined;
-    const rule: Rule = { handle: typeof r.handle === "number" ? r.handle : chain.rules.length + 1, get text() { return (text ??= renderRule(expr)); }, statements: [] };
-    try {
-      rule.statements = statementsOf(expr, family);
-      const at = rule.statements.findIndex((st) => (st.kind === "match" || st.kind === "vmap") && "ref" in st.set && brokenSets.has(chainKey("nft", family, table, st.set.ref)));
-      if (at >= 0) {
-        const ref = (rule.statements[at] as { set: { ref: string } }).set.ref;
-        rule.statements = [...rule.statements.slice(0, at), { kind: "unknown", reason: `set @${ref}: ${brokenSets.get(chainKey("nft", family, table, ref))}` }];
-      }
-    } catch (e) {
-      if (!(e instanceof Unmodelled) && !(e instanceof RangeError) && !(e instanceof TypeError)) throw e;
-      // The matches before the unmodelled part still decide whether it is reached.
-      const partial = (() => { try { return statementsUpTo(expr, family); } catch { return []; } })();
-      rule.statements = [...partial, { kind: "unknown", reason: (e as Error).message }];
+    const family = r.family;
+    const table = r.table;
+    const chainName = r.chain;
+    let chain = last;
+    if (!chain || chain.family !== family || chain.table !== table || chain.name !== chainName) {
+      const what = `rule ${JSON.stringify(r.handle)}`;
+      requireString(r, "family", what);
+      requireString(r, "table", what);
+      requireString(r, "chain", what);
+      chain = ruleset.byName.get(chainKey("nft", family as string, table as string, chainName as string));
+      if (!chain) throw new RulesetError(`${what} is in chain ${family} ${table} ${chainName}, which is not listed`);
+      last = chain;
     }
-    chain.rules.push(rule);
+    const expr = Array.isArray(r.expr) ? r.expr : [];
+    chain.rules.push(new NftRule(typeof r.handle === "number" ? r.handle : chain.rules.length + 1, expr, chain, context));
   }
   return ruleset;
-}
-
-/** The statements of a rule up to the first that cannot be modelled (kept so it can still miss). */
-function statementsUpTo(expr: Json[], family: string): Statement[] {
-  const out: Statement[] = [];
-  for (const [i, s] of expr.entries()) {
-    if (mergedInequalityAt(expr, i)) break;
-    try {
-      out.push(...statementsOf([s], family));
-    } catch (e) {
-      // Dependencies found before the failure (l4proto of icmpv6 type) still filter.
-      const deps: Statement[] = [];
-      try { const [k, b] = only(s); if (k === "match") keysOf((b as Obj).left, family, deps, []); } catch { /* deps collected */ }
-      out.push(...deps);
-      break;
-    }
-  }
-  return out;
 }

@@ -35,18 +35,91 @@ export const PROTO_NUMBERS: Record<string, number> = {
   icmp: 1, igmp: 2, tcp: 6, udp: 17, dccp: 33, gre: 47, esp: 50, ah: 51, icmpv6: 58, "ipv6-icmp": 58, sctp: 132, udplite: 136,
 };
 
-// Rulesets repeat their addresses; parsing one costs more than a lookup.
-const addressCache = new Map<string, bigint | null>();
-
 /** Integer value of an address of the given family, or null when it is not one. */
 export function addressValue(text: string, family: Family): bigint | null {
-  const key = `${family}${text}`;
-  const cached = addressCache.get(key);
-  if (cached !== undefined) return cached;
-  const value = parseAddress(text, family);
-  if (addressCache.size > 100_000) addressCache.clear();
-  addressCache.set(key, value);
-  return value;
+  // A ruleset has thousands of addresses, all in the plain form nft prints: read that form
+  // directly, anything else (embedded IPv4, zone, odd spelling) the way ipaddr.js does.
+  const fast = family === "ipv4" ? plainIpv4(text) : plainIpv6(text);
+  return fast ?? parseAddress(text, family);
+}
+
+/** a.b.c.d in decimal without leading zeros (what ipaddr.js calls four-part decimal), else null. */
+export function plainIpv4(text: string): bigint | null {
+  let value = 0;
+  let octet = 0;
+  let digits = 0;
+  let dots = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 46 /* . */) {
+      if (digits === 0 || ++dots > 3) return null;
+      value = value * 256 + octet;
+      octet = 0;
+      digits = 0;
+    } else if (c >= 48 && c <= 57) {
+      if (digits > 0 && octet === 0) return null; // a leading zero
+      octet = octet * 10 + (c - 48);
+      if (++digits > 3 || octet > 255) return null;
+    } else return null;
+  }
+  if (dots !== 3 || digits === 0) return null;
+  return BigInt(value * 256 + octet);
+}
+
+/** Reused: "0x" and 32 hex digits, the address's value spelled out for BigInt(). */
+const hexBuffer: number[] = [48, 120, ...Array.from({ length: 32 }, () => 48)];
+
+function hexDigit(c: number): boolean {
+  return (c >= 48 && c <= 57) || (c >= 97 && c <= 102) || (c >= 65 && c <= 70);
+}
+
+/**
+ * Hex groups of 1 to 4 digits with at most one `::` standing for at least one zero group (the
+ * form nft prints), else null; other spellings are left to ipaddr.js.
+ */
+export function plainIpv6(text: string): bigint | null {
+  const n = text.length;
+  if (n < 2 || n > 39) return null;
+  // Groups before the gap fill the buffer from the left; those after it are shifted right once
+  // their count is known.
+  let groups = 0;
+  let gapAt = -1;
+  let i = 0;
+  if (text.charCodeAt(0) === 58 /* : */) {
+    if (text.charCodeAt(1) !== 58) return null;
+    gapAt = 0;
+    i = 2;
+    if (i === n) { hexBuffer.fill(48, 2); return 0n; }
+  }
+  for (;;) {
+    const start = i;
+    while (i < n && hexDigit(text.charCodeAt(i))) i++;
+    const len = i - start;
+    if (len === 0 || len > 4 || groups === 8) return null;
+    const at = 2 + groups * 4;
+    for (let k = 0; k < 4; k++) hexBuffer[at + k] = k < 4 - len ? 48 : text.charCodeAt(start + k - (4 - len));
+    groups++;
+    if (i === n) break;
+    if (text.charCodeAt(i) !== 58) return null;
+    i++;
+    if (i < n && text.charCodeAt(i) === 58) {
+      if (gapAt >= 0) return null;
+      gapAt = groups;
+      i++;
+      if (i === n) break;
+    } else if (i === n) return null;
+  }
+  if (gapAt < 0) {
+    if (groups !== 8) return null;
+  } else {
+    const zeros = 8 - groups;
+    if (zeros < 1) return null;
+    const tail = groups - gapAt;
+    // Move the groups after the gap to the end and zero the gap.
+    hexBuffer.copyWithin(2 + (gapAt + zeros) * 4, 2 + gapAt * 4, 2 + (gapAt + tail) * 4);
+    hexBuffer.fill(48, 2 + gapAt * 4, 2 + (gapAt + zeros) * 4);
+  }
+  return BigInt(String.fromCharCode.apply(null, hexBuffer));
 }
 
 function parseAddress(text: string, family: Family): bigint | null {

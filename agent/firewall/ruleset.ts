@@ -1,6 +1,6 @@
 // The ruleset model both parsers (nft JSON, iptables-save) produce and the evaluator reads:
 // chains of rules made of matches, non-terminal statements and verdicts, with constants already
-// converted so that evaluation does no parsing.
+// converted when the evaluator reads them (nft's rules are converted as far as packets reach).
 
 /** Raised for input that is not a ruleset at all (garbage, truncated, wrong schema). */
 export class RulesetError extends Error {}
@@ -31,18 +31,30 @@ export type Verdict =
   | { kind: "jump"; target: string }
   | { kind: "goto"; target: string };
 
-export interface NamedSet {
-  name: string;
+/** Elements to look a packet's key up in; verdict maps add the verdict of each, same order. */
+export interface Elements {
   elements: Element[];
-  /** Verdict maps: the verdict of each element, same order. */
   verdicts?: Verdict[];
 }
 
-/** Where a rule reads its elements from: inline (anonymous) or a named set of the table. */
-export type SetSource = { elements: Element[]; verdicts?: Verdict[] } | { ref: string };
+export interface NamedSet extends Elements {
+  name: string;
+}
+
+/**
+ * Where a rule reads its elements from: inline (anonymous) or a named set of the table, which
+ * a parser that knows the table's sets may have looked up already (`resolved`).
+ */
+export type SetSource = Elements | { ref: string; resolved?: NamedSet };
 
 export type Statement =
   | { kind: "match"; keys: Key[]; op: "in" | "notin" | "<" | ">" | "<=" | ">="; set: SetSource }
+  /**
+   * One key against one value, prefix, range or name (`tcp dport 22`, `ip6 saddr != fe80::/10`,
+   * `iifname "eth*"`): the same as a match `in`/`notin` a one-element set, kept flat because most
+   * matches of a real ruleset are this and a daemon evaluates them every cycle.
+   */
+  | { kind: "test"; key: Key; component: Component; negate: boolean }
   | { kind: "vmap"; keys: Key[]; set: SetSource }
   | { kind: "verdict"; verdict: Verdict }
   | { kind: "notrack" }
@@ -62,6 +74,11 @@ export interface Rule {
   /** The rule as a person reads it (nft syntax, or the iptables-save line). */
   text: string;
   statements: Statement[];
+  /**
+   * Statement i (undefined past the end), for rules a parser compiles only as far as
+   * evaluation reaches; the evaluator reads a rule through this when it is there.
+   */
+  statementAt?(i: number): Statement | undefined;
 }
 
 export type Hook = "ingress" | "prerouting" | "input" | "forward" | "output" | "postrouting" | "egress";

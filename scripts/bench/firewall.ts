@@ -1,6 +1,11 @@
 // Firewall bench: a generated 10,000-rule nftables ruleset is loaded into a scratch network
 // namespace, read back with `nft -j list ruleset` (the reference, timed), then parsed and every
 // firewall check decided by edge-agent's evaluator (timed). Prints both and their ratio.
+// Each run starts from the JSON text, as a daemon cycle does with a fresh listing: nothing parsed
+// is kept from one run to the next (only V8's compiled code warms up). The budget (< 100 ms) is
+// judged on the median run; the first run, in a process whose code is still cold (as the CLI's
+// one `firewall check` is), is printed and reported beside it. `JSON.parse` of the same text
+// alone is timed too: the part no reader of nft's JSON avoids.
 // Run as root: npx tsx scripts/bench/firewall.ts [RULES]
 import { execFileSync } from "node:child_process";
 import { cpus, loadavg } from "node:os";
@@ -10,7 +15,7 @@ import { answerQuestions } from "../../agent/firewall/questions";
 import { emitBenchResult } from "./report";
 
 const RULES = Number(process.argv[2] ?? 10_000);
-const RUNS = 15;
+const RUNS = 21;
 
 /** A ruleset shaped like a big real one: sets, user chains, many port and address rules. */
 function generate(rules: number): string {
@@ -68,6 +73,7 @@ try {
   const input = { port: 41641, ipv6: { address: "2001:db8:100::10", interface: "eth0" }, ipv4: { address: "192.0.2.10", interface: "eth0" }, forwardPrefixes: ["2001:db8:100::/56"] };
   const ourTimes: number[] = [];
   const ourCpu: number[] = [];
+  const parseTimes: number[] = [];
   let answers: ReturnType<typeof answerQuestions> = [];
   for (let i = 0; i < RUNS; i++) {
     const c0 = process.cpuUsage();
@@ -77,20 +83,32 @@ try {
     ourTimes.push(performance.now() - t0);
     const c = process.cpuUsage(c0);
     ourCpu.push((c.user + c.system) / 1000);
+    // Interleaved, so that both see the same load; after ours, so that ours is the process's
+    // first parse (cold, as the CLI's is).
+    const t1 = performance.now();
+    JSON.parse(json);
+    parseTimes.push(performance.now() - t1);
   }
   const ruleCount = (json.match(/"rule":/g) ?? []).length;
   const ours = median(ourTimes);
+  const cold = ourTimes[0];
   const nft = median(nftTimes);
+  const bare = median(parseTimes);
+  const ms = (x: number) => `${x.toFixed(1)} ms`;
   console.log(`ruleset: ${ruleCount} rules, ${(json.length / 1e6).toFixed(1)} MB of JSON`);
-  console.log(`checks: ${answers.map((a) => `${a.id}=${a.verdict}`).join(" ")}`);
-  console.log(`edge-agent parse + ${answers.length} checks (wall): first ${ourTimes[0].toFixed(1)} ms, min ${Math.min(...ourTimes).toFixed(1)} ms, median ${ours.toFixed(1)} ms of ${RUNS} (target < 100 ms)`);
+  for (const a of answers) console.log(`check ${a.id}: ${a.verdict}, decided by ${a.decidedBy}`);
+  console.log(`edge-agent parse + ${answers.length} checks (wall), each run from the JSON text: median ${ms(ours)} of ${RUNS} (target < 100 ms, judged on the median), min ${ms(Math.min(...ourTimes))}, first (cold) ${ms(cold)}`);
   // On a shared machine wall time includes waiting for a core; CPU time is what the work costs.
-  console.log(`edge-agent CPU time (all threads, GC included): min ${Math.min(...ourCpu).toFixed(1)} ms, median ${median(ourCpu).toFixed(1)} ms`);
-  console.log(`nft -j list ruleset (reference, wall): min ${Math.min(...nftTimes).toFixed(1)} ms, median ${nft.toFixed(1)} ms of ${RUNS}`);
-  console.log(`ratio edge-agent / nft: median ${(ours / nft).toFixed(2)}, min ${(Math.min(...ourTimes) / Math.min(...nftTimes)).toFixed(2)}`);
+  console.log(`edge-agent CPU time (all threads, GC included): median ${ms(median(ourCpu))}, min ${ms(Math.min(...ourCpu))}, first ${ms(ourCpu[0])}`);
+  console.log(`JSON.parse of the same text alone (wall): median ${ms(bare)}, min ${ms(Math.min(...parseTimes))}`);
+  console.log(`nft -j list ruleset (reference, wall): median ${ms(nft)} of ${RUNS}, min ${ms(Math.min(...nftTimes))}`);
+  console.log(`ratio edge-agent / nft: median ${(ours / nft).toFixed(2)}, min ${(Math.min(...ourTimes) / Math.min(...nftTimes)).toFixed(2)}; edge-agent / JSON.parse alone: median ${(ours / bare).toFixed(2)}`);
   console.log(`load average while measuring: ${loadavg().map((l) => l.toFixed(1)).join(" ")} on ${cpus().length} cores`);
+  const round = (x: number) => Number(x.toFixed(1));
   emitBenchResult("firewall", [
-    { metric: `${ruleCount}-rule ruleset parsed, all checks decided (median wall)`, value: Number(ours.toFixed(1)), unit: "ms", reference: Number(nft.toFixed(1)), referenceName: "nft -j list ruleset", ratio: Number((ours / nft).toFixed(2)), target: "< 100 ms", pass: ours < 100 },
+    { metric: `${ruleCount}-rule ruleset parsed, all checks decided (median wall)`, value: round(ours), unit: "ms", reference: round(nft), referenceName: "nft -j list ruleset", ratio: Number((ours / nft).toFixed(2)), target: "< 100 ms", pass: ours < 100 },
+    { metric: `the same, first run of the process (cold code)`, value: round(cold), unit: "ms", reference: round(nft), referenceName: "nft -j list ruleset", ratio: Number((cold / nft).toFixed(2)), target: null, pass: null },
+    { metric: `the same against JSON.parse of the text alone (median wall)`, value: round(ours), unit: "ms", reference: round(bare), referenceName: "JSON.parse", ratio: Number((ours / bare).toFixed(2)), target: null, pass: null },
   ]);
 } finally {
   execFileSync("ip", ["netns", "del", ns]);

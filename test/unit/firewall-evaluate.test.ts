@@ -178,6 +178,22 @@ describe("firewall evaluator: what it cannot decide", () => {
     expect(verdict(json).verdict).toBe("accept");
   });
 
+  it("one parsed ruleset answers every packet alike, whichever it was asked first", () => {
+    // Rules are converted as far as packets reach them: a packet stopped at the first match
+    // must not change what a later packet that gets further sees, nor the other way round.
+    const json = doc(table("inet", "t"), base("inet", "t", "input", "input", 0, "drop"),
+      rule("inet", "t", "input", m(udp("dport"), 53), m({ fib: { result: "oif", flags: ["saddr", "iif"] } }, false), DROP),
+      rule("inet", "t", "input", m(udp("dport"), 41641), m(ip6("saddr"), { prefix: { addr: "2001:db8:100::", len: 48 } }), ACCEPT),
+      rule("inet", "t", "input", m(udp("dport"), 5000), ACCEPT));
+    const asks: Partial<PacketSpec>[] = [{}, { dport: 53 }, { saddr: "2001:db8:200::1" }, { dport: 5000 }, { family: "ipv4", saddr: "192.0.2.1", daddr: "192.0.2.2" }];
+    const fresh = asks.map((over) => verdict(json, over));
+    expect(fresh.map((d) => d.verdict)).toEqual(["accept", "unknown", "drop", "accept", "drop"]);
+    for (const order of [[0, 1, 2, 3, 4], [4, 3, 2, 1, 0], [1, 1, 0, 2, 0, 4, 3]]) {
+      const ruleset = parseNftJson(json);
+      for (const i of order) expect(evaluate(ruleset, packet(asks[i])), `order ${order.join(",")} packet ${i}`).toEqual(fresh[i]);
+    }
+  });
+
   it("an iptables-nft compat (xt) expression is unknown and says to read iptables-nft-save", () => {
     const json = doc(table("ip", "filter"), base("ip", "filter", "INPUT", "input", 0), rule("ip", "filter", "INPUT", { xt: { type: "match", name: "multiport" } }, ACCEPT));
     const d = verdict(json, { family: "ipv4", saddr: "192.0.2.1", daddr: "192.0.2.2" });
@@ -207,6 +223,12 @@ describe("firewall evaluator: what it cannot decide", () => {
     const json = doc(table("inet", "t"), { set: { family: "inet", table: "t", name: "macs", type: "ether_addr", elem: ["aa:bb:cc:dd:ee:ff"] } },
       base("inet", "t", "input", "input", 0), rule("inet", "t", "input", m({ meta: { key: "iifname" } }, "eth0"), m(udp("dport"), "@macs"), DROP));
     expect(verdict(json).reason).toMatch(/ether_addr/);
+    // With something unmodelled later in the rule, the set is still what is named, and a packet
+    // that fails the match before the set never reaches either.
+    const later = doc(table("inet", "t"), { set: { family: "inet", table: "t", name: "macs", type: "ether_addr", elem: ["aa:bb:cc:dd:ee:ff"] } },
+      base("inet", "t", "input", "input", 0), rule("inet", "t", "input", m({ meta: { key: "iifname" } }, "eth0"), m(udp("dport"), "@macs"), m({ fib: { result: "oif", flags: ["saddr", "iif"] } }, false), DROP));
+    expect(verdict(later).reason).toMatch(/set @macs: element type ether_addr is not modelled/);
+    expect(verdict(later, { iif: "wg0" }).verdict).toBe("accept");
   });
 });
 
