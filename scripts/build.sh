@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Bundles the agent into one CommonJS file that runs on Node 18 (Debian 12's nodejs), the
-# program the packages install as /usr/bin/edge-agent. Output: dist/bundle/edge-agent.
+# program the packages install as /usr/bin/edge-agent. Output: dist/bundle/edge-agent, or
+# $BUNDLE_OUT/edge-agent when set (tests build their own copy beside a running package build).
 #
 # Fails when the bundle would ship something the packages do not account for: a command module
 # under agent/commands/ that the bundle does not contain, or a third-party package whose
@@ -8,17 +9,21 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-out=dist/bundle
+out=${BUNDLE_OUT:-dist/bundle}
 mkdir -p "$out"
 rm -f "$out/edge-agent" "$out/meta.json"
 
+# Minified because V8 keeps a script's whole source in memory for as long as the process runs
+# (the daemon's idle RSS has a 1.25x budget); --keep-names keeps function and class names in
+# stack traces. net-snmp's crypto is loaded on first use (scripts/build-shims/crypto.js).
 # agent/main.ts is the only entry: cli.ts `require`s each command module with a literal path,
 # which esbuild follows, so new commands are bundled without being listed here.
 npx --no-install esbuild agent/main.ts \
   --bundle --platform=node --target=node18 --format=cjs \
   --banner:js='#!/usr/bin/node' \
   --legal-comments=none \
-  --minify-whitespace --minify-syntax \
+  --minify --keep-names \
+  --alias:crypto=./scripts/build-shims/crypto.js \
   --log-level=warning \
   --metafile="$out/meta.json" \
   --outfile="$out/edge-agent"
@@ -49,5 +54,5 @@ if (problems.length) {
   process.exit(1);
 }
 const size = readFileSync(process.argv[2].replace(/meta\.json$/, "edge-agent")).length;
-console.log(`build: dist/bundle/edge-agent ${(size / 1024).toFixed(0)} KiB, ${packages.size} bundled packages: ${[...packages].sort().join(", ")}`);
+console.log(`build: ${process.argv[2].replace(/meta\.json$/, "edge-agent")} ${(size / 1024).toFixed(0)} KiB, ${packages.size} bundled packages: ${[...packages].sort().join(", ")}`);
 JS

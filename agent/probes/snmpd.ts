@@ -4,7 +4,7 @@ import { isIP } from "node:net";
 import snmp, { type Varbind } from "net-snmp";
 import type { Config } from "../config";
 import type { SnmpdState } from "../state";
-import { toNetSnmpUser } from "../snmp/usm";
+import { toNetSnmpUser, V2C_ENGINE_ID } from "../snmp/usm";
 import { errorText } from "./deadline";
 import { localUdpListener } from "./udp-listeners";
 
@@ -54,7 +54,7 @@ async function getOnce(host: string, cfg: SnmpdConfig, timeoutMs: number): Promi
   const session =
     cfg.version === "3" && cfg.user
       ? snmp.createV3Session(host, toNetSnmpUser(cfg.user), { ...options, version: snmp.Version3 })
-      : snmp.createSession(host, cfg.community, { ...options, version: snmp.Version2c });
+      : snmp.createSession(host, cfg.community, { ...options, version: snmp.Version2c, engineID: V2C_ENGINE_ID });
   return new Promise<Answer>((resolve, reject) => {
     session.on("error", (error: Error) => {
       session.close();

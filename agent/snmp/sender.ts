@@ -2,7 +2,7 @@
 // session per destination. Knows nothing of queues: the notifier decides what and when.
 import snmp, { type Session, type Varbind } from "net-snmp";
 import type { Config } from "../config";
-import { toNetSnmpUser } from "./usm";
+import { toNetSnmpUser, V2C_ENGINE_ID } from "./usm";
 import type { ResolvedTarget } from "./target";
 
 export interface SendResult {
@@ -40,7 +40,7 @@ export class Sender {
     const session =
       s.version === "3"
         ? snmp.createV3Session(target.address, toNetSnmpUser(s.user!), { ...options, version: snmp.Version3, ...(s.engineId ? { engineID: s.engineId } : {}) })
-        : snmp.createSession(target.address, s.community, { ...options, version: snmp.Version2c });
+        : snmp.createSession(target.address, s.community, { ...options, version: snmp.Version2c, engineID: V2C_ENGINE_ID });
     // A socket error must not take the daemon down; the next send reports it.
     session.on("error", () => undefined);
     this.sessions.set(key, session);

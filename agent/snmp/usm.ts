@@ -13,3 +13,10 @@ export function toNetSnmpUser(user: SnmpUser): User {
     ...(hasPriv ? { privProtocol: snmp.PrivProtocols[user.privProtocol!], privKey: user.privKey! } : {}),
   };
 }
+
+/**
+ * An engine ID for v2c sessions, which never send one. Without it net-snmp draws a random one
+ * from node:crypto for every session, which makes a v2c-only daemon load the crypto modules (the
+ * package loads them on first use: scripts/build-shims/crypto.js).
+ */
+export const V2C_ENGINE_ID = "8000b983800000000000000000000000ed";

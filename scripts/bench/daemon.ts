@@ -26,6 +26,7 @@ import type { NodeState } from "../../agent/state";
 import { startNodeExporter } from "../../test/helpers/node-exporter";
 import { freeTcpPort, freeUdpPort, waitFor } from "../../test/helpers/ports";
 import { startSnmpd } from "../../test/helpers/snmpd";
+import { unitNodeArgv } from "../../test/helpers/unit-exec";
 import { emitBenchResult } from "./report";
 
 const REPO = resolve(__dirname, "../..");
@@ -46,10 +47,7 @@ function cpuMs(pid: number | "self"): { own: number; children: number } {
 
 /** The argv the package's unit starts the daemon with, pointed at this bundle and config. */
 function unitArgv(bundle: string, configFile: string): string[] {
-  const unit = readFileSync(join(REPO, "packaging/systemd/edge-agent.service"), "utf8");
-  const exec = /^ExecStart=(.+)$/m.exec(unit)![1].trim().split(/\s+/);
-  const argv = exec[0] === "/usr/bin/edge-agent" ? [bundle, ...exec.slice(1)] : exec.slice(1).map((a) => (a === "/usr/bin/edge-agent" ? bundle : a));
-  return [...argv, "--config", configFile];
+  return [...unitNodeArgv(bundle), "--config", configFile];
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
