@@ -22,6 +22,12 @@ export interface FirewallQuestionsInput {
   ipv6: HostAddress | null;
   ipv4: HostAddress | null;
   forwardPrefixes: string[];
+  /**
+   * The interfaces a forwarded datagram from each prefix would use, from the routing table
+   * (probes/routes.ts): in on the one that routes to the prefix, out on the one that routes to
+   * the peer. Without them a forward chain that matches iifname/oifname answers unknown.
+   */
+  forwardInterfaces?: Record<string, { iif: string | null; oif: string | null }>;
 }
 
 export interface CheckResult {
@@ -33,6 +39,13 @@ export interface CheckResult {
 }
 
 /** The packets of each question (a question without an address to ask about has none). */
+export function forwardInnerAddress(prefix: string): string {
+  const [net, len] = ipaddr.parseCIDR(prefix);
+  const bytes = net.toByteArray();
+  if (len < bytes.length * 8) bytes[bytes.length - 1] |= 1; // a host inside the prefix
+  return ipaddr.fromByteArray(bytes).toString();
+}
+
 export function questionPackets(input: FirewallQuestionsInput): { id: string; packet: PacketSpec | null; why?: string }[] {
   const out: { id: string; packet: PacketSpec | null; why?: string }[] = [];
   for (const direction of ["in", "out"] as const) {
@@ -49,14 +62,15 @@ export function questionPackets(input: FirewallQuestionsInput): { id: string; pa
     }
   }
   for (const prefix of input.forwardPrefixes) {
-    const [net, len] = ipaddr.parseCIDR(prefix);
-    const family = net.kind() === "ipv6" ? "ipv6" : "ipv4";
-    const bytes = net.toByteArray();
-    if (len < bytes.length * 8) bytes[bytes.length - 1] |= 1; // a host inside the prefix
-    const inner = ipaddr.fromByteArray(bytes).toString();
+    const family = ipaddr.parseCIDR(prefix)[0].kind() === "ipv6" ? "ipv6" : "ipv4";
+    const inner = forwardInnerAddress(prefix);
+    const via = input.forwardInterfaces?.[prefix];
     out.push({
       id: `forward-${family}`,
-      packet: { direction: "forward", family, proto: "udp", saddr: inner, daddr: family === "ipv6" ? PEER_IPV6 : PEER_IPV4, sport: input.port, dport: DEFAULT_PORT, ctState: "new" },
+      packet: {
+        direction: "forward", family, proto: "udp", saddr: inner, daddr: family === "ipv6" ? PEER_IPV6 : PEER_IPV4, sport: input.port, dport: DEFAULT_PORT,
+        ...(via?.iif ? { iif: via.iif } : {}), ...(via?.oif ? { oif: via.oif } : {}), ctState: "new",
+      },
     });
   }
   return out;

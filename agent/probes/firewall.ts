@@ -7,11 +7,12 @@ import { networkInterfaces } from "node:os";
 import type { Config } from "../config";
 import { parseIptablesSave } from "../firewall/iptables-save";
 import { parseNftJson } from "../firewall/nft-json";
-import { answerQuestions, DEFAULT_PORT, type HostAddress } from "../firewall/questions";
+import { answerQuestions, DEFAULT_PORT, forwardInnerAddress, PEER_IPV4, PEER_IPV6, type HostAddress } from "../firewall/questions";
 import { mergeRulesets, type Ruleset } from "../firewall/ruleset";
 import { runningTailnet, type FirewallState, type Ipv6State, type Unavailable } from "../state";
 import { probeAddresses } from "./addresses";
 import { errorText, withDeadline } from "./deadline";
+import { readRoutes, routeDevice } from "./routes";
 import { probeTailnet } from "./tailscale";
 
 const NEEDS_CAP = "reading the ruleset needs CAP_NET_ADMIN: run as root (sudo edge-agent firewall check) or give the service AmbientCapabilities=CAP_NET_ADMIN";
@@ -143,6 +144,22 @@ function answerOnce(ruleset: Ruleset, input: Questions): Checks {
   return checks;
 }
 
+/** Where a forwarded datagram from each prefix enters and leaves, by the routing table. */
+async function forwardInterfaces(prefixes: string[], notes: string[]): Promise<Record<string, { iif: string | null; oif: string | null }>> {
+  if (prefixes.length === 0) return {};
+  const routes = await readRoutes();
+  const out: Record<string, { iif: string | null; oif: string | null }> = {};
+  for (const prefix of prefixes) {
+    const inner = forwardInnerAddress(prefix);
+    const iif = routeDevice(routes, inner);
+    const oif = routeDevice(routes, inner.includes(":") ? PEER_IPV6 : PEER_IPV4);
+    if (!iif) notes.push(`no route to ${prefix}: its forward check is asked without an input interface`);
+    if (!oif) notes.push(`no route to the internet for ${prefix}'s family: its forward check is asked without an output interface`);
+    out[prefix] = { iif, oif };
+  }
+  return out;
+}
+
 export interface FirewallProbeOptions {
   config: Config;
   /** NodeState's tailnet.port (Self.Addrs), when the tailnet probe found one. */
@@ -174,7 +191,8 @@ export async function probeFirewall(options: FirewallProbeOptions): Promise<Fire
       notes.push(`tailscaled's bound port is unknown (no Self.Addrs from the LocalAPI, no tailscaled UDP socket found): checked ${DEFAULT_PORT}, Tailscale's default`);
     }
   }
-  const input = { port, ipv6: primaryIpv6(options.ipv6), ipv4: firstIpv4(), forwardPrefixes: config.firewall.forwardPrefixes };
+  const forwardPrefixes = config.firewall.forwardPrefixes;
+  const input = { port, ipv6: primaryIpv6(options.ipv6), ipv4: firstIpv4(), forwardPrefixes, forwardInterfaces: await forwardInterfaces(forwardPrefixes, notes) };
   let live: LiveRuleset;
   try {
     live = await (options.readRuleset ?? readLiveRuleset)(config.probes.timeoutMs);

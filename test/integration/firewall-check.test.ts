@@ -85,4 +85,24 @@ table inet filter {
       expect(c.reason).toMatch(/CAP_NET_ADMIN/);
     }
   });
+
+  it("a router's forward chain that matches interfaces is judged with the ones its routing table picks", async () => {
+    // The service prefix lives behind lan0; the internet is behind eth0's default route.
+    ns.exec("ip", ["-batch", "-"], ["link add lan0 type veth peer name lan0p", "link set lan0p up", "link set lan0 up", "route add 2001:db8:100::/56 dev lan0", "route add ::/0 via 2001:db8:100:1::1 dev eth0"].join("\n") + "\n");
+    const forward = (oif: string) => `flush ruleset
+table inet filter {
+  chain forward { type filter hook forward priority 0; policy drop; iifname "lan0" oifname "${oif}" meta l4proto udp th sport 41700 ip6 saddr 2001:db8:100::/56 ct state new accept; }
+}
+`;
+    ns.exec("nft", ["-f", "-"], forward("eth0"));
+    let r = await check(ns, config);
+    let fwd = r.doc.checks.find((c: { id: string }) => c.id === "forward-ipv6");
+    expect(fwd).toMatchObject({ verdict: "accept", packet: { iif: "lan0", oif: "eth0", saddr: "2001:db8:100::1" } });
+    expect(r.doc.notes ?? []).not.toContainEqual(expect.stringMatching(/forward check/));
+
+    ns.exec("nft", ["-f", "-"], forward("wan9"));
+    r = await check(ns, config);
+    fwd = r.doc.checks.find((c: { id: string }) => c.id === "forward-ipv6");
+    expect(fwd).toMatchObject({ verdict: "drop", decidedBy: "inet filter forward: policy drop" });
+  });
 });
