@@ -76,13 +76,40 @@ export function questionPackets(input: FirewallQuestionsInput): { id: string; pa
   return out;
 }
 
-/** Pure: every question answered from one ruleset. */
+const SEVERITY: Record<CheckResult["verdict"], number> = { accept: 0, unknown: 1, drop: 2 };
+
+/**
+ * Pure: every question answered from one ruleset. Each family has one forward check however many
+ * prefixes it has (a metric label, an AgentX object): its verdict is the worst of its prefixes'
+ * (drop over unknown over accept), and the deciding rule is named with the prefix it was for.
+ */
 export function answerQuestions(ruleset: Ruleset, input: FirewallQuestionsInput): CheckResult[] {
-  return questionPackets(input).map(({ id, packet, why }) => {
-    if (!packet) return { id, verdict: "unknown", decidedBy: why ?? "", reason: why };
-    const d = evaluate(ruleset, makePacket(packet as unknown as Record<string, unknown>));
-    const r: CheckResult = { id, verdict: d.verdict, decidedBy: d.decidedBy, packet };
-    if (d.reason) r.reason = d.reason;
-    return r;
-  });
+  const results: CheckResult[] = [];
+  const questions = questionPackets(input);
+  const forwardCount = new Map<string, number>();
+  for (const q of questions) forwardCount.set(q.id, (forwardCount.get(q.id) ?? 0) + 1);
+  let forwardIndex = 0;
+  for (const { id, packet, why } of questions) {
+    let r: CheckResult;
+    if (!packet) {
+      r = { id, verdict: "unknown", decidedBy: why ?? "", reason: why };
+    } else {
+      const d = evaluate(ruleset, makePacket(packet as unknown as Record<string, unknown>));
+      r = { id, verdict: d.verdict, decidedBy: d.decidedBy, packet };
+      if (d.reason) r.reason = d.reason;
+    }
+    if (packet?.direction !== "forward") {
+      results.push(r);
+      continue;
+    }
+    const prefix = input.forwardPrefixes[forwardIndex++];
+    if ((forwardCount.get(id) ?? 0) > 1) {
+      r.decidedBy = `${prefix}: ${r.decidedBy}`;
+      if (r.reason) r.reason = `${prefix}: ${r.reason}`;
+    }
+    const earlier = results.findIndex((c) => c.id === id);
+    if (earlier < 0) results.push(r);
+    else if (SEVERITY[r.verdict] > SEVERITY[results[earlier].verdict]) results[earlier] = r;
+  }
+  return results;
 }

@@ -111,6 +111,26 @@ describe("firewall probe", () => {
     expect(fw.checks.at(-1)).toMatchObject({ id: "forward-ipv6", verdict: "accept" });
   });
 
+  it("several prefixes of one family make one forward check: the worst verdict, named with its prefix", async () => {
+    // A policy-drop forward chain that lets 2001:db8:100::/56 through, as DESIGN.md's router does.
+    const router = async () => ({
+      backend: "nftables",
+      ruleset: parseNftJson(JSON.stringify({ nftables: [
+        { metainfo: { json_schema_version: 1 } },
+        { table: { family: "inet", name: "filter", handle: 1 } },
+        { chain: { family: "inet", table: "filter", name: "forward", handle: 1, type: "filter", hook: "forward", prio: 0, policy: "drop" } },
+        { rule: { family: "inet", table: "filter", chain: "forward", handle: 2, expr: [{ match: { op: "==", left: { payload: { protocol: "ip6", field: "saddr" } }, right: { prefix: { addr: "2001:db8:100::", len: 56 } } } }, { accept: null }] } },
+      ] })),
+    });
+    const fw = await probeFirewall({ config: config({ forwardPrefixes: ["2001:db8:100::/56", "2001:db8:999::/56"] }), tailnetPort: 41641, ipv6, readRuleset: router });
+    const forward = fw.checks.filter((c) => c.id.startsWith("forward-"));
+    expect(forward).toHaveLength(1);
+    expect(forward[0]).toMatchObject({ id: "forward-ipv6", verdict: "drop", packet: { saddr: "2001:db8:999::1" } });
+    expect(forward[0].decidedBy).toMatch(/^2001:db8:999::\/56: /);
+    const both = await probeFirewall({ config: config({ forwardPrefixes: ["2001:db8:100::/56", "2001:db8:100:80::/57"] }), tailnetPort: 41641, ipv6, readRuleset: router });
+    expect(both.checks.filter((c) => c.id === "forward-ipv6")).toEqual([expect.objectContaining({ verdict: "accept", decidedBy: expect.stringMatching(/^2001:db8:100::\/56: /) })]);
+  });
+
   it("without CAP_NET_ADMIN every check is unknown and says why", async () => {
     const fw = await probeFirewall({ config: config(), tailnetPort: 41641, ipv6, readRuleset: async () => { throw new Error("reading the ruleset needs CAP_NET_ADMIN: run as root"); } });
     expect(fw.checks.every((c) => c.verdict === "unknown" && /CAP_NET_ADMIN/.test(c.reason ?? ""))).toBe(true);
