@@ -1,8 +1,9 @@
 // `edge-agent run`'s engine: schedules probe cycles (every run.interval, and at once when the
 // kernel's IPv6 addresses, the nftables ruleset or tailscaled's state change), diffs each
 // NodeState against the last one, hands the changes to the event sink (the notifier) and
-// refreshes the two passive outputs, the textfile metrics and the AgentX objects. Cycles never overlap: a trigger during a cycle is
-// remembered and served right after it. Outputs failing never stop the others.
+// refreshes the two passive outputs, the textfile metrics and the AgentX objects. Cycles never
+// overlap: a trigger during a cycle is remembered and served right after it. Outputs failing
+// never stop the others.
 import type { Config } from "./config";
 import { diff, type StateEvent } from "./diff";
 import type { Logger } from "./log";
