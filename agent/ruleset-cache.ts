@@ -43,11 +43,10 @@ export class RulesetCache {
     const readStartedAt = this.now();
     const changesAtRead = this.watcher.changes;
     this.entry = null;
-    const withLegacy = await this.legacyPresent();
     // Failures are not kept: the next cycle asks again.
     const live = await this.read(timeoutMs);
     this.counts.read++;
-    this.entry = { live, readStartedAt, changesAtRead, withLegacy };
+    this.entry = { live, readStartedAt, changesAtRead, withLegacy: live.backend.includes("iptables-legacy") };
     return live;
   }
 

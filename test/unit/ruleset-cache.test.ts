@@ -13,7 +13,8 @@ function harness(options: { legacy?: boolean } = {}) {
   let reads = 0;
   const read = async (): Promise<LiveRuleset> => {
     reads++;
-    return { ruleset: mergeRulesets([]), backend: `nftables#${reads}` };
+    // As readLiveRuleset names it: the legacy tables' rules are in the copy when they exist.
+    return { ruleset: mergeRulesets([]), backend: `${legacy.present ? "nftables+iptables-legacy" : "nftables"}#${reads}` };
   };
   const cache = new RulesetCache(watcher, read, async () => legacy.present, () => clock.now);
   return { cache, watcher, clock, legacy, reads: () => reads };
