@@ -47,8 +47,13 @@ function scrape(url: string, timeoutMs: number, onChunk: (text: string) => boole
       res.on("end", () => resolve());
       res.on("error", fail);
     });
-    req.on("timeout", () => req.destroy(new Error(`${url} did not answer within ${timeoutMs} ms`)));
-    req.on("error", (error) => (/did not answer within/.test(error.message) ? reject(error) : fail(error)));
+    let timedOut = false;
+    req.on("timeout", () => {
+      timedOut = true;
+      req.destroy(new Error(`${url} did not answer within ${timeoutMs} ms`));
+    });
+    // The timeout's error already names the URL; any other is prefixed with it.
+    req.on("error", (error) => (timedOut ? reject(error) : fail(error)));
     req.end();
   });
 }
