@@ -46,8 +46,16 @@ export function forwardInnerAddress(prefix: string): string {
   return ipaddr.fromByteArray(bytes).toString();
 }
 
-export function questionPackets(input: FirewallQuestionsInput): { id: string; packet: PacketSpec | null; why?: string }[] {
-  const out: { id: string; packet: PacketSpec | null; why?: string }[] = [];
+/** One question: a forward one names the prefix it asks about. */
+interface Question {
+  id: string;
+  packet: PacketSpec | null;
+  why?: string;
+  prefix?: string;
+}
+
+export function questionPackets(input: FirewallQuestionsInput): Question[] {
+  const out: Question[] = [];
   for (const direction of ["in", "out"] as const) {
     for (const family of ["ipv6", "ipv4"] as const) {
       const host = family === "ipv6" ? input.ipv6 : input.ipv4;
@@ -67,6 +75,7 @@ export function questionPackets(input: FirewallQuestionsInput): { id: string; pa
     const via = input.forwardInterfaces?.[prefix];
     out.push({
       id: `forward-${family}`,
+      prefix,
       packet: {
         direction: "forward", family, proto: "udp", saddr: inner, daddr: family === "ipv6" ? PEER_IPV6 : PEER_IPV4, sport: input.port, dport: DEFAULT_PORT,
         ...(via?.iif ? { iif: via.iif } : {}), ...(via?.oif ? { oif: via.oif } : {}), ctState: "new",
@@ -86,10 +95,9 @@ const SEVERITY: Record<CheckResult["verdict"], number> = { accept: 0, unknown: 1
 export function answerQuestions(ruleset: Ruleset, input: FirewallQuestionsInput): CheckResult[] {
   const results: CheckResult[] = [];
   const questions = questionPackets(input);
-  const forwardCount = new Map<string, number>();
-  for (const q of questions) forwardCount.set(q.id, (forwardCount.get(q.id) ?? 0) + 1);
-  let forwardIndex = 0;
-  for (const { id, packet, why } of questions) {
+  const prefixesPerCheck = new Map<string, number>();
+  for (const q of questions) if (q.prefix) prefixesPerCheck.set(q.id, (prefixesPerCheck.get(q.id) ?? 0) + 1);
+  for (const { id, packet, why, prefix } of questions) {
     let r: CheckResult;
     if (!packet) {
       r = { id, verdict: "unknown", decidedBy: why ?? "", reason: why };
@@ -98,12 +106,11 @@ export function answerQuestions(ruleset: Ruleset, input: FirewallQuestionsInput)
       r = { id, verdict: d.verdict, decidedBy: d.decidedBy, packet };
       if (d.reason) r.reason = d.reason;
     }
-    if (packet?.direction !== "forward") {
+    if (!prefix) {
       results.push(r);
       continue;
     }
-    const prefix = input.forwardPrefixes[forwardIndex++];
-    if ((forwardCount.get(id) ?? 0) > 1) {
+    if ((prefixesPerCheck.get(id) ?? 0) > 1) {
       r.decidedBy = `${prefix}: ${r.decidedBy}`;
       if (r.reason) r.reason = `${prefix}: ${r.reason}`;
     }
