@@ -10,19 +10,18 @@ import type { Logger } from "./log";
 import { watchAddresses } from "./address-watcher";
 import type { ChangePoller } from "./change-poller";
 import { NodeMetrics, type SinkStats } from "./metrics-node";
-import { probeAddresses, IF_INET6 } from "./probes/addresses";
-import { collectNodeState } from "./probes/collect";
-import { probeFirewall, type LiveRuleset } from "./probes/firewall";
+import { IF_INET6 } from "./probes/addresses";
+import { collectLocalState, collectNodeState } from "./probes/collect";
+import type { LiveRuleset } from "./probes/firewall";
 import { errorText, withDeadline } from "./probes/deadline";
 import { AgentxSubagent } from "./snmp/agentx";
 import { oidTree, type OidTree } from "./snmp/oid-tree";
 import { stateObjects } from "./snmp/state-objects";
 import { RulesetCache } from "./ruleset-cache";
 import { RulesetWatcher } from "./ruleset-watcher";
-import { runningTailnet, type FirewallState, type Ipv6State, type NodeState, type Unavailable } from "./state";
+import type { NodeState } from "./state";
 import { watchTailnet } from "./tailnet-watcher";
 import { TextfileWriter } from "./textfile";
-import { isoTime } from "./iso-time";
 
 /**
  * Where events go. The notifier (agent/snmp/notifier.ts) implements it; tests pass
@@ -59,8 +58,8 @@ export interface DaemonOptions {
   rulesetMonitor?: string[];
   /** How the live ruleset is read (through the cache); tests read a namespace's. */
   readRuleset?: (timeoutMs: number) => Promise<LiveRuleset>;
-  /** The firewall probe of a local cycle; tests that fix the whole snapshot fix this too. */
-  localFirewall?: (config: Config, tailnetPort: number | null, ipv6: Ipv6State | Unavailable) => Promise<FirewallState | Unavailable>;
+  /** The local probe (addresses and firewall anew, the rest of `prev` kept); defaults to collectLocalState. */
+  collectLocal?: (config: Config, prev: NodeState, extras: CollectExtras) => Promise<NodeState>;
 }
 
 export interface CollectExtras {
@@ -83,6 +82,7 @@ export class Daemon {
   private tree: OidTree;
   private readonly filter: EventFilter;
   private readonly collect: (config: Config, extras: CollectExtras) => Promise<NodeState>;
+  private readonly collectLocal: (config: Config, prev: NodeState, extras: CollectExtras) => Promise<NodeState>;
   private readonly extras: CollectExtras = { readRuleset: (timeoutMs) => this.rulesets.get(timeoutMs) };
   private readonly ifInet6Path: string;
   private addressWatcher: ChangePoller | null = null;
@@ -111,6 +111,7 @@ export class Daemon {
     this.rulesetWatcher = new RulesetWatcher(logger, () => this.requestCycle("local"), options.rulesetMonitor);
     this.rulesets = new RulesetCache(this.rulesetWatcher, options.readRuleset);
     this.collect = options.collect ?? ((c, extras) => collectNodeState(c, { ping: true, ifInet6Path: this.ifInet6Path, readRuleset: extras.readRuleset }));
+    this.collectLocal = options.collectLocal ?? ((c, prev, extras) => collectLocalState(c, prev, { ifInet6Path: this.ifInet6Path, readRuleset: extras.readRuleset }));
     this.textfile = new TextfileWriter(config.textfile.directory, logger);
     this.sink = options.createSink(config);
   }
@@ -268,7 +269,7 @@ export class Daemon {
     const kind: CycleKind = this.prev ? requested : "full";
     let next: NodeState;
     try {
-      next = kind === "local" && this.prev ? await this.collectLocal(this.prev) : await this.collect(this.config, this.extras);
+      next = kind === "local" && this.prev ? await this.collectLocal(this.config, this.prev, this.extras) : await this.collect(this.config, this.extras);
     } catch (error) {
       this.logger.error({ error: errorText(error) }, `probe cycle failed: ${errorText(error)}`);
       if (kind === "full") this.scheduleInterval();
@@ -288,19 +289,6 @@ export class Daemon {
     await this.textfile.write(await this.metrics.render());
     this.logger.debug({ cycle: kind, ms: ended - started, events: events.length }, "cycle done");
     if (kind === "full") this.scheduleInterval();
-  }
-
-  /** The addresses and the firewall judged anew (a cached ruleset costs no spawn); the rest carried over. */
-  private async collectLocal(prev: NodeState): Promise<NodeState> {
-    const timeout = this.config.probes.timeoutMs;
-    const ipv6 = await withDeadline(probeAddresses(this.config.ipv6.allocations, this.ifInet6Path), timeout, "/proc/net/if_inet6");
-    const tailnetPort = runningTailnet(prev.tailnet)?.port ?? null;
-    const firewall = await withDeadline(
-      this.options.localFirewall?.(this.config, tailnetPort, ipv6) ?? probeFirewall({ config: this.config, tailnetPort, ipv6, readRuleset: this.extras.readRuleset }),
-      timeout,
-      "the firewall probe",
-    ).catch((error) => ({ state: "unavailable" as const, error: errorText(error) }));
-    return { ...prev, collectedAt: isoTime(), ipv6, firewall };
   }
 
   private toSink(event: StateEvent, state: NodeState): void {

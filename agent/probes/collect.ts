@@ -1,7 +1,8 @@
 // Runs every probe concurrently, each under its own deadline, and assembles one NodeState.
-// Services are probed on the Tailscale IPs too, so they wait for the tailnet probe only.
+// Services are probed on the Tailscale IPs too, so they wait for the tailnet probe only. A local
+// snapshot re-runs only the probes of what this host's kernel says (addresses, firewall).
 import type { Config } from "../config";
-import { runningTailnet, type NodeState, type TailnetState, type TailnetUnavailable } from "../state";
+import { runningTailnet, type FirewallState, type Ipv6State, type NodeState, type TailnetState, type TailnetUnavailable, type Unavailable } from "../state";
 import { AGENT_VERSION } from "../version";
 import { probeAddresses } from "./addresses";
 import { errorText, withDeadline } from "./deadline";
@@ -47,13 +48,7 @@ export async function collectNodeState(config: Config, options: CollectOptions =
   );
 
   // The firewall questions need the port tailscaled bound and the host's addresses.
-  const firewall = Promise.all([ipv6, tailnet]).then(([v6, t]) =>
-    withDeadline(
-      probeFirewall({ config, tailnetPort: runningTailnet(t)?.port ?? null, ipv6: v6, readRuleset: options.readRuleset }),
-      timeout,
-      "the firewall probe",
-    ).catch(unavailable),
-  );
+  const firewall = Promise.all([ipv6, tailnet]).then(([v6, t]) => judgeFirewall(config, t, v6, options.readRuleset));
 
   return {
     agent: { version: AGENT_VERSION },
@@ -64,4 +59,22 @@ export async function collectNodeState(config: Config, options: CollectOptions =
     services: { nodeExporter: await nodeExporter, snmpd: await snmpd },
     firewall: await firewall,
   };
+}
+
+/** The firewall probe under its deadline: the port from the tailnet part, the host's addresses. */
+function judgeFirewall(config: Config, tailnet: NodeState["tailnet"], ipv6: Ipv6State | Unavailable, readRuleset: CollectOptions["readRuleset"]): Promise<FirewallState | Unavailable> {
+  return withDeadline(probeFirewall({ config, tailnetPort: runningTailnet(tailnet)?.port ?? null, ipv6, readRuleset }), config.probes.timeoutMs, "the firewall probe").catch(
+    (error) => ({ state: "unavailable" as const, error: errorText(error) }),
+  );
+}
+
+/**
+ * `prev` with the IPv6 addresses and the firewall judged anew, the tailnet and services carried
+ * over: an address or ruleset change is reported without waiting for a disco ping or a slow
+ * service. An address table that cannot be read throws (the cycle fails and is logged).
+ */
+export async function collectLocalState(config: Config, prev: NodeState, options: CollectOptions = {}): Promise<NodeState> {
+  const ipv6 = await withDeadline(probeAddresses(config.ipv6.allocations, options.ifInet6Path), config.probes.timeoutMs, "/proc/net/if_inet6");
+  const firewall = await judgeFirewall(config, prev.tailnet, ipv6, options.readRuleset);
+  return { ...prev, collectedAt: isoTime(), ipv6, firewall };
 }

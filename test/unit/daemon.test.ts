@@ -81,8 +81,8 @@ function harness(options: { collectMs?: number; filter?: (events: StateEvent[]) 
     createSink: options.createSink ?? (() => sink),
     ifInet6Path: ifInet6,
     addressPollMs: 50,
-    // The firewall is part of the fixed snapshot: a local cycle carries it over as it is.
-    localFirewall: async () => baseState({ state: "unavailable", error: "not read" }).firewall,
+    // The firewall is part of the fixed snapshot: a local cycle re-reads only the addresses.
+    collectLocal: async (c, prev) => ({ ...prev, collectedAt: new Date().toISOString(), ipv6: await probeAddresses(c.ipv6.allocations, ifInet6) }),
     filter: options.filter ? (events) => options.filter!(events) : undefined,
     // The address probe is the real one, reading the test's file; the rest is fixed.
     collect: async (c) => {
