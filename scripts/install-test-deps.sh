@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the test suite starts or calls: the real daemons and tools
 # (snmpd, snmptrapd, node-exporter, prometheus, alertmanager, nftables, iptables, conntrack,
-# iproute2, smitools, lintian, rpm, rpmlint, debootstrap) and the debhelper tool chain.
+# iproute2, smitools, lintian, rpm, rpmlint, debootstrap), the debhelper tool chain, and python3
+# (test/helpers/unit-exec.ts sets the kernel's W^X flag with it, as systemd does for the unit).
 # Idempotent: packages already present are left alone.
 set -euo pipefail
 
 packages=(
   snmp snmpd snmptrapd smitools
   prometheus-node-exporter prometheus prometheus-alertmanager
-  nftables iptables conntrack iproute2 procps curl util-linux
+  nftables iptables conntrack iproute2 procps curl util-linux python3
   lintian rpm rpmlint debootstrap
   debhelper devscripts fakeroot dpkg-dev systemd
   ca-certificates

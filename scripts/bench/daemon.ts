@@ -1,8 +1,8 @@
 // The daemon's budget, measured side by side in one run (DESIGN.md: idle RSS within 1.25x of a
 // bare `node -e`, CPU per probe cycle under 30 ms, memory flat over 10,000 cycles):
 //  1. idle RSS of `edge-agent run` as the package runs it (scripts/build.sh's bundle, started
-//     with the node flags of packaging/systemd/edge-agent.service's ExecStart and its
-//     Environment=; AgentX registered with a real snmpd, the fake LocalAPI) next to
+//     as packaging/systemd/edge-agent.service does: ExecStart's node flags, its Environment=,
+//     W^X enforced; AgentX registered with a real snmpd, the fake LocalAPI) next to
 //     `node -e 'setInterval(()=>{},1e9)'`; for comparison the same with the unit's flags but
 //     without its Environment= (AgentX registered with a second snmpd), and the same bundle under
 //     plain `node`;
@@ -28,7 +28,7 @@ import type { NodeState } from "../../agent/state";
 import { startNodeExporter } from "../../test/helpers/node-exporter";
 import { freeTcpPort, freeUdpPort, waitFor } from "../../test/helpers/ports";
 import { startSnmpd } from "../../test/helpers/snmpd";
-import { unitEnvironment, unitNodeArgv } from "../../test/helpers/unit-exec";
+import { unitCommand, unitEnvironment } from "../../test/helpers/unit-exec";
 import { emitBenchResult } from "./report";
 
 const REPO = resolve(__dirname, "../..");
@@ -47,9 +47,10 @@ function cpuMs(pid: number | "self"): { own: number; children: number } {
   return { own: (Number(fields[11]) + Number(fields[12])) * tick, children: (Number(fields[13]) + Number(fields[14])) * tick };
 }
 
-/** The argv the package's unit starts the daemon with, pointed at this bundle and config. */
-function unitArgv(bundle: string, configFile: string): string[] {
-  return [...unitNodeArgv(bundle), "--config", configFile];
+/** How the package's unit starts the daemon (launcher, node flags, Environment=), pointed at this bundle and config. */
+function startAsUnit(bundle: string, configFile: string, options: { withEnvironment?: boolean; stdout?: "ignore" | "pipe" } = {}) {
+  const { argv, env } = unitCommand(bundle, ["run", "--config", configFile]);
+  return spawn(argv[0], argv.slice(1), { stdio: ["ignore", options.stdout ?? "ignore", "inherit"], env: options.withEnvironment === false ? process.env : env });
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -97,10 +98,8 @@ async function main(): Promise<void> {
     const bundle = join(REPO, "dist/bundle/edge-agent");
     const configFile = join(work, "config.yaml");
     writeFileSync(configFile, JSON.stringify(raw));
-    const shippedArgv = unitArgv(bundle, configFile);
-    const unitEnv = { ...process.env, ...unitEnvironment() };
     const bare = spawn(process.execPath, ["-e", "setInterval(()=>{},1e9)"], { stdio: "ignore" });
-    const agent = spawn(process.execPath, shippedArgv, { stdio: ["ignore", "ignore", "inherit"], env: unitEnv });
+    const agent = startAsUnit(bundle, configFile);
     children.push(bare, agent);
     // The twin without the unit's Environment= registers with an snmpd of its own, so the two
     // never contend for the MIB subtree and both carry AgentX's cost.
@@ -109,7 +108,7 @@ async function main(): Promise<void> {
     const noEnvWork = mkdtempSync(join(tmpdir(), "ea-bench-daemon-noenv-"));
     const noEnvConfig = join(noEnvWork, "config.yaml");
     writeFileSync(noEnvConfig, JSON.stringify({ ...raw, textfile: { directory: noEnvWork }, notifications: { ...raw.notifications, outbox: join(noEnvWork, "outbox") }, agentx: { master: `tcp:127.0.0.1:${twinAgentxPort}` } }));
-    const noEnv = spawn(process.execPath, unitArgv(bundle, noEnvConfig), { stdio: ["ignore", "ignore", "inherit"] });
+    const noEnv = startAsUnit(bundle, noEnvConfig, { withEnvironment: false });
     children.push(noEnv);
     const textfile = join(work, "edge_agent.prom");
     await waitFor("the agent's first textfile", () => readFileSync(textfile, "utf8").includes("edge_agent_agentx_registered 1") || null, 30_000, 200).catch(() => undefined);
@@ -185,7 +184,7 @@ async function main(): Promise<void> {
     const busyWork = mkdtempSync(join(tmpdir(), "ea-bench-daemon-busy-"));
     const busyConfig = join(busyWork, "config.yaml");
     writeFileSync(busyConfig, JSON.stringify({ ...raw, textfile: { directory: busyWork }, notifications: { ...raw.notifications, outbox: join(busyWork, "outbox") }, agentx: { enabled: false }, run: { interval: "1s", heartbeat: "5m" }, log: { level: "debug" } }));
-    const busy = spawn(process.execPath, unitArgv(bundle, busyConfig), { stdio: ["ignore", "pipe", "inherit"], env: unitEnv });
+    const busy = startAsUnit(bundle, busyConfig, { stdout: "pipe" });
     children.push(busy);
     let cyclesDone = 0;
     busy.stdout!.on("data", (chunk: Buffer) => (cyclesDone += chunk.toString().split("\n").filter((l) => l.includes('"msg":"cycle done"')).length));
@@ -232,7 +231,7 @@ async function main(): Promise<void> {
     console.log("edge-agent daemon budget (2 vCPU VM; one run, side by side)");
     console.log("");
     const envWords = Object.entries(unitEnvironment()).map(([k, v]) => `${k}=${v}`).join(" ");
-    console.log(`1. idle RSS: bare node ${idle.bare.toFixed(1)} MiB, edge-agent run as the unit starts it (${[envWords, ...shippedArgv.filter((a) => a.startsWith("--") && a !== "--config")].filter(Boolean).join(" ") || "no node flags"}) ${idle.agent.toFixed(1)} MiB  ->  ratio ${(idle.agent / idle.bare).toFixed(2)}x (target <= 1.25x)`);
+    console.log(`1. idle RSS: bare node ${idle.bare.toFixed(1)} MiB, edge-agent run as the unit starts it (${[envWords, ...unitCommand(bundle).argv.filter((a) => a.startsWith("--"))].filter(Boolean).join(" ") || "no node flags"}${unitCommand(bundle).argv[0] === process.execPath ? "" : ", W^X enforced"}) ${idle.agent.toFixed(1)} MiB  ->  ratio ${(idle.agent / idle.bare).toFixed(2)}x (target <= 1.25x)`);
     console.log(`   the unit's node flags without its Environment= (${envWords || "none"}): ${idle.noEnv.toFixed(1)} MiB (${(idle.noEnv / idle.bare).toFixed(2)}x)`);
     console.log(`   the same bundle under plain node (no flags, AgentX off): ${idle.plain.toFixed(1)} MiB (${(idle.plain / idle.bare).toFixed(2)}x)`);
     console.log(`   bare node loading only the runtime libraries: ${libsRss.toFixed(1)} MiB (${(libsRss / idle.bare).toFixed(2)}x bare); each on its own adds: ${perLib.map(([l, v]) => `${l} +${v.toFixed(1)}`).join(", ")} MiB`);

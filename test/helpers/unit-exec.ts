@@ -1,6 +1,6 @@
-// The command line and environment packaging/systemd/edge-agent.service starts the daemon with,
-// pointed at a given bundle: tests and benchmarks run the agent the way the package does (node
-// flags and the unit's Environment= settings included).
+// How packaging/systemd/edge-agent.service starts the daemon, pointed at a given bundle: tests
+// and benchmarks run the agent the way the package does — ExecStart's node flags, the unit's
+// Environment= and, when the unit asks for it, MemoryDenyWriteExecute= (W^X).
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { REPO_ROOT } from "./cli";
@@ -26,4 +26,36 @@ export function unitEnvironment(unit = "edge-agent.service"): Record<string, str
       env[word.slice(0, eq)] = word.slice(eq + 1);
     }
   return env;
+}
+
+/** Exit status of the W^X launcher when the kernel refuses PR_SET_MDWE (Linux < 6.3). */
+export const MDWE_UNAVAILABLE = 97;
+
+// systemd >= 253 applies MemoryDenyWriteExecute=yes with prctl(PR_SET_MDWE,
+// PR_MDWE_REFUSE_EXEC_GAIN) where the kernel has it, and older systemd with a seccomp filter
+// refusing the same calls. Node cannot call prctl, so a few lines of Python set it and exec the
+// command; the setting is inherited by everything the command starts.
+const MDWE_LAUNCHER = [
+  "import ctypes, os, sys",
+  "libc = ctypes.CDLL(None, use_errno=True)",
+  "if libc.prctl(65, 1, 0, 0, 0) != 0:",
+  `    sys.stderr.write("prctl(PR_SET_MDWE): errno %d (needs Linux 6.3 or later)\\n" % ctypes.get_errno()); sys.exit(${MDWE_UNAVAILABLE})`,
+  "os.execv(sys.argv[1], sys.argv[1:])",
+].join("\n");
+
+/** The argv to put before a command so it runs with W^X enforced, as MemoryDenyWriteExecute=yes does. */
+export function mdweLauncher(): string[] {
+  return ["python3", "-c", MDWE_LAUNCHER];
+}
+
+/**
+ * The unit's whole command for `bundle`: the W^X launcher (when the unit sets
+ * MemoryDenyWriteExecute=yes), node, ExecStart's node flags and the bundle, followed by `args`
+ * in place of ExecStart's own arguments when given; and the environment with Environment= applied.
+ */
+export function unitCommand(bundle: string, args?: string[], unit = "edge-agent.service"): { argv: string[]; env: NodeJS.ProcessEnv } {
+  const wx = /^MemoryDenyWriteExecute=(yes|true|on|1)\s*$/m.test(unitText(unit));
+  const execArgs = unitNodeArgv(bundle, unit);
+  const nodeArgs = args ? [...execArgs.slice(0, execArgs.indexOf(bundle) + 1), ...args] : execArgs;
+  return { argv: [...(wx ? mdweLauncher() : []), process.execPath, ...nodeArgs], env: { ...process.env, ...unitEnvironment(unit) } };
 }

@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { REPO_ROOT, runAgent, runAgentBatch } from "../helpers/cli";
 import { describeWith } from "../helpers/prereqs";
-import { unitEnvironment, unitNodeArgv } from "../helpers/unit-exec";
+import { unitCommand } from "../helpers/unit-exec";
 import { createNetns, type Netns } from "../helpers/netns";
 import { freeUdpPort } from "../helpers/ports";
 import { startSnmptrapd, type Snmptrapd } from "../helpers/snmptrapd";
@@ -26,7 +26,7 @@ function writeConfig(name: string, notifications: string[]): string {
 
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-describeWith({ binaries: ["snmptrapd"] }, "edge-agent trap --test", () => {
+describeWith({ binaries: ["snmptrapd", "python3"] }, "edge-agent trap --test", () => {
   beforeAll(async () => {
     trapd = await startSnmptrapd({ users: [{ name: "traptest", auth: "SHA-256", authKey: "auth-secret-2", priv: "AES", privKey: "priv-secret-2" }] });
   });
@@ -48,13 +48,14 @@ describeWith({ binaries: ["snmptrapd"] }, "edge-agent trap --test", () => {
     expect(got!.values.edgeAgentNodeExporterUp).toBe("INTEGER: false(2)");
   });
 
-  it("the package's bundle, under the unit's node flags and environment (crypto loaded on first use), sends the same v3 inform and prints nothing else", async () => {
+  it("the package's bundle, started as the unit starts it (node flags, environment, W^X enforced; crypto loaded on first use), sends the same v3 inform and prints nothing else", async () => {
     const out = join(dir, "bundle");
     const build = await runAgent([], { via: ["bash", join(REPO_ROOT, "scripts/build.sh")], env: { ...process.env, BUNDLE_OUT: out } });
     expect(build.code, build.stderr).toBe(0);
     const config = writeConfig("v3-bundle", [`target: "127.0.0.1:${trapd.port}"`, "version: 3", "inform: true", "timeout: 1s", "retries: 1", "user: { name: traptest, authProtocol: sha256, authKey: auth-secret-2, privProtocol: aes, privKey: priv-secret-2 }"]);
     const before = trapd.received().length;
-    const { code, stdout, stderr } = await runAgent(["trap", "--test", "--config", config], { via: [process.execPath, ...unitNodeArgv(join(out, "edge-agent")).slice(0, -1)], env: { ...process.env, ...unitEnvironment() } });
+    const unit = unitCommand(join(out, "edge-agent"), []);
+    const { code, stdout, stderr } = await runAgent(["trap", "--test", "--config", config], { via: unit.argv, env: unit.env });
     expect(stderr).toBe("");
     expect(code).toBe(0);
     expect(stdout).toMatch(/^test inform \(SNMPv3\) to udp:127\.0\.0\.1:\d+ acknowledged in \d+ ms\n$/);
