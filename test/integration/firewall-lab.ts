@@ -92,16 +92,41 @@ const addressLines = (dev: string, v6: string[], v4: string[]) => [
 ];
 const neighbourLines = (dev: string, addrs: string[], mac: string) => addrs.map((n) => `neigh replace ${n} lladdr ${mac} dev ${dev} nud permanent`);
 
-export async function createTrio(): Promise<Trio> {
-  const made: Netns[] = [];
-  const peers: Peer[] = [];
+/** Namespaces and peers made while a lab is built: removed by close(), or at once if building fails. */
+class LabParts {
+  private readonly namespaces: Netns[] = [];
+  readonly peers: Peer[] = [];
+  netns(prefix: string): Netns {
+    const ns = createNetns(prefix);
+    this.namespaces.push(ns);
+    return ns;
+  }
+  peer(ns: Netns): Peer {
+    const p = startPeer(ns);
+    this.peers.push(p);
+    return p;
+  }
+  readonly close = (): void => {
+    this.peers.forEach((p) => p.stop());
+    this.namespaces.forEach((n) => n.remove());
+  };
+}
+
+async function buildLab<T>(build: (parts: LabParts) => Promise<T>): Promise<T> {
+  const parts = new LabParts();
   try {
-    const a = createNetns("fwa");
-    made.push(a);
-    const b = createNetns("fwb");
-    made.push(b);
-    const c = createNetns("fwc");
-    made.push(c);
+    return await build(parts);
+  } catch (error) {
+    parts.close();
+    throw error;
+  }
+}
+
+export function createTrio(): Promise<Trio> {
+  return buildLab(async (parts) => {
+    const a = parts.netns("fwa");
+    const b = parts.netns("fwb");
+    const c = parts.netns("fwc");
     const tag = `${process.pid % 10000}${vethCounter++}`;
     execFileSync("ip", ["-batch", "-"], {
       input: [`link add fwl${tag} type veth peer name fwr${tag}`, `link set fwl${tag} netns ${a.name}`, `link set fwr${tag} netns ${b.name}`,
@@ -117,20 +142,15 @@ export async function createTrio(): Promise<Trio> {
       ...neighbourLines("eth0", [...A6, ...A4], MAC.a), ...neighbourLines("eth1", [...C6, ...C4], MAC.c),
     ]);
     b.exec("sysctl", ["-qw", "net.ipv4.conf.all.rp_filter=0", "net.ipv4.conf.default.rp_filter=0", "net.ipv4.conf.eth0.rp_filter=0"]);
-    const pa = startPeer(a);
-    const pb = startPeer(b);
-    const pc = startPeer(c);
-    peers.push(pa, pb, pc);
+    const pa = parts.peer(a);
+    const pb = parts.peer(b);
+    const pc = parts.peer(c);
     for (const p of [pb, pc]) {
       const r = await p.request({ op: "listen", ports: PORTS });
       if (!r.ok) throw new Error(`cannot listen: ${r.error}`);
     }
-    return { a: pa, b: pb, c: pc, close: () => { peers.forEach((p) => p.stop()); made.forEach((n) => n.remove()); } };
-  } catch (error) {
-    peers.forEach((p) => p.stop());
-    made.forEach((n) => n.remove());
-    throw error;
-  }
+    return { a: pa, b: pb, c: pc, close: parts.close };
+  });
 }
 
 /** Sends inbound cases A -> B and outbound ones B -> C after a conntrack flush in B. */
@@ -158,22 +178,17 @@ export interface Lab {
   close: () => void;
 }
 
-export async function createLab(kind: "pair" | "forward"): Promise<Lab> {
-  const made: Netns[] = [];
-  const peers: Peer[] = [];
-  try {
-    const a = createNetns("fwa");
-    made.push(a);
-    const b = createNetns("fwb");
-    made.push(b);
+export function createLab(kind: "pair" | "forward"): Promise<Lab> {
+  return buildLab(async (parts) => {
+    const a = parts.netns("fwa");
+    const b = parts.netns("fwb");
     let router: Peer | undefined;
     if (kind === "pair") {
       veth(a, "eth0", MAC.a, b, "eth0", MAC.b);
       routeAll(a, "eth0", [...B6, ...B4], MAC.b);
       routeAll(b, "eth0", [...A6, ...A4], MAC.a);
     } else {
-      const r = createNetns("fwr");
-      made.push(r);
+      const r = parts.netns("fwr");
       veth(a, "eth0", MAC.a, r, "lan0", MAC.rl);
       veth(r, "wan0", MAC.rw, b, "eth0", MAC.b);
       routeAll(a, "eth0", [...B6, ...B4], MAC.rl);
@@ -183,25 +198,16 @@ export async function createLab(kind: "pair" | "forward"): Promise<Lab> {
       for (const x of [...A6, ...A4]) r.exec("ip", ["neigh", "replace", x, "lladdr", MAC.a, "dev", "lan0", "nud", "permanent"]);
       routeAll(b, "eth0", [...A6, ...A4], MAC.rw);
       r.exec("sysctl", ["-qw", "net.ipv4.ip_forward=1", "net.ipv6.conf.all.forwarding=1", "net.ipv4.conf.all.rp_filter=0", "net.ipv4.conf.default.rp_filter=0", "net.ipv4.conf.lan0.rp_filter=0"]);
-      router = startPeer(r);
-      peers.push(router);
+      router = parts.peer(r);
     }
     addresses(a, "eth0", A6, A4);
     addresses(b, "eth0", B6, B4);
-    const sender = startPeer(a);
-    const receiver = startPeer(b);
-    peers.push(sender, receiver);
+    const sender = parts.peer(a);
+    const receiver = parts.peer(b);
     const r = await receiver.request({ op: "listen", ports: PORTS });
     if (!r.ok) throw new Error(`receiver cannot listen: ${r.error}`);
-    return {
-      sender, receiver, router, peers,
-      close: () => { peers.forEach((p) => p.stop()); made.forEach((n) => n.remove()); },
-    };
-  } catch (error) {
-    peers.forEach((p) => p.stop());
-    made.forEach((n) => n.remove());
-    throw error;
-  }
+    return { sender, receiver, router, peers: parts.peers, close: parts.close };
+  });
 }
 
 /** iptables-nft: loaded with iptables-nft-restore, read back as nft's JSON (xt where compat). */
