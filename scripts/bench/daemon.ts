@@ -90,6 +90,13 @@ async function main(): Promise<void> {
     agentx: { master: `tcp:127.0.0.1:${agentxPort}` },
     run: { interval: "30s", heartbeat: "5m" },
   };
+  /** The same config for another daemon beside the measured one, writing to a directory of its own. */
+  const twinConfig = (name: string, overrides: object): { dir: string; file: string } => {
+    const dir = mkdtempSync(join(tmpdir(), `ea-bench-daemon-${name}-`));
+    const file = join(dir, "config.yaml");
+    writeFileSync(file, JSON.stringify({ ...raw, textfile: { directory: dir }, notifications: { ...raw.notifications, outbox: join(dir, "outbox") }, ...overrides }));
+    return { dir, file };
+  };
   const children: { kill: () => void }[] = [];
   let twinSnmpd: Awaited<ReturnType<typeof startSnmpd>> | undefined;
   try {
@@ -105,18 +112,14 @@ async function main(): Promise<void> {
     // never contend for the MIB subtree and both carry AgentX's cost.
     const twinAgentxPort = await freeTcpPort();
     twinSnmpd = await startSnmpd({ extra: ["master agentx", `agentXSocket tcp:127.0.0.1:${twinAgentxPort}`] });
-    const noEnvWork = mkdtempSync(join(tmpdir(), "ea-bench-daemon-noenv-"));
-    const noEnvConfig = join(noEnvWork, "config.yaml");
-    writeFileSync(noEnvConfig, JSON.stringify({ ...raw, textfile: { directory: noEnvWork }, notifications: { ...raw.notifications, outbox: join(noEnvWork, "outbox") }, agentx: { master: `tcp:127.0.0.1:${twinAgentxPort}` } }));
-    const noEnv = startAsUnit(bundle, noEnvConfig, { withEnvironment: false });
+    const noEnvTwin = twinConfig("noenv", { agentx: { master: `tcp:127.0.0.1:${twinAgentxPort}` } });
+    const noEnv = startAsUnit(bundle, noEnvTwin.file, { withEnvironment: false });
     children.push(noEnv);
     const textfile = join(work, "edge_agent.prom");
     await waitFor("the agent's first textfile", () => readFileSync(textfile, "utf8").includes("edge_agent_agentx_registered 1") || null, 30_000, 200).catch(() => undefined);
     // The plain-node twin writes to a directory of its own, so the two never share a textfile.
-    const plainWork = mkdtempSync(join(tmpdir(), "ea-bench-daemon-plain-"));
-    const plainConfig = join(plainWork, "config.yaml");
-    writeFileSync(plainConfig, JSON.stringify({ ...raw, textfile: { directory: plainWork }, notifications: { ...raw.notifications, outbox: join(plainWork, "outbox") }, agentx: { enabled: false } }));
-    const plain = spawn(process.execPath, [bundle, "run", "--config", plainConfig], { stdio: ["ignore", "ignore", "inherit"] });
+    const plainTwin = twinConfig("plain", { agentx: { enabled: false } });
+    const plain = spawn(process.execPath, [bundle, "run", "--config", plainTwin.file], { stdio: ["ignore", "ignore", "inherit"] });
     children.push(plain);
     // Idle means steady state: after the second full cycle (run.interval 30s), once start-up and
     // the first cycles' compilation are behind it. Samples then span a whole interval.
@@ -137,8 +140,8 @@ async function main(): Promise<void> {
     agent.kill("SIGTERM");
     noEnv.kill("SIGTERM");
     plain.kill("SIGTERM");
-    rmSync(plainWork, { recursive: true, force: true });
-    rmSync(noEnvWork, { recursive: true, force: true });
+    rmSync(plainTwin.dir, { recursive: true, force: true });
+    rmSync(noEnvTwin.dir, { recursive: true, force: true });
     // What the agent's RSS is made of: bare node loading only the runtime libraries, all and each.
     const LIBS = ["net-snmp", "prom-client", "pino", "yaml", "ipaddr.js"];
     const loadRss = async (mods: string[]): Promise<number> => {
@@ -181,10 +184,8 @@ async function main(): Promise<void> {
 
     // The shipped process with a 1 s interval: every cycle, the watchers' polling and the
     // outputs, as the kernel accounts them (its nft children included).
-    const busyWork = mkdtempSync(join(tmpdir(), "ea-bench-daemon-busy-"));
-    const busyConfig = join(busyWork, "config.yaml");
-    writeFileSync(busyConfig, JSON.stringify({ ...raw, textfile: { directory: busyWork }, notifications: { ...raw.notifications, outbox: join(busyWork, "outbox") }, agentx: { enabled: false }, run: { interval: "1s", heartbeat: "5m" }, log: { level: "debug" } }));
-    const busy = startAsUnit(bundle, busyConfig, { stdout: "pipe" });
+    const busyTwin = twinConfig("busy", { agentx: { enabled: false }, run: { interval: "1s", heartbeat: "5m" }, log: { level: "debug" } });
+    const busy = startAsUnit(bundle, busyTwin.file, { stdout: "pipe" });
     children.push(busy);
     let cyclesDone = 0;
     busy.stdout!.on("data", (chunk: Buffer) => (cyclesDone += chunk.toString().split("\n").filter((l) => l.includes('"msg":"cycle done"')).length));
@@ -193,7 +194,7 @@ async function main(): Promise<void> {
     await sleep(30_000);
     const busy1 = { cpu: cpuMs(busy.pid!), cycles: cyclesDone };
     busy.kill("SIGTERM");
-    rmSync(busyWork, { recursive: true, force: true });
+    rmSync(busyTwin.dir, { recursive: true, force: true });
     const busyPerCycleMs = (busy1.cpu.own - busy0.cpu.own + busy1.cpu.children - busy0.cpu.children) / Math.max(1, busy1.cycles - busy0.cycles);
     // The host probe's share of a cycle (it reads os-release, the device tree and DMI each time).
     const HOST_CALLS = 500;
@@ -231,7 +232,9 @@ async function main(): Promise<void> {
     console.log("edge-agent daemon budget (2 vCPU VM; one run, side by side)");
     console.log("");
     const envWords = Object.entries(unitEnvironment()).map(([k, v]) => `${k}=${v}`).join(" ");
-    console.log(`1. idle RSS: bare node ${idle.bare.toFixed(1)} MiB, edge-agent run as the unit starts it (${[envWords, ...unitCommand(bundle).argv.filter((a) => a.startsWith("--"))].filter(Boolean).join(" ") || "no node flags"}${unitCommand(bundle).argv[0] === process.execPath ? "" : ", W^X enforced"}) ${idle.agent.toFixed(1)} MiB  ->  ratio ${(idle.agent / idle.bare).toFixed(2)}x (target <= 1.25x)`);
+    const shipped = unitCommand(bundle).argv;
+    const shippedAs = [envWords, ...shipped.filter((a) => a.startsWith("--"))].filter(Boolean).join(" ") + (shipped[0] === process.execPath ? "" : ", W^X enforced");
+    console.log(`1. idle RSS: bare node ${idle.bare.toFixed(1)} MiB, edge-agent run as the unit starts it (${shippedAs}) ${idle.agent.toFixed(1)} MiB  ->  ratio ${(idle.agent / idle.bare).toFixed(2)}x (target <= 1.25x)`);
     console.log(`   the unit's node flags without its Environment= (${envWords || "none"}): ${idle.noEnv.toFixed(1)} MiB (${(idle.noEnv / idle.bare).toFixed(2)}x)`);
     console.log(`   the same bundle under plain node (no flags, AgentX off): ${idle.plain.toFixed(1)} MiB (${(idle.plain / idle.bare).toFixed(2)}x)`);
     console.log(`   bare node loading only the runtime libraries: ${libsRss.toFixed(1)} MiB (${(libsRss / idle.bare).toFixed(2)}x bare); each on its own adds: ${perLib.map(([l, v]) => `${l} +${v.toFixed(1)}`).join(", ")} MiB`);
