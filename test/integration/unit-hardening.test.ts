@@ -43,7 +43,9 @@ describeWith({ root: true, binaries: ["python3", "nft"] }, "edge-agent.service's
       config,
       [
         "run: { interval: 1s }",
-        "probes: { timeout: 300ms, nodeExporter: { url: 'http://127.0.0.1:1/metrics' }, snmpd: { port: 1 } }",
+        // Every probe but the firewall's fails at once (port 1, no socket), so the deadline costs
+        // nothing; it is long because nft and the parse run without the JIT on a loaded machine.
+        "probes: { timeout: 5s, nodeExporter: { url: 'http://127.0.0.1:1/metrics' }, snmpd: { port: 1 } }",
         "tailscale: { socket: /nonexistent/tailscaled.sock }",
         `notifications: { target: '127.0.0.1:1', inform: false, outbox: ${join(dir, "outbox")} }`,
         `textfile: { directory: ${textfile} }`,
@@ -71,8 +73,8 @@ describeWith({ root: true, binaries: ["python3", "nft"] }, "edge-agent.service's
         throw new Error(`${error.message}\n${daemon.output()}`);
       });
       // The firewall probe read the ruleset with nft, which inherits W^X from the agent.
-      expect(metrics).toMatch(/^edge_agent_probe_up\{probe="firewall"\} 1$/m);
-      expect(metrics).toMatch(/^edge_agent_firewall_verdict\{check="inbound-ipv6",verdict="\w+"\} 1$/m);
+      expect(metrics, daemon.output()).toMatch(/^edge_agent_probe_up\{probe="firewall"\} 1$/m);
+      expect(metrics, daemon.output()).toMatch(/^edge_agent_firewall_verdict\{check="inbound-ipv6",verdict="\w+"\} 1$/m);
     } finally {
       await daemon.stop();
     }
