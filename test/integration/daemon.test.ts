@@ -16,7 +16,7 @@ import { readdirSync } from "node:fs";
 import snmp from "net-snmp";
 import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { configFromObject, type Config } from "../../agent/config";
+import { configFromObject } from "../../agent/config";
 import { Daemon } from "../../agent/daemon";
 import type { StateEvent } from "../../agent/diff";
 import { parseNftJson } from "../../agent/firewall/nft-json";
