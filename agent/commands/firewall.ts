@@ -8,7 +8,7 @@ import { MAX_RULESET_BYTES, parseRuleset, type RulesetFormat } from "../firewall
 import { makePacket, PacketError, type PacketSpec } from "../firewall/packet";
 import { renderTrace } from "../firewall/render-trace";
 import { RulesetError, type Ruleset } from "../firewall/ruleset";
-import { collectFirewall } from "../probes/firewall";
+import { collectFirewallState } from "../probes/collect";
 import { isAvailable, type FirewallState } from "../state";
 
 type Values = Record<string, string | boolean | string[] | undefined>;
@@ -104,7 +104,7 @@ export function renderCheck(fw: FirewallState): string {
 
 async function check(values: Values): Promise<number> {
   const config = loadConfig(values.config as string | undefined);
-  const fw = await collectFirewall(config);
+  const fw = await collectFirewallState(config);
   if (!isAvailable(fw)) {
     process.stdout.write(values.json ? `${JSON.stringify(fw, null, 2)}\n` : `firewall: cannot be checked: ${fw.error}\n`);
     return 3;

@@ -61,11 +61,29 @@ export async function collectNodeState(config: Config, options: CollectOptions =
   };
 }
 
-/** The firewall probe under its deadline: the port from the tailnet part, the host's addresses. */
-function judgeFirewall(config: Config, tailnet: NodeState["tailnet"], ipv6: Ipv6State | Unavailable, readRuleset: CollectOptions["readRuleset"]): Promise<FirewallState | Unavailable> {
-  return withDeadline(probeFirewall({ config, tailnetPort: runningTailnet(tailnet)?.port ?? null, ipv6, readRuleset }), config.probes.timeoutMs, "the firewall probe").catch(
+/**
+ * The firewall probe under its deadline: the port from the tailnet part, the host's addresses.
+ * The ruleset read inside has one timeout of its own; the probe gets two, so a slow read ends as
+ * the read's own error (verdicts unknown, naming it) and nft's answer still has room to be parsed
+ * and judged, which on a loaded host without the JIT can take a timeout's worth again.
+ */
+function judgeFirewall(config: Config, tailnet: NodeState["tailnet"] | null, ipv6: Ipv6State | Unavailable, readRuleset: CollectOptions["readRuleset"]): Promise<FirewallState | Unavailable> {
+  const tailnetPort = tailnet ? runningTailnet(tailnet)?.port ?? null : null;
+  return withDeadline(probeFirewall({ config, tailnetPort, ipv6, readRuleset }), config.probes.timeoutMs * 2, "the firewall probe").catch(
     (error) => ({ state: "unavailable" as const, error: errorText(error) }),
   );
+}
+
+/** `firewall check` on its own: the address and tailnet probes it needs, then the firewall's. */
+export async function collectFirewallState(config: Config): Promise<FirewallState | Unavailable> {
+  const timeout = config.probes.timeoutMs;
+  const [ipv6, tailnet] = await Promise.all([
+    withDeadline(probeAddresses(config.ipv6.allocations), timeout, "/proc/net/if_inet6").catch((error) => ({ state: "unavailable" as const, error: errorText(error) })),
+    config.firewall.port === "auto"
+      ? withDeadline(probeTailnet({ socket: config.tailscale.socket, scraper: config.scraper, expectedTags: [], timeoutMs: timeout, ping: false }), timeout + 500, "tailscaled").catch(() => null)
+      : Promise.resolve(null),
+  ]);
+  return judgeFirewall(config, tailnet, ipv6, undefined);
 }
 
 /**

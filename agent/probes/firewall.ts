@@ -9,11 +9,9 @@ import { parseIptablesSave } from "../firewall/iptables-save";
 import { parseNftJson } from "../firewall/nft-json";
 import { answerQuestions, DEFAULT_PORT, forwardInnerAddress, PEER_IPV4, PEER_IPV6, type HostAddress } from "../firewall/questions";
 import { mergeRulesets, type Ruleset } from "../firewall/ruleset";
-import { runningTailnet, type FirewallState, type Ipv6State, type Unavailable } from "../state";
-import { probeAddresses } from "./addresses";
-import { errorText, withDeadline } from "./deadline";
+import type { FirewallState, Ipv6State, Unavailable } from "../state";
+import { errorText } from "./deadline";
 import { readRoutes, routeDevice } from "./routes";
-import { probeTailnet } from "./tailscale";
 
 const NEEDS_CAP = "reading the ruleset needs CAP_NET_ADMIN: run as root (sudo edge-agent firewall check) or give the service AmbientCapabilities=CAP_NET_ADMIN";
 
@@ -203,17 +201,4 @@ export async function probeFirewall(options: FirewallProbeOptions): Promise<Fire
   }
   const checks = answerOnce(live.ruleset, input);
   return { state: "ok", port, portSource, backend: live.backend, checks, notes };
-}
-
-/** `firewall check` on its own: the address and tailnet probes it needs, then the firewall's. */
-export async function collectFirewall(config: Config): Promise<FirewallState | Unavailable> {
-  const timeout = config.probes.timeoutMs;
-  const [ipv6, tailnet] = await Promise.all([
-    withDeadline(probeAddresses(config.ipv6.allocations), timeout, "/proc/net/if_inet6").catch((e) => ({ state: "unavailable" as const, error: errorText(e) })),
-    config.firewall.port === "auto"
-      ? withDeadline(probeTailnet({ socket: config.tailscale.socket, scraper: config.scraper, expectedTags: [], timeoutMs: timeout, ping: false }), timeout + 500, "tailscaled").catch(() => null)
-      : Promise.resolve(null),
-  ]);
-  const tailnetPort = tailnet ? runningTailnet(tailnet)?.port ?? null : null;
-  return withDeadline(probeFirewall({ config, tailnetPort, ipv6 }), timeout * 2, "the firewall probe").catch((e) => ({ state: "unavailable" as const, error: errorText(e) }));
 }
