@@ -5,7 +5,7 @@
 // overlap: a trigger during a cycle is remembered and served right after it. Outputs failing
 // never stop the others.
 import type { Config } from "./config";
-import { diff, type StateEvent } from "./diff";
+import { diff, problemsAtStart, type StateEvent } from "./diff";
 import type { Logger } from "./log";
 import { watchAddresses } from "./address-watcher";
 import type { ChangePoller } from "./change-poller";
@@ -281,6 +281,7 @@ export class Daemon {
     for (const event of events) {
       this.metrics.countEvent(event.kind);
       this.logger.info({ event: event.kind, ...(event.service ? { service: event.service } : {}) }, event.summary);
+      if (event.kind === "agentStarted") for (const problem of problemsAtStart(next)) this.logger.warn(problem);
     }
     for (const event of this.filter(events, next, Date.now())) this.toSink(event, next);
     this.agentx?.update(stateObjects(next));

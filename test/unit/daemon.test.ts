@@ -136,6 +136,18 @@ describe("daemon scheduling", () => {
     expect(h.sent.map((e) => e.kind)).toEqual(["agentStarted"]);
   });
 
+  it("warns at start of each source it cannot read, with the reason, and not again on later cycles", async () => {
+    const h = harness();
+    await h.daemon.start();
+    h.daemon.requestCycle("full");
+    await waitFor("a second full cycle", () => h.collects.count >= 2 && h.collects.concurrent === 0, 2000, 10);
+    await h.daemon.settled();
+    const warnings = h.logs.filter((l) => l.level === 40).map((l) => l.msg);
+    expect(warnings).toEqual(["tailscaled unavailable: no socket", "firewall verdicts unavailable: nft: permission denied"]);
+    // The start line comes first, then what it found missing.
+    expect(h.logs.findIndex((l) => l.event === "agentStarted")).toBeLessThan(h.logs.findIndex((l) => l.level === 40));
+  });
+
   it("sends a heartbeat every run.heartbeat with the last snapshot, without a probe cycle", async () => {
     const h = harness({ heartbeat: "200ms" });
     await h.daemon.start();
