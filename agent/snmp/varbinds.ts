@@ -31,13 +31,20 @@ export function decodeDateAndTime(buf: Buffer): string | null {
   return Number.isFinite(ms) && Math.abs(ms) <= 8.64e15 ? isoTime(ms) : null;
 }
 
+/** The longest prefix of `text` that fits `max` octets of UTF-8 without splitting a character. */
+export function utf8Prefix(text: string, max: number): Buffer {
+  const buf = Buffer.from(text, "utf8");
+  if (buf.length <= max) return buf;
+  let end = max;
+  // A continuation octet (10xxxxxx) at the cut means its character began before it.
+  while (end > 0 && (buf[end] & 0xc0) === 0x80) end--;
+  return buf.subarray(0, end);
+}
+
 export function encodeValue(def: ObjectDef, value: string | number | boolean): { type: number; value: unknown } {
   switch (def.syntax.kind) {
     case "DisplayString": {
-      const max = def.syntax.size?.[1] ?? 255;
-      let buf = Buffer.from(String(value), "utf8");
-      if (buf.length > max) buf = buf.subarray(0, max);
-      return { type: snmp.ObjectType.OctetString, value: buf };
+      return { type: snmp.ObjectType.OctetString, value: utf8Prefix(String(value), def.syntax.size?.[1] ?? 255) };
     }
     case "TruthValue":
       return { type: snmp.ObjectType.Integer, value: value ? 1 : 2 };
