@@ -229,9 +229,9 @@ function listenAddress(raw: unknown): string {
 function url(raw: string): string | null {
   try {
     const parsed = new URL(raw);
-    return parsed.protocol === "http:" || parsed.protocol === "https:" ? null : `expected an http(s) URL, got "${raw}"`;
+    return parsed.protocol === "http:" || parsed.protocol === "https:" ? null : `expected an http(s) URL, got "${redactUrl(raw)}"`;
   } catch {
-    return `expected a URL like http://127.0.0.1:9100/metrics, got "${raw}"`;
+    return `expected a URL like http://127.0.0.1:9100/metrics, got "${redactUrl(raw)}"`;
   }
 }
 
@@ -452,11 +452,30 @@ export function loadConfig(explicitPath?: string, defaultPath = DEFAULT_CONFIG_P
   return configFromObject(doc.toJS() ?? {}, path);
 }
 
+/**
+ * A URL as logs, `status` and notifications may show it: the password of its userinfo (for a
+ * node-exporter whose web config asks for basic auth) becomes <secret>, as Prometheus shows its
+ * own. Works on the text, so a URL the config refuses is shown redacted in the error too; the
+ * userinfo ends at the authority's last "@", as URL parsers read it.
+ */
+export function redactUrl(url: string): string {
+  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/)([^/?#]*)@/i, (whole, scheme: string, userinfo: string) => {
+    const colon = userinfo.indexOf(":");
+    return colon < 0 ? whole : `${scheme}${userinfo.slice(0, colon)}:<secret>@`;
+  });
+}
+
 /** The config with secrets replaced, for logs and `doctor`. */
 export function redactConfig(config: Config): unknown {
   return JSON.parse(
     JSON.stringify(config, (key, value) =>
-      ["community", "authKey", "privKey"].includes(key) && typeof value === "string" && value !== "" ? "<redacted>" : key === "communities" && Array.isArray(value) ? value.map(() => "<redacted>") : value,
+      ["community", "authKey", "privKey"].includes(key) && typeof value === "string" && value !== ""
+        ? "<redacted>"
+        : key === "communities" && Array.isArray(value)
+          ? value.map(() => "<redacted>")
+          : key === "url" && typeof value === "string"
+            ? redactUrl(value)
+            : value,
     ),
   );
 }

@@ -1,7 +1,7 @@
 // Runs every probe concurrently, each under its own deadline, and assembles one NodeState.
 // Services are probed on the Tailscale IPs too, so they wait for the tailnet probe only. A local
 // snapshot re-runs only the probes of what this host's kernel says (addresses, firewall).
-import type { Config } from "../config";
+import { redactUrl, type Config } from "../config";
 import { runningTailnet, type FirewallState, type Ipv6State, type NodeState, type TailnetState, type TailnetUnavailable, type Unavailable } from "../state";
 import { AGENT_VERSION } from "../version";
 import { probeAddresses } from "./addresses";
@@ -38,7 +38,7 @@ export async function collectNodeState(config: Config, options: CollectOptions =
   const tailnetIps = tailnet.then((t) => runningTailnet(t)?.ips ?? []);
   const nodeExporter = tailnetIps.then((ips) =>
     withDeadline(probeNodeExporter(config.probes.nodeExporter.url, ips, timeout), timeout * 3, "node-exporter").catch((error) => ({
-      url: config.probes.nodeExporter.url, up: false, version: null, tailnetReachable: null, error: errorText(error),
+      url: redactUrl(config.probes.nodeExporter.url), up: false, version: null, tailnetReachable: null, error: errorText(error),
     })),
   );
   const snmpd = tailnetIps.then((ips) =>

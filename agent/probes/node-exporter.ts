@@ -1,5 +1,6 @@
 // node-exporter: does its metrics URL answer, which version is it, and does it also answer on
 // the host's Tailscale IP (the address the scraper uses)?
+import { redactUrl } from "../config";
 import type { NodeExporterState } from "../state";
 import { errorText } from "./deadline";
 
@@ -26,15 +27,17 @@ type RequestFn = typeof import("node:http").request;
  */
 function scrape(url: string, timeoutMs: number, onChunk: (text: string) => boolean): Promise<void> {
   const parsed = new URL(url);
+  // node:http sends the URL's userinfo as basic auth; messages name the URL without its password.
+  const shown = redactUrl(url);
   // https only when asked for: loading TLS maps more of the node binary into memory.
   const request: RequestFn = parsed.protocol === "https:" ? require("node:https").request : require("node:http").request;
   return new Promise<void>((resolve, reject) => {
-    const fail = (error: unknown) => reject(new Error(`${url}: ${errorText(error)}`));
+    const fail = (error: unknown) => reject(new Error(`${shown}: ${errorText(error)}`));
     const req = request(parsed, { headers: { Accept: "text/plain" }, timeout: timeoutMs }, (res) => {
       const status = res.statusCode ?? 0;
       if (status < 200 || status > 299) {
         res.resume();
-        reject(new Error(`${url} answered HTTP ${status}`));
+        reject(new Error(`${shown} answered HTTP ${status}${status === 401 ? (parsed.password ? ": node-exporter refused the URL's credentials" : ": node-exporter asks for basic auth; give it in probes.nodeExporter.url as http://user:password@host:port/metrics") : ""}`));
         return;
       }
       res.setEncoding("utf8");
@@ -50,7 +53,7 @@ function scrape(url: string, timeoutMs: number, onChunk: (text: string) => boole
     let timedOut = false;
     req.on("timeout", () => {
       timedOut = true;
-      req.destroy(new Error(`${url} did not answer within ${timeoutMs} ms`));
+      req.destroy(new Error(`${shown} did not answer within ${timeoutMs} ms`));
     });
     // The timeout's error already names the URL; any other is prefixed with it.
     req.on("error", (error) => (timedOut ? reject(error) : fail(error)));
@@ -73,7 +76,7 @@ async function scrapeLocal(url: string, timeoutMs: number): Promise<Pick<NodeExp
       version = buildVersion(seen.slice(at));
       return true;
     });
-    if (!found) throw new Error(`${url} answered, but not with node-exporter's metrics`);
+    if (!found) throw new Error(`${redactUrl(url)} answered, but not with node-exporter's metrics`);
     return { up: true, version };
   } catch (error) {
     return { up: false, version: null, error: errorText(error) };
@@ -93,5 +96,5 @@ async function scrapeTailnet(url: string, tailnetIps: string[], timeoutMs: numbe
 /** The local URL and the Tailscale IPs are asked at once, so a silent one costs one timeout. */
 export async function probeNodeExporter(url: string, tailnetIps: string[], timeoutMs: number): Promise<NodeExporterState> {
   const [local, tailnet] = await Promise.all([scrapeLocal(url, timeoutMs), scrapeTailnet(url, tailnetIps, timeoutMs)]);
-  return { url, up: local.up, version: local.version, tailnetReachable: tailnet.tailnetReachable, ...(local.error ? { error: local.error } : {}), ...(tailnet.tailnetError ? { tailnetError: tailnet.tailnetError } : {}) };
+  return { url: redactUrl(url), up: local.up, version: local.version, tailnetReachable: tailnet.tailnetReachable, ...(local.error ? { error: local.error } : {}), ...(tailnet.tailnetError ? { tailnetError: tailnet.tailnetError } : {}) };
 }

@@ -2,6 +2,9 @@
 // its version, down with the reason once stopped, and whether it answers on the Tailscale IP
 // (played by a second loopback address, 127.0.0.2, that the LocalAPI test server reports).
 import { execFileSync } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { configFromObject } from "../../agent/config";
 import { collectNodeState } from "../../agent/probes/collect";
@@ -35,6 +38,40 @@ describeWith({ binaries: ["prometheus-node-exporter"] }, "node-exporter probe (r
     const state = await probeNodeExporter(exporter.url.replace("/metrics", "/"), [], TIMEOUT);
     expect(state.up).toBe(false);
     expect(state.error).toBe(`${exporter.url.replace("/metrics", "/")} answered, but not with node-exporter's metrics`);
+  });
+
+  describe("behind basic auth (node-exporter's --web.config.file)", () => {
+    let guarded: NodeExporter;
+    let dir: string;
+    beforeAll(async () => {
+      dir = mkdtempSync(join(tmpdir(), "ea-ne-auth-"));
+      const webConfig = join(dir, "web.yml");
+      // bcrypt (cost 4) of "test-only-password", made with python3's crypt.METHOD_BLOWFISH.
+      writeFileSync(webConfig, "basic_auth_users:\n  prom: $2b$04$vlxJoRjoW.ssqai/s/LPVO2AEPx2dcujozrDpqiwxDNKtKmvOCmRm\n");
+      guarded = await startNodeExporter({ webConfigFile: webConfig });
+    });
+    afterAll(async () => {
+      await guarded?.stop();
+      rmSync(dir, { recursive: true, force: true });
+    });
+    const withUserinfo = (userinfo: string) => guarded.url.replace("http://", `http://${userinfo}@`);
+
+    it("up with the credentials in the URL, which the state shows without the password", async () => {
+      const state = await probeNodeExporter(withUserinfo("prom:test-only-password"), [], TIMEOUT);
+      expect(state).toEqual({ url: withUserinfo("prom:<secret>"), up: true, version: installedVersion(), tailnetReachable: null });
+    });
+
+    it("a wrong password is down saying so, and the password is nowhere in the state", async () => {
+      const state = await probeNodeExporter(withUserinfo("prom:not-it"), [], TIMEOUT);
+      expect(state).toMatchObject({ up: false, url: withUserinfo("prom:<secret>") });
+      expect(state.error).toBe(`${withUserinfo("prom:<secret>")} answered HTTP 401: node-exporter refused the URL's credentials`);
+      expect(JSON.stringify(state)).not.toContain("not-it");
+    });
+
+    it("no credentials: down, saying where to put them", async () => {
+      const state = await probeNodeExporter(guarded.url, [], TIMEOUT);
+      expect(state.error).toBe(`${guarded.url} answered HTTP 401: node-exporter asks for basic auth; give it in probes.nodeExporter.url as http://user:password@host:port/metrics`);
+    });
   });
 
   it("stopped: down, with the reason", async () => {

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ConfigError, DEFAULT_CONFIG_PATH, configFromObject, loadConfig, parseDuration, redactConfig } from "../../agent/config";
+import { ConfigError, DEFAULT_CONFIG_PATH, configFromObject, loadConfig, parseDuration, redactConfig, redactUrl } from "../../agent/config";
 import { runAgent, runAgentBatch } from "../helpers/cli";
 
 let dir: string;
@@ -136,6 +136,27 @@ log: { level: debug }
     expect(shown).not.toContain("other-secret");
     expect(shown).toContain("<redacted>");
   });
+
+  it("shows node-exporter's URL without the basic-auth password it may carry", () => {
+    const c = configFromObject({ probes: { nodeExporter: { url: "http://prom:pa55word@127.0.0.1:9100/metrics" } } }, null);
+    expect(c.probes.nodeExporter.url).toBe("http://prom:pa55word@127.0.0.1:9100/metrics");
+    expect(JSON.stringify(redactConfig(c))).toContain('"url":"http://prom:<secret>@127.0.0.1:9100/metrics"');
+    expect(JSON.stringify(redactConfig(c))).not.toContain("pa55word");
+  });
+});
+
+describe("redactUrl", () => {
+  it.each([
+    ["http://prom:pa55word@127.0.0.1:9100/metrics", "http://prom:<secret>@127.0.0.1:9100/metrics"],
+    // The userinfo ends at the authority's last @, as URL parsers read it: none of it stays.
+    ["http://prom:pa@ss@[fd7a:115c:a1e0::1]:9100/metrics", "http://prom:<secret>@[fd7a:115c:a1e0::1]:9100/metrics"],
+    ["https://prom:@host/metrics", "https://prom:<secret>@host/metrics"],
+    ["http://prom@host:9100/metrics", "http://prom@host:9100/metrics"],
+    ["http://127.0.0.1:9100/metrics?who=a@b", "http://127.0.0.1:9100/metrics?who=a@b"],
+    ["not a url", "not a url"],
+  ])("%s is shown as %s", (url, shown) => {
+    expect(redactUrl(url)).toBe(shown);
+  });
 });
 
 describe("an explicit --config path", () => {
@@ -224,6 +245,9 @@ describe("secrets in errors", () => {
     const communities = loadError("receiver:\n  communities: [ok-community, 4242424242]\n");
     expect(communities.key).toBe("receiver.communities");
     expect(communities.message).not.toContain("4242424242");
+    const url = loadError("probes:\n  nodeExporter:\n    url: ftp://prom:pa55word@host/metrics\n");
+    expect(url.key).toBe("probes.nodeExporter.url");
+    expect(url.problem).toBe('expected an http(s) URL, got "ftp://prom:<secret>@host/metrics"');
   });
 });
 
