@@ -46,7 +46,7 @@ export interface DaemonOptions {
   /** Builds the sink for a config; called at start and again when a reload changes `notifications`. */
   createSink: (config: Config) => EventSink;
   filter?: EventFilter;
-  /** The full probe; defaults to collectNodeState with a disco ping. `readRuleset` is the daemon's cached reader. */
+  /** The full probe; defaults to collectNodeState with a disco ping. `readRuleset` is the daemon's cached reader, `previous` its last snapshot. */
   collect?: (config: Config, extras: CollectExtras) => Promise<NodeState>;
   /** Where the kernel's IPv6 addresses are read (and watched); tests point it into a namespace. */
   ifInet6Path?: string;
@@ -64,6 +64,8 @@ export interface DaemonOptions {
 
 export interface CollectExtras {
   readRuleset: (timeoutMs: number) => Promise<LiveRuleset>;
+  /** The last snapshot, null before the first cycle. */
+  previous: NodeState | null;
 }
 
 /**
@@ -83,7 +85,7 @@ export class Daemon {
   private readonly filter: EventFilter;
   private readonly collect: (config: Config, extras: CollectExtras) => Promise<NodeState>;
   private readonly collectLocal: (config: Config, prev: NodeState, extras: CollectExtras) => Promise<NodeState>;
-  private readonly extras: CollectExtras = { readRuleset: (timeoutMs) => this.rulesets.get(timeoutMs) };
+  private readonly readRuleset = (timeoutMs: number): Promise<LiveRuleset> => this.rulesets.get(timeoutMs);
   private readonly ifInet6Path: string;
   private addressWatcher: ChangePoller | null = null;
   private tailnetWatcher: ChangePoller | null = null;
@@ -110,7 +112,7 @@ export class Daemon {
     this.ifInet6Path = options.ifInet6Path ?? IF_INET6;
     this.rulesetWatcher = new RulesetWatcher(logger, () => this.requestCycle("local"), options.rulesetMonitor);
     this.rulesets = new RulesetCache(this.rulesetWatcher, options.readRuleset);
-    this.collect = options.collect ?? ((c, extras) => collectNodeState(c, { ping: true, ifInet6Path: this.ifInet6Path, readRuleset: extras.readRuleset }));
+    this.collect = options.collect ?? ((c, extras) => collectNodeState(c, { ping: true, ifInet6Path: this.ifInet6Path, readRuleset: extras.readRuleset, previous: extras.previous }));
     this.collectLocal = options.collectLocal ?? ((c, prev, extras) => collectLocalState(c, prev, { ifInet6Path: this.ifInet6Path, readRuleset: extras.readRuleset }));
     this.textfile = new TextfileWriter(config.textfile.directory, logger);
     this.sink = options.createSink(config);
@@ -269,7 +271,8 @@ export class Daemon {
     const kind: CycleKind = this.prev ? requested : "full";
     let next: NodeState;
     try {
-      next = kind === "local" && this.prev ? await this.collectLocal(this.config, this.prev, this.extras) : await this.collect(this.config, this.extras);
+      const extras: CollectExtras = { readRuleset: this.readRuleset, previous: this.prev };
+      next = kind === "local" && this.prev ? await this.collectLocal(this.config, this.prev, extras) : await this.collect(this.config, extras);
     } catch (error) {
       this.logger.error({ error: errorText(error) }, `probe cycle failed: ${errorText(error)}`);
       if (kind === "full") this.scheduleInterval();

@@ -2,7 +2,7 @@
 // Services are probed on the Tailscale IPs too, so they wait for the tailnet probe only. A local
 // snapshot re-runs only the probes of what this host's kernel says (addresses, firewall).
 import { redactUrl, type Config } from "../config";
-import { runningTailnet, type FirewallState, type Ipv6State, type NodeState, type TailnetState, type TailnetUnavailable, type Unavailable } from "../state";
+import { runningTailnet, type FirewallState, type Ipv6State, type NodeExporterState, type NodeState, type SnmpdState, type TailnetState, type TailnetUnavailable, type Unavailable } from "../state";
 import { AGENT_VERSION } from "../version";
 import { probeAddresses } from "./addresses";
 import { errorText, withDeadline } from "./deadline";
@@ -20,6 +20,11 @@ export interface CollectOptions {
   ifInet6Path?: string;
   /** Where the firewall probe gets the live ruleset (the daemon passes its cache). */
   readRuleset?: FirewallProbeOptions["readRuleset"];
+  /**
+   * The daemon's last snapshot: a service that was up in it and does not answer now is asked once
+   * more before it is reported down, so one slow answer on a loaded host is not a down and an up.
+   */
+  previous?: NodeState | null;
 }
 
 export async function collectNodeState(config: Config, options: CollectOptions = {}): Promise<NodeState> {
@@ -36,16 +41,16 @@ export async function collectNodeState(config: Config, options: CollectOptions =
   ).catch((error) => ({ ...unavailable(error), missingTags: [...config.tailscale.expectedTags] }));
 
   const tailnetIps = tailnet.then((t) => runningTailnet(t)?.ips ?? []);
-  const nodeExporter = tailnetIps.then((ips) =>
+  const askNodeExporter = (ips: string[]): Promise<NodeExporterState> =>
     withDeadline(probeNodeExporter(config.probes.nodeExporter.url, ips, timeout), timeout * 3, "node-exporter").catch((error) => ({
       url: redactUrl(config.probes.nodeExporter.url), up: false, version: null, tailnetReachable: null, error: errorText(error),
-    })),
-  );
-  const snmpd = tailnetIps.then((ips) =>
+    }));
+  const askSnmpd = (ips: string[]): Promise<SnmpdState> =>
     withDeadline(probeSnmpd(config.probes.snmpd, ips, timeout), timeout * 3, "snmpd").catch((error) => ({
       target: `${config.probes.snmpd.host}:${config.probes.snmpd.port}`, up: false, sysDescr: null, sysUpTimeSeconds: null, tailnetReachable: null, error: errorText(error),
-    })),
-  );
+    }));
+  const nodeExporter = tailnetIps.then((ips) => confirmDown(() => askNodeExporter(ips), options.previous?.services.nodeExporter.up));
+  const snmpd = tailnetIps.then((ips) => confirmDown(() => askSnmpd(ips), options.previous?.services.snmpd.up));
 
   // The firewall questions need the port tailscaled bound and the host's addresses.
   const firewall = Promise.all([ipv6, tailnet]).then(([v6, t]) => judgeFirewall(config, t, v6, options.readRuleset));
@@ -59,6 +64,12 @@ export async function collectNodeState(config: Config, options: CollectOptions =
     services: { nodeExporter: await nodeExporter, snmpd: await snmpd },
     firewall: await firewall,
   };
+}
+
+/** Asks again, once, when a service that was up answers down. */
+async function confirmDown<T extends { up: boolean }>(ask: () => Promise<T>, wasUp: boolean | undefined): Promise<T> {
+  const first = await ask();
+  return first.up || !wasUp ? first : ask();
 }
 
 /**

@@ -2,16 +2,17 @@
 // its version, down with the reason once stopped, and whether it answers on the Tailscale IP
 // (played by a second loopback address, 127.0.0.2, that the LocalAPI test server reports).
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { configFromObject } from "../../agent/config";
 import { collectNodeState } from "../../agent/probes/collect";
 import { probeNodeExporter } from "../../agent/probes/node-exporter";
-import { freeTcpPort } from "../helpers/ports";
+import { freeTcpPort, waitFor } from "../helpers/ports";
 import { startNodeExporter, type NodeExporter } from "../helpers/node-exporter";
 import { describeWith } from "../helpers/prereqs";
+import { sampleNodeState } from "../helpers/sample-node-state";
 import { defaultScenario, startFakeTailscaled, type FakeTailscaled } from "../helpers/tailscaled";
 
 const TIMEOUT = 3000;
@@ -81,6 +82,48 @@ describeWith({ binaries: ["prometheus-node-exporter"] }, "node-exporter probe (r
     const state = await probeNodeExporter(stopped.url, [], TIMEOUT);
     expect(state).toMatchObject({ up: false, version: null, tailnetReachable: null });
     expect(state.error).toBe(`${stopped.url}: connect ECONNREFUSED 127.0.0.1:${stopped.port}`);
+  });
+
+  describe("one answer missed (node-exporter frozen with SIGSTOP), as a loaded host misses one", () => {
+    let frozen: NodeExporter;
+    beforeAll(async () => {
+      frozen = await startNodeExporter();
+    });
+    afterAll(async () => {
+      frozen?.child.kill("SIGCONT");
+      await frozen?.stop();
+    });
+    const config = () => configFromObject({ tailscale: { socket: "/nonexistent/tailscaled.sock" }, probes: { timeout: "1s", nodeExporter: { url: frozen.url }, snmpd: { port: 9 } } }, null);
+
+    /** Connections waiting in the listening socket's accept queue (/proc/net/tcp's rx_queue of a LISTEN row). */
+    function acceptQueue(port: number): number {
+      const local = `0100007F:${port.toString(16).toUpperCase().padStart(4, "0")}`;
+      const row = readFileSync("/proc/net/tcp", "utf8").split("\n").map((l) => l.trim().split(/\s+/)).find((f) => f[1] === local && f[3] === "0A");
+      return row ? parseInt(row[4].split(":")[1], 16) : 0;
+    }
+
+    it("a node-exporter that was up is asked again, and a late answer is still up", async () => {
+      frozen.child.kill("SIGSTOP");
+      const collecting = collectNodeState(config(), { ping: false, previous: sampleNodeState() });
+      try {
+        // The first ask times out in the queue; thaw it once the second ask has queued behind it.
+        await waitFor("the second ask in node-exporter's accept queue", () => acceptQueue(frozen.port) >= 2, 10_000, 20);
+      } finally {
+        frozen.child.kill("SIGCONT");
+      }
+      const state = await collecting;
+      expect(state.services.nodeExporter).toMatchObject({ up: true, version: installedVersion() });
+    });
+
+    it("without a previous up (status, doctor, a first cycle) one silence is down", async () => {
+      frozen.child.kill("SIGSTOP");
+      try {
+        const state = await collectNodeState(config(), { ping: false });
+        expect(state.services.nodeExporter).toMatchObject({ up: false, error: `${frozen.url} did not answer within 1000 ms` });
+      } finally {
+        frozen.child.kill("SIGCONT");
+      }
+    });
   });
 
   describe("tailnetReachable, with the Tailscale IP from the LocalAPI", () => {
