@@ -15,16 +15,19 @@ import { readRoutes, routeDevice } from "./routes";
 
 const NEEDS_CAP = "reading the ruleset needs CAP_NET_ADMIN: run as root (sudo edge-agent firewall check) or give the service AmbientCapabilities=CAP_NET_ADMIN";
 
-interface ToolOutput { stdout: string; missing: boolean; denied: boolean; error?: string }
+export interface ToolOutput { stdout: string; missing: boolean; denied: boolean; error?: string }
 
-function run(command: string, args: string[], timeoutMs: number): Promise<ToolOutput> {
+/** Runs a ruleset tool; its failure is data: missing, denied, or an error naming the command. */
+export function runTool(command: string, args: string[], timeoutMs: number): Promise<ToolOutput> {
   return new Promise((resolve) => {
     execFile(command, args, { timeout: timeoutMs, maxBuffer: 256 * 1024 * 1024, env: { ...process.env, PATH: `${process.env.PATH ?? ""}:/usr/sbin:/sbin` } }, (error, stdout, stderr) => {
       if (!error) return resolve({ stdout, missing: false, denied: false });
       const code = (error as NodeJS.ErrnoException).code;
       if (code === "ENOENT") return resolve({ stdout: "", missing: true, denied: false });
       const text = `${stderr}`.trim();
-      resolve({ stdout: "", missing: false, denied: /not permitted|permission denied|must be root/i.test(text), error: `${command} ${args.join(" ")}: ${text || errorText(error)}` });
+      // execFile's own message for a timeout is only "Command failed".
+      const why = (error as { killed?: boolean }).killed ? `did not finish within ${timeoutMs} ms (probes.timeout)` : text || errorText(error);
+      resolve({ stdout: "", missing: false, denied: /not permitted|permission denied|must be root/i.test(text), error: `${command} ${args.join(" ")}: ${why}` });
     });
   });
 }
@@ -55,9 +58,9 @@ const NOT_RUN: ToolOutput = { stdout: "", missing: true, denied: false };
 /** Reads nft's ruleset and the legacy iptables tables; throws with the reason when it cannot. */
 export async function readLiveRuleset(timeoutMs: number): Promise<LiveRuleset> {
   const [nft, ip4, ip6] = await Promise.all([
-    run("nft", ["-j", "list", "ruleset"], timeoutMs),
-    legacyTablesPresent(IP_TABLES_NAMES).then((present) => (present ? run("iptables-legacy-save", [], timeoutMs) : NOT_RUN)),
-    legacyTablesPresent(IP6_TABLES_NAMES).then((present) => (present ? run("ip6tables-legacy-save", [], timeoutMs) : NOT_RUN)),
+    runTool("nft", ["-j", "list", "ruleset"], timeoutMs),
+    legacyTablesPresent(IP_TABLES_NAMES).then((present) => (present ? runTool("iptables-legacy-save", [], timeoutMs) : NOT_RUN)),
+    legacyTablesPresent(IP6_TABLES_NAMES).then((present) => (present ? runTool("ip6tables-legacy-save", [], timeoutMs) : NOT_RUN)),
   ]);
   if ([nft, ip4, ip6].some((o) => o.denied)) throw new Error(NEEDS_CAP);
   const parts: Ruleset[] = [];

@@ -1,5 +1,6 @@
 // `edge-agent firewall trace|check` as a user runs it: exit codes, --json shape, --packets lines,
-// the readable trace, usage errors; and the probe's port choice and its missing-capability answer.
+// the readable trace, usage errors; and the probe's port choice, its missing-capability answer and
+// how a ruleset tool's failure reads.
 import { mkdtempSync, mkdirSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -7,7 +8,7 @@ import { execFile } from "node:child_process";
 import { describe, expect, it } from "vitest";
 import { configFromObject } from "../../agent/config";
 import { parseNftJson } from "../../agent/firewall/nft-json";
-import { probeFirewall, tailscaledSocketPort } from "../../agent/probes/firewall";
+import { probeFirewall, runTool, tailscaledSocketPort } from "../../agent/probes/firewall";
 
 const dir = mkdtempSync(join(tmpdir(), "ea-fw-"));
 const RULESET = join(dir, "ruleset.json");
@@ -134,6 +135,12 @@ describe("firewall probe", () => {
   it("without CAP_NET_ADMIN every check is unknown and says why", async () => {
     const fw = await probeFirewall({ config: config(), tailnetPort: 41641, ipv6, readRuleset: async () => { throw new Error("reading the ruleset needs CAP_NET_ADMIN: run as root"); } });
     expect(fw.checks.every((c) => c.verdict === "unknown" && /CAP_NET_ADMIN/.test(c.reason ?? ""))).toBe(true);
+  });
+
+  it("a ruleset tool that overruns its timeout says so, not just that the command failed", async () => {
+    expect(await runTool("sleep", ["5"], 200)).toEqual({ stdout: "", missing: false, denied: false, error: "sleep 5: did not finish within 200 ms (probes.timeout)" });
+    expect(await runTool("ls", ["/nonexistent-edge-agent"], 5000)).toMatchObject({ missing: false, denied: false, error: expect.stringMatching(/^ls \/nonexistent-edge-agent: ls: cannot access/) });
+    expect(await runTool("edge-agent-no-such-tool", [], 5000)).toMatchObject({ missing: true });
   });
 
   it("finds the UDP port of tailscaled's socket through /proc", async () => {
