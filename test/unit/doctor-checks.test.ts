@@ -42,6 +42,11 @@ describe("config", () => {
     expect(open).toMatchObject({ status: "warn", fix: "sudo chmod 0640 /etc/e.yaml" });
     expect(open.finding).toContain("notifications.community");
     expect(open.finding).not.toContain("s3cret");
+    const basicAuth = configFromObject({ probes: { nodeExporter: { url: "http://prom:pa55word@127.0.0.1:9100/metrics" } } }, "/etc/e.yaml");
+    const openAuth = judgeConfig({ path: "/etc/e.yaml", config: basicAuth, error: null, mode: 0o100644 });
+    expect(openAuth).toMatchObject({ status: "warn", fix: "sudo chmod 0640 /etc/e.yaml" });
+    expect(openAuth.finding).toContain("probes.nodeExporter.url");
+    expect(openAuth.finding).not.toContain("pa55word");
     const bad = judgeConfig({ path: "/etc/e.yaml", config: null, error: new ConfigError("/etc/e.yaml", "probes.snmpd.port", "expected a whole number from 1 to 65535, got string \"x\""), mode: 0o100640 });
     expect(bad).toMatchObject({ status: "fail", finding: expect.stringContaining("probes.snmpd.port"), fix: expect.stringContaining("probes.snmpd.port in /etc/e.yaml") });
   });

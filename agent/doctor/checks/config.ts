@@ -1,6 +1,6 @@
 // The `config` check: the config file parses and every key is valid; world-readable secrets and
 // running on bare defaults are worth a word.
-import type { Config } from "../../config";
+import { redactUrl, type Config } from "../../config";
 import type { Check } from "../check";
 import type { ConfigLoad } from "../context";
 import { fail, ok, warn, type Finding } from "../finding";
@@ -12,6 +12,7 @@ function secretsIn(config: Config): string[] {
   if (config.probes.snmpd.community !== "public") found.push("probes.snmpd.community");
   if (config.notifications.user) found.push("notifications.user");
   if (config.probes.snmpd.user) found.push("probes.snmpd.user");
+  if (redactUrl(config.probes.nodeExporter.url) !== config.probes.nodeExporter.url) found.push("probes.nodeExporter.url");
   if (config.receiver.communities.length) found.push("receiver.communities");
   if (config.receiver.users.length) found.push("receiver.users");
   return found;
