@@ -37,7 +37,7 @@ function scrape(url: string, timeoutMs: number, onChunk: (text: string) => boole
       const status = res.statusCode ?? 0;
       if (status < 200 || status > 299) {
         res.resume();
-        reject(new Error(`${shown} answered HTTP ${status}${status === 401 ? (parsed.password ? ": node-exporter refused the URL's credentials" : ": node-exporter asks for basic auth; give it in probes.nodeExporter.url as http://user:password@host:port/metrics") : ""}`));
+        reject(new Error(`${shown} answered HTTP ${status}${status === 401 ? (parsed.password ? ": node-exporter refused the URL's credentials" : ": node-exporter asks for basic auth; put user:password@ in probes.nodeExporter.url") : ""}`));
         return;
       }
       res.setEncoding("utf8");

@@ -7,7 +7,7 @@ import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { LAUNCHER, runAgent, type CliRun } from "../helpers/cli";
 import { createNetns, type Netns } from "../helpers/netns";
-import { startNodeExporter, type NodeExporter } from "../helpers/node-exporter";
+import { startNodeExporter, TEST_BASIC_AUTH, type NodeExporter } from "../helpers/node-exporter";
 import { waitFor } from "../helpers/ports";
 import { describeWith } from "../helpers/prereqs";
 import { startDaemon, type Daemon } from "../helpers/process";
@@ -399,6 +399,23 @@ describeWith({ root: true, binaries: ["ip", "nft", "setpriv", "snmpd", "snmpget"
     expect(c["scraper-path"]).toMatchObject({ status: "warn", fix: "sudo nft add rule inet filter input udp dport 41641 accept" });
     expect(c["scraper-path"].finding).toMatch(/^relayed through DERP fra to scraper\.example-tailnet\.ts\.net, [\d.]+ ms: likely because the firewall drops tailscaled's UDP 41641 in over IPv6$/);
     expect(run.code).toBe(1);
+  });
+
+  it("a node-exporter behind basic auth: without credentials the fix is the URL; with them it passes and no output shows the password", async () => {
+    const guarded = await startNodeExporter({ basicAuth: true });
+    cleanups.push(() => guarded.stop());
+    const socket = "/nonexistent/tailscaled.sock";
+    const bare = writeConfig(dir, "ne-bare.yaml", { tailscale: { socket }, probes: { nodeExporter: { url: guarded.url } } });
+    const without = byId(await doctor(["--config", bare, "--json", ...only("node-exporter")]))["node-exporter"];
+    expect(without).toMatchObject({ status: "fail", finding: `${guarded.url} answered HTTP 401: node-exporter asks for basic auth; put user:password@ in probes.nodeExporter.url` });
+    expect(without.fix).toMatch(/^check probes\.nodeExporter\.url against node-exporter's flags /);
+    const url = guarded.url.replace("http://", `http://${TEST_BASIC_AUTH.user}:${TEST_BASIC_AUTH.password}@`);
+    const withAuth = writeConfig(dir, "ne-auth.yaml", { tailscale: { socket }, probes: { nodeExporter: { url } } });
+    const run = await doctor(["--config", withAuth, "--json", ...only("node-exporter", "config")]);
+    // No Tailscale IP to try it on here: a warning, not a failure.
+    expect(byId(run)["node-exporter"]).toMatchObject({ status: "warn", finding: expect.stringContaining(`answers at ${url.replace(TEST_BASIC_AUTH.password, "<secret>")}`) });
+    expect(byId(run).config.status).toBe("ok");
+    expect(run.stdout + run.stderr).not.toContain(TEST_BASIC_AUTH.password);
   });
 
   it("fails ipv6-prefix for a /64 outside ipv6.allocations", async () => {

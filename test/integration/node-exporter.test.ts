@@ -2,15 +2,13 @@
 // its version, down with the reason once stopped, and whether it answers on the Tailscale IP
 // (played by a second loopback address, 127.0.0.2, that the LocalAPI test server reports).
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { configFromObject } from "../../agent/config";
 import { collectNodeState } from "../../agent/probes/collect";
 import { probeNodeExporter } from "../../agent/probes/node-exporter";
 import { freeTcpPort, waitFor } from "../helpers/ports";
-import { startNodeExporter, type NodeExporter } from "../helpers/node-exporter";
+import { startNodeExporter, TEST_BASIC_AUTH, type NodeExporter } from "../helpers/node-exporter";
 import { describeWith } from "../helpers/prereqs";
 import { sampleNodeState } from "../helpers/sample-node-state";
 import { defaultScenario, startFakeTailscaled, type FakeTailscaled } from "../helpers/tailscaled";
@@ -43,22 +41,14 @@ describeWith({ binaries: ["prometheus-node-exporter"] }, "node-exporter probe (r
 
   describe("behind basic auth (node-exporter's --web.config.file)", () => {
     let guarded: NodeExporter;
-    let dir: string;
     beforeAll(async () => {
-      dir = mkdtempSync(join(tmpdir(), "ea-ne-auth-"));
-      const webConfig = join(dir, "web.yml");
-      // bcrypt (cost 4) of "test-only-password", made with python3's crypt.METHOD_BLOWFISH.
-      writeFileSync(webConfig, "basic_auth_users:\n  prom: $2b$04$vlxJoRjoW.ssqai/s/LPVO2AEPx2dcujozrDpqiwxDNKtKmvOCmRm\n");
-      guarded = await startNodeExporter({ webConfigFile: webConfig });
+      guarded = await startNodeExporter({ basicAuth: true });
     });
-    afterAll(async () => {
-      await guarded?.stop();
-      rmSync(dir, { recursive: true, force: true });
-    });
+    afterAll(() => guarded?.stop());
     const withUserinfo = (userinfo: string) => guarded.url.replace("http://", `http://${userinfo}@`);
 
     it("up with the credentials in the URL, which the state shows without the password", async () => {
-      const state = await probeNodeExporter(withUserinfo("prom:test-only-password"), [], TIMEOUT);
+      const state = await probeNodeExporter(withUserinfo(`${TEST_BASIC_AUTH.user}:${TEST_BASIC_AUTH.password}`), [], TIMEOUT);
       expect(state).toEqual({ url: withUserinfo("prom:<secret>"), up: true, version: installedVersion(), tailnetReachable: null });
     });
 
@@ -71,7 +61,7 @@ describeWith({ binaries: ["prometheus-node-exporter"] }, "node-exporter probe (r
 
     it("no credentials: down, saying where to put them", async () => {
       const state = await probeNodeExporter(guarded.url, [], TIMEOUT);
-      expect(state.error).toBe(`${guarded.url} answered HTTP 401: node-exporter asks for basic auth; give it in probes.nodeExporter.url as http://user:password@host:port/metrics`);
+      expect(state.error).toBe(`${guarded.url} answered HTTP 401: node-exporter asks for basic auth; put user:password@ in probes.nodeExporter.url`);
     });
   });
 

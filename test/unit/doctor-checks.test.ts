@@ -174,6 +174,10 @@ describe("node-exporter and snmpd", () => {
     const local = judgeNodeExporter({ ...ne, tailnetReachable: false, tailnetError: "ECONNREFUSED" }, ["100.101.102.103"], true);
     expect(local).toMatchObject({ status: "fail", fix: expect.stringContaining('ARGS="--web.listen-address=:9100"') });
     expect(judgeNodeExporter({ ...ne, up: false, error: "connect ECONNREFUSED 127.0.0.1:9100" }, [], false).fix).toBe("sudo apt install prometheus-node-exporter");
+    expect(judgeNodeExporter({ ...ne, up: false, error: "connect ECONNREFUSED 127.0.0.1:9100" }, [], true).fix).toMatch(/^sudo systemctl enable --now prometheus-node-exporter/);
+    // Installed and listening, but the URL is not served as configured (a 401 here): the URL is the fix.
+    const refused = judgeNodeExporter({ ...ne, up: false, error: "http://prom:<secret>@127.0.0.1:9100/metrics answered HTTP 401: node-exporter refused the URL's credentials" }, [], true, true);
+    expect(refused).toMatchObject({ status: "fail", finding: expect.stringContaining("HTTP 401"), fix: expect.stringMatching(/^check probes\.nodeExporter\.url against node-exporter's flags .*basic_auth_users/) });
     expect(judgeNodeExporter({ ...ne, tailnetReachable: null }, [], true).status).toBe("warn");
   });
   it("snmpd: fail down or loopback-only, ok on both", () => {

@@ -7,9 +7,12 @@ import { fail, ok, warn, type Finding } from "../finding";
 
 const NO_TAILNET = "not tried on a Tailscale IP: tailscaled gave none (see the tailscaled check)";
 
-export function judgeNodeExporter(ne: NodeExporterState, tailnetIps: string[], installed: boolean): Finding {
+/** `portListens`: whether a TCP connect to the URL's host and port succeeds, asked only when down. */
+export function judgeNodeExporter(ne: NodeExporterState, tailnetIps: string[], installed: boolean, portListens = false): Finding {
   if (!ne.up) {
     if (!installed) return fail(`node-exporter is not installed (nothing answers at ${ne.url})`, "sudo apt install prometheus-node-exporter");
+    // Something answered there: starting node-exporter is not the fix, the URL is.
+    if (portListens) return fail(ne.error ?? `no node-exporter metrics at ${ne.url}`, "check probes.nodeExporter.url against node-exporter's flags (ARGS in /etc/default/prometheus-node-exporter): --web.telemetry-path, and the basic_auth_users of --web.config.file");
     return fail(ne.error ?? `nothing answers at ${ne.url}`, `sudo systemctl enable --now prometheus-node-exporter (or set probes.nodeExporter.url to where it listens)`);
   }
   const what = `node-exporter${ne.version ? ` ${ne.version}` : ""} answers at ${ne.url}`;
@@ -53,7 +56,13 @@ export const nodeExporterCheck: Check = {
   timeoutMs: nodeStateTimeout,
   run: async (ctx) => {
     const state = await ctx.nodeState();
-    return judgeNodeExporter(state.services.nodeExporter, tailnetIps(state), isInstalled("prometheus-node-exporter", "node_exporter"));
+    const ne = state.services.nodeExporter;
+    let portListens = false;
+    if (!ne.up) {
+      const url = new URL(ctx.config.probes.nodeExporter.url);
+      portListens = (await ctx.connect(url.hostname.replace(/^\[(.*)\]$/, "$1"), Number(url.port || (url.protocol === "https:" ? 443 : 80)))).connected;
+    }
+    return judgeNodeExporter(ne, tailnetIps(state), isInstalled("prometheus-node-exporter", "node_exporter"), portListens);
   },
 };
 
