@@ -1,6 +1,7 @@
 // Runs every probe concurrently, each under its own deadline, and assembles one NodeState.
 // Services are probed on the Tailscale IPs too, so they wait for the tailnet probe only. A local
-// snapshot re-runs only the probes of what this host's kernel says (addresses, firewall).
+// snapshot re-runs only the probes of what this host's kernel says (addresses, firewall), and
+// `firewall check` runs the firewall probe with just the parts it needs.
 import { redactUrl, type Config } from "../config";
 import { runningTailnet, type FirewallState, type Ipv6State, type NodeExporterState, type NodeState, type SnmpdState, type TailnetState, type TailnetUnavailable, type Unavailable } from "../state";
 import { AGENT_VERSION } from "../version";
