@@ -5,7 +5,10 @@
 #         scratch root (rpm --root) to check the file layout and %config(noreplace)
 #   deb   in a debootstrap'd Debian 12 root: apt-get install pulls Debian's nodejs 18; every
 #         command runs; an upgrade keeps an edited config; remove and purge follow policy
-# Usage: scripts/test-packages.sh [lint|rpm|deb|all]   (as root for rpm and deb)
+#   unit  the same root with Debian's systemd booted as PID 1 in namespaces of its own: the
+#         packaged edge-agent.service, its whole sandbox and W^X included, runs, watches the
+#         addresses and the ruleset, and stops cleanly
+# Usage: scripts/test-packages.sh [lint|rpm|deb|unit|all]   (as root for rpm, deb and unit)
 # The Debian root is cached as a tarball in $EDGE_AGENT_TEST_CACHE (default
 # /var/cache/edge-agent-test) together with the .debs apt downloaded; delete it to rebuild.
 set -euo pipefail
@@ -23,8 +26,23 @@ ok() { echo "ok - $*"; }
 
 scratch=$(mktemp -d /var/tmp/edge-agent-test-packages.XXXXXX)
 mounted=()
+booted=()
+cgroups=()
 cleanup() {
-  for m in "${mounted[@]}"; do umount "$m" 2>/dev/null || umount -l "$m" 2>/dev/null || true; done
+  # Killing a PID namespace's init ends every process in it, and its mounts with them.
+  for pid in "${booted[@]}"; do kill -9 "$pid" 2>/dev/null || true; done
+  # Then the cgroups its systemd made under the one it was started in, deepest first, once the
+  # killed processes have left them.
+  local c try
+  for c in "${cgroups[@]}"; do
+    for try in 1 2 3 4 5 6 7 8 9 10; do
+      find "$c" -depth -type d -exec rmdir {} + 2>/dev/null || true
+      [ -d "$c" ] || break
+      sleep 0.2
+    done
+  done
+  # Innermost first: a mount made on top of another is removed before it.
+  for ((i = ${#mounted[@]} - 1; i >= 0; i--)); do umount "${mounted[$i]}" 2>/dev/null || umount -l "${mounted[$i]}" 2>/dev/null || true; done
   rm -rf "$scratch"
 }
 trap cleanup EXIT
@@ -227,14 +245,17 @@ check_commands() {
   ok "all $rows commands in --help are bundled; $ran ran on the root's Node $(in_root node --version)"
 }
 
-stage_deb() {
-  need_packages
-  build_bumped
-  local tarball start=$SECONDS
+# A Debian 12 root at $1 with the package under test and Debian's packages $2...: R is set to
+# it, its /proc mounted for apt. `bind` as $2 first makes the root a mount point of its own, as
+# a booted system's / is (systemd remounts it).
+prepare_root() {
+  local tarball bind=0
+  R=$1; shift
+  if [ "${1:-}" = bind ]; then bind=1; shift; fi
   tarball=$(debian_root_tarball)
-  R="$scratch/root"
   mkdir -p "$R"
   tar -C "$R" -xf "$tarball"
+  if [ "$bind" = 1 ]; then mount --bind "$R" "$R"; mounted+=("$R"); fi
   mount -t proc proc "$R/proc"; mounted+=("$R/proc")
   # Services must not start in the root (there is no systemd running): what policy-rc.d is for.
   printf '#!/bin/sh\nexit 101\n' >"$R/usr/sbin/policy-rc.d"; chmod 0755 "$R/usr/sbin/policy-rc.d"
@@ -244,12 +265,12 @@ stage_deb() {
   mkdir -p "$cache/apt-archives"
   cp "$cache"/apt-archives/*.deb "$R/var/cache/apt/archives/" 2>/dev/null || true
   cp "$deb" "$R/tmp/"
-  cp "$bumped_deb" "$R/tmp/"
 
   # Recommends off (systemd's would pull dbus and more); nodejs's ca-certificates by name, as
   # Debian's node warns on every start without it. Cached package lists are tried first and
   # refreshed when they no longer match the mirror.
-  local install=(install "/tmp/$(basename "$deb")" ca-certificates)
+  local install=(install "/tmp/$(basename "$deb")" ca-certificates "$@")
+  rm -f "$scratch/apt.log.ok"
   if [ -d "$cache/apt-lists" ]; then
     cp -a "$cache/apt-lists/." "$R/var/lib/apt/lists/"
     apt_in_root "${install[@]}" >"$scratch/apt.log" 2>&1 || rm -f "$scratch/apt.log.ok"
@@ -258,11 +279,19 @@ stage_deb() {
   if [ ! -f "$scratch/apt.log.ok" ]; then
     apt_in_root update >"$scratch/apt.log" 2>&1 || { tail -20 "$scratch/apt.log" >&2; fail "apt-get update in the Debian root failed"; }
     apt_in_root "${install[@]}" >>"$scratch/apt.log" 2>&1 \
-      || { tail -30 "$scratch/apt.log" >&2; fail "apt-get install ./$(basename "$deb") failed"; }
+      || { tail -30 "$scratch/apt.log" >&2; fail "apt-get install ./$(basename "$deb") $* failed"; }
     rm -rf "$cache/apt-lists"; mkdir -p "$cache/apt-lists"
     cp -a "$R/var/lib/apt/lists/." "$cache/apt-lists/"
   fi
   cp "$R"/var/cache/apt/archives/*.deb "$cache/apt-archives/" 2>/dev/null || true
+}
+
+stage_deb() {
+  need_packages
+  build_bumped
+  local start=$SECONDS
+  prepare_root "$scratch/root"
+  cp "$bumped_deb" "$R/tmp/"
   local node
   node=$(in_root node --version)
   [[ $node == v18.* ]] || fail "the root's nodejs is $node, expected Debian 12's 18"
@@ -356,10 +385,102 @@ stage_deb() {
   echo "deb stage took $((SECONDS - start)) s"
 }
 
+# ---- unit ------------------------------------------------------------------------------------
+# Debian's systemd as PID 1 of new PID, mount, network, UTS and IPC namespaces, rooted in the
+# Debian root (as systemd-nspawn would, which Debian keeps in another package): the package's own
+# unit starts at boot, as on a host, with every setting it has.
+in_unit() { nsenter -t "$sd_pid" -m -u -i -n -p -r -w "$@"; }
+# This machine's tools in the root's network namespace (the minbase root has no iproute2).
+in_unit_net() { nsenter -t "$sd_pid" -n "$@"; }
+unit_prop() { in_unit systemctl show edge-agent -P "$1"; }
+textfile_has() { in_unit grep -qE "$1" /var/lib/prometheus/node-exporter/edge_agent.prom 2>/dev/null; }
+wait_for() {
+  local what=$1 seconds=$2; shift 2
+  local until=$((SECONDS + seconds))
+  until "$@"; do
+    [ $SECONDS -lt $until ] || { in_unit journalctl -u edge-agent --no-pager -o cat -n 30 >&2 || true; fail "$what: not within $seconds s"; }
+    sleep 0.2
+  done
+}
+
+stage_unit() {
+  need_packages
+  local start=$SECONDS
+  prepare_root "$scratch/unit-root" bind systemd nftables
+  umount "$R/proc"
+  # The operator's allocation, so the documentation prefix below counts as a global /64.
+  printf '\nipv6:\n  allocations: [2001:db8:100::/56]\n' >>"$R/etc/edge-agent/config.yaml"
+
+  # A cgroup of its own in each hierarchy this machine has, as systemd-nspawn gives its
+  # containers: the booted systemd builds its tree below it, and cleanup removes the whole.
+  local hierarchy cg="edge-agent-test-$$"
+  for hierarchy in /sys/fs/cgroup/systemd /sys/fs/cgroup/unified /sys/fs/cgroup; do
+    [ -f "$hierarchy/cgroup.procs" ] && [ ! -d "$hierarchy/$cg" ] || continue
+    mkdir "$hierarchy/$cg" && cgroups+=("$hierarchy/$cg")
+  done
+  (
+    for hierarchy in "${cgroups[@]}"; do echo "$BASHPID" >"$hierarchy/cgroup.procs"; done
+    exec unshare --pid --fork --mount --net --uts --ipc --root="$R" --mount-proc \
+      /usr/bin/env container=edge-agent-test /lib/systemd/systemd --system --log-target=journal
+  ) </dev/null >"$scratch/systemd.log" 2>&1 &
+  local unshare_pid=$! i
+  for i in $(seq 50); do sd_pid=$(pgrep -P "$unshare_pid" || true); [ -n "$sd_pid" ] && break; sleep 0.1; done
+  [ -n "$sd_pid" ] || fail "systemd did not start: $(cat "$scratch/systemd.log")"
+  booted+=("$sd_pid")
+  wait_for "systemd to finish booting" 60 eval '[[ $(in_unit systemctl is-system-running 2>/dev/null) =~ ^(running|degraded)$ ]]'
+  [ "$(in_unit systemctl is-enabled edge-agent)" = enabled ] || fail "edge-agent.service is not enabled in the booted root"
+  ok "Debian's $(in_unit systemctl --version | head -1 | cut -d' ' -f1,2) booted the root; edge-agent.service enabled"
+
+  # What the unit is run with, read back from systemd: the settings the README promises.
+  [ "$(unit_prop User)" = edge-agent ] && [ "$(unit_prop MemoryDenyWriteExecute)" = yes ] \
+    && [ "$(unit_prop CapabilityBoundingSet)" = cap_net_admin ] && [ "$(unit_prop AmbientCapabilities)" = cap_net_admin ] \
+    && [ "$(unit_prop ProtectSystem)" = strict ] && [ "$(unit_prop NoNewPrivileges)" = yes ] \
+    || fail "edge-agent.service runs without its hardening: $(in_unit systemctl show edge-agent -p User -p MemoryDenyWriteExecute -p CapabilityBoundingSet -p ProtectSystem)"
+
+  # A host's network: a global /64 and an IPv4 address on eth0 (a veth pair inside the namespace).
+  in_unit_net ip link add eth0 type veth peer name eth0-peer
+  in_unit_net ip link set eth0-peer up
+  in_unit_net ip link set eth0 up
+  in_unit_net ip -6 addr add 2001:db8:100:1::10/64 dev eth0 nodad
+  in_unit_net ip addr add 192.0.2.10/24 dev eth0
+  # prometheus-node-exporter would have made the textfile directory; the package's tmpfiles.d
+  # entry then grants the service write access.
+  in_unit systemd-tmpfiles --create /usr/lib/tmpfiles.d/edge-agent.conf
+  in_unit systemctl restart edge-agent
+  wait_for "edge_agent.prom with the firewall read by nft and inbound IPv6 accepted" 30 \
+    textfile_has '^edge_agent_firewall_verdict\{check="inbound-ipv6",verdict="accept"\} 1$'
+  textfile_has '^edge_agent_probe_up\{probe="firewall"\} 1$' || fail "the firewall probe is down under the unit"
+  textfile_has '^edge_agent_ipv6_global_prefixes 1$' || fail "the agent under the unit does not see eth0's /64"
+  ok "under the unit (W^X, CAP_NET_ADMIN only, ProtectSystem=strict, ...) the agent reads the ruleset and writes the textfile"
+
+  # A rule dropping tailscaled's port reaches the agent through nft monitor, its child.
+  printf 'table inet edge_agent_test {\n  chain input { type filter hook input priority 0; policy accept; udp dport 41641 drop; }\n}\n' | in_unit nft -f -
+  wait_for "the dropping rule in edge_agent.prom" 15 \
+    textfile_has '^edge_agent_firewall_verdict\{check="inbound-ipv6",verdict="drop"\} 1$'
+  in_unit journalctl -u edge-agent --no-pager -o cat | grep -q '"event":"firewallChanged","msg":"firewall on UDP 41641: inbound-ipv6 drop' \
+    || fail "no firewallChanged line in the journal"
+  ok "nft monitor under the unit: a rule dropping UDP 41641 is a firewallChanged event and a drop verdict"
+
+  local journal
+  journal=$(in_unit journalctl -u edge-agent --no-pager -o cat)
+  echo "$journal" | grep -q '"level":40,.*"msg":"tailscaled unavailable: tailscaled is not running here' \
+    || fail "the start did not warn that tailscaled is missing: $journal"
+  ! echo "$journal" | grep -qE 'Check failed|SetPermissions|Fatal error|status=226' || fail "the journal shows a crash or a sandbox failure: $journal"
+  [ "$(unit_prop NRestarts)" = 0 ] || fail "edge-agent.service restarted $(unit_prop NRestarts) times"
+
+  local stop_start=$SECONDS
+  in_unit systemctl stop edge-agent
+  [ $((SECONDS - stop_start)) -le 5 ] && [ "$(unit_prop Result)" = success ] && [ "$(unit_prop ExecMainStatus)" = 0 ] \
+    || fail "systemctl stop: result $(unit_prop Result), status $(unit_prop ExecMainStatus), $((SECONDS - stop_start)) s"
+  ok "systemctl stop: exit 0 within 5 s, no restarts before it"
+  echo "unit stage took $((SECONDS - start)) s"
+}
+
 case "${1:-all}" in
   lint) stage_lint ;;
   rpm) stage_rpm ;;
   deb) stage_deb ;;
-  all) stage_lint; stage_rpm; stage_deb ;;
-  *) echo "usage: $0 [lint|rpm|deb|all]" >&2; exit 2 ;;
+  unit) stage_unit ;;
+  all) stage_lint; stage_rpm; stage_deb; stage_unit ;;
+  *) echo "usage: $0 [lint|rpm|deb|unit|all]" >&2; exit 2 ;;
 esac

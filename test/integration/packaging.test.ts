@@ -1,6 +1,7 @@
 // The .deb and .rpm as a user meets them: `npm run package` builds both from this checkout,
 // then scripts/test-packages.sh lints them, checks the rpm's metadata and layout, and installs,
-// upgrades, removes and purges the deb in a debootstrap'd Debian 12 root on its nodejs 18.
+// upgrades, removes and purges the deb in a debootstrap'd Debian 12 root on its nodejs 18, and
+// boots Debian's systemd in such a root to run the packaged unit as a host would.
 import { execFile } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -32,7 +33,7 @@ async function stage(name: string, timeoutMs: number): Promise<string> {
 }
 
 describeWith(
-  { root: true, binaries: ["debootstrap", "chroot", "dpkg-buildpackage", "dh", "rpmbuild", "rpm", "lintian", "rpmlint", "systemd-analyze", "dch"] },
+  { root: true, binaries: ["debootstrap", "chroot", "dpkg-buildpackage", "dh", "rpmbuild", "rpm", "lintian", "rpmlint", "systemd-analyze", "dch", "unshare", "nsenter"] },
   "packages (npm run package, scripts/test-packages.sh)",
   () => {
     let built: Run;
@@ -64,5 +65,12 @@ describeWith(
       expect(output).toContain("pulled Debian's nodejs v18.");
       expect(output).toContain("ok - purge removes the conffile");
     }, 910_000);
+
+    it("unit: under Debian 12's systemd booted in the root, edge-agent.service runs with its whole sandbox and W^X, sees a dropping rule, stops with 0", async () => {
+      const output = await stage("unit", 600_000);
+      expect(output).toContain("ok - Debian's systemd 252 booted the root");
+      expect(output).toContain("ok - nft monitor under the unit: a rule dropping UDP 41641 is a firewallChanged event and a drop verdict");
+      expect(output).toContain("ok - systemctl stop: exit 0 within 5 s");
+    }, 610_000);
   },
 );
