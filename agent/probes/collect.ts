@@ -28,9 +28,13 @@ export interface CollectOptions {
   previous?: NodeState | null;
 }
 
+/** A probe's failure as NodeState carries it. */
+function unavailable(error: unknown): Unavailable {
+  return { state: "unavailable", error: errorText(error) };
+}
+
 export async function collectNodeState(config: Config, options: CollectOptions = {}): Promise<NodeState> {
   const timeout = config.probes.timeoutMs;
-  const unavailable = (error: unknown) => ({ state: "unavailable" as const, error: errorText(error) });
 
   const host = withDeadline(probeHost(), timeout, "the host probe").catch(unavailable);
   const ipv6 = withDeadline(probeAddresses(config.ipv6.allocations, options.ifInet6Path), timeout, "/proc/net/if_inet6").catch(unavailable);
@@ -81,16 +85,14 @@ async function confirmDown<T extends { up: boolean }>(ask: () => Promise<T>, was
  */
 function judgeFirewall(config: Config, tailnet: NodeState["tailnet"] | null, ipv6: Ipv6State | Unavailable, readRuleset: CollectOptions["readRuleset"]): Promise<FirewallState | Unavailable> {
   const tailnetPort = tailnet ? runningTailnet(tailnet)?.port ?? null : null;
-  return withDeadline(probeFirewall({ config, tailnetPort, ipv6, readRuleset }), config.probes.timeoutMs * 2, "the firewall probe").catch(
-    (error) => ({ state: "unavailable" as const, error: errorText(error) }),
-  );
+  return withDeadline(probeFirewall({ config, tailnetPort, ipv6, readRuleset }), config.probes.timeoutMs * 2, "the firewall probe").catch(unavailable);
 }
 
 /** `firewall check` on its own: the address and tailnet probes it needs, then the firewall's. */
 export async function collectFirewallState(config: Config): Promise<FirewallState | Unavailable> {
   const timeout = config.probes.timeoutMs;
   const [ipv6, tailnet] = await Promise.all([
-    withDeadline(probeAddresses(config.ipv6.allocations), timeout, "/proc/net/if_inet6").catch((error) => ({ state: "unavailable" as const, error: errorText(error) })),
+    withDeadline(probeAddresses(config.ipv6.allocations), timeout, "/proc/net/if_inet6").catch(unavailable),
     config.firewall.port === "auto"
       ? withDeadline(probeTailnet({ socket: config.tailscale.socket, scraper: config.scraper, expectedTags: [], timeoutMs: timeout, ping: false }), timeout + 500, "tailscaled").catch(() => null)
       : Promise.resolve(null),
