@@ -84,6 +84,10 @@ function describeFirewall(state: NodeState, why = false): string {
 
 const SERVICE_LABEL: Record<ServiceName, string> = { nodeExporter: "node-exporter", snmpd: "snmpd" };
 
+function describeServiceDown(state: NodeState, service: ServiceName): string {
+  return `${SERVICE_LABEL[service]} down: ${state.services[service].error ?? "no answer"}`;
+}
+
 /**
  * Events for the change from `prev` to `next`. With no previous snapshot (the agent just
  * started) the only event is agentStarted: a start is not a change.
@@ -97,7 +101,7 @@ export function diff(prev: NodeState | null, next: NodeState): StateEvent[] {
   for (const service of ["nodeExporter", "snmpd"] as const) {
     const was = prev.services[service].up;
     const now = next.services[service].up;
-    if (was && !now) events.push({ kind: "serviceDown", service, summary: `${SERVICE_LABEL[service]} down: ${next.services[service].error ?? "no answer"}` });
+    if (was && !now) events.push({ kind: "serviceDown", service, summary: describeServiceDown(next, service) });
     if (!was && now) events.push({ kind: "serviceUp", service, summary: `${SERVICE_LABEL[service]} up` });
   }
   if (firewallKey(prev) !== firewallKey(next)) events.push({ kind: "firewallChanged", summary: `${describeFirewall(next, true)} (was: ${describeFirewall(prev)})` });
@@ -118,7 +122,7 @@ export function problemsAtStart(state: NodeState): string[] {
   if (!tailnet) problems.push(describeTailnet(state, true));
   else if (tailnet.state !== "Running") problems.push(tailnet.scraper.error ?? `tailscaled is ${tailnet.state}, not Running`);
   for (const service of ["nodeExporter", "snmpd"] as const) {
-    if (!state.services[service].up) problems.push(`${SERVICE_LABEL[service]} down: ${state.services[service].error ?? "no answer"}`);
+    if (!state.services[service].up) problems.push(describeServiceDown(state, service));
   }
   if (state.firewall?.state === "unavailable") problems.push(describeFirewall(state, true));
   return problems;
