@@ -18,6 +18,12 @@ export function urlOnAddress(url: string, ip: string): string {
   return parsed.toString();
 }
 
+/** Where the URL points: its host (an IPv6 address without brackets) and port (the scheme's default when none). */
+export function urlEndpoint(url: string): { host: string; port: number } {
+  const parsed = new URL(url);
+  return { host: parsed.hostname.replace(/^\[(.*)\]$/, "$1"), port: Number(parsed.port || (parsed.protocol === "https:" ? 443 : 80)) };
+}
+
 type RequestFn = typeof import("node:http").request;
 
 /**

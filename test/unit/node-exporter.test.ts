@@ -1,7 +1,7 @@
 // The pure half of the node-exporter probe: the version from node_exporter_build_info and the
-// metrics URL moved onto a Tailscale IP.
+// metrics URL moved onto a Tailscale IP, and the host and port it points at.
 import { describe, expect, it } from "vitest";
-import { buildVersion, urlOnAddress } from "../../agent/probes/node-exporter";
+import { buildVersion, urlEndpoint, urlOnAddress } from "../../agent/probes/node-exporter";
 
 // As Debian's prometheus-node-exporter 1.5.0 prints it.
 const EXPOSITION = `# HELP node_exporter_build_info A metric with a constant '1' value labeled by version, revision, branch, goversion from which node_exporter was built, and the goos and goarch for the build.
@@ -38,5 +38,14 @@ describe("urlOnAddress", () => {
 
   it("keeps https, query and a default port", () => {
     expect(urlOnAddress("https://node1.example:443/metrics?collect[]=cpu", "100.64.0.9")).toBe("https://100.64.0.9/metrics?collect[]=cpu");
+  });
+});
+
+describe("urlEndpoint", () => {
+  it("gives the host and port doctor connects to: brackets off, the scheme's port when none is written", () => {
+    expect(urlEndpoint("http://127.0.0.1:9100/metrics")).toEqual({ host: "127.0.0.1", port: 9100 });
+    expect(urlEndpoint("http://prom:pw@[fd7a:115c:a1e0::1]:9100/metrics")).toEqual({ host: "fd7a:115c:a1e0::1", port: 9100 });
+    expect(urlEndpoint("https://node1.example/metrics")).toEqual({ host: "node1.example", port: 443 });
+    expect(urlEndpoint("http://node1.example/metrics")).toEqual({ host: "node1.example", port: 80 });
   });
 });

@@ -3,6 +3,7 @@
 // acknowledged.
 import type { Config } from "../../config";
 import { createStderrLogger } from "../../log";
+import { urlEndpoint } from "../../probes/node-exporter";
 import { sendTestNotification, type TestResult } from "../../snmp/test-notification";
 import { nodeStateTimeout, type Check } from "../check";
 import type { TextfileSource } from "../facts/node-exporter-process";
@@ -68,8 +69,7 @@ export const textfileDirCheck: Check = {
   summary: "textfile.directory is writable and is the one node-exporter reads",
   timeoutMs: () => 5000,
   run: async (ctx) => {
-    const url = new URL(ctx.config.probes.nodeExporter.url);
-    const port = Number(url.port || (url.protocol === "https:" ? 443 : 80));
+    const { port } = urlEndpoint(ctx.config.probes.nodeExporter.url);
     const [dir, source] = await Promise.all([checkDirWrite(ctx.config.textfile.directory), ctx.textfileSource(port)]);
     const neReal = source?.directory ? await realpath(source.directory).catch(() => source.directory) : null;
     return judgeTextfileDir(dir, source, neReal);

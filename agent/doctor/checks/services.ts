@@ -1,5 +1,6 @@
 // The service checks: node-exporter and snmpd answer locally and on the host's Tailscale IP,
 // the address the scraper polls them on.
+import { urlEndpoint } from "../../probes/node-exporter";
 import { runningTailnet, type NodeExporterState, type NodeState, type SnmpdState } from "../../state";
 import { nodeStateTimeout, type Check } from "../check";
 import { isInstalled } from "../facts/installed";
@@ -59,8 +60,8 @@ export const nodeExporterCheck: Check = {
     const ne = state.services.nodeExporter;
     let portListens = false;
     if (!ne.up) {
-      const url = new URL(ctx.config.probes.nodeExporter.url);
-      portListens = (await ctx.connect(url.hostname.replace(/^\[(.*)\]$/, "$1"), Number(url.port || (url.protocol === "https:" ? 443 : 80)))).connected;
+      const { host, port } = urlEndpoint(ctx.config.probes.nodeExporter.url);
+      portListens = (await ctx.connect(host, port)).connected;
     }
     return judgeNodeExporter(ne, tailnetIps(state), isInstalled("prometheus-node-exporter", "node_exporter"), portListens);
   },
