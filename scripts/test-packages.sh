@@ -393,6 +393,8 @@ in_unit() { nsenter -t "$sd_pid" -m -u -i -n -p -r -w "$@"; }
 # This machine's tools in the root's network namespace (the minbase root has no iproute2).
 in_unit_net() { nsenter -t "$sd_pid" -n "$@"; }
 unit_prop() { in_unit systemctl show edge-agent -P "$1"; }
+# Read whole, then searched: with pipefail, grep -q leaving early could fail journalctl's write.
+journal_has() { local journal; journal=$(in_unit journalctl -u edge-agent --no-pager -o cat) && [[ $journal == *"$1"* ]]; }
 textfile_has() { in_unit grep -qE "$1" /var/lib/prometheus/node-exporter/edge_agent.prom 2>/dev/null; }
 wait_for() {
   local what=$1 seconds=$2; shift 2
@@ -457,8 +459,10 @@ stage_unit() {
   printf 'table inet edge_agent_test {\n  chain input { type filter hook input priority 0; policy accept; udp dport 41641 drop; }\n}\n' | in_unit nft -f -
   wait_for "the dropping rule in edge_agent.prom" 15 \
     textfile_has '^edge_agent_firewall_verdict\{check="inbound-ipv6",verdict="drop"\} 1$'
-  in_unit journalctl -u edge-agent --no-pager -o cat | grep -q '"event":"firewallChanged","msg":"firewall on UDP 41641: inbound-ipv6 drop' \
-    || fail "no firewallChanged line in the journal"
+  # The agent logs the event before it writes the textfile, but journald may store the line
+  # later than that on a loaded machine.
+  wait_for "a firewallChanged line in the journal" 15 \
+    journal_has '"event":"firewallChanged","msg":"firewall on UDP 41641: inbound-ipv6 drop'
   ok "nft monitor under the unit: a rule dropping UDP 41641 is a firewallChanged event and a drop verdict"
 
   local journal
