@@ -4,6 +4,8 @@ import { spawn, type ChildProcess, type SpawnOptions } from "node:child_process"
 export interface Daemon {
   child: ChildProcess;
   output: () => string;
+  /** The exit code, once the output is read too: 'exit' can come before the last of it. */
+  ended: Promise<number | null>;
   stop: () => Promise<void>;
 }
 
@@ -14,9 +16,20 @@ export function startDaemon(command: string, args: string[], options: SpawnOptio
   child.stderr?.on("data", (d: Buffer) => (output += d.toString()));
   child.on("error", (error) => (output += `\nspawn error: ${error.message}`));
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  // A grandchild holding the pipes open would keep 'close' away for good: wait a second at most.
+  const ended = new Promise<number | null>((resolve) =>
+    child.once("exit", (code) => {
+      const timer = setTimeout(() => resolve(code), 1000);
+      child.once("close", () => {
+        clearTimeout(timer);
+        resolve(code);
+      });
+    }),
+  );
   return {
     child,
     output: () => output,
+    ended,
     stop: async () => {
       if (child.exitCode !== null || child.signalCode !== null) return;
       child.kill("SIGTERM");

@@ -367,7 +367,8 @@ describeWith({ root: true, binaries: ["snmpd", "snmpget", "ip"] }, "edge-agent d
       writeFileSync(configFile, JSON.stringify({ ...baseConfig, textfile: { directory: newDir } }));
       agent.child.kill("SIGHUP");
       await waitFor("the textfile in the new directory", () => textfileSample(newDir, "edge_agent_ipv6_global_prefixes") === 0, 5000, 100);
-      expect(logLines().some((l) => l.msg.startsWith("config reloaded"))).toBe(true);
+      // pino writes asynchronously: the line may reach the pipe after the textfile is renamed.
+      await waitFor("config reloaded in the log", () => logLines().some((l) => l.msg.startsWith("config reloaded")), 2000, 20);
     });
 
     it("SIGTERM with the receiver down exits 0 within 5 s and keeps the notification in the outbox", async () => {
@@ -380,6 +381,7 @@ describeWith({ root: true, binaries: ["snmpd", "snmpget", "ip"] }, "edge-agent d
       const code = await Promise.race([exited, new Promise<"timeout">((r) => setTimeout(() => r("timeout"), 5000))]);
       expect(code).toBe(0);
       expect(Date.now() - t0).toBeLessThan(5000);
+      await agent.ended; // its last log lines
       const kept = outboxEntries().filter((e) => e.event.kind === "addressChanged");
       expect(kept).toHaveLength(1);
       expect(kept[0].event.summary).toContain(`primary /64 ${PREFIX}`);

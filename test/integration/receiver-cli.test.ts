@@ -56,7 +56,7 @@ describeWith({ binaries: ["snmptrap"] }, "edge-agent receive (CLI)", () => {
     const bad = join(dir, "bad.yaml");
     writeFileSync(bad, "receiver:\n  listen: [\"udp:0.0.0.0\"]\n");
     const d = startDaemon(process.execPath, [BIN, "receive", "--config", bad]);
-    const code = await new Promise<number | null>((r) => d.child.once("exit", (c) => r(c)));
+    const code = await d.ended;
     expect(code).toBe(2);
     expect(d.output()).toContain("receiver.listen");
   });
