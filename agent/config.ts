@@ -22,6 +22,19 @@ export type PrivProtocol = "des" | "aes" | "aes256b" | "aes256r";
 export const AUTH_PROTOCOLS: readonly AuthProtocol[] = ["md5", "sha", "sha224", "sha256", "sha384", "sha512"];
 export const PRIV_PROTOCOLS: readonly PrivProtocol[] = ["des", "aes", "aes256b", "aes256r"];
 
+/**
+ * How the probe checks an https node-exporter's certificate: the part of Prometheus' tls_config
+ * that a scrape of one's own node-exporter needs. Set with an http URL, it is a config error
+ * rather than silently unused.
+ */
+export interface NodeExporterTls {
+  /** PEM file of the CA(s) that signed node-exporter's certificate; null: the system's CAs. */
+  caFile: string | null;
+  /** The name the certificate must carry; null: the URL's host. */
+  serverName: string | null;
+  insecureSkipVerify: boolean;
+}
+
 export interface Config {
   /** Where the config came from: a path, or null when the defaults were used. */
   source: string | null;
@@ -30,7 +43,7 @@ export interface Config {
   ipv6: { allocations: string[] };
   probes: {
     timeoutMs: number;
-    nodeExporter: { url: string };
+    nodeExporter: { url: string; tls: NodeExporterTls };
     snmpd: { host: string; port: number; version: "2c" | "3"; community: string; user: SnmpUser | null };
   };
   notifications: {
@@ -279,7 +292,20 @@ const schema: Obj = {
       kind: "object",
       fields: {
         timeout: duration("2s"),
-        nodeExporter: { kind: "object", fields: { url: str("http://127.0.0.1:9100/metrics", url) } },
+        nodeExporter: {
+          kind: "object",
+          fields: {
+            url: str("http://127.0.0.1:9100/metrics", url),
+            tls: {
+              kind: "object",
+              fields: {
+                caFile: nullableStr((s) => (s.startsWith("/") ? null : `expected an absolute path to a PEM file, got "${s}"`)),
+                serverName: nullableStr(),
+                insecureSkipVerify: bool(false),
+              },
+            },
+          },
+        },
         snmpd: {
           kind: "object",
           fields: {
@@ -414,6 +440,11 @@ function crossCheck(config: Config, source: string | null): void {
     throw new ConfigError(source, "notifications.community", "notifications.version is 2c, so a community is required");
   if (n.version === "3" && !n.inform && !n.engineId)
     throw new ConfigError(source, "notifications.engineId", "v3 traps need a fixed engine ID that the receiver knows (snmptrapd drops v3 traps from unknown engines)");
+  const ne = config.probes.nodeExporter;
+  if (new URL(ne.url).protocol !== "https:") {
+    const set = (["caFile", "serverName", "insecureSkipVerify"] as const).find((k) => ne.tls[k]);
+    if (set) throw new ConfigError(source, `probes.nodeExporter.tls.${set}`, `applies to https only, and probes.nodeExporter.url is ${redactUrl(ne.url)}`);
+  }
   const s = config.probes.snmpd;
   if (s.version === "3" && !s.user)
     throw new ConfigError(source, "probes.snmpd.user", "probes.snmpd.version is 3, so a v3 user is required");

@@ -47,7 +47,7 @@ export async function collectNodeState(config: Config, options: CollectOptions =
 
   const tailnetIps = tailnet.then((t) => runningTailnet(t)?.ips ?? []);
   const askNodeExporter = (ips: string[]): Promise<NodeExporterState> =>
-    withDeadline(probeNodeExporter(config.probes.nodeExporter.url, ips, timeout), timeout * 3, "node-exporter").catch((error) => ({
+    withDeadline(probeNodeExporter(config.probes.nodeExporter, ips, timeout), timeout * 3, "node-exporter").catch((error) => ({
       url: redactUrl(config.probes.nodeExporter.url), up: false, version: null, tailnetReachable: null, error: errorText(error),
     }));
   const askSnmpd = (ips: string[]): Promise<SnmpdState> =>

@@ -1,6 +1,10 @@
 // node-exporter: does its metrics URL answer, which version is it, and does it also answer on
 // the host's Tailscale IP (the address the scraper uses)?
-import { redactUrl } from "../config";
+import { readFile } from "node:fs/promises";
+import { isIP } from "node:net";
+import type { RequestOptions } from "node:https";
+import type { PeerCertificate } from "node:tls";
+import { redactUrl, type NodeExporterTls } from "../config";
 import type { NodeExporterState } from "../state";
 import { errorText } from "./deadline";
 
@@ -26,20 +30,60 @@ export function urlEndpoint(url: string): { host: string; port: number } {
 
 type RequestFn = typeof import("node:http").request;
 
+/** Node's codes for a certificate that does not chain to a trusted CA. */
+const UNTRUSTED = new Set(["DEPTH_ZERO_SELF_SIGNED_CERT", "SELF_SIGNED_CERT_IN_CHAIN", "UNABLE_TO_VERIFY_LEAF_SIGNATURE", "UNABLE_TO_GET_ISSUER_CERT", "UNABLE_TO_GET_ISSUER_CERT_LOCALLY"]);
+
+/** What to set when node-exporter's certificate was refused; null for any other error. */
+function certificateHint(error: unknown): string | null {
+  const code = (error as { code?: unknown }).code;
+  if (typeof code !== "string") return null;
+  if (UNTRUSTED.has(code)) return "set probes.nodeExporter.tls.caFile to the CA that signed node-exporter's certificate";
+  if (code === "ERR_TLS_CERT_ALTNAME_INVALID") return "set probes.nodeExporter.tls.serverName to a name node-exporter's certificate carries";
+  return null;
+}
+
+/**
+ * node:https options holding node-exporter's certificate to `tls`. The name checked is the
+ * configured URL's (or serverName), also when a Tailscale IP is asked: it is the same
+ * node-exporter, and the scraper checks that name too.
+ */
+async function tlsOptions(configured: URL, tls: NodeExporterTls): Promise<RequestOptions> {
+  let ca: string | undefined;
+  if (tls.caFile) {
+    try {
+      ca = await readFile(tls.caFile, "utf8");
+    } catch (error) {
+      throw new Error(`cannot read probes.nodeExporter.tls.caFile: ${errorText(error)}`);
+    }
+  }
+  const name = tls.serverName ?? configured.hostname.replace(/^\[(.*)\]$/, "$1");
+  const { checkServerIdentity } = require("node:tls") as typeof import("node:tls");
+  return {
+    ...(ca ? { ca } : {}),
+    // SNI carries names only (RFC 6066).
+    ...(isIP(name) ? {} : { servername: name }),
+    rejectUnauthorized: !tls.insecureSkipVerify,
+    checkServerIdentity: (_host: string, cert: PeerCertificate) => checkServerIdentity(name, cert),
+  };
+}
+
 /**
  * GETs `url` with node:http(s) rather than fetch: fetch loads undici and compiles its WebAssembly
  * HTTP parser, which cost the daemon ~6 MiB RSS. `onChunk` sees the body as it arrives and
  * returns true when it has read enough, so a caller that only needs one line stops there.
  */
-function scrape(url: string, timeoutMs: number, onChunk: (text: string) => boolean): Promise<void> {
+function scrape(url: string, timeoutMs: number, https: RequestOptions | null, onChunk: (text: string) => boolean): Promise<void> {
   const parsed = new URL(url);
   // node:http sends the URL's userinfo as basic auth; messages name the URL without its password.
   const shown = redactUrl(url);
   // https only when asked for: loading TLS maps more of the node binary into memory.
-  const request: RequestFn = parsed.protocol === "https:" ? require("node:https").request : require("node:http").request;
+  const request: RequestFn = https ? require("node:https").request : require("node:http").request;
   return new Promise<void>((resolve, reject) => {
-    const fail = (error: unknown) => reject(new Error(`${shown}: ${errorText(error)}`));
-    const req = request(parsed, { headers: { Accept: "text/plain" }, timeout: timeoutMs }, (res) => {
+    const fail = (error: unknown) => {
+      const hint = certificateHint(error);
+      reject(new Error(`${shown}: ${errorText(error)}${hint ? `; ${hint}` : ""}`));
+    };
+    const req = request(parsed, { headers: { Accept: "text/plain" }, timeout: timeoutMs, ...https }, (res) => {
       const status = res.statusCode ?? 0;
       if (status < 200 || status > 299) {
         res.resume();
@@ -68,12 +112,12 @@ function scrape(url: string, timeoutMs: number, onChunk: (text: string) => boole
 }
 
 /** Reads the body until node_exporter_build_info's line is complete (about a third of it). */
-async function scrapeLocal(url: string, timeoutMs: number): Promise<Pick<NodeExporterState, "up" | "version" | "error">> {
+async function scrapeLocal(url: string, timeoutMs: number, https: RequestOptions | null): Promise<Pick<NodeExporterState, "up" | "version" | "error">> {
   let seen = "";
   let version: string | null = null;
   let found = false;
   try {
-    await scrape(url, timeoutMs, (text) => {
+    await scrape(url, timeoutMs, https, (text) => {
       // Keep only what may hold a line not yet complete, so memory stays bounded.
       seen = seen.slice(seen.lastIndexOf("\n") + 1) + text;
       const at = seen.search(/^node_exporter_build_info\{/m);
@@ -90,17 +134,28 @@ async function scrapeLocal(url: string, timeoutMs: number): Promise<Pick<NodeExp
 }
 
 /** Whether any Tailscale IP answers (the first answer settles it); null when there is none to try. */
-async function scrapeTailnet(url: string, tailnetIps: string[], timeoutMs: number): Promise<Pick<NodeExporterState, "tailnetReachable" | "tailnetError">> {
+async function scrapeTailnet(url: string, tailnetIps: string[], timeoutMs: number, https: RequestOptions | null): Promise<Pick<NodeExporterState, "tailnetReachable" | "tailnetError">> {
   if (tailnetIps.length === 0) return { tailnetReachable: null };
   // An HTTP 2xx from the address is the answer; the body is not read.
-  return Promise.any(tailnetIps.map((ip) => scrape(urlOnAddress(url, ip), timeoutMs, () => true))).then(
+  return Promise.any(tailnetIps.map((ip) => scrape(urlOnAddress(url, ip), timeoutMs, https, () => true))).then(
     () => ({ tailnetReachable: true }),
     (all: AggregateError) => ({ tailnetReachable: false, tailnetError: all.errors.map((error: unknown) => errorText(error)).join("; ") }),
   );
 }
 
 /** The local URL and the Tailscale IPs are asked at once, so a silent one costs one timeout. */
-export async function probeNodeExporter(url: string, tailnetIps: string[], timeoutMs: number): Promise<NodeExporterState> {
-  const [local, tailnet] = await Promise.all([scrapeLocal(url, timeoutMs), scrapeTailnet(url, tailnetIps, timeoutMs)]);
+export async function probeNodeExporter(target: { url: string; tls: NodeExporterTls }, tailnetIps: string[], timeoutMs: number): Promise<NodeExporterState> {
+  const { url } = target;
+  const configured = new URL(url);
+  let https: RequestOptions | null = null;
+  if (configured.protocol === "https:") {
+    try {
+      https = await tlsOptions(configured, target.tls);
+    } catch (error) {
+      // Without the CA neither address can be asked.
+      return { url: redactUrl(url), up: false, version: null, tailnetReachable: null, error: errorText(error) };
+    }
+  }
+  const [local, tailnet] = await Promise.all([scrapeLocal(url, timeoutMs, https), scrapeTailnet(url, tailnetIps, timeoutMs, https)]);
   return { url: redactUrl(url), up: local.up, version: local.version, tailnetReachable: tailnet.tailnetReachable, ...(local.error ? { error: local.error } : {}), ...(tailnet.tailnetError ? { tailnetError: tailnet.tailnetError } : {}) };
 }

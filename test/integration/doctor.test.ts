@@ -7,6 +7,7 @@ import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { LAUNCHER, runAgent, type CliRun } from "../helpers/cli";
 import { createNetns, type Netns } from "../helpers/netns";
+import { makeTestCertificates } from "../helpers/certificates";
 import { startNodeExporter, TEST_BASIC_AUTH, type NodeExporter } from "../helpers/node-exporter";
 import { waitFor } from "../helpers/ports";
 import { describeWith } from "../helpers/prereqs";
@@ -416,6 +417,20 @@ describeWith({ root: true, binaries: ["ip", "nft", "setpriv", "snmpd", "snmpget"
     expect(byId(run)["node-exporter"]).toMatchObject({ status: "warn", finding: expect.stringContaining(`answers at ${url.replace(TEST_BASIC_AUTH.password, "<secret>")}`) });
     expect(byId(run).config.status).toBe("ok");
     expect(run.stdout + run.stderr).not.toContain(TEST_BASIC_AUTH.password);
+  });
+
+  it("a node-exporter serving https with a private CA's certificate: the fix is probes.nodeExporter.tls; with caFile it passes", async () => {
+    const certs = makeTestCertificates(["DNS:localhost", "IP:127.0.0.1"]);
+    cleanups.push(() => certs.remove());
+    const secured = await startNodeExporter({ tls: certs });
+    cleanups.push(() => secured.stop());
+    const socket = "/nonexistent/tailscaled.sock";
+    const bare = writeConfig(dir, "ne-tls-bare.yaml", { tailscale: { socket }, probes: { nodeExporter: { url: secured.url } } });
+    const without = byId(await doctor(["--config", bare, "--json", ...only("node-exporter")]))["node-exporter"];
+    expect(without).toMatchObject({ status: "fail", finding: expect.stringMatching(/^https:\/\/127\.0\.0\.1:\d+\/metrics: unable to verify the first certificate .*; set probes\.nodeExporter\.tls\.caFile /) });
+    expect(without.fix).toMatch(/^set probes\.nodeExporter\.tls in edge-agent's config: caFile, /);
+    const trusted = writeConfig(dir, "ne-tls-ca.yaml", { tailscale: { socket }, probes: { nodeExporter: { url: secured.url, tls: { caFile: certs.caFile } } } });
+    expect(byId(await doctor(["--config", trusted, "--json", ...only("node-exporter")]))["node-exporter"]).toMatchObject({ status: "warn", finding: expect.stringContaining(`answers at ${secured.url}`) });
   });
 
   it("fails ipv6-prefix for a /64 outside ipv6.allocations", async () => {

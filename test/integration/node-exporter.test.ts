@@ -4,16 +4,20 @@
 import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { configFromObject } from "../../agent/config";
+import { configFromObject, type NodeExporterTls } from "../../agent/config";
 import { collectNodeState } from "../../agent/probes/collect";
 import { probeNodeExporter } from "../../agent/probes/node-exporter";
 import { freeTcpPort, waitFor } from "../helpers/ports";
+import { makeTestCertificates, type TestCertificates } from "../helpers/certificates";
 import { startNodeExporter, TEST_BASIC_AUTH, type NodeExporter } from "../helpers/node-exporter";
 import { describeWith } from "../helpers/prereqs";
 import { sampleNodeState } from "../helpers/sample-node-state";
 import { defaultScenario, startFakeTailscaled, type FakeTailscaled } from "../helpers/tailscaled";
 
 const TIMEOUT = 3000;
+const NO_TLS: NodeExporterTls = { caFile: null, serverName: null, insecureSkipVerify: false };
+/** The probe's target: a URL, and the TLS settings for an https one. */
+const at = (url: string, tls: Partial<NodeExporterTls> = {}) => ({ url, tls: { ...NO_TLS, ...tls } });
 
 /** The version Debian's package reports, read from the binary itself. */
 function installedVersion(): string {
@@ -29,12 +33,12 @@ describeWith({ binaries: ["prometheus-node-exporter"] }, "node-exporter probe (r
   afterAll(() => exporter?.stop());
 
   it("up, with the version node_exporter_build_info carries", async () => {
-    const state = await probeNodeExporter(exporter.url, [], TIMEOUT);
+    const state = await probeNodeExporter(at(exporter.url), [], TIMEOUT);
     expect(state).toEqual({ url: exporter.url, up: true, version: installedVersion(), tailnetReachable: null });
   });
 
   it("something else answering on the port is not node-exporter", async () => {
-    const state = await probeNodeExporter(exporter.url.replace("/metrics", "/"), [], TIMEOUT);
+    const state = await probeNodeExporter(at(exporter.url.replace("/metrics", "/")), [], TIMEOUT);
     expect(state.up).toBe(false);
     expect(state.error).toBe(`${exporter.url.replace("/metrics", "/")} answered, but not with node-exporter's metrics`);
   });
@@ -48,28 +52,84 @@ describeWith({ binaries: ["prometheus-node-exporter"] }, "node-exporter probe (r
     const withUserinfo = (userinfo: string) => guarded.url.replace("http://", `http://${userinfo}@`);
 
     it("up with the credentials in the URL, which the state shows without the password", async () => {
-      const state = await probeNodeExporter(withUserinfo(`${TEST_BASIC_AUTH.user}:${TEST_BASIC_AUTH.password}`), [], TIMEOUT);
+      const state = await probeNodeExporter(at(withUserinfo(`${TEST_BASIC_AUTH.user}:${TEST_BASIC_AUTH.password}`)), [], TIMEOUT);
       expect(state).toEqual({ url: withUserinfo("prom:<secret>"), up: true, version: installedVersion(), tailnetReachable: null });
     });
 
     it("a wrong password is down saying so, and the password is nowhere in the state", async () => {
-      const state = await probeNodeExporter(withUserinfo("prom:not-it"), [], TIMEOUT);
+      const state = await probeNodeExporter(at(withUserinfo("prom:not-it")), [], TIMEOUT);
       expect(state).toMatchObject({ up: false, url: withUserinfo("prom:<secret>") });
       expect(state.error).toBe(`${withUserinfo("prom:<secret>")} answered HTTP 401: node-exporter refused the URL's credentials`);
       expect(JSON.stringify(state)).not.toContain("not-it");
     });
 
     it("no credentials: down, saying where to put them", async () => {
-      const state = await probeNodeExporter(guarded.url, [], TIMEOUT);
+      const state = await probeNodeExporter(at(guarded.url), [], TIMEOUT);
       expect(state.error).toBe(`${guarded.url} answered HTTP 401: node-exporter asks for basic auth; put user:password@ in probes.nodeExporter.url`);
+    });
+  });
+
+  describe("over https (node-exporter's tls_server_config, a certificate from a private CA)", () => {
+    let certs: TestCertificates;
+    let secured: NodeExporter;
+    let ts: FakeTailscaled;
+    beforeAll(async () => {
+      // The certificate names localhost and 127.0.0.1, not the Tailscale IP (127.0.0.2) that the
+      // scraper reaches it by: a scraper sets server_name, and so does the probe.
+      certs = makeTestCertificates(["DNS:localhost", "IP:127.0.0.1"]);
+      const port = await freeTcpPort();
+      secured = await startNodeExporter({ port, listen: [`127.0.0.1:${port}`, `127.0.0.2:${port}`], tls: certs });
+      ts = await startFakeTailscaled({ ...defaultScenario(), selfIps: ["127.0.0.2"] });
+    });
+    afterAll(async () => {
+      await secured?.stop();
+      await ts?.stop();
+      certs?.remove();
+    });
+    const viaName = () => secured.url.replace("127.0.0.1", "localhost");
+
+    it("with the CA in tls.caFile: up with its version, and reachable on the Tailscale IP under the URL's name", async () => {
+      const state = await probeNodeExporter(at(secured.url, { caFile: certs.caFile }), ["127.0.0.2"], TIMEOUT);
+      expect(state).toEqual({ url: secured.url, up: true, version: installedVersion(), tailnetReachable: true });
+    });
+
+    it("without it: down, saying the certificate is not trusted and which key to set", async () => {
+      const state = await probeNodeExporter(at(secured.url), ["127.0.0.2"], TIMEOUT);
+      expect(state).toMatchObject({ up: false, tailnetReachable: false });
+      expect(state.error).toBe(`${secured.url}: unable to verify the first certificate (UNABLE_TO_VERIFY_LEAF_SIGNATURE); set probes.nodeExporter.tls.caFile to the CA that signed node-exporter's certificate`);
+      expect(await probeNodeExporter(at(secured.url, { caFile: certs.otherCaFile }), [], TIMEOUT)).toMatchObject({ up: false, error: state.error });
+    });
+
+    it("a name the certificate does not carry is down, saying which key to set; serverName fixes it", async () => {
+      const wrong = await probeNodeExporter(at(secured.url, { caFile: certs.caFile, serverName: "node1.example" }), [], TIMEOUT);
+      expect(wrong.up).toBe(false);
+      expect(wrong.error).toBe(`${secured.url}: Hostname/IP does not match certificate's altnames: Host: node1.example. is not in the cert's altnames: DNS:localhost, IP Address:127.0.0.1 (ERR_TLS_CERT_ALTNAME_INVALID); set probes.nodeExporter.tls.serverName to a name node-exporter's certificate carries`);
+      const byName = await probeNodeExporter(at(secured.url.replace("127.0.0.1", "127.0.0.2"), { caFile: certs.caFile, serverName: "localhost" }), [], TIMEOUT);
+      expect(byName).toMatchObject({ up: true, version: installedVersion() });
+      expect((await probeNodeExporter(at(viaName(), { caFile: certs.caFile }), [], TIMEOUT)).up).toBe(true);
+    });
+
+    it("insecureSkipVerify: up without the CA", async () => {
+      expect(await probeNodeExporter(at(secured.url, { insecureSkipVerify: true }), ["127.0.0.2"], TIMEOUT)).toMatchObject({ up: true, tailnetReachable: true });
+    });
+
+    it("an unreadable tls.caFile is down, naming the key and the file; neither address is asked", async () => {
+      const state = await probeNodeExporter(at(secured.url, { caFile: "/nonexistent/ca.pem" }), ["127.0.0.2"], TIMEOUT);
+      expect(state).toEqual({ url: secured.url, up: false, version: null, tailnetReachable: null, error: "cannot read probes.nodeExporter.tls.caFile: ENOENT: no such file or directory, open '/nonexistent/ca.pem'" });
+    });
+
+    it("the whole snapshot, from the config keys", async () => {
+      const config = configFromObject({ tailscale: { socket: ts.socket }, probes: { timeout: "3s", nodeExporter: { url: secured.url, tls: { caFile: certs.caFile } }, snmpd: { port: 9 } } }, null);
+      const state = await collectNodeState(config);
+      expect(state.services.nodeExporter).toMatchObject({ up: true, tailnetReachable: true });
     });
   });
 
   it("stopped: down, with the reason", async () => {
     const stopped = await startNodeExporter();
-    expect((await probeNodeExporter(stopped.url, [], TIMEOUT)).up).toBe(true);
+    expect((await probeNodeExporter(at(stopped.url), [], TIMEOUT)).up).toBe(true);
     await stopped.stop();
-    const state = await probeNodeExporter(stopped.url, [], TIMEOUT);
+    const state = await probeNodeExporter(at(stopped.url), [], TIMEOUT);
     expect(state).toMatchObject({ up: false, version: null, tailnetReachable: null });
     expect(state.error).toBe(`${stopped.url}: connect ECONNREFUSED 127.0.0.1:${stopped.port}`);
   });

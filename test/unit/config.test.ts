@@ -39,7 +39,7 @@ describe("defaults", () => {
     expect(config.ipv6.allocations).toEqual([]);
     expect(config.probes).toEqual({
       timeoutMs: 2000,
-      nodeExporter: { url: "http://127.0.0.1:9100/metrics" },
+      nodeExporter: { url: "http://127.0.0.1:9100/metrics", tls: { caFile: null, serverName: null, insecureSkipVerify: false } },
       snmpd: { host: "127.0.0.1", port: 161, version: "2c", community: "public", user: null },
     });
     expect(config.notifications.target).toBe("scraper:162");
@@ -196,6 +196,9 @@ const badValues: { what: string; yaml: string; key: string; expected: RegExp }[]
   { what: "bad firewall port", yaml: "firewall:\n  port: 0\n", key: "firewall.port", expected: /expected auto or a UDP port from 1 to 65535, got number 0/ },
   { what: "bad listen address", yaml: "receiver:\n  listen: [\"0.0.0.0:162\"]\n", key: "receiver.listen", expected: /expected transport:address:port like udp6:\[::\]:162/ },
   { what: "bad URL", yaml: "probes:\n  nodeExporter: { url: \"127.0.0.1:9100\" }\n", key: "probes.nodeExporter.url", expected: /expected an http\(s\) URL|expected a URL like/ },
+  { what: "TLS settings for an http URL", yaml: "probes:\n  nodeExporter: { url: \"http://127.0.0.1:9100/metrics\", tls: { caFile: /etc/ssl/ne-ca.pem } }\n", key: "probes.nodeExporter.tls.caFile", expected: /^applies to https only, and probes.nodeExporter.url is http:\/\/127.0.0.1:9100\/metrics$/ },
+  { what: "a relative caFile", yaml: "probes:\n  nodeExporter: { url: \"https://localhost:9100/metrics\", tls: { caFile: ne-ca.pem } }\n", key: "probes.nodeExporter.tls.caFile", expected: /expected an absolute path to a PEM file, got "ne-ca.pem"/ },
+  { what: "insecureSkipVerify not a boolean", yaml: "probes:\n  nodeExporter: { url: \"https://localhost:9100/metrics\", tls: { insecureSkipVerify: \"yes\" } }\n", key: "probes.nodeExporter.tls.insecureSkipVerify", expected: /expected true or false, got string "yes"/ },
   { what: "short v3 auth key", yaml: "probes:\n  snmpd:\n    version: 3\n    user: { name: mon, authKey: short, privKey: long-enough }\n", key: "probes.snmpd.user.authKey", expected: /expected at least 8 characters \(RFC 3414 minimum\)/ },
   { what: "short v3 priv key", yaml: "notifications:\n  version: 3\n  user: { name: mon, authKey: long-enough, privKey: \"1234567\" }\n", key: "notifications.user.privKey", expected: /expected at least 8 characters/ },
   { what: "v3 without a user", yaml: "probes:\n  snmpd:\n    version: 3\n", key: "probes.snmpd.user", expected: /probes.snmpd.version is 3, so a v3 user is required/ },
