@@ -344,9 +344,12 @@ describeWith({ root: true, binaries: ["snmpd", "snmpget", "ip"] }, "edge-agent d
       // of it (the firewall has no global IPv6 address left to be asked about). Let it pass.
       const settled = cycles();
       await waitFor("a full cycle after the address change", () => cycles() >= settled + 2, 6000, 100);
+      // A cycle logs before it writes the textfile, but pino writes asynchronously: the lines of
+      // a cycle are read one cycle after it, both before the baseline and at the end.
+      await waitFor("one more cycle", () => cycles() >= settled + 3, 6000, 100);
       const first = cycles();
       const linesBefore = logLines().length;
-      await waitFor("three more cycles", () => cycles() >= first + 3, 6000, 100);
+      await waitFor("three more cycles, and one for their lines", () => cycles() >= first + 4, 8000, 100);
       expect(logLines().slice(linesBefore)).toEqual([]);
       expect(agent.output()).not.toContain(SECRET);
       expect(logLines().filter((l) => l.event === "agentStarted")).toHaveLength(1);

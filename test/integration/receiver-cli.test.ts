@@ -77,6 +77,8 @@ describeWith({ binaries: ["snmptrap"] }, "edge-agent receive (CLI)", () => {
     child!.child.kill("SIGHUP");
     await waitFor("reloaded", () => lines().some((l) => l.msg === "config reloaded"));
     expect((await send("second-community", 4)).code).toBe(0);
+    // The receiver acknowledges before it logs, and pino writes asynchronously.
+    await waitFor("the line for sequence 4", () => lines().some((l) => l.node === "cli1" && l.sequence === 4), 5000, 20);
     const perNotification = lines().filter((l) => l.node === "cli1");
     expect(perNotification.map((l) => l.sequence)).toEqual([1, 3, 4]);
     expect(sample(await metricsText(`http://127.0.0.1:${metricsPort}/metrics`), 'edge_fleet_receiver_config_reloads_total{result="failure"}')).toBe(1);

@@ -9,7 +9,7 @@ import { REPO_ROOT, runAgent, runAgentBatch } from "../helpers/cli";
 import { describeWith } from "../helpers/prereqs";
 import { unitCommand } from "../helpers/unit-exec";
 import { createNetns, type Netns } from "../helpers/netns";
-import { freeUdpPort } from "../helpers/ports";
+import { freeUdpPort, waitFor } from "../helpers/ports";
 import { startSnmptrapd, type Snmptrapd } from "../helpers/snmptrapd";
 
 const dir = mkdtempSync(join(tmpdir(), "ea-trap-cli-"));
@@ -68,7 +68,8 @@ describeWith({ binaries: ["snmptrapd", "python3"] }, "edge-agent trap --test", (
     const { code, stdout } = await runAgent(["trap", "--test", "--config", config]);
     expect(code).toBe(0);
     expect(stdout).toMatch(/^test trap \(SNMPv2c\) sent to udp:127\.0\.0\.1:\d+ \(traps are not acknowledged/);
-    await new Promise((r) => setTimeout(r, 300));
+    // Nothing acknowledges a trap: wait for snmptrapd's line, then check it is the only one.
+    await waitFor("the trap in snmptrapd's log", () => trapd.received().length > before, 5000, 20);
     const got = trapd.received().slice(before);
     expect(got.map((n) => [n.name, n.security.split(",")[0]])).toEqual([["EDGE-AGENT-MIB::edgeAgentTest", "TRAP2"]]);
   });

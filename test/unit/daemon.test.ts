@@ -108,7 +108,7 @@ describe("daemon scheduling", () => {
     const before = h.collects.count;
     for (let i = 0; i < 5; i++) h.daemon.requestCycle("full");
     await waitFor("the follow-up cycles", () => h.collects.count >= before + 1 && h.collects.concurrent === 0, 2000, 10);
-    await new Promise((r) => setTimeout(r, 300));
+    await h.daemon.settled();
     expect(h.collects.max).toBe(1);
     // One runs at once, the other four requests become one more.
     expect(h.collects.count - before).toBe(2);
