@@ -91,7 +91,7 @@ function normalise(text: string, dir: string): string {
     .replace(/\(Linux [^)]*\)/g, "(<sysDescr>)");
 }
 
-describeWith({ root: true, binaries: ["ip", "nft", "setpriv", "snmpd", "snmpget", "snmptrapd", "prometheus-node-exporter"] }, "edge-agent doctor (CLI, real components)", () => {
+describeWith({ root: true, binaries: ["ip", "nft", "setpriv", "snmpd", "snmpget", "snmptrapd", "prometheus-node-exporter", "openssl"] }, "edge-agent doctor (CLI, real components)", () => {
   let dir: string;
   const cleanups: (() => Promise<void> | void)[] = [];
   beforeAll(() => {

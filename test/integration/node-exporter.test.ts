@@ -69,7 +69,7 @@ describeWith({ binaries: ["prometheus-node-exporter"] }, "node-exporter probe (r
     });
   });
 
-  describe("over https (node-exporter's tls_server_config, a certificate from a private CA)", () => {
+  describeWith({ binaries: ["openssl"] }, "over https (node-exporter's tls_server_config, a certificate from a private CA)", () => {
     let certs: TestCertificates;
     let secured: NodeExporter;
     let ts: FakeTailscaled;
