@@ -2,7 +2,7 @@
 // ruleset and the legacy ip6tables tables, takes the port tailscaled reports (fake LocalAPI),
 // the namespace's own addresses, and answers; without CAP_NET_ADMIN every answer is unknown.
 import { execFile } from "node:child_process";
-import { chmodSync, mkdtempSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
@@ -27,11 +27,12 @@ describeWith({ root: true, binaries: ["nft", "ip6tables-legacy-restore", "setpri
   let ns: Netns;
   let tailscaled: FakeTailscaled;
   let config: string;
+  let dir: string;
   beforeAll(async () => {
     ns = createNetns("fwk");
     ns.exec("ip", ["-batch", "-"], ["link add eth0 type veth peer name eth0p", "link set eth0p up", "link set eth0 up", "addr add 2001:db8:100:1::10/64 dev eth0 nodad", "addr add 192.0.2.10/24 dev eth0"].join("\n") + "\n");
     tailscaled = await startFakeTailscaled({ ...defaultScenario(), selfAddrs: ["[2001:db8:100:1::10]:41700", "192.0.2.10:41700"] });
-    const dir = mkdtempSync(join(tmpdir(), "ea-fwcheck-"));
+    dir = mkdtempSync(join(tmpdir(), "ea-fwcheck-"));
     chmodSync(dir, 0o755);
     config = join(dir, "config.yaml");
     writeFileSync(config, `tailscale:\n  socket: ${tailscaled.socket}\nipv6:\n  allocations: [2001:db8:100::/48]\nfirewall:\n  port: auto\n  forwardPrefixes: [2001:db8:100::/56]\n`);
@@ -40,6 +41,7 @@ describeWith({ root: true, binaries: ["nft", "ip6tables-legacy-restore", "setpri
   afterAll(async () => {
     ns?.remove();
     await tailscaled?.stop();
+    if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
   it("answers every question from the port tailscaled bound, naming the deciding rules", async () => {

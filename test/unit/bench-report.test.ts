@@ -44,7 +44,7 @@ describe("the summary table", () => {
 
 describe("discoverBenchmarks", () => {
   it("runs top-level scripts, not itself, the result helper, or a child another script names", async () => {
-    const { mkdtempSync, writeFileSync, mkdirSync } = await import("node:fs");
+    const { mkdtempSync, writeFileSync, mkdirSync, rmSync } = await import("node:fs");
     const { tmpdir } = await import("node:os");
     const { join } = await import("node:path");
     const { discoverBenchmarks } = await import("../../scripts/bench/all");
@@ -53,6 +53,10 @@ describe("discoverBenchmarks", () => {
     writeFileSync(join(dir, "receiver.ts"), 'spawn(process.execPath, [join(__dirname, "receiver-sender.ts")]);\n');
     mkdirSync(join(dir, "lib"));
     writeFileSync(join(dir, "lib", "shared.ts"), "// x\n");
-    expect(discoverBenchmarks(dir).map((f) => f.slice(dir.length + 1))).toEqual(["daemon.ts", "firewall.ts", "receiver.ts"]);
+    try {
+      expect(discoverBenchmarks(dir).map((f) => f.slice(dir.length + 1))).toEqual(["daemon.ts", "firewall.ts", "receiver.ts"]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -1,16 +1,17 @@
 // `edge-agent firewall trace|check` as a user runs it: exit codes, --json shape, --packets lines,
 // the readable trace, usage errors; and the probe's port choice, its missing-capability answer and
 // how a ruleset tool's failure reads.
-import { mkdtempSync, mkdirSync, symlinkSync, writeFileSync } from "node:fs";
+import { mkdtempSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { execFile } from "node:child_process";
-import { describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { configFromObject } from "../../agent/config";
 import { parseNftJson } from "../../agent/firewall/nft-json";
 import { probeFirewall, runTool, tailscaledSocketPort } from "../../agent/probes/firewall";
 
 const dir = mkdtempSync(join(tmpdir(), "ea-fw-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const RULESET = join(dir, "ruleset.json");
 writeFileSync(RULESET, JSON.stringify({ nftables: [
   { metainfo: { json_schema_version: 1 } },
@@ -155,6 +156,10 @@ describe("firewall probe", () => {
     const header = "  sl  local_address                         remote_address                        st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode ref pointer drops\n";
     writeFileSync(join(proc, "net", "udp6"), `${header}  1: 00000000000000000000000000000000:A2B9 00000000000000000000000000000000:0000 07 00000000:00000000 00:00000000 00000000     0        0 777 2 0 0\n  2: 00000000000000000000000000000000:0035 00000000000000000000000000000000:0000 07 00000000:00000000 00:00000000 00000000     0        0 778 2 0 0\n`);
     writeFileSync(join(proc, "net", "udp"), header);
-    expect(await tailscaledSocketPort(proc)).toBe(41657);
+    try {
+      expect(await tailscaledSocketPort(proc)).toBe(41657);
+    } finally {
+      rmSync(proc, { recursive: true, force: true });
+    }
   });
 });
