@@ -80,7 +80,7 @@ build_bumped() {
 stage_lint() {
   need_packages
   local out
-  out=$(lintian --pedantic --display-info "$deb" 2>&1 | grep -v '^running with root privileges' || true)
+  out=$(TMPDIR="$scratch" lintian --pedantic --display-info "$deb" 2>&1 | grep -v '^running with root privileges' || true)
   echo "$out" | grep -E '^[EWIP]:' || true
   if echo "$out" | grep -q '^E:'; then fail "lintian reports errors (above)"; fi
   ok "lintian: no errors"
