@@ -448,19 +448,25 @@ stage_unit() {
   # prometheus-node-exporter would have made the textfile directory; the package's tmpfiles.d
   # entry then grants the service write access.
   in_unit systemd-tmpfiles --create /usr/lib/tmpfiles.d/edge-agent.conf
-  in_unit systemctl restart edge-agent
+  # Stopped, and its textfile removed, before the start: the agent started at boot may still be
+  # in its first cycle and write a textfile while it stops, which would pass for the new one's.
+  in_unit systemctl stop edge-agent
+  in_unit rm -f /var/lib/prometheus/node-exporter/edge_agent.prom
+  in_unit systemctl start edge-agent
   wait_for "edge_agent.prom with the firewall read by nft and inbound IPv6 accepted" 30 \
     textfile_has '^edge_agent_firewall_verdict\{check="inbound-ipv6",verdict="accept"\} 1$'
   textfile_has '^edge_agent_probe_up\{probe="firewall"\} 1$' || fail "the firewall probe is down under the unit"
   textfile_has '^edge_agent_ipv6_global_prefixes 1$' || fail "the agent under the unit does not see eth0's /64"
   ok "under the unit (W^X, CAP_NET_ADMIN only, ProtectSystem=strict, ...) the agent reads the ruleset and writes the textfile"
 
-  # A rule dropping tailscaled's port reaches the agent through nft monitor, its child.
+  # A rule dropping tailscaled's port reaches the agent through nft monitor, its child, or, if it
+  # comes while nft is still subscribing, through the cycle the agent runs once the monitor is
+  # trusted. Either way it is a change after the first cycle, which the textfile above shows.
   printf 'table inet edge_agent_test {\n  chain input { type filter hook input priority 0; policy accept; udp dport 41641 drop; }\n}\n' | in_unit nft -f -
   wait_for "the dropping rule in edge_agent.prom" 15 \
     textfile_has '^edge_agent_firewall_verdict\{check="inbound-ipv6",verdict="drop"\} 1$'
-  # The agent logs the event before it writes the textfile, but journald may store the line
-  # later than that on a loaded machine.
+  # The agent logs the event before it writes the textfile, but pino writes asynchronously and
+  # journald stores the line after that.
   wait_for "a firewallChanged line in the journal" 15 \
     journal_has '"event":"firewallChanged","msg":"firewall on UDP 41641: inbound-ipv6 drop'
   ok "nft monitor under the unit: a rule dropping UDP 41641 is a firewallChanged event and a drop verdict"
