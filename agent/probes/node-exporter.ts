@@ -47,7 +47,7 @@ function certificateHint(error: unknown): string | null {
  * configured URL's (or serverName), also when a Tailscale IP is asked: it is the same
  * node-exporter, and the scraper checks that name too.
  */
-async function tlsOptions(configured: URL, tls: NodeExporterTls): Promise<RequestOptions> {
+async function tlsOptions(url: string, tls: NodeExporterTls): Promise<RequestOptions> {
   let ca: string | undefined;
   if (tls.caFile) {
     try {
@@ -56,7 +56,7 @@ async function tlsOptions(configured: URL, tls: NodeExporterTls): Promise<Reques
       throw new Error(`cannot read probes.nodeExporter.tls.caFile: ${errorText(error)}`);
     }
   }
-  const name = tls.serverName ?? configured.hostname.replace(/^\[(.*)\]$/, "$1");
+  const name = tls.serverName ?? urlEndpoint(url).host;
   const { checkServerIdentity } = require("node:tls") as typeof import("node:tls");
   return {
     ...(ca ? { ca } : {}),
@@ -146,11 +146,10 @@ async function scrapeTailnet(url: string, tailnetIps: string[], timeoutMs: numbe
 /** The local URL and the Tailscale IPs are asked at once, so a silent one costs one timeout. */
 export async function probeNodeExporter(target: { url: string; tls: NodeExporterTls }, tailnetIps: string[], timeoutMs: number): Promise<NodeExporterState> {
   const { url } = target;
-  const configured = new URL(url);
   let https: RequestOptions | null = null;
-  if (configured.protocol === "https:") {
+  if (new URL(url).protocol === "https:") {
     try {
-      https = await tlsOptions(configured, target.tls);
+      https = await tlsOptions(url, target.tls);
     } catch (error) {
       // Without the CA neither address can be asked.
       return { url: redactUrl(url), up: false, version: null, tailnetReachable: null, error: errorText(error) };
