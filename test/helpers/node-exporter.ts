@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { connect } from "node:net";
 import { join } from "node:path";
+import { urlEndpoint } from "../../agent/probes/node-exporter";
 import { freeTcpPort, waitFor } from "./ports";
 import { startDaemon, type Daemon } from "./process";
 
@@ -48,7 +49,7 @@ export async function startNodeExporter(options: { textfileDir?: string; listen?
   if (!options.netns) {
     // With basic auth in its web config, a 401 is node-exporter answering; with TLS, its
     // listener is up once a TCP connection is taken (fetch would refuse the test CA).
-    const answers = options.tls ? () => tcpAccepts(host, port) : async () => [200, 401].includes((await fetch(url)).status);
+    const answers = options.tls ? () => tcpAccepts(urlEndpoint(url)) : async () => [200, 401].includes((await fetch(url)).status);
     await waitFor(`node-exporter on ${listen}`, answers, 10_000, 100).catch((error) => {
       throw new Error(`${(error as Error).message}\nnode-exporter output:\n${daemon.output()}`);
     });
@@ -60,9 +61,9 @@ export async function startNodeExporter(options: { textfileDir?: string; listen?
   return { ...daemon, stop, port, url };
 }
 
-function tcpAccepts(host: string, port: number): Promise<boolean> {
+function tcpAccepts(endpoint: { host: string; port: number }): Promise<boolean> {
   return new Promise((resolve) => {
-    const socket = connect({ host: host.replace(/^\[(.*)\]$/, "$1"), port });
+    const socket = connect(endpoint);
     socket.once("connect", () => {
       socket.destroy();
       resolve(true);
