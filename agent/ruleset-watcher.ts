@@ -21,7 +21,6 @@ export class RulesetWatcher {
   private child: ChildProcess | null = null;
   private startedAt: number | null = null;
   private restartTimer: NodeJS.Timeout | null = null;
-  private trustedTimer: NodeJS.Timeout | null = null;
   private restartDelayMs = RESTART_MIN_MS;
   private stopped = true;
   private complained = false;
@@ -57,7 +56,6 @@ export class RulesetWatcher {
     this.stopped = true;
     if (this.restartTimer) clearTimeout(this.restartTimer);
     this.restartTimer = null;
-    this.clearTrustedTimer();
     this.child?.kill();
     this.child = null;
     this.startedAt = null;
@@ -73,12 +71,11 @@ export class RulesetWatcher {
     this.startedAt = Date.now();
     // A change committed while nft was still subscribing is reported by nobody, and the read of
     // the cycle that ran meanwhile is not trusted: once the monitor is, ask for a cycle, so the
-    // ruleset is read again now instead of at the next interval.
-    this.trustedTimer = setTimeout(() => {
-      this.trustedTimer = null;
-      if (this.child === child && !this.stopped) this.onChange();
-    }, SUBSCRIBE_GRACE_MS);
-    this.trustedTimer.unref?.();
+    // ruleset is read again now instead of at the next interval. (A monitor that exited or was
+    // stopped meanwhile is no longer this.child, and asks for nothing.)
+    setTimeout(() => {
+      if (this.child === child) this.onChange();
+    }, SUBSCRIBE_GRACE_MS).unref?.();
     let stderr = "";
     child.stderr!.setEncoding("utf8");
     child.stderr!.on("data", (text: string) => {
@@ -100,16 +97,10 @@ export class RulesetWatcher {
     child.on("exit", (code, signal) => this.exited(child, stderr.trim() || `exited with ${signal ?? `status ${code}`}`));
   }
 
-  private clearTrustedTimer(): void {
-    if (this.trustedTimer) clearTimeout(this.trustedTimer);
-    this.trustedTimer = null;
-  }
-
   private exited(child: ChildProcess, why: string): void {
     if (this.child !== child) return;
     this.child = null;
     this.startedAt = null;
-    this.clearTrustedTimer();
     // Whatever happened while no monitor ran is unknown: count it as a change.
     this.generation++;
     if (this.stopped) return;
