@@ -6,6 +6,7 @@ export interface Daemon {
   output: () => string;
   /** The exit code, once the output is read too: 'exit' can come before the last of it. */
   ended: Promise<number | null>;
+  /** SIGTERM (SIGKILL after 3 s); resolves once it has exited and its output is read. */
   stop: () => Promise<void>;
 }
 
@@ -36,6 +37,8 @@ export function startDaemon(command: string, args: string[], options: SpawnOptio
       const timer = setTimeout(() => child.kill("SIGKILL"), 3000);
       await exited;
       clearTimeout(timer);
+      // Its last output too, for the test that reads it after stopping it.
+      await ended;
     },
   };
 }

@@ -78,7 +78,6 @@ describeWith({ root: true, binaries: ["python3", "nft"] }, "edge-agent.service's
     } finally {
       await daemon.stop();
     }
-    await daemon.ended; // the last of its output
     expect(daemon.child.exitCode, daemon.output()).toBe(0);
     expect(daemon.output()).not.toMatch(/Check failed|SetPermissions|Fatal error/);
   });
