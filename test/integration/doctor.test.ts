@@ -5,13 +5,15 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, ut
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { LAUNCHER, runAgent, type CliRun } from "../helpers/cli";
+import { BUNDLE } from "../helpers/bundle";
+import { runAgent, type CliRun } from "../helpers/cli";
 import { createNetns, type Netns } from "../helpers/netns";
 import { makeTestCertificates } from "../helpers/certificates";
 import { startNodeExporter, TEST_BASIC_AUTH, type NodeExporter } from "../helpers/node-exporter";
 import { waitFor } from "../helpers/ports";
 import { describeWith } from "../helpers/prereqs";
-import { startDaemon, type Daemon } from "../helpers/process";
+import type { Daemon } from "../helpers/process";
+import { startUnit } from "../helpers/unit-exec";
 import { startSnmpd, type Snmpd } from "../helpers/snmpd";
 import { startSnmptrapd, type Snmptrapd } from "../helpers/snmptrapd";
 import { defaultScenario, startFakeTailscaled, type FakeTailscaled } from "../helpers/tailscaled";
@@ -155,7 +157,7 @@ describeWith({ root: true, binaries: ["ip", "nft", "setpriv", "snmpd", "snmpget"
       mkdirSync(join(open, "textfile"), { mode: 0o755 });
       const readable = join(open, "config.yaml");
       writeFileSync(readable, JSON.stringify({ ...JSON.parse(readFileSync(config, "utf8")), textfile: { directory: join(open, "textfile") } }), { mode: 0o644 });
-      const nobody = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--inh-caps=-all", "--bounding-set=-all", process.execPath, LAUNCHER];
+      const nobody = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--inh-caps=-all", "--bounding-set=-all", process.execPath, BUNDLE];
       const run = await doctor(["--config", readable, "--json", ...only("firewall-port", "textfile-dir")], { netns: ns.name, via: nobody });
       const c = byId(run);
       expect(c["firewall-port"]).toMatchObject({ status: "skip", finding: expect.stringContaining("CAP_NET_ADMIN"), fix: "sudo edge-agent doctor --check firewall-port" });
@@ -359,7 +361,7 @@ describeWith({ root: true, binaries: ["ip", "nft", "setpriv", "snmpd", "snmpget"
         receiver: { listen: ["udp:127.0.0.1:1162", "udp6:[::1]:1162"], communities: ["edgetest"], fileSd, metrics: "127.0.0.1:9163", state: join(sd, "fleet.json") },
         tailscale: { socket: join(sd, "no-tailscaled.sock") },
       });
-      receiver = startDaemon("ip", ["netns", "exec", ns.name, process.execPath, LAUNCHER, "receive", "--config", config]);
+      receiver = startUnit(["receive", "--config", config], { unit: "edge-agent-receiver.service", netns: ns.name });
       cleanups.push(() => receiver.stop());
       await waitFor("the receiver's file_sd file", () => existsSync(fileSd), 20_000).catch((error) => {
         throw new Error(`${(error as Error).message}\nreceiver output:\n${receiver.output()}`);
