@@ -2,8 +2,8 @@
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ConfigError, DEFAULT_CONFIG_PATH, configFromObject, loadConfig, parseDuration, redactConfig, redactUrl } from "../../agent/config";
+import { afterAll, beforeAll, describe, expect, expectTypeOf, it } from "vitest";
+import { ConfigError, DEFAULT_CONFIG_PATH, configFromObject, loadConfig, redactConfig, redactUrl, type Config } from "../../agent/config";
 import { runAgent, runAgentBatch } from "../helpers/cli";
 
 let dir: string;
@@ -67,6 +67,25 @@ describe("defaults", () => {
   });
 });
 
+describe("the Config type", () => {
+  it("is derived from the schema table: durations in ms, nullable users, enums as unions", () => {
+    // Checked by tsc (npx tsc --noEmit): a key added to the table changes these types.
+    expectTypeOf<Config["run"]>().toEqualTypeOf<{ intervalMs: number; heartbeatMs: number }>();
+    expectTypeOf<Config["probes"]["snmpd"]["version"]>().toEqualTypeOf<"2c" | "3">();
+    expectTypeOf<Config["firewall"]["port"]>().toEqualTypeOf<"auto" | number>();
+    expectTypeOf<Config["notifications"]["user"]>().toEqualTypeOf<{
+      name: string;
+      authProtocol: "md5" | "sha" | "sha224" | "sha256" | "sha384" | "sha512";
+      authKey: string;
+      privProtocol: "des" | "aes" | "aes256b" | "aes256r" | null;
+      privKey: string | null;
+    } | null>();
+    expectTypeOf<Config["receiver"]["listen"]>().toEqualTypeOf<string[]>();
+    expectTypeOf<Config["source"]>().toEqualTypeOf<string | null>();
+    expect(Object.keys(configFromObject({}, null).run)).toEqual(["intervalMs", "heartbeatMs"]);
+  });
+});
+
 describe("a good file", () => {
   it("converts and normalises what it reads", () => {
     const path = file(`
@@ -122,11 +141,12 @@ log: { level: debug }
   });
 
   it("parses Prometheus-style durations", () => {
-    expect(parseDuration("500ms")).toBe(500);
-    expect(parseDuration("30s")).toBe(30_000);
-    expect(parseDuration("5m")).toBe(300_000);
-    expect(parseDuration("2h")).toBe(7_200_000);
-    expect(parseDuration(2)).toBe(2000);
+    const heartbeat = (value: unknown) => configFromObject({ run: { heartbeat: value } }, null).run.heartbeatMs;
+    expect(heartbeat("500ms")).toBe(500);
+    expect(heartbeat("30s")).toBe(30_000);
+    expect(heartbeat("5m")).toBe(300_000);
+    expect(heartbeat("2h")).toBe(7_200_000);
+    expect(heartbeat(2)).toBe(2000);
   });
 
   it("hides secrets when the config is shown", () => {
@@ -176,30 +196,30 @@ const badValues: { what: string; yaml: string; key: string; expected: RegExp }[]
   { what: "unknown top-level key", yaml: "scrapper: prom\n", key: "scrapper", expected: /unknown key \(known keys here: scraper, tailscale, ipv6/ },
   { what: "unknown nested key", yaml: "probes:\n  snmpd:\n    comunity: x\n", key: "probes.snmpd.comunity", expected: /unknown key \(known keys here: host, port, version, community, user\)/ },
   { what: "unknown key in a v3 user", yaml: "probes:\n  snmpd:\n    user: { name: a, authKey: abcdefgh, privKey: abcdefgh, level: authPriv }\n", key: "probes.snmpd.user.level", expected: /unknown key/ },
-  { what: "wrong type: string for a list", yaml: "tailscale:\n  expectedTags: tag:monitor\n", key: "tailscale.expectedTags", expected: /expected a list, got string "tag:monitor"/ },
+  { what: "wrong type: string for a list", yaml: "tailscale:\n  expectedTags: tag:monitor\n", key: "tailscale.expectedTags", expected: /^expected a list, got string "tag:monitor"$/ },
   { what: "wrong type: string for a boolean", yaml: "notifications:\n  inform: yes\n", key: "notifications.inform", expected: /expected true or false, got string "yes"/ },
   { what: "wrong type: list for a mapping", yaml: "probes:\n  snmpd: [1, 2]\n", key: "probes.snmpd", expected: /expected a mapping, got a list/ },
-  { what: "wrong type: number for a string", yaml: "scraper: 42\n", key: "scraper", expected: /expected a string, got number 42/ },
-  { what: "bad tag", yaml: "tailscale:\n  expectedTags: [monitor]\n", key: "tailscale.expectedTags", expected: /item 0: expected a tailnet tag like tag:monitor, got string "monitor"/ },
-  { what: "unparsable prefix", yaml: "ipv6:\n  allocations: [2001:db8:100::/129]\n", key: "ipv6.allocations", expected: /item 0: "2001:db8:100::\/129" is not a prefix \(expected address\/length/ },
-  { what: "prefix without a length", yaml: "ipv6:\n  allocations: [\"2001:db8:100::\"]\n", key: "ipv6.allocations", expected: /"2001:db8:100::" is not a prefix/ },
-  { what: "IPv4 prefix as an IPv6 allocation", yaml: "ipv6:\n  allocations: [10.0.0.0/8]\n", key: "ipv6.allocations", expected: /"10.0.0.0\/8" is an IPv4 prefix; expected an IPv6 prefix/ },
-  { what: "unparsable forward prefix", yaml: "firewall:\n  forwardPrefixes: [lan]\n", key: "firewall.forwardPrefixes", expected: /"lan" is not a prefix/ },
-  { what: "bad duration", yaml: "probes:\n  timeout: 5 minutes\n", key: "probes.timeout", expected: /expected a duration like 500ms, 30s, 5m or 1h, got string "5 minutes"/ },
-  { what: "zero duration", yaml: "run:\n  interval: 0s\n", key: "run.interval", expected: /expected a duration above zero/ },
+  { what: "wrong type: number for a string", yaml: "scraper: 42\n", key: "scraper", expected: /^expected a string, got number 42 \(quote it in YAML\)$/ },
+  { what: "bad tag", yaml: "tailscale:\n  expectedTags: [monitor]\n", key: "tailscale.expectedTags[0]", expected: /^expected a tailnet tag like tag:monitor, got string "monitor"$/ },
+  { what: "unparsable prefix", yaml: "ipv6:\n  allocations: [2001:db8:100::/129]\n", key: "ipv6.allocations[0]", expected: /^expected a prefix \(address\/length\) like 2001:db8:100::\/56 or 192.0.2.0\/24, got string "2001:db8:100::\/129"$/ },
+  { what: "prefix without a length", yaml: "ipv6:\n  allocations: [\"2001:db8:100::\"]\n", key: "ipv6.allocations[0]", expected: /^expected a prefix .*, got string "2001:db8:100::"$/ },
+  { what: "IPv4 prefix as an IPv6 allocation", yaml: "ipv6:\n  allocations: [10.0.0.0/8]\n", key: "ipv6.allocations[0]", expected: /^expected an IPv6 prefix like 2001:db8:100::\/56 \(this one is IPv4\), got string "10.0.0.0\/8"$/ },
+  { what: "unparsable forward prefix", yaml: "firewall:\n  forwardPrefixes: [lan]\n", key: "firewall.forwardPrefixes[0]", expected: /^expected a prefix .*, got string "lan"$/ },
+  { what: "bad duration", yaml: "probes:\n  timeout: 5 minutes\n", key: "probes.timeout", expected: /^expected a duration from 100ms to 1m \(like 500ms, 30s, 5m or 1h; a bare number is seconds\), got string "5 minutes"$/ },
+  { what: "zero duration", yaml: "run:\n  interval: 0s\n", key: "run.interval", expected: /^expected a duration from 1s to 24h .*, got string "0s"$/ },
   { what: "bad enum (log level)", yaml: "log:\n  level: verbose\n", key: "log.level", expected: /expected one of trace, debug, info, warn, error, fatal, got string "verbose"/ },
   { what: "bad enum (SNMP version)", yaml: "probes:\n  snmpd:\n    version: 1\n", key: "probes.snmpd.version", expected: /expected one of 2c, 3, got number 1/ },
   { what: "bad enum (auth protocol)", yaml: "notifications:\n  version: 3\n  user: { name: a, authProtocol: sha1, authKey: abcdefgh, privKey: abcdefgh }\n", key: "notifications.user.authProtocol", expected: /expected one of md5, sha, sha224, sha256, sha384, sha512, got string "sha1"/ },
   { what: "port out of range", yaml: "probes:\n  snmpd:\n    port: 70000\n", key: "probes.snmpd.port", expected: /expected a whole number from 1 to 65535, got number 70000/ },
   { what: "port as a string", yaml: "probes:\n  snmpd:\n    port: \"161\"\n", key: "probes.snmpd.port", expected: /expected a whole number from 1 to 65535, got string "161"/ },
-  { what: "port out of range in host:port", yaml: "notifications:\n  target: scraper:99999\n", key: "notifications.target", expected: /port from 1 to 65535, got "scraper:99999"/ },
+  { what: "port out of range in host:port", yaml: "notifications:\n  target: scraper:99999\n", key: "notifications.target", expected: /port from 1 to 65535, got string "scraper:99999"/ },
   { what: "bad firewall port", yaml: "firewall:\n  port: 0\n", key: "firewall.port", expected: /expected auto or a UDP port from 1 to 65535, got number 0/ },
-  { what: "bad listen address", yaml: "receiver:\n  listen: [\"0.0.0.0:162\"]\n", key: "receiver.listen", expected: /expected transport:address:port like udp6:\[::\]:162/ },
+  { what: "bad listen address", yaml: "receiver:\n  listen: [\"0.0.0.0:162\"]\n", key: "receiver.listen[0]", expected: /^expected udp, udp4 or udp6, an IP address \(not a name\) and a port from 1 to 65535, like udp6:\[::\]:162 or udp:0.0.0.0:162, got string "0.0.0.0:162"$/ },
   { what: "bad URL", yaml: "probes:\n  nodeExporter: { url: \"127.0.0.1:9100\" }\n", key: "probes.nodeExporter.url", expected: /expected an http\(s\) URL|expected a URL like/ },
   { what: "TLS settings for an http URL", yaml: "probes:\n  nodeExporter: { url: \"http://127.0.0.1:9100/metrics\", tls: { caFile: /etc/ssl/ne-ca.pem } }\n", key: "probes.nodeExporter.tls.caFile", expected: /^applies to https only, and probes.nodeExporter.url is http:\/\/127.0.0.1:9100\/metrics$/ },
-  { what: "a relative caFile", yaml: "probes:\n  nodeExporter: { url: \"https://localhost:9100/metrics\", tls: { caFile: ne-ca.pem } }\n", key: "probes.nodeExporter.tls.caFile", expected: /expected an absolute path to a PEM file, got "ne-ca.pem"/ },
+  { what: "a relative caFile", yaml: "probes:\n  nodeExporter: { url: \"https://localhost:9100/metrics\", tls: { caFile: ne-ca.pem } }\n", key: "probes.nodeExporter.tls.caFile", expected: /^expected an absolute path to a PEM file, got string "ne-ca.pem"$/ },
   { what: "insecureSkipVerify not a boolean", yaml: "probes:\n  nodeExporter: { url: \"https://localhost:9100/metrics\", tls: { insecureSkipVerify: \"yes\" } }\n", key: "probes.nodeExporter.tls.insecureSkipVerify", expected: /expected true or false, got string "yes"/ },
-  { what: "short v3 auth key", yaml: "probes:\n  snmpd:\n    version: 3\n    user: { name: mon, authKey: short, privKey: long-enough }\n", key: "probes.snmpd.user.authKey", expected: /expected at least 8 characters \(RFC 3414 minimum\)/ },
+  { what: "short v3 auth key", yaml: "probes:\n  snmpd:\n    version: 3\n    user: { name: mon, authKey: short, privKey: long-enough }\n", key: "probes.snmpd.user.authKey", expected: /^expected at least 8 characters \(RFC 3414 minimum\), got a string of 5 characters$/ },
   { what: "short v3 priv key", yaml: "notifications:\n  version: 3\n  user: { name: mon, authKey: long-enough, privKey: \"1234567\" }\n", key: "notifications.user.privKey", expected: /expected at least 8 characters/ },
   { what: "v3 without a user", yaml: "probes:\n  snmpd:\n    version: 3\n", key: "probes.snmpd.user", expected: /probes.snmpd.version is 3, so a v3 user is required/ },
   { what: "privProtocol without privKey", yaml: "probes:\n  snmpd:\n    version: 3\n    user: { name: mon, authKey: long-enough, privProtocol: aes }\n", key: "probes.snmpd.user.privKey", expected: /privProtocol is aes, so a privKey of at least 8 characters is required/ },
@@ -214,7 +234,8 @@ describe.each(badValues)("rejects $what", ({ yaml, key, expected }) => {
     expect(error.key).toBe(key);
     expect(error.problem).toMatch(expected);
     expect(error.file).toMatch(/config-\d+\.yaml$/);
-    expect(error.message).toBe(`${error.file}: ${key}: ${error.problem}`);
+    expect(error.line).toBeGreaterThan(0);
+    expect(error.message).toBe(`${error.file}: ${key}: ${error.problem} (line ${error.line})`);
   });
 });
 
@@ -246,11 +267,11 @@ describe("secrets in errors", () => {
     const short = loadError("probes:\n  snmpd:\n    version: 3\n    user: { name: mon, authKey: sh0rt, privKey: long-enough }\n");
     expect(short.message).not.toContain("sh0rt");
     const communities = loadError("receiver:\n  communities: [ok-community, 4242424242]\n");
-    expect(communities.key).toBe("receiver.communities");
+    expect(communities.key).toBe("receiver.communities[1]");
     expect(communities.message).not.toContain("4242424242");
     const url = loadError("probes:\n  nodeExporter:\n    url: ftp://prom:pa55word@host/metrics\n");
     expect(url.key).toBe("probes.nodeExporter.url");
-    expect(url.problem).toBe('expected an http(s) URL, got "ftp://prom:<secret>@host/metrics"');
+    expect(url.problem).toBe('expected an http(s) URL, got string "ftp://prom:<secret>@host/metrics"');
   });
 });
 
