@@ -20,6 +20,9 @@ export interface ConfigProblem {
   code: ConfigProblemCode;
 }
 
+/** Enough to fix in one edit; more would scroll the first off the screen. */
+export const MAX_REPORTED = 20;
+
 function problemText(file: string | null, p: ConfigProblem): string {
   const where = file ?? "config";
   if (p.key === "(file)") return `${where}: ${p.problem}`;
@@ -48,9 +51,17 @@ export class ConfigError extends Error {
     this.code = first.code;
   }
 
-  /** One error for a non-empty list of problems, in the order found. */
+  /**
+   * One error for a non-empty list of problems, in the order found. Identical ones are told
+   * once and at most MAX_REPORTED are told at all (a broken YAML file or a list of thousands
+   * of bad entries must not bury the first, real mistake), then how many more there were.
+   */
   static of(file: string | null, problems: readonly ConfigProblem[]): ConfigError {
-    const [first, ...more] = problems;
+    const seen = new Set<string>();
+    const unique = problems.filter((p) => !seen.has(`${p.key}\0${p.problem}`) && seen.add(`${p.key}\0${p.problem}`));
+    const [first, ...more] = unique.slice(0, MAX_REPORTED);
+    const untold = unique.length - MAX_REPORTED;
+    if (untold > 0) more.push({ key: "(file)", problem: `... and ${untold} more ${untold === 1 ? "problem" : "problems"}`, line: null, code: first.code });
     return new ConfigError(file, first.key, first.problem, { line: first.line, code: first.code, more });
   }
 }

@@ -301,3 +301,152 @@ describe("the CLI with a bad config", () => {
     expect(run.stderr).toBe(`edge-agent: bad config: ${path}: no such config file (create it, or leave out --config to use the defaults)\n`);
   }, 120_000);
 });
+
+describe("keys named like an object's own properties", () => {
+  it.each([
+    ["toString: 1\n", "toString"],
+    ["receiver:\n  constructor: 1\n", "receiver.constructor"],
+    ["probes:\n  snmpd:\n    hasOwnProperty: 1\n", "probes.snmpd.hasOwnProperty"],
+    ["__proto__: {}\n", "__proto__"],
+    ["notifications:\n  user: { name: u, authKey: long-enough, privKey: long-enough, valueOf: 1 }\n", "notifications.user.valueOf"],
+  ])("%j is an unknown key", (yaml, key) => {
+    const error = loadError(yaml);
+    expect(error.key).toBe(key);
+    expect(error.problem).toMatch(/^unknown key \(known keys here: /);
+  });
+});
+
+describe("durations have a minimum and a maximum", () => {
+  // 600h overflowed Node's 32-bit timer (a heartbeat every millisecond), 0.0001 became 0 ms.
+  it.each([
+    ["run:\n  heartbeat: 600h\n", "run.heartbeat", "100ms to 24h"],
+    ["run:\n  heartbeat: 0.0001\n", "run.heartbeat", "100ms to 24h"],
+    ["run:\n  heartbeat: .inf\n", "run.heartbeat", "100ms to 24h"],
+    ["run:\n  heartbeat: .nan\n", "run.heartbeat", "100ms to 24h"],
+    ["run:\n  heartbeat: -5\n", "run.heartbeat", "100ms to 24h"],
+    ["run:\n  heartbeat: 99ms\n", "run.heartbeat", "100ms to 24h"],
+    ["run:\n  interval: 999ms\n", "run.interval", "1s to 24h"],
+    ["run:\n  interval: 25h\n", "run.interval", "1s to 24h"],
+    ["probes:\n  timeout: 61s\n", "probes.timeout", "100ms to 1m"],
+    ["notifications:\n  timeout: 50ms\n", "notifications.timeout", "100ms to 1m"],
+  ])("%j is refused", (yaml, key, range) => {
+    const error = loadError(yaml);
+    expect(error.key).toBe(key);
+    expect(error.problem).toContain(`expected a duration from ${range} `);
+  });
+
+  it("takes each end of each range", () => {
+    const low = loadConfig(file("run: { interval: 1s, heartbeat: 100ms }\nprobes: { timeout: 100ms }\nnotifications: { timeout: 0.1 }\n"));
+    expect([low.run.intervalMs, low.run.heartbeatMs, low.probes.timeoutMs, low.notifications.timeoutMs]).toEqual([1000, 100, 100, 100]);
+    const high = loadConfig(file("run: { interval: 24h, heartbeat: 1440m }\nprobes: { timeout: 1m }\nnotifications: { timeout: 60 }\n"));
+    expect([high.run.intervalMs, high.run.heartbeatMs, high.probes.timeoutMs, high.notifications.timeoutMs]).toEqual([86_400_000, 86_400_000, 60_000, 60_000]);
+  });
+});
+
+describe("values in errors", () => {
+  it("never shows a section's text when the section is not a mapping: it may be a secret", () => {
+    const error = loadError("notifications:\n  community s3cret\n");
+    expect(error.key).toBe("notifications");
+    expect(error.problem).toBe("expected a mapping, got a string");
+    expect(error.message).not.toContain("s3cret");
+    const list = loadError("receiver:\n  communities: s3cret-community\n");
+    expect(list.problem).toBe("expected a list, got a string");
+    expect(list.message).not.toContain("s3cret");
+  });
+
+  it("never shows a secret, whatever is wrong with it", () => {
+    const user = loadError("receiver:\n  users:\n    - { name: u, authKey: [s3cret-key], privProtocol: none }\n");
+    expect(user.key).toBe("receiver.users[0].authKey");
+    expect(user.message).not.toContain("s3cret");
+    const empty = loadError('receiver:\n  communities: [ok-community, ""]\n');
+    expect(empty.key).toBe("receiver.communities[1]");
+    expect(empty.message).not.toContain("ok-community");
+  });
+
+  it("cuts a long value or key short, saying how long it was", () => {
+    const long = "x".repeat(500_000);
+    const value = loadError(`log:\n  level: ${long}\n`);
+    expect(value.message.length).toBeLessThan(300);
+    expect(value.problem).toContain("... (500000 characters)");
+    const key = loadError(`${long}: 1\n`);
+    expect(key.message.length).toBeLessThan(400);
+  });
+});
+
+describe("receiver.listen", () => {
+  it.each([
+    ['["udp:localhost:1162"]', "receiver.listen[0]"],
+    ['["udp:0.0.0.0:162", "udp6:[fd7a::1:2]"]', "receiver.listen[1]"],
+    ['["udp4:[::]:162"]', "receiver.listen[0]"],
+    ['["udp6:0.0.0.0:162"]', "receiver.listen[0]"],
+  ])("%s is refused at load, naming the entry", (listen, key) => {
+    const error = loadError(`receiver:\n  listen: ${listen}\n`);
+    expect(error.key).toBe(key);
+    expect(error.problem).toMatch(/^expected udp, udp4 or udp6, an IP address \(not a name\)/);
+  });
+
+  it("refuses two entries `receive` could not bind together", () => {
+    const error = loadError('receiver:\n  listen: ["udp6:[::]:1162", "udp:0.0.0.0:1162", "udp6:[::1]:1162", "udp:127.0.0.1:1163", "udp4:127.0.0.1:1163"]\n');
+    expect(error.problems.map((p) => [p.key, p.line])).toEqual([
+      ["receiver.listen[2]", 2],
+      ["receiver.listen[4]", 2],
+    ]);
+    expect(error.problem).toBe("binds the same udp6 port 1162 as receiver.listen[0] (udp6:[::]:1162), so `receive` could not open both");
+  });
+
+  it("takes IPv6 and IPv4 wildcards on one port (the IPv6 one is made IPv6-only)", () => {
+    expect(configFromObject({ receiver: { listen: ["udp6:[::]:162", "udp:0.0.0.0:162", "udp6:[::1]:1162"] } }, null).receiver.listen).toHaveLength(3);
+  });
+
+  it("`receive` exits 2 naming the key, before opening anything", async () => {
+    const path = file('receiver:\n  listen: ["udp:localhost:1162"]\n');
+    const run = await runAgent(["receive", "--config", path]);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain(`edge-agent: bad config: ${path}: receiver.listen[0]: expected udp, udp4 or udp6`);
+  }, 120_000);
+});
+
+describe("a config with several problems", () => {
+  const yaml = [
+    "scraper: 42", //                                 line 1: wrong type
+    "probes:",
+    "  timeout: 600h", //                             line 3: out of range
+    "  snmpd:",
+    "    comunity: x", //                             line 5: unknown key
+    "receiver:",
+    "  listen:",
+    "    - udp6:[::]:162",
+    "    - udp:localhost:162", //                     line 9: a name, not an address
+    "log: { level: verbose }", //                     line 10
+  ].join("\n");
+
+  it("reports all of them, each with its key and line, in file order", () => {
+    const error = loadError(yaml);
+    expect(error.problems.map((p) => [p.line, p.key])).toEqual([
+      [1, "scraper"],
+      [3, "probes.timeout"],
+      [5, "probes.snmpd.comunity"],
+      [9, "receiver.listen[1]"],
+      [10, "log.level"],
+    ]);
+    expect(error.message.split("\n")).toHaveLength(5);
+  });
+
+  it("tells at most 20, then how many more there were", () => {
+    const error = loadError(`tailscale:\n  expectedTags: [${Array.from({ length: 500 }, (_, i) => `bad${i}`).join(", ")}]\n`);
+    expect(error.problems).toHaveLength(21);
+    expect(error.problems[19].key).toBe("tailscale.expectedTags[19]");
+    expect(error.message.split("\n").at(-1)).toBe(`${error.file}: ... and 480 more problems`);
+  });
+
+  it("the CLI exits 2 and prints one line per problem with file, key and line", async () => {
+    const path = file(yaml);
+    const run = await runAgent(["status", "--config", path]);
+    expect(run.code).toBe(2);
+    const lines = run.stderr.trimEnd().split("\n");
+    expect(lines).toHaveLength(5);
+    expect(lines[0]).toBe(`edge-agent: bad config: ${path}: scraper: expected a string, got number 42 (quote it in YAML) (line 1)`);
+    expect(lines[2]).toBe(`edge-agent: bad config: ${path}: probes.snmpd.comunity: unknown key (known keys here: host, port, version, community, user) (line 5)`);
+    for (const line of lines) expect(line).toMatch(new RegExp(`^edge-agent: bad config: ${path}: [a-z.\\[\\]0-9]+: .* \\(line \\d+\\)$`, "i"));
+  }, 120_000);
+});
