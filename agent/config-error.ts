@@ -51,6 +51,11 @@ export class ConfigError extends Error {
     this.code = first.code;
   }
 
+  /** Every problem on one line, for a single finding (doctor) or a log field. */
+  get oneLine(): string {
+    return this.message.split("\n").join("; ");
+  }
+
   /**
    * One error for a non-empty list of problems, in the order found. Identical ones are told
    * once and at most MAX_REPORTED are told at all (a broken YAML file or a list of thousands
