@@ -56,6 +56,18 @@ describe("packaging/config.schema.json", () => {
     expect(violations(configJsonSchema(), { notifications: v3, firewall: { port: 41641 }, run: { heartbeat: "200ms" } })).toEqual([]);
   });
 
+  it("every duration's range is in the README and the man page", () => {
+    const docs = [readFileSync(join(__dirname, "../../README.md"), "utf8"), readFileSync(join(__dirname, "../../packaging/man/edge-agent.yaml.5"), "utf8")];
+    const durations = (schema: Schema, at: string): [string, string][] =>
+      Object.entries(schema.properties ?? {}).flatMap(([k, s]: [string, any]) => {
+        const range = /^A duration from (\S+ to \S+):/.exec(s.description ?? "")?.[1];
+        return range ? [[`${at}${k}`, range]] : durations(s, `${at}${k}.`);
+      });
+    const found = durations(configJsonSchema(), "");
+    expect(found.map(([key]) => key)).toEqual(["probes.timeout", "notifications.timeout", "run.interval", "run.heartbeat"]);
+    for (const [key, range] of found) for (const doc of docs) expect({ key, documented: doc.includes(range) }).toEqual({ key, documented: true });
+  });
+
   it.each([
     ["an unknown key", { scrapper: "x" }, "$.scrapper: unknown"],
     ["an object's own property name as a key", { receiver: { constructor: 1 } }, "$.receiver.constructor: unknown"],
