@@ -55,7 +55,9 @@ export function parseConfigText(text: string, path: string): ParsedConfig {
   if (doc.errors.length > 0) {
     const problems: ConfigProblem[] = doc.errors.map((error) => {
       const pos = lines.linePos(error.pos[0]);
-      const message = error.message.split("\n")[0].slice(0, 200);
+      // The parser's explanation without what follows its first ": ", which may quote the file
+      // (a block scalar header's "extra characters", a tag): the line and column point there.
+      const message = error.message.split("\n")[0].split(": ")[0].slice(0, 120);
       return { key: `line ${pos.line}, column ${pos.col}`, problem: `not valid YAML: ${message}`, line: pos.line, code: "yaml" };
     });
     throw ConfigError.of(path, problems);

@@ -250,6 +250,12 @@ describe("bad YAML", () => {
     expect(error.message).toMatch(/not valid YAML: Map keys must be unique/);
   });
 
+  it("does not quote the file: a syntax error next to a secret names the place only", () => {
+    const error = loadError("notifications:\n  community: |s3cret-community\n");
+    expect(error.message).toMatch(/config-\d+\.yaml: line 2, column \d+: not valid YAML: Block scalar header includes extra characters$/);
+    expect(error.message).not.toContain("s3cret");
+  });
+
   it("rejects tabs used for indentation", () => {
     expect(loadError("probes:\n\tsnmpd: {}\n").problem).toMatch(/not valid YAML/);
   });
