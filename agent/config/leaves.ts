@@ -67,13 +67,13 @@ const UNITS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 } as const;
 const DURATION = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/;
 
 /** Milliseconds as the shortest exact duration text: 100ms, 30s, 5m, 24h. */
-export function formatDuration(ms: number): string {
+function formatDuration(ms: number): string {
   for (const unit of ["h", "m", "s"] as const) if (ms % UNITS[unit] === 0) return `${ms / UNITS[unit]}${unit}`;
   return `${ms}ms`;
 }
 
 /** A duration in milliseconds, refused outside [minMs, maxMs]. */
-export function parseDuration(raw: unknown, minMs: number, maxMs: number, show: Show = String): number {
+function parseDuration(raw: unknown, minMs: number, maxMs: number, show: Show): number {
   const range = `from ${formatDuration(minMs)} to ${formatDuration(maxMs)}`;
   let ms = NaN;
   if (typeof raw === "number") ms = Math.round(raw * 1000);
