@@ -4,6 +4,7 @@
 import ipaddr from "ipaddr.js";
 import { parseListenAddress } from "../receiver/listen-address";
 import { isValidOid } from "../snmp/oid-tree";
+import type { Check } from "./leaves";
 import { Invalid } from "./nodes";
 
 /** A prefix made canonical (host bits dropped, text normalised), so comparisons and output agree. */
@@ -23,10 +24,16 @@ export function ipv6Prefix(value: string): string {
   return canonical;
 }
 
-export function tag(value: string): string {
-  if (!/^tag:[A-Za-z0-9][A-Za-z0-9-]*$/.test(value)) throw new Invalid("expected a tailnet tag like tag:monitor");
-  return value;
+/** A check that one regular expression decides; the JSON Schema carries it as a pattern. */
+function matching(pattern: RegExp, expected: string): Check {
+  const check = (value: string): string => {
+    if (!pattern.test(value)) throw new Invalid(expected);
+    return value;
+  };
+  return Object.assign(check, { pattern });
 }
+
+export const tag = matching(/^tag:[A-Za-z0-9][A-Za-z0-9-]*$/, "expected a tailnet tag like tag:monitor");
 
 export function nonEmpty(what: string) {
   return (value: string): string => {
@@ -78,11 +85,7 @@ export function httpUrl(value: string): string {
 
 export const httpUrlOrEmpty = (value: string): string => (value === "" ? value : httpUrl(value));
 
-export function engineId(value: string): string {
-  const hex = value.replace(/^0x/i, "");
-  if (/^[0-9a-fA-F]{10,64}$/.test(hex) && hex.length % 2 === 0) return value;
-  throw new Invalid("expected an engine ID of 5 to 32 bytes in hex (like 8000000001020304)");
-}
+export const engineId = matching(/^(0[xX])?([0-9a-fA-F]{2}){5,32}$/, "expected an engine ID of 5 to 32 bytes in hex (like 8000000001020304)");
 
 /** RFC 3414: passphrases must be at least 8 characters; Net-SNMP refuses shorter ones too. */
 export function v3Key(value: string): string {

@@ -6,7 +6,7 @@ import { Invalid, leaf, type Leaf, type Show } from "./nodes";
  * Checks (and may normalise) a string of the right type. Throws Invalid("expected ...") without
  * the value: the leaf adds it, shown as the key allows (cut short, or not at all for a secret).
  */
-export type Check = (value: string) => string;
+export type Check = ((value: string) => string) & { pattern?: RegExp };
 
 function stringOf(raw: unknown, show: Show): string {
   if (typeof raw === "string") return raw;
@@ -25,11 +25,13 @@ function checked(value: string, check: Check | undefined, show: Show): string {
 }
 
 export const str = (def: string, check?: Check, display?: (value: string) => string): Leaf<string> =>
-  leaf(def, { type: "string", default: def }, (raw, show) => checked(stringOf(raw, show), check, show), { display });
+  leaf(def, { type: "string", ...(check?.pattern && { pattern: check.pattern.source }), default: def }, (raw, show) => checked(stringOf(raw, show), check, show), { display });
 
 /** null or "" give null. */
 export const nullableStr = (check?: Check): Leaf<string | null> =>
-  leaf(null, { type: ["string", "null"], default: null }, (raw, show) => (raw === null || raw === "" ? null : checked(stringOf(raw, show), check, show)));
+  leaf(null, { type: ["string", "null"], ...(check?.pattern && { pattern: `^$|${check.pattern.source}` }), default: null }, (raw, show) =>
+    raw === null || raw === "" ? null : checked(stringOf(raw, show), check, show),
+  );
 
 /** Communities and keys: never echoed in an error, only their kind and length. */
 export const secretStr = (def: string, check?: Check): Leaf<string> => ({ ...str(def, check), secret: true });

@@ -54,6 +54,10 @@ describe("packaging/config.schema.json", () => {
     expect(violations(configJsonSchema(), value)).toEqual([]);
     const v3 = { version: 3, user: { name: "u", authProtocol: "sha", authKey: "12345678", privProtocol: "none", privKey: null }, timeout: 1.5 };
     expect(violations(configJsonSchema(), { notifications: v3, firewall: { port: 41641 }, run: { heartbeat: "200ms" } })).toEqual([]);
+    for (const engineId of ["", null, "0x8000000001020304", "80001f8804656467652d31"]) {
+      expect(() => configFromObject({ notifications: { engineId } }, null)).not.toThrow();
+      expect(violations(configJsonSchema(), { notifications: { engineId } })).toEqual([]);
+    }
   });
 
   it("every duration's range is in the README and the man page", () => {
@@ -76,6 +80,8 @@ describe("packaging/config.schema.json", () => {
     ["a duration above its maximum", { run: { heartbeat: 600 * 3600 } }, "$.run.heartbeat: anyOf"],
     ["an SNMP version the agent does not speak", { notifications: { version: 1 } }, "$.notifications.version: enum"],
     ["a list where a string belongs", { scraper: ["a"] }, "$.scraper: type"],
+    ["a tag without tag:", { tailscale: { expectedTags: ["tag:monitor", "monitor"] } }, "$.tailscale.expectedTags[1]: pattern"],
+    ["an engine ID of odd length", { notifications: { engineId: "800000000102030" } }, "$.notifications.engineId: pattern"],
   ])("flags %s, as the loader refuses it", (_what, value, flagged) => {
     expect(() => configFromObject(value, null)).toThrow();
     expect(violations(configJsonSchema(), value)).toEqual([flagged]);
