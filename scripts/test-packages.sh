@@ -107,6 +107,7 @@ expected_rpm_files() {
   printf '%s\n' /etc/edge-agent /etc/edge-agent/config.yaml /etc/snmp /etc/snmp/snmpd.conf.d /etc/snmp/snmpd.conf.d/edge-agent.conf /usr/bin/edge-agent \
     /usr/lib/systemd/system/edge-agent-receiver.service /usr/lib/systemd/system/edge-agent.service \
     /usr/lib/sysusers.d/edge-agent.conf /usr/lib/tmpfiles.d/edge-agent.conf \
+    /usr/share/edge-agent /usr/share/edge-agent/config.schema.json \
     /usr/share/licenses/edge-agent/LICENSE /usr/share/licenses/edge-agent/THIRD-PARTY \
     /usr/share/man/man5/edge-agent.yaml.5.gz /usr/share/man/man8/edge-agent.8.gz
   if [ "$mib" = 1 ]; then
@@ -315,6 +316,7 @@ stage_deb() {
     in_root systemd-analyze verify --man=no "/lib/systemd/system/$unit.service" || fail "systemd-analyze verify $unit.service"
   done
   [ -f "$R/usr/share/man/man8/edge-agent.8.gz" ] && [ -f "$R/usr/share/man/man5/edge-agent.yaml.5.gz" ] || fail "man pages missing"
+  [ -f "$R/usr/share/edge-agent/config.schema.json" ] || fail "the config's JSON Schema is not in /usr/share/edge-agent"
   if [ "$mib" = 1 ]; then
     [ -f "$R/usr/share/snmp/mibs/EDGE-AGENT-MIB.txt" ] || fail "the MIB is not in /usr/share/snmp/mibs"
   fi
