@@ -513,6 +513,15 @@ describeWith({ root: true, binaries: ["ip", "nft", "setpriv", "snmpd", "snmpget"
     expect(run.code).toBe(1);
   });
 
+  it("a textfile directory that does not exist: the fix creates it for the edge-agent user, or installs the package first when that user does not exist yet", async () => {
+    const missing = join(dir, "no-such-textfile-dir");
+    const config = writeConfig(dir, "textfile-missing.yaml", { textfile: { directory: missing } });
+    const run = await doctor(["--config", config, "--json", ...only("textfile-dir")]);
+    const userExists = readFileSync("/etc/passwd", "utf8").split("\n").some((l) => l.startsWith("edge-agent:"));
+    const create = `sudo install -d -o edge-agent -m 0755 ${missing}`;
+    expect(byId(run)["textfile-dir"]).toMatchObject({ status: "fail", finding: `${missing} does not exist`, fix: userExists ? create : `install the edge-agent package first (it creates the edge-agent user), then: ${create}` });
+  });
+
   it("on a fresh machine (no config, no tailscaled, no daemons) runs, names what is missing and exits 1", async () => {
     const ns = createNetns("eafresh");
     cleanups.push(() => ns.remove());
@@ -527,6 +536,14 @@ describeWith({ root: true, binaries: ["ip", "nft", "setpriv", "snmpd", "snmpget"
     expect(run.stdout).toMatch(/fix: .*tailscale up --advertise-tags=tag:monitor/);
     expect(run.stdout).toMatch(/\[skip\] receiver-listen +not the scraper: no receiver\.communities or receiver\.users configured and no `edge-agent receive` running/);
     expect(run.stdout).toMatch(/^15 checks: .* — monitoring is broken here$/m);
+    // Everything not ok says what to do, in words that hold before the package is installed.
+    const lines = run.stdout.split("\n");
+    lines.forEach((line, i) => {
+      if (/^ {2}\[(warn|FAIL|skip)\]/.test(line)) expect({ line, next: lines[i + 1] }).toEqual({ line, next: expect.stringMatching(/^ +fix: \S/) });
+    });
+    expect(run.stdout).toMatch(/fix: create \/etc\/edge-agent\/config\.yaml \(keys and defaults: man 5 edge-agent\.yaml\)/);
+    expect(run.stdout).not.toContain("README");
+    if (!readFileSync("/etc/passwd", "utf8").split("\n").some((l) => l.startsWith("edge-agent:"))) expect(run.stdout).not.toMatch(/fix: sudo (install -d -o|chown) edge-agent/);
     // The README's first command, as typed in a checkout after `npm ci`.
     const npx = await doctor(["--check", "tailscaled"], { netns: ns.name, env: { PATH: `${resolve(process.execPath, "..")}:/usr/bin:/bin` }, via: ["npx", "--no-install", "edge-agent"] });
     expect(npx.stdout).toMatch(/\[FAIL\] tailscaled +(Tailscale is not installed|tailscaled is not running)/);

@@ -32,11 +32,11 @@ export function judgeConfig(load: ConfigLoad): Finding {
     const e = load.error;
     if (e.code !== "invalid") return fail(e.oneLine, fileFix(e.code, load.path));
     const keys = [...new Set(e.problems.filter((p) => p.key !== "(file)").map((p) => p.key))].join(", ");
-    return fail(e.oneLine, `edit ${keys} in ${e.file ?? load.path} (keys and defaults: the README's Config reference)`);
+    return fail(e.oneLine, `edit ${keys} in ${e.file ?? load.path} (keys and defaults: man 5 edge-agent.yaml)`);
   }
   const config = load.config!;
   if (config.source === null)
-    return warn(`no config file at ${load.path}: running on the defaults (scraper "${config.scraper}", tags ${config.tailscale.expectedTags.join(", ") || "none"})`, `create ${load.path} (keys: the README's Config reference), or pass --config FILE`);
+    return warn(`no config file at ${load.path}: running on the defaults (scraper "${config.scraper}", tags ${config.tailscale.expectedTags.join(", ") || "none"})`, `create ${load.path} (keys and defaults: man 5 edge-agent.yaml), or pass --config FILE`);
   const secrets = secretsIn(config);
   if (load.mode !== null && (load.mode & 0o004) !== 0 && secrets.length > 0)
     return warn(`${load.path} is valid, but any user can read it (mode ${(load.mode & 0o777).toString(8).padStart(4, "0")}) and it holds secrets (${secrets.join(", ")})`, `sudo chmod 0640 ${load.path}`);

@@ -2,7 +2,9 @@
 // (in and out, IPv6 and IPv4; forwarded on routers), with the rule that would let it through.
 import { runningTailnet, type FirewallCheck, type FirewallState, type NodeState } from "../../state";
 import { nodeStateTimeout, type Check } from "../check";
-import { fail, ok, skip, warn, type Finding } from "../finding";
+import { isInstalled } from "../facts/installed";
+import { fail, notInstalled, ok, skip, warn, type Finding } from "../finding";
+import { installCommand, type PackageTool } from "../install";
 
 const LABELS: Record<string, string> = {
   "inbound-ipv6": "in over IPv6",
@@ -37,17 +39,19 @@ export function droppedChecks(fw: NodeState["firewall"] | undefined): { fw: Fire
   return { fw, dropped: fw.checks.filter((c) => c.verdict === "drop") };
 }
 
-export function judgeFirewallPort(fw: NodeState["firewall"] | undefined, tailscaledPort: number | null, configured: "auto" | number): Finding {
-  if (!fw) return skip("no firewall verdicts: the firewall probe did not run in this build of edge-agent");
+/** `rulesetTool`: whether nft or iptables-legacy-save, which the probe reads the ruleset with, is installed. */
+export function judgeFirewallPort(fw: NodeState["firewall"] | undefined, tailscaledPort: number | null, configured: "auto" | number, rulesetTool = true, tool: PackageTool | null = "apt"): Finding {
+  if (!fw) return skip("no firewall verdicts: the firewall probe did not run in this build of edge-agent", "edge-agent firewall check (it runs the firewall probe on its own)");
   if (fw.state !== "ok") return skip(`cannot read the firewall ruleset: ${fw.error}`, "sudo edge-agent doctor --check firewall-port (reading the ruleset needs root)");
   const why = (c: FirewallCheck) => c.reason ?? c.decidedBy;
+  if (fw.backend === "none" && !rulesetTool) return notInstalled("skip", "cannot read the firewall ruleset: neither nft nor iptables-legacy-save is installed", installCommand(["nftables"], tool), "nftables");
   // The probe could not read any ruleset (no CAP_NET_ADMIN, no nft): nothing was decided.
   if (fw.backend === "none" && fw.checks.length > 0 && fw.checks.every((c) => c.verdict === "unknown"))
-    return skip(`cannot read the firewall ruleset: ${why(fw.checks[0])}`, /CAP_NET_ADMIN/.test(why(fw.checks[0])) ? "sudo edge-agent doctor --check firewall-port" : null);
+    return skip(`cannot read the firewall ruleset: ${why(fw.checks[0])}`, /CAP_NET_ADMIN/.test(why(fw.checks[0])) ? "sudo edge-agent doctor --check firewall-port" : "sudo nft -j list ruleset (its error says what is wrong with the ruleset or the tool)");
   // A question with no packet had nothing to ask (no global IPv4, say): not a verdict at all.
   const asked = fw.checks.filter((c) => !(c.verdict === "unknown" && c.packet === undefined));
   const notAsked = fw.checks.filter((c) => !asked.includes(c));
-  if (asked.length === 0 && notAsked.length > 0) return skip(`nothing to ask the firewall about: ${why(notAsked[0])}`);
+  if (asked.length === 0 && notAsked.length > 0) return skip(`nothing to ask the firewall about: ${why(notAsked[0])}`, "nothing to do until this host has a global address (see the ipv6-prefix and ipv4-nat checks)");
   const dropped = asked.filter((c) => c.verdict === "drop");
   if (dropped.length)
     return fail(
@@ -78,6 +82,6 @@ export const firewallPortCheck: Check = {
   run: async (ctx) => {
     const state = await ctx.nodeState();
     const port = runningTailnet(state.tailnet)?.port ?? null;
-    return judgeFirewallPort(state.firewall, port, ctx.config.firewall.port);
+    return judgeFirewallPort(state.firewall, port, ctx.config.firewall.port, isInstalled("nft", "iptables-legacy-save"), ctx.packageTool());
   },
 };

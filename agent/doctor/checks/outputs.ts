@@ -15,14 +15,19 @@ import { oidTree } from "../../snmp/oid-tree";
 import { access, realpath } from "node:fs/promises";
 import { fail, ok, skip, warn, type Finding } from "../finding";
 
+/** A command naming the edge-agent user fails with "invalid user" until the package has created it. */
+function asDaemonUser(dir: DirWrite, command: string): string {
+  return dir.daemonUserExists === false ? `install the edge-agent package first (it creates the ${DAEMON_USER} user), then: ${command}` : command;
+}
+
 export function judgeTextfileDir(dir: DirWrite, source: TextfileSource | null, neRealPath: string | null): Finding {
   const d = dir.directory;
   if (!dir.exists) {
     if (dir.error === "not a directory") return fail(`${d} is not a directory`, `textfile: { directory: <node-exporter's textfile directory> }`);
-    if (/ENOENT/.test(dir.error ?? "")) return fail(`${d} does not exist`, `sudo install -d -o ${DAEMON_USER} -m 0755 ${d}`);
+    if (/ENOENT/.test(dir.error ?? "")) return fail(`${d} does not exist`, asDaemonUser(dir, `sudo install -d -o ${DAEMON_USER} -m 0755 ${d}`));
     return fail(`${d} cannot be reached: ${dir.error}`, `ls -ld ${d} and each parent: the user edge-agent runs as needs to search them`);
   }
-  if (!dir.writable) return fail(`${d} is not writable: ${dir.error}`, `sudo chown ${DAEMON_USER} ${d} (or set textfile.directory to a writable one)`);
+  if (!dir.writable) return fail(`${d} is not writable: ${dir.error}`, asDaemonUser(dir, `sudo chown ${DAEMON_USER} ${d} (or set textfile.directory to a writable one)`));
   if (dir.daemonUserWritable === false) return fail(`${d} is writable by root but not by the ${DAEMON_USER} user the daemon runs as`, `sudo chown ${DAEMON_USER} ${d}`);
   if (!source) return warn(`${d} is writable, but which directory node-exporter reads is unknown: no node-exporter runs here and there is no /etc/default/prometheus-node-exporter`, "see the node-exporter check");
   if (!source.enabled) return fail(`${d} is writable, but node-exporter's textfile collector is off (per ${source.source})`, `add --collector.textfile to node-exporter's arguments (ARGS in /etc/default/prometheus-node-exporter)`);
@@ -59,7 +64,7 @@ export function snmpdAgentxLines(master: string, objectsOid: string): string {
 
 export function judgeAgentx(config: Pick<Config, "agentx" | "probes" | "mib">, facts: AgentxFacts | null): Finding {
   const master = config.agentx.master;
-  if (!config.agentx.enabled) return skip("agentx.enabled is false: no AgentX subagent to connect");
+  if (!config.agentx.enabled) return skip("agentx.enabled is false: no AgentX subagent to connect", "nothing to do, unless snmpd should serve EDGE-AGENT-MIB: agentx: { enabled: true }");
   if (!facts?.connect) return fail(`agentx.master "${master}" is not tcp:HOST:PORT`, "agentx: { master: tcp:127.0.0.1:705 }");
   const tree = oidTree(config.mib.baseOid);
   const version = `edgeAgentVersion.0 (${tree.objectOid("edgeAgentVersion")}.0)`;

@@ -8,10 +8,12 @@ import { nodeStateTimeout, type Check } from "../check";
 import type { Resolution } from "../facts/dns";
 import { isInstalled } from "../facts/installed";
 import type { Ipv4Address } from "../facts/ipv4";
-import { fail, ok, skip, warn, type Finding } from "../finding";
+import { fail, notInstalled, ok, skip, warn, type Finding } from "../finding";
+import { installCommand } from "../install";
 import { droppedChecks, label, ruleFor } from "./firewall";
 
-const INSTALL_FIX = "install Tailscale (https://tailscale.com/download/linux), then: sudo tailscale up --advertise-tags=";
+
+const NOT_RUNNING_FIX = "the tailscaled check's fix first, then: edge-agent doctor";
 
 function running(t: TailnetState | TailnetUnavailable): TailnetState | null {
   return t.state === "Running" ? (t as TailnetState) : null;
@@ -25,7 +27,7 @@ export function judgeTailscaled(t: TailnetState | TailnetUnavailable, expectedTa
   const tags = expectedTags.length ? expectedTags : ["tag:monitor"];
   if (t.state === "unavailable") {
     const error = (t as TailnetUnavailable).error;
-    if (!installed && /not running here/.test(error)) return fail("Tailscale is not installed: no tailscaled or tailscale binary, no LocalAPI socket", `${INSTALL_FIX}${tags.join(",")}`);
+    if (!installed && /not running here/.test(error)) return notInstalled("fail", "Tailscale is not installed: no tailscaled or tailscale binary, no LocalAPI socket", `${installCommand(["tailscale"], null)} && ${upCommand(tags)}`, "tailscale");
     return fail(error, "sudo systemctl enable --now tailscaled (why it stopped: journalctl -u tailscaled)");
   }
   const ts = t as TailnetState;
@@ -48,7 +50,7 @@ export function judgeTailscaled(t: TailnetState | TailnetUnavailable, expectedTa
 
 export function judgeTags(t: TailnetState | TailnetUnavailable, expectedTags: string[]): Finding {
   const ts = running(t);
-  if (!ts) return skip("tailscaled is not Running (see the tailscaled check)");
+  if (!ts) return skip("tailscaled is not Running (see the tailscaled check)", NOT_RUNNING_FIX);
   if (expectedTags.length === 0) return ok(`no tags expected (tailscale.expectedTags is empty); has ${ts.tags.join(", ") || "none"}`);
   if (ts.missingTags.length === 0) return ok(`has ${expectedTags.join(", ")}`);
   const all = [...ts.tags, ...ts.missingTags];
@@ -64,13 +66,13 @@ function sameAddress(a: string, b: string): boolean {
 
 export function judgeMagicDns(scraper: string, resolution: Resolution | null, t: TailnetState | TailnetUnavailable): Finding {
   const name = scraper.replace(/^\[(.*)\]$/, "$1");
-  if (resolution === null || ipaddr.isValid(name)) return skip(`scraper is set to an address (${name}): no name to resolve`);
+  if (resolution === null || ipaddr.isValid(name)) return skip(`scraper is set to an address (${name}): no name to resolve`, "nothing to do (set scraper: to its MagicDNS name to have MagicDNS checked too)");
   const ts = running(t);
   const peer = ts?.scraper.found ? ts.scraper : null;
   const acceptDns = `sudo tailscale set --accept-dns=true, and turn on MagicDNS in the admin console's DNS page`;
   if (resolution.addresses === null) {
     // One cause, one failure: without tailscaled there is no MagicDNS to ask.
-    if (!ts) return skip(`"${name}" does not resolve (${resolution.error}), and tailscaled, which answers MagicDNS names, is not Running (see the tailscaled check)`);
+    if (!ts) return skip(`"${name}" does not resolve (${resolution.error}), and tailscaled, which answers MagicDNS names, is not Running (see the tailscaled check)`, NOT_RUNNING_FIX);
     return fail(`"${name}" does not resolve: ${resolution.error}`, peer?.ips[0] ? `${acceptDns}; or set scraper: ${peer.ips[0]}` : acceptDns);
   }
   const got = resolution.addresses.join(", ") || "no address";
@@ -115,8 +117,8 @@ export function likelyCauses(state: Pick<NodeState, "ipv6"> & { firewall?: NodeS
 
 export function judgeScraperPath(state: Pick<NodeState, "tailnet" | "ipv6"> & { firewall?: NodeState["firewall"] }, ipv4: Ipv4Address[], config: Pick<Config, "scraper">): Finding {
   const ts = running(state.tailnet);
-  if (!ts) return skip("tailscaled is not Running (see the tailscaled check)");
-  if (isSelf(ts, config.scraper)) return skip(`this host is the scraper ("${config.scraper}"): no path to itself`);
+  if (!ts) return skip("tailscaled is not Running (see the tailscaled check)", NOT_RUNNING_FIX);
+  if (isSelf(ts, config.scraper)) return skip(`this host is the scraper ("${config.scraper}"): no path to itself`, "nothing to do here: edge-agent doctor on each node checks its path to this scraper");
   const s = ts.scraper;
   const name = s.dnsName?.replace(/\.$/, "") ?? s.hostname ?? config.scraper;
   if (!s.found)
