@@ -1,6 +1,7 @@
 // Argument parsing and dispatch only: each command's work lives in its own module, loaded when
 // that command runs so `status` does not pay for the receiver's start-up.
 import { parseArgs, type ParseArgsConfig } from "node:util";
+import { COMMAND_HELP, renderCommandHelp } from "./command-help";
 import { ConfigError } from "./config-error";
 import { AGENT_VERSION } from "./version";
 
@@ -22,7 +23,7 @@ interface Command {
 
 const configOption: Options = { config: { type: "string" } };
 
-const commands: Record<string, Command> = {
+export const commands: Record<string, Command> = {
   run: {
     summary: "daemon: probe, notify, textfile metrics, AgentX",
     usage: "edge-agent run [--config FILE]",
@@ -50,7 +51,6 @@ const commands: Record<string, Command> = {
       "           --direction in|out|forward --family ipv6|ipv4 --proto udp|tcp --saddr A --daddr A",
       "           --sport N --dport N [--iif NAME] [--oif NAME] [--ct-state new|established|related|untracked] [--json]",
       "       edge-agent firewall trace --ruleset FILE [--format ...] --packets FILE   (JSON lines in, one JSON result per line out)",
-      "Exit codes: 0 accept, 1 drop, 3 unknown (a rule that cannot be decided), 2 bad usage or unreadable ruleset.",
     ].join("\n"),
     positionals: true,
     options: {
@@ -104,6 +104,7 @@ export function helpText(): string {
     "",
     "Exit codes: 0 ok; 1 the thing asked about is not ok; 2 bad usage or config; 3 undecidable.",
     "Config: /etc/edge-agent/config.yaml unless --config FILE; no file there means defaults.",
+    "Each command's options, defaults, exit codes and examples: edge-agent COMMAND --help.",
     "",
   ].join("\n");
 }
@@ -124,7 +125,7 @@ export async function runCli(argv: string[]): Promise<number> {
     return 2;
   }
   if (rest.includes("--help") || rest.includes("-h")) {
-    process.stdout.write(`Usage: ${command.details ?? command.usage}\n`);
+    process.stdout.write(await renderCommandHelp(command.details ?? command.usage, COMMAND_HELP[name]));
     return 0;
   }
   let values: Values;
