@@ -12,6 +12,7 @@ import { mergeRulesets, type Ruleset } from "../firewall/ruleset";
 import type { FirewallState, Ipv6State, Unavailable } from "../state";
 import { errorText } from "./deadline";
 import { readRoutes, routeDevice } from "./routes";
+import { TAILSCALED_DEFAULTS, tailscaledDefaultsPort } from "./tailscaled-defaults";
 
 const NEEDS_CAP = "reading the ruleset needs CAP_NET_ADMIN: run as root (sudo edge-agent firewall check) or give the service AmbientCapabilities=CAP_NET_ADMIN";
 
@@ -166,6 +167,8 @@ export interface FirewallProbeOptions {
   /** NodeState's tailnet.port (Self.Addrs), when the tailnet probe found one. */
   tailnetPort: number | null;
   ipv6: Ipv6State | Unavailable | null;
+  /** Where tailscaled's packages set PORT; tests give their own file. */
+  tailscaledDefaults?: string;
   /** Tests give a saved ruleset instead of the live one. */
   readRuleset?: (timeoutMs: number) => Promise<LiveRuleset>;
 }
@@ -183,13 +186,18 @@ export async function probeFirewall(options: FirewallProbeOptions): Promise<Fire
     portSource = "localapi";
   } else {
     const found = await tailscaledSocketPort();
+    const configured = found ? null : await tailscaledDefaultsPort(options.tailscaledDefaults);
     if (found) {
       port = found;
       portSource = "socket";
+    } else if (configured) {
+      port = configured;
+      portSource = "defaults-file";
+      notes.push(`tailscaled's bound port is unknown (no Self.Addrs from the LocalAPI, no tailscaled UDP socket found): checked ${configured}, the PORT in ${options.tailscaledDefaults ?? TAILSCALED_DEFAULTS}`);
     } else {
       port = DEFAULT_PORT;
       portSource = "default";
-      notes.push(`tailscaled's bound port is unknown (no Self.Addrs from the LocalAPI, no tailscaled UDP socket found): checked ${DEFAULT_PORT}, Tailscale's default`);
+      notes.push(`tailscaled's bound port is unknown (no Self.Addrs from the LocalAPI, no tailscaled UDP socket found): checked ${DEFAULT_PORT}, Tailscale's default (and no PORT in ${options.tailscaledDefaults ?? TAILSCALED_DEFAULTS})`);
     }
   }
   const forwardPrefixes = config.firewall.forwardPrefixes;

@@ -67,7 +67,7 @@ export function judgeFirewallPort(fw: NodeState["firewall"] | undefined, tailsca
   if (unknown.length)
     return warn(`cannot decide whether ${fw.backend} passes UDP ${fw.port} ${unknown.map((c) => `${label(c)}: ${why(c)}`).join("; ")}`, `edge-agent firewall check --json shows the rule it stopped at`);
   if (asked.length === 0) return warn(`no firewall questions were asked about UDP ${fw.port}`, "edge-agent firewall check");
-  const guessed = fw.portSource === "default" ? ` (tailscaled's bound port is unknown: checked ${fw.port}, Tailscale's default)` : "";
+  const guessed = fw.portSource === "default" ? ` (tailscaled's bound port is unknown: checked ${fw.port}, Tailscale's default)` : fw.portSource === "defaults-file" ? ` (tailscaled's bound port is unknown: checked ${fw.port}, the PORT in /etc/default/tailscaled)` : "";
   const skipped = notAsked.length ? `; not asked ${notAsked.map(label).join(", ")}: ${why(notAsked[0])}` : "";
   const through = fw.backend === "none" ? "with no firewall ruleset loaded" : `through ${fw.backend}`;
   return ok(`tailscaled's UDP ${fw.port} passes ${through}: ${asked.map(label).join(", ")}${skipped}${guessed}`);
