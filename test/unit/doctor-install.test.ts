@@ -1,8 +1,12 @@
 // doctor's install fixes: apt or dnf from os-release, the packages each missing thing needs, and
 // the closing line that installs everything the findings found missing, gathered by code.
 import { describe, expect, it } from "vitest";
-import { summarise, type CheckResult } from "../../agent/doctor/finding";
-import { installCommand, installLine, packageToolOf } from "../../agent/doctor/install";
+import { configFromObject } from "../../agent/config";
+import type { Check } from "../../agent/doctor/check";
+import { runDoctor } from "../../agent/doctor/doctor";
+import { hostPackageTool } from "../../agent/doctor/facts/package-tool";
+import { notInstalled, summarise, type CheckResult } from "../../agent/doctor/finding";
+import { installCommand, installLine, packageToolOf, type Missing } from "../../agent/doctor/install";
 import { renderText } from "../../agent/doctor/render-text";
 
 describe("packageToolOf", () => {
@@ -46,5 +50,16 @@ describe("the closing install line", () => {
     const checks = [result("node-exporter", "node-exporter"), result("snmpd", "snmpd")];
     const text = renderText({ checks, summary: summarise(checks, 10, false), install: installLine(checks, "apt") }, "ascii");
     expect(text.trim().split("\n").slice(-3)).toEqual(["Install what is missing: sudo apt install prometheus-node-exporter snmpd", "", "2 checks: 0 ok, 0 warnings, 2 failures, 0 skipped in 10 ms — monitoring is broken here"]);
+  });
+});
+
+describe("a doctor run", () => {
+  it("ends with the install line for this host's package tool when its checks find several programs missing", async () => {
+    const missing = (id: string, what: Missing): Check => ({ id, group: "services", scope: "any", summary: id, timeoutMs: () => 1000, run: async () => notInstalled("fail", `${id} is not installed`, installCommand([what], "apt"), what) });
+    const load = { path: "/e.yaml", config: configFromObject({}, "/e.yaml"), error: null, mode: null };
+    const report = await runDoctor(load, [missing("snmpd", "snmpd"), missing("node-exporter", "node-exporter")], new Set());
+    expect(report.install).toBe(installCommand(["snmpd", "node-exporter"], hostPackageTool()));
+    const one = await runDoctor(load, [missing("snmpd", "snmpd")], new Set());
+    expect(one.install).toBeNull();
   });
 });
