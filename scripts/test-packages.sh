@@ -130,7 +130,8 @@ stage_rpm() {
   rpm -qp --requires "$rpm" | grep -qx 'nodejs >= 18' || fail "rpm does not require nodejs >= 18"
   rpm -qp --provides "$rpm" | grep -qx "edge-agent = ${version}-1" || fail "rpm does not provide edge-agent = ${version}-1"
   diff <(rpm -qp -l "$rpm" | sort) <(expected_rpm_files | sort) || fail "rpm file list differs from the expected layout (diff above)"
-  [ "$(rpm -qp --configfiles "$rpm")" = /etc/edge-agent/config.yaml ] || fail "config.yaml is not the one %config file"
+  [ "$(rpm -qp --configfiles "$rpm" | sort | tr '\n' ' ')" = "/etc/edge-agent/config.yaml /etc/snmp/snmpd.conf.d/edge-agent.conf " ] \
+    || fail "the %config files are not config.yaml and the snmpd.conf.d drop-in: $(rpm -qp --configfiles "$rpm")"
   rpm -qp --qf '[%{FILENAMES} %{FILEMODES:perms} %{FILEUSERNAME}:%{FILEGROUPNAME} %{FILEFLAGS:fflags}\n]' "$rpm" \
     | grep -qx '/etc/edge-agent/config.yaml -rw-r----- root:edge-agent cn' || fail "config.yaml is not 0640 root:edge-agent %config(noreplace)"
   local scripts
