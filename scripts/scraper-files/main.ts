@@ -1,7 +1,10 @@
 // Writes the scraper-side files that derive from EDGE-AGENT-MIB's OID tree, or with --check says
 // which ones differ from what it would write (exit 1), so they cannot drift from the agent:
 //   packaging/snmp_exporter/generator.yml and snmp.yml (the latter through Debian's
-//   prometheus-snmp-generator, which must be installed).
+//   prometheus-snmp-generator, which must be installed);
+//   packaging/snmptt/edge-agent.snmptt.conf: a fragment for snmptt users;
+//   packaging/mibs-base/: the IETF base modules EDGE-AGENT-MIB imports, copied from npm's net-snmp,
+//   since Debian leaves them out (its snmp-mibs-downloader is non-free and downloads them).
 //   npx tsx scripts/scraper-files/main.ts [--check]
 import { spawnSync } from "node:child_process";
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -9,10 +12,11 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { renderMib } from "../../agent/snmp/mib";
 import { generatorYml, shippedSnmpYml } from "./snmp-exporter";
+import { snmpttConf } from "./snmptt";
 
 const ROOT = resolve(__dirname, "../..");
-/** The IETF base modules EDGE-AGENT-MIB imports; Debian leaves them out, npm's net-snmp has them. */
-export const BASE_MIBS = ["SNMPv2-SMI", "SNMPv2-TC", "SNMPv2-CONF"];
+/** The IETF base modules EDGE-AGENT-MIB imports, and SNMPv2-MIB for sysUpTime and snmpTrapOID. */
+export const BASE_MIBS = ["SNMPv2-SMI", "SNMPv2-TC", "SNMPv2-CONF", "SNMPv2-MIB"];
 const NPM_MIBS = join(ROOT, "node_modules/net-snmp/lib/mibs");
 
 /** Runs the generator on generator.yml with only EDGE-AGENT-MIB and its imports to read. */
@@ -39,6 +43,8 @@ export function expectedFiles(): Map<string, string> {
   return new Map([
     ["packaging/snmp_exporter/generator.yml", generator],
     ["packaging/snmp_exporter/snmp.yml", shippedSnmpYml(runGenerator(generator))],
+    ["packaging/snmptt/edge-agent.snmptt.conf", snmpttConf()],
+    ...BASE_MIBS.map((name): [string, string] => [`packaging/mibs-base/${name}.txt`, readFileSync(join(NPM_MIBS, `${name}.mib`), "utf8")]),
   ]);
 }
 
