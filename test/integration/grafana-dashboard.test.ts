@@ -9,9 +9,9 @@ import { join, resolve } from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { NodeMetrics } from "../../agent/metrics-node";
 import { startNodeExporter, type NodeExporter } from "../helpers/node-exporter";
-import { freeTcpPort, waitFor } from "../helpers/ports";
+import { waitFor } from "../helpers/ports";
 import { describeWith } from "../helpers/prereqs";
-import { startDaemon, type Daemon } from "../helpers/process";
+import { startPrometheus, type Prometheus } from "../helpers/prometheus";
 import { sampleNodeState } from "../helpers/sample-node-state";
 import { COMMUNITY, edgeValues, snmptrap, snmptrapVarbindArgs, startTestReceiver, tree, type TestReceiver } from "./receiver-support";
 
@@ -37,18 +37,13 @@ const asSent = (expr: string) => expr.replaceAll("$node", "web1").replaceAll("$_
 describeWith({ binaries: ["prometheus", "prometheus-node-exporter", "snmptrap"] }, "Grafana dashboard against a real Prometheus", () => {
   let r: TestReceiver;
   let nodeExporter: NodeExporter;
-  let prometheus: Daemon;
-  let promUrl: string;
+  let prometheus: Prometheus;
   let dir: string;
   let heartbeats: NodeJS.Timeout | undefined;
   const send = (node: string, seq: number, overrides = {}, community = COMMUNITY) =>
     snmptrap(["-v2c", "-r", "0", "-c", community, `127.0.0.1:${r.port}`, "", tree.notificationOid("heartbeat"), ...snmptrapVarbindArgs(edgeValues(node, seq, overrides))]);
   const db1 = { edgeAgentScraperPath: "relay", edgeAgentScraperFamily: "none", edgeAgentScraperEndpoint: "fra", edgeAgentPrimaryPrefix: "", edgeAgentPrefixInAllocation: "unknown", edgeAgentFirewallInboundIpv6: "drop", edgeAgentTailnetTags: "tag:monitor,tag:db" };
-  const query = async (expr: string): Promise<unknown[]> => {
-    const res = (await (await fetch(`${promUrl}/api/v1/query?query=${encodeURIComponent(expr)}`)).json()) as { status: string; error?: string; data: { result: unknown[] } };
-    if (res.status !== "success") throw new Error(`${expr}: ${res.error}`);
-    return res.data.result;
-  };
+  const query = (expr: string) => prometheus.query(expr);
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), "ea-dashboard-"));
@@ -73,24 +68,15 @@ describeWith({ binaries: ["prometheus", "prometheus-node-exporter", "snmptrap"] 
     writeFileSync(join(textfiles, "edge-agent.prom"), await metrics.render());
     nodeExporter = await startNodeExporter({ textfileDir: textfiles });
 
-    const port = await freeTcpPort();
-    promUrl = `http://127.0.0.1:${port}`;
-    writeFileSync(
-      join(dir, "prometheus.yml"),
-      [
-        "global: { scrape_interval: 1s, evaluation_interval: 1s }",
-        `rule_files: ["${join(PACKAGING, "prometheus/edge-agent.rules.yml")}"]`,
-        "scrape_configs:",
-        "  - job_name: edge-receiver",
-        `    static_configs: [{ targets: ["${new URL(r.metricsUrl).host}"] }]`,
-        "  - job_name: node",
-        `    static_configs: [{ targets: ["127.0.0.1:${nodeExporter.port}"], labels: { node: web1 } }]`,
-      ].join("\n"),
-    );
-    prometheus = startDaemon("prometheus", [`--config.file=${join(dir, "prometheus.yml")}`, `--storage.tsdb.path=${join(dir, "data")}`, `--web.listen-address=127.0.0.1:${port}`, "--log.level=warn"]);
-    await waitFor("prometheus ready", async () => (await fetch(`${promUrl}/-/ready`).catch(() => null))?.ok, 30_000, 200).catch((e) => {
-      throw new Error(`${(e as Error).message}\n${prometheus.output()}`);
-    });
+    prometheus = await startPrometheus([
+      "global: { scrape_interval: 1s, evaluation_interval: 1s }",
+      `rule_files: ["${join(PACKAGING, "prometheus/edge-agent.rules.yml")}"]`,
+      "scrape_configs:",
+      "  - job_name: edge-receiver",
+      `    static_configs: [{ targets: ["${new URL(r.metricsUrl).host}"] }]`,
+      "  - job_name: node",
+      `    static_configs: [{ targets: ["127.0.0.1:${nodeExporter.port}"], labels: { node: web1 } }]`,
+    ]);
   });
   afterAll(async () => {
     if (heartbeats) clearInterval(heartbeats);
@@ -115,7 +101,7 @@ describeWith({ binaries: ["prometheus", "prometheus-node-exporter", "snmptrap"] 
     const variable = DASHBOARD.templating.list.find((v) => v.name === "node") as { query: { query: string } };
     const [, metric, label] = /^label_values\((\w+), (\w+)\)$/.exec(variable.query.query)!;
     const values = await waitFor("node values", async () => {
-      const res = (await (await fetch(`${promUrl}/api/v1/label/${label}/values?match[]=${metric}`)).json()) as { data: string[] };
+      const res = (await (await fetch(`${prometheus.url}/api/v1/label/${label}/values?match[]=${metric}`)).json()) as { data: string[] };
       return res.data.length >= 3 ? res.data : null;
     }, 30_000, 500);
     expect(values).toEqual(expect.arrayContaining(["db1", "old1", "web1"]));
@@ -139,7 +125,7 @@ describeWith({ binaries: ["prometheus", "prometheus-node-exporter", "snmptrap"] 
   });
 
   it("shows the fleet as it is: half the nodes direct, one stale, db1's drop", async () => {
-    const value = async (expr: string) => Number(((await query(expr))[0] as { value: [number, string] }).value[1]);
+    const value = async (expr: string) => Number((await query(expr))[0].value[1]);
     expect(await value('count(max by (node) (edge_fleet_node_up) == 0) or vector(0)')).toBe(1);
     expect(await value('(count(max by (node) (edge_fleet_node_info{prefix!=""})) or vector(0)) / count(max by (node) (edge_fleet_node_info))')).toBeCloseTo(2 / 3);
     expect(await value('count by (check, verdict) (max by (node, check, verdict) (edge_fleet_node_firewall_verdict{check="inbound-ipv6",verdict="drop"}))')).toBe(1);
