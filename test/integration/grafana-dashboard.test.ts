@@ -98,8 +98,8 @@ describeWith({ binaries: ["prometheus", "prometheus-node-exporter", "snmptrap"] 
   });
 
   it("offers the fleet's nodes in its node variable", async () => {
-    const variable = DASHBOARD.templating.list.find((v) => v.name === "node") as { query: { query: string } };
-    const [, metric, label] = /^label_values\((\w+), (\w+)\)$/.exec(variable.query.query)!;
+    const variable = DASHBOARD.templating.list.find((v) => v.name === "node") as { query: string };
+    const [, metric, label] = /^label_values\((\w+), (\w+)\)$/.exec(variable.query)!;
     const values = await waitFor("node values", async () => {
       const res = (await (await fetch(`${prometheus.url}/api/v1/label/${label}/values?match[]=${metric}`)).json()) as { data: string[] };
       return res.data.length >= 3 ? res.data : null;
