@@ -1,8 +1,10 @@
 // The shipped Prometheus rules (packaging/prometheus/): promtool finds them valid, their promtool
 // unit tests pass, those tests make every alert fire and resolve and check every recording rule,
-// and every metric the rules read is one the receiver or the node's textfile really exports.
+// every metric the rules read is one the receiver or the node's textfile really exports, and the
+// README's prometheus.yml that loads them is a valid config.
 import { execFile } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { parse } from "yaml";
@@ -98,6 +100,22 @@ describeWith({ binaries: ["promtool", "snmptrap"] }, "Prometheus rules shipped i
     for (const name of used) {
       const family = name.replace(/_total$/, "");
       expect(names.has(name) || names.has(family), `${name} is not exported`).toBe(true);
+    }
+  });
+
+  it("load with the README's prometheus.yml, which promtool check config accepts", async () => {
+    const readme = readFileSync(resolve(__dirname, "../../README.md"), "utf8");
+    const block = /## On the scraper[\s\S]*?```yaml\n([\s\S]*?)```/.exec(readme)![1];
+    expect(block).toContain("rule_files: [/usr/share/edge-agent/prometheus/edge-agent.rules.yml]");
+    const dir = mkdtempSync(join(tmpdir(), "ea-readme-config-"));
+    try {
+      const config = join(dir, "prometheus.yml");
+      writeFileSync(config, block.replace(/^ {3}/gm, "").replaceAll("/usr/share/edge-agent/prometheus/", `${DIR}/`));
+      const result = await promtool(["check", "config", config]);
+      expect(result.out).toContain("SUCCESS: 1 rule files found");
+      expect(result.code).toBe(0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });
