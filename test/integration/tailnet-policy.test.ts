@@ -2,28 +2,21 @@
 // tailscaled) serving packet filters of the real shape: the seed's rules and their broken
 // variants, wildcard, range and CIDR sources, a grant with ip ["*"], shields-up, no netmap, a
 // caller without the permission the filter needs, and a tailscaled that fails.
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { FilterRule } from "../../agent/policy/packet-filter";
 import { probeTailnetPolicy, WATCH_PATH, type TailnetPolicy, type TailnetPolicyState } from "../../agent/probes/tailnet-policy";
-import { defaultScenario, seedFilterRules, startFakeTailscaled, type FakeTailscaled, type Scenario } from "../helpers/tailscaled";
+import { defaultScenario, seedFilterRules, type Scenario } from "../helpers/tailscaled";
+import { useFakeTailscaled } from "../helpers/tailscaled-per-file";
 
-let ts: FakeTailscaled;
-beforeAll(async () => {
-  ts = await startFakeTailscaled();
-});
-afterAll(() => ts.stop());
-afterEach(() => {
-  ts.scenario = defaultScenario();
-  ts.requests.length = 0;
-});
+const server = useFakeTailscaled();
 
 const SCRAPER = defaultScenario().scraperIps;
 const SELF = defaultScenario().selfIps;
 const seed = () => seedFilterRules(defaultScenario());
 
 function probe(scenario: Partial<Scenario> = {}, options: { socket?: string; scraperIps?: string[]; selfIps?: string[] } = {}): Promise<TailnetPolicy> {
-  ts.scenario = { ...defaultScenario(), ...scenario };
-  return probeTailnetPolicy({ socket: options.socket ?? ts.socket, scraperIps: options.scraperIps ?? SCRAPER, selfIps: options.selfIps ?? SELF, timeoutMs: 1000 });
+  server().scenario = { ...defaultScenario(), ...scenario };
+  return probeTailnetPolicy({ socket: options.socket ?? server().socket, scraperIps: options.scraperIps ?? SCRAPER, selfIps: options.selfIps ?? SELF, timeoutMs: 1000 });
 }
 
 async function flows(scenario: Partial<Scenario> = {}) {
@@ -42,7 +35,7 @@ describe("the seed policy's filter and its broken variants", () => {
     expect(f.source).toBe("ipn-bus");
     expect(f.scrape).toEqual({ id: "scrape-node-exporter", verdict: "accept", decidedBy: `rule 0: ${JSON.stringify(seed()[0])}` });
     expect(f.poll).toEqual({ id: "poll-snmpd", verdict: "accept", decidedBy: `rule 1: ${JSON.stringify(seed()[1])}` });
-    expect(ts.requests.map((r) => r.url)).toEqual([WATCH_PATH]);
+    expect(server().requests.map((r) => r.url)).toEqual([WATCH_PATH]);
   });
 
   it("the 9100 rule missing: scrape-node-exporter is dropped by the default deny", async () => {
@@ -145,7 +138,7 @@ describe("what overrides the rules, and what keeps them from being read", () => 
     const f = await flows({ busWithoutRules: true, packetFilter: without(0) });
     expect(f.source).toBe("debug-packet-filter-rules");
     expect(f.scrape.verdict).toBe("drop");
-    expect(ts.requests.map((r) => `${r.method} ${r.url}`)).toEqual([`GET ${WATCH_PATH}`, "POST /localapi/v0/debug-packet-filter-rules"]);
+    expect(server().requests.map((r) => `${r.method} ${r.url}`)).toEqual([`GET ${WATCH_PATH}`, "POST /localapi/v0/debug-packet-filter-rules"]);
   });
 
   it("permission refused: unknown with the command that grants it", async () => {
