@@ -2,7 +2,7 @@
 // Tailscale addresses to this node's (tcp SYN or first udp datagram, one port) be let in? As in
 // tailscaled's RunIn, rules only allow and order does not matter: the lowest-numbered rule that
 // matches is named. Each address family both sides have is asked; all must pass.
-import { compileFilter, parseAddress, toBig, type CompiledRule, type FilterRule } from "./packet-filter";
+import { compileFilter, parseAddress, type Compiled, type CompiledRule, type FilterRule } from "./packet-filter";
 
 export type FilterVerdict = "accept" | "drop" | "unknown";
 
@@ -28,8 +28,8 @@ function addresses(list: string[]): Address[] {
   const out: Address[] = [];
   for (const raw of list) {
     try {
-      const a = parseAddress(raw.replace(/\/\d+$/, ""));
-      out.push({ text: a.toString(), family: a.kind(), n: toBig(a) });
+      const text = raw.replace(/\/\d+$/, "");
+      out.push({ text, ...parseAddress(text) });
     } catch {
       // Not an address (a peer listing something else); it cannot carry a packet.
     }
@@ -66,10 +66,10 @@ function nearMiss(compiled: CompiledRule[], flow: InboundFlow, src: Address, dst
 
 /**
  * Pure: the verdict of tailscaled's filter `rules` on a new flow from any of `srcIps` to any of
- * `dstIps` (this node's own addresses), one address family at a time.
+ * `dstIps` (this node's own addresses), one address family at a time. `compiled` is
+ * compileFilter(rules), when the caller asks several questions of one filter.
  */
-export function decideInbound(rules: FilterRule[], flow: InboundFlow, srcIps: string[], dstIps: string[]): FlowDecision {
-  const compiled = compileFilter(rules);
+export function decideInbound(rules: FilterRule[], flow: InboundFlow, srcIps: string[], dstIps: string[], compiled: Compiled = compileFilter(rules)): FlowDecision {
   if (compiled.refused) return { verdict: "unknown", decidedBy: "filter-refused", reason: compiled.refused };
   const srcs = addresses(srcIps);
   const dsts = addresses(dstIps);

@@ -3,7 +3,7 @@
 // or, when the filter cannot be read, why not and what a person does about it.
 import { decideInbound, type FilterVerdict } from "./filter-verdict";
 import { flowById } from "./flows";
-import type { FilterRule } from "./packet-filter";
+import { compileFilter, type Compiled, type FilterRule } from "./packet-filter";
 
 /** The flows the node's own filter decides; notify-scraper is decided by the scraper's. */
 export type NodeFlowId = "scrape-node-exporter" | "poll-snmpd";
@@ -34,7 +34,7 @@ export function operatorCommand(user: string): string {
   return `sudo tailscale set --operator=${user}`;
 }
 
-function one(id: NodeFlowId, source: FilterSource, selfIps: string[], scraperIps: string[]): NodeFlowVerdict {
+function one(id: NodeFlowId, source: FilterSource, selfIps: string[], scraperIps: string[], compiled: () => Compiled): NodeFlowVerdict {
   switch (source.kind) {
     case "no-netmap":
       return { id, verdict: "unknown", decidedBy: "no-netmap", reason: "tailscaled has no network map (logged out or not connected to control): it lets nothing in until it has one; see `tailscale status`" };
@@ -47,12 +47,14 @@ function one(id: NodeFlowId, source: FilterSource, selfIps: string[], scraperIps
       if (source.shieldsUp) return { id, verdict: "drop", decidedBy: "shields-up", reason: "tailscaled runs with shields up and refuses every incoming connection whatever the policy says: sudo tailscale set --shields-up=false" };
       if (source.scraperJailed) return { id, verdict: "drop", decidedBy: "scraper-jailed", reason: "control marks the scraper as jailed: tailscaled refuses every connection it opens, as with shields up" };
       const flow = flowById(id);
-      return { id, ...decideInbound(source.rules, { proto: flow.proto, port: flow.port }, scraperIps, selfIps) };
+      return { id, ...decideInbound(source.rules, { proto: flow.proto, port: flow.port }, scraperIps, selfIps, compiled()) };
     }
   }
 }
 
 /** Pure: both flows' verdicts. */
 export function nodeFlowVerdicts(source: FilterSource, selfIps: string[], scraperIps: string[]): NodeFlowVerdict[] {
-  return NODE_FLOWS.map((id) => one(id, source, selfIps, scraperIps));
+  let compiled: Compiled | undefined;
+  const once = () => (compiled ??= compileFilter(source.kind === "rules" ? source.rules : []));
+  return NODE_FLOWS.map((id) => one(id, source, selfIps, scraperIps, once));
 }

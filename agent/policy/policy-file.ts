@@ -2,6 +2,7 @@
 // `groups`, `hosts`, `tagOwners`, `tests`, postures), every entry keeping its line. Anything the
 // control plane would refuse in those parts (a wrong type, a tag missing from tagOwners, an
 // undefined group or host, a bad port) is a PolicyError naming line and column.
+import ipaddr from "ipaddr.js";
 import { parseHujson, type HuMember, type HuValue, type Position } from "./hujson";
 import { parseIpSpec, parsePorts, parseProto, splitDst, type ProtoPorts } from "./proto-ports";
 
@@ -258,7 +259,9 @@ export function parsePolicy(text: string): Policy {
   }
   const hosts = section("hosts");
   if (hosts) for (const [name, m] of nameMap(hosts, "hosts")) {
-    policy.hosts[name] = { ...m.value.pos, value: want(m.value, "string", `hosts["${name}"]`).value };
+    const value = want(m.value, "string", `hosts["${name}"]`).value;
+    if (!ipaddr.isValid(value) && !ipaddr.isValidCIDR(value)) fail("bad-value", `hosts["${name}"] must be an address or a prefix, not "${value}"`, m.value.pos);
+    policy.hosts[name] = { ...m.value.pos, value };
   }
   const postureNode = section("defaultSrcPosture");
   const defaultPosture = postureNode ? strings(postureNode, "defaultSrcPosture").map((p) => p.value) : [];

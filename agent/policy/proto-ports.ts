@@ -57,6 +57,7 @@ export function parseIpSpec(text: string): ProtoPorts {
 /** An `acls` dst "target:ports" split at the last colon; IPv6 targets may be bracketed. */
 export function splitDst(text: string): { target: string; ports: string } {
   const colon = text.lastIndexOf(":");
+  if (/^(tag|group|autogroup):[^:]*$/.test(text)) throw new Error(`"${text}" has no :ports (e.g. ${text}:9100, or ${text}:* for all)`);
   if (colon <= 0 || colon === text.length - 1) throw new Error(`"${text}" is not target:ports (e.g. tag:monitor:9100)`);
   const target = text.slice(0, colon);
   return { target: target.replace(/^\[(.*)\]$/, "$1"), ports: text.slice(colon + 1) };

@@ -5,7 +5,7 @@ import { describe, expect, it } from "vitest";
 import { decideInbound } from "../../agent/policy/filter-verdict";
 import { nodeFlowVerdicts } from "../../agent/policy/node-flows";
 import { notifyVerdicts } from "../../agent/policy/notify-flows";
-import { compileFilter, parseIpSet, type FilterRule } from "../../agent/policy/packet-filter";
+import { compileFilter, parseAddress, parseIpSet, type FilterRule } from "../../agent/policy/packet-filter";
 
 const SCRAPER = ["100.64.0.1", "fd7a:115c:a1e0::1"];
 const NODE = ["100.101.102.103", "fd7a:115c:a1e0::1234:5678"];
@@ -18,6 +18,15 @@ describe("address forms, as tailscaled parses them", () => {
     expect(parseIpSet("100.64.0.0/10")).toEqual({ kind: "addresses", ranges: [{ family: "ipv4", first: 0x64400000n, last: 0x647fffffn }] });
     expect(parseIpSet("fd7a:115c:a1e0::1-fd7a:115c:a1e0::800")).toMatchObject({ kind: "addresses", ranges: [{ family: "ipv6" }] });
     expect(parseIpSet("cap:example.com/cap/x")).toEqual({ kind: "cap", cap: "example.com/cap/x" });
+  });
+
+  it("addresses as Go's netip reads them", () => {
+    expect(parseAddress("100.64.0.1")).toEqual({ family: "ipv4", n: 0x64400001n });
+    expect(parseAddress("::")).toEqual({ family: "ipv6", n: 0n });
+    expect(parseAddress("fd7a:115c:a1e0::1234:5678").n).toBe(0xfd7a115ca1e0000000000000_12345678n);
+    expect(parseAddress("::ffff:192.0.2.1").n).toBe(0xffffc0000201n);
+    expect(parseAddress("1:2:3:4:5:6:7::").n).toBe(0x0001000200030004000500060007_0000n);
+    for (const bad of ["1::2::3", "12345::", ":1", "1:2:3:4:5:6:7:8:9", "::1:2:3:4:5:6:7:8", "1.2.3", "1.2.3.256", "01.2.3.4", "fe80::1%eth0", ""]) expect(() => parseAddress(bad), bad).toThrow();
   });
 
   it.each(["100.64.0.1/10", "100.64.0.9-100.64.0.1", "100.64.0.1-fd7a::1", "010.0.0.1", "tag:monitor", "fe80::1%eth0", "100.64.0.0/33"])("%s is refused", (text) => {

@@ -110,6 +110,8 @@ describe("the policy model", () => {
     expect(policyError('{"acls": [{"action": "accept", "src": ["*"], "src": ["*"], "dst": ["*:*"]}]}').message).toContain('"src" is given twice');
     expect(policyError('{"grants": [{"src": ["*"], "dst": ["*"]}]}').message).toContain('needs "ip" and/or "app"');
     expect(policyError('{"acls": [{"action": "accept", "src": ["*"], "dst": ["tag-monitor"]}]}').message).toContain("is not target:ports");
+    expect(policyError('{"tagOwners": {"tag:monitor": []}, "acls": [{"action": "accept", "src": ["*"], "dst": ["tag:monitor"]}]}').message).toContain('"tag:monitor" has no :ports');
+    expect(policyError('{"hosts": {"nas": "nas.example.com"}}')).toMatchObject({ code: "bad-value", line: 1, column: 19 });
     expect(policyError("[]").message).toContain("a tailnet policy must be an object, not a list");
     expect(policyError('{"acls": [], "acls": []}').message).toContain('"acls" is given twice');
   });
