@@ -187,8 +187,11 @@ class Reader {
       }
       if (code < 0x20) this.fail(code === 0x0a ? "unterminated-string" : "control-character", code === 0x0a ? "a string runs past the end of its line" : `control character U+${code.toString(16).padStart(4, "0")} in a string (escape it)`);
       if (c !== "\\") {
-        out += c;
-        this.i++;
+        // Copy the run of plain characters in one slice.
+        let j = this.i + 1;
+        for (let k = this.text.charCodeAt(j); j < this.text.length && k !== 0x22 && k !== 0x5c && k >= 0x20; k = this.text.charCodeAt(++j));
+        out += this.text.slice(this.i, j);
+        this.i = j;
         continue;
       }
       const e = this.text[this.i + 1];
