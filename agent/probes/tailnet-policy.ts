@@ -22,9 +22,9 @@ export interface TailnetPolicyState {
 
 /**
  * Why no verdict could be made at all. no-socket: no LocalAPI socket; no-scraper: no scraper
- * address to judge (it is not a peer; control hides a peer that the policy lets talk to this node
- * in neither direction, so a policy that drops all three flows ends here too, as does a wrong
- * `scraper` setting); localapi: tailscaled failed or did not answer in time;
+ * address to judge (it is not a peer; control planes hide a peer the policy lets talk to this
+ * node in neither direction, so a policy dropping all three flows can end here too, as does a
+ * wrong `scraper` setting); localapi: tailscaled failed or did not answer in time;
  * malformed: an answer of the wrong shape; no-filter-source: this tailscaled offers the filter
  * on neither endpoint.
  */
