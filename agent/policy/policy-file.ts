@@ -208,8 +208,14 @@ function readTest(node: HuValue, index: number): PolicyTest {
   };
 }
 
+/** Members by their exact name (tags, groups and hosts are case-sensitive); a name given twice is refused. */
 function nameMap(node: HuValue, what: string): Map<string, HuMember> {
-  return new Map(want(node, "object", what).members.map((m) => [m.key, m]));
+  const out = new Map<string, HuMember>();
+  for (const m of want(node, "object", what).members) {
+    if (out.has(m.key)) fail("shape", `"${m.key}" is given twice in ${what}`, m.keyPos);
+    out.set(m.key, m);
+  }
+  return out;
 }
 
 /** Every tag, group, host and autogroup an entry names must exist, as the control plane checks. */

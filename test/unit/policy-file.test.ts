@@ -114,6 +114,7 @@ describe("the policy model", () => {
     expect(policyError('{"hosts": {"nas": "nas.example.com"}}')).toMatchObject({ code: "bad-value", line: 1, column: 19 });
     expect(policyError("[]").message).toContain("a tailnet policy must be an object, not a list");
     expect(policyError('{"acls": [], "acls": []}').message).toContain('"acls" is given twice');
+    expect(policyError('{"tagOwners": {"tag:a": [],\n "tag:a": ["x@example.com"]}}')).toMatchObject({ line: 2, column: 2, message: expect.stringContaining('"tag:a" is given twice in tagOwners') });
   });
 
   it("an unknown section is a warning beside known ones, an error alone", () => {
