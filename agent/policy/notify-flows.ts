@@ -1,9 +1,10 @@
 // On the scraper: may each fleet node's Tailscale addresses reach udp/162 here (flow
 // notify-scraper)? A trap or inform opens a new flow from the node, so the receiving side, this
 // scraper, decides it with its own packet filter.
+import { decisionWithoutRules, type FilterSource } from "./filter-source";
 import { decideInbound, type FlowDecision } from "./filter-verdict";
 import { flowById } from "./flows";
-import { compileFilter, type FilterRule } from "./packet-filter";
+import { compileFilter } from "./packet-filter";
 
 export interface FleetNode {
   /** How the receiver names the node (its host name). */
@@ -17,11 +18,13 @@ export interface NotifyVerdict extends FlowDecision {
 }
 
 /** Pure: one verdict per node from the scraper's filter and its own Tailscale addresses. */
-export function notifyVerdicts(rules: FilterRule[], scraperIps: string[], nodes: FleetNode[], shieldsUp = false): NotifyVerdict[] {
+export function notifyVerdicts(source: FilterSource, scraperIps: string[], nodes: FleetNode[]): NotifyVerdict[] {
   const flow = flowById("notify-scraper");
-  const compiled = compileFilter(rules);
+  const compiled = source.kind === "rules" ? compileFilter(source.rules) : null;
   return nodes.map((node) => {
-    if (shieldsUp) return { id: "notify-scraper", node: node.name, verdict: "drop", decidedBy: "shields-up", reason: "this scraper's tailscaled runs with shields up and refuses every notification: sudo tailscale set --shields-up=false" };
-    return { id: "notify-scraper", node: node.name, ...decideInbound(rules, { proto: flow.proto, port: flow.port }, node.ips, scraperIps, compiled) };
+    // Without rules (no netmap, no permission) decisionWithoutRules always answers.
+    const fixed = decisionWithoutRules(source, node.ips, node.name, "the scraper");
+    const decision = source.kind === "rules" && !fixed ? decideInbound(source.rules, { proto: flow.proto, port: flow.port }, node.ips, scraperIps, compiled!) : fixed!;
+    return { id: "notify-scraper", node: node.name, ...decision };
   });
 }

@@ -4,7 +4,9 @@
 // caller without the permission the filter needs, and a tailscaled that fails.
 import { describe, expect, it } from "vitest";
 import type { FilterRule } from "../../agent/policy/packet-filter";
-import { probeTailnetPolicy, WATCH_PATH, type TailnetPolicy, type TailnetPolicyState } from "../../agent/probes/tailnet-policy";
+import { notifyVerdicts } from "../../agent/policy/notify-flows";
+import { readPacketFilter, WATCH_PATH } from "../../agent/probes/packet-filter-source";
+import { probeTailnetPolicy, type TailnetPolicy, type TailnetPolicyState } from "../../agent/probes/tailnet-policy";
 import { defaultScenario, seedFilterRules, type Scenario } from "../helpers/tailscaled";
 import { useFakeTailscaled } from "../helpers/tailscaled-per-file";
 
@@ -119,7 +121,7 @@ describe("what overrides the rules, and what keeps them from being read", () => 
   });
 
   it("a jailed scraper is refused like shields-up", async () => {
-    expect((await flows({ scraperJailed: true })).scrape).toMatchObject({ verdict: "drop", decidedBy: "scraper-jailed" });
+    expect((await flows({ scraperJailed: true })).scrape).toMatchObject({ verdict: "drop", decidedBy: "peer-jailed", reason: expect.stringContaining("control marks the scraper as jailed") });
   });
 
   it("no netmap: unknown, saying so", async () => {
@@ -164,5 +166,21 @@ describe("what overrides the rules, and what keeps them from being read", () => 
   it("this node's addresses come from the netmap when the caller has none", async () => {
     const r = (await probe({}, { selfIps: [] })) as TailnetPolicyState;
     expect(r.flows.map((f) => f.verdict)).toEqual(["accept", "accept"]);
+  });
+});
+
+describe("the receiver's direction from the scraper's own tailscaled", () => {
+  it("reads the scraper's filter and judges udp/162 from each fleet node", async () => {
+    // This server now plays the scraper: its own addresses, and the seed's notify rule as control compiles it for it.
+    const nodes = [{ name: "node1", ips: ["100.101.102.103", "fd7a:115c:a1e0::1234:5678"] }, { name: "laptop", ips: ["100.90.1.2", "fd7a:115c:a1e0::9"] }];
+    server().scenario = { ...defaultScenario(), selfHostName: "scraper", selfIps: SCRAPER, scraperIps: nodes[0].ips, packetFilter: [{ SrcIPs: nodes[0].ips, DstPorts: SCRAPER.map((ip) => ({ IP: ip, Ports: { First: 162, Last: 162 } })), IPProto: [17] }] };
+    const reading = await readPacketFilter(server().socket, 1000);
+    if (reading.state !== "ok") throw new Error(reading.error);
+    expect(reading.selfIps).toEqual(SCRAPER);
+    expect(notifyVerdicts(reading.source, reading.selfIps, nodes).map((v) => [v.node, v.verdict])).toEqual([["node1", "accept"], ["laptop", "drop"]]);
+    server().scenario = { ...server().scenario, shieldsUp: true };
+    const shielded = await readPacketFilter(server().socket, 1000);
+    if (shielded.state !== "ok") throw new Error(shielded.error);
+    expect(notifyVerdicts(shielded.source, shielded.selfIps, nodes).map((v) => v.decidedBy)).toEqual(["shields-up", "shields-up"]);
   });
 });

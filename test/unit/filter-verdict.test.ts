@@ -79,11 +79,11 @@ describe("the node's flows", () => {
   const rules: FilterRule[] = [{ SrcIPs: SCRAPER, DstPorts: dsts(NODE, 161), IPProto: [17] }];
 
   it("rules decide each flow", () => {
-    expect(nodeFlowVerdicts({ kind: "rules", rules, shieldsUp: false, scraperJailed: false }, NODE, SCRAPER).map((f) => [f.id, f.verdict])).toEqual([["scrape-node-exporter", "drop"], ["poll-snmpd", "accept"]]);
+    expect(nodeFlowVerdicts({ kind: "rules", rules, shieldsUp: false, jailed: [] }, NODE, SCRAPER).map((f) => [f.id, f.verdict])).toEqual([["scrape-node-exporter", "drop"], ["poll-snmpd", "accept"]]);
   });
 
   it("shields-up, no netmap and a missing permission each carry their own decidedBy", () => {
-    expect(nodeFlowVerdicts({ kind: "rules", rules, shieldsUp: true, scraperJailed: false }, NODE, SCRAPER).map((f) => [f.verdict, f.decidedBy])).toEqual([["drop", "shields-up"], ["drop", "shields-up"]]);
+    expect(nodeFlowVerdicts({ kind: "rules", rules, shieldsUp: true, jailed: [] }, NODE, SCRAPER).map((f) => [f.verdict, f.decidedBy])).toEqual([["drop", "shields-up"], ["drop", "shields-up"]]);
     expect(nodeFlowVerdicts({ kind: "no-netmap" }, NODE, SCRAPER)[0]).toMatchObject({ verdict: "unknown", decidedBy: "no-netmap" });
     expect(nodeFlowVerdicts({ kind: "permission", user: "edge-agent" }, NODE, SCRAPER)[1]).toMatchObject({ verdict: "unknown", decidedBy: "localapi-permission", reason: expect.stringContaining("sudo tailscale set --operator=edge-agent") });
   });
@@ -100,14 +100,22 @@ describe("the receiver's direction: udp/162 to the scraper", () => {
     { name: "laptop", ips: ["100.90.1.2", "fd7a:115c:a1e0::9"] },
   ];
 
+  const source = (rules: FilterRule[], more: { shieldsUp?: boolean; jailed?: string[] } = {}) => ({ kind: "rules" as const, rules, shieldsUp: more.shieldsUp ?? false, jailed: more.jailed ?? [] });
+
   it("each tagged node may notify; an untagged one may not", () => {
-    expect(notifyVerdicts(scraperRules, SCRAPER, fleet).map((v) => [v.node, v.verdict])).toEqual([["node1", "accept"], ["node2", "accept"], ["laptop", "drop"]]);
-    expect(notifyVerdicts(scraperRules, SCRAPER, fleet)[0]).toMatchObject({ id: "notify-scraper", decidedBy: expect.stringMatching(/^rule 0: \{"SrcIPs"/) });
+    expect(notifyVerdicts(source(scraperRules), SCRAPER, fleet).map((v) => [v.node, v.verdict])).toEqual([["node1", "accept"], ["node2", "accept"], ["laptop", "drop"]]);
+    expect(notifyVerdicts(source(scraperRules), SCRAPER, fleet)[0]).toMatchObject({ id: "notify-scraper", decidedBy: expect.stringMatching(/^rule 0: \{"SrcIPs"/) });
   });
 
-  it("wrong proto or port drops every node; shields-up on the scraper drops them with its own reason", () => {
-    expect(notifyVerdicts([{ ...scraperRules[0], IPProto: [6] }], SCRAPER, fleet).every((v) => v.verdict === "drop")).toBe(true);
-    expect(notifyVerdicts([{ ...scraperRules[0], DstPorts: dsts(SCRAPER, 161) }], SCRAPER, fleet)[0].reason).toBe("rule 0 admits 100.101.102.103 to 100.64.0.1 only for udp on ports 161");
-    expect(notifyVerdicts(scraperRules, SCRAPER, fleet, true).map((v) => v.decidedBy)).toEqual(["shields-up", "shields-up", "shields-up"]);
+  it("wrong proto or port drops every node; shields-up on the scraper and a jailed node drop with their own reasons", () => {
+    expect(notifyVerdicts(source([{ ...scraperRules[0], IPProto: [6] }]), SCRAPER, fleet).every((v) => v.verdict === "drop")).toBe(true);
+    expect(notifyVerdicts(source([{ ...scraperRules[0], DstPorts: dsts(SCRAPER, 161) }]), SCRAPER, fleet)[0].reason).toBe("rule 0 admits 100.101.102.103 to 100.64.0.1 only for udp on ports 161");
+    expect(notifyVerdicts(source(scraperRules, { shieldsUp: true }), SCRAPER, fleet).map((v) => v.decidedBy)).toEqual(["shields-up", "shields-up", "shields-up"]);
+    expect(notifyVerdicts(source(scraperRules, { jailed: ["100.101.102.104"] }), SCRAPER, fleet).map((v) => v.decidedBy.split(":")[0])).toEqual(["rule 0", "peer-jailed", "default deny"]);
+  });
+
+  it("without the scraper's filter every node is unknown, with why", () => {
+    expect(notifyVerdicts({ kind: "no-netmap" }, SCRAPER, fleet).map((v) => v.verdict)).toEqual(["unknown", "unknown", "unknown"]);
+    expect(notifyVerdicts({ kind: "permission", user: "edge-agent" }, SCRAPER, fleet)[0]).toMatchObject({ decidedBy: "localapi-permission", reason: expect.stringContaining("tailscaled on the scraper gives its packet filter only to root or its operator") });
   });
 });
