@@ -230,8 +230,9 @@ export function parseHujson(text: string): HuValue {
 export function plain(node: HuValue): unknown {
   switch (node.kind) {
     case "object": {
+      // As JSON.parse does: "__proto__" becomes an own key, not the object's prototype.
       const out: Record<string, unknown> = {};
-      for (const m of node.members) out[m.key] = plain(m.value);
+      for (const m of node.members) Object.defineProperty(out, m.key, { value: plain(m.value), enumerable: true, writable: true, configurable: true });
       return out;
     }
     case "array":

@@ -4,7 +4,7 @@
 // none, the flow is dropped and the entries that nearly admit it are named.
 import { FLOWS, flowLabel, type Flow, type FlowId } from "./flows";
 import type { AclEntry, GrantEntry, Policy } from "./policy-file";
-import { admits, ALL_PORTS, protoName } from "./proto-ports";
+import { admits, ALL_PORTS, protoName, type PortRange } from "./proto-ports";
 import { bestMatch, matchSelector, type Match } from "./selector-match";
 
 export interface RoleTags {
@@ -34,7 +34,6 @@ export interface PolicyFlowVerdict {
 type Judged = { match: Match; part: "src" | "dst" | "port" | null };
 
 const RANK = { no: 0, maybe: 1, yes: 2 } as const;
-
 
 function weakest(parts: [Judged["part"], Match][]): Judged {
   let out: Judged = { match: { result: "yes" }, part: null };
@@ -77,9 +76,18 @@ function summarise(parts: [Judged["part"], Match][], posture: string[]): { overa
   return { overall, missing: failing.length === 1 ? failing[0][0] : null };
 }
 
+function portsText(ports: PortRange[]): string {
+  return ports.map((r) => (r.first === 0 && r.last === 65535 ? "*" : r.first === r.last ? `${r.first}` : `${r.first}-${r.last}`)).join(",");
+}
+
+function protosText(protos: number[] | null): string {
+  return protos ? protos.map(protoName).join("+") : "tcp+udp+icmp";
+}
+
+/** What an entry opens, as a person compares it with the flow ("proto udp to tag:monitor:161"). */
 function opens(e: AclEntry | GrantEntry): string {
-  if (e.section === "grants") return e.ip.length ? `ip ${e.ip.map((pp) => `${pp.protos ? pp.protos.map(protoName).join("+") : "tcp+udp+icmp"}:${pp.ports.map((r) => (r.first === 0 && r.last === 65535 ? "*" : r.first === r.last ? r.first : `${r.first}-${r.last}`)).join(",")}`).join(" ")}` : "no ip (app only)";
-  return `${e.proto ? `proto ${e.proto.map(protoName).join("+")}` : "tcp+udp+icmp"} to ${e.dst.map((d) => d.value).join(", ")}`;
+  if (e.section === "acls") return `${e.proto ? `proto ${protosText(e.proto)}` : "tcp+udp+icmp"} to ${e.dst.map((d) => d.value).join(", ")}`;
+  return e.ip.length ? `ip ${e.ip.map((pp) => `${protosText(pp.protos)}:${portsText(pp.ports)}`).join(" ")}` : "no ip (app only)";
 }
 
 /** A port near miss worth showing: an app-only grant, or an entry with the flow's protocol or port. */
@@ -93,7 +101,7 @@ function entryName(e: AclEntry | GrantEntry): string {
   return `${e.section}[${e.index}] line ${e.line}`;
 }
 
-export function fixFor(flow: Flow, srcTag: string, dstTag: string, style: "acls" | "grants"): string {
+function fixFor(flow: Flow, srcTag: string, dstTag: string, style: "acls" | "grants"): string {
   const proto = flow.proto === 6 ? "tcp" : "udp";
   return style === "acls"
     ? `{"action": "accept", "src": ["${srcTag}"], "dst": ["${dstTag}:${flow.port}"], "proto": "${proto}"}`

@@ -3,7 +3,7 @@
 // control plane would refuse in those parts (a wrong type, a tag missing from tagOwners, an
 // undefined group or host, a bad port) is a PolicyError naming line and column.
 import ipaddr from "ipaddr.js";
-import { parseHujson, type HuMember, type HuValue, type Position } from "./hujson";
+import { HujsonError, parseHujson, type HuMember, type HuValue, type Position } from "./hujson";
 import { parseIpSpec, parsePorts, parseProto, splitDst, type ProtoPorts } from "./proto-ports";
 
 export class PolicyError extends Error {
@@ -240,13 +240,13 @@ export function parsePolicy(text: string): Policy {
   try {
     root = parseHujson(text);
   } catch (error) {
-    const e = error as { detail?: string; line?: number; column?: number };
-    if (e.line === undefined) throw error;
-    throw new PolicyError("hujson", `not HuJSON: ${e.detail}`, e.line, e.column!);
+    if (!(error instanceof HujsonError)) throw error;
+    throw new PolicyError("hujson", `not HuJSON: ${error.detail}`, error.line, error.column);
   }
   const top = want(root, "object", "a tailnet policy");
   const sections = members(top, "the policy");
-  const policy: Policy = { acls: [], grants: [], groups: {}, hosts: {}, tagOwners: {}, tests: [], has: { acls: sections.has("acls"), grants: sections.has("grants") }, warnings: [] };
+  // Names come from the file: records without a prototype, so "toString" or "__proto__" is just a name.
+  const policy: Policy = { acls: [], grants: [], groups: Object.create(null), hosts: Object.create(null), tagOwners: Object.create(null), tests: [], has: { acls: sections.has("acls"), grants: sections.has("grants") }, warnings: [] };
   const unknown = top.members.filter((m) => !SECTIONS.some((s) => s.toLowerCase() === m.key.toLowerCase()));
   if (unknown.length === top.members.length && unknown.length > 0) fail("shape", `no policy section here ("${unknown[0].key}" is not one; a policy has acls, grants, tagOwners, ...)`, unknown[0].keyPos);
   for (const u of unknown) policy.warnings.push(`line ${u.keyPos.line}: "${u.key}" is not a policy section edge-agent knows; ignored (a typo?)`);

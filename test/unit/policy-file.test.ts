@@ -117,6 +117,13 @@ describe("the policy model", () => {
     expect(policyError('{"tagOwners": {"tag:a": [],\n "tag:a": ["x@example.com"]}}')).toMatchObject({ line: 2, column: 2, message: expect.stringContaining('"tag:a" is given twice in tagOwners') });
   });
 
+  it("names from the file are only names: toString and __proto__ are neither hosts nor prototypes", () => {
+    expect(policyError('{"acls": [{"action": "accept", "src": ["*"], "dst": ["toString:22"]}]}').code).toBe("undefined-name");
+    const p = parsePolicy('{"hosts": {"__proto__": "100.64.0.0/10"}, "acls": [{"action": "accept", "src": ["__proto__"], "dst": ["*:*"]}]}');
+    expect(p.hosts.__proto__.value).toBe("100.64.0.0/10");
+    expect(plain(parseHujson('{"__proto__": {"x": 1}}'))).toEqual(JSON.parse('{"__proto__": {"x": 1}}'));
+  });
+
   it("an unknown section is a warning beside known ones, an error alone", () => {
     expect(parsePolicy('{"acls": [], "acl": []}').warnings).toEqual(['line 1: "acl" is not a policy section edge-agent knows; ignored (a typo?)']);
     expect(policyError('{"acl": []}').message).toContain("no policy section here");
