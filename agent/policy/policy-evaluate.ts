@@ -4,6 +4,7 @@
 // none, the flow is dropped and the entries that nearly admit it are named.
 import { FLOWS, flowLabel, type Flow, type FlowId } from "./flows";
 import type { AclEntry, GrantEntry, Policy } from "./policy-file";
+import { policyEntryFor } from "./policy-fix";
 import { admits, ALL_PORTS, protoName, type PortRange } from "./proto-ports";
 import { bestMatch, matchSelector, type Match } from "./selector-match";
 
@@ -101,13 +102,6 @@ function entryName(e: AclEntry | GrantEntry): string {
   return `${e.section}[${e.index}] line ${e.line}`;
 }
 
-function fixFor(flow: Flow, srcTag: string, dstTag: string, style: "acls" | "grants"): string {
-  const proto = flow.proto === 6 ? "tcp" : "udp";
-  return style === "acls"
-    ? `{"action": "accept", "src": ["${srcTag}"], "dst": ["${dstTag}:${flow.port}"], "proto": "${proto}"}`
-    : `{"src": ["${srcTag}"], "dst": ["${dstTag}"], "ip": ["${proto}:${flow.port}"]}`;
-}
-
 export function evaluateFlow(policy: Policy, flow: Flow, tags: RoleTags): PolicyFlowVerdict {
   const srcTag = tags[flow.from];
   const dstTag = tags[flow.to];
@@ -123,7 +117,7 @@ export function evaluateFlow(policy: Policy, flow: Flow, tags: RoleTags): Policy
     if (missing === "src") nearMisses.push(`${entryName(e)} admits ${flowLabel(flow)} to ${dstTag}, but not from ${srcTag}`);
     if (missing === "dst") nearMisses.push(`${entryName(e)} admits ${flowLabel(flow)} from ${srcTag}, but not to ${dstTag}`);
   }
-  const fix = fixFor(flow, srcTag, dstTag, policy.has.acls || !policy.has.grants ? "acls" : "grants");
+  const fix = policyEntryFor(flow, srcTag, dstTag, policy.has.acls || !policy.has.grants ? "acls" : "grants");
   if (maybe) {
     const e = maybe.entry;
     return { ...base, verdict: "unknown", decidedBy: `${entryName(e)}: ${e.text}`, entry: { section: e.section, index: e.index, line: e.line }, reason: `${entryName(e)} admits ${flowLabel(flow)} only if ${maybe.why}`, nearMisses, fix };
