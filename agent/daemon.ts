@@ -19,7 +19,7 @@ import { oidTree, type OidTree } from "./snmp/oid-tree";
 import { stateObjects } from "./snmp/state-objects";
 import { RulesetCache } from "./ruleset-cache";
 import { RulesetWatcher } from "./ruleset-watcher";
-import type { NodeState } from "./state";
+import type { NodeState } from "./state/node-state";
 import { watchTailnet } from "./tailnet-watcher";
 import { TextfileWriter } from "./textfile";
 

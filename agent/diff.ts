@@ -1,6 +1,6 @@
 // What changed between two NodeStates, as events, and what is wrong in the first one. Pure: the
 // daemon, `status` and the tests all see the same changes for the same two snapshots.
-import { runningTailnet, type NodeState } from "./state";
+import { runningTailnet, type NodeState } from "./state/node-state";
 
 export type EventKind =
   | "agentStarted"

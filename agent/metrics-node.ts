@@ -6,7 +6,7 @@ import Counter from "prom-client/lib/counter";
 import Gauge from "prom-client/lib/gauge";
 import Registry from "prom-client/lib/registry";
 import type { EventKind } from "./diff";
-import { runningTailnet, type NodeState, type ScraperPath } from "./state";
+import { runningTailnet, type NodeState, type ScraperPath } from "./state/node-state";
 
 /** What the event sink (the notifier) reports about itself; see daemon.ts's EventSink. */
 export interface SinkStats {

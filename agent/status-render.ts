@@ -1,5 +1,5 @@
 // Renders NodeState for a person: the `status` command's text form. Pure.
-import type { NodeState, TailnetState } from "./state";
+import type { NodeState, TailnetState } from "./state/node-state";
 
 function yesNo(value: boolean | null, unknown = "n/a"): string {
   return value === null ? unknown : value ? "yes" : "no";

@@ -3,10 +3,13 @@
 // snapshot re-runs only the probes of what this host's kernel says (addresses, firewall), and
 // `firewall check` runs the firewall probe with just the parts it needs.
 import { redactUrl, type Config } from "../config";
-import { runningTailnet, type FirewallState, type Ipv6State, type NodeExporterState, type NodeState, type SnmpdState, type TailnetState, type TailnetUnavailable, type Unavailable } from "../state";
+import { runningTailnet, type NodeExporterState, type NodeState, type SnmpdState, type TailnetState, type TailnetUnavailable, type Unavailable } from "../state/node-state";
+import type { Ipv6Part } from "../state/ipv6";
+import type { FirewallPart } from "../state/firewall";
+import type { ProbeFailure } from "../state/unavailable";
 import { AGENT_VERSION } from "../version";
 import { probeAddresses } from "./addresses";
-import { errorText, withDeadline } from "./deadline";
+import { DeadlineExceeded, errorText, withDeadline } from "./deadline";
 import { probeFirewall, type FirewallProbeOptions } from "./firewall";
 import { probeHost } from "./host";
 import { probeNodeExporter } from "./node-exporter";
@@ -28,9 +31,14 @@ export interface CollectOptions {
   previous?: NodeState | null;
 }
 
+/** What a probe that threw (or missed its deadline) failed with: its own failures are data. */
+function thrown(error: unknown): ProbeFailure {
+  return error instanceof DeadlineExceeded ? "timeout" : "probe-error";
+}
+
 /** A probe's failure as NodeState carries it. */
-function unavailable(error: unknown): Unavailable {
-  return { state: "unavailable", error: errorText(error) };
+function unavailable(error: unknown): Unavailable<ProbeFailure> {
+  return { state: "unavailable", code: thrown(error), error: errorText(error) };
 }
 
 export async function collectNodeState(config: Config, options: CollectOptions = {}): Promise<NodeState> {
@@ -48,11 +56,11 @@ export async function collectNodeState(config: Config, options: CollectOptions =
   const tailnetIps = tailnet.then((t) => runningTailnet(t)?.ips ?? []);
   const askNodeExporter = (ips: string[]): Promise<NodeExporterState> =>
     withDeadline(probeNodeExporter(config.probes.nodeExporter, ips, timeout), timeout * 3, "node-exporter").catch((error) => ({
-      url: redactUrl(config.probes.nodeExporter.url), up: false, version: null, tailnetReachable: null, error: errorText(error),
+      url: redactUrl(config.probes.nodeExporter.url), up: false, version: null, tailnetReachable: null, code: thrown(error), error: errorText(error),
     }));
   const askSnmpd = (ips: string[]): Promise<SnmpdState> =>
     withDeadline(probeSnmpd(config.probes.snmpd, ips, timeout), timeout * 3, "snmpd").catch((error) => ({
-      target: `${config.probes.snmpd.host}:${config.probes.snmpd.port}`, up: false, sysDescr: null, sysUpTimeSeconds: null, tailnetReachable: null, error: errorText(error),
+      target: `${config.probes.snmpd.host}:${config.probes.snmpd.port}`, up: false, sysDescr: null, sysUpTimeSeconds: null, tailnetReachable: null, code: thrown(error), error: errorText(error),
     }));
   const nodeExporter = tailnetIps.then((ips) => confirmDown(() => askNodeExporter(ips), options.previous?.services.nodeExporter.up));
   const snmpd = tailnetIps.then((ips) => confirmDown(() => askSnmpd(ips), options.previous?.services.snmpd.up));
@@ -83,13 +91,13 @@ async function confirmDown<T extends { up: boolean }>(ask: () => Promise<T>, was
  * the read's own error (verdicts unknown, naming it) and nft's answer still has room to be parsed
  * and judged, which on a loaded host without the JIT can take a timeout's worth again.
  */
-function judgeFirewall(config: Config, tailnet: NodeState["tailnet"] | null, ipv6: Ipv6State | Unavailable, readRuleset: CollectOptions["readRuleset"]): Promise<FirewallState | Unavailable> {
+function judgeFirewall(config: Config, tailnet: NodeState["tailnet"] | null, ipv6: Ipv6Part, readRuleset: CollectOptions["readRuleset"]): Promise<FirewallPart> {
   const tailnetPort = tailnet ? runningTailnet(tailnet)?.port ?? null : null;
   return withDeadline(probeFirewall({ config, tailnetPort, ipv6, readRuleset }), config.probes.timeoutMs * 2, "the firewall probe").catch(unavailable);
 }
 
 /** `firewall check` on its own: the address and tailnet probes it needs, then the firewall's. */
-export async function collectFirewallState(config: Config): Promise<FirewallState | Unavailable> {
+export async function collectFirewallState(config: Config): Promise<FirewallPart> {
   const timeout = config.probes.timeoutMs;
   const [ipv6, tailnet] = await Promise.all([
     withDeadline(probeAddresses(config.ipv6.allocations), timeout, "/proc/net/if_inet6").catch(unavailable),

@@ -3,7 +3,7 @@
 import { isIP } from "node:net";
 import snmp, { type Varbind } from "net-snmp";
 import type { Config } from "../config";
-import type { SnmpdState } from "../state";
+import type { ServiceFailure, SnmpdState } from "../state/services";
 import { toNetSnmpUser, V2C_ENGINE_ID } from "../snmp/usm";
 import { errorText } from "./deadline";
 import { localUdpListener } from "./udp-listeners";
@@ -19,6 +19,22 @@ interface Answer {
 }
 
 class NothingListens extends Error {}
+/** snmpd answered, but with an error for an object: its view (VACM) does not let the user read it. */
+class NotInView extends Error {}
+
+/** net-snmp's codes for a request snmpd refused: a USM report, or an error-status. */
+const REFUSED_RESPONSES = new Set([snmp.ResponseInvalidCode.EAuthFailure, snmp.ResponseInvalidCode.ECouldNotDecrypt]);
+const REFUSED_STATUSES = new Set([snmp.ErrorStatus.NoAccess, snmp.ErrorStatus.AuthorizationError]);
+
+/** The kind of failure, from the error's class and net-snmp's codes (never its wording). */
+function failureOf(error: unknown): ServiceFailure {
+  if (error instanceof NothingListens) return "not-listening";
+  if (error instanceof snmp.RequestTimedOutError) return "no-answer";
+  if (error instanceof NotInView) return "access-denied";
+  if (error instanceof snmp.ResponseInvalidError && REFUSED_RESPONSES.has((error as { code?: number }).code ?? -1)) return "access-denied";
+  if (error instanceof snmp.RequestFailedError && REFUSED_STATUSES.has((error as { status?: number }).status ?? -1)) return "access-denied";
+  return "probe-error";
+}
 
 /** Net-SNMP's own words for the usual failures, so the reason reads like `snmpget` would say it. */
 function explain(error: unknown, target: string, cfg: SnmpdConfig): string {
@@ -64,7 +80,7 @@ async function getOnce(host: string, cfg: SnmpdConfig, timeoutMs: number): Promi
       session.close();
       if (error) return reject(error);
       const bad = varbinds.find((vb: Varbind) => snmp.isVarbindError(vb));
-      if (bad) return reject(new Error(snmp.varbindError(bad)));
+      if (bad) return reject(new NotInView(snmp.varbindError(bad)));
       resolve({ sysDescr: String(varbinds[0].value), sysUpTimeSeconds: Number(varbinds[1].value) / 100 });
     });
   });
@@ -80,15 +96,16 @@ export async function probeSnmpd(cfg: SnmpdConfig, tailnetIps: string[], timeout
   const target = `${bracket(cfg.host)}:${cfg.port}`;
   const ask = (host: string) =>
     getOnce(host, cfg, timeoutMs).catch((error: unknown) => {
-      throw explain(error, `${bracket(host)}:${cfg.port}`, cfg);
+      throw { code: failureOf(error), error: explain(error, `${bracket(host)}:${cfg.port}`, cfg) };
     });
+  type Failed = { code: ServiceFailure; error: string };
   const [local, tailnet] = await Promise.all([
-    ask(cfg.host).then((answer) => ({ answer, error: null }), (error: string) => ({ answer: null, error })),
+    ask(cfg.host).then((answer) => ({ answer, failed: null }), (failed: Failed) => ({ answer: null, failed })),
     tailnetIps.length === 0
       ? { reachable: null, error: null }
       : Promise.any(tailnetIps.map(ask)).then(
           () => ({ reachable: true, error: null }),
-          (all: AggregateError) => ({ reachable: false, error: (all.errors as string[]).join("; ") }),
+          (all: AggregateError) => ({ reachable: false, error: (all.errors as Failed[]).map((f) => f.error).join("; ") }),
         ),
   ]);
   const state: SnmpdState = {
@@ -98,7 +115,10 @@ export async function probeSnmpd(cfg: SnmpdConfig, tailnetIps: string[], timeout
     sysUpTimeSeconds: local.answer?.sysUpTimeSeconds ?? null,
     tailnetReachable: tailnet.reachable,
   };
-  if (local.error) state.error = local.error;
+  if (local.failed) {
+    state.code = local.failed.code;
+    state.error = local.failed.error;
+  }
   if (tailnet.error) state.tailnetError = tailnet.error;
   return state;
 }

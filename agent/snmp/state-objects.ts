@@ -1,6 +1,6 @@
 // NodeState -> the values of EDGE-AGENT-MIB's objects, by descriptor. Pure; the notifier and
 // the AgentX subagent both serve these values, so a trap and a poll never disagree.
-import { runningTailnet, type NodeState } from "../state";
+import { runningTailnet, type NodeState } from "../state/node-state";
 import type { ServiceName } from "../diff";
 
 /** Logical values: strings, booleans, numbers; enums by label (see oid-tree.ts). */

@@ -24,7 +24,7 @@ import { Daemon, type EventSink } from "../../agent/daemon";
 import { collectNodeState } from "../../agent/probes/collect";
 import { readLiveRuleset } from "../../agent/probes/firewall";
 import { probeHost } from "../../agent/probes/host";
-import type { NodeState } from "../../agent/state";
+import type { NodeState } from "../../agent/state/node-state";
 import { startNodeExporter } from "../../test/helpers/node-exporter";
 import { freeTcpPort, freeUdpPort, waitFor } from "../../test/helpers/ports";
 import { startSnmpd } from "../../test/helpers/snmpd";

@@ -115,7 +115,7 @@ describeWith({ binaries: ["prometheus-node-exporter"] }, "node-exporter probe (r
 
     it("an unreadable tls.caFile is down, naming the key and the file; neither address is asked", async () => {
       const state = await probeNodeExporter(at(secured.url, { caFile: "/nonexistent/ca.pem" }), ["127.0.0.2"], TIMEOUT);
-      expect(state).toEqual({ url: secured.url, up: false, version: null, tailnetReachable: null, error: "cannot read probes.nodeExporter.tls.caFile: ENOENT: no such file or directory, open '/nonexistent/ca.pem'" });
+      expect(state).toEqual({ url: secured.url, up: false, version: null, tailnetReachable: null, code: "tls", error: "cannot read probes.nodeExporter.tls.caFile: ENOENT: no such file or directory, open '/nonexistent/ca.pem'" });
     });
 
     it("the whole snapshot, from the config keys", async () => {

@@ -8,7 +8,7 @@ import { join } from "node:path";
 import pino from "pino";
 import { afterEach, describe, expect, it } from "vitest";
 import { NodeMetrics } from "../../agent/metrics-node";
-import type { NodeState } from "../../agent/state";
+import type { NodeState } from "../../agent/state/node-state";
 import { TextfileWriter, TEXTFILE_NAME } from "../../agent/textfile";
 import { describeWith } from "../helpers/prereqs";
 
@@ -84,9 +84,9 @@ describe("textfile metrics", () => {
 
   it("leaves unknown values out instead of writing a misleading 0", async () => {
     const state = sampleState();
-    state.ipv6 = { state: "unavailable", error: "no /proc/net/if_inet6" };
-    state.tailnet = { state: "unavailable", error: "no socket", missingTags: ["tag:monitor"] };
-    state.firewall = { state: "unavailable", error: "nft: permission denied" };
+    state.ipv6 = { state: "unavailable", code: "ipv6-disabled", error: "no /proc/net/if_inet6" };
+    state.tailnet = { state: "unavailable", code: "not-installed", error: "no socket", missingTags: ["tag:monitor"] };
+    state.firewall = { state: "unavailable", code: "probe-error", error: "nft: permission denied" };
     const metrics = new NodeMetrics();
     await render(sampleState(), metrics);
     const text = await render(state, metrics);

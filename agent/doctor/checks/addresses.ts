@@ -2,7 +2,7 @@
 // what the host's IPv4 means for direct paths (`ipv4-nat`): only NATed IPv4 and no global IPv6
 // means tailnet traffic goes through a DERP relay.
 import ipaddr from "ipaddr.js";
-import type { Ipv6Prefix, Ipv6State, Unavailable } from "../../state";
+import type { Ipv6Failure, Ipv6Part, Ipv6Prefix } from "../../state/ipv6";
 import { nodeStateTimeout, type Check } from "../check";
 import type { Ipv4Address } from "../facts/ipv4";
 import { fail, ok, warn, type Finding } from "../finding";
@@ -21,11 +21,16 @@ function usable(p: Ipv6Prefix): boolean {
   return p.addresses.some((a) => !a.flags.some((f) => f === "deprecated" || f === "tentative" || f === "dadfailed"));
 }
 
-export function judgeIpv6Prefix(ipv6: Ipv6State | Unavailable, allocations: string[]): Finding {
-  if (ipv6.state === "unavailable")
-    return /does not exist/.test(ipv6.error)
-      ? warn(`no IPv6: ${ipv6.error}`, "sudo sysctl net.ipv6.conf.all.disable_ipv6=0")
-      : warn(`cannot tell: ${ipv6.error}`, "edge-agent doctor --check ipv6-prefix");
+/** What to do about each way the address probe can fail; the type makes a new code need one. */
+const IPV6_FIXES: Record<Ipv6Failure, string> = {
+  "ipv6-disabled": "sudo sysctl net.ipv6.conf.all.disable_ipv6=0",
+  unreadable: "ls -l /proc/net/if_inet6 (the user edge-agent runs as must be able to read it), then: edge-agent doctor --check ipv6-prefix",
+  timeout: "the host is too loaded to answer within probes.timeout: raise it, then: edge-agent doctor --check ipv6-prefix",
+  "probe-error": "edge-agent doctor --check ipv6-prefix",
+};
+
+export function judgeIpv6Prefix(ipv6: Ipv6Part, allocations: string[]): Finding {
+  if (ipv6.state === "unavailable") return warn(ipv6.code === "ipv6-disabled" ? `no IPv6: ${ipv6.error}` : `cannot tell: ${ipv6.error}`, IPV6_FIXES[ipv6.code]);
   const primary = ipv6.prefixes.find((p) => p.prefix === ipv6.primary);
   if (!primary) return warn("no global IPv6 address: tailnet paths can go direct only over IPv4", RA_FIX);
   const where = `${primary.prefix} on ${primary.interface}`;
@@ -39,7 +44,7 @@ export function judgeIpv6Prefix(ipv6: Ipv6State | Unavailable, allocations: stri
   return ok(`${where}, inside ${containing(primary.prefix, allocations) ?? "an allocation"}`);
 }
 
-export function judgeIpv4Nat(ipv4: Ipv4Address[], ipv6: Ipv6State | Unavailable): Finding {
+export function judgeIpv4Nat(ipv4: Ipv4Address[], ipv6: Ipv6Part): Finding {
   const hasV6 = ipv6.state === "ok" && ipv6.prefixes.some(usable);
   const list = (kind: Ipv4Address["kind"]) => ipv4.filter((a) => a.kind === kind).map((a) => `${a.address} on ${a.interface}`);
   const pub = list("public");

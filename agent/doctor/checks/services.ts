@@ -1,7 +1,8 @@
 // The service checks: node-exporter and snmpd answer locally and on the host's Tailscale IP,
 // the address the scraper polls them on.
 import { urlEndpoint } from "../../probes/node-exporter";
-import { runningTailnet, type NodeExporterState, type NodeState, type SnmpdState } from "../../state";
+import { runningTailnet, type NodeState } from "../../state/node-state";
+import type { NodeExporterState, SnmpdState } from "../../state/services";
 import { nodeStateTimeout, type Check } from "../check";
 import { isInstalled } from "../facts/installed";
 import { fail, ok, warn, type Finding } from "../finding";
@@ -13,8 +14,8 @@ export function judgeNodeExporter(ne: NodeExporterState, tailnetIps: string[], i
   if (!ne.up) {
     if (!installed) return fail(`node-exporter is not installed (nothing answers at ${ne.url})`, "sudo apt install prometheus-node-exporter");
     // Its certificate was refused, or the CA file could not be read: the probe's TLS settings are the fix.
-    if (ne.error?.includes("probes.nodeExporter.tls."))
-      return fail(ne.error, "set probes.nodeExporter.tls in edge-agent's config: caFile, the CA that signed the cert_file of node-exporter's tls_server_config (--web.config.file), or serverName, a name that certificate carries");
+    if (ne.code === "tls")
+      return fail(ne.error ?? `node-exporter at ${ne.url} refused the TLS handshake`, "set probes.nodeExporter.tls in edge-agent's config: caFile, the CA that signed the cert_file of node-exporter's tls_server_config (--web.config.file), or serverName, a name that certificate carries");
     // Something answered there: starting node-exporter is not the fix, the URL is.
     if (portListens) return fail(ne.error ?? `no node-exporter metrics at ${ne.url}`, "check probes.nodeExporter.url against node-exporter's flags (ARGS in /etc/default/prometheus-node-exporter): --web.telemetry-path, and the basic_auth_users of --web.config.file");
     return fail(ne.error ?? `nothing answers at ${ne.url}`, `sudo systemctl enable --now prometheus-node-exporter (or set probes.nodeExporter.url to where it listens)`);
