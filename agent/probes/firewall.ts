@@ -4,7 +4,6 @@
 import { execFile } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { readdir, readFile, readlink } from "node:fs/promises";
-import { networkInterfaces } from "node:os";
 import type { Config } from "../config";
 import { parseIptablesSave } from "../firewall/iptables-save";
 import { parseNftJson } from "../firewall/nft-json";
@@ -13,6 +12,7 @@ import { mergeRulesets, type Ruleset } from "../firewall/ruleset";
 import type { FirewallState, RulesetFailure } from "../state/firewall";
 import type { Ipv6Part } from "../state/ipv6";
 import { errorText } from "./deadline";
+import { IPV4_KIND_WORDS, readHostIpv4, unrouted } from "./ipv4";
 import { readRoutes, routeDevice } from "./routes";
 
 const NEEDS_CAP = "reading the ruleset needs CAP_NET_ADMIN: run as root (sudo edge-agent firewall check) or give the service AmbientCapabilities=CAP_NET_ADMIN";
@@ -141,15 +141,16 @@ export async function tailscaledSocketPort(proc = "/proc"): Promise<number | nul
   return null;
 }
 
-function firstIpv4(): HostAddress | null {
-  for (const [name, addrs] of Object.entries(networkInterfaces())) {
-    for (const a of addrs ?? []) {
-      if (a.family !== "IPv4" || a.internal) continue;
-      if (/^(169\.254\.|100\.(6[4-9]|[7-9]\d|1[01]\d|12[0-7])\.)/.test(a.address) || name === "tailscale0") continue;
-      return { address: a.address, interface: name };
-    }
-  }
-  return null;
+/**
+ * The address the IPv4 questions are asked with: the host's first IPv4 that is not behind
+ * carrier-grade NAT (tailscaled's own 100.x among them), as doctor's ipv4-nat lists them. One in
+ * a range the internet does not route is still asked about, and a note says what it is.
+ */
+function firstIpv4(notes: string[]): HostAddress | null {
+  const first = readHostIpv4([]).find((a) => a.kind !== "cgnat");
+  if (!first) return null;
+  if (unrouted(first.kind)) notes.push(`the IPv4 questions are asked with ${first.address} on ${first.interface}, ${IPV4_KIND_WORDS[first.kind]}, which the internet does not route`);
+  return { address: first.address, interface: first.interface };
 }
 
 function primaryIpv6(ipv6: Ipv6Part | null): HostAddress | null {
@@ -221,7 +222,7 @@ export async function probeFirewall(options: FirewallProbeOptions): Promise<Fire
     }
   }
   const forwardPrefixes = config.firewall.forwardPrefixes;
-  const input = { port, ipv6: primaryIpv6(options.ipv6), ipv4: firstIpv4(), forwardPrefixes, forwardInterfaces: await forwardInterfaces(forwardPrefixes, notes) };
+  const input = { port, ipv6: primaryIpv6(options.ipv6), ipv4: firstIpv4(notes), forwardPrefixes, forwardInterfaces: await forwardInterfaces(forwardPrefixes, notes) };
   let live: LiveRuleset;
   try {
     live = await (options.readRuleset ?? readLiveRuleset)(config.probes.timeoutMs);

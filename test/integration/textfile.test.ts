@@ -94,7 +94,7 @@ describeWith({ binaries: ["prometheus-node-exporter"] }, "textfile metrics throu
     expect(value(text, 'edge_agent_tailnet_info{dns_name="node1.example-tailnet.ts.net",state="Running",tags="tag:monitor",version="1.90.6-tc0ffee-gdeadbeef"}')).toBe(1);
     expect(value(text, 'edge_agent_scraper_path{path="direct"}')).toBe(1);
     expect(value(text, "edge_agent_scraper_direct")).toBe(1);
-    expect(value(text, 'edge_agent_service_up{service="node-exporter"}')).toBe(1);
+    expect(value(text, 'edge_agent_service_up{service="node_exporter"}')).toBe(1);
     expect(value(text, "edge_agent_tailnet_missing_tags")).toBe(0);
     expect(value(text, 'edge_agent_events_total{kind="agentStarted"}')).toBe(1);
     expect(value(text, "edge_agent_last_cycle_timestamp_seconds")).toBeGreaterThan(Date.now() / 1000 - 60);

@@ -8,7 +8,7 @@ import { judgeAgentx, judgeNotification, judgeTextfileDir, parseAgentxMaster } f
 import { judgeFileSd, judgeReceiverListen } from "../../agent/doctor/checks/receiver";
 import { judgeNodeExporter, judgeSnmpd } from "../../agent/doctor/checks/services";
 import { judgeMagicDns, judgeScraperPath, judgeTags, judgeTailscaled } from "../../agent/doctor/checks/tailnet";
-import type { Ipv4Address } from "../../agent/doctor/facts/ipv4";
+import type { Ipv4Address } from "../../agent/probes/ipv4";
 import type { FirewallState, Ipv6State, ScraperPeer, TailnetState, TailnetUnavailable } from "../../agent/state/node-state";
 
 const config = configFromObject({ scraper: "scraper", ipv6: { allocations: ["2001:db8:100::/56"] } }, "/etc/edge-agent/config.yaml");
@@ -84,6 +84,11 @@ describe("ipv4-nat", () => {
     expect(judgeIpv4Nat(cgnat, v6("2001:db8:100:1::/64", true)).status).toBe("ok");
     expect(judgeIpv4Nat([{ address: "203.0.113.5", interface: "eth0", kind: "public" }], v6(null, null))).toMatchObject({ status: "ok", finding: "public IPv4 203.0.113.5 on eth0" });
     expect(judgeIpv4Nat([], v6("2001:db8:100:1::/64", true)).finding).toContain("IPv6-only");
+  });
+  it("names an address in a documentation range as such, the one the firewall probe asks its IPv4 questions with", () => {
+    const doc: Ipv4Address[] = [{ address: "192.0.2.2", interface: "eth0", kind: "documentation" }];
+    expect(judgeIpv4Nat(doc, v6(null, null))).toMatchObject({ status: "warn", finding: expect.stringContaining("IPv4 only in a documentation range (RFC 5737) (192.0.2.2 on eth0), which the internet does not route and no global IPv6") });
+    expect(judgeIpv4Nat(doc, v6("2001:db8:100:1::/64", true)).status).toBe("ok");
   });
 });
 

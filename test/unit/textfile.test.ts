@@ -64,9 +64,9 @@ describe("textfile metrics", () => {
     expect(sample(text, 'edge_agent_scraper_path{path="direct"}')).toBe(0);
     expect(sample(text, "edge_agent_scraper_direct")).toBe(0);
     expect(sample(text, "edge_agent_scraper_latency_seconds")).toBeCloseTo(0.0456);
-    expect(sample(text, 'edge_agent_service_up{service="node-exporter"}')).toBe(1);
+    expect(sample(text, 'edge_agent_service_up{service="node_exporter"}')).toBe(1);
     expect(sample(text, 'edge_agent_service_up{service="snmpd"}')).toBe(0);
-    expect(sample(text, 'edge_agent_service_tailnet_reachable{service="node-exporter"}')).toBe(0);
+    expect(sample(text, 'edge_agent_service_tailnet_reachable{service="node_exporter"}')).toBe(0);
     expect(text).not.toContain('edge_agent_service_tailnet_reachable{service="snmpd"}');
     expect(sample(text, 'edge_agent_firewall_verdict{check="inbound-ipv4",verdict="drop"}')).toBe(1);
     expect(sample(text, 'edge_agent_firewall_accepts{check="inbound-ipv6"}')).toBe(1);

@@ -4,7 +4,7 @@
 import ipaddr from "ipaddr.js";
 import type { Ipv6Failure, Ipv6Part, Ipv6Prefix } from "../../state/ipv6";
 import { nodeStateTimeout, type Check } from "../check";
-import type { Ipv4Address } from "../facts/ipv4";
+import { IPV4_KIND_WORDS, unrouted, type Ipv4Address } from "../../probes/ipv4";
 import { fail, ok, warn, type Finding } from "../finding";
 
 const RA_FIX = "give this host's subnet a global /64 by router advertisements (then `ip -6 addr show scope global` lists it)";
@@ -49,16 +49,16 @@ export function judgeIpv4Nat(ipv4: Ipv4Address[], ipv6: Ipv6Part): Finding {
   const list = (kind: Ipv4Address["kind"]) => ipv4.filter((a) => a.kind === kind).map((a) => `${a.address} on ${a.interface}`);
   const pub = list("public");
   if (pub.length) return ok(`public IPv4 ${pub.join(", ")}`);
-  const cgnat = list("cgnat");
-  const priv = list("private");
-  if (cgnat.length === 0 && priv.length === 0) {
+  // The firewall probe asks its IPv4 questions with these same addresses (probes/ipv4.ts).
+  const kind = (["cgnat", "private", "documentation", "reserved"] as const).find((k) => list(k).length);
+  if (!kind) {
     return hasV6 ? ok("no IPv4 address outside the tailnet: IPv6-only host") : warn("no IPv4 and no global IPv6 address: nothing but a relay can reach this host", RA_FIX);
   }
-  const behind = cgnat.length ? `carrier-grade NAT (${cgnat.join(", ")})` : `NAT (${priv.join(", ")})`;
-  if (hasV6) return ok(`IPv4 only behind ${behind}; the global IPv6 /64 keeps tailnet paths direct`);
-  return cgnat.length
-    ? warn(`IPv4 only behind ${behind} and no global IPv6: paths to the scraper will go relayed through DERP`, RA_FIX)
-    : warn(`IPv4 only behind ${behind} and no global IPv6: direct paths depend on NAT traversal and go relayed behind a hard NAT`, RA_FIX);
+  const behind = `${IPV4_KIND_WORDS[kind]} (${list(kind).join(", ")})${unrouted(kind) ? ", which the internet does not route" : ""}`;
+  if (hasV6) return ok(`IPv4 only ${behind}; the global IPv6 /64 keeps tailnet paths direct`);
+  return kind === "cgnat"
+    ? warn(`IPv4 only ${behind} and no global IPv6: paths to the scraper will go relayed through DERP`, RA_FIX)
+    : warn(`IPv4 only ${behind} and no global IPv6: direct paths depend on NAT traversal and go relayed behind a hard NAT`, RA_FIX);
 }
 
 export const ipv6PrefixCheck: Check = {

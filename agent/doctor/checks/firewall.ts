@@ -1,20 +1,12 @@
 // The `firewall-port` check: tailscaled's real UDP port against the firewall probe's verdicts
 // (in and out, IPv6 and IPv4; forwarded on routers), with the rule that would let it through.
-import type { FirewallCheck, FirewallFailure, FirewallState, RulesetFailure } from "../../state/firewall";
+import { FIREWALL_CHECKS, isFirewallCheckId, type FirewallCheck, type FirewallFailure, type FirewallState, type RulesetFailure } from "../../state/firewall";
 import { runningTailnet, type NodeState } from "../../state/node-state";
 import { nodeStateTimeout, type Check } from "../check";
 import { fail, ok, skip, warn, type Finding } from "../finding";
 
-const LABELS: Record<string, string> = {
-  "inbound-ipv6": "in over IPv6",
-  "inbound-ipv4": "in over IPv4",
-  "outbound-ipv6": "out over IPv6",
-  "outbound-ipv4": "out over IPv4",
-  "forward-ipv6": "forwarded over IPv6",
-};
-
 export function label(check: FirewallCheck): string {
-  return LABELS[check.id] ?? check.id;
+  return isFirewallCheckId(check.id) ? FIREWALL_CHECKS[check.id].label : check.id;
 }
 
 /** The rule that lets the port through for one failed check, in the backend's own syntax. */
@@ -29,7 +21,7 @@ export function ruleFor(fw: FirewallState, check: FirewallCheck): string {
   }
   if (check.id.startsWith("inbound")) return `sudo nft add rule inet filter input udp dport ${port} accept`;
   if (check.id.startsWith("outbound")) return `sudo nft add rule inet filter output udp sport ${port} accept`;
-  return `sudo nft add rule inet filter forward meta l4proto udp th sport ${port} ip6 saddr @<your prefixes> ct state new accept`;
+  return `sudo nft add rule inet filter forward meta l4proto udp th sport ${port} ${v6 ? "ip6" : "ip"} saddr @<your prefixes> ct state new accept`;
 }
 
 /** The checks the firewall drops, when the probe ran; used by scraper-path to name a cause. */

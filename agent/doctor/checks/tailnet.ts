@@ -9,7 +9,7 @@ import { tailnetFailure, type TailnetFailure, type TailnetState, type TailnetUna
 import { nodeStateTimeout, type Check } from "../check";
 import type { Resolution } from "../facts/dns";
 import { isInstalled } from "../facts/installed";
-import type { Ipv4Address } from "../facts/ipv4";
+import type { Ipv4Address } from "../../probes/ipv4";
 import { fail, ok, skip, warn, type Finding } from "../finding";
 import { droppedChecks, label, ruleFor } from "./firewall";
 
