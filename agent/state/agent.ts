@@ -10,6 +10,8 @@ export const agentPart: PartDefinition = {
   // A new version is a restart, which agentStarted reports.
   events: () => [],
   problemsAtStart: () => [],
+  // The version is `edge-agent --version`'s, not a fact about the host.
+  status: () => [],
   fleetInfo: [{ label: "version", object: "edgeAgentVersion", fallback: "", position: 7 }],
   fleet: [],
   alerts: () => [],

@@ -56,6 +56,8 @@ export interface PartDefinition {
   events: (prev: NodeState, next: NodeState) => StateEvent[];
   /** What a first snapshot finds missing, worded as the part's change events word it. */
   problemsAtStart: (state: NodeState) => string[];
+  /** Its lines in `status`'s text form, the first starting with the part's name padded to 10. */
+  status: (state: NodeState) => string[];
   fleetInfo: readonly FleetInfoLabel[];
   fleet: readonly FleetFamily[];
   /** The receiver's alerts for a node, from the values it last reported. */
@@ -65,6 +67,11 @@ export interface PartDefinition {
 /** The probe's own error after a colon, for the state an event reports (not the one it left). */
 export function because(error: string, why: boolean): string {
   return why ? `: ${error}` : "";
+}
+
+/** "yes", "no", or `unknown` for null: how `status` shows a boolean that may be unknown. */
+export function yesNo(value: boolean | null, unknown = "n/a"): string {
+  return value === null ? unknown : value ? "yes" : "no";
 }
 
 /** A reported object's value as text ("" when absent or not a string). */

@@ -145,6 +145,14 @@ export const firewallPart: PartDefinition = {
   },
   events: (prev, next) => (key(prev) !== key(next) ? [{ kind: "firewallChanged", summary: `${describe(next, true)} (was: ${describe(prev)})` }] : []),
   problemsAtStart: (state) => (state.firewall?.state === "unavailable" ? [describe(state, true)] : []),
+  status: ({ firewall: fw }) => {
+    if (fw.state === "unavailable") return [`firewall  unavailable: ${fw.error}`];
+    return [
+      `firewall  UDP ${fw.port} (${fw.portSource}), rulesets: ${fw.backend}`,
+      ...fw.checks.map((c) => `          ${c.id.padEnd(13)} ${c.verdict.toUpperCase().padEnd(7)} ${c.verdict === "unknown" ? c.reason ?? c.decidedBy : c.decidedBy}`),
+      ...fw.notes.map((note) => `          note: ${note}`),
+    ];
+  },
   fleetInfo: [],
   fleet: [
     {

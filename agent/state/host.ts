@@ -27,6 +27,7 @@ export const hostPart: PartDefinition = {
   // The host's name and OS change only with a reboot or an upgrade, which a restart reports.
   events: () => [],
   problemsAtStart: (state) => (state.host.state === "unavailable" ? [`host facts unavailable: ${state.host.error}`] : []),
+  status: ({ host: h }) => [h.state === "ok" ? `host      ${h.hostname} — ${h.os}, kernel ${h.kernel}, ${h.model} (${h.arch})` : `host      unavailable: ${h.error}`],
   fleetInfo: [{ label: "hostname", object: "edgeAgentHostName", fallback: "", position: 2 }],
   fleet: [],
   alerts: () => [],

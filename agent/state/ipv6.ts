@@ -87,6 +87,17 @@ export const ipv6Part: PartDefinition = {
   },
   events: (prev, next) => (key(prev) !== key(next) ? [{ kind: "addressChanged", summary: `${describe(next, true)} (was: ${describe(prev)})` }] : []),
   problemsAtStart: (state) => (state.ipv6.state === "unavailable" ? [describe(state, true)] : []),
+  status: ({ ipv6: v6 }) => {
+    if (v6.state === "unavailable") return [`ipv6      unavailable: ${v6.error}`];
+    if (v6.prefixes.length === 0) return ["ipv6      no global IPv6 address"];
+    const lines = [`ipv6      primary ${v6.primary ?? "none"}`];
+    for (const p of v6.prefixes) {
+      const alloc = p.inAllocation === null ? "" : p.inAllocation ? " (in allocation)" : " (OUTSIDE the allocations)";
+      lines.push(`          ${p.prefix} on ${p.interface}${alloc}`);
+      for (const a of p.addresses) lines.push(`            ${a.address}/${a.prefixLength}${a.flags.length ? ` [${a.flags.join(", ")}]` : ""}`);
+    }
+    return lines;
+  },
   fleetInfo: [
     { label: "prefix", object: "edgeAgentPrimaryPrefix", fallback: "", position: 4 },
     { label: "prefix_in_allocation", object: "edgeAgentPrefixInAllocation", fallback: "unknown", position: 5 },

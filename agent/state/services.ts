@@ -3,7 +3,7 @@
 import type { StateEvent } from "../diff";
 import type { Alert } from "../receiver/alerts";
 import type { ObjectValues } from "../snmp/state-objects";
-import type { PartDefinition, StateObject } from "./fact";
+import { yesNo, type PartDefinition, type StateObject } from "./fact";
 import type { NodeState } from "./node-state";
 
 /**
@@ -121,6 +121,14 @@ export const servicesPart: PartDefinition = {
   },
   events,
   problemsAtStart: (state) => SERVICE_NAMES.filter((service) => !state.services[service].up).map((service) => describeDown(state, service)),
+  status: (state) => {
+    const ne = state.services.nodeExporter;
+    const sd = state.services.snmpd;
+    return [
+      `services  node-exporter ${ne.up ? `up${ne.version ? ` ${ne.version}` : ""}` : `DOWN (${ne.error})`}, on the tailnet IP: ${yesNo(ne.tailnetReachable)}`,
+      `          snmpd ${sd.up ? "up" : `DOWN (${sd.error})`}, on the tailnet IP: ${yesNo(sd.tailnetReachable)}`,
+    ];
+  },
   fleetInfo: [],
   fleet: [
     {

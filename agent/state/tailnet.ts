@@ -152,6 +152,22 @@ function alerts(v: ObjectValues, node: string): Alert[] {
   ];
 }
 
+function status(state: NodeState): string[] {
+  const failed = tailnetFailure(state.tailnet);
+  if (failed) return [`tailnet   unavailable: ${failed.error}`];
+  const tn = state.tailnet as TailnetState;
+  const lines = [`tailnet   ${[tn.state, "as", tn.dnsName || tn.hostname, ...tn.ips].join(" ")}`];
+  lines.push(`          tags ${tn.tags.length ? tn.tags.join(", ") : "(none)"}${tn.missingTags.length ? `; missing ${tn.missingTags.join(", ")}` : ""}`);
+  if (tn.port !== null) lines.push(`          tailscaled bound UDP port ${tn.port}`);
+  const s = tn.scraper;
+  if (!s.found) lines.push(`          scraper not found${s.error ? `: ${s.error}` : ""}`);
+  else {
+    const how = s.path === "direct" ? `direct ${s.endpoint} (${s.family})` : s.path === "relay" ? `relayed via DERP ${s.relay ?? "?"}` : s.path === "peer-relay" ? `peer-relay ${s.relay}` : s.path;
+    lines.push(`          scraper ${s.dnsName ?? s.hostname}: ${how}${s.latencyMs !== null ? `, ${s.latencyMs} ms` : ""}${s.error ? ` (${s.error})` : ""}`);
+  }
+  return lines;
+}
+
 export const tailnetPart: PartDefinition = {
   part: "tailnet",
   failures: TAILNET_FAILURES,
@@ -186,6 +202,7 @@ export const tailnetPart: PartDefinition = {
   },
   events,
   problemsAtStart,
+  status,
   fleetInfo: [
     { label: "tailnet_name", object: "edgeAgentTailnetName", fallback: "", position: 1 },
     { label: "tags", object: "edgeAgentTailnetTags", fallback: "", position: 3 },

@@ -162,6 +162,11 @@ describe("the definitions", () => {
     expect(new Set(families).size).toBe(families.length);
   });
 
+  it("show every part of the snapshot in status's text form, under its name", () => {
+    const state = sampleNodeState();
+    for (const part of PARTS.filter((p) => p.part !== "agent")) expect(part.status(state)[0], part.part).toMatch(new RegExp(`^${part.part} +\\S`));
+  });
+
   it("write every textfile series they declare for a node where everything is known", async () => {
     const text = await textfile(sampleNodeState());
     for (const part of PARTS) for (const s of part.series) expect(text, `${part.part} ${s.name}`).toMatch(new RegExp(`^${s.name}(\\{| )`, "m"));
