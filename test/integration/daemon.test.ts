@@ -138,7 +138,7 @@ describeWith({ root: true, binaries: ["snmpd", "snmpget", "ip"] }, "edge-agent d
         createSink: (c) => new Notifier(c, logger),
         ifInet6Path,
         // No disco ping: the namespace has no tailnet; the fake LocalAPI answers status.
-        collect: (c, extras) => collectNodeState(c, { ping: false, ifInet6Path, readRuleset: extras.readRuleset, previous: extras.previous }),
+        collect: (c, extras) => collectNodeState(c, { ping: false, ifInet6Path, readRuleset: extras.readRuleset }),
         // The namespace's firewall, watched and read as the daemon does on a host.
         rulesetMonitor: ["ip", "netns", "exec", ns.name, "nft", "monitor"],
         readRuleset: async () => ({ ruleset: parseNftJson(ns.exec("nft", ["-j", "list", "ruleset"])), backend: "nftables" }),

@@ -5,7 +5,8 @@ import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { configFromObject, type NodeExporterTls } from "../../agent/config";
-import { collectNodeState } from "../../agent/probes/collect";
+import { askService, collectNodeState } from "../../agent/probes/collect";
+import { confirmDown } from "../../agent/daemon/confirm-down";
 import { probeNodeExporter } from "../../agent/probes/node-exporter";
 import { freeTcpPort, waitFor } from "../helpers/ports";
 import { makeTestCertificates, type TestCertificates } from "../helpers/certificates";
@@ -154,7 +155,8 @@ describeWith({ binaries: ["prometheus-node-exporter"] }, "node-exporter probe (r
 
     it("a node-exporter that was up is asked again, and a late answer is still up", async () => {
       frozen.child.kill("SIGSTOP");
-      const collecting = collectNodeState(config(), { ping: false, previous: sampleNodeState() });
+      // The daemon's second look (agent/daemon/confirm-down.ts) after a snapshot where it was up.
+      const collecting = collectNodeState(config(), { ping: false }).then((state) => confirmDown(sampleNodeState(), state, (service, ips) => askService(config(), service, ips)));
       try {
         // The first ask times out in the queue; thaw it once the second ask has queued behind it.
         await waitFor("the second ask in node-exporter's accept queue", () => acceptQueue(frozen.port) >= 2, 10_000, 20);

@@ -84,6 +84,8 @@ function harness(options: { collectMs?: number; filter?: (events: StateEvent[]) 
     // The firewall is part of the fixed snapshot: a local cycle re-reads only the addresses.
     collectLocal: async (c, prev) => ({ ...prev, collectedAt: new Date().toISOString(), ipv6: await probeAddresses(c.ipv6.allocations, ifInet6) }),
     filter: options.filter ? (events) => options.filter!(events) : undefined,
+    // A service asked again (it went down) answers as the fixed snapshot does.
+    askService: async (c, service) => ({ ...baseState({ state: "ok", prefixes: [], primary: null }).services[service], ...(service === "snmpd" ? { up: services.snmpdUp } : {}) }),
     // The address probe is the real one, reading the test's file; the rest is fixed.
     collect: async (c) => {
       collects.count++;
