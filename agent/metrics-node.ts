@@ -1,6 +1,6 @@
 // NodeState (plus the daemon's own counters) -> the edge_agent_* metrics, in a private prom-client
 // registry. Never the default registry: node-exporter already exports process metrics, and
-// prom-client's defaults in a textfile would collide with them. No I/O here; textfile.ts writes.
+// prom-client's defaults in a textfile would collide with them. No I/O here; daemon/textfile.ts writes.
 // One module each instead of prom-client's index (see agent/prom-client-lib.d.ts).
 import Counter from "prom-client/lib/counter";
 import Gauge from "prom-client/lib/gauge";
@@ -12,7 +12,7 @@ import { PARTS } from "./state/parts";
 
 const nameOf = (gauge: Gauge): string => (gauge as unknown as { name: string }).name;
 
-/** What the event sink (the notifier) reports about itself; see daemon.ts's EventSink. */
+/** What the event sink (the notifier) reports about itself; see daemon/daemon.ts's EventSink. */
 export interface SinkStats {
   sent: number;
   acknowledged: number;

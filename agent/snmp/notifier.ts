@@ -3,7 +3,7 @@
 // overtakes an earlier one). An inform leaves the outbox when acknowledged, a trap when it is on
 // the wire; failures are retried with backoff and logged once per change of the problem.
 import type { Config } from "../config";
-import type { EventSink } from "../daemon";
+import type { EventSink } from "../daemon/daemon";
 import type { StateEvent } from "../diff";
 import type { Logger } from "../log";
 import type { NodeState } from "../state/node-state";
@@ -37,7 +37,7 @@ export interface NotifierStats {
   failed: number;
 }
 
-/** The daemon's EventSink (agent/daemon.ts): `implements` keeps the two from drifting apart. */
+/** The daemon's EventSink (agent/daemon/daemon.ts): `implements` keeps the two from drifting apart. */
 export class Notifier implements EventSink {
   private readonly tree: OidTree;
   private readonly outbox: Outbox;

@@ -20,7 +20,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import pino from "pino";
 import { configFromObject } from "../../agent/config";
-import { Daemon, type EventSink } from "../../agent/daemon";
+import { Daemon, type EventSink } from "../../agent/daemon/daemon";
 import { collectNodeState } from "../../agent/probes/collect";
 import { readLiveRuleset } from "../../agent/probes/firewall";
 import { probeHost } from "../../agent/probes/host";

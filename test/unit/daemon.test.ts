@@ -7,7 +7,7 @@ import { join } from "node:path";
 import pino from "pino";
 import { afterEach, describe, expect, it } from "vitest";
 import { configFromObject, type Config } from "../../agent/config";
-import { Daemon, type EventSink } from "../../agent/daemon";
+import { Daemon, type EventSink } from "../../agent/daemon/daemon";
 import type { StateEvent } from "../../agent/diff";
 import { probeAddresses } from "../../agent/probes/addresses";
 import type { NodeState } from "../../agent/state/node-state";

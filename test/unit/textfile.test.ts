@@ -9,7 +9,7 @@ import pino from "pino";
 import { afterEach, describe, expect, it } from "vitest";
 import { NodeMetrics } from "../../agent/metrics-node";
 import type { NodeState } from "../../agent/state/node-state";
-import { TextfileWriter, TEXTFILE_NAME } from "../../agent/textfile";
+import { TextfileWriter, TEXTFILE_NAME } from "../../agent/daemon/textfile";
 import { describeWith } from "../helpers/prereqs";
 
 function sampleState(): NodeState {

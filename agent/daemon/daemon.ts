@@ -4,24 +4,24 @@
 // refreshes the two passive outputs, the textfile metrics and the AgentX objects. Cycles never
 // overlap: a trigger during a cycle is remembered and served right after it. Outputs failing
 // never stop the others.
-import type { Config } from "./config";
-import { diff, problemsAtStart, type StateEvent } from "./diff";
-import type { Logger } from "./log";
+import type { Config } from "../config";
+import { diff, problemsAtStart, type StateEvent } from "../diff";
+import type { Logger } from "../log";
 import { watchAddresses } from "./address-watcher";
 import type { ChangePoller } from "./change-poller";
-import { NodeMetrics, type SinkStats } from "./metrics-node";
-import { IF_INET6 } from "./probes/addresses";
-import { askService, collectLocalState, collectNodeState } from "./probes/collect";
-import { confirmDown, type AskService } from "./daemon/confirm-down";
-import type { LiveRuleset } from "./probes/firewall";
-import { errorText, withDeadline } from "./probes/deadline";
-import { AgentxSubagent } from "./snmp/agentx";
-import { oidTree, type OidTree } from "./snmp/oid-tree";
-import { stateObjects } from "./snmp/state-objects";
+import { NodeMetrics, type SinkStats } from "../metrics-node";
+import { IF_INET6 } from "../probes/addresses";
+import { askService, collectLocalState, collectNodeState } from "../probes/collect";
+import { confirmDown, type AskService } from "./confirm-down";
+import type { LiveRuleset } from "../probes/firewall";
+import { errorText, withDeadline } from "../probes/deadline";
+import { AgentxSubagent } from "../snmp/agentx";
+import { oidTree, type OidTree } from "../snmp/oid-tree";
+import { stateObjects } from "../snmp/state-objects";
 import { RulesetCache } from "./ruleset-cache";
 import { RulesetWatcher } from "./ruleset-watcher";
-import type { NodeState } from "./state/node-state";
-import type { ServiceName, ServicesState } from "./state/services";
+import type { NodeState } from "../state/node-state";
+import type { ServiceName, ServicesState } from "../state/services";
 import { watchTailnet } from "./tailnet-watcher";
 import { TextfileWriter } from "./textfile";
 
