@@ -33,7 +33,7 @@ export const IPV4_KIND_WORDS: Record<Ipv4Kind, string> = {
   public: "public",
   cgnat: "behind carrier-grade NAT",
   private: "behind NAT",
-  documentation: "in a documentation range (RFC 5737)",
+  documentation: "in an RFC 5737 documentation range",
   reserved: "in a reserved range",
 };
 

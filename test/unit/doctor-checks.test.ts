@@ -87,7 +87,7 @@ describe("ipv4-nat", () => {
   });
   it("names an address in a documentation range as such, the one the firewall probe asks its IPv4 questions with", () => {
     const doc: Ipv4Address[] = [{ address: "192.0.2.2", interface: "eth0", kind: "documentation" }];
-    expect(judgeIpv4Nat(doc, v6(null, null))).toMatchObject({ status: "warn", finding: expect.stringContaining("IPv4 only in a documentation range (RFC 5737) (192.0.2.2 on eth0), which the internet does not route and no global IPv6") });
+    expect(judgeIpv4Nat(doc, v6(null, null))).toMatchObject({ status: "warn", finding: expect.stringContaining("IPv4 only in an RFC 5737 documentation range (192.0.2.2 on eth0), which the internet does not route, and no global IPv6") });
     expect(judgeIpv4Nat(doc, v6("2001:db8:100:1::/64", true)).status).toBe("ok");
   });
 });

@@ -54,8 +54,9 @@ export function judgeIpv4Nat(ipv4: Ipv4Address[], ipv6: Ipv6Part): Finding {
   if (!kind) {
     return hasV6 ? ok("no IPv4 address outside the tailnet: IPv6-only host") : warn("no IPv4 and no global IPv6 address: nothing but a relay can reach this host", RA_FIX);
   }
-  const behind = `${IPV4_KIND_WORDS[kind]} (${list(kind).join(", ")})${unrouted(kind) ? ", which the internet does not route" : ""}`;
-  if (hasV6) return ok(`IPv4 only ${behind}; the global IPv6 /64 keeps tailnet paths direct`);
+  const where = `${IPV4_KIND_WORDS[kind]} (${list(kind).join(", ")})`;
+  if (hasV6) return ok(`IPv4 only ${where}${unrouted(kind) ? ", which the internet does not route" : ""}; the global IPv6 /64 keeps tailnet paths direct`);
+  const behind = unrouted(kind) ? `${where}, which the internet does not route,` : where;
   return kind === "cgnat"
     ? warn(`IPv4 only ${behind} and no global IPv6: paths to the scraper will go relayed through DERP`, RA_FIX)
     : warn(`IPv4 only ${behind} and no global IPv6: direct paths depend on NAT traversal and go relayed behind a hard NAT`, RA_FIX);
