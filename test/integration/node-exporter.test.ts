@@ -42,6 +42,7 @@ describeWith({ binaries: ["prometheus-node-exporter"] }, "node-exporter probe (r
     const state = await probeNodeExporter(at(exporter.url.replace("/metrics", "/")), [], TIMEOUT);
     expect(state.up).toBe(false);
     expect(state.error).toBe(`${exporter.url.replace("/metrics", "/")} answered, but not with node-exporter's metrics`);
+    expect(state.code).toBe("not-node-exporter");
   });
 
   describe("behind basic auth (node-exporter's --web.config.file)", () => {
@@ -61,12 +62,14 @@ describeWith({ binaries: ["prometheus-node-exporter"] }, "node-exporter probe (r
       const state = await probeNodeExporter(at(withUserinfo("prom:not-it")), [], TIMEOUT);
       expect(state).toMatchObject({ up: false, url: withUserinfo("prom:<secret>") });
       expect(state.error).toBe(`${withUserinfo("prom:<secret>")} answered HTTP 401: node-exporter refused the URL's credentials`);
+      expect(state.code).toBe("http-status");
       expect(JSON.stringify(state)).not.toContain("not-it");
     });
 
     it("no credentials: down, saying where to put them", async () => {
       const state = await probeNodeExporter(at(guarded.url), [], TIMEOUT);
       expect(state.error).toBe(`${guarded.url} answered HTTP 401: node-exporter asks for basic auth; put user:password@ in probes.nodeExporter.url`);
+      expect(state.code).toBe("http-status");
     });
   });
 
@@ -133,6 +136,7 @@ describeWith({ binaries: ["prometheus-node-exporter"] }, "node-exporter probe (r
     const state = await probeNodeExporter(at(stopped.url), [], TIMEOUT);
     expect(state).toMatchObject({ up: false, version: null, tailnetReachable: null });
     expect(state.error).toBe(`${stopped.url}: connect ECONNREFUSED 127.0.0.1:${stopped.port}`);
+    expect(state.code).toBe("not-listening");
   });
 
   describe("one answer missed (node-exporter frozen with SIGSTOP), as a loaded host misses one", () => {
@@ -172,6 +176,7 @@ describeWith({ binaries: ["prometheus-node-exporter"] }, "node-exporter probe (r
       try {
         const state = await collectNodeState(config(), { ping: false });
         expect(state.services.nodeExporter).toMatchObject({ up: false, error: `${frozen.url} did not answer within 1000 ms` });
+        expect(state.services.nodeExporter.code).toBe("timeout");
       } finally {
         frozen.child.kill("SIGCONT");
       }

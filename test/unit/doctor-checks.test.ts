@@ -190,6 +190,8 @@ describe("node-exporter and snmpd", () => {
     expect(judgeSnmpd(sd, ["100.101.102.103"], true).status).toBe("ok");
     expect(judgeSnmpd({ ...sd, tailnetReachable: false }, ["100.101.102.103"], true).fix).toContain("agentaddress udp:161,udp6:161");
     expect(judgeSnmpd({ ...sd, up: false, error: "no answer" }, [], false).fix).toBe("sudo apt install snmpd");
+    expect(judgeSnmpd({ ...sd, up: false, code: "access-denied", error: "refused" }, [], true).fix).toContain("refuses the request");
+    expect(judgeSnmpd({ ...sd, up: false, code: "not-listening", error: "nothing listens" }, [], true).fix).toContain("sudo systemctl enable --now snmpd");
   });
 });
 
