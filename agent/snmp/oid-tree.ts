@@ -53,17 +53,8 @@ const EVENT_OBJECTS: readonly ObjectDef[] = [
 
 export const OBJECTS: readonly ObjectDef[] = [...PARTS.flatMap((part) => part.objects), ...EVENT_OBJECTS].sort((a, b) => a.id - b.id);
 
-export const NOTIFICATIONS: readonly NotificationDef[] = [
-  { name: "edgeAgentStarted", id: 1, event: "agentStarted", description: "The agent started and took its first snapshot of the node." },
-  { name: "edgeAgentHeartbeat", id: 2, event: "heartbeat", description: "Sent periodically so the receiver can tell a quiet node from a lost one." },
-  { name: "edgeAgentAddressChanged", id: 3, event: "addressChanged", description: "The node's global IPv6 /64s or its primary /64 changed." },
-  { name: "edgeAgentTailnetChanged", id: 4, event: "tailnetChanged", description: "tailscaled's state, the node's tailnet name, addresses or tags changed." },
-  { name: "edgeAgentPathChanged", id: 5, event: "pathChanged", description: "The path to the scraper changed (direct, relayed, peer relay, idle, offline) or its address family did." },
-  { name: "edgeAgentServiceDown", id: 6, event: "serviceDown", description: "node-exporter or snmpd stopped answering (edgeAgentEventService says which)." },
-  { name: "edgeAgentServiceUp", id: 7, event: "serviceUp", description: "node-exporter or snmpd answers again (edgeAgentEventService says which)." },
-  { name: "edgeAgentFirewallChanged", id: 8, event: "firewallChanged", description: "A firewall verdict on tailscaled's UDP port changed, or the port did." },
-  { name: "edgeAgentTest", id: 9, event: "test", description: "A test notification sent by `edge-agent trap --test`." },
-];
+/** Each part's notifications (agent/state/<part>.ts), in sub-identifier order. */
+export const NOTIFICATIONS: readonly NotificationDef[] = PARTS.flatMap((part) => part.notifications).sort((a, b) => a.id - b.id);
 
 /** Every notification carries every object, so a receiver's view of a node is whole after one. */
 export const NOTIFICATION_OBJECTS: readonly string[] = OBJECTS.map((o) => o.name);

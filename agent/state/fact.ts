@@ -6,7 +6,7 @@
 // are the model: one file per part and one line in the registry.
 import type { StateEvent } from "../diff";
 import type { Alert } from "../receiver/alerts";
-import type { ObjectDef } from "../snmp/oid-tree";
+import type { NotificationDef, ObjectDef } from "../snmp/oid-tree";
 import type { ObjectValues } from "../snmp/state-objects";
 import type { NodeState } from "./node-state";
 
@@ -52,6 +52,8 @@ export interface PartDefinition {
   objects: readonly StateObject[];
   series: readonly Series[];
   textfile: (state: NodeState, out: SeriesWriter) => void;
+  /** The EDGE-AGENT-MIB notification of each event kind `events` produces. */
+  notifications: readonly NotificationDef[];
   /** What changed from prev to next, as events (both snapshots are whole). */
   events: (prev: NodeState, next: NodeState) => StateEvent[];
   /** What a first snapshot finds missing, worded as the part's change events word it. */

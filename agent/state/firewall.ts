@@ -143,6 +143,7 @@ export const firewallPart: PartDefinition = {
       if (verdict !== "unknown") out.set("edge_agent_firewall_accepts", { check }, verdict === "accept" ? 1 : 0);
     }
   },
+  notifications: [{ name: "edgeAgentFirewallChanged", id: 8, event: "firewallChanged", description: "A firewall verdict on tailscaled's UDP port changed, or the port did." }],
   events: (prev, next) => (key(prev) !== key(next) ? [{ kind: "firewallChanged", summary: `${describe(next, true)} (was: ${describe(prev)})` }] : []),
   problemsAtStart: (state) => (state.firewall?.state === "unavailable" ? [describe(state, true)] : []),
   status: ({ firewall: fw }) => {

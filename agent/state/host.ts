@@ -24,6 +24,7 @@ export const hostPart: PartDefinition = {
   ],
   series: [],
   textfile: (state, out) => out.set("edge_agent_probe_up", { probe: "host" }, state.host.state === "ok" ? 1 : 0),
+  notifications: [],
   // The host's name and OS change only with a reboot or an upgrade, which a restart reports.
   events: () => [],
   problemsAtStart: (state) => (state.host.state === "unavailable" ? [`host facts unavailable: ${state.host.error}`] : []),

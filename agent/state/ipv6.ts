@@ -85,6 +85,7 @@ export const ipv6Part: PartDefinition = {
     const allocation = inAllocation(state);
     out.setOptional("edge_agent_ipv6_primary_in_allocation", allocation === "unknown" ? null : allocation === "inside" ? 1 : 0);
   },
+  notifications: [{ name: "edgeAgentAddressChanged", id: 3, event: "addressChanged", description: "The node's global IPv6 /64s or its primary /64 changed." }],
   events: (prev, next) => (key(prev) !== key(next) ? [{ kind: "addressChanged", summary: `${describe(next, true)} (was: ${describe(prev)})` }] : []),
   problemsAtStart: (state) => (state.ipv6.state === "unavailable" ? [describe(state, true)] : []),
   status: ({ ipv6: v6 }) => {

@@ -119,6 +119,10 @@ export const servicesPart: PartDefinition = {
       if (s.tailnetReachable !== null) out.set("edge_agent_service_tailnet_reachable", labels, s.tailnetReachable ? 1 : 0);
     }
   },
+  notifications: [
+    { name: "edgeAgentServiceDown", id: 6, event: "serviceDown", description: "node-exporter or snmpd stopped answering (edgeAgentEventService says which)." },
+    { name: "edgeAgentServiceUp", id: 7, event: "serviceUp", description: "node-exporter or snmpd answers again (edgeAgentEventService says which)." },
+  ],
   events,
   problemsAtStart: (state) => SERVICE_NAMES.filter((service) => !state.services[service].up).map((service) => describeDown(state, service)),
   status: (state) => {

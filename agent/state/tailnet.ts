@@ -200,6 +200,10 @@ export const tailnetPart: PartDefinition = {
     out.setOptional("edge_agent_tailnet_udp_port", tailnet?.port ?? null);
     out.setOptional("edge_agent_scraper_latency_seconds", tailnet && tailnet.scraper.latencyMs !== null ? tailnet.scraper.latencyMs / 1000 : null);
   },
+  notifications: [
+    { name: "edgeAgentTailnetChanged", id: 4, event: "tailnetChanged", description: "tailscaled's state, the node's tailnet name, addresses or tags changed." },
+    { name: "edgeAgentPathChanged", id: 5, event: "pathChanged", description: "The path to the scraper changed (direct, relayed, peer relay, idle, offline) or its address family did." },
+  ],
   events,
   problemsAtStart,
   status,

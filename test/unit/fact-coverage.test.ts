@@ -14,7 +14,8 @@ import { desiredAlerts } from "../../agent/receiver/alerts";
 import { renderFleetMetrics } from "../../agent/receiver/fleet-metrics";
 import { FleetState } from "../../agent/receiver/fleet-state";
 import { renderMib } from "../../agent/snmp/mib";
-import { OBJECTS } from "../../agent/snmp/oid-tree";
+import { NOTIFICATIONS, OBJECTS } from "../../agent/snmp/oid-tree";
+import { EVENT_KINDS } from "../../agent/diff";
 import { stateObjects } from "../../agent/snmp/state-objects";
 import { FIREWALL_CHECK_IDS, FIREWALL_CHECKS, isFirewallCheckId, RULESET_FAILURES, type FirewallState } from "../../agent/state/firewall";
 import type { NodeState } from "../../agent/state/node-state";
@@ -165,6 +166,13 @@ describe("the definitions", () => {
   it("show every part of the snapshot in status's text form, under its name", () => {
     const state = sampleNodeState();
     for (const part of PARTS.filter((p) => p.part !== "agent")) expect(part.status(state)[0], part.part).toMatch(new RegExp(`^${part.part} +\\S`));
+  });
+
+  it("give every kind of event one notification, at one sub-identifier", () => {
+    const notifications = PARTS.flatMap((p) => p.notifications);
+    expect(notifications.map((n) => n.event).sort()).toEqual([...EVENT_KINDS].sort());
+    expect(new Set(notifications.map((n) => n.id)).size).toBe(notifications.length);
+    expect(NOTIFICATIONS).toHaveLength(notifications.length);
   });
 
   it("write every textfile series they declare for a node where everything is known", async () => {
