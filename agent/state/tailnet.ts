@@ -3,7 +3,6 @@
 import type { StateEvent } from "../diff";
 import type { Alert } from "../receiver/alerts";
 import { escapeLabel } from "../receiver/escape-label";
-import { pathLabel } from "../receiver/file-sd";
 import type { ObjectValues } from "../snmp/state-objects";
 import { because, text, type PartDefinition, type StateObject } from "./fact";
 import type { NodeState } from "./node-state";
@@ -70,6 +69,12 @@ export function runningTailnet(tailnet: TailnetPart): TailnetState | null {
 /** The failure of a tailnet part that is unavailable, else null. */
 export function tailnetFailure(tailnet: TailnetPart): TailnetUnavailable | null {
   return tailnet.state === "unavailable" ? (tailnet as TailnetUnavailable) : null;
+}
+
+/** The path a node reported, as status --json spells it (the MIB's enum label is peerRelay). */
+export function pathLabel(values: ObjectValues): string {
+  const path = typeof values.edgeAgentScraperPath === "string" ? values.edgeAgentScraperPath : "unknown";
+  return path === "peerRelay" ? "peer-relay" : path;
 }
 
 const PATHS: readonly ScraperPath[] = ["direct", "relay", "peer-relay", "idle", "offline", "unknown"];
