@@ -36,6 +36,18 @@ function failureOf(error: unknown): ServiceFailure {
   return "probe-error";
 }
 
+/**
+ * RFC 3414's usmStats reports, by the name net-snmp gives each (its UsmStats table, which it does
+ * not export): an exact key, not a pattern. A report it words otherwise gets the general reason;
+ * its code (access-denied) is the same either way.
+ */
+const USM_REPORTS: Record<string, (target: string, user: string) => string> = {
+  "Unknown User Name": (target, user) => `snmpd at ${target} does not know ${user}: create it in snmpd (createUser, rouser), or fix probes.snmpd.user.name`,
+  "Wrong Digest (incorrect password, community or key)": (target, user) => `snmpd at ${target} rejected ${user}: wrong authKey or authProtocol (probes.snmpd.user)`,
+  "Decryption Error": (target, user) => `snmpd at ${target} could not decrypt the request from ${user}: wrong privKey or privProtocol (probes.snmpd.user)`,
+  "Unsupported Security Level": (target, user) => `snmpd at ${target} does not accept ${user} at this security level: set privProtocol and privKey as snmpd.conf requires`,
+};
+
 /** Net-SNMP's own words for the usual failures, so the reason reads like `snmpget` would say it. */
 function explain(error: unknown, target: string, cfg: SnmpdConfig): string {
   if (error instanceof NothingListens) return error.message;
@@ -45,17 +57,13 @@ function explain(error: unknown, target: string, cfg: SnmpdConfig): string {
       ? `no answer from snmpd at ${target} (timeout): it is down, or it does not accept the configured community (probes.snmpd.community; snmpd ignores requests with an unknown community)`
       : `no answer from snmpd at ${target} (timeout): it is down, or it cannot decrypt the request (probes.snmpd.user.privKey or privProtocol differ from ${user}'s in snmpd)`;
   }
-  const message = error instanceof Error ? error.message : String(error);
-  // USM reports (RFC 3414) and error-status names, as net-snmp words them.
-  if (/Unknown User Name/.test(message))
-    return `snmpd at ${target} does not know ${user}: create it in snmpd (createUser, rouser), or fix probes.snmpd.user.name`;
-  if (/Wrong Digest/.test(message))
-    return `snmpd at ${target} rejected ${user}: wrong authKey or authProtocol (probes.snmpd.user)`;
-  if (/Decryption Error/.test(message))
-    return `snmpd at ${target} could not decrypt the request from ${user}: wrong privKey or privProtocol (probes.snmpd.user)`;
-  if (/Unsupported Security Level/.test(message))
-    return `snmpd at ${target} does not accept ${user} at this security level: set privProtocol and privKey as snmpd.conf requires`;
-  if (/AuthorizationError|NoAccess|noAccess/.test(message))
+  if (error instanceof snmp.ResponseInvalidError) {
+    const code = (error as { code?: number }).code;
+    if (code === snmp.ResponseInvalidCode.ECouldNotDecrypt) return USM_REPORTS["Decryption Error"](target, user);
+    const report = code === snmp.ResponseInvalidCode.EAuthFailure ? USM_REPORTS[(error as Error).message] : undefined;
+    if (report) return report(target, user);
+  }
+  if (error instanceof snmp.RequestFailedError && REFUSED_STATUSES.has((error as { status?: number }).status ?? -1))
     return `snmpd at ${target} answered but does not let ${cfg.version === "2c" ? "the community" : user} read sysDescr.0 and sysUpTime.0 (rocommunity/rouser and views in snmpd.conf; a user marked "priv" needs privProtocol and privKey)`;
   return `snmpd at ${target}: ${errorText(error)}`;
 }
