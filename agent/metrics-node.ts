@@ -1,5 +1,5 @@
 // NodeState (plus the daemon's own counters) -> the edge_agent_* metrics, in a private prom-client
-// registry. Never the default registry: node-exporter already exports process metrics, and
+// registry; each part of NodeState declares and writes its own series (agent/state/<part>.ts). Never the default registry: node-exporter already exports process metrics, and
 // prom-client's defaults in a textfile would collide with them. No I/O here; daemon/textfile.ts writes.
 // One module each instead of prom-client's index (see agent/prom-client-lib.d.ts).
 import Counter from "prom-client/lib/counter";

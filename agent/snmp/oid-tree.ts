@@ -1,6 +1,7 @@
 // EDGE-AGENT-MIB's one OID tree: every object and notification, its sub-identifier, syntax and
-// description. The MIB text, the notifier, the AgentX subagent and the receiver all read this
-// file, so they cannot drift apart. The tree hangs under a base OID that an operator may move
+// description, gathered from the parts of NodeState that define them (agent/state/<part>.ts).
+// The MIB text, the notifier, the AgentX subagent and the receiver all read this tree, so they
+// cannot drift apart. The tree hangs under a base OID that an operator may move
 // under their own enterprise number (`--base-oid`); sender and receiver must use the same one.
 import type { EventKind } from "../diff";
 import { PARTS } from "../state/parts";
