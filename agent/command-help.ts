@@ -72,6 +72,18 @@ export const COMMAND_HELP: Record<string, CommandHelp> = {
       "edge-agent firewall trace --ruleset rules.json --direction in --family ipv6 --proto udp --saddr 2001:db8::1 --daddr 2001:db8::2 --sport 41641 --dport 41641 --iif eth0",
     ],
   },
+  policy: {
+    about: "Which monitoring flows a tailnet policy file (HuJSON, as the admin console edits it) admits: the scraper to each node's node-exporter (9100/tcp) and snmpd (161/udp), each node to the receiver (162/udp), each with the entry that decides it. Read from the file alone: nothing is asked of the control plane.",
+    options: [
+      ["check FILE", "the sub-command and the policy file (required)"],
+      ["--json", "print {file, scraperTag, nodeTag, flows, warnings, tests?} instead of text (default: text)"],
+      ["--scraper-tag T", "the scraper's tag (default tag:scraper)"],
+      ["--node-tag T", "the nodes' tag (default tag:monitor)"],
+      ["--tests", "print the policy tests that make the control plane refuse an edit breaking monitoring, to paste into the file's \"tests\""],
+    ],
+    exitCodes: "0 every flow admitted; 1 one is dropped; 3 one depends on what a file cannot say (addresses, postures); 2 bad usage or a file that is not a policy (naming line and column).",
+    examples: ["edge-agent policy check policy.hujson", "edge-agent policy check policy.hujson --tests --node-tag tag:edge"],
+  },
   trap: {
     about: "Probes once and sends one edgeAgentTest notification to notifications.target with the configured SNMP version, community or v3 user, and mode. An inform waits for the receiver's acknowledgement and prints the round trip; a trap has none and is reported as sent.",
     options: [["--test", "send the test notification (required: the only thing trap does)"], CONFIG],

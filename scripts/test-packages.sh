@@ -110,6 +110,8 @@ expected_rpm_files() {
     /usr/share/edge-agent /usr/share/edge-agent/config.schema.json \
     /usr/share/licenses/edge-agent/LICENSE /usr/share/licenses/edge-agent/THIRD-PARTY \
     /usr/share/man/man5/edge-agent.yaml.5.gz /usr/share/man/man8/edge-agent.8.gz
+  # The scraper's files (rules, dashboard, snmp_exporter module...): whatever packaging/ holds.
+  (cd packaging && find prometheus snmp_exporter snmptrapd snmptt grafana mibs-base | sed 's|^mibs-base|mibs|; s|^|/usr/share/edge-agent/|')
   if [ "$mib" = 1 ]; then
     printf '%s\n' /usr/share/snmp /usr/share/snmp/mibs /usr/share/snmp/mibs/EDGE-AGENT-MIB.txt
   fi
@@ -130,7 +132,8 @@ stage_rpm() {
   rpm -qp --requires "$rpm" | grep -qx 'nodejs >= 18' || fail "rpm does not require nodejs >= 18"
   rpm -qp --provides "$rpm" | grep -qx "edge-agent = ${version}-1" || fail "rpm does not provide edge-agent = ${version}-1"
   diff <(rpm -qp -l "$rpm" | sort) <(expected_rpm_files | sort) || fail "rpm file list differs from the expected layout (diff above)"
-  [ "$(rpm -qp --configfiles "$rpm")" = /etc/edge-agent/config.yaml ] || fail "config.yaml is not the one %config file"
+  [ "$(rpm -qp --configfiles "$rpm" | sort | tr '\n' ' ')" = "/etc/edge-agent/config.yaml /etc/snmp/snmpd.conf.d/edge-agent.conf " ] \
+    || fail "the %config files are not config.yaml and the snmpd.conf.d drop-in: $(rpm -qp --configfiles "$rpm")"
   rpm -qp --qf '[%{FILENAMES} %{FILEMODES:perms} %{FILEUSERNAME}:%{FILEGROUPNAME} %{FILEFLAGS:fflags}\n]' "$rpm" \
     | grep -qx '/etc/edge-agent/config.yaml -rw-r----- root:edge-agent cn' || fail "config.yaml is not 0640 root:edge-agent %config(noreplace)"
   local scripts

@@ -2,6 +2,8 @@
 // are served on its /metrics with node_textfile_scrape_error 0, and change when the node does.
 // A textfile directory that is missing at start (or on a read-only filesystem) is logged once,
 // the other outputs go on, and the file appears once it can be written.
+// Sources in process: the daemon is stepped cycle by cycle to compare each textfile with the
+// node's state; the packaged daemon's textfile is checked in daemon.test.ts and the unit stage.
 import { execFileSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -9,9 +11,9 @@ import { join } from "node:path";
 import pino from "pino";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { configFromObject } from "../../agent/config";
-import { Daemon, type EventSink } from "../../agent/daemon";
+import { Daemon, type EventSink } from "../../agent/daemon/daemon";
 import { collectNodeState } from "../../agent/probes/collect";
-import { TEXTFILE_NAME, TextfileWriter } from "../../agent/textfile";
+import { TEXTFILE_NAME, TextfileWriter } from "../../agent/daemon/textfile";
 import { startNodeExporter, type NodeExporter } from "../helpers/node-exporter";
 import { waitFor } from "../helpers/ports";
 import { describeWith } from "../helpers/prereqs";
@@ -94,7 +96,7 @@ describeWith({ binaries: ["prometheus-node-exporter"] }, "textfile metrics throu
     expect(value(text, 'edge_agent_tailnet_info{dns_name="node1.example-tailnet.ts.net",state="Running",tags="tag:monitor",version="1.90.6-tc0ffee-gdeadbeef"}')).toBe(1);
     expect(value(text, 'edge_agent_scraper_path{path="direct"}')).toBe(1);
     expect(value(text, "edge_agent_scraper_direct")).toBe(1);
-    expect(value(text, 'edge_agent_service_up{service="node-exporter"}')).toBe(1);
+    expect(value(text, 'edge_agent_service_up{service="node_exporter"}')).toBe(1);
     expect(value(text, "edge_agent_tailnet_missing_tags")).toBe(0);
     expect(value(text, 'edge_agent_events_total{kind="agentStarted"}')).toBe(1);
     expect(value(text, "edge_agent_last_cycle_timestamp_seconds")).toBeGreaterThan(Date.now() / 1000 - 60);

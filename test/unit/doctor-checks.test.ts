@@ -9,13 +9,17 @@ import { judgeAgentx, judgeNotification, judgeTextfileDir, parseAgentxMaster } f
 import { judgeFileSd, judgeReceiverListen } from "../../agent/doctor/checks/receiver";
 import { judgeNodeExporter, judgeSnmpd } from "../../agent/doctor/checks/services";
 import { judgeMagicDns, judgeScraperPath, judgeTags, judgeTailscaled } from "../../agent/doctor/checks/tailnet";
-import type { Ipv4Address } from "../../agent/doctor/facts/ipv4";
 import type { Check } from "../../agent/doctor/check";
 import { createContext } from "../../agent/doctor/context";
 import type { Finding } from "../../agent/doctor/finding";
 import { CHECK_IDS } from "../../agent/doctor/registry";
 import { runChecks } from "../../agent/doctor/run";
-import type { FirewallState, Ipv6State, ScraperPeer, TailnetState, TailnetUnavailable } from "../../agent/state";
+import { FIREWALL_FAILURES, RULESET_FAILURES, type RulesetFailure } from "../../agent/state/firewall";
+import { IPV6_FAILURES } from "../../agent/state/ipv6";
+import { SERVICE_FAILURES } from "../../agent/state/services";
+import { TAILNET_FAILURES } from "../../agent/state/tailnet";
+import type { Ipv4Address } from "../../agent/probes/ipv4";
+import type { FirewallState, Ipv6State, ScraperPeer, TailnetState, TailnetUnavailable } from "../../agent/state/node-state";
 
 const config = configFromObject({ scraper: "scraper", ipv6: { allocations: ["2001:db8:100::/56"] } }, "/etc/edge-agent/config.yaml");
 
@@ -32,7 +36,7 @@ function tailnet(over: Partial<TailnetState> = {}): TailnetState {
   return { state: "Running", source: "localapi", version: "1.90.6", hostname: "node1", dnsName: "node1.example.ts.net", ips: ["100.101.102.103"], tags: ["tag:monitor"], missingTags: [], port: 41641, health: [], scraper: peer(), ...over };
 }
 
-const down: TailnetUnavailable = { state: "unavailable", error: "tailscaled is not running here: no LocalAPI socket at /run/tailscale/tailscaled.sock and no tailscale CLI", missingTags: ["tag:monitor"] };
+const down: TailnetUnavailable = { state: "unavailable", code: "not-installed", error: "tailscaled is not running here: no LocalAPI socket at /run/tailscale/tailscaled.sock and no tailscale CLI", missingTags: ["tag:monitor"] };
 
 function firewall(verdicts: Record<string, "accept" | "drop" | "unknown">, backend = "nftables"): FirewallState {
   return { state: "ok", port: 41641, portSource: "localapi", backend, notes: [], checks: Object.entries(verdicts).map(([id, verdict]) => ({ id, verdict, decidedBy: verdict === "drop" ? "inet filter input policy drop" : "rule 7", packet: {} as never })) };
@@ -87,7 +91,7 @@ describe("ipv6-prefix", () => {
   it("warns with no global IPv6, a deprecated-only prefix, or IPv6 off", () => {
     expect(judgeIpv6Prefix(v6(null, null), []).status).toBe("warn");
     expect(judgeIpv6Prefix(v6("2001:db8:100:1::/64", true, ["deprecated"]), ["2001:db8:100::/56"]).finding).toContain("no usable address (deprecated)");
-    expect(judgeIpv6Prefix({ state: "unavailable", error: "/proc/net/if_inet6 does not exist" }, []).status).toBe("warn");
+    expect(judgeIpv6Prefix({ state: "unavailable", code: "ipv6-disabled", error: "/proc/net/if_inet6 does not exist" }, []).status).toBe("warn");
   });
   it("is ok without allocations but says nothing was compared", () => {
     expect(judgeIpv6Prefix(v6("2a01:4f8:1:2::/64", null), []).finding).toContain("no ipv6.allocations configured");
@@ -107,6 +111,11 @@ describe("ipv4-nat", () => {
     expect(judgeIpv4Nat(cgnat, v6("2001:db8:100:1::/64", true)).status).toBe("ok");
     expect(judgeIpv4Nat([{ address: "203.0.113.5", interface: "eth0", kind: "public" }], v6(null, null))).toMatchObject({ status: "ok", finding: "public IPv4 203.0.113.5 on eth0" });
     expect(judgeIpv4Nat([], v6("2001:db8:100:1::/64", true)).finding).toContain("IPv6-only");
+  });
+  it("names an address in a documentation range as such, the one the firewall probe asks its IPv4 questions with", () => {
+    const doc: Ipv4Address[] = [{ address: "192.0.2.2", interface: "eth0", kind: "documentation" }];
+    expect(judgeIpv4Nat(doc, v6(null, null))).toMatchObject({ status: "warn", finding: expect.stringContaining("IPv4 only in an RFC 5737 documentation range (192.0.2.2 on eth0), which the internet does not route, and no global IPv6") });
+    expect(judgeIpv4Nat(doc, v6("2001:db8:100:1::/64", true)).status).toBe("ok");
   });
 });
 
@@ -170,8 +179,8 @@ describe("scraper-path", () => {
 describe("firewall-port", () => {
   it("skips without verdicts, fails on a drop with the rule for the backend, ok when all accept", () => {
     expect(judgeFirewallPort(undefined, 41641, "auto")).toMatchObject({ status: "skip", finding: expect.stringContaining("firewall probe did not run") });
-    expect(judgeFirewallPort({ state: "unavailable", error: "nft: Operation not permitted" }, 41641, "auto")).toMatchObject({ status: "skip", fix: expect.stringContaining("sudo edge-agent doctor") });
-    const unread = { ...firewall({ "inbound-ipv6": "unknown", "outbound-ipv6": "unknown" }, "none"), checks: ["inbound-ipv6", "outbound-ipv6"].map((id) => ({ id, verdict: "unknown" as const, decidedBy: "x", reason: "reading the ruleset needs CAP_NET_ADMIN: run as root" })) };
+    expect(judgeFirewallPort({ state: "unavailable", code: "probe-error", error: "nft: Operation not permitted" }, 41641, "auto")).toMatchObject({ status: "skip", fix: expect.stringContaining("sudo edge-agent doctor") });
+    const unread = { ...firewall({ "inbound-ipv6": "unknown", "outbound-ipv6": "unknown" }, "none"), checks: ["inbound-ipv6", "outbound-ipv6"].map((id) => ({ id, verdict: "unknown" as const, decidedBy: "x", reason: "reading the ruleset needs CAP_NET_ADMIN: run as root" })), unreadable: { code: "needs-cap-net-admin" as const, error: "reading the ruleset needs CAP_NET_ADMIN: run as root" } };
     expect(judgeFirewallPort(unread, 41641, "auto")).toMatchObject({ status: "skip", finding: "cannot read the firewall ruleset: reading the ruleset needs CAP_NET_ADMIN: run as root", fix: "sudo edge-agent doctor --check firewall-port" });
     const drop = judgeFirewallPort(firewall({ "inbound-ipv6": "accept", "outbound-ipv4": "drop" }, "iptables-legacy"), 41641, "auto");
     expect(drop).toMatchObject({ status: "fail", fix: "sudo iptables -I OUTPUT -p udp --sport 41641 -j ACCEPT" });
@@ -208,6 +217,8 @@ describe("node-exporter and snmpd", () => {
     expect(judgeSnmpd(sd, ["100.101.102.103"], true).status).toBe("ok");
     expect(judgeSnmpd({ ...sd, tailnetReachable: false }, ["100.101.102.103"], true).fix).toContain("agentaddress udp:161,udp6:161");
     expect(judgeSnmpd({ ...sd, up: false, error: "no answer" }, [], false).fix).toBe("sudo apt install snmpd");
+    expect(judgeSnmpd({ ...sd, up: false, code: "access-denied", error: "refused" }, [], true).fix).toContain("refuses the request");
+    expect(judgeSnmpd({ ...sd, up: false, code: "not-listening", error: "nothing listens" }, [], true).fix).toContain("sudo systemctl enable --now snmpd");
   });
 });
 
@@ -217,8 +228,8 @@ describe("outputs", () => {
   it("textfile-dir: ok when writable and node-exporter's; fail otherwise, naming the right directory", () => {
     expect(judgeTextfileDir(dir, source, source.directory).status).toBe("ok");
     expect(judgeTextfileDir(dir, { ...source, directory: "/srv/textfile" }, "/srv/textfile")).toMatchObject({ status: "fail", fix: "textfile: { directory: /srv/textfile }" });
-    expect(judgeTextfileDir({ ...dir, exists: false, error: "ENOENT: no such file or directory" }, source, source.directory)).toMatchObject({ status: "fail", finding: "/var/lib/prometheus/node-exporter does not exist" });
-    expect(judgeTextfileDir({ ...dir, exists: false, error: "EACCES: permission denied" }, source, source.directory).finding).toContain("cannot be reached: EACCES");
+    expect(judgeTextfileDir({ ...dir, exists: false, error: "ENOENT: no such file or directory", code: "ENOENT" }, source, source.directory)).toMatchObject({ status: "fail", finding: "/var/lib/prometheus/node-exporter does not exist" });
+    expect(judgeTextfileDir({ ...dir, exists: false, error: "EACCES: permission denied", code: "EACCES" }, source, source.directory).finding).toContain("cannot be reached: EACCES");
     expect(judgeTextfileDir({ ...dir, writable: false, error: "EROFS" }, source, source.directory).finding).toContain("not writable");
     expect(judgeTextfileDir({ ...dir, daemonUserWritable: false }, source, source.directory).finding).toContain("not by the edge-agent user");
     expect(judgeTextfileDir(dir, { ...source, enabled: false }, source.directory).status).toBe("fail");
@@ -226,8 +237,8 @@ describe("outputs", () => {
   });
   it("textfile-dir: before the package has created the edge-agent user, the fix installs the package first (install -o edge-agent would fail: invalid user)", () => {
     const noUser = { ...dir, daemonUserExists: false };
-    expect(judgeTextfileDir({ ...dir, exists: false, error: "ENOENT: no such file or directory" }, source, source.directory).fix).toBe("sudo install -d -o edge-agent -m 0755 /var/lib/prometheus/node-exporter");
-    expect(judgeTextfileDir({ ...noUser, exists: false, error: "ENOENT: no such file or directory" }, source, source.directory).fix).toBe(
+    expect(judgeTextfileDir({ ...dir, exists: false, error: "ENOENT: no such file or directory", code: "ENOENT" }, source, source.directory).fix).toBe("sudo install -d -o edge-agent -m 0755 /var/lib/prometheus/node-exporter");
+    expect(judgeTextfileDir({ ...noUser, exists: false, error: "ENOENT: no such file or directory", code: "ENOENT" }, source, source.directory).fix).toBe(
       "install the edge-agent package first (it creates the edge-agent user), then: sudo install -d -o edge-agent -m 0755 /var/lib/prometheus/node-exporter",
     );
     expect(judgeTextfileDir({ ...noUser, writable: false, error: "EACCES" }, source, source.directory).fix).toMatch(/^install the edge-agent package first/);
@@ -299,7 +310,7 @@ describe("every check's findings that are not ok say what to do", () => {
   const dir = { directory: "/d", realPath: "/d", exists: true, writable: true, daemonUserWritable: null, daemonUserExists: false };
   const source = { source: "ARGS", directory: "/d", enabled: true };
   const up = { connect: { connected: true, ms: 1 }, daemon: { pid: 1, textfile: { registered: true } }, dropInInstalled: false };
-  const unread = (reason: string) => ({ ...firewall({}, "none"), checks: [{ id: "inbound-ipv6", verdict: "unknown" as const, decidedBy: reason, reason }] });
+  const unread = (code: RulesetFailure) => ({ ...firewall({}, "none"), checks: [{ id: "inbound-ipv6", verdict: "unknown" as const, decidedBy: "x", reason: "x" }], unreadable: { code, error: "x" } });
   const relayed = tailnet({ scraper: peer({ path: "relay", relay: "fra", endpoint: null, family: null }) });
   const path = (t: TailnetState | TailnetUnavailable, ipv6 = v6(null, null)) => judgeScraperPath({ tailnet: t, ipv6 }, [], config);
   // Each check's non-ok outcomes, one per branch of its judge (and the runner's own).
@@ -311,8 +322,7 @@ describe("every check's findings that are not ok say what to do", () => {
       judgeConfig({ path: "/e.yaml", config: configFromObject({ notifications: { community: "s3cret" } }, "/e.yaml"), error: null, mode: 0o100644 }),
     ],
     "ipv6-prefix": [
-      judgeIpv6Prefix({ state: "unavailable", error: "/proc/net/if_inet6 does not exist" }, []),
-      judgeIpv6Prefix({ state: "unavailable", error: "EACCES" }, []),
+      ...IPV6_FAILURES.map((code) => judgeIpv6Prefix({ state: "unavailable", code, error: "x" }, [])),
       judgeIpv6Prefix(v6(null, null), []),
       judgeIpv6Prefix(v6("2a01:4f8:1:2::/64", false), ["2001:db8:100::/56"]),
       judgeIpv6Prefix(v6("2001:db8:100:1::/64", true, ["deprecated"]), []),
@@ -324,7 +334,7 @@ describe("every check's findings that are not ok say what to do", () => {
     ],
     tailscaled: [
       judgeTailscaled(down, [], false),
-      judgeTailscaled(down, [], true),
+      ...TAILNET_FAILURES.map((code) => judgeTailscaled({ ...down, code }, [], true)),
       ...(["NeedsLogin", "NeedsMachineAuth", "Stopped", "Starting"] as const).map((state) => judgeTailscaled(tailnet({ state }), [], true)),
       judgeTailscaled(tailnet({ health: ["x"] }), [], true),
     ],
@@ -350,10 +360,8 @@ describe("every check's findings that are not ok say what to do", () => {
     ],
     "firewall-port": [
       judgeFirewallPort(undefined, null, "auto"),
-      judgeFirewallPort({ state: "unavailable", error: "x" }, null, "auto"),
-      judgeFirewallPort(unread("neither nft nor iptables-legacy-save is installed"), null, "auto", false),
-      judgeFirewallPort(unread("reading the ruleset needs CAP_NET_ADMIN: run as root"), null, "auto"),
-      judgeFirewallPort(unread("nft: timed out"), null, "auto"),
+      ...FIREWALL_FAILURES.map((code) => judgeFirewallPort({ state: "unavailable", code, error: "x" }, null, "auto")),
+      ...RULESET_FAILURES.map((code) => judgeFirewallPort(unread(code), null, "auto")),
       judgeFirewallPort({ ...firewall({}), checks: [{ id: "inbound-ipv4", verdict: "unknown", decidedBy: "no packet", reason: "no global IPv4" }] }, null, "auto"),
       judgeFirewallPort(firewall({ "inbound-ipv6": "drop" }), null, "auto"),
       judgeFirewallPort(firewall({ "inbound-ipv6": "accept" }), 5000, "auto"),
@@ -363,17 +371,17 @@ describe("every check's findings that are not ok say what to do", () => {
     ],
     "node-exporter": [
       judgeNodeExporter(ne, [], false),
-      judgeNodeExporter({ ...ne, error: "probes.nodeExporter.tls.caFile: cannot read" }, [], true),
+      ...SERVICE_FAILURES.map((code) => judgeNodeExporter({ ...ne, code }, [], true)),
       judgeNodeExporter(ne, [], true, true),
       judgeNodeExporter(ne, [], true),
       judgeNodeExporter({ ...ne, up: true }, [], true),
       judgeNodeExporter({ ...ne, up: true, tailnetReachable: false }, ["100.101.102.103"], true),
     ],
-    snmpd: [judgeSnmpd(sd, [], false), judgeSnmpd(sd, [], true), judgeSnmpd({ ...sd, up: true }, [], true), judgeSnmpd({ ...sd, up: true, tailnetReachable: false }, ["100.101.102.103"], true)],
+    snmpd: [judgeSnmpd(sd, [], false), judgeSnmpd(sd, [], true), ...SERVICE_FAILURES.map((code) => judgeSnmpd({ ...sd, code }, [], true)), judgeSnmpd({ ...sd, up: true }, [], true), judgeSnmpd({ ...sd, up: true, tailnetReachable: false }, ["100.101.102.103"], true)],
     "textfile-dir": [
-      judgeTextfileDir({ ...dir, exists: false, error: "not a directory" }, source, "/d"),
-      judgeTextfileDir({ ...dir, exists: false, error: "ENOENT" }, source, "/d"),
-      judgeTextfileDir({ ...dir, exists: false, error: "EACCES" }, source, "/d"),
+      judgeTextfileDir({ ...dir, exists: false, error: "not a directory", code: "ENOTDIR" }, source, "/d"),
+      judgeTextfileDir({ ...dir, exists: false, error: "ENOENT", code: "ENOENT" }, source, "/d"),
+      judgeTextfileDir({ ...dir, exists: false, error: "EACCES", code: "EACCES" }, source, "/d"),
       judgeTextfileDir({ ...dir, writable: false, error: "EROFS" }, source, "/d"),
       judgeTextfileDir({ ...dir, daemonUserWritable: false }, source, "/d"),
       judgeTextfileDir(dir, null, null),
