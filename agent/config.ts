@@ -67,6 +67,7 @@ export interface Config {
     communities: string[];
     users: SnmpUser[];
     allowSources: string[];
+    trustClaimedAddresses: boolean;
     metrics: string;
     fileSd: string;
     alertmanager: string;
@@ -358,6 +359,7 @@ const schema: Obj = {
         communities: list([], (raw) => secretStr("", (v) => (v ? null : "expected a non-empty community")).convert(raw, "")),
         users: { kind: "leaf", default: [], convert: (raw, key) => list([], (item, i) => convertNode(userSchema(false), item, `${key}[${i}]`)).convert(raw, key) },
         allowSources: list([], prefix),
+        trustClaimedAddresses: bool(false),
         metrics: str("[::]:9163", hostPort),
         fileSd: str("/etc/prometheus/file_sd/edge-agent.yml"),
         alertmanager: str("", (s) => (s === "" ? null : url(s))),

@@ -6,6 +6,7 @@
 // failed, where removing it would hide the node. A node whose node-exporter reported down is left
 // out (as asked), and EdgeServiceDown covers it.
 import type { FleetState } from "./fleet-state";
+import { isTargetName } from "./limits";
 
 export const NODE_EXPORTER_PORT = 9100;
 
@@ -23,7 +24,8 @@ export function fileSdGroups(fleet: FleetState): TargetGroup[] {
   const groups: TargetGroup[] = [];
   for (const record of fleet.nodes.values()) {
     const v = record.values;
-    if (v.edgeAgentNodeExporterUp !== true) continue;
+    // Only a DNS label becomes a target (a record saved by an older version may hold any name).
+    if (v.edgeAgentNodeExporterUp !== true || !isTargetName(record.node)) continue;
     groups.push({
       targets: [`${record.node}:${NODE_EXPORTER_PORT}`],
       // Target labels land on every series of the node job, and Prometheus renames a scraped

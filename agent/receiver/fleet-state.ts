@@ -122,10 +122,9 @@ export class FleetState {
       if (existing.window & bit) return { kind: "duplicate", node };
       existing.window = (existing.window | bit) >>> 0;
       existing.lastSeenMs = Math.max(existing.lastSeenMs, receivedMs);
-      if (existing.stale) {
-        existing.stale = false;
-        this.generation++;
-      }
+      existing.stale = false;
+      // Its last-seen time changed, which the metrics show.
+      this.generation++;
       return { kind: "late", node, record: existing };
     }
     existing.values = values;
