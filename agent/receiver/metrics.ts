@@ -26,7 +26,7 @@ export class ReceiverMetrics {
   readonly rateLimited: Counter<"what">;
   readonly tests: Counter<string>;
 
-  constructor(fleet: () => FleetState, extra: { whoisErrors: () => number; alertSends: () => { sent: number; failed: number } }) {
+  constructor(fleet: () => FleetState, extra: { whoisErrors: () => number; alertSends: () => { sent: number; failed: number }; fleetRenders: () => number }) {
     const registers = [this.registry];
     this.datagrams = new Counter({ name: "edge_fleet_receiver_datagrams_total", help: "UDP datagrams read by the receiver's listeners, valid or not.", registers });
     this.received = new Counter({ name: "edge_fleet_receiver_notifications_received_total", help: "Notifications that decoded and authenticated, by SNMP version, PDU (trap or inform) and MIB (edge_agent or other).", labelNames: ["version", "pdu", "mib"], registers });
@@ -59,6 +59,15 @@ export class ReceiverMetrics {
       collect() {
         this.reset();
         this.inc(extra.whoisErrors());
+      },
+    });
+    new Counter({
+      name: "edge_fleet_receiver_metrics_renders_total",
+      help: "Renderings of the per-node series for /metrics: one per fleet change at most, shared by every scrape until the next.",
+      registers,
+      collect() {
+        this.reset();
+        this.inc(extra.fleetRenders());
       },
     });
     new Counter({

@@ -19,7 +19,7 @@ import { withNameCache } from "./mib-names";
 import { ReceiverMetrics } from "./metrics";
 import { MetricsPage } from "./metrics-page";
 import { Outputs } from "./outputs";
-import { startupWarnings } from "./startup-warnings";
+import { startupWarnings, tailscaledSocket } from "./startup-warnings";
 import { Whois } from "./whois";
 
 export interface ReceiverOptions {
@@ -81,6 +81,7 @@ export class TrapReceiver {
     this.metrics = new ReceiverMetrics(() => this.fleet, {
       whoisErrors: () => this.whois.errors,
       alertSends: () => ({ sent: this.outputs.alertSender.sent, failed: this.outputs.alertSender.failures }),
+      fleetRenders: () => this.page.renders,
     });
     this.outputs = new Outputs({
       config: () => this.config,
@@ -150,7 +151,7 @@ export class TrapReceiver {
   }
 
   private warnAboutConfig(): void {
-    for (const w of startupWarnings(this.config, this.whois.enabled)) this.log.warn({ warning: w.code }, w.text);
+    for (const w of startupWarnings(this.config, tailscaledSocket(this.config) !== null)) this.log.warn({ warning: w.code, fix: w.fix }, w.text);
   }
 
   /** The UDP addresses the listeners bound, for tests and logs. */

@@ -1,7 +1,15 @@
 // What in the receiver's config makes it refuse notifications a user probably expects it to
 // take: no credentials at all, or no way to verify who sends. Said at start (and after a
-// reload) in the log, and by doctor's receiver-config check. Pure.
+// reload) in the log, and by doctor's receiver-config check. Pure but for tailscaledSocket().
+import { existsSync } from "node:fs";
 import type { Config } from "../config";
+import { findSocket } from "../probes/localapi";
+
+/** The tailscaled socket whois would ask, if it exists (a configured path may not). */
+export function tailscaledSocket(config: Pick<Config, "tailscale">): string | null {
+  const socket = findSocket(config.tailscale.socket);
+  return socket !== null && existsSync(socket) ? socket : null;
+}
 
 export interface ConfigWarning {
   code: "no-credentials" | "unverifiable-sources" | "claimed-addresses-trusted";

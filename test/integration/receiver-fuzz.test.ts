@@ -9,25 +9,7 @@ import { toNetSnmpUser } from "../../agent/snmp/usm";
 import { toVarbinds } from "../../agent/snmp/varbinds";
 import { describeWith } from "../helpers/prereqs";
 import { waitFor } from "../helpers/ports";
-import { COMMUNITY, V3_USER, edgeValues, metricsText, sample, startTestReceiver, tree, type TestReceiver } from "./receiver-support";
-
-/** The bytes net-snmp puts on the wire for one notification, captured on a local socket. */
-async function capture(send: (port: number) => void, count: number): Promise<Buffer[]> {
-  const socket = createSocket("udp4");
-  await new Promise<void>((resolve) => socket.bind(0, "127.0.0.1", resolve));
-  const port = socket.address().port;
-  const got: Buffer[] = [];
-  const done = new Promise<void>((resolve) =>
-    socket.on("message", (msg) => {
-      got.push(msg);
-      if (got.length === count) resolve();
-    }),
-  );
-  send(port);
-  await done;
-  socket.close();
-  return got;
-}
+import { COMMUNITY, V3_USER, capture, edgeValues, metricsText, sample, startTestReceiver, tree, type TestReceiver } from "./receiver-support";
 
 async function v2Traps(node: string, from: number, count: number): Promise<Buffer[]> {
   const at = Date.now();
