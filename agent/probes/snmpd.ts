@@ -1,7 +1,7 @@
 // snmpd: does it answer a GET of sysUpTime.0 and sysDescr.0 with the configured community or
 // v3 user, locally and on the host's Tailscale IP?
 import { isIP } from "node:net";
-import snmp, { type Varbind } from "net-snmp";
+import snmp, { type Session, type Varbind } from "net-snmp";
 import type { Config } from "../config";
 import type { SnmpdState } from "../state";
 import { toNetSnmpUser, V2C_ENGINE_ID } from "../snmp/usm";
@@ -44,17 +44,21 @@ function explain(error: unknown, target: string, cfg: SnmpdConfig): string {
   return `snmpd at ${target}: ${errorText(error)}`;
 }
 
+/** A net-snmp session to snmpd at `host` with the configured version and community or v3 user, no retries. */
+export function snmpdSession(host: string, cfg: SnmpdConfig, timeoutMs: number): Session {
+  const transport = isIP(host) === 6 ? "udp6" : "udp4";
+  const options = { port: cfg.port, retries: 0, timeout: timeoutMs, transport, idBitsSize: 32 } as const;
+  return cfg.version === "3" && cfg.user
+    ? snmp.createV3Session(host, toNetSnmpUser(cfg.user), { ...options, version: snmp.Version3 })
+    : snmp.createSession(host, cfg.community, { ...options, version: snmp.Version2c, engineID: V2C_ENGINE_ID });
+}
+
 async function getOnce(host: string, cfg: SnmpdConfig, timeoutMs: number): Promise<Answer> {
   // On this host the kernel already knows whether anyone listens: say so now instead of after
   // the whole timeout.
   if ((await localUdpListener(host, cfg.port)) === false)
     throw new NothingListens(`nothing listens on UDP port ${cfg.port} at ${host}: snmpd is not running, or not on this address (agentAddress in snmpd.conf)`);
-  const transport = isIP(host) === 6 ? "udp6" : "udp4";
-  const options = { port: cfg.port, retries: 0, timeout: timeoutMs, transport, idBitsSize: 32 } as const;
-  const session =
-    cfg.version === "3" && cfg.user
-      ? snmp.createV3Session(host, toNetSnmpUser(cfg.user), { ...options, version: snmp.Version3 })
-      : snmp.createSession(host, cfg.community, { ...options, version: snmp.Version2c, engineID: V2C_ENGINE_ID });
+  const session = snmpdSession(host, cfg, timeoutMs);
   return new Promise<Answer>((resolve, reject) => {
     session.on("error", (error: Error) => {
       session.close();

@@ -6,7 +6,7 @@ import { mkdtempSync } from "node:fs";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { execIn, labDown, labUp, startService, stopService, type LabState } from "../../scripts/netns-lab/lab";
 import { TAILSCALED_PORT, agentNodes, nodeByName } from "../../scripts/netns-lab/topology";
-import { DEFAULT_BASE_OID, oidTree } from "../../agent/snmp/oid-tree";
+import { DEFAULT_BASE_OID, OBJECTS, oidTree } from "../../agent/snmp/oid-tree";
 import {
   agentLogLength,
   agentLogged,
@@ -21,6 +21,7 @@ import {
   snmpWalkFromScraper,
   type ReceiverEvent,
 } from "../helpers/lab";
+import { BUNDLE } from "../helpers/bundle";
 import { waitFor } from "../helpers/ports";
 import { describeWith } from "../helpers/prereqs";
 
@@ -32,7 +33,7 @@ const PRIMARY: Record<string, string[]> = { svc1: ["2001:db8:100:1::/64"], route
 const SEEN_WITHIN = 15_000; // a 2 s probe cycle, an inform, Prometheus's 2 s scrape: seconds, with slack for 2 shared cores
 
 describeWith(
-  { root: true, binaries: ["ip", "nsenter", "unshare", "nft", "curl", "snmpd", "snmpget", "snmpwalk", "prometheus", "prometheus-alertmanager", "prometheus-node-exporter"] },
+  { root: true, binaries: ["python3", "ip", "nsenter", "unshare", "nft", "curl", "snmpd", "snmpget", "snmpwalk", "prometheus", "prometheus-alertmanager", "prometheus-node-exporter"] },
   "the netns lab: scraper + svc1, router (/56), cgnat1",
   () => {
     let lab: LabState;
@@ -42,7 +43,7 @@ describeWith(
     beforeAll(async () => {
       const dir = mkdtempSync("/run/edge-agent-e2e-");
       try {
-        lab = await labUp({ dir, prefix: `e${process.pid % 100000}`, log: (l) => log.push(l) });
+        lab = await labUp({ dir, prefix: `e${process.pid % 100000}`, log: (l) => log.push(l), bundle: BUNDLE });
       } catch (error) {
         upError = error as Error;
       }
@@ -135,6 +136,8 @@ describeWith(
         expect(PRIMARY[name], `${name}: edgeAgentPrimaryPrefix`).toContain(primary);
         expect(Number(path), `${name}: edgeAgentScraperPath (1 direct, 2 relay)`).toBe(node.scraperPath === "relay" ? 2 : 1);
         const walked = snmpWalkFromScraper(state, name, tree.objects);
+        // Every object the bundle serves, in MIB order: the packaged program registers them all.
+        expect([...walked.keys()], `${name}: the walk of ${tree.objects}`).toEqual(OBJECTS.filter((o) => o.access === "read-only").map((o) => oid(o.name)));
         expect(walked.get(oid("edgeAgentTailnetAddresses"))).toContain(node.tailnet!.v4);
         expect(walked.get(oid("edgeAgentFirewallPort"))).toBe(String(TAILSCALED_PORT));
       }

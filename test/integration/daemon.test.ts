@@ -26,7 +26,9 @@ import { Notifier } from "../../agent/snmp/notifier";
 import type { ObjectValues } from "../../agent/snmp/state-objects";
 import { fromVarbinds } from "../../agent/snmp/varbinds";
 import { TEXTFILE_NAME } from "../../agent/textfile";
+import { BUNDLE } from "../helpers/bundle";
 import { createNetns, type Netns } from "../helpers/netns";
+import { startUnit } from "../helpers/unit-exec";
 import { freeTcpPort, freeUdpPort, waitFor } from "../helpers/ports";
 import { describeWith } from "../helpers/prereqs";
 import { startDaemon, type Daemon as ChildDaemon } from "../helpers/process";
@@ -256,7 +258,7 @@ describeWith({ root: true, binaries: ["snmpd", "snmpget", "ip"] }, "edge-agent d
       return stdout.trim().replace(/^"(.*)"$/, "$1");
     }
 
-    const startAgent = () => startDaemon("ip", ["netns", "exec", ns.name, process.execPath, join(REPO, "bin/edge-agent.js"), "run", "--config", configFile], { cwd: REPO });
+    const startAgent = () => startUnit(["run", "--config", configFile], { netns: ns.name });
     const notified = (name: string) => trapd.received().filter((n) => n.name === `EDGE-AGENT-MIB::${name}`);
     const outboxEntries = () =>
       readdirSync(join(work, "outbox"))
@@ -417,7 +419,7 @@ describe("`edge-agent run` with a bad config", () => {
     try {
       const file = join(work, "config.yaml");
       writeFileSync(file, "run: { interval: soon }\n");
-      const result = await run(process.execPath, [join(REPO, "bin/edge-agent.js"), "run", "--config", file], { cwd: REPO }).then(
+      const result = await run(process.execPath, [BUNDLE, "run", "--config", file], { cwd: REPO }).then(
         () => ({ code: 0, stderr: "" }),
         (error: { code: number; stderr: string }) => error,
       );

@@ -5,13 +5,16 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, ut
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { LAUNCHER, runAgent, type CliRun } from "../helpers/cli";
+import { AGENT_VERSION } from "../../agent/version";
+import { BUNDLE } from "../helpers/bundle";
+import { runAgent, type CliRun } from "../helpers/cli";
 import { createNetns, type Netns } from "../helpers/netns";
 import { makeTestCertificates } from "../helpers/certificates";
 import { startNodeExporter, TEST_BASIC_AUTH, type NodeExporter } from "../helpers/node-exporter";
 import { waitFor } from "../helpers/ports";
 import { describeWith } from "../helpers/prereqs";
-import { startDaemon, type Daemon } from "../helpers/process";
+import type { Daemon } from "../helpers/process";
+import { startUnit } from "../helpers/unit-exec";
 import { startSnmpd, type Snmpd } from "../helpers/snmpd";
 import { startSnmptrapd, type Snmptrapd } from "../helpers/snmptrapd";
 import { defaultScenario, startFakeTailscaled, type FakeTailscaled } from "../helpers/tailscaled";
@@ -106,6 +109,8 @@ describeWith({ root: true, binaries: ["ip", "nft", "setpriv", "snmpd", "snmpget"
     let ns: Netns;
     let tailscaled: FakeTailscaled;
     let config: string;
+    let stockViewConfig: string;
+    let agent: Daemon;
     beforeAll(async () => {
       ns = nodeNetns({ ipv4: "100.80.1.2/24", ipv6: "2001:db8:100:1::10/64" });
       cleanups.push(() => ns.remove());
@@ -118,17 +123,36 @@ describeWith({ root: true, binaries: ["ip", "nft", "setpriv", "snmpd", "snmpget"
         netns: ns.name,
         port: 161,
         listen: ["udp:0.0.0.0:161", "udp6:[::]:161"],
-        extra: ["rocommunity edgetest 100.64.0.0/10", "rocommunity6 edgetest fd7a:115c:a1e0::/48", "master agentx", "agentXSocket tcp:127.0.0.1:705"],
+        extra: [
+          "rocommunity edgetest 100.64.0.0/10",
+          "rocommunity6 edgetest fd7a:115c:a1e0::/48",
+          // A community whose view is Debian's stock systemonly: the agent's subtree is not in it.
+          "view systemonly included .1.3.6.1.2.1.1",
+          "rocommunity stockview 127.0.0.1 -V systemonly",
+          "rocommunity stockview 100.64.0.0/10 -V systemonly",
+          "rocommunity6 stockview fd7a:115c:a1e0::/48 -V systemonly",
+          "master agentx",
+          "agentXSocket tcp:127.0.0.1:705",
+        ],
       });
       cleanups.push(() => snmpd.stop());
       await tcpListening(ns, 9100);
-      config = writeConfig(dir, "good.yaml", {
+      const settings = {
         scraper: "scraper",
         tailscale: { socket: tailscaled.socket, expectedTags: ["tag:monitor"] },
         ipv6: { allocations: ["2001:db8:100::/56"] },
         probes: { timeout: "3s", nodeExporter: { url: "http://127.0.0.1:9100/metrics" }, snmpd: { host: "127.0.0.1", port: 161, community: "edgetest" } },
         textfile: { directory: textfile },
         agentx: { master: "tcp:127.0.0.1:705" },
+      };
+      config = writeConfig(dir, "good.yaml", settings);
+      stockViewConfig = writeConfig(dir, "stock-view.yaml", { ...settings, probes: { ...settings.probes, snmpd: { ...settings.probes.snmpd, community: "stockview" } } });
+      // The daemon serves the AgentX objects doctor reads through snmpd, as the package runs it.
+      const daemonConfig = writeConfig(dir, "good-daemon.yaml", { ...settings, run: { interval: "1s" }, notifications: { target: "127.0.0.1:1", inform: false, outbox: join(dir, "good-outbox") } });
+      agent = startUnit(["run", "--config", daemonConfig], { netns: ns.name });
+      cleanups.push(() => agent.stop());
+      await waitFor("the daemon to register its AgentX objects", () => /^edge_agent_agentx_registered 1$/m.test(readFileSync(join(textfile, "edge_agent.prom"), "utf8")), 30_000, 200).catch((error) => {
+        throw new Error(`${(error as Error).message}\n${agent.output().slice(-3000)}`);
       });
     });
 
@@ -147,6 +171,26 @@ describeWith({ root: true, binaries: ["ip", "nft", "setpriv", "snmpd", "snmpget"
       expect(run.code).toBe(0);
     });
 
+    it("agentx: ok because edgeAgentVersion.0 answers through snmpd; a view that hides the subtree fails naming it", async () => {
+      const served = byId(await doctor(["--config", config, "--json", ...only("agentx")], { netns: ns.name })).agentx;
+      expect(served).toMatchObject({ status: "ok", finding: `snmpd at 127.0.0.1:161 serves EDGE-AGENT-MIB through AgentX to community "edgetest": edgeAgentVersion.0 (1.3.6.1.3.9163.1.19.0) = ${AGENT_VERSION}` });
+      const hidden = await doctor(["--config", stockViewConfig, "--json", ...only("snmpd", "agentx")], { netns: ns.name });
+      expect(byId(hidden).snmpd.status, "sysDescr is in the stock view").toBe("ok");
+      expect(byId(hidden).agentx).toMatchObject({
+        status: "fail",
+        finding: `snmpd at 127.0.0.1:161 has no edgeAgentVersion.0 (1.3.6.1.3.9163.1.19.0) for community "stockview", though edge-agent's objects are registered: snmpd's view for community "stockview" does not include 1.3.6.1.3.9163.1`,
+        fix: `in /etc/snmp/snmpd.conf.d/edge-agent.conf: view systemonly included .1.3.6.1.3.9163.1 (or that line for the view community "stockview" uses), then sudo systemctl restart snmpd`,
+      });
+      expect(hidden.code).toBe(1);
+    });
+
+    it("agentx: with the daemon stopped, says no edge-agent run serves the objects", async () => {
+      // Last in this block: the node checks above need the daemon.
+      await agent.stop();
+      const stopped = byId(await doctor(["--config", config, "--json", ...only("agentx")], { netns: ns.name })).agentx;
+      expect(stopped).toMatchObject({ status: "fail", finding: "snmpd at 127.0.0.1:161 has no edgeAgentVersion.0 (1.3.6.1.3.9163.1.19.0): no edge-agent run is running here to serve it", fix: "sudo systemctl enable --now edge-agent" });
+    });
+
     it("as an unprivileged user: firewall-port is skipped saying to use sudo; a root-only textfile directory fails", async () => {
       // A directory any user can search, with a config they can read and a textfile directory only root can write.
       const open = mkdtempSync(join(tmpdir(), "ea-doctor-nobody-"));
@@ -155,7 +199,7 @@ describeWith({ root: true, binaries: ["ip", "nft", "setpriv", "snmpd", "snmpget"
       mkdirSync(join(open, "textfile"), { mode: 0o755 });
       const readable = join(open, "config.yaml");
       writeFileSync(readable, JSON.stringify({ ...JSON.parse(readFileSync(config, "utf8")), textfile: { directory: join(open, "textfile") } }), { mode: 0o644 });
-      const nobody = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--inh-caps=-all", "--bounding-set=-all", process.execPath, LAUNCHER];
+      const nobody = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--inh-caps=-all", "--bounding-set=-all", process.execPath, BUNDLE];
       const run = await doctor(["--config", readable, "--json", ...only("firewall-port", "textfile-dir")], { netns: ns.name, via: nobody });
       const c = byId(run);
       expect(c["firewall-port"]).toMatchObject({ status: "skip", finding: expect.stringContaining("CAP_NET_ADMIN"), fix: "sudo edge-agent doctor --check firewall-port" });
@@ -271,7 +315,7 @@ describeWith({ root: true, binaries: ["ip", "nft", "setpriv", "snmpd", "snmpget"
 
         <1>Outputs (textfile, AgentX, notifications)<0>
           <31>✗<0> agentx    nothing listens on tcp:127.0.0.1:705: snmpd is not an AgentX master there
-                      <2>fix:<0> in /etc/snmp/snmpd.conf: master agentx and agentXSocket tcp:127.0.0.1:705, then sudo systemctl restart snmpd
+                      <2>fix:<0> in /etc/snmp/snmpd.conf.d/edge-agent.conf: master agentx; agentXSocket tcp:127.0.0.1:705,unix:/var/agentx/master; view systemonly included .1.3.6.1.3.9163.1 (one per line), then sudo systemctl restart snmpd
 
         <31>3 checks: 0 ok, 1 warning, 2 failures, 0 skipped in <t> — monitoring is broken here<0>
         "
@@ -288,7 +332,7 @@ describeWith({ root: true, binaries: ["ip", "nft", "setpriv", "snmpd", "snmpget"
 
         Outputs (textfile, AgentX, notifications)
           [FAIL] agentx    nothing listens on tcp:127.0.0.1:705: snmpd is not an AgentX master there
-                           fix: in /etc/snmp/snmpd.conf: master agentx and agentXSocket tcp:127.0.0.1:705, then sudo systemctl restart snmpd
+                           fix: in /etc/snmp/snmpd.conf.d/edge-agent.conf: master agentx; agentXSocket tcp:127.0.0.1:705,unix:/var/agentx/master; view systemonly included .1.3.6.1.3.9163.1 (one per line), then sudo systemctl restart snmpd
 
         3 checks: 0 ok, 1 warning, 2 failures, 0 skipped in <t> — monitoring is broken here
         "
@@ -325,7 +369,7 @@ describeWith({ root: true, binaries: ["ip", "nft", "setpriv", "snmpd", "snmpget"
             {
               "durationMs": "<n>",
               "finding": "nothing listens on tcp:127.0.0.1:705: snmpd is not an AgentX master there",
-              "fix": "in /etc/snmp/snmpd.conf: master agentx and agentXSocket tcp:127.0.0.1:705, then sudo systemctl restart snmpd",
+              "fix": "in /etc/snmp/snmpd.conf.d/edge-agent.conf: master agentx; agentXSocket tcp:127.0.0.1:705,unix:/var/agentx/master; view systemonly included .1.3.6.1.3.9163.1 (one per line), then sudo systemctl restart snmpd",
               "group": "outputs",
               "id": "agentx",
               "status": "fail",
@@ -359,7 +403,7 @@ describeWith({ root: true, binaries: ["ip", "nft", "setpriv", "snmpd", "snmpget"
         receiver: { listen: ["udp:127.0.0.1:1162", "udp6:[::1]:1162"], communities: ["edgetest"], fileSd, metrics: "127.0.0.1:9163", state: join(sd, "fleet.json") },
         tailscale: { socket: join(sd, "no-tailscaled.sock") },
       });
-      receiver = startDaemon("ip", ["netns", "exec", ns.name, process.execPath, LAUNCHER, "receive", "--config", config]);
+      receiver = startUnit(["receive", "--config", config], { unit: "edge-agent-receiver.service", netns: ns.name });
       cleanups.push(() => receiver.stop());
       await waitFor("the receiver's file_sd file", () => existsSync(fileSd), 20_000).catch((error) => {
         throw new Error(`${(error as Error).message}\nreceiver output:\n${receiver.output()}`);

@@ -4,6 +4,7 @@ import { configFromObject, ConfigError } from "../../agent/config";
 import { judgeIpv4Nat, judgeIpv6Prefix } from "../../agent/doctor/checks/addresses";
 import { judgeConfig } from "../../agent/doctor/checks/config";
 import { judgeFirewallPort } from "../../agent/doctor/checks/firewall";
+import { parseRegistration } from "../../agent/doctor/facts/agentx-served";
 import { judgeAgentx, judgeNotification, judgeTextfileDir, parseAgentxMaster } from "../../agent/doctor/checks/outputs";
 import { judgeFileSd, judgeReceiverListen } from "../../agent/doctor/checks/receiver";
 import { judgeNodeExporter, judgeSnmpd } from "../../agent/doctor/checks/services";
@@ -201,11 +202,34 @@ describe("outputs", () => {
     expect(judgeTextfileDir(dir, { ...source, enabled: false }, source.directory).status).toBe("fail");
     expect(judgeTextfileDir(dir, null, null).status).toBe("warn");
   });
-  it("agentx: parses the master, ok on connect, fail on refusal", () => {
+  it("agentx: ok only when edgeAgentVersion.0 answers through snmpd; refused, not registered, not running and hidden by the view each fail with their fix", () => {
     expect(parseAgentxMaster("tcp:[::1]:705")).toEqual({ host: "::1", port: 705 });
-    expect(judgeAgentx(config, { connected: true, ms: 1 }).status).toBe("ok");
-    expect(judgeAgentx(config, { connected: false, ms: 1, code: "ECONNREFUSED", error: "connect ECONNREFUSED" })).toMatchObject({ status: "fail", fix: expect.stringContaining("agentXSocket tcp:127.0.0.1:705") });
+    const up = { connect: { connected: true, ms: 1 }, daemon: { pid: 4242, textfile: { registered: true } }, dropInInstalled: true };
+    const version = "edgeAgentVersion.0 (1.3.6.1.3.9163.1.19.0)";
+    expect(judgeAgentx(config, { ...up, object: { state: "value", value: "0.1.0" } })).toEqual({
+      status: "ok",
+      finding: `snmpd at 127.0.0.1:161 serves EDGE-AGENT-MIB through AgentX to community "public": ${version} = 0.1.0`,
+      fix: null,
+    });
+    // The master listening is not enough any more: that was ok while the bundle registered nothing.
+    expect(judgeAgentx(config, { ...up, object: { state: "absent" } })).toMatchObject({ status: "fail", finding: expect.stringContaining("snmpd's view for community \"public\" does not include 1.3.6.1.3.9163.1"), fix: expect.stringContaining("systemonly") });
+    expect(judgeAgentx(config, { ...up, daemon: { pid: 4242, textfile: { registered: false } }, object: { state: "absent" } })).toMatchObject({ status: "fail", finding: expect.stringContaining("edge-agent run (pid 4242) is running but its textfile says its AgentX objects are not registered"), fix: expect.stringContaining("journalctl -u edge-agent") });
+    expect(judgeAgentx(config, { ...up, daemon: { pid: 4242, textfile: null }, object: { state: "absent" } })).toMatchObject({ status: "fail", fix: expect.stringContaining("journalctl -u edge-agent") });
+    // A daemon that just stopped leaves a textfile saying it was registered: no process, not the view.
+    expect(judgeAgentx(config, { ...up, daemon: { pid: null, textfile: { registered: true } }, object: { state: "absent" } })).toMatchObject({ status: "fail", finding: expect.stringContaining("no edge-agent run is running here"), fix: "sudo systemctl enable --now edge-agent" });
+    expect(judgeAgentx(config, { ...up, object: { state: "unanswered", error: "Request timed out" } })).toMatchObject({ status: "fail", fix: "see the snmpd check (probes.snmpd)" });
+    const refused = { ...up, connect: { connected: false, ms: 1, code: "ECONNREFUSED", error: "connect ECONNREFUSED" }, object: null };
+    expect(judgeAgentx(config, { ...refused, dropInInstalled: false })).toMatchObject({
+      status: "fail",
+      fix: "in /etc/snmp/snmpd.conf.d/edge-agent.conf: master agentx; agentXSocket tcp:127.0.0.1:705,unix:/var/agentx/master; view systemonly included .1.3.6.1.3.9163.1 (one per line), then sudo systemctl restart snmpd",
+    });
+    expect(judgeAgentx(config, refused).fix).toMatch(/^sudo systemctl restart snmpd /);
     expect(judgeAgentx(configFromObject({ agentx: { enabled: false } }, null), null).status).toBe("skip");
+  });
+  it("agentx: reads the daemon's registration from its textfile", () => {
+    expect(parseRegistration("edge_agent_up 1\nedge_agent_agentx_registered 1\n")).toEqual({ registered: true });
+    expect(parseRegistration("edge_agent_agentx_registered 0\n")).toEqual({ registered: false });
+    expect(parseRegistration("")).toEqual({ registered: null });
   });
   it("notification: ok with its time, fail without an ack, warn for unacknowledged traps", () => {
     expect(judgeNotification(config, { acknowledged: true, rttMs: 14 })).toEqual({ status: "ok", finding: "inform to scraper:162 acknowledged in 14 ms", fix: null });

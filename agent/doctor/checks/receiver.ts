@@ -9,7 +9,7 @@ import { errorText } from "../../probes/deadline";
 import type { Check } from "../check";
 import { procText } from "../facts/node-exporter-process";
 import { startTimeMs } from "../facts/process-start";
-import { isReceiveCommand, receiveProcess } from "../facts/role";
+import { edgeAgentProcess, isReceiveCommand } from "../facts/role";
 import type { UdpSocket } from "../../probes/udp-listeners";
 import { parseListen, socketOwners, socketsFor, type SocketOwner } from "../facts/udp-sockets";
 import { fail, ok, warn, type Finding } from "../finding";
@@ -108,7 +108,7 @@ export function judgeFileSd(facts: FileSdFacts, config: Pick<Config, "run" | "re
 }
 
 function runningReceiver(): FileSdFacts["receiver"] {
-  const pid = receiveProcess();
+  const pid = edgeAgentProcess("receive");
   if (pid === null) return null;
   return { pid, startedMs: startTimeMs(procText(`/proc/${pid}/stat`), procText("/proc/stat")) };
 }
