@@ -1,4 +1,4 @@
-// One hostile tailnet peer against `edge-agent receive` (the program as started from the CLI, in
+// One hostile tailnet peer against `edge-agent receive` (the bundle as its unit starts it, in
 // its own network namespace, with no tailscaled to ask): it cannot pass itself off as another
 // node, oversized values and names that are not DNS labels are refused and counted, floods of
 // other MIBs' traps and of v3 engine IDs cost bounded log and CPU, a test notification leaves
@@ -12,11 +12,12 @@ import snmp, { type Varbind } from "net-snmp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { toNetSnmpUser } from "../../agent/snmp/usm";
 import { toVarbinds } from "../../agent/snmp/varbinds";
-import { LAUNCHER, runAgent } from "../helpers/cli";
+import { runAgent } from "../helpers/cli";
 import { createNetns, type Netns } from "../helpers/netns";
 import { waitFor } from "../helpers/ports";
 import { describeWith } from "../helpers/prereqs";
-import { startDaemon, type Daemon } from "../helpers/process";
+import type { Daemon } from "../helpers/process";
+import { startUnit } from "../helpers/unit-exec";
 import { COMMUNITY, V3_USER, capture, edgeValues, sample, tree } from "./receiver-support";
 
 const PEER = resolve(__dirname, "receiver-peer.cjs");
@@ -137,7 +138,7 @@ describeWith({ root: true }, "edge-agent receive against one hostile peer (no ta
         notifications: { target: `127.0.0.1:${port}`, version: "2c", community: COMMUNITY, inform: true, timeout: "2s", retries: 1 },
       }),
     );
-    const daemon = startDaemon("ip", ["netns", "exec", ns.name, process.execPath, LAUNCHER, "receive", "--config", config]);
+    const daemon = startUnit(["receive", "--config", config], { unit: "edge-agent-receiver.service", netns: ns.name });
     daemons.push(daemon);
     const lines = () => daemon.output().split("\n").filter((l) => l.startsWith("{")).map((l) => JSON.parse(l));
     await waitFor("receiver started", () => lines().some((l) => l.msg === "receiver started"), 20_000).catch((e) => {
