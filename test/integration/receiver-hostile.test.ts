@@ -249,6 +249,7 @@ describeWith({ root: true }, "edge-agent receive against one hostile peer (no ta
       await waitFor("sequence 9 applied", () => r.lines().some((l) => l.node === "good-node" && l.sequence === 9));
       const renders = (text: string) => sample(text, "edge_fleet_receiver_metrics_renders_total")!;
       const first = renders(await r.metrics());
+      expect(first).toBeGreaterThanOrEqual(1);
       const many = await peer.getMany(r.metricsUrl, 8);
       expect(many.statuses).toEqual(Array(8).fill(200));
       expect(renders(await r.metrics())).toBe(first);
