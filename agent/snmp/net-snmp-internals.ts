@@ -113,3 +113,35 @@ export function classifyReceiveError(error: any): ReceiveFailure {
   if (error?.name === "RequestInvalidError") return { kind: "decode", detail: message.slice(0, 120) };
   return { kind: "decode", detail: `${error?.name ?? "error"}: ${message.slice(0, 120)}` };
 }
+
+// ---- sender side ---------------------------------------------------------------------------
+
+/** net-snmp's texts for the usmStats reports an inform is refused with (its UsmStats table). */
+const USM_REPORT_TEXTS: Record<string, UsmReportKind> = {
+  "Unsupported Security Level": "unauthenticated",
+  "Not In Time Window": "not_in_time_window",
+  "Unknown User Name": "unknown_user",
+  "Unknown Engine ID": "unknown_engine",
+  "Wrong Digest (incorrect password, community or key)": "wrong_digest",
+  "Decryption Error": "decrypt_failed",
+};
+
+/**
+ * Why a send failed: the receiver refused it with a USM report (which one), gave no answer at
+ * all, or gave none after answering v3 engine discovery (so it is there, and refused the
+ * inform without a report, as net-snmp's receiver does on a wrong digest).
+ */
+export type SendFailure = { code: "usm-report"; usm: UsmReportKind } | { code: "no-answer" } | { code: "no-answer-after-discovery" } | { code: "error" };
+
+export function sendFailure(error: any, session: unknown): SendFailure {
+  if (error?.name === "ResponseInvalidError" && error.code === snmp.ResponseInvalidCode?.EAuthFailure) {
+    const usm = USM_REPORT_TEXTS[String(error.message)];
+    if (usm) return { code: "usm-report", usm };
+  }
+  if (error?.name === "RequestTimedOutError") {
+    // A v3 session keeps the security parameters of the receiver's discovery report.
+    const discovered = (session as { msgSecurityParameters?: { msgAuthoritativeEngineID?: Buffer } } | null)?.msgSecurityParameters?.msgAuthoritativeEngineID;
+    return discovered && discovered.length > 0 ? { code: "no-answer-after-discovery" } : { code: "no-answer" };
+  }
+  return { code: "error" };
+}

@@ -4,7 +4,8 @@ import type { Config } from "../config";
 import type { Logger } from "../log";
 import type { NodeState } from "../state";
 import { oidTree, type OidTree } from "./oid-tree";
-import { describeTarget, Sender } from "./sender";
+import type { SendFailure } from "./net-snmp-internals";
+import { describeTarget, SendError, Sender } from "./sender";
 import { notificationObjects, stateObjects } from "./state-objects";
 import { parseTarget, resolveTarget } from "./target";
 import { toVarbinds } from "./varbinds";
@@ -16,6 +17,8 @@ export interface TestResult {
   /** Where it went, e.g. udp6:[fd7a:115c:a1e0::1]:162, once the target resolved. */
   target?: string;
   error?: string;
+  /** What the receiver did when it failed. */
+  failure?: SendFailure;
 }
 
 export async function sendTestNotification(config: Config, logger: Logger, state: NodeState, options: { tree?: OidTree } = {}): Promise<TestResult> {
@@ -35,7 +38,7 @@ export async function sendTestNotification(config: Config, logger: Logger, state
     const result = await sender.send(resolved, tree.notificationOid("test"), toVarbinds(tree, objects));
     return { ...result, target };
   } catch (error) {
-    return { acknowledged: false, rttMs: null, target, error: (error as Error).message };
+    return { acknowledged: false, rttMs: null, target, error: (error as Error).message, ...(error instanceof SendError ? { failure: error.failure } : {}) };
   } finally {
     sender.close();
   }
