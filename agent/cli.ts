@@ -140,7 +140,8 @@ export async function runCli(argv: string[]): Promise<number> {
     return await handler(values, positionals);
   } catch (error) {
     if (error instanceof ConfigError) {
-      process.stderr.write(`edge-agent: bad config: ${error.message}\n`);
+      // One line per problem: a config with several mistakes names them all.
+      for (const line of error.message.split("\n")) process.stderr.write(`edge-agent: bad config: ${line}\n`);
       return 2;
     }
     if (error instanceof UsageError) {

@@ -224,7 +224,8 @@ export class Daemon {
       return;
     }
     if (!this.agentx) {
-      this.agentx = new AgentxSubagent(master, this.tree, this.logger);
+      // A local cycle rewrites the textfile, so edge_agent_agentx_registered follows at once.
+      this.agentx = new AgentxSubagent(master, this.tree, this.logger, () => this.requestCycle("local"));
       if (this.prev) this.agentx.update(stateObjects(this.prev));
       this.agentx.start();
     } else {

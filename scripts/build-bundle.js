@@ -8,7 +8,7 @@
 // it was made for, and every hunk must match that version's text exactly once: a different
 // version or a changed file fails the build instead of shipping unpatched code.
 "use strict";
-const { readFileSync } = require("node:fs");
+const { readFileSync, realpathSync } = require("node:fs");
 const { join } = require("node:path");
 const esbuild = require("esbuild");
 
@@ -75,7 +75,8 @@ function patchPlugin() {
     if (installed !== p.version)
       throw new Error(`${p.file} was made for ${p.pkg} ${p.version}, but node_modules has ${installed}: check whether ${installed} still needs it, then update the patch and package.json's exact pin together`);
     for (const f of parsePatch(readFileSync(join(ROOT, p.file), "utf8"), p.file))
-      byFile.set(join(ROOT, "node_modules", p.pkg, f.path), { ...p, hunks: f.hunks });
+      // esbuild loads the real path (node_modules may be a symlink, as in test-packages' copy).
+      byFile.set(realpathSync(join(ROOT, "node_modules", p.pkg, f.path)), { ...p, hunks: f.hunks });
   }
   const applied = new Set();
   return {

@@ -27,7 +27,8 @@ import { probeHost } from "../../agent/probes/host";
 import type { NodeState } from "../../agent/state";
 import { startNodeExporter } from "../../test/helpers/node-exporter";
 import { freeTcpPort, freeUdpPort, waitFor } from "../../test/helpers/ports";
-import { startSnmpd } from "../../test/helpers/snmpd";
+import { netSnmpEnv, startSnmpd } from "../../test/helpers/snmpd";
+import { oidTree } from "../../agent/snmp/oid-tree";
 import { unitCommand, unitEnvironment } from "../../test/helpers/unit-exec";
 import { emitBenchResult } from "./report";
 
@@ -54,6 +55,25 @@ function startAsUnit(bundle: string, configFile: string, options: { withEnvironm
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Waits for a daemon's textfile to say its AgentX objects are registered; throws if they never are. */
+async function registered(textfile: string, who: string): Promise<void> {
+  await waitFor(`${who}'s AgentX registration (edge_agent_agentx_registered 1 in ${textfile})`, () => {
+    try {
+      return readFileSync(textfile, "utf8").includes("edge_agent_agentx_registered 1") || null;
+    } catch {
+      return null;
+    }
+  }, 30_000, 200);
+}
+
+/** edgeAgentVersion.0 read through snmpd, as the scraper would: proof the objects are served. */
+async function servedThrough(port: number): Promise<string> {
+  const oid = `${oidTree().objectOid("edgeAgentVersion")}.0`;
+  const value = execFileSync("snmpget", ["-v2c", "-c", "edgetest", "-Oqv", "-t", "2", "-r", "1", `127.0.0.1:${port}`, oid], { encoding: "utf8", env: netSnmpEnv() }).trim();
+  if (!/^"?\d+\.\d+\.\d+/.test(value)) throw new Error(`snmpd on port ${port} does not serve ${oid} (answered ${value}): the daemon's AgentX objects are not served, so its RSS is not the budget's`);
+  return value.replace(/^"(.*)"$/, "$1");
+}
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
 
 function countingSink(): EventSink {
@@ -115,8 +135,10 @@ async function main(): Promise<void> {
     const noEnvTwin = twinConfig("noenv", { agentx: { master: `tcp:127.0.0.1:${twinAgentxPort}` } });
     const noEnv = startAsUnit(bundle, noEnvTwin.file, { withEnvironment: false });
     children.push(noEnv);
-    const textfile = join(work, "edge_agent.prom");
-    await waitFor("the agent's first textfile", () => readFileSync(textfile, "utf8").includes("edge_agent_agentx_registered 1") || null, 30_000, 200).catch(() => undefined);
+    // The RSS is measured with AgentX registered and serving: a registration that did not happen
+    // would measure a daemon that carries none of AgentX's cost, so it ends the bench.
+    await registered(join(work, "edge_agent.prom"), "the unit-started agent");
+    await registered(join(noEnvTwin.dir, "edge_agent.prom"), "the twin without Environment=");
     // The plain-node twin writes to a directory of its own, so the two never share a textfile.
     const plainTwin = twinConfig("plain", { agentx: { enabled: false } });
     const plain = spawn(process.execPath, [bundle, "run", "--config", plainTwin.file], { stdio: ["ignore", "ignore", "inherit"] });
@@ -136,6 +158,8 @@ async function main(): Promise<void> {
       await sleep(1000);
     }
     const idle = { bare: median(bareRss), agent: median(agentRss), noEnv: median(noEnvRss), plain: median(plainRss) };
+    const servedVersion = await servedThrough(snmpd.port);
+    const twinServedVersion = await servedThrough(twinSnmpd.port);
     bare.kill();
     agent.kill("SIGTERM");
     noEnv.kill("SIGTERM");
@@ -158,12 +182,14 @@ async function main(): Promise<void> {
     for (const lib of LIBS) perLib.push([lib, (await loadRss([lib])) - idle.bare]);
 
     // ---- 2. CPU per probe cycle, in process -----------------------------------------------
+    // From the sources, in this process: counting cycles exactly needs the daemon's own
+    // requestCycle()/settled(); the shipped process's per-cycle cost is measured below.
     const config = configFromObject(raw, null);
     const logger = pino({ level: "info" }, pino.destination("/dev/null"));
     // The daemon's own collect: every probe, the host's os-release/DMI reads included, every cycle.
     const daemon = new Daemon(config, logger, { createSink: () => countingSink() });
     await daemon.start();
-    await waitFor("AgentX registration", () => readFileSync(join(work, "edge_agent.prom"), "utf8").includes("edge_agent_agentx_registered 1") || (daemon.requestCycle("full"), null), 10_000, 300).catch(() => undefined);
+    await waitFor("AgentX registration of the in-process daemon", () => readFileSync(join(work, "edge_agent.prom"), "utf8").includes("edge_agent_agentx_registered 1") || (daemon.requestCycle("full"), null), 10_000, 300);
     for (let i = 0; i < 10; i++) await untilCycle(daemon, "full"); // warm-up
     const cpu0 = cpuMs("self");
     const wall0 = performance.now();
@@ -235,6 +261,7 @@ async function main(): Promise<void> {
     const shipped = unitCommand(bundle).argv;
     const shippedAs = [envWords, ...shipped.filter((a) => a.startsWith("--"))].filter(Boolean).join(" ") + (shipped[0] === process.execPath ? "" : ", W^X enforced");
     console.log(`1. idle RSS: bare node ${idle.bare.toFixed(1)} MiB, edge-agent run as the unit starts it (${shippedAs}) ${idle.agent.toFixed(1)} MiB  ->  ratio ${(idle.agent / idle.bare).toFixed(2)}x (target <= 1.25x)`);
+    console.log(`   both AgentX-enabled daemons registered and serving: edgeAgentVersion.0 = ${servedVersion} and ${twinServedVersion} through their snmpds after the samples`);
     console.log(`   the unit's node flags without its Environment= (${envWords || "none"}): ${idle.noEnv.toFixed(1)} MiB (${(idle.noEnv / idle.bare).toFixed(2)}x)`);
     console.log(`   the same bundle under plain node (no flags, AgentX off): ${idle.plain.toFixed(1)} MiB (${(idle.plain / idle.bare).toFixed(2)}x)`);
     console.log(`   bare node loading only the runtime libraries: ${libsRss.toFixed(1)} MiB (${(libsRss / idle.bare).toFixed(2)}x bare); each on its own adds: ${perLib.map(([l, v]) => `${l} +${v.toFixed(1)}`).join(", ")} MiB`);

@@ -1,6 +1,8 @@
 // The addresses probe on real kernel interfaces in a network namespace this test makes: global,
 // temporary, deprecated, tentative, link-local, ULA and Tailscale-range addresses, read through
 // /proc/net/if_inet6 by the probe and by the real CLI run inside the namespace.
+// Sources in process for the probe's cases (one module against the kernel); the same facts through the
+// packaged program are the `status` runs in the namespace below and in status.test.ts.
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { tmpdir } from "node:os";

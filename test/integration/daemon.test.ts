@@ -7,6 +7,8 @@
 // config is logged and the old one kept), logs are one line per change, SIGTERM with the
 // receiver down exits 0 within 5 s keeping the notification in the outbox, and the next start
 // delivers it.
+// The in-process part runs the sources to re-root the MIB and read state between cycles; the
+// `edge-agent run` part starts the bundle with edge-agent.service's command line (startUnit).
 import { execFile } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";

@@ -1,6 +1,8 @@
 // Doctor's checks that read the host directly, run in-process against real things: the
 // receiver's UDP ports (nothing bound; a real snmptrapd holding them), a file_sd file that is
 // absent or not a target list, and a textfile directory that does not exist or sits on a read-only mount.
+// Sources in process: these judges need host states (a read-only mount, ports held by another
+// program) set up per case; doctor.test.ts runs the packaged program end to end.
 import { execFileSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";

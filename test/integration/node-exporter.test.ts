@@ -1,6 +1,8 @@
 // The node-exporter probe against Debian's real prometheus-node-exporter on a free port: up with
 // its version, down with the reason once stopped, and whether it answers on the Tailscale IP
 // (played by a second loopback address, 127.0.0.2, that the LocalAPI test server reports).
+// Sources in process: one probe against the real daemon, case by case; the packaged program's view
+// of the same service is in status.test.ts and doctor.test.ts.
 import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";

@@ -1,6 +1,8 @@
 // The snmpd probe against Debian's real snmpd on a free unprivileged port with a config this test
 // writes: up (sysDescr read), wrong community (down, with the reason), a v3 user (authPriv,
 // SHA-256/AES), nobody listening (fails at once), and the Tailscale IP check.
+// Sources in process: one probe against the real daemon, case by case; the packaged program's view
+// of the same service is in status.test.ts and doctor.test.ts.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { configFromObject, type Config } from "../../agent/config";
 import { probeSnmpd } from "../../agent/probes/snmpd";

@@ -1,6 +1,8 @@
 // The tailnet probe against the LocalAPI test server on a unix socket (the one allowed stand-in
 // for tailscaled): every backend state and scraper path, a ping before judging, and the failure
 // modes (socket absent, garbage, a server that never answers).
+// Sources in process: one probe against the LocalAPI test server in every state it can be put in;
+// the packaged program reads the same server in status.test.ts and doctor.test.ts.
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";

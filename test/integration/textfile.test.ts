@@ -2,6 +2,8 @@
 // are served on its /metrics with node_textfile_scrape_error 0, and change when the node does.
 // A textfile directory that is missing at start (or on a read-only filesystem) is logged once,
 // the other outputs go on, and the file appears once it can be written.
+// Sources in process: the daemon is stepped cycle by cycle to compare each textfile with the
+// node's state; the packaged daemon's textfile is checked in daemon.test.ts and the unit stage.
 import { execFileSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";

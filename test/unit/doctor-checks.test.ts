@@ -52,6 +52,23 @@ describe("config", () => {
     const bad = judgeConfig({ path: "/etc/e.yaml", config: null, error: new ConfigError("/etc/e.yaml", "probes.snmpd.port", "expected a whole number from 1 to 65535, got string \"x\""), mode: 0o100640 });
     expect(bad).toMatchObject({ status: "fail", finding: expect.stringContaining("probes.snmpd.port"), fix: expect.stringContaining("probes.snmpd.port in /etc/e.yaml") });
   });
+
+  it("names every problem of a config with several, on one line, and every key in the fix", () => {
+    const error = ConfigError.of("/etc/e.yaml", [
+      { key: "scraper", problem: "expected a string, got number 5 (quote it in YAML)", line: 1, code: "invalid" },
+      { key: "log.level", problem: 'expected one of trace, debug, info, warn, error, fatal, got string "x"', line: 4, code: "invalid" },
+    ]);
+    const f = judgeConfig({ path: "/etc/e.yaml", config: null, error, mode: 0o100640 });
+    expect(f.finding).toBe('/etc/e.yaml: scraper: expected a string, got number 5 (quote it in YAML) (line 1); /etc/e.yaml: log.level: expected one of trace, debug, info, warn, error, fatal, got string "x" (line 4)');
+    expect(f.fix).toBe("edit scraper, log.level in /etc/e.yaml (keys and defaults: the README's Config reference)");
+  });
+
+  it("tells a file that is no config file apart from one it may not read, by the error's code", () => {
+    const fifo = new ConfigError("/etc/e.yaml", "(file)", "cannot read the config file: it is a FIFO, not a regular file", { code: "not-a-file" });
+    expect(judgeConfig({ path: "/etc/e.yaml", config: null, error: fifo, mode: 0o010640 }).fix).toBe("point --config at the YAML file itself: a regular file of at most 1024 KiB (ls -lL /etc/e.yaml)");
+    const denied = new ConfigError("/etc/e.yaml", "(file)", "cannot read the config file: EACCES", { code: "unreadable" });
+    expect(judgeConfig({ path: "/etc/e.yaml", config: null, error: denied, mode: 0o100600 }).fix).toBe("check /etc/e.yaml's permissions: ls -l /etc/e.yaml");
+  });
 });
 
 describe("ipv6-prefix", () => {

@@ -1,6 +1,7 @@
 // The `config` check: the config file parses and every key is valid; world-readable secrets and
 // running on bare defaults are worth a word.
-import { redactUrl, type Config } from "../../config";
+import { MAX_CONFIG_BYTES, redactUrl, type Config } from "../../config";
+import type { ConfigProblemCode } from "../../config-error";
 import type { Check } from "../check";
 import type { ConfigLoad } from "../context";
 import { fail, ok, warn, type Finding } from "../finding";
@@ -18,11 +19,20 @@ function secretsIn(config: Config): string[] {
   return found;
 }
 
+/** The fix for a file that could not be read or parsed at all. */
+function fileFix(code: ConfigProblemCode, path: string): string {
+  if (code === "missing") return `create ${path}, or leave out --config to use /etc/edge-agent/config.yaml`;
+  if (code === "unreadable") return `check ${path}'s permissions: ls -l ${path}`;
+  if (code === "yaml") return `correct the YAML syntax in ${path} at the place named`;
+  return `point --config at the YAML file itself: a regular file of at most ${MAX_CONFIG_BYTES / 1024} KiB (ls -lL ${path})`;
+}
+
 export function judgeConfig(load: ConfigLoad): Finding {
   if (load.error) {
     const e = load.error;
-    if (e.key === "(file)") return fail(e.message, /^no such/.test(e.problem) ? `create ${load.path}, or leave out --config to use /etc/edge-agent/config.yaml` : `check ${load.path}'s permissions: ls -l ${load.path}`);
-    return fail(e.message, `edit ${e.key} in ${e.file ?? load.path} (keys and defaults: the README's Config reference)`);
+    if (e.code !== "invalid") return fail(e.oneLine, fileFix(e.code, load.path));
+    const keys = [...new Set(e.problems.filter((p) => p.key !== "(file)").map((p) => p.key))].join(", ");
+    return fail(e.oneLine, `edit ${keys} in ${e.file ?? load.path} (keys and defaults: the README's Config reference)`);
   }
   const config = load.config!;
   if (config.source === null)
