@@ -55,6 +55,29 @@ function bound(socket: Socket, address: ListenAddress): Promise<void> {
   });
 }
 
+function closeSockets(receiver: NetSnmpReceiver): Promise<void> {
+  return Promise.all(
+    receiverSockets(receiver).map(
+      (socket) =>
+        new Promise<void>((resolve) => {
+          try {
+            socket.close(() => resolve());
+          } catch {
+            resolve();
+          }
+        }),
+    ),
+  ).then(() => undefined);
+}
+
+function authorize(receiver: NetSnmpReceiver, config: Config): void {
+  const auth = authorizer(receiver);
+  for (const community of [...auth.getCommunities()]) auth.deleteCommunity(community);
+  for (const user of [...auth.getUsers()]) auth.deleteUser(user.name);
+  for (const community of config.receiver.communities) auth.addCommunity(community);
+  for (const user of config.receiver.users) auth.addUser(toNetSnmpUser(user));
+}
+
 export class Listeners {
   private constructor(
     private readonly receiver: NetSnmpReceiver,
@@ -82,9 +105,8 @@ export class Listeners {
       },
     );
     watchReports(receiver, handlers.report);
+    authorize(receiver, config);
     const sockets = receiverSockets(receiver);
-    const listeners = new Listeners(receiver, addresses, []);
-    listeners.authorize(config);
     const ready = Promise.all(sockets.map((socket, i) => bound(socket, addresses[i])));
     for (const socket of sockets)
       interceptDatagrams(receiver, socket, (buffer, rinfo, process) => {
@@ -108,7 +130,7 @@ export class Listeners {
     try {
       await ready;
     } catch (error) {
-      await listeners.close();
+      await closeSockets(receiver);
       throw error;
     }
     const actual = addresses.map((a, i) => ({ ...a, port: (sockets[i].address() as { port: number }).port }));
@@ -124,25 +146,10 @@ export class Listeners {
 
   /** Replaces the accepted communities and users (in place: a reload keeps the sockets). */
   authorize(config: Config): void {
-    const auth = authorizer(this.receiver);
-    for (const community of [...auth.getCommunities()]) auth.deleteCommunity(community);
-    for (const user of [...auth.getUsers()]) auth.deleteUser(user.name);
-    for (const community of config.receiver.communities) auth.addCommunity(community);
-    for (const user of config.receiver.users) auth.addUser(toNetSnmpUser(user));
+    authorize(this.receiver, config);
   }
 
   close(): Promise<void> {
-    return Promise.all(
-      receiverSockets(this.receiver).map(
-        (socket) =>
-          new Promise<void>((resolve) => {
-            try {
-              socket.close(() => resolve());
-            } catch {
-              resolve();
-            }
-          }),
-      ),
-    ).then(() => undefined);
+    return closeSockets(this.receiver);
   }
 }
