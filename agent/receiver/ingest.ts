@@ -163,8 +163,10 @@ export class Ingest {
     const whoisError = who.kind === "unavailable" && this.ctx.whois().enabled ? { whoisError: who.error } : {};
     if (edge.def.event === "test") {
       // `trap --test` (and doctor): answered by net-snmp already; say what a real one would meet.
+      // Rate-limited like refusals: anyone with the community can send these.
       metrics.tests.inc();
-      this.ctx.log().info(
+      limiter.info(
+        "test",
         { ...fields, claimedNode: node, ...(verdict.ok ? { identity: verdict.how } : { wouldDrop: verdict.reason, problem: verdict.detail, ...whoisError }) },
         `test notification from ${node ?? canonicalAddress(n.source.address)}${verdict.ok ? "" : ` (its node's real notifications would be dropped: ${verdict.detail})`}; not applied to the fleet`,
       );
