@@ -72,6 +72,20 @@ const commands: Record<string, Command> = {
     },
     handler: async () => (require("./commands/firewall") as typeof import("./commands/firewall")).firewallCommand,
   },
+  policy: {
+    summary: "which monitoring flows a tailnet policy file admits (9100/tcp, 161/udp, 162/udp)",
+    usage: "edge-agent policy check FILE [...]",
+    details: [
+      "edge-agent policy check FILE [--json] [--scraper-tag T] [--node-tag T] [--tests]",
+      "FILE is a tailnet policy (HuJSON); tags default to tag:scraper and tag:monitor. --tests prints the policy",
+      "tests that make the control plane refuse an edit breaking monitoring.",
+      "Exit codes: 0 every flow admitted, 1 one is dropped, 3 one depends on what a file cannot say (addresses,",
+      "postures), 2 bad usage or a file that is not a policy (naming line and column).",
+    ].join("\n"),
+    positionals: true,
+    options: { json: { type: "boolean" }, "scraper-tag": { type: "string" }, "node-tag": { type: "string" }, tests: { type: "boolean" } },
+    handler: async () => (require("./commands/policy") as typeof import("./commands/policy")).policyCommand,
+  },
   trap: {
     summary: "send one test notification to notifications.target (an inform waits for the ack)",
     usage: "edge-agent trap --test [--config FILE]",

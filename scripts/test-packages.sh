@@ -110,6 +110,8 @@ expected_rpm_files() {
     /usr/share/edge-agent /usr/share/edge-agent/config.schema.json \
     /usr/share/licenses/edge-agent/LICENSE /usr/share/licenses/edge-agent/THIRD-PARTY \
     /usr/share/man/man5/edge-agent.yaml.5.gz /usr/share/man/man8/edge-agent.8.gz
+  # The scraper's files (rules, dashboard, snmp_exporter module...): whatever packaging/ holds.
+  (cd packaging && find prometheus snmp_exporter snmptrapd snmptt grafana mibs-base | sed 's|^mibs-base|mibs|; s|^|/usr/share/edge-agent/|')
   if [ "$mib" = 1 ]; then
     printf '%s\n' /usr/share/snmp /usr/share/snmp/mibs /usr/share/snmp/mibs/EDGE-AGENT-MIB.txt
   fi

@@ -42,7 +42,7 @@ export async function trapCommand(values: { config?: unknown; test?: unknown }):
   const where = result.target ?? n.target;
   if (result.error) {
     process.stderr.write(`edge-agent: test ${kind} to ${where} failed: ${result.error}\n`);
-    if (n.inform) process.stderr.write(`${failureHint(result.failure, n.user?.name ?? "")}\n`);
+    if (n.inform) process.stderr.write(`${failureHint(result.refusal, n.user?.name ?? "")}\n`);
     return 1;
   }
   if (result.acknowledged) {

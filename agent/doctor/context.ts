@@ -2,9 +2,9 @@
 // (so doctor, status and the daemon agree), plus the few things only doctor asks. Checks that
 // need the same fact share one gathering; a check nobody selected costs nothing.
 import { configFromObject, type Config, type ConfigError } from "../config";
-import { runningTailnet, type NodeState } from "../state";
+import { runningTailnet, type NodeState } from "../state/node-state";
 import { resolveName, type Resolution } from "./facts/dns";
-import { readHostIpv4, type Ipv4Address } from "./facts/ipv4";
+import { readHostIpv4, type Ipv4Address } from "../probes/ipv4";
 import { nodeExporterTextfile, type TextfileSource } from "./facts/node-exporter-process";
 import { detectRole, type Role } from "./facts/role";
 import { tcpConnect, type ConnectResult } from "./facts/tcp-connect";

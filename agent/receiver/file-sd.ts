@@ -5,6 +5,7 @@
 // A node that goes stale keeps its target: Prometheus's own `up == 0` then tells the scrape
 // failed, where removing it would hide the node. A node whose node-exporter reported down is left
 // out (as asked), and EdgeServiceDown covers it.
+import { pathLabel } from "../state/tailnet";
 import type { FleetState } from "./fleet-state";
 import { isTargetName } from "./limits";
 
@@ -15,10 +16,6 @@ export interface TargetGroup {
   labels: Record<string, string>;
 }
 
-export function pathLabel(values: Record<string, unknown>): string {
-  const path = typeof values.edgeAgentScraperPath === "string" ? values.edgeAgentScraperPath : "unknown";
-  return path === "peerRelay" ? "peer-relay" : path;
-}
 
 export function fileSdGroups(fleet: FleetState): TargetGroup[] {
   const groups: TargetGroup[] = [];

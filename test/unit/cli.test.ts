@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { helpText, runCli } from "../../agent/cli";
 import { judgePath, notRunning, summariseTailnet, type StatusDocument } from "../../agent/probes/tailscale";
-import type { NodeState } from "../../agent/state";
+import type { NodeState } from "../../agent/state/node-state";
 import { renderStatus } from "../../agent/status-render";
 import pkg from "../../package.json";
 import { runAgent } from "../helpers/cli";
@@ -113,6 +113,7 @@ describe("the real launcher", () => {
     expect(state.ipv6.state).toBe("ok");
     expect(state.tailnet).toEqual({
       state: "unavailable",
+      code: "not-installed",
       error: `tailscaled is not running here: no LocalAPI socket at ${join(dir, "tailscaled.sock")} and no tailscale CLI (install Tailscale, then run: sudo tailscale up)`,
       missingTags: ["tag:monitor"],
     });
@@ -189,11 +190,11 @@ describe("renderStatus (the text form)", () => {
   });
 
   it("unavailable parts say why", () => {
-    const state = { ...base(), host: { state: "unavailable" as const, error: "the host probe did not answer within 2000 ms" }, ipv6: { state: "unavailable" as const, error: "/proc/net/if_inet6 does not exist" } };
+    const state = { ...base(), host: { state: "unavailable" as const, code: "timeout" as const, error: "the host probe did not answer within 2000 ms" }, ipv6: { state: "unavailable" as const, code: "ipv6-disabled" as const, error: "/proc/net/if_inet6 does not exist" } };
     const text = renderStatus(state);
     expect(text).toContain("host      unavailable: the host probe did not answer within 2000 ms\n");
     expect(text).toContain("ipv6      unavailable: /proc/net/if_inet6 does not exist\n");
-    const noFirewall = renderStatus({ ...base(), firewall: { state: "unavailable", error: "reading the ruleset needs CAP_NET_ADMIN" } });
+    const noFirewall = renderStatus({ ...base(), firewall: { state: "unavailable", code: "probe-error", error: "reading the ruleset needs CAP_NET_ADMIN" } });
     expect(noFirewall).toContain("firewall  unavailable: reading the ruleset needs CAP_NET_ADMIN\n");
   });
 });

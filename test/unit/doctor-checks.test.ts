@@ -10,8 +10,8 @@ import { judgeFileSd, judgeReceiverConfig, judgeReceiverListen } from "../../age
 import { startupWarnings } from "../../agent/receiver/startup-warnings";
 import { judgeNodeExporter, judgeSnmpd } from "../../agent/doctor/checks/services";
 import { judgeMagicDns, judgeScraperPath, judgeTags, judgeTailscaled } from "../../agent/doctor/checks/tailnet";
-import type { Ipv4Address } from "../../agent/doctor/facts/ipv4";
-import type { FirewallState, Ipv6State, ScraperPeer, TailnetState, TailnetUnavailable } from "../../agent/state";
+import type { Ipv4Address } from "../../agent/probes/ipv4";
+import type { FirewallState, Ipv6State, ScraperPeer, TailnetState, TailnetUnavailable } from "../../agent/state/node-state";
 
 const config = configFromObject({ scraper: "scraper", ipv6: { allocations: ["2001:db8:100::/56"] } }, "/etc/edge-agent/config.yaml");
 
@@ -28,7 +28,7 @@ function tailnet(over: Partial<TailnetState> = {}): TailnetState {
   return { state: "Running", source: "localapi", version: "1.90.6", hostname: "node1", dnsName: "node1.example.ts.net", ips: ["100.101.102.103"], tags: ["tag:monitor"], missingTags: [], port: 41641, health: [], scraper: peer(), ...over };
 }
 
-const down: TailnetUnavailable = { state: "unavailable", error: "tailscaled is not running here: no LocalAPI socket at /run/tailscale/tailscaled.sock and no tailscale CLI", missingTags: ["tag:monitor"] };
+const down: TailnetUnavailable = { state: "unavailable", code: "not-installed", error: "tailscaled is not running here: no LocalAPI socket at /run/tailscale/tailscaled.sock and no tailscale CLI", missingTags: ["tag:monitor"] };
 
 function firewall(verdicts: Record<string, "accept" | "drop" | "unknown">, backend = "nftables"): FirewallState {
   return { state: "ok", port: 41641, portSource: "localapi", backend, notes: [], checks: Object.entries(verdicts).map(([id, verdict]) => ({ id, verdict, decidedBy: verdict === "drop" ? "inet filter input policy drop" : "rule 7", packet: {} as never })) };
@@ -83,7 +83,7 @@ describe("ipv6-prefix", () => {
   it("warns with no global IPv6, a deprecated-only prefix, or IPv6 off", () => {
     expect(judgeIpv6Prefix(v6(null, null), []).status).toBe("warn");
     expect(judgeIpv6Prefix(v6("2001:db8:100:1::/64", true, ["deprecated"]), ["2001:db8:100::/56"]).finding).toContain("no usable address (deprecated)");
-    expect(judgeIpv6Prefix({ state: "unavailable", error: "/proc/net/if_inet6 does not exist" }, []).status).toBe("warn");
+    expect(judgeIpv6Prefix({ state: "unavailable", code: "ipv6-disabled", error: "/proc/net/if_inet6 does not exist" }, []).status).toBe("warn");
   });
   it("is ok without allocations but says nothing was compared", () => {
     expect(judgeIpv6Prefix(v6("2a01:4f8:1:2::/64", null), []).finding).toContain("no ipv6.allocations configured");
@@ -103,6 +103,11 @@ describe("ipv4-nat", () => {
     expect(judgeIpv4Nat(cgnat, v6("2001:db8:100:1::/64", true)).status).toBe("ok");
     expect(judgeIpv4Nat([{ address: "203.0.113.5", interface: "eth0", kind: "public" }], v6(null, null))).toMatchObject({ status: "ok", finding: "public IPv4 203.0.113.5 on eth0" });
     expect(judgeIpv4Nat([], v6("2001:db8:100:1::/64", true)).finding).toContain("IPv6-only");
+  });
+  it("names an address in a documentation range as such, the one the firewall probe asks its IPv4 questions with", () => {
+    const doc: Ipv4Address[] = [{ address: "192.0.2.2", interface: "eth0", kind: "documentation" }];
+    expect(judgeIpv4Nat(doc, v6(null, null))).toMatchObject({ status: "warn", finding: expect.stringContaining("IPv4 only in an RFC 5737 documentation range (192.0.2.2 on eth0), which the internet does not route, and no global IPv6") });
+    expect(judgeIpv4Nat(doc, v6("2001:db8:100:1::/64", true)).status).toBe("ok");
   });
 });
 
@@ -166,8 +171,8 @@ describe("scraper-path", () => {
 describe("firewall-port", () => {
   it("skips without verdicts, fails on a drop with the rule for the backend, ok when all accept", () => {
     expect(judgeFirewallPort(undefined, 41641, "auto")).toMatchObject({ status: "skip", finding: expect.stringContaining("firewall probe did not run") });
-    expect(judgeFirewallPort({ state: "unavailable", error: "nft: Operation not permitted" }, 41641, "auto")).toMatchObject({ status: "skip", fix: expect.stringContaining("sudo edge-agent doctor") });
-    const unread = { ...firewall({ "inbound-ipv6": "unknown", "outbound-ipv6": "unknown" }, "none"), checks: ["inbound-ipv6", "outbound-ipv6"].map((id) => ({ id, verdict: "unknown" as const, decidedBy: "x", reason: "reading the ruleset needs CAP_NET_ADMIN: run as root" })) };
+    expect(judgeFirewallPort({ state: "unavailable", code: "probe-error", error: "nft: Operation not permitted" }, 41641, "auto")).toMatchObject({ status: "skip", fix: expect.stringContaining("sudo edge-agent doctor") });
+    const unread = { ...firewall({ "inbound-ipv6": "unknown", "outbound-ipv6": "unknown" }, "none"), checks: ["inbound-ipv6", "outbound-ipv6"].map((id) => ({ id, verdict: "unknown" as const, decidedBy: "x", reason: "reading the ruleset needs CAP_NET_ADMIN: run as root" })), unreadable: { code: "needs-cap-net-admin" as const, error: "reading the ruleset needs CAP_NET_ADMIN: run as root" } };
     expect(judgeFirewallPort(unread, 41641, "auto")).toMatchObject({ status: "skip", finding: "cannot read the firewall ruleset: reading the ruleset needs CAP_NET_ADMIN: run as root", fix: "sudo edge-agent doctor --check firewall-port" });
     const drop = judgeFirewallPort(firewall({ "inbound-ipv6": "accept", "outbound-ipv4": "drop" }, "iptables-legacy"), 41641, "auto");
     expect(drop).toMatchObject({ status: "fail", fix: "sudo iptables -I OUTPUT -p udp --sport 41641 -j ACCEPT" });
@@ -204,6 +209,8 @@ describe("node-exporter and snmpd", () => {
     expect(judgeSnmpd(sd, ["100.101.102.103"], true).status).toBe("ok");
     expect(judgeSnmpd({ ...sd, tailnetReachable: false }, ["100.101.102.103"], true).fix).toContain("agentaddress udp:161,udp6:161");
     expect(judgeSnmpd({ ...sd, up: false, error: "no answer" }, [], false).fix).toBe("sudo apt install snmpd");
+    expect(judgeSnmpd({ ...sd, up: false, code: "access-denied", error: "refused" }, [], true).fix).toContain("refuses the request");
+    expect(judgeSnmpd({ ...sd, up: false, code: "not-listening", error: "nothing listens" }, [], true).fix).toContain("sudo systemctl enable --now snmpd");
   });
 });
 
@@ -213,8 +220,8 @@ describe("outputs", () => {
   it("textfile-dir: ok when writable and node-exporter's; fail otherwise, naming the right directory", () => {
     expect(judgeTextfileDir(dir, source, source.directory).status).toBe("ok");
     expect(judgeTextfileDir(dir, { ...source, directory: "/srv/textfile" }, "/srv/textfile")).toMatchObject({ status: "fail", fix: "textfile: { directory: /srv/textfile }" });
-    expect(judgeTextfileDir({ ...dir, exists: false, error: "ENOENT: no such file or directory" }, source, source.directory)).toMatchObject({ status: "fail", finding: "/var/lib/prometheus/node-exporter does not exist" });
-    expect(judgeTextfileDir({ ...dir, exists: false, error: "EACCES: permission denied" }, source, source.directory).finding).toContain("cannot be reached: EACCES");
+    expect(judgeTextfileDir({ ...dir, exists: false, error: "ENOENT: no such file or directory", code: "ENOENT" }, source, source.directory)).toMatchObject({ status: "fail", finding: "/var/lib/prometheus/node-exporter does not exist" });
+    expect(judgeTextfileDir({ ...dir, exists: false, error: "EACCES: permission denied", code: "EACCES" }, source, source.directory).finding).toContain("cannot be reached: EACCES");
     expect(judgeTextfileDir({ ...dir, writable: false, error: "EROFS" }, source, source.directory).finding).toContain("not writable");
     expect(judgeTextfileDir({ ...dir, daemonUserWritable: false }, source, source.directory).finding).toContain("not by the edge-agent user");
     expect(judgeTextfileDir(dir, { ...source, enabled: false }, source.directory).status).toBe("fail");

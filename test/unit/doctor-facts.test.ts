@@ -1,7 +1,7 @@
 // Parsers behind doctor's own facts: /proc/net/udp, node-exporter's arguments, Debian's ARGS
 // line, IPv4 classification, the receive-process test. Pure.
 import { describe, expect, it } from "vitest";
-import { hostIpv4 } from "../../agent/doctor/facts/ipv4";
+import { hostIpv4 } from "../../agent/probes/ipv4";
 import { parseDefaultsArgs, parseNodeExporterArgs } from "../../agent/doctor/facts/node-exporter-process";
 import { startTimeMs } from "../../agent/doctor/facts/process-start";
 import { isReceiveCommand } from "../../agent/doctor/facts/role";
@@ -63,6 +63,13 @@ describe("host IPv4", () => {
       { address: "100.80.1.2", interface: "eth0", kind: "cgnat" },
       { address: "192.168.1.5", interface: "wlan0", kind: "private" },
       { address: "81.2.69.142", interface: "wlan0", kind: "public" },
+    ]);
+  });
+  it("keeps documentation and reserved ranges, named so, and leaves out link-local", () => {
+    const table = { eth0: [{ address: "192.0.2.2", family: "IPv4", internal: false }, { address: "169.254.1.1", family: "IPv4", internal: false }, { address: "240.0.0.1", family: "IPv4", internal: false }] };
+    expect(hostIpv4(table, [])).toEqual([
+      { address: "192.0.2.2", interface: "eth0", kind: "documentation" },
+      { address: "240.0.0.1", interface: "eth0", kind: "reserved" },
     ]);
   });
 });

@@ -18,8 +18,8 @@ import { fail, ok, skip, warn, type Finding } from "../finding";
 export function judgeTextfileDir(dir: DirWrite, source: TextfileSource | null, neRealPath: string | null): Finding {
   const d = dir.directory;
   if (!dir.exists) {
-    if (dir.error === "not a directory") return fail(`${d} is not a directory`, `textfile: { directory: <node-exporter's textfile directory> }`);
-    if (/ENOENT/.test(dir.error ?? "")) return fail(`${d} does not exist`, `sudo install -d -o ${DAEMON_USER} -m 0755 ${d}`);
+    if (dir.code === "ENOTDIR") return fail(`${d} is not a directory`, `textfile: { directory: <node-exporter's textfile directory> }`);
+    if (dir.code === "ENOENT") return fail(`${d} does not exist`, `sudo install -d -o ${DAEMON_USER} -m 0755 ${d}`);
     return fail(`${d} cannot be reached: ${dir.error}`, `ls -ld ${d} and each parent: the user edge-agent runs as needs to search them`);
   }
   if (!dir.writable) return fail(`${d} is not writable: ${dir.error}`, `sudo chown ${DAEMON_USER} ${d} (or set textfile.directory to a writable one)`);
@@ -102,7 +102,7 @@ export function judgeNotification(config: Pick<Config, "notifications">, result:
   const kind = n.inform ? "inform" : "trap";
   const where = `${n.target}${result.target ? ` (${result.target})` : ""}`;
   if (result.acknowledged) return ok(`${kind} to ${where} acknowledged${result.rttMs !== null ? ` in ${result.rttMs} ms` : ""}`);
-  if (result.error && /cannot resolve/.test(result.error))
+  if (result.failure === "unresolvable")
     return fail(`no notification sent: ${result.error}`, `see the magicdns check; or set notifications.target to the scraper's Tailscale IP and port, e.g. "[fd7a:115c:a1e0::1]:162"`);
   if (!n.inform && !result.error) return warn(`trap sent to ${where}; traps are never acknowledged, so its arrival is unconfirmed`, "notifications: { inform: true }");
   return fail(

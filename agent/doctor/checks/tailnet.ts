@@ -3,11 +3,13 @@
 // relayed names its likely cause).
 import ipaddr from "ipaddr.js";
 import type { Config } from "../../config";
-import type { Ipv6State, NodeState, TailnetState, TailnetUnavailable, Unavailable } from "../../state";
+import type { Ipv6Part } from "../../state/ipv6";
+import type { NodeState } from "../../state/node-state";
+import { tailnetFailure, type TailnetFailure, type TailnetState, type TailnetUnavailable } from "../../state/tailnet";
 import { nodeStateTimeout, type Check } from "../check";
 import type { Resolution } from "../facts/dns";
 import { isInstalled } from "../facts/installed";
-import type { Ipv4Address } from "../facts/ipv4";
+import type { Ipv4Address } from "../../probes/ipv4";
 import { fail, ok, skip, warn, type Finding } from "../finding";
 import { droppedChecks, label, ruleFor } from "./firewall";
 
@@ -21,12 +23,23 @@ function upCommand(tags: string[]): string {
   return `sudo tailscale up --advertise-tags=${tags.join(",")}`;
 }
 
+const START_FIX = "sudo systemctl enable --now tailscaled (why it stopped: journalctl -u tailscaled)";
+
+/** What to do about each way the tailnet probe can fail; the type makes a new code need one. */
+const TAILNET_FIXES: Record<TailnetFailure, string> = {
+  "not-installed": START_FIX,
+  "status-unreadable": START_FIX,
+  "status-malformed": "tailscale version (edge-agent reads the status document of Tailscale 1.50 or later: upgrade tailscale)",
+  timeout: START_FIX,
+  "probe-error": "tailscale status --json (what tailscaled answers), then: edge-agent doctor --check tailscaled",
+};
+
 export function judgeTailscaled(t: TailnetState | TailnetUnavailable, expectedTags: string[], installed: boolean): Finding {
   const tags = expectedTags.length ? expectedTags : ["tag:monitor"];
-  if (t.state === "unavailable") {
-    const error = (t as TailnetUnavailable).error;
-    if (!installed && /not running here/.test(error)) return fail("Tailscale is not installed: no tailscaled or tailscale binary, no LocalAPI socket", `${INSTALL_FIX}${tags.join(",")}`);
-    return fail(error, "sudo systemctl enable --now tailscaled (why it stopped: journalctl -u tailscaled)");
+  const failed = tailnetFailure(t);
+  if (failed) {
+    if (!installed && failed.code === "not-installed") return fail("Tailscale is not installed: no tailscaled or tailscale binary, no LocalAPI socket", `${INSTALL_FIX}${tags.join(",")}`);
+    return fail(failed.error, TAILNET_FIXES[failed.code]);
   }
   const ts = t as TailnetState;
   switch (ts.state) {
@@ -102,7 +115,7 @@ export function likelyCauses(state: Pick<NodeState, "ipv6"> & { firewall?: NodeS
   const relevant = fw?.dropped.filter((c) => family === "any" || c.id.endsWith("ipv6")) ?? [];
   if (fw && relevant.length)
     causes.push({ text: `the firewall drops tailscaled's UDP ${fw.fw.port} ${relevant.map(label).join(", ")}`, fix: relevant.map((c) => ruleFor(fw.fw, c)).join(" ; ") });
-  const v6 = state.ipv6 as Ipv6State | Unavailable;
+  const v6: Ipv6Part = state.ipv6;
   if (v6.state !== "ok" || v6.primary === null) {
     const cgnat = ipv4.length > 0 && ipv4.every((a) => a.kind === "cgnat");
     causes.push({

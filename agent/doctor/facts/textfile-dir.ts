@@ -14,6 +14,8 @@ export interface DirWrite {
   exists: boolean;
   writable: boolean;
   error?: string;
+  /** The system's code for the error (ENOENT, EACCES, ENOTDIR...), which the verdict is made on. */
+  code?: string;
   /** Whether the daemon's user may write it; null when that user does not exist or we are not root. */
   daemonUserWritable: boolean | null;
 }
@@ -45,10 +47,12 @@ export async function checkDirWrite(directory: string): Promise<DirWrite> {
     info = await stat(directory);
   } catch (error) {
     result.error = errorText(error);
+    result.code = (error as NodeJS.ErrnoException).code;
     return result;
   }
   if (!info.isDirectory()) {
     result.error = "not a directory";
+    result.code = "ENOTDIR";
     return result;
   }
   result.exists = true;
