@@ -13,8 +13,9 @@
 //    from the source it was last accepted from (its binding) and from no other. A node not yet
 //    in the fleet is accepted only from `receiver.allowSources` (the operator vouches for those
 //    prefixes; the first report binds the node to its source), or, when the operator relaxed it
-//    with `receiver.trustClaimedAddresses`, from one of the Tailscale addresses it claims.
-//    Anything else is refused as unverified.
+//    with `receiver.trustClaimedAddresses`, from one of the Tailscale addresses it claims; and
+//    in both cases only from a source no other node is bound to (a tailnet node has addresses
+//    of its own, so one peer cannot mint nodes). Anything else is refused as unverified.
 import ipaddr from "ipaddr.js";
 
 export interface Claim {
@@ -87,8 +88,11 @@ export function inPrefixes(address: string, prefixes: string[]): boolean {
 
 const bareName = (name: string): string => name.trim().replace(/\.$/, "").toLowerCase();
 
-/** `boundSource`: the source the claimed node was last accepted from, or null for a new node. */
-export function checkIdentity(source: string, claim: Claim, policy: IdentityPolicy, whois: WhoisResult, boundSource: string | null): IdentityVerdict {
+/**
+ * `boundSource`: the source the claimed node was last accepted from, or null for a new node;
+ * `sourceNode`: the node last accepted from this source, if any.
+ */
+export function checkIdentity(source: string, claim: Claim, policy: IdentityPolicy, whois: WhoisResult, boundSource: string | null, sourceNode: string | null = null): IdentityVerdict {
   const from = canonicalAddress(source);
   if (policy.allowSources.length > 0 && !inPrefixes(from, policy.allowSources))
     return { ok: false, reason: "source_not_allowed", detail: `source ${from} is not in receiver.allowSources` };
@@ -104,6 +108,8 @@ export function checkIdentity(source: string, claim: Claim, policy: IdentityPoli
     if (canonicalAddress(boundSource) === from) return { ok: true, how: "binding" };
     return { ok: false, reason: "identity_mismatch", detail: `${claimed} was last accepted from ${canonicalAddress(boundSource)}, not ${from}, and tailscaled cannot be asked (${whois.error})` };
   }
+  if (sourceNode !== null && (policy.allowSources.length > 0 || policy.trustClaimedAddresses))
+    return { ok: false, reason: "identity_mismatch", detail: `source ${from} already speaks for node ${sourceNode}, so it cannot also be the new node ${claimed} while tailscaled cannot be asked (${whois.error})` };
   if (policy.allowSources.length > 0) return { ok: true, how: "allowed-source" };
   if (policy.trustClaimedAddresses && claim.addresses.map(canonicalAddress).includes(from)) return { ok: true, how: "claimed-address" };
   return {

@@ -158,7 +158,7 @@ export class Ingest {
     const node = nodeName(v);
     const config = this.ctx.config().receiver;
     const bound = node ? (fleet.nodes.get(node)?.source ?? null) : null;
-    const verdict: IdentityVerdict = checkIdentity(n.source.address, claim, config, who, bound || null);
+    const verdict: IdentityVerdict = checkIdentity(n.source.address, claim, config, who, bound || null, fleet.nodeAt(canonicalAddress(n.source.address)));
     const fields = { ...this.base(n), event: edge.def.event, sequence: v.edgeAgentNotificationSequence ?? null, summary: v.edgeAgentEventSummary ?? "" };
     const whoisError = who.kind === "unavailable" && this.ctx.whois().enabled ? { whoisError: who.error } : {};
     if (edge.def.event === "test") {

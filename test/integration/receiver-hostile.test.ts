@@ -256,7 +256,7 @@ describeWith({ root: true }, "edge-agent receive against one hostile peer (no ta
     });
   });
 
-  it("with allowSources: a new node is bound to the source of its first report, and another source cannot take its name; creating the file_sd directory is logged", async () => {
+  it("with allowSources: a new node is bound to the source of its first report, another source cannot take its name, and one source cannot mint nodes; creating the file_sd directory is logged", async () => {
     const r = await startReceiver("allow", 1163, { allowSources: ["100.64.0.0/10"] });
     expect(r.lines().find((l) => l.msg?.startsWith("created "))).toMatchObject({ level: 30, created: join(r.dir, "file_sd") });
     await peer.send(HONEST, r.port, [await v2cTrap(edgeValues("honest", 1, { edgeAgentTailnetAddresses: HONEST }))]);
@@ -267,6 +267,12 @@ describeWith({ root: true }, "edge-agent receive against one hostile peer (no ta
     await peer.send(HONEST, r.port, [await v2cTrap(edgeValues("honest", 3, { edgeAgentTailnetAddresses: HONEST }))]);
     await waitFor("honest's next report applied", () => r.lines().find((l) => l.node === "honest" && l.sequence === 3 && l.identity === "binding"));
     expect(r.lines().some((l) => l.node === "honest" && l.sequence === 2)).toBe(false);
+    // The peer may report as itself, once: it cannot mint more nodes from the same address.
+    await peer.send(HOSTILE, r.port, [await v2cTrap(edgeValues("peer", 1, { edgeAgentTailnetAddresses: HOSTILE }))]);
+    await waitFor("the peer applied as itself", () => r.lines().find((l) => l.node === "peer" && l.identity === "allowed-source"));
+    await peer.send(HOSTILE, r.port, [await v2cTrap(edgeValues("minted", 1, { edgeAgentTailnetAddresses: HOSTILE }))]);
+    const minted = await waitFor("a second node from the same source refused", () => r.lines().find((l) => l.claimedNode === "minted.example-tailnet.ts.net"));
+    expect(minted).toMatchObject({ reason: "identity_mismatch", msg: expect.stringContaining(`source ${HOSTILE} already speaks for node peer`) });
   });
 
   it("with no communities and no users: warns at start that everything will be refused", async () => {

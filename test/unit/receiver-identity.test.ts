@@ -46,4 +46,15 @@ describe("identity checks", () => {
     expect(inPrefixes("::ffff:100.64.1.1", ["100.64.0.0/10"])).toBe(true);
     expect(canonicalAddress("[fd7a:115c:a1e0:0:0:0:1234:5678]")).toBe("fd7a:115c:a1e0::1234:5678");
   });
+
+  it("without tailscaled, a source already bound to one node cannot introduce another", () => {
+    const allow = { allowSources: ["100.64.0.0/10"], trustClaimedAddresses: false };
+    const v = checkIdentity("100.101.102.103", claim, allow, unavailable, null, "laptop");
+    expect(v).toMatchObject({ ok: false, reason: "identity_mismatch" });
+    expect(!v.ok && v.detail).toMatch(/already speaks for node laptop/);
+    expect(checkIdentity("100.101.102.103", claim, relaxed, unavailable, null, "laptop")).toMatchObject({ ok: false, reason: "identity_mismatch" });
+    // whois and loopback decide by themselves.
+    expect(checkIdentity("100.101.102.103", claim, allow, { kind: "node", name: "host1.example-tailnet.ts.net", addresses: [] }, null, "laptop")).toEqual({ ok: true, how: "whois" });
+    expect(checkIdentity("127.0.0.1", claim, safe, unavailable, null, "laptop")).toEqual({ ok: true, how: "loopback" });
+  });
 });
