@@ -6,7 +6,8 @@ import { judgeConfig } from "../../agent/doctor/checks/config";
 import { judgeFirewallPort } from "../../agent/doctor/checks/firewall";
 import { parseRegistration } from "../../agent/doctor/facts/agentx-served";
 import { judgeAgentx, judgeNotification, judgeTextfileDir, parseAgentxMaster } from "../../agent/doctor/checks/outputs";
-import { judgeFileSd, judgeReceiverListen } from "../../agent/doctor/checks/receiver";
+import { judgeFileSd, judgeReceiverConfig, judgeReceiverListen } from "../../agent/doctor/checks/receiver";
+import { startupWarnings } from "../../agent/receiver/startup-warnings";
 import { judgeNodeExporter, judgeSnmpd } from "../../agent/doctor/checks/services";
 import { judgeMagicDns, judgeScraperPath, judgeTags, judgeTailscaled } from "../../agent/doctor/checks/tailnet";
 import type { Ipv4Address } from "../../agent/probes/ipv4";
@@ -283,5 +284,16 @@ describe("receiver", () => {
     expect(judgeFileSd({ path: "/f.yml", mtimeMs: now - 3 * 3_600_000, targets: 3, nowMs: now, receiver: null }, config).finding).toContain("longer than 3 heartbeats (15 min), and no receiver runs to keep it");
     expect(judgeFileSd({ path: "/f.yml", mtimeMs: null, error: "ENOENT", targets: null, nowMs: now, receiver: null }, config).status).toBe("fail");
     expect(judgeFileSd({ path: "/f.yml", mtimeMs: now, targets: null, parseError: "bad", nowMs: now, receiver: running }, config).status).toBe("fail");
+  });
+  it("receiver-config: fails without credentials, warns when new senders cannot be verified, ok otherwise", () => {
+    const judge = (receiver: Record<string, unknown>, socket: string | null) => {
+      const c = configFromObject({ receiver }, null);
+      return judgeReceiverConfig(startupWarnings(c, socket !== null), socket, c.receiver.allowSources);
+    };
+    expect(judge({ communities: ["c"] }, "/run/tailscale/tailscaled.sock")).toEqual({ status: "ok", finding: "credentials configured; senders are verified with tailscaled whois (/run/tailscale/tailscaled.sock)", fix: null });
+    expect(judge({ communities: ["c"], allowSources: ["100.64.0.0/10"] }, null)).toMatchObject({ status: "ok", finding: "credentials configured; senders are verified with receiver.allowSources (100.64.0.0/10)" });
+    expect(judge({}, "/s")).toMatchObject({ status: "fail", finding: expect.stringContaining("every notification will be refused"), fix: expect.stringContaining("receiver.communities") });
+    expect(judge({ communities: ["c"] }, null)).toMatchObject({ status: "warn", finding: expect.stringContaining("refused as unverified"), fix: expect.stringContaining("receiver.allowSources") });
+    expect(judge({ communities: ["c"], trustClaimedAddresses: true }, null)).toMatchObject({ status: "warn", finding: expect.stringContaining("any peer that lists its own address") });
   });
 });
