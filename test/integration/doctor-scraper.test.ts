@@ -13,6 +13,7 @@ import type { ConfigLoad } from "../../agent/doctor/context";
 import { runDoctor } from "../../agent/doctor/doctor";
 import { selectChecks } from "../../agent/doctor/registry";
 import { startNodeExporter, type NodeExporter } from "../helpers/node-exporter";
+import { startFakeTailscaled } from "../helpers/tailscaled";
 import { freeUdpPort, waitFor } from "../helpers/ports";
 import { describeWith } from "../helpers/prereqs";
 import { startDaemon, type Daemon } from "../helpers/process";
@@ -55,6 +56,20 @@ describeWith({ root: true, binaries: ["snmptrapd", "prometheus-node-exporter", "
         expect(c["receiver-listen"].fix).toContain("systemctl disable --now snmptrapd");
       } finally {
         await trapd.stop();
+      }
+    });
+  });
+
+  describe("receiver-config", () => {
+    it("fails with no credentials, warns when new senders cannot be verified, and is ok with tailscaled to ask", async () => {
+      const none = join(dir, "no-tailscaled.sock");
+      expect((await run({ receiver: {}, tailscale: { socket: none } }, ["receiver-config"]))["receiver-config"]).toMatchObject({ status: "fail", finding: expect.stringContaining("every notification will be refused") });
+      expect((await run({ receiver: { communities: ["c0mmunity"] }, tailscale: { socket: none } }, ["receiver-config"], []))["receiver-config"]).toMatchObject({ status: "warn", finding: expect.stringContaining("refused as unverified") });
+      const tailscaled = await startFakeTailscaled();
+      try {
+        expect((await run({ receiver: { communities: ["c0mmunity"] }, tailscale: { socket: tailscaled.socket } }, ["receiver-config"], []))["receiver-config"]).toMatchObject({ status: "ok", finding: `credentials configured; senders are verified with tailscaled whois (${tailscaled.socket})` });
+      } finally {
+        await tailscaled.stop();
       }
     });
   });

@@ -6,7 +6,8 @@ import { judgeConfig } from "../../agent/doctor/checks/config";
 import { judgeFirewallPort } from "../../agent/doctor/checks/firewall";
 import { parseRegistration } from "../../agent/doctor/facts/agentx-served";
 import { judgeAgentx, judgeNotification, judgeTextfileDir, parseAgentxMaster } from "../../agent/doctor/checks/outputs";
-import { judgeFileSd, judgeReceiverListen } from "../../agent/doctor/checks/receiver";
+import { judgeFileSd, judgeReceiverConfig, judgeReceiverListen } from "../../agent/doctor/checks/receiver";
+import { startupWarnings } from "../../agent/receiver/startup-warnings";
 import { judgeNodeExporter, judgeSnmpd } from "../../agent/doctor/checks/services";
 import { judgeMagicDns, judgeScraperPath, judgeTags, judgeTailscaled } from "../../agent/doctor/checks/tailnet";
 import type { Check } from "../../agent/doctor/check";
@@ -301,6 +302,17 @@ describe("receiver", () => {
     expect(judgeFileSd({ path: "/f.yml", mtimeMs: null, error: "ENOENT", targets: null, nowMs: now, receiver: null }, config).status).toBe("fail");
     expect(judgeFileSd({ path: "/f.yml", mtimeMs: now, targets: null, parseError: "bad", nowMs: now, receiver: running }, config).status).toBe("fail");
   });
+  it("receiver-config: fails without credentials, warns when new senders cannot be verified, ok otherwise", () => {
+    const judge = (receiver: Record<string, unknown>, socket: string | null) => {
+      const c = configFromObject({ receiver }, null);
+      return judgeReceiverConfig(startupWarnings(c, socket !== null), socket, c.receiver.allowSources);
+    };
+    expect(judge({ communities: ["c"] }, "/run/tailscale/tailscaled.sock")).toEqual({ status: "ok", finding: "credentials configured; senders are verified with tailscaled whois (/run/tailscale/tailscaled.sock)", fix: null });
+    expect(judge({ communities: ["c"], allowSources: ["100.64.0.0/10"] }, null)).toMatchObject({ status: "ok", finding: "credentials configured; senders are verified with receiver.allowSources (100.64.0.0/10)" });
+    expect(judge({}, "/s")).toMatchObject({ status: "fail", finding: expect.stringContaining("every notification will be refused"), fix: expect.stringContaining("receiver.communities") });
+    expect(judge({ communities: ["c"] }, null)).toMatchObject({ status: "warn", finding: expect.stringContaining("refused as unverified"), fix: expect.stringContaining("receiver.allowSources") });
+    expect(judge({ communities: ["c"], trustClaimedAddresses: true }, null)).toMatchObject({ status: "warn", finding: expect.stringContaining("any peer that lists its own address") });
+  });
 });
 
 describe("every check's findings that are not ok say what to do", () => {
@@ -408,6 +420,12 @@ describe("every check's findings that are not ok say what to do", () => {
       judgeReceiverListen({ listen: ["udp:0.0.0.0:162"], sockets: [], owners: new Map() }),
       judgeReceiverListen({ listen: ["udp:0.0.0.0:162"], sockets: [{ family: "ipv4", address: "0.0.0.0", port: 162, inode: 8 }], owners: new Map([[8, { pid: 11, comm: "snmptrapd", cmdline: ["snmptrapd"] }]]) }),
       judgeReceiverListen({ listen: ["udp:0.0.0.0:162", "udp6:[::]:162"], sockets: [{ family: "ipv4", address: "0.0.0.0", port: 162, inode: 8 }], owners: new Map() }),
+    ],
+    "receiver-config": [
+      ...[{}, { communities: ["c"] }, { communities: ["c"], trustClaimedAddresses: true }].map((receiver) => {
+        const c = configFromObject({ receiver }, null);
+        return judgeReceiverConfig(startupWarnings(c, false), null, c.receiver.allowSources);
+      }),
     ],
     "receiver-file-sd": [
       judgeFileSd({ path: "/f", mtimeMs: null, error: "ENOENT", targets: null, nowMs: now, receiver: null }, config),

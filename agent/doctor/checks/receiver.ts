@@ -1,8 +1,10 @@
 // The scraper's checks: the receiver holds every UDP address in receiver.listen (and not some
-// other daemon, such as an old snmptrapd on 162), and its file_sd file is kept fresh.
+// other daemon, such as an old snmptrapd on 162), its config can accept and verify
+// notifications, and its file_sd file is kept fresh.
 import { readFile, stat } from "node:fs/promises";
 import { parse } from "yaml";
 import type { Config } from "../../config";
+import { startupWarnings, tailscaledSocket, type ConfigWarning } from "../../receiver/startup-warnings";
 import { errorText } from "../../probes/deadline";
 import type { Check } from "../check";
 import { procText } from "../facts/node-exporter-process";
@@ -46,6 +48,18 @@ export function judgeReceiverListen(facts: ListenFacts): Finding {
   if (missing.length) return fail(`the receiver listens on some receiver.listen addresses but not on ${missing.join(", ")}`, `sudo systemctl restart edge-agent-receiver (its log says why a bind failed: journalctl -u edge-agent-receiver)`);
   const by = pids.size ? ` (edge-agent receive, pid ${[...pids].join(", ")})` : "";
   return ok(`listening on ${facts.listen.join(", ")}${by}`);
+}
+
+/** The receiver logs the same warnings at start; here they are one finding. */
+export function judgeReceiverConfig(warnings: ConfigWarning[], tailscaledSocket: string | null, allowSources: string[]): Finding {
+  if (warnings.length === 0) {
+    const how = tailscaledSocket ? `tailscaled whois (${tailscaledSocket})` : `receiver.allowSources (${allowSources.join(", ")})`;
+    return ok(`credentials configured; senders are verified with ${how}`);
+  }
+  const failing = warnings.find((w) => w.code === "no-credentials");
+  const text = warnings.map((w) => w.text).join("; ");
+  const fix = warnings.map((w) => w.fix).join("; and ");
+  return failing ? fail(text, fix) : warn(text, fix);
 }
 
 export interface FileSdFacts {
@@ -129,6 +143,18 @@ export const receiverListenCheck: Check = {
     const specs = ctx.config.receiver.listen.map(parseListen).filter((s) => s !== null);
     const relevant = sockets.filter((s) => specs.some((spec) => socketsFor(spec!, [s]).length > 0));
     return judgeReceiverListen({ listen: ctx.config.receiver.listen, sockets, owners: socketOwners(relevant.map((s) => s.inode)) });
+  },
+};
+
+export const receiverConfigCheck: Check = {
+  id: "receiver-config",
+  group: "receiver",
+  scope: "scraper",
+  summary: "the receiver has credentials to accept notifications and a way to verify their senders",
+  timeoutMs: () => 1000,
+  run: async (ctx) => {
+    const socket = tailscaledSocket(ctx.config);
+    return judgeReceiverConfig(startupWarnings(ctx.config, socket !== null), socket, ctx.config.receiver.allowSources);
   },
 };
 
