@@ -244,6 +244,17 @@ describe("outputs", () => {
     );
     expect(judgeTextfileDir({ ...noUser, writable: false, error: "EACCES" }, source, source.directory).fix).toMatch(/^install the edge-agent package first/);
   });
+  it("before the package ships the units, starting them is preceded by installing it (systemctl: Unit not found)", () => {
+    const up = { connect: { connected: true, ms: 1 }, dropInInstalled: true, object: { state: "absent" as const } };
+    expect(judgeAgentx(config, { ...up, daemon: { pid: null, textfile: null, unitInstalled: true } }).fix).toBe("sudo systemctl enable --now edge-agent");
+    expect(judgeAgentx(config, { ...up, daemon: { pid: null, textfile: null, unitInstalled: false } }).fix).toBe("install the edge-agent package first (it ships edge-agent.service), then: sudo systemctl enable --now edge-agent");
+    const receiverFix = "install the edge-agent package first (it ships edge-agent-receiver.service), then: sudo systemctl enable --now edge-agent-receiver";
+    expect(judgeReceiverListen({ listen: ["udp:0.0.0.0:162"], sockets: [], owners: new Map(), unitInstalled: false }).fix).toBe(receiverFix);
+    expect(judgeReceiverListen({ listen: ["udp:0.0.0.0:162"], sockets: [], owners: new Map(), unitInstalled: true }).fix).toBe("sudo systemctl enable --now edge-agent-receiver");
+    const now = Date.now();
+    expect(judgeFileSd({ path: "/f", mtimeMs: null, error: "ENOENT", targets: null, nowMs: now, receiver: null, unitInstalled: false }, config).fix).toMatch(new RegExp(`^${receiverFix.replace(/[()]/g, "\\$&")}; Prometheus reads it`));
+    expect(judgeFileSd({ path: "/f", mtimeMs: now - 1000, targets: 1, nowMs: now, receiver: null, unitInstalled: false }, config).fix).toBe(receiverFix);
+  });
   it("agentx: ok only when edgeAgentVersion.0 answers through snmpd; refused, not registered, not running and hidden by the view each fail with their fix", () => {
     expect(parseAgentxMaster("tcp:[::1]:705")).toEqual({ host: "::1", port: 705 });
     const up = { connect: { connected: true, ms: 1 }, daemon: { pid: 4242, textfile: { registered: true } }, dropInInstalled: true };

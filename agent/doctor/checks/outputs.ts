@@ -13,11 +13,13 @@ import { readDaemonRegistration, readThroughSnmpd, type DaemonRegistration, type
 import { edgeAgentProcess } from "../facts/role";
 import { oidTree } from "../../snmp/oid-tree";
 import { access, realpath } from "node:fs/promises";
+import { unitInstalled } from "../facts/units";
 import { fail, ok, skip, warn, type Finding } from "../finding";
+import { afterPackage } from "../package-first";
 
 /** A command naming the edge-agent user fails with "invalid user" until the package has created it. */
 function asDaemonUser(dir: DirWrite, command: string): string {
-  return dir.daemonUserExists === false ? `install the edge-agent package first (it creates the ${DAEMON_USER} user), then: ${command}` : command;
+  return afterPackage(dir.daemonUserExists, `creates the ${DAEMON_USER} user`, command);
 }
 
 export function judgeTextfileDir(dir: DirWrite, source: TextfileSource | null, neRealPath: string | null): Finding {
@@ -52,7 +54,7 @@ export interface AgentxFacts {
   /** GET of edgeAgentVersion.0 through snmpd; null when not asked (no master to register with). */
   object: ObjectRead | null;
   /** The running `edge-agent run`, if any, and what its textfile says about AgentX. */
-  daemon: { pid: number | null; textfile: DaemonRegistration | null };
+  daemon: { pid: number | null; textfile: DaemonRegistration | null; unitInstalled?: boolean };
   dropInInstalled: boolean;
 }
 
@@ -85,7 +87,7 @@ export function judgeAgentx(config: Pick<Config, "agentx" | "probes" | "mib">, f
   if (object.state === "value") return ok(`${at} serves EDGE-AGENT-MIB through AgentX to ${who}: ${version} = ${object.value}`);
   // Absent: nobody registered it, or it is registered and hidden by the view ${who} reads through.
   const daemon = facts.daemon;
-  if (daemon.pid === null) return fail(`${at} has no ${version}: no edge-agent run is running here to serve it`, "sudo systemctl enable --now edge-agent");
+  if (daemon.pid === null) return fail(`${at} has no ${version}: no edge-agent run is running here to serve it`, afterPackage(daemon.unitInstalled, "ships edge-agent.service", "sudo systemctl enable --now edge-agent"));
   if (daemon.textfile?.registered !== true)
     return fail(
       `${at} has no ${version}: edge-agent run (pid ${daemon.pid}) is running but ${daemon.textfile ? "its textfile says its AgentX objects are not registered with snmpd" : "has written no textfile saying its objects are registered"}`,
@@ -146,7 +148,7 @@ export const agentxCheck: Check = {
       access(SNMPD_DROP_IN).then(() => true, () => false),
     ]);
     const object = connect.connected ? await readThroughSnmpd(config.probes.snmpd, `${oidTree(config.mib.baseOid).objectOid("edgeAgentVersion")}.0`, config.probes.timeoutMs) : null;
-    return judgeAgentx(config, { connect, object, daemon: { pid: edgeAgentProcess("run"), textfile }, dropInInstalled });
+    return judgeAgentx(config, { connect, object, daemon: { pid: edgeAgentProcess("run"), textfile, unitInstalled: unitInstalled("edge-agent.service") }, dropInInstalled });
   },
 };
 
