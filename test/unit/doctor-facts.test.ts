@@ -1,5 +1,5 @@
 // Parsers behind doctor's own facts: /proc/net/udp, node-exporter's arguments, Debian's ARGS
-// line, IPv4 classification, the receive-process test (pure); and where systemd units are found.
+// line, IPv4 classification, the receive-process test (pure); where systemd units and the man page are found.
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -10,6 +10,7 @@ import { startTimeMs } from "../../agent/doctor/facts/process-start";
 import { isReceiveCommand } from "../../agent/doctor/facts/role";
 import { lookupUser, modeAllowsWrite } from "../../agent/doctor/facts/textfile-dir";
 import { parseListen, socketsFor } from "../../agent/doctor/facts/udp-sockets";
+import { configReference } from "../../agent/doctor/facts/config-reference";
 import { unitInstalled } from "../../agent/doctor/facts/units";
 import { parseProcNetUdp } from "../../agent/probes/udp-listeners";
 
@@ -111,6 +112,20 @@ describe("unitInstalled", () => {
       expect(unitInstalled("edge-agent-receiver.service", dirs)).toBe(false);
     } finally {
       for (const d of dirs) rmSync(d, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("configReference", () => {
+  it("is the man page once installed, the source's copy before (the .deb ships no README)", () => {
+    const dir = mkdtempSync(join(tmpdir(), "ea-man-"));
+    try {
+      const page = join(dir, "edge-agent.yaml.5.gz");
+      expect(configReference([page])).toBe("man -l packaging/man/edge-agent.yaml.5 in edge-agent's source, or its README's Config reference");
+      writeFileSync(page, "");
+      expect(configReference([page])).toBe("man 5 edge-agent.yaml");
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });
