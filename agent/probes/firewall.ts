@@ -106,7 +106,7 @@ export async function readLiveRuleset(timeoutMs: number): Promise<LiveRuleset> {
       if (!backends.includes("iptables-legacy")) backends.push("iptables-legacy");
     }
   }
-  if (nft.missing && backends.length === 0) throw new RulesetUnreadable("no-ruleset-tool", "neither nft nor iptables-legacy-save is installed: cannot read the firewall (apt install nftables)");
+  if (nft.missing && backends.length === 0) throw new RulesetUnreadable("no-ruleset-tool", "neither nft nor iptables-legacy-save is installed: install nftables (its nft) to read the firewall");
   return { ruleset: mergeRulesets(parts), backend: backends.join("+") || "none" };
 }
 
