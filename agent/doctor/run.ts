@@ -11,7 +11,7 @@ export interface RunOptions {
 }
 
 async function decide(check: Check, ctx: DoctorContext, options: RunOptions): Promise<Finding> {
-  if (options.configInvalid && check.id !== "config") return skip("not run: the config is invalid (see the config check)", "the config check's fix first, then: edge-agent doctor");
+  if (options.configInvalid && check.id !== "config") return skip("not run: the config is invalid (see the config check)", "the config check's fix first, then run doctor again");
   if (check.scope === "scraper" && !ctx.requested.has(check.id)) {
     const role = await ctx.role();
     if (!role.scraper) return skip(`not the scraper: ${role.reason}`, `edge-agent doctor --check ${check.id} runs it anyway`);

@@ -15,7 +15,7 @@ import { installCommand } from "../install";
 import { droppedChecks, label, ruleFor } from "./firewall";
 
 
-const NOT_RUNNING_FIX = "the tailscaled check's fix first, then: edge-agent doctor";
+const NOT_RUNNING_FIX = "the tailscaled check's fix first, then run doctor again";
 
 function running(t: TailnetState | TailnetUnavailable): TailnetState | null {
   return t.state === "Running" ? (t as TailnetState) : null;
