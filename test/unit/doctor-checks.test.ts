@@ -423,7 +423,7 @@ describe("every check's findings that are not ok say what to do", () => {
       judgeAgentx(config, { ...up, object: { state: "absent" } }),
     ],
     notification: [
-      judgeNotification(config, { acknowledged: false, rttMs: null, error: "cannot resolve scraper" }),
+      ...(["unresolvable", "send-failed"] as const).map((failure) => judgeNotification(config, { acknowledged: false, rttMs: null, error: "x", failure })),
       judgeNotification(configFromObject({ notifications: { inform: false } }, null), { acknowledged: false, rttMs: null }),
       judgeNotification(config, { acknowledged: false, rttMs: null, error: "RequestTimedOutError" }),
     ],
