@@ -79,6 +79,14 @@ describe("scripts/debian-mirror.sh", () => {
     expect(none.err).toContain("no deb sources at all");
   });
 
+  it("on this machine, names a deb source its apt really has, in whatever form /etc/apt holds it", async () => {
+    const listed = await new Promise<string>((resolve) => execFile("apt-get", ["indextargets", "--no-release-info", "--format", "$(TARGET_OF) $(REPO_URI)"], (_e, out) => resolve(out)));
+    const uris = new Set(listed.split("\n").filter((l) => l.startsWith("deb ")).map((l) => l.split(" ")[1].replace(/\/$/, "")));
+    const r = await new Promise<{ code: number; out: string }>((resolve) => execFile("bash", [join(REPO_ROOT, "scripts/debian-mirror.sh")], (error, out) => resolve({ code: error ? 1 : 0, out })));
+    if (r.code === 0) expect(uris).toContain(r.out.trim());
+    else expect(r.out).toBe("");
+  });
+
   it("takes the suite to look for as its argument", async () => {
     expect((await mirror({ list: "deb http://m.example.org/debian bookworm main\ndeb http://m2.example.org/debian trixie main\n" }, "trixie")).out).toBe("http://m2.example.org/debian\n");
   });
