@@ -549,9 +549,11 @@ describeWith({ root: true, binaries: ["ip", "nft", "setpriv", "snmpd", "snmpget"
     const reference = manPage ? "man 5 edge-agent.yaml" : "man -l packaging/man/edge-agent.yaml.5 in edge-agent's source, or its README's Config reference";
     expect(run.stdout).toContain(`fix: create /etc/edge-agent/config.yaml (keys and defaults: ${reference}), or pass --config FILE`);
     if (!readFileSync("/etc/passwd", "utf8").split("\n").some((l) => l.startsWith("edge-agent:"))) expect(run.stdout).not.toMatch(/fix: sudo (install -d -o|chown) edge-agent/);
-    // The README's first command, as typed in a checkout after `npm ci`.
-    const npx = await doctor(["--check", "tailscaled"], { netns: ns.name, env: { PATH: `${resolve(process.execPath, "..")}:/usr/bin:/bin` }, via: ["npx", "--no-install", "edge-agent"] });
+    expect(run.stdout).toContain("fix: edge-agent doctor --check receiver-listen runs it anyway");
+    // The README's first command, as typed in a checkout after `npm ci`: its fixes name the program as typed there.
+    const npx = await doctor([], { netns: ns.name, env: { PATH: `${resolve(process.execPath, "..")}:/usr/bin:/bin` }, via: ["npx", "--no-install", "edge-agent"] });
     expect(npx.stdout).toMatch(/\[FAIL\] tailscaled +(Tailscale is not installed|tailscaled is not running)/);
+    expect(npx.stdout).toContain("fix: npx edge-agent doctor --check receiver-listen runs it anyway");
     expect(npx.code).toBe(1);
   });
 

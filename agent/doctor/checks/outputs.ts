@@ -5,6 +5,7 @@ import type { Config } from "../../config";
 import { createStderrLogger } from "../../log";
 import { urlEndpoint } from "../../probes/node-exporter";
 import { sendTestNotification, type TestResult } from "../../snmp/test-notification";
+import { SELF } from "../../self-command";
 import { nodeStateTimeout, type Check } from "../check";
 import type { TextfileSource } from "../facts/node-exporter-process";
 import type { ConnectResult } from "../facts/tcp-connect";
@@ -114,7 +115,7 @@ export function judgeNotification(config: Pick<Config, "notifications">, result:
   if (!n.inform && !result.error) return warn(`trap sent to ${where}; traps are never acknowledged, so its arrival is unconfirmed`, "notifications: { inform: true }");
   return fail(
     `no acknowledgement from ${where}: ${result.error ?? "no answer"}`,
-    `on the scraper: edge-agent doctor --check receiver-listen; the tailnet policy must let tag:monitor reach tag:scraper:162/udp; notifications.${n.version === "3" ? "user" : "community"} must be one the receiver accepts`,
+    `on the scraper: ${SELF} doctor --check receiver-listen; the tailnet policy must let tag:monitor reach tag:scraper:162/udp; notifications.${n.version === "3" ? "user" : "community"} must be one the receiver accepts`,
   );
 }
 

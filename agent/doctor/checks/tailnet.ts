@@ -6,6 +6,7 @@ import type { Config } from "../../config";
 import type { Ipv6Part } from "../../state/ipv6";
 import type { NodeState } from "../../state/node-state";
 import { tailnetFailure, type TailnetFailure, type TailnetState, type TailnetUnavailable } from "../../state/tailnet";
+import { SELF } from "../../self-command";
 import { nodeStateTimeout, type Check } from "../check";
 import type { Resolution } from "../facts/dns";
 import { isInstalled } from "../facts/installed";
@@ -33,7 +34,7 @@ const TAILNET_FIXES: Record<TailnetFailure, string> = {
   "status-unreadable": START_FIX,
   "status-malformed": "tailscale version (edge-agent reads the status document of Tailscale 1.50 or later: upgrade tailscale)",
   timeout: START_FIX,
-  "probe-error": "tailscale status --json (what tailscaled answers), then: edge-agent doctor --check tailscaled",
+  "probe-error": `tailscale status --json (what tailscaled answers), then: ${SELF} doctor --check tailscaled`,
 };
 
 export function judgeTailscaled(t: TailnetState | TailnetUnavailable, expectedTags: string[], installed: boolean): Finding {
@@ -57,7 +58,7 @@ export function judgeTailscaled(t: TailnetState | TailnetUnavailable, expectedTa
     case "Stopped":
       return fail("tailscaled is stopped (tailscale down was run)", "sudo tailscale up");
     default:
-      return warn(`tailscaled is ${ts.state}, not Running yet`, "wait a few seconds, then: edge-agent doctor --check tailscaled");
+      return warn(`tailscaled is ${ts.state}, not Running yet`, `wait a few seconds, then: ${SELF} doctor --check tailscaled`);
   }
 }
 
@@ -131,7 +132,7 @@ export function likelyCauses(state: Pick<NodeState, "ipv6"> & { firewall?: NodeS
 export function judgeScraperPath(state: Pick<NodeState, "tailnet" | "ipv6"> & { firewall?: NodeState["firewall"] }, ipv4: Ipv4Address[], config: Pick<Config, "scraper">): Finding {
   const ts = running(state.tailnet);
   if (!ts) return skip("tailscaled is not Running (see the tailscaled check)", NOT_RUNNING_FIX);
-  if (isSelf(ts, config.scraper)) return skip(`this host is the scraper ("${config.scraper}"): no path to itself`, "nothing to do here: edge-agent doctor on each node checks its path to this scraper");
+  if (isSelf(ts, config.scraper)) return skip(`this host is the scraper ("${config.scraper}"): no path to itself`, "nothing to do here: doctor on each node checks its path to this scraper");
   const s = ts.scraper;
   const name = s.dnsName?.replace(/\.$/, "") ?? s.hostname ?? config.scraper;
   if (!s.found)
