@@ -157,7 +157,7 @@ describeWith({ root: true, binaries: ["ip", "nft", "setpriv", "snmpd", "snmpget"
     });
 
     it("passes every node check and exits 0", async () => {
-      const ids = ["config", "ipv6-prefix", "ipv4-nat", "tailscaled", "tags", "scraper-path", "firewall-port", "node-exporter", "snmpd", "textfile-dir", "agentx"];
+      const ids = ["config", "ipv6-prefix", "ipv4-nat", "tailscaled", "tags", "scraper-path", "tailnet-policy", "firewall-port", "node-exporter", "snmpd", "textfile-dir", "agentx"];
       const run = await doctor(["--config", config, "--json", ...only(...ids)], { netns: ns.name });
       const checks = byId(run);
       expect(Object.fromEntries(ids.map((id) => [id, `${checks[id]?.status}: ${checks[id]?.finding}`]))).toEqual(Object.fromEntries(ids.map((id) => [id, expect.stringMatching(/^ok: /)])));
@@ -526,7 +526,7 @@ describeWith({ root: true, binaries: ["ip", "nft", "setpriv", "snmpd", "snmpget"
     expect(run.stdout).toMatch(/\[FAIL\] agentx +nothing listens on tcp:127\.0\.0\.1:705/);
     expect(run.stdout).toMatch(/fix: .*tailscale up --advertise-tags=tag:monitor/);
     expect(run.stdout).toMatch(/\[skip\] receiver-listen +not the scraper: no receiver\.communities or receiver\.users configured and no `edge-agent receive` running/);
-    expect(run.stdout).toMatch(/^15 checks: .* — monitoring is broken here$/m);
+    expect(run.stdout).toMatch(/^16 checks: .* — monitoring is broken here$/m);
     // The README's first command, as typed in a checkout after `npm ci`.
     const npx = await doctor(["--check", "tailscaled"], { netns: ns.name, env: { PATH: `${resolve(process.execPath, "..")}:/usr/bin:/bin` }, via: ["npx", "--no-install", "edge-agent"] });
     expect(npx.stdout).toMatch(/\[FAIL\] tailscaled +(Tailscale is not installed|tailscaled is not running)/);

@@ -116,6 +116,11 @@ describe("the real launcher", () => {
       code: "not-installed",
       error: `tailscaled is not running here: no LocalAPI socket at ${join(dir, "tailscaled.sock")} and no tailscale CLI (install Tailscale, then run: sudo tailscale up)`,
       missingTags: ["tag:monitor"],
+      policy: {
+        state: "unavailable",
+        code: "tailnet-unavailable",
+        error: `tailscaled's status could not be read: tailscaled is not running here: no LocalAPI socket at ${join(dir, "tailscaled.sock")} and no tailscale CLI (install Tailscale, then run: sudo tailscale up)`,
+      },
     });
     expect(state.services.nodeExporter).toMatchObject({ up: false, version: null, tailnetReachable: null });
     expect(state.services.nodeExporter.error).toMatch(/ECONNREFUSED/);
@@ -150,7 +155,10 @@ describe("renderStatus (the text form)", () => {
     collectedAt: "2026-11-28T12:00:00.000Z",
     host: { state: "ok", hostname: "node1", os: "Debian GNU/Linux 12 (bookworm)", kernel: "6.1.0-28-amd64", model: "Raspberry Pi 4 Model B Rev 1.4", arch: "arm64" },
     ipv6: { state: "ok", prefixes: [], primary: null },
-    tailnet: summariseTailnet(statusDocument({ ...defaultScenario(), backendState: "NeedsLogin" }) as StatusDocument, "localapi", ["tag:monitor"], { ...judgePath(null, null, null), error: notRunning("NeedsLogin") }),
+    tailnet: {
+      ...summariseTailnet(statusDocument({ ...defaultScenario(), backendState: "NeedsLogin" }) as StatusDocument, "localapi", ["tag:monitor"], { ...judgePath(null, null, null), error: notRunning("NeedsLogin") }),
+      policy: { state: "unavailable", code: "no-scraper", error: "the scraper is not a peer of this node: there is no address to judge the filter for" },
+    },
     services: {
       nodeExporter: { url: "http://127.0.0.1:9100/metrics", up: true, version: "1.5.0", tailnetReachable: null },
       snmpd: { target: "127.0.0.1:161", up: false, sysDescr: null, sysUpTimeSeconds: null, tailnetReachable: null, error: "nothing listens on UDP port 161 at 127.0.0.1: snmpd is not running" },

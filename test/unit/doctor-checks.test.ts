@@ -20,7 +20,7 @@ function v6(prefix: string | null, inAllocation: boolean | null, flags: Ipv6Stat
 }
 
 function peer(over: Partial<ScraperPeer> = {}): ScraperPeer {
-  return { found: true, hostname: "scraper", dnsName: "scraper.example.ts.net.", ips: ["100.64.0.1", "fd7a:115c:a1e0::1"], online: true, path: "direct", endpoint: "[2001:db8:200:1::1]:41641", family: "ipv6", relay: null, latencyMs: 12.3, ...over };
+  return { found: true, hostname: "scraper", dnsName: "scraper.example.ts.net.", ips: ["100.64.0.1", "fd7a:115c:a1e0::1"], tags: ["tag:scraper"], online: true, path: "direct", endpoint: "[2001:db8:200:1::1]:41641", family: "ipv6", relay: null, latencyMs: 12.3, ...over };
 }
 
 function tailnet(over: Partial<TailnetState> = {}): TailnetState {
