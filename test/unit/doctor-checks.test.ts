@@ -9,6 +9,7 @@ import { judgeAgentx, judgeNotification, judgeTextfileDir, parseAgentxMaster } f
 import { judgeFileSd, judgeReceiverListen } from "../../agent/doctor/checks/receiver";
 import { judgeNodeExporter, judgeSnmpd } from "../../agent/doctor/checks/services";
 import { judgeMagicDns, judgeScraperPath, judgeTags, judgeTailscaled } from "../../agent/doctor/checks/tailnet";
+import { judgeTailnetPolicy, type PolicySubjects } from "../../agent/doctor/checks/tailnet-policy";
 import type { Ipv4Address } from "../../agent/probes/ipv4";
 import type { FirewallState, Ipv6State, ScraperPeer, TailnetState, TailnetUnavailable } from "../../agent/state/node-state";
 
@@ -259,6 +260,48 @@ describe("outputs", () => {
     expect(judgeNotification(config, { acknowledged: true, rttMs: 14 })).toEqual({ status: "ok", finding: "inform to scraper:162 acknowledged in 14 ms", fix: null });
     expect(judgeNotification(config, { acknowledged: false, rttMs: null, error: "RequestTimedOutError" }).status).toBe("fail");
     expect(judgeNotification(configFromObject({ notifications: { inform: false } }, null), { acknowledged: false, rttMs: null }).status).toBe("warn");
+  });
+});
+
+describe("tailnet-policy", () => {
+  const who: PolicySubjects = { nodeTag: "tag:monitor", scraperTag: "tag:scraper", user: "edge-agent", isScraper: false };
+  const accept = (id: "scrape-node-exporter" | "poll-snmpd", rule: number) => ({ id, verdict: "accept" as const, decidedBy: `rule ${rule}: {"SrcIPs":["100.64.0.1"]}` });
+
+  it("ok names the rule that admits each flow", () => {
+    expect(judgeTailnetPolicy({ state: "ok", source: "ipn-bus", flows: [accept("scrape-node-exporter", 0), accept("poll-snmpd", 1)] }, who)).toEqual({
+      status: "ok",
+      finding: "this node's tailscaled admits the scraper's scrape-node-exporter (tcp/9100) by rule 0, poll-snmpd (udp/161) by rule 1",
+      fix: null,
+    });
+  });
+
+  it("a flow the policy drops fails with the entry to add, in acls and grants syntax, with the node's and the scraper's tags", () => {
+    const f = judgeTailnetPolicy({ state: "ok", source: "ipn-bus", flows: [{ id: "scrape-node-exporter", verdict: "drop", decidedBy: "default deny: no rule of 2 admits tcp/9100 from 100.64.0.1 to 100.101.102.103" }, accept("poll-snmpd", 1)] }, { ...who, nodeTag: "tag:node", scraperTag: "tag:prom" });
+    expect(f).toEqual({
+      status: "fail",
+      finding: "this node's tailscaled drops the scraper's scrape-node-exporter (tcp/9100): default deny: no rule of 2 admits tcp/9100 from 100.64.0.1 to 100.101.102.103",
+      fix: 'add to the tailnet policy\'s "acls": {"action": "accept", "src": ["tag:prom"], "dst": ["tag:node:9100"], "proto": "tcp"} (in "grants": {"src": ["tag:prom"], "dst": ["tag:node"], "ip": ["tcp:9100"]})',
+    });
+  });
+
+  it("shields-up fails with the command that lowers them, whatever the policy says", () => {
+    const reason = "tailscaled on this node runs with shields up and refuses every incoming connection whatever the policy says: sudo tailscale set --shields-up=false";
+    const flows = (["scrape-node-exporter", "poll-snmpd"] as const).map((id) => ({ id, verdict: "drop" as const, decidedBy: "shields-up", reason }));
+    expect(judgeTailnetPolicy({ state: "ok", source: "ipn-bus", flows }, who)).toMatchObject({ status: "fail", fix: "sudo tailscale set --shields-up=false" });
+  });
+
+  it("without the LocalAPI permission: a warning whose fix is the command that grants it to this user", () => {
+    const flows = (["scrape-node-exporter", "poll-snmpd"] as const).map((id) => ({ id, verdict: "unknown" as const, decidedBy: "localapi-permission", reason: "tailscaled on this node gives its packet filter only to root or its operator" }));
+    const f = judgeTailnetPolicy({ state: "ok", source: null, flows }, who);
+    expect(f.status).toBe("warn");
+    expect(f.fix).toMatch(/^sudo tailscale set --operator=edge-agent /);
+  });
+
+  it("an unreadable filter fails with its code's fix; without tailscaled, or on the scraper itself, it is skipped", () => {
+    expect(judgeTailnetPolicy({ state: "unavailable", code: "no-socket", error: "no tailscaled LocalAPI socket at /x" }, who)).toMatchObject({ status: "fail", fix: expect.stringContaining("tailscale.socket") });
+    expect(judgeTailnetPolicy({ state: "unavailable", code: "no-scraper", error: "the scraper is not a peer" }, who)).toMatchObject({ status: "fail", fix: expect.stringContaining('"dst": ["tag:monitor:161"], "proto": "udp"') });
+    expect(judgeTailnetPolicy({ state: "unavailable", code: "no-scraper", error: "the scraper is not a peer" }, { ...who, isScraper: true }).status).toBe("skip");
+    expect(judgeTailnetPolicy({ state: "unavailable", code: "tailnet-unavailable", error: "x" }, who).status).toBe("skip");
   });
 });
 
