@@ -93,6 +93,8 @@ export function askService(config: Config, service: ServiceName, tailnetIps: str
 function judgePolicy(config: Config, tailnet: TailnetState | TailnetUnavailable): Promise<TailnetPolicy> {
   const t = runningTailnet(tailnet);
   if (!t) return Promise.resolve({ state: "unavailable", code: "tailnet-unavailable", error: `tailscaled's status could not be read: ${(tailnet as TailnetUnavailable).error}` });
+  // Logged out or stopped: no netmap, no scraper peer; the tailnet part says what to run.
+  if (t.state !== "Running") return Promise.resolve({ state: "unavailable", code: "tailnet-unavailable", error: `tailscaled is ${t.state}, not Running` });
   const timeout = config.probes.timeoutMs;
   return withDeadline(probeTailnetPolicy({ socket: config.tailscale.socket, scraperIps: t.scraper.ips, selfIps: t.ips, timeoutMs: timeout }), timeout * 2 + 500, "the tailnet policy probe").catch(unavailable);
 }

@@ -24,8 +24,8 @@ export interface TailnetPolicyState {
 }
 
 /**
- * Why no verdict could be made at all. tailnet-unavailable: tailscaled's status could not be read
- * (the tailnet part says why); no-socket: no LocalAPI socket (the CLI has no filter); no-scraper:
+ * Why no verdict could be made at all. tailnet-unavailable: tailscaled's status could not be read,
+ * or it is not Running (the tailnet part says why); no-socket: no LocalAPI socket (the CLI has no filter); no-scraper:
  * no scraper address to judge for (it is not a peer: a policy that lets the two talk in neither
  * direction hides it, as does a wrong `scraper` setting); localapi: tailscaled failed or did not
  * answer; malformed: an answer of the wrong shape; no-filter-source: this tailscaled offers the

@@ -157,7 +157,7 @@ describe("renderStatus (the text form)", () => {
     ipv6: { state: "ok", prefixes: [], primary: null },
     tailnet: {
       ...summariseTailnet(statusDocument({ ...defaultScenario(), backendState: "NeedsLogin" }) as StatusDocument, "localapi", ["tag:monitor"], { ...judgePath(null, null, null), error: notRunning("NeedsLogin") }),
-      policy: { state: "unavailable", code: "no-scraper", error: "the scraper is not a peer of this node: there is no address to judge the filter for" },
+      policy: { state: "unavailable", code: "tailnet-unavailable", error: "tailscaled is NeedsLogin, not Running" },
     },
     services: {
       nodeExporter: { url: "http://127.0.0.1:9100/metrics", up: true, version: "1.5.0", tailnetReachable: null },
@@ -185,6 +185,7 @@ describe("renderStatus (the text form)", () => {
         "tailnet   NeedsLogin as node1",
         "          tags tag:monitor",
         "          scraper not found: tailscaled is NeedsLogin, not Running: log in with: sudo tailscale up",
+        "          policy unavailable: tailscaled is NeedsLogin, not Running",
         "services  node-exporter up 1.5.0, on the tailnet IP: n/a",
         "          snmpd DOWN (nothing listens on UDP port 161 at 127.0.0.1: snmpd is not running), on the tailnet IP: n/a",
         "firewall  UDP 41641 (default), rulesets: nftables",
