@@ -126,6 +126,8 @@ export const tailnetPolicyPart: PartDefinition = {
   },
   status: (state) => {
     const p = policyOf(state);
+    // Without tailscaled's status the tailnet line above already says why, at length.
+    if (p.state === "unavailable" && state.tailnet.state === "unavailable") return ["          policy unknown: tailscaled unavailable"];
     if (p.state === "unavailable") return [`          policy unavailable: ${p.error}`];
     const [first, ...rest] = p.flows.map(flowLine);
     return [`          policy ${first ?? "(no flows)"}`, ...rest.map((line) => `                 ${line}`)];

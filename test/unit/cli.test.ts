@@ -203,6 +203,8 @@ describe("renderStatus (the text form)", () => {
     const text = renderStatus(state);
     expect(text).toContain("host      unavailable: the host probe did not answer within 2000 ms\n");
     expect(text).toContain("ipv6      unavailable: /proc/net/if_inet6 does not exist\n");
+    const noTailscaled = renderStatus({ ...base(), tailnet: { state: "unavailable", code: "status-unreadable", error: "cannot read tailscaled's status: timeout", missingTags: [], policy: { state: "unavailable", code: "tailnet-unavailable", error: "x" } } });
+    expect(noTailscaled).toContain("tailnet   unavailable: cannot read tailscaled's status: timeout\n          policy unknown: tailscaled unavailable\n");
     const noFirewall = renderStatus({ ...base(), firewall: { state: "unavailable", code: "probe-error", error: "reading the ruleset needs CAP_NET_ADMIN" } });
     expect(noFirewall).toContain("firewall  unavailable: reading the ruleset needs CAP_NET_ADMIN\n");
   });
