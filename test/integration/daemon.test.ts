@@ -20,7 +20,7 @@ import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { configFromObject } from "../../agent/config";
 import { Daemon } from "../../agent/daemon/daemon";
-import type { StateEvent } from "../../agent/diff";
+import { EVENT_KINDS } from "../../agent/diff";
 import { parseNftJson } from "../../agent/firewall/nft-json";
 import { collectNodeState } from "../../agent/probes/collect";
 import { oidTree } from "../../agent/snmp/oid-tree";
@@ -60,7 +60,7 @@ interface Received {
 async function startReceiver(): Promise<{ port: number; received: Received[]; close: () => void }> {
   const port = await freeUdpPort();
   const received: Received[] = [];
-  const byOid = new Map(["agentStarted", "heartbeat", "addressChanged", "tailnetChanged", "pathChanged", "serviceDown", "serviceUp", "firewallChanged", "test"].map((k) => [rerooted.notificationOid(k as StateEvent["kind"]), k]));
+  const byOid = new Map(EVENT_KINDS.map((k) => [rerooted.notificationOid(k), k]));
   const receiver = snmp.createReceiver({ port, address: "127.0.0.1", transport: "udp4" }, (error: unknown, notification: any) => {
     if (error || !notification) return;
     const varbinds = notification.pdu.varbinds as { oid: string; value: unknown }[];
