@@ -253,12 +253,17 @@ describeWith({ root: true, binaries: ["snmpd", "snmpget", "ip"] }, "edge-agent d
       await tailscaled.stop();
       const gone = await waitFor("tailscaled unavailable", () => receiver.received.slice(before).find((r) => r.kind === "tailnetChanged" && r.values.edgeAgentTailnetState === "unavailable"), 10_000, 50);
       expect(gone.values.edgeAgentEventSummary).toContain("tailscaled unavailable");
+      // The tailnet policy's verdicts go unknown with it, in their own notification's objects.
+      const unjudged = await waitFor("policyChanged to unknown", () => receiver.received.slice(before).find((r) => r.kind === "policyChanged" && r.values.edgeAgentPolicyScrapeNodeExporter === "unknown"), 10_000, 50);
+      expect(unjudged.values.edgeAgentEventSummary).toContain("tailnet policy verdicts unavailable");
+      expect(unjudged.values.edgeAgentPolicyPollSnmpd).toBe("unknown");
       await waitFor("the textfile to say so", () => textfileSample(textDir, 'edge_agent_probe_up{probe="tailnet"}') === 0, 2000, 20);
       // The helper removed its directory on stop; the daemon keeps the configured path.
       mkdirSync(dirname(socket), { recursive: true });
       extraDirs.push(dirname(socket));
       tailscaled = await startFakeTailscaled(scenario, socket);
       await waitFor("tailscaled back", () => receiver.received.slice(before).find((r) => r.kind === "tailnetChanged" && r.values.edgeAgentTailnetState === "Running"), 10_000, 50);
+      await waitFor("the seed's verdicts back", () => receiver.received.slice(before).find((r) => r.kind === "policyChanged" && r.values.edgeAgentPolicyScrapeNodeExporter === "accept" && r.values.edgeAgentPolicyPollSnmpd === "accept"), 10_000, 50);
       expect(textfileSample(textDir, "edge_agent_ipv6_global_prefixes")).toBe(1);
     });
   });
