@@ -299,7 +299,7 @@ describe("tailnet-policy", () => {
 
   it("an unreadable filter fails with its code's fix; without tailscaled, or on the scraper itself, it is skipped", () => {
     expect(judgeTailnetPolicy({ state: "unavailable", code: "no-socket", error: "no tailscaled LocalAPI socket at /x" }, who)).toMatchObject({ status: "fail", fix: expect.stringContaining("tailscale.socket") });
-    expect(judgeTailnetPolicy({ state: "unavailable", code: "no-scraper", error: "the scraper is not a peer" }, who)).toMatchObject({ status: "fail", fix: expect.stringContaining('"dst": ["tag:monitor:161"], "proto": "udp"') });
+    expect(judgeTailnetPolicy({ state: "unavailable", code: "no-scraper", error: "the scraper is not a peer" }, who)).toMatchObject({ status: "fail", fix: expect.stringContaining('"dst": ["tag:monitor:161"], "proto": "udp"}, {"action": "accept", "src": ["tag:monitor"], "dst": ["tag:scraper:162"], "proto": "udp"}') });
     expect(judgeTailnetPolicy({ state: "unavailable", code: "no-scraper", error: "the scraper is not a peer" }, { ...who, isScraper: true }).status).toBe("skip");
     expect(judgeTailnetPolicy({ state: "unavailable", code: "tailnet-unavailable", error: "x" }, who).status).toBe("skip");
   });

@@ -3,7 +3,7 @@
 // tailnet policy, in its own syntax, with this node's and the scraper's tags; shields-up and an
 // unreadable filter name their own fix.
 import { operatorCommand } from "../../policy/filter-source";
-import { flowById, flowLabel } from "../../policy/flows";
+import { flowById, flowLabel, type Flow, type FlowId } from "../../policy/flows";
 import { policyEntryFor } from "../../policy/policy-fix";
 import { currentUser } from "../../probes/packet-filter-source";
 import { runningTailnet, type NodeState } from "../../state/node-state";
@@ -25,8 +25,9 @@ export interface PolicySubjects {
 }
 
 /** The entries that admit the flows, as `acls` (the seed policy's syntax) and as `grants`. */
-function entriesFor(flows: NodeFlowVerdict["id"][], who: PolicySubjects): string {
-  const entry = (style: "acls" | "grants") => flows.map((id) => policyEntryFor(flowById(id), who.scraperTag, who.nodeTag, style)).join(", ");
+function entriesFor(flows: FlowId[], who: PolicySubjects): string {
+  const tag = (side: Flow["from"]) => (side === "scraper" ? who.scraperTag : who.nodeTag);
+  const entry = (style: "acls" | "grants") => flows.map((id) => flowById(id)).map((f) => policyEntryFor(f, tag(f.from), tag(f.to), style)).join(", ");
   return `add to the tailnet policy's "acls": ${entry("acls")} (in "grants": ${entry("grants")})`;
 }
 
@@ -37,7 +38,7 @@ const POLICY_FIXES: Record<TailnetPolicyFailure, (who: PolicySubjects) => string
   "tailnet-unavailable": () => "edge-agent doctor --check tailscaled (the packet filter is read from tailscaled)",
   "no-socket": () => "set tailscale.socket to tailscaled's LocalAPI socket (/run/tailscale/tailscaled.sock unless tailscaled runs with --socket): the tailscale CLI does not give the packet filter",
   // A control plane hides a peer the policy lets talk to this node in neither direction.
-  "no-scraper": (who) => `check scraper: against \`tailscale status\`; if the scraper is not listed there, the tailnet policy lets it and this node talk in no direction: ${entriesFor(["scrape-node-exporter", "poll-snmpd"], who)}`,
+  "no-scraper": (who) => `check scraper: against \`tailscale status\`; if the scraper is not listed there, the tailnet policy lets it and this node talk in no direction: ${entriesFor(["scrape-node-exporter", "poll-snmpd", "notify-scraper"], who)}`,
   localapi: () => `tailscale status (does tailscaled answer?), then: ${CHECK_AGAIN}`,
   malformed: () => "tailscale version (edge-agent reads the netmap and filter rules of Tailscale 1.60 or later: upgrade tailscale)",
   "no-filter-source": () => "run a tailscaled build with its debug endpoints (not built with ts_omit_debug): this one sends no PacketFilterRules on its IPN bus",
@@ -79,7 +80,7 @@ const flowWords = (f: NodeFlowVerdict) => `${f.id} (${flowLabel(flowById(f.id))}
 export function judgeTailnetPolicy(policy: TailnetPolicy, who: PolicySubjects): Finding {
   if (policy.state === "unavailable") {
     if (policy.code === "tailnet-unavailable") return skip("tailscaled is not Running (see the tailscaled check)", POLICY_FIXES[policy.code](who));
-    if (policy.code === "no-scraper" && who.isScraper) return skip("this host is the scraper: no flow from it to itself to judge", CHECK_AGAIN);
+    if (policy.code === "no-scraper" && who.isScraper) return skip("this host is the scraper: no flow from it to itself to judge", `on each node: ${CHECK_AGAIN}`);
     return fail(`no verdict on the scraper's flows: ${policy.error}`, POLICY_FIXES[policy.code](who));
   }
   const dropped = policy.flows.filter((f) => f.verdict === "drop");
