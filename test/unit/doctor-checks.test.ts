@@ -287,7 +287,7 @@ describe("tailnet-policy", () => {
   it("shields-up fails with the command that lowers them, whatever the policy says", () => {
     const reason = "tailscaled on this node runs with shields up and refuses every incoming connection whatever the policy says: sudo tailscale set --shields-up=false";
     const flows = (["scrape-node-exporter", "poll-snmpd"] as const).map((id) => ({ id, verdict: "drop" as const, decidedBy: "shields-up", reason }));
-    expect(judgeTailnetPolicy({ state: "ok", source: "ipn-bus", flows }, who)).toMatchObject({ status: "fail", fix: "sudo tailscale set --shields-up=false" });
+    expect(judgeTailnetPolicy({ state: "ok", source: "ipn-bus", flows }, who)).toEqual({ status: "fail", finding: `this node's tailscaled drops the scraper's scrape-node-exporter (tcp/9100) and poll-snmpd (udp/161): shields-up (${reason})`, fix: "sudo tailscale set --shields-up=false" });
   });
 
   it("without the LocalAPI permission: a warning whose fix is the command that grants it to this user", () => {

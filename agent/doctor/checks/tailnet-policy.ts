@@ -85,7 +85,13 @@ export function judgeTailnetPolicy(policy: TailnetPolicy, who: PolicySubjects): 
   }
   const dropped = policy.flows.filter((f) => f.verdict === "drop");
   if (dropped.length) {
-    const why = dropped.map((f) => `${flowWords(f)}: ${f.decidedBy}${f.reason ? ` (${f.reason})` : ""}`).join("; ");
+    // Flows dropped for one reason (shields-up drops both) are named together, the reason once.
+    const groups = new Map<string, NodeFlowVerdict[]>();
+    for (const f of dropped) {
+      const why = `${f.decidedBy}${f.reason ? ` (${f.reason})` : ""}`;
+      groups.set(why, [...(groups.get(why) ?? []), f]);
+    }
+    const why = [...groups].map(([reason, flows]) => `${flows.map(flowWords).join(" and ")}: ${reason}`).join("; ");
     return fail(`this node's tailscaled drops the scraper's ${why}`, dropFix(dropped, who));
   }
   const unknown = policy.flows.find((f) => f.verdict === "unknown");
