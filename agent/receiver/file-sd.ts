@@ -7,6 +7,7 @@
 // out (as asked), and EdgeServiceDown covers it.
 import { pathLabel } from "../state/tailnet";
 import type { FleetState } from "./fleet-state";
+import { isTargetName } from "./limits";
 
 export const NODE_EXPORTER_PORT = 9100;
 
@@ -20,7 +21,8 @@ export function fileSdGroups(fleet: FleetState): TargetGroup[] {
   const groups: TargetGroup[] = [];
   for (const record of fleet.nodes.values()) {
     const v = record.values;
-    if (v.edgeAgentNodeExporterUp !== true) continue;
+    // Only a DNS label becomes a target (a record saved by an older version may hold any name).
+    if (v.edgeAgentNodeExporterUp !== true || !isTargetName(record.node)) continue;
     groups.push({
       targets: [`${record.node}:${NODE_EXPORTER_PORT}`],
       // Target labels land on every series of the node job, and Prometheus renames a scraped

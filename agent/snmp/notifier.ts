@@ -144,16 +144,19 @@ export class Notifier implements EventSink {
     this.sender.close();
   }
 
-  /** Outbox write failures are logged once per distinct message, like delivery problems. */
+  /**
+   * Outbox write failures are logged once per distinct kind (errno code), like delivery problems:
+   * on a full disk the entry and state.json writes fail in turn with different texts, one problem.
+   */
   private writeProblem: string | null = null;
 
   private reportWriteErrors(): void {
     const errors = this.outbox.takeWriteErrors();
     if (!errors.length) return;
-    const problem = errors[errors.length - 1].replace(/n-\d{10}\.json/g, "n-*.json");
-    if (problem === this.writeProblem) return;
-    this.writeProblem = problem;
-    this.logger.error({ outbox: this.outbox.dir, errors: errors.length }, `outbox: ${problem}; the notification is kept in memory only`);
+    const kind = [...new Set(errors.map((e) => e.code))].sort().join(",");
+    if (kind === this.writeProblem) return;
+    this.writeProblem = kind;
+    this.logger.error({ outbox: this.outbox.dir, errors: errors.length, code: kind }, `outbox: ${errors[errors.length - 1].text}; the notification is kept in memory only`);
   }
 
   stats(): NotifierStats {

@@ -4,7 +4,8 @@ import type { Config } from "../config";
 import type { Logger } from "../log";
 import type { NodeState } from "../state/node-state";
 import { oidTree, type OidTree } from "./oid-tree";
-import { describeTarget, Sender } from "./sender";
+import type { SendFailure } from "./net-snmp-internals";
+import { describeTarget, SendError, Sender } from "./sender";
 import { notificationObjects, stateObjects } from "./state-objects";
 import { parseTarget, resolveOrExplain, TargetUnresolvable } from "./target";
 import { toVarbinds } from "./varbinds";
@@ -18,6 +19,8 @@ export interface TestResult {
   error?: string;
   /** What kept it from being acknowledged: the target did not resolve, or the send got no answer. */
   failure?: "unresolvable" | "send-failed";
+  /** For a failed send: what the receiver did (a USM report, no answer, no answer after discovery). */
+  refusal?: SendFailure;
 }
 
 export async function sendTestNotification(config: Config, logger: Logger, state: NodeState, options: { tree?: OidTree } = {}): Promise<TestResult> {
@@ -35,7 +38,14 @@ export async function sendTestNotification(config: Config, logger: Logger, state
     const result = await sender.send(resolved, tree.notificationOid("test"), toVarbinds(tree, objects));
     return { ...result, target };
   } catch (error) {
-    return { acknowledged: false, rttMs: null, target, error: (error as Error).message, failure: error instanceof TargetUnresolvable ? "unresolvable" : "send-failed" };
+    return {
+      acknowledged: false,
+      rttMs: null,
+      target,
+      error: (error as Error).message,
+      failure: error instanceof TargetUnresolvable ? "unresolvable" : "send-failed",
+      ...(error instanceof SendError ? { refusal: error.failure } : {}),
+    };
   } finally {
     sender.close();
   }
