@@ -6,6 +6,7 @@ import { operatorCommand } from "../../policy/filter-source";
 import { flowById, flowLabel, type Flow, type FlowId } from "../../policy/flows";
 import { policyEntryFor } from "../../policy/policy-fix";
 import { currentUser } from "../../probes/packet-filter-source";
+import { SELF } from "../../self-command";
 import { runningTailnet, type NodeState } from "../../state/node-state";
 import type { NodeFlowVerdict, TailnetPolicy, TailnetPolicyFailure } from "../../state/tailnet-policy";
 import { nodeStateTimeout, type Check } from "../check";
@@ -31,11 +32,11 @@ function entriesFor(flows: FlowId[], who: PolicySubjects): string {
   return `add to the tailnet policy's "acls": ${entry("acls")} (in "grants": ${entry("grants")})`;
 }
 
-const CHECK_AGAIN = "edge-agent doctor --check tailnet-policy";
+const CHECK_AGAIN = `${SELF} doctor --check tailnet-policy`;
 
 /** What to do about each way the probe can fail; the type makes a new code need one. */
 const POLICY_FIXES: Record<TailnetPolicyFailure, (who: PolicySubjects) => string> = {
-  "tailnet-unavailable": () => "edge-agent doctor --check tailscaled (the packet filter is read from tailscaled)",
+  "tailnet-unavailable": () => `${SELF} doctor --check tailscaled (the packet filter is read from tailscaled)`,
   "no-socket": () => "set tailscale.socket to tailscaled's LocalAPI socket (/run/tailscale/tailscaled.sock unless tailscaled runs with --socket): the tailscale CLI does not give the packet filter",
   // A control plane hides a peer the policy lets talk to this node in neither direction.
   "no-scraper": (who) => `check scraper: against \`tailscale status\`; if the scraper is not listed there, the tailnet policy lets it and this node talk in no direction: ${entriesFor(["scrape-node-exporter", "poll-snmpd", "notify-scraper"], who)}`,
@@ -43,7 +44,7 @@ const POLICY_FIXES: Record<TailnetPolicyFailure, (who: PolicySubjects) => string
   malformed: () => "tailscale version (edge-agent reads the netmap and filter rules of Tailscale 1.60 or later: upgrade tailscale)",
   "no-filter-source": () => "run a tailscaled build with its debug endpoints (not built with ts_omit_debug): this one sends no PacketFilterRules on its IPN bus",
   timeout: () => `tailscale status (is tailscaled hung?); if it answers slowly, raise probes.timeout, then: ${CHECK_AGAIN}`,
-  "probe-error": () => `edge-agent status --json (its tailnet.policy), then: ${CHECK_AGAIN}`,
+  "probe-error": () => `${SELF} status --json (its tailnet.policy), then: ${CHECK_AGAIN}`,
 };
 
 /** Why a verdict is unknown, by the keyword the filter evaluator puts in decidedBy. */
