@@ -100,6 +100,8 @@ describeWith({ root: true, binaries: ["snmpd", "snmpget", "snmpwalk", "python3"]
     expect(value("edgeAgentPolicyScrapeNodeExporter")).toBe("1");
     expect(value("edgeAgentPolicyPollSnmpd")).toBe("1");
     await waitFor("edge_agent_agentx_registered 1 in the textfile", () => /^edge_agent_agentx_registered 1$/m.test(readFileSync(join(dir, "textfile/edge_agent.prom"), "utf8")), 10_000, 200);
+    // The packaged daemon's textfile carries the same verdicts.
+    expect(readFileSync(join(dir, "textfile/edge_agent.prom"), "utf8")).toMatch(/^edge_agent_tailnet_policy_verdict\{flow="scrape-node-exporter",verdict="accept"\} 1$/m);
     expect(logMessages(agent).filter((m) => m.startsWith("AgentX: serving"))).toHaveLength(1);
     expect(logMessages(agent).filter((m) => /proxy|falsish/.test(m))).toEqual([]);
   });
