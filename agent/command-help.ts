@@ -40,7 +40,7 @@ export const COMMAND_HELP: Record<string, CommandHelp> = {
     exitCodes: "0 no check failed (warnings and skips allowed); 1 a check failed; 2 bad usage (an unknown check id) or an invalid config (then only the config check runs).",
     examples: ["edge-agent doctor", "sudo edge-agent doctor --check firewall-port --check snmpd", "edge-agent doctor --json | jq '.checks[] | select(.status == \"fail\")'"],
     more: async () => {
-      const { CHECKS } = await import("./doctor/registry");
+      const { CHECKS } = await loadRegistry();
       const width = Math.max(...CHECKS.map((c) => c.id.length));
       return ["Checks (--check ID):", ...CHECKS.map((c) => `  ${c.id.padEnd(width)}  ${c.summary}${c.scope === "scraper" ? " (scraper)" : ""}`)].join("\n");
     },
@@ -119,6 +119,20 @@ function wrap(text: string, hang: number, first = ""): string {
     empty = false;
   }
   return [...lines, line].join("\n");
+}
+
+/**
+ * doctor's registry, loaded only for its help. import() serves the bundle and vitest; a checkout's
+ * launcher runs the sources through tsx's require hook, where import() goes to Node's ESM loader,
+ * which does not resolve an extensionless .ts path (ERR_MODULE_NOT_FOUND): require it there.
+ */
+async function loadRegistry(): Promise<typeof import("./doctor/registry")> {
+  try {
+    return await import("./doctor/registry");
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "ERR_MODULE_NOT_FOUND") throw error;
+    return require("./doctor/registry") as typeof import("./doctor/registry");
+  }
 }
 
 export async function renderCommandHelp(usage: string, help: CommandHelp): Promise<string> {

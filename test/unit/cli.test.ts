@@ -242,3 +242,12 @@ describe("renderStatus (the text form)", () => {
     expect(noFirewall).toContain("firewall  unavailable: reading the ruleset needs CAP_NET_ADMIN\n");
   });
 });
+
+describe("the sources through tsx (a checkout's launcher after an edit)", () => {
+  it("doctor --help lists every check id, as the bundle does", async () => {
+    const { runAgent, REPO_ROOT } = await import("../helpers/cli");
+    const run = await runAgent(["doctor", "--help"], { via: [process.execPath, "--require", "tsx/cjs", `${REPO_ROOT}/agent/main.ts`] });
+    expect(run.stderr).toBe("");
+    for (const check of CHECKS) expect(run.stdout).toContain(`  ${check.id} `);
+  });
+});
