@@ -104,15 +104,18 @@ describeWith({}, "edge-agent receive under floods", () => {
   it("refuses a thousand nodes' 60 KB values, counts them, and its memory stays flat", async () => {
     const big = await heartbeats(Array.from({ length: 1000 }, (_, i) => `big${i}`), 1, (v) => v, true);
     const before = rssMiB(receiver.child.pid!);
+    const started = Date.now();
     await sendCounted(big);
     await waitFor("all 1000 refused", async () => sample(await metricsText(metricsUrl), 'edge_fleet_receiver_notifications_dropped_total{reason="oversize"}') === 1000, 30_000, 200);
     const after = rssMiB(receiver.child.pid!);
     console.log(`1000 x 60 KB values: RSS ${before} -> ${after} MiB`);
     // Transient buffers only (a kept 60 KB value per node was ~600 MiB).
     expect(after - before).toBeLessThan(200);
-    // Logged at most 20 times per 10 s, without the value.
+    // Logged at most 20 times per 10 s window the flood spanned (a loaded machine stretches it),
+    // without the value.
     const logged = lines().filter((l) => l.reason === "oversize");
-    expect(logged.length).toBeLessThan(100);
+    expect(logged.length).toBeLessThanOrEqual(20 * (Math.floor((Date.now() - started) / 10_000) + 2));
+    expect(logged.length).toBeLessThan(1000);
     expect(logged.every((l) => JSON.stringify(l).length < 1000)).toBe(true);
   });
 
