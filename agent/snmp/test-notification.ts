@@ -1,4 +1,4 @@
-// `edge-agent trap --test`: one edgeAgentTest notification, straight to the target (no outbox,
+// `edge-agent trap --test`: one edgeAgentTest notification, straight to each target (no outbox,
 // sequence 0 so a receiver never mistakes it for a step of the real sequence).
 import type { Config } from "../config";
 import type { Logger } from "../log";
@@ -11,31 +11,42 @@ import { toVarbinds } from "./varbinds";
 import { isoTime } from "../iso-time";
 
 export interface TestResult {
+  /** The target as configured, e.g. scraper-a:162. */
+  configured: string;
   acknowledged: boolean;
   rttMs: number | null;
   /** Where it went, e.g. udp6:[fd7a:115c:a1e0::1]:162, once the target resolved. */
   target?: string;
   error?: string;
+  /** Where it failed: the name did not resolve, or the send got no answer or an error. */
+  failedAt?: "resolve" | "send";
 }
 
-export async function sendTestNotification(config: Config, logger: Logger, state: NodeState, options: { tree?: OidTree } = {}): Promise<TestResult> {
+/** One test notification to every target, all at once; the results in the order configured. */
+export function sendTestNotifications(config: Config, logger: Logger, state: NodeState, options: { tree?: OidTree } = {}): Promise<TestResult[]> {
+  return Promise.all(config.notifications.targets.map((configured) => sendTestNotification(config, configured, logger, state, options)));
+}
+
+export async function sendTestNotification(config: Config, configured: string, logger: Logger, state: NodeState, options: { tree?: OidTree } = {}): Promise<TestResult> {
   const tree = options.tree ?? oidTree(config.mib.baseOid);
   const at = isoTime();
   const summary = `test notification from ${state.host.state === "ok" ? state.host.hostname : "edge-agent"} (edge-agent trap --test)`;
   const objects = notificationObjects(stateObjects(state), { sequence: 0, at, summary });
   const sender = new Sender(config.notifications);
   let target: string | undefined;
+  let failedAt: TestResult["failedAt"] = "resolve";
   try {
-    const spec = parseTarget(config.notifications.target);
+    const spec = parseTarget(configured);
     const resolved = await resolveTarget(spec).catch((error: NodeJS.ErrnoException) => {
-      throw new Error(`cannot resolve ${spec.host}: ${error.code ?? error.message} (check notifications.target)`);
+      throw new Error(`cannot resolve ${spec.host}: ${error.code ?? error.message} (check notifications.targets)`);
     });
     target = describeTarget(resolved);
+    failedAt = "send";
     logger.debug({ target }, "sending the test notification");
     const result = await sender.send(resolved, tree.notificationOid("test"), toVarbinds(tree, objects));
-    return { ...result, target };
+    return { configured, ...result, target };
   } catch (error) {
-    return { acknowledged: false, rttMs: null, target, error: (error as Error).message };
+    return { configured, acknowledged: false, rttMs: null, target, error: (error as Error).message, failedAt };
   } finally {
     sender.close();
   }

@@ -93,7 +93,7 @@ describeWith({ binaries: ["promtool", "snmptrap"] }, "Prometheus rules shipped i
   it("read only metrics that the receiver and the node's textfile export", async () => {
     expect((await snmptrap(["-v2c", "-Ci", "-r", "0", "-c", COMMUNITY, `127.0.0.1:${r.port}`, "", tree.notificationOid("heartbeat"), ...snmptrapVarbindArgs(edgeValues("web1", 1))])).code).toBe(0);
     const node = new NodeMetrics();
-    node.update({ state: sampleNodeState(), cycleEndedAtMs: Date.now(), cycleDurationMs: 10, sink: { sent: 1, acknowledged: 1, queued: 0, dropped: 0, failed: 0 }, agentxRegistered: true });
+    node.update({ state: sampleNodeState(), cycleEndedAtMs: Date.now(), cycleDurationMs: 10, sink: { dropped: 0, targets: [{ target: "scraper:162", sent: 1, acknowledged: 1, queued: 0, failed: 0 }] }, agentxRegistered: true });
     const names = new Set([...exposed(await metricsText(r.metricsUrl)), ...exposed(await node.render())]);
     const used = new Set(rules.flatMap((x) => x.expr.match(/\bedge_(?:fleet|agent)_[a-z0-9_]+/g) ?? []));
     expect(used.size).toBeGreaterThanOrEqual(10);
