@@ -166,8 +166,8 @@ export class NodeMetrics {
       this.g.queued.set({ target: t.target }, t.queued);
       const last = this.lastSink?.targets.find((l) => l.target === t.target);
       for (const name of TARGET_COUNTERS) {
-        const delta = t[name] - (last?.[name] ?? 0);
-        if (delta > 0) this.targetCounters[name].inc({ target: t.target }, delta);
+        // Also by 0: a target that never succeeded still shows its series, at 0.
+        this.targetCounters[name].inc({ target: t.target }, Math.max(0, t[name] - (last?.[name] ?? 0)));
       }
     }
     this.lastSink = { dropped: sink.dropped, targets: sink.targets.map((t) => ({ ...t })) };
