@@ -12,6 +12,7 @@ import { describeWith } from "../helpers/prereqs";
 import type { Daemon } from "../helpers/process";
 import { startSnmptrapd, type Snmptrapd } from "../helpers/snmptrapd";
 import { startUnit } from "../helpers/unit-exec";
+import { sample } from "./receiver-support";
 
 const running: Daemon[] = [];
 const dirs: string[] = [];
@@ -29,6 +30,7 @@ function sequences(trapd: Snmptrapd): number[] {
 const unique = (list: number[]) => [...new Set(list)];
 const oneTo = (n: number) => Array.from({ length: n }, (_, i) => i + 1);
 
+/** One series' value in the daemon's textfile; undefined before it is written or without it. */
 function textfileSample(dir: string, series: string): number | undefined {
   let text = "";
   try {
@@ -36,8 +38,7 @@ function textfileSample(dir: string, series: string): number | undefined {
   } catch {
     return undefined;
   }
-  const line = text.split("\n").find((l) => l.startsWith(`${series} `));
-  return line === undefined ? undefined : Number(line.slice(series.length + 1));
+  return sample(text, series) ?? undefined;
 }
 
 function killHard(daemon: Daemon): Promise<void> {
