@@ -1,5 +1,6 @@
 // The durable outbox on a temp directory: sequence numbers survive restarts, entries reload in
-// order, the bound drops the oldest and counts it, and damaged files never stop a load.
+// order, the bound drops the oldest and counts it, damaged files never stop a load, and with
+// several targets an entry stays until each has it, across restarts and changes of the targets.
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
