@@ -9,7 +9,7 @@ import { makePacket, PacketError, type PacketSpec } from "../firewall/packet";
 import { renderTrace } from "../firewall/render-trace";
 import { RulesetError, type Ruleset } from "../firewall/ruleset";
 import { collectFirewallState } from "../probes/collect";
-import { isAvailable, type FirewallState } from "../state";
+import { isAvailable, type FirewallState } from "../state/node-state";
 
 type Values = Record<string, string | boolean | string[] | undefined>;
 

@@ -84,6 +84,7 @@ export const configSchema = obj({
     communities: list(secretStr("", check.nonEmpty("a non-empty community"))),
     users: list(obj(userFields)),
     allowSources: list(str("", check.prefix)),
+    trustClaimedAddresses: bool(false),
     metrics: str("[::]:9163", check.hostPort),
     fileSd: str("/etc/prometheus/file_sd/edge-agent.yml"),
     alertmanager: str("", check.httpUrlOrEmpty, redactUrl),

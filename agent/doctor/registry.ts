@@ -4,7 +4,7 @@ import { ipv4NatCheck, ipv6PrefixCheck } from "./checks/addresses";
 import { configCheck } from "./checks/config";
 import { firewallPortCheck } from "./checks/firewall";
 import { agentxCheck, notificationCheck, textfileDirCheck } from "./checks/outputs";
-import { receiverFileSdCheck, receiverListenCheck } from "./checks/receiver";
+import { receiverConfigCheck, receiverFileSdCheck, receiverListenCheck } from "./checks/receiver";
 import { nodeExporterCheck, snmpdCheck } from "./checks/services";
 import { magicDnsCheck, scraperPathCheck, tagsCheck, tailscaledCheck } from "./checks/tailnet";
 
@@ -23,6 +23,7 @@ export const CHECKS: readonly Check[] = [
   agentxCheck,
   notificationCheck,
   receiverListenCheck,
+  receiverConfigCheck,
   receiverFileSdCheck,
 ];
 

@@ -3,10 +3,10 @@
 // target by that target's own lane (target-lane.ts), so a target that is down delays no other
 // and gets everything, in order, when it is back.
 import type { Config } from "../config";
-import type { EventSink } from "../daemon";
+import type { EventSink } from "../daemon/daemon";
 import type { StateEvent } from "../diff";
 import type { Logger } from "../log";
-import type { NodeState } from "../state";
+import type { NodeState } from "../state/node-state";
 import { oidTree, type OidTree } from "./oid-tree";
 import { Outbox, type OutboxEntry } from "./outbox";
 import { notificationObjects, stateObjects } from "./state-objects";
@@ -37,7 +37,7 @@ export interface NotifierStats {
   targets: LaneStats[];
 }
 
-/** The daemon's EventSink (agent/daemon.ts): `implements` keeps the two from drifting apart. */
+/** The daemon's EventSink (agent/daemon/daemon.ts): `implements` keeps the two from drifting apart. */
 export class Notifier implements EventSink {
   private readonly tree: OidTree;
   private readonly outbox: Outbox;
@@ -128,16 +128,19 @@ export class Notifier implements EventSink {
     for (const lane of this.lanes) lane.close();
   }
 
-  /** Outbox write failures are logged once per distinct message, like delivery problems. */
+  /**
+   * Outbox write failures are logged once per distinct kind (errno code), like delivery problems:
+   * on a full disk the entry and state.json writes fail in turn with different texts, one problem.
+   */
   private writeProblem: string | null = null;
 
   private reportWriteErrors(): void {
     const errors = this.outbox.takeWriteErrors();
     if (!errors.length) return;
-    const problem = errors[errors.length - 1].replace(/n-\d{10}\.json/g, "n-*.json");
-    if (problem === this.writeProblem) return;
-    this.writeProblem = problem;
-    this.logger.error({ outbox: this.outbox.dir, errors: errors.length }, `outbox: ${problem}; the notification is kept in memory only`);
+    const kind = [...new Set(errors.map((e) => e.code))].sort().join(",");
+    if (kind === this.writeProblem) return;
+    this.writeProblem = kind;
+    this.logger.error({ outbox: this.outbox.dir, errors: errors.length, code: kind }, `outbox: ${errors[errors.length - 1].text}; the notification is kept in memory only`);
   }
 
   stats(): NotifierStats {

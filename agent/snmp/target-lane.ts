@@ -7,7 +7,7 @@ import type { Logger } from "../log";
 import type { OidTree } from "./oid-tree";
 import type { Outbox, OutboxEntry } from "./outbox";
 import { describeTarget, Sender, type NotificationSettings } from "./sender";
-import { parseTarget, resolveTarget, type TargetSpec } from "./target";
+import { parseTarget, resolveOrExplain, TargetUnresolvable, type TargetSpec } from "./target";
 import { toVarbinds } from "./varbinds";
 
 export interface LaneStats {
@@ -111,12 +111,7 @@ export class TargetLane {
   private async deliver(entry: OutboxEntry): Promise<boolean> {
     let where = this.target;
     try {
-      let resolved;
-      try {
-        resolved = await resolveTarget(this.spec);
-      } catch (error) {
-        throw new Error(`cannot resolve ${this.spec.host}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message} (check notifications.targets and MagicDNS: tailscale status)`);
-      }
+      const resolved = await resolveOrExplain(this.spec, "check notifications.targets and MagicDNS: tailscale status");
       where = describeTarget(resolved);
       const result = await this.sender.send(resolved, this.tree.notificationOid(entry.event.kind), toVarbinds(this.tree, entry.objects));
       this.outbox.markDelivered(entry.sequence, this.target);
@@ -134,7 +129,7 @@ export class TargetLane {
       if (this.closed) return false;
       this.counts.failed++;
       const message = (error as Error).message;
-      const problem = message.startsWith("cannot resolve") ? message : `${this.settings.inform ? "no acknowledgement" : "send failed"} from ${where}: ${message}`;
+      const problem = error instanceof TargetUnresolvable ? message : `${this.settings.inform ? "no acknowledgement" : "send failed"} from ${where}: ${message}`;
       if (problem !== this.problem) {
         this.problem = problem;
         this.logger.warn(

@@ -2,11 +2,12 @@
 // sequence 0 so a receiver never mistakes it for a step of the real sequence).
 import type { Config } from "../config";
 import type { Logger } from "../log";
-import type { NodeState } from "../state";
+import type { NodeState } from "../state/node-state";
 import { oidTree, type OidTree } from "./oid-tree";
-import { describeTarget, Sender } from "./sender";
+import type { SendFailure } from "./net-snmp-internals";
+import { describeTarget, SendError, Sender } from "./sender";
 import { notificationObjects, stateObjects } from "./state-objects";
-import { parseTarget, resolveTarget } from "./target";
+import { parseTarget, resolveOrExplain, TargetUnresolvable } from "./target";
 import { toVarbinds } from "./varbinds";
 import { isoTime } from "../iso-time";
 
@@ -18,8 +19,10 @@ export interface TestResult {
   /** Where it went, e.g. udp6:[fd7a:115c:a1e0::1]:162, once the target resolved. */
   target?: string;
   error?: string;
-  /** Where it failed: the name did not resolve, or the send got no answer or an error. */
-  failedAt?: "resolve" | "send";
+  /** What kept it from being acknowledged: the target did not resolve, or the send got no answer. */
+  failure?: "unresolvable" | "send-failed";
+  /** For a failed send: what the receiver did (a USM report, no answer, no answer after discovery). */
+  refusal?: SendFailure;
 }
 
 /** One test notification to every target, all at once; the results in the order configured. */
@@ -34,19 +37,23 @@ export async function sendTestNotification(config: Config, configured: string, l
   const objects = notificationObjects(stateObjects(state), { sequence: 0, at, summary });
   const sender = new Sender(config.notifications);
   let target: string | undefined;
-  let failedAt: TestResult["failedAt"] = "resolve";
   try {
     const spec = parseTarget(configured);
-    const resolved = await resolveTarget(spec).catch((error: NodeJS.ErrnoException) => {
-      throw new Error(`cannot resolve ${spec.host}: ${error.code ?? error.message} (check notifications.targets)`);
-    });
+    const resolved = await resolveOrExplain(spec, "check notifications.targets");
     target = describeTarget(resolved);
-    failedAt = "send";
     logger.debug({ target }, "sending the test notification");
     const result = await sender.send(resolved, tree.notificationOid("test"), toVarbinds(tree, objects));
     return { configured, ...result, target };
   } catch (error) {
-    return { configured, acknowledged: false, rttMs: null, target, error: (error as Error).message, failedAt };
+    return {
+      configured,
+      acknowledged: false,
+      rttMs: null,
+      target,
+      error: (error as Error).message,
+      failure: error instanceof TargetUnresolvable ? "unresolvable" : "send-failed",
+      ...(error instanceof SendError ? { refusal: error.failure } : {}),
+    };
   } finally {
     sender.close();
   }

@@ -1,6 +1,6 @@
 // A realistic NodeState (tagged node, direct IPv6 path, firewall verdicts) for tests of the
 // outputs; `with` overrides parts so a test states only what it changes.
-import type { NodeState } from "../../agent/state";
+import type { NodeState } from "../../agent/state/node-state";
 
 export function sampleNodeState(overrides: { hostname?: string; nodeExporterUp?: boolean; snmpdUp?: boolean; path?: "direct" | "relay" } = {}): NodeState {
   const path = overrides.path ?? "direct";

@@ -19,7 +19,7 @@ import snmp from "net-snmp";
 import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { configFromObject } from "../../agent/config";
-import { Daemon } from "../../agent/daemon";
+import { Daemon } from "../../agent/daemon/daemon";
 import type { StateEvent } from "../../agent/diff";
 import { parseNftJson } from "../../agent/firewall/nft-json";
 import { collectNodeState } from "../../agent/probes/collect";
@@ -27,7 +27,7 @@ import { oidTree } from "../../agent/snmp/oid-tree";
 import { Notifier } from "../../agent/snmp/notifier";
 import type { ObjectValues } from "../../agent/snmp/state-objects";
 import { fromVarbinds } from "../../agent/snmp/varbinds";
-import { TEXTFILE_NAME } from "../../agent/textfile";
+import { TEXTFILE_NAME } from "../../agent/daemon/textfile";
 import { BUNDLE } from "../helpers/bundle";
 import { createNetns, type Netns } from "../helpers/netns";
 import { startUnit } from "../helpers/unit-exec";
@@ -127,6 +127,8 @@ describeWith({ root: true, binaries: ["snmpd", "snmpget", "ip"] }, "edge-agent d
           scraper: "scraper",
           tailscale: { socket: tailscaled.socket },
           ipv6: { allocations: ["2001:db8:100::/56"] },
+          // A router's IPv4 prefix: its forward-ipv4 verdict reaches every output.
+          firewall: { forwardPrefixes: ["10.20.0.0/16"] },
           // The first cycle shares the CPU with loading every module; 500 ms can run out.
           probes: { timeout: "3s", nodeExporter: { url: "http://127.0.0.1:9/metrics" }, snmpd: { port: snmpd.port, community: COMMUNITY } },
           notifications: { target: `127.0.0.1:${receiver.port}`, community: COMMUNITY, inform: false, outbox: outboxDir },
@@ -142,7 +144,7 @@ describeWith({ root: true, binaries: ["snmpd", "snmpget", "ip"] }, "edge-agent d
         createSink: (c) => new Notifier(c, logger),
         ifInet6Path,
         // No disco ping: the namespace has no tailnet; the fake LocalAPI answers status.
-        collect: (c, extras) => collectNodeState(c, { ping: false, ifInet6Path, readRuleset: extras.readRuleset, previous: extras.previous }),
+        collect: (c, extras) => collectNodeState(c, { ping: false, ifInet6Path, readRuleset: extras.readRuleset }),
         // The namespace's firewall, watched and read as the daemon does on a host.
         rulesetMonitor: ["ip", "netns", "exec", ns.name, "nft", "monitor"],
         readRuleset: async () => ({ ruleset: parseNftJson(ns.exec("nft", ["-j", "list", "ruleset"])), backend: "nftables" }),
@@ -223,6 +225,25 @@ describeWith({ root: true, binaries: ["snmpd", "snmpget", "ip"] }, "edge-agent d
 
       ns.exec("nft", ["delete", "table", "inet", "guard"]);
       await waitFor("the firewall to accept again", () => textfileSample(textDir, inbound) === 1 || null, 2000, 20);
+    });
+
+    it("a forward chain dropping tailscaled's IPv4 reaches the receiver, the textfile and AgentX", async () => {
+      const forward = 'edge_agent_firewall_accepts{check="forward-ipv4"}';
+      const forwardOid = `${rerooted.objectOid("edgeAgentFirewallForwardIpv4")}.0`;
+      await waitFor("the forward-ipv4 verdict accept in the textfile", () => textfileSample(textDir, forward) === 1 || null, 5000, 20);
+      const before = receiver.received.length;
+      ns.exec("nft", ["-f", "-"], "table inet router {\n  chain forward {\n    type filter hook forward priority filter; policy drop;\n  }\n}\n");
+      try {
+        const changed = await waitFor("a firewallChanged notification", () => receiver.received.slice(before).find((r) => r.kind === "firewallChanged"), 2000, 20);
+        expect(changed.values.edgeAgentFirewallForwardIpv4).toBe("drop");
+        expect(changed.values.edgeAgentFirewallForwardIpv6).toBe("unknown");
+        await waitFor("the textfile to say drop", () => textfileSample(textDir, forward) === 0 || null, 2000, 20);
+        // drop(2), as EDGE-AGENT-MIB numbers the verdicts.
+        await waitFor("AgentX to serve drop", async () => (await agentxValue(forwardOid)) === "2" || null, 2000, 50);
+      } finally {
+        ns.exec("nft", ["delete", "table", "inet", "router"]);
+      }
+      await waitFor("the forward chain to accept again", () => textfileSample(textDir, forward) === 1 || null, 2000, 20);
     });
 
     it("keeps running while tailscaled restarts, and reports both changes", async () => {

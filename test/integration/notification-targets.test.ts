@@ -6,7 +6,7 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSyn
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, expect, it } from "vitest";
-import { TEXTFILE_NAME } from "../../agent/textfile";
+import { TEXTFILE_NAME } from "../../agent/daemon/textfile";
 import { freeUdpPort, waitFor } from "../helpers/ports";
 import { describeWith } from "../helpers/prereqs";
 import type { Daemon } from "../helpers/process";

@@ -8,7 +8,7 @@ import { join, resolve } from "node:path";
 import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { configFromObject } from "../../agent/config";
-import type { NodeState } from "../../agent/state";
+import type { NodeState } from "../../agent/state/node-state";
 import { IN_CI } from "../helpers/prereqs";
 import { waitFor } from "../helpers/ports";
 import { COMMUNITY, V3_USER, startTestReceiver, type TestReceiver } from "./receiver-support";

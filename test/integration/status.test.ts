@@ -102,7 +102,7 @@ describeWith({ binaries: ["prometheus-node-exporter", "snmpd"] }, "edge-agent st
     console.log(`status --json with a hung tailscaled (probes.timeout 5s): ${run.ms.toFixed(0)} ms wall time`);
     expect(run.code).toBe(0);
     const state = JSON.parse(run.stdout);
-    expect(state.tailnet).toEqual({ state: "unavailable", error: "cannot read tailscaled's status: tailscaled did not answer /localapi/v0/status within 5000 ms", missingTags: ["tag:monitor"] });
+    expect(state.tailnet).toEqual({ state: "unavailable", code: "status-unreadable", error: "cannot read tailscaled's status: tailscaled did not answer /localapi/v0/status within 5000 ms", missingTags: ["tag:monitor"] });
     expect(state.services.nodeExporter).toMatchObject({ up: true, tailnetReachable: null });
     expect(state.services.snmpd).toMatchObject({ up: true, tailnetReachable: null });
   }, SPAWN_TIMEOUT);

@@ -2,7 +2,7 @@
 // subject, a source gone unavailable saying why, and what a first snapshot finds missing.
 import { describe, expect, it } from "vitest";
 import { diff, problemsAtStart } from "../../agent/diff";
-import { runningTailnet, type NodeState } from "../../agent/state";
+import { runningTailnet, type NodeState } from "../../agent/state/node-state";
 import { sampleNodeState } from "../helpers/sample-node-state";
 
 const NO_SOCKET = "tailscaled is not running here: no LocalAPI socket at /run/tailscale/tailscaled.sock and no tailscale CLI (install Tailscale, then run: sudo tailscale up)";
@@ -13,7 +13,7 @@ function withParts(parts: Partial<NodeState>): NodeState {
 
 describe("diff", () => {
   it("a start is agentStarted only, however much is missing", () => {
-    const down = withParts({ tailnet: { state: "unavailable", error: NO_SOCKET, missingTags: ["tag:monitor"] } });
+    const down = withParts({ tailnet: { state: "unavailable", code: "not-installed", error: NO_SOCKET, missingTags: ["tag:monitor"] } });
     expect(diff(null, down)).toEqual([{ kind: "agentStarted", summary: "agent 0.1.0 started" }]);
   });
 
@@ -23,7 +23,7 @@ describe("diff", () => {
 
   it("a firewall probe gone unavailable says why; the state it left is named without a reason", () => {
     const ok = sampleNodeState();
-    const timedOut = withParts({ firewall: { state: "unavailable", error: "the firewall probe did not answer within 4000 ms" } });
+    const timedOut = withParts({ firewall: { state: "unavailable", code: "timeout", error: "the firewall probe did not answer within 4000 ms" } });
     expect(diff(ok, timedOut)).toEqual([
       {
         kind: "firewallChanged",
@@ -34,7 +34,7 @@ describe("diff", () => {
   });
 
   it("tailscaled going away is a tailnet change saying why, and a path change to unknown", () => {
-    const gone = withParts({ tailnet: { state: "unavailable", error: NO_SOCKET, missingTags: ["tag:monitor"] } });
+    const gone = withParts({ tailnet: { state: "unavailable", code: "not-installed", error: NO_SOCKET, missingTags: ["tag:monitor"] } });
     const events = diff(sampleNodeState(), gone);
     expect(events.map((e) => e.kind)).toEqual(["tailnetChanged", "pathChanged"]);
     expect(events[0].summary).toBe(`tailscaled unavailable: ${NO_SOCKET} (was: tailnet Running as host1.tail1234.ts.net, tags tag:monitor)`);
@@ -42,7 +42,7 @@ describe("diff", () => {
   });
 
   it("an address table that cannot be read says why", () => {
-    const unreadable = withParts({ ipv6: { state: "unavailable", error: "/proc/net/if_inet6 does not exist: IPv6 is disabled in this kernel or namespace" } });
+    const unreadable = withParts({ ipv6: { state: "unavailable", code: "ipv6-disabled", error: "/proc/net/if_inet6 does not exist: IPv6 is disabled in this kernel or namespace" } });
     expect(diff(sampleNodeState(), unreadable)[0]).toEqual({
       kind: "addressChanged",
       summary: "IPv6 addresses unavailable: /proc/net/if_inet6 does not exist: IPv6 is disabled in this kernel or namespace (was: primary /64 2001:db8:100:1::/64)",
@@ -67,9 +67,9 @@ describe("problemsAtStart", () => {
     bare.services.nodeExporter.error = "http://127.0.0.1:9100/metrics: connect ECONNREFUSED 127.0.0.1:9100";
     const state: NodeState = {
       ...bare,
-      host: { state: "unavailable", error: "the host probe did not answer within 2000 ms" },
-      tailnet: { state: "unavailable", error: NO_SOCKET, missingTags: ["tag:monitor"] },
-      firewall: { state: "unavailable", error: "the firewall probe did not answer within 4000 ms" },
+      host: { state: "unavailable", code: "timeout", error: "the host probe did not answer within 2000 ms" },
+      tailnet: { state: "unavailable", code: "not-installed", error: NO_SOCKET, missingTags: ["tag:monitor"] },
+      firewall: { state: "unavailable", code: "timeout", error: "the firewall probe did not answer within 4000 ms" },
     };
     expect(problemsAtStart(state)).toEqual([
       "host facts unavailable: the host probe did not answer within 2000 ms",

@@ -6,11 +6,21 @@ import { judgeConfig } from "../../agent/doctor/checks/config";
 import { judgeFirewallPort } from "../../agent/doctor/checks/firewall";
 import { parseRegistration } from "../../agent/doctor/facts/agentx-served";
 import { judgeAgentx, judgeNotification, judgeTextfileDir, parseAgentxMaster } from "../../agent/doctor/checks/outputs";
-import { judgeFileSd, judgeReceiverListen } from "../../agent/doctor/checks/receiver";
+import { judgeFileSd, judgeReceiverConfig, judgeReceiverListen } from "../../agent/doctor/checks/receiver";
+import { startupWarnings } from "../../agent/receiver/startup-warnings";
 import { judgeNodeExporter, judgeSnmpd } from "../../agent/doctor/checks/services";
 import { judgeMagicDns, judgeScraperPath, judgeTags, judgeTailscaled } from "../../agent/doctor/checks/tailnet";
-import type { Ipv4Address } from "../../agent/doctor/facts/ipv4";
-import type { FirewallState, Ipv6State, ScraperPeer, TailnetState, TailnetUnavailable } from "../../agent/state";
+import type { Check } from "../../agent/doctor/check";
+import { createContext } from "../../agent/doctor/context";
+import type { Finding } from "../../agent/doctor/finding";
+import { CHECK_IDS } from "../../agent/doctor/registry";
+import { runChecks } from "../../agent/doctor/run";
+import { FIREWALL_FAILURES, RULESET_FAILURES, type RulesetFailure } from "../../agent/state/firewall";
+import { IPV6_FAILURES } from "../../agent/state/ipv6";
+import { SERVICE_FAILURES } from "../../agent/state/services";
+import { TAILNET_FAILURES } from "../../agent/state/tailnet";
+import type { Ipv4Address } from "../../agent/probes/ipv4";
+import type { FirewallState, Ipv6State, ScraperPeer, TailnetState, TailnetUnavailable } from "../../agent/state/node-state";
 
 const config = configFromObject({ scraper: "scraper", ipv6: { allocations: ["2001:db8:100::/56"] } }, "/etc/edge-agent/config.yaml");
 
@@ -27,7 +37,7 @@ function tailnet(over: Partial<TailnetState> = {}): TailnetState {
   return { state: "Running", source: "localapi", version: "1.90.6", hostname: "node1", dnsName: "node1.example.ts.net", ips: ["100.101.102.103"], tags: ["tag:monitor"], missingTags: [], port: 41641, health: [], scraper: peer(), ...over };
 }
 
-const down: TailnetUnavailable = { state: "unavailable", error: "tailscaled is not running here: no LocalAPI socket at /run/tailscale/tailscaled.sock and no tailscale CLI", missingTags: ["tag:monitor"] };
+const down: TailnetUnavailable = { state: "unavailable", code: "not-installed", error: "tailscaled is not running here: no LocalAPI socket at /run/tailscale/tailscaled.sock and no tailscale CLI", missingTags: ["tag:monitor"] };
 
 function firewall(verdicts: Record<string, "accept" | "drop" | "unknown">, backend = "nftables"): FirewallState {
   return { state: "ok", port: 41641, portSource: "localapi", backend, notes: [], checks: Object.entries(verdicts).map(([id, verdict]) => ({ id, verdict, decidedBy: verdict === "drop" ? "inet filter input policy drop" : "rule 7", packet: {} as never })) };
@@ -59,7 +69,7 @@ describe("config", () => {
     ]);
     const f = judgeConfig({ path: "/etc/e.yaml", config: null, error, mode: 0o100640 });
     expect(f.finding).toBe('/etc/e.yaml: scraper: expected a string, got number 5 (quote it in YAML) (line 1); /etc/e.yaml: log.level: expected one of trace, debug, info, warn, error, fatal, got string "x" (line 4)');
-    expect(f.fix).toBe("edit scraper, log.level in /etc/e.yaml (keys and defaults: the README's Config reference)");
+    expect(f.fix).toBe("edit scraper, log.level in /etc/e.yaml (keys and defaults: man 5 edge-agent.yaml)");
   });
 
   it("tells a file that is no config file apart from one it may not read, by the error's code", () => {
@@ -82,7 +92,7 @@ describe("ipv6-prefix", () => {
   it("warns with no global IPv6, a deprecated-only prefix, or IPv6 off", () => {
     expect(judgeIpv6Prefix(v6(null, null), []).status).toBe("warn");
     expect(judgeIpv6Prefix(v6("2001:db8:100:1::/64", true, ["deprecated"]), ["2001:db8:100::/56"]).finding).toContain("no usable address (deprecated)");
-    expect(judgeIpv6Prefix({ state: "unavailable", error: "/proc/net/if_inet6 does not exist" }, []).status).toBe("warn");
+    expect(judgeIpv6Prefix({ state: "unavailable", code: "ipv6-disabled", error: "/proc/net/if_inet6 does not exist" }, []).status).toBe("warn");
   });
   it("is ok without allocations but says nothing was compared", () => {
     expect(judgeIpv6Prefix(v6("2a01:4f8:1:2::/64", null), []).finding).toContain("no ipv6.allocations configured");
@@ -102,6 +112,11 @@ describe("ipv4-nat", () => {
     expect(judgeIpv4Nat(cgnat, v6("2001:db8:100:1::/64", true)).status).toBe("ok");
     expect(judgeIpv4Nat([{ address: "203.0.113.5", interface: "eth0", kind: "public" }], v6(null, null))).toMatchObject({ status: "ok", finding: "public IPv4 203.0.113.5 on eth0" });
     expect(judgeIpv4Nat([], v6("2001:db8:100:1::/64", true)).finding).toContain("IPv6-only");
+  });
+  it("names an address in a documentation range as such, the one the firewall probe asks its IPv4 questions with", () => {
+    const doc: Ipv4Address[] = [{ address: "192.0.2.2", interface: "eth0", kind: "documentation" }];
+    expect(judgeIpv4Nat(doc, v6(null, null))).toMatchObject({ status: "warn", finding: expect.stringContaining("IPv4 only in an RFC 5737 documentation range (192.0.2.2 on eth0), which the internet does not route, and no global IPv6") });
+    expect(judgeIpv4Nat(doc, v6("2001:db8:100:1::/64", true)).status).toBe("ok");
   });
 });
 
@@ -165,8 +180,8 @@ describe("scraper-path", () => {
 describe("firewall-port", () => {
   it("skips without verdicts, fails on a drop with the rule for the backend, ok when all accept", () => {
     expect(judgeFirewallPort(undefined, 41641, "auto")).toMatchObject({ status: "skip", finding: expect.stringContaining("firewall probe did not run") });
-    expect(judgeFirewallPort({ state: "unavailable", error: "nft: Operation not permitted" }, 41641, "auto")).toMatchObject({ status: "skip", fix: expect.stringContaining("sudo edge-agent doctor") });
-    const unread = { ...firewall({ "inbound-ipv6": "unknown", "outbound-ipv6": "unknown" }, "none"), checks: ["inbound-ipv6", "outbound-ipv6"].map((id) => ({ id, verdict: "unknown" as const, decidedBy: "x", reason: "reading the ruleset needs CAP_NET_ADMIN: run as root" })) };
+    expect(judgeFirewallPort({ state: "unavailable", code: "probe-error", error: "nft: Operation not permitted" }, 41641, "auto")).toMatchObject({ status: "skip", fix: expect.stringContaining("sudo edge-agent doctor") });
+    const unread = { ...firewall({ "inbound-ipv6": "unknown", "outbound-ipv6": "unknown" }, "none"), checks: ["inbound-ipv6", "outbound-ipv6"].map((id) => ({ id, verdict: "unknown" as const, decidedBy: "x", reason: "reading the ruleset needs CAP_NET_ADMIN: run as root" })), unreadable: { code: "needs-cap-net-admin" as const, error: "reading the ruleset needs CAP_NET_ADMIN: run as root" } };
     expect(judgeFirewallPort(unread, 41641, "auto")).toMatchObject({ status: "skip", finding: "cannot read the firewall ruleset: reading the ruleset needs CAP_NET_ADMIN: run as root", fix: "sudo edge-agent doctor --check firewall-port" });
     const drop = judgeFirewallPort(firewall({ "inbound-ipv6": "accept", "outbound-ipv4": "drop" }, "iptables-legacy"), 41641, "auto");
     expect(drop).toMatchObject({ status: "fail", fix: "sudo iptables -I OUTPUT -p udp --sport 41641 -j ACCEPT" });
@@ -203,21 +218,42 @@ describe("node-exporter and snmpd", () => {
     expect(judgeSnmpd(sd, ["100.101.102.103"], true).status).toBe("ok");
     expect(judgeSnmpd({ ...sd, tailnetReachable: false }, ["100.101.102.103"], true).fix).toContain("agentaddress udp:161,udp6:161");
     expect(judgeSnmpd({ ...sd, up: false, error: "no answer" }, [], false).fix).toBe("sudo apt install snmpd");
+    expect(judgeSnmpd({ ...sd, up: false, code: "access-denied", error: "refused" }, [], true).fix).toContain("refuses the request");
+    expect(judgeSnmpd({ ...sd, up: false, code: "not-listening", error: "nothing listens" }, [], true).fix).toContain("sudo systemctl enable --now snmpd");
   });
 });
 
 describe("outputs", () => {
-  const dir = { directory: "/var/lib/prometheus/node-exporter", realPath: "/var/lib/prometheus/node-exporter", exists: true, writable: true, daemonUserWritable: null };
+  const dir = { directory: "/var/lib/prometheus/node-exporter", realPath: "/var/lib/prometheus/node-exporter", exists: true, writable: true, daemonUserWritable: null, daemonUserExists: true };
   const source = { source: "prometheus-node-exporter pid 42's arguments", directory: "/var/lib/prometheus/node-exporter", enabled: true };
   it("textfile-dir: ok when writable and node-exporter's; fail otherwise, naming the right directory", () => {
     expect(judgeTextfileDir(dir, source, source.directory).status).toBe("ok");
     expect(judgeTextfileDir(dir, { ...source, directory: "/srv/textfile" }, "/srv/textfile")).toMatchObject({ status: "fail", fix: "textfile: { directory: /srv/textfile }" });
-    expect(judgeTextfileDir({ ...dir, exists: false, error: "ENOENT: no such file or directory" }, source, source.directory)).toMatchObject({ status: "fail", finding: "/var/lib/prometheus/node-exporter does not exist" });
-    expect(judgeTextfileDir({ ...dir, exists: false, error: "EACCES: permission denied" }, source, source.directory).finding).toContain("cannot be reached: EACCES");
+    expect(judgeTextfileDir({ ...dir, exists: false, error: "ENOENT: no such file or directory", code: "ENOENT" }, source, source.directory)).toMatchObject({ status: "fail", finding: "/var/lib/prometheus/node-exporter does not exist" });
+    expect(judgeTextfileDir({ ...dir, exists: false, error: "EACCES: permission denied", code: "EACCES" }, source, source.directory).finding).toContain("cannot be reached: EACCES");
     expect(judgeTextfileDir({ ...dir, writable: false, error: "EROFS" }, source, source.directory).finding).toContain("not writable");
     expect(judgeTextfileDir({ ...dir, daemonUserWritable: false }, source, source.directory).finding).toContain("not by the edge-agent user");
     expect(judgeTextfileDir(dir, { ...source, enabled: false }, source.directory).status).toBe("fail");
     expect(judgeTextfileDir(dir, null, null).status).toBe("warn");
+  });
+  it("textfile-dir: before the package has created the edge-agent user, the fix installs the package first (install -o edge-agent would fail: invalid user)", () => {
+    const noUser = { ...dir, daemonUserExists: false };
+    expect(judgeTextfileDir({ ...dir, exists: false, error: "ENOENT: no such file or directory", code: "ENOENT" }, source, source.directory).fix).toBe("sudo install -d -o edge-agent -m 0755 /var/lib/prometheus/node-exporter");
+    expect(judgeTextfileDir({ ...noUser, exists: false, error: "ENOENT: no such file or directory", code: "ENOENT" }, source, source.directory).fix).toBe(
+      "install the edge-agent package first (it creates the edge-agent user), then: sudo install -d -o edge-agent -m 0755 /var/lib/prometheus/node-exporter",
+    );
+    expect(judgeTextfileDir({ ...noUser, writable: false, error: "EACCES" }, source, source.directory).fix).toMatch(/^install the edge-agent package first/);
+  });
+  it("before the package ships the units, starting them is preceded by installing it (systemctl: Unit not found)", () => {
+    const up = { connect: { connected: true, ms: 1 }, dropInInstalled: true, object: { state: "absent" as const } };
+    expect(judgeAgentx(config, { ...up, daemon: { pid: null, textfile: null, unitInstalled: true } }).fix).toBe("sudo systemctl enable --now edge-agent");
+    expect(judgeAgentx(config, { ...up, daemon: { pid: null, textfile: null, unitInstalled: false } }).fix).toBe("install the edge-agent package first (it ships edge-agent.service), then: sudo systemctl enable --now edge-agent");
+    const receiverFix = "install the edge-agent package first (it ships edge-agent-receiver.service), then: sudo systemctl enable --now edge-agent-receiver";
+    expect(judgeReceiverListen({ listen: ["udp:0.0.0.0:162"], sockets: [], owners: new Map(), unitInstalled: false }).fix).toBe(receiverFix);
+    expect(judgeReceiverListen({ listen: ["udp:0.0.0.0:162"], sockets: [], owners: new Map(), unitInstalled: true }).fix).toBe("sudo systemctl enable --now edge-agent-receiver");
+    const now = Date.now();
+    expect(judgeFileSd({ path: "/f", mtimeMs: null, error: "ENOENT", targets: null, nowMs: now, receiver: null, unitInstalled: false }, config).fix).toMatch(new RegExp(`^${receiverFix.replace(/[()]/g, "\\$&")}; Prometheus reads it`));
+    expect(judgeFileSd({ path: "/f", mtimeMs: now - 1000, targets: 1, nowMs: now, receiver: null, unitInstalled: false }, config).fix).toBe(receiverFix);
   });
   it("agentx: ok only when edgeAgentVersion.0 answers through snmpd; refused, not registered, not running and hidden by the view each fail with their fix", () => {
     expect(parseAgentxMaster("tcp:[::1]:705")).toEqual({ host: "::1", port: 705 });
@@ -250,14 +286,14 @@ describe("outputs", () => {
   });
   it("notification: ok with its time, fail without an ack, warn for unacknowledged traps", () => {
     expect(judgeNotification(config, [{ configured: "scraper:162", acknowledged: true, rttMs: 14 }])).toEqual({ status: "ok", finding: "inform to scraper:162 acknowledged in 14 ms", fix: null });
-    expect(judgeNotification(config, [{ configured: "scraper:162", acknowledged: false, rttMs: null, error: "RequestTimedOutError", failedAt: "send" }]).status).toBe("fail");
+    expect(judgeNotification(config, [{ configured: "scraper:162", acknowledged: false, rttMs: null, error: "RequestTimedOutError", failure: "send-failed" }]).status).toBe("fail");
     expect(judgeNotification(configFromObject({ notifications: { inform: false } }, null), [{ configured: "scraper:162", acknowledged: false, rttMs: null }]).status).toBe("warn");
   });
   it("notification: reports each target, and one that does not answer fails the check while the other answers", () => {
     const two = configFromObject({ notifications: { targets: ["scraper-a:162", "scraper-b:162"] } }, null);
     const a = { configured: "scraper-a:162", acknowledged: true, rttMs: 3, target: "udp:100.64.0.1:162" };
-    const b = { configured: "scraper-b:162", acknowledged: false, rttMs: null, error: "getaddrinfo ENOTFOUND", failedAt: "resolve" as const };
-    const both = judgeNotification(two, [a, { ...b, configured: "scraper-b:162", acknowledged: true, rttMs: 5, error: undefined, failedAt: undefined, target: "udp:100.64.0.2:162" }]);
+    const b = { configured: "scraper-b:162", acknowledged: false, rttMs: null, error: "getaddrinfo ENOTFOUND", failure: "unresolvable" as const };
+    const both = judgeNotification(two, [a, { ...b, configured: "scraper-b:162", acknowledged: true, rttMs: 5, error: undefined, failure: undefined, target: "udp:100.64.0.2:162" }]);
     expect(both).toEqual({ status: "ok", finding: "inform to scraper-a:162 (udp:100.64.0.1:162) acknowledged in 3 ms; inform to scraper-b:162 (udp:100.64.0.2:162) acknowledged in 5 ms", fix: null });
     const one = judgeNotification(two, [a, b]);
     expect(one.status).toBe("fail");
@@ -287,5 +323,162 @@ describe("receiver", () => {
     expect(judgeFileSd({ path: "/f.yml", mtimeMs: now - 3 * 3_600_000, targets: 3, nowMs: now, receiver: null }, config).finding).toContain("longer than 3 heartbeats (15 min), and no receiver runs to keep it");
     expect(judgeFileSd({ path: "/f.yml", mtimeMs: null, error: "ENOENT", targets: null, nowMs: now, receiver: null }, config).status).toBe("fail");
     expect(judgeFileSd({ path: "/f.yml", mtimeMs: now, targets: null, parseError: "bad", nowMs: now, receiver: running }, config).status).toBe("fail");
+  });
+  it("receiver-config: fails without credentials, warns when new senders cannot be verified, ok otherwise", () => {
+    const judge = (receiver: Record<string, unknown>, socket: string | null) => {
+      const c = configFromObject({ receiver }, null);
+      return judgeReceiverConfig(startupWarnings(c, socket !== null), socket, c.receiver.allowSources);
+    };
+    expect(judge({ communities: ["c"] }, "/run/tailscale/tailscaled.sock")).toEqual({ status: "ok", finding: "credentials configured; senders are verified with tailscaled whois (/run/tailscale/tailscaled.sock)", fix: null });
+    expect(judge({ communities: ["c"], allowSources: ["100.64.0.0/10"] }, null)).toMatchObject({ status: "ok", finding: "credentials configured; senders are verified with receiver.allowSources (100.64.0.0/10)" });
+    expect(judge({}, "/s")).toMatchObject({ status: "fail", finding: expect.stringContaining("every notification will be refused"), fix: expect.stringContaining("receiver.communities") });
+    expect(judge({ communities: ["c"] }, null)).toMatchObject({ status: "warn", finding: expect.stringContaining("refused as unverified"), fix: expect.stringContaining("receiver.allowSources") });
+    expect(judge({ communities: ["c"], trustClaimedAddresses: true }, null)).toMatchObject({ status: "warn", finding: expect.stringContaining("any peer that lists its own address") });
+  });
+});
+
+describe("every check's findings that are not ok say what to do", () => {
+  const now = Date.parse("2026-11-28T12:00:00Z");
+  const ne = { url: "http://127.0.0.1:9100/metrics", up: false, version: null, error: "connect ECONNREFUSED 127.0.0.1:9100", tailnetReachable: null };
+  const sd = { target: "127.0.0.1:161", up: false, sysDescr: null, sysUpTimeSeconds: null, error: "no answer", tailnetReachable: null };
+  const dir = { directory: "/d", realPath: "/d", exists: true, writable: true, daemonUserWritable: null, daemonUserExists: false };
+  const source = { source: "ARGS", directory: "/d", enabled: true };
+  const up = { connect: { connected: true, ms: 1 }, daemon: { pid: 1, textfile: { registered: true } }, dropInInstalled: false };
+  const unread = (code: RulesetFailure) => ({ ...firewall({}, "none"), checks: [{ id: "inbound-ipv6", verdict: "unknown" as const, decidedBy: "x", reason: "x" }], unreadable: { code, error: "x" } });
+  const relayed = tailnet({ scraper: peer({ path: "relay", relay: "fra", endpoint: null, family: null }) });
+  const path = (t: TailnetState | TailnetUnavailable, ipv6 = v6(null, null)) => judgeScraperPath({ tailnet: t, ipv6 }, [], config);
+  // Each check's non-ok outcomes, one per branch of its judge (and the runner's own).
+  const outcomes: Record<string, Finding[]> = {
+    config: [
+      judgeConfig({ path: "/e.yaml", config: null, error: new ConfigError("/e.yaml", "scraper", "expected a string"), mode: null }),
+      ...(["missing", "unreadable", "yaml", "not-a-file"] as const).map((code) => judgeConfig({ path: "/e.yaml", config: null, error: new ConfigError("/e.yaml", "(file)", "x", { code }), mode: null })),
+      judgeConfig({ path: "/e.yaml", config: configFromObject({}, null), error: null, mode: null }),
+      judgeConfig({ path: "/e.yaml", config: configFromObject({ notifications: { community: "s3cret" } }, "/e.yaml"), error: null, mode: 0o100644 }),
+    ],
+    "ipv6-prefix": [
+      ...IPV6_FAILURES.map((code) => judgeIpv6Prefix({ state: "unavailable", code, error: "x" }, [])),
+      judgeIpv6Prefix(v6(null, null), []),
+      judgeIpv6Prefix(v6("2a01:4f8:1:2::/64", false), ["2001:db8:100::/56"]),
+      judgeIpv6Prefix(v6("2001:db8:100:1::/64", true, ["deprecated"]), []),
+    ],
+    "ipv4-nat": [
+      judgeIpv4Nat([], v6(null, null)),
+      judgeIpv4Nat([{ address: "100.80.1.2", interface: "eth0", kind: "cgnat" }], v6(null, null)),
+      judgeIpv4Nat([{ address: "192.168.1.2", interface: "eth0", kind: "private" }], v6(null, null)),
+    ],
+    tailscaled: [
+      judgeTailscaled(down, [], false),
+      ...TAILNET_FAILURES.map((code) => judgeTailscaled({ ...down, code }, [], true)),
+      ...(["NeedsLogin", "NeedsMachineAuth", "Stopped", "Starting"] as const).map((state) => judgeTailscaled(tailnet({ state }), [], true)),
+      judgeTailscaled(tailnet({ health: ["x"] }), [], true),
+    ],
+    tags: [judgeTags(down, ["tag:monitor"]), judgeTags(tailnet({ tags: [], missingTags: ["tag:monitor"] }), ["tag:monitor"])],
+    magicdns: [
+      judgeMagicDns("100.64.0.1", null, tailnet()),
+      judgeMagicDns("scraper", { addresses: null, error: "ENOTFOUND", code: "ENOTFOUND" }, down),
+      judgeMagicDns("scraper", { addresses: null, error: "ENOTFOUND", code: "ENOTFOUND" }, tailnet()),
+      judgeMagicDns("scraper", { addresses: ["100.64.0.1"] }, down),
+      judgeMagicDns("scraper", { addresses: ["192.0.2.80"] }, tailnet()),
+      judgeMagicDns("scraper", { addresses: ["192.0.2.80"] }, tailnet({ scraper: peer({ dnsName: "" }) })),
+    ],
+    "scraper-path": [
+      path(down),
+      path(tailnet({ hostname: "scraper" })),
+      path(tailnet({ scraper: { ...peer(), found: false } })),
+      path(tailnet({ scraper: peer({ family: "ipv4", endpoint: "198.51.100.7:41641" }) })),
+      path(tailnet({ scraper: peer({ family: "ipv4", endpoint: "198.51.100.7:41641" }) }), v6("2001:db8:100:1::/64", true)),
+      path(relayed),
+      path(relayed, v6("2001:db8:100:1::/64", true)),
+      path(tailnet({ scraper: peer({ path: "offline" }) })),
+      path(tailnet({ scraper: peer({ path: "unknown" as never }) })),
+    ],
+    "firewall-port": [
+      judgeFirewallPort(undefined, null, "auto"),
+      ...FIREWALL_FAILURES.map((code) => judgeFirewallPort({ state: "unavailable", code, error: "x" }, null, "auto")),
+      ...RULESET_FAILURES.map((code) => judgeFirewallPort(unread(code), null, "auto")),
+      judgeFirewallPort({ ...firewall({}), checks: [{ id: "inbound-ipv4", verdict: "unknown", decidedBy: "no packet", reason: "no global IPv4" }] }, null, "auto"),
+      judgeFirewallPort(firewall({ "inbound-ipv6": "drop" }), null, "auto"),
+      judgeFirewallPort(firewall({ "inbound-ipv6": "accept" }), 5000, "auto"),
+      judgeFirewallPort(firewall({ "inbound-ipv6": "accept" }), 5000, 41641),
+      judgeFirewallPort(firewall({ "inbound-ipv6": "unknown" }), null, "auto"),
+      judgeFirewallPort(firewall({}), null, "auto"),
+    ],
+    "node-exporter": [
+      judgeNodeExporter(ne, [], false),
+      ...SERVICE_FAILURES.map((code) => judgeNodeExporter({ ...ne, code }, [], true)),
+      judgeNodeExporter(ne, [], true, true),
+      judgeNodeExporter(ne, [], true),
+      judgeNodeExporter({ ...ne, up: true }, [], true),
+      judgeNodeExporter({ ...ne, up: true, tailnetReachable: false }, ["100.101.102.103"], true),
+    ],
+    snmpd: [judgeSnmpd(sd, [], false), judgeSnmpd(sd, [], true), ...SERVICE_FAILURES.map((code) => judgeSnmpd({ ...sd, code }, [], true)), judgeSnmpd({ ...sd, up: true }, [], true), judgeSnmpd({ ...sd, up: true, tailnetReachable: false }, ["100.101.102.103"], true)],
+    "textfile-dir": [
+      judgeTextfileDir({ ...dir, exists: false, error: "not a directory", code: "ENOTDIR" }, source, "/d"),
+      judgeTextfileDir({ ...dir, exists: false, error: "ENOENT", code: "ENOENT" }, source, "/d"),
+      judgeTextfileDir({ ...dir, exists: false, error: "EACCES", code: "EACCES" }, source, "/d"),
+      judgeTextfileDir({ ...dir, writable: false, error: "EROFS" }, source, "/d"),
+      judgeTextfileDir({ ...dir, daemonUserWritable: false }, source, "/d"),
+      judgeTextfileDir(dir, null, null),
+      judgeTextfileDir(dir, { ...source, enabled: false }, "/d"),
+      judgeTextfileDir(dir, { ...source, directory: null }, null),
+      judgeTextfileDir(dir, { ...source, directory: "/e" }, "/e"),
+    ],
+    agentx: [
+      judgeAgentx(configFromObject({ agentx: { enabled: false } }, null), null),
+      judgeAgentx(config, null),
+      judgeAgentx(config, { ...up, connect: { connected: false, ms: 1, code: "ECONNREFUSED", error: "refused" }, object: null }),
+      judgeAgentx(config, { ...up, connect: { connected: false, ms: 1, code: "EHOSTUNREACH", error: "unreachable" }, object: null }),
+      judgeAgentx(config, { ...up, object: { state: "unanswered", error: "timeout" } }),
+      judgeAgentx(config, { ...up, daemon: { pid: null, textfile: null }, object: { state: "absent" } }),
+      judgeAgentx(config, { ...up, daemon: { pid: 1, textfile: null }, object: { state: "absent" } }),
+      judgeAgentx(config, { ...up, object: { state: "absent" } }),
+    ],
+    notification: [
+      ...(["unresolvable", "send-failed"] as const).map((failure) => judgeNotification(config, [{ configured: "scraper:162", acknowledged: false, rttMs: null, error: "x", failure }])),
+      judgeNotification(configFromObject({ notifications: { inform: false } }, null), [{ configured: "scraper:162", acknowledged: false, rttMs: null }]),
+      judgeNotification(config, [{ configured: "scraper:162", acknowledged: false, rttMs: null, error: "RequestTimedOutError" }]),
+    ],
+    "receiver-listen": [
+      judgeReceiverListen({ listen: ["udp:0.0.0.0:162"], sockets: [], owners: new Map() }),
+      judgeReceiverListen({ listen: ["udp:0.0.0.0:162"], sockets: [{ family: "ipv4", address: "0.0.0.0", port: 162, inode: 8 }], owners: new Map([[8, { pid: 11, comm: "snmptrapd", cmdline: ["snmptrapd"] }]]) }),
+      judgeReceiverListen({ listen: ["udp:0.0.0.0:162", "udp6:[::]:162"], sockets: [{ family: "ipv4", address: "0.0.0.0", port: 162, inode: 8 }], owners: new Map() }),
+    ],
+    "receiver-config": [
+      ...[{}, { communities: ["c"] }, { communities: ["c"], trustClaimedAddresses: true }].map((receiver) => {
+        const c = configFromObject({ receiver }, null);
+        return judgeReceiverConfig(startupWarnings(c, false), null, c.receiver.allowSources);
+      }),
+    ],
+    "receiver-file-sd": [
+      judgeFileSd({ path: "/f", mtimeMs: null, error: "ENOENT", targets: null, nowMs: now, receiver: null }, config),
+      judgeFileSd({ path: "/f", mtimeMs: now, targets: null, parseError: "bad", nowMs: now, receiver: null }, config),
+      judgeFileSd({ path: "/f", mtimeMs: now - 86_400_000, targets: 1, nowMs: now, receiver: { pid: 1, startedMs: now - 1000 } }, config),
+      judgeFileSd({ path: "/f", mtimeMs: now - 86_400_000, targets: 1, nowMs: now, receiver: null }, config),
+      judgeFileSd({ path: "/f", mtimeMs: now - 1000, targets: 1, nowMs: now, receiver: null }, config),
+    ],
+  };
+
+  it("covers every registered check", () => {
+    expect(Object.keys(outcomes).sort()).toEqual([...CHECK_IDS].sort());
+  });
+
+  it.each(Object.entries(outcomes))("%s: every finding that is not ok has a fix line", (id, findings) => {
+    const notOk = findings.filter((f) => f.status !== "ok");
+    expect(notOk.length).toBeGreaterThan(0);
+    for (const f of notOk) expect({ finding: f.finding, fix: f.fix?.trim() || null }).toEqual({ finding: f.finding, fix: expect.any(String) });
+  });
+
+  it("the runner's own findings (config invalid, not the scraper, hung, crashed) have fix lines", async () => {
+    const load = { path: "/e.yaml", config: null, error: new ConfigError("/e.yaml", "scraper", "x"), mode: null };
+    const hang: Check = { id: "hang", group: "outputs", scope: "any", summary: "", timeoutMs: () => 10, run: () => new Promise(() => {}) };
+    const crash: Check = { id: "crash", group: "outputs", scope: "any", summary: "", timeoutMs: () => 1000, run: async () => { throw new Error("boom"); } };
+    const scraperOnly: Check = { ...crash, id: "scraper-only", scope: "scraper" };
+    const ctx = { ...createContext(load), role: async () => ({ scraper: false, reason: "no receiver here" }) };
+    const results = [
+      ...(await runChecks([crash], ctx, { configInvalid: true })),
+      ...(await runChecks([hang, crash, scraperOnly], ctx, { configInvalid: false })),
+    ];
+    expect(results.map((r) => r.status)).toEqual(["skip", "fail", "fail", "skip"]);
+    for (const r of results) expect(r.fix).toEqual(expect.any(String));
   });
 });

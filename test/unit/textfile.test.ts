@@ -8,8 +8,8 @@ import { join } from "node:path";
 import pino from "pino";
 import { afterEach, describe, expect, it } from "vitest";
 import { NodeMetrics } from "../../agent/metrics-node";
-import type { NodeState } from "../../agent/state";
-import { TextfileWriter, TEXTFILE_NAME } from "../../agent/textfile";
+import type { NodeState } from "../../agent/state/node-state";
+import { TextfileWriter, TEXTFILE_NAME } from "../../agent/daemon/textfile";
 import { describeWith } from "../helpers/prereqs";
 
 function sampleState(): NodeState {
@@ -66,9 +66,9 @@ describe("textfile metrics", () => {
     expect(sample(text, 'edge_agent_scraper_path{path="direct"}')).toBe(0);
     expect(sample(text, "edge_agent_scraper_direct")).toBe(0);
     expect(sample(text, "edge_agent_scraper_latency_seconds")).toBeCloseTo(0.0456);
-    expect(sample(text, 'edge_agent_service_up{service="node-exporter"}')).toBe(1);
+    expect(sample(text, 'edge_agent_service_up{service="node_exporter"}')).toBe(1);
     expect(sample(text, 'edge_agent_service_up{service="snmpd"}')).toBe(0);
-    expect(sample(text, 'edge_agent_service_tailnet_reachable{service="node-exporter"}')).toBe(0);
+    expect(sample(text, 'edge_agent_service_tailnet_reachable{service="node_exporter"}')).toBe(0);
     expect(text).not.toContain('edge_agent_service_tailnet_reachable{service="snmpd"}');
     expect(sample(text, 'edge_agent_firewall_verdict{check="inbound-ipv4",verdict="drop"}')).toBe(1);
     expect(sample(text, 'edge_agent_firewall_accepts{check="inbound-ipv6"}')).toBe(1);
@@ -92,9 +92,9 @@ describe("textfile metrics", () => {
 
   it("leaves unknown values out instead of writing a misleading 0", async () => {
     const state = sampleState();
-    state.ipv6 = { state: "unavailable", error: "no /proc/net/if_inet6" };
-    state.tailnet = { state: "unavailable", error: "no socket", missingTags: ["tag:monitor"] };
-    state.firewall = { state: "unavailable", error: "nft: permission denied" };
+    state.ipv6 = { state: "unavailable", code: "ipv6-disabled", error: "no /proc/net/if_inet6" };
+    state.tailnet = { state: "unavailable", code: "not-installed", error: "no socket", missingTags: ["tag:monitor"] };
+    state.firewall = { state: "unavailable", code: "probe-error", error: "nft: permission denied" };
     const metrics = new NodeMetrics();
     await render(sampleState(), metrics);
     const text = await render(state, metrics);

@@ -8,7 +8,7 @@ import snmp, { type Varbind } from "net-snmp";
 import type { Config } from "../../config";
 import { errorText } from "../../probes/deadline";
 import { snmpdSession } from "../../probes/snmpd";
-import { TEXTFILE_NAME } from "../../textfile";
+import { TEXTFILE_NAME } from "../../daemon/textfile";
 
 export type ObjectRead =
   | { state: "value"; value: string }

@@ -4,22 +4,24 @@
 // refreshes the two passive outputs, the textfile metrics and the AgentX objects. Cycles never
 // overlap: a trigger during a cycle is remembered and served right after it. Outputs failing
 // never stop the others.
-import type { Config } from "./config";
-import { diff, problemsAtStart, type StateEvent } from "./diff";
-import type { Logger } from "./log";
+import type { Config } from "../config";
+import { diff, problemsAtStart, type StateEvent } from "../diff";
+import type { Logger } from "../log";
 import { watchAddresses } from "./address-watcher";
 import type { ChangePoller } from "./change-poller";
-import { NodeMetrics, type SinkStats } from "./metrics-node";
-import { IF_INET6 } from "./probes/addresses";
-import { collectLocalState, collectNodeState } from "./probes/collect";
-import type { LiveRuleset } from "./probes/firewall";
-import { errorText, withDeadline } from "./probes/deadline";
-import { AgentxSubagent } from "./snmp/agentx";
-import { oidTree, type OidTree } from "./snmp/oid-tree";
-import { stateObjects } from "./snmp/state-objects";
+import { NodeMetrics, type SinkStats } from "../metrics-node";
+import { IF_INET6 } from "../probes/addresses";
+import { askService, collectLocalState, collectNodeState } from "../probes/collect";
+import { confirmDown, type AskService } from "./confirm-down";
+import type { LiveRuleset } from "../probes/firewall";
+import { errorText, withDeadline } from "../probes/deadline";
+import { AgentxSubagent } from "../snmp/agentx";
+import { oidTree, type OidTree } from "../snmp/oid-tree";
+import { stateObjects } from "../snmp/state-objects";
 import { RulesetCache } from "./ruleset-cache";
 import { RulesetWatcher } from "./ruleset-watcher";
-import type { NodeState } from "./state";
+import type { NodeState } from "../state/node-state";
+import type { ServiceName, ServicesState } from "../state/services";
 import { watchTailnet } from "./tailnet-watcher";
 import { TextfileWriter } from "./textfile";
 
@@ -46,8 +48,10 @@ export interface DaemonOptions {
   /** Builds the sink for a config; called at start and again when a reload changes `notifications`. */
   createSink: (config: Config) => EventSink;
   filter?: EventFilter;
-  /** The full probe; defaults to collectNodeState with a disco ping. `readRuleset` is the daemon's cached reader, `previous` its last snapshot. */
+  /** The full probe; defaults to collectNodeState with a disco ping. `readRuleset` is the daemon's cached reader. */
   collect?: (config: Config, extras: CollectExtras) => Promise<NodeState>;
+  /** Asks one service again (confirm-down.ts); defaults to the probes' askService. */
+  askService?: (config: Config, service: ServiceName, tailnetIps: string[]) => Promise<ServicesState[ServiceName]>;
   /** Where the kernel's IPv6 addresses are read (and watched); tests point it into a namespace. */
   ifInet6Path?: string;
   tree?: OidTree;
@@ -64,8 +68,6 @@ export interface DaemonOptions {
 
 export interface CollectExtras {
   readRuleset: (timeoutMs: number) => Promise<LiveRuleset>;
-  /** The last snapshot, null before the first cycle. */
-  previous: NodeState | null;
 }
 
 /**
@@ -85,6 +87,7 @@ export class Daemon {
   private readonly filter: EventFilter;
   private readonly collect: (config: Config, extras: CollectExtras) => Promise<NodeState>;
   private readonly collectLocal: (config: Config, prev: NodeState, extras: CollectExtras) => Promise<NodeState>;
+  private readonly askService: AskService;
   private readonly readRuleset = (timeoutMs: number): Promise<LiveRuleset> => this.rulesets.get(timeoutMs);
   private readonly ifInet6Path: string;
   private addressWatcher: ChangePoller | null = null;
@@ -112,7 +115,9 @@ export class Daemon {
     this.ifInet6Path = options.ifInet6Path ?? IF_INET6;
     this.rulesetWatcher = new RulesetWatcher(logger, () => this.requestCycle("local"), options.rulesetMonitor);
     this.rulesets = new RulesetCache(this.rulesetWatcher, options.readRuleset);
-    this.collect = options.collect ?? ((c, extras) => collectNodeState(c, { ping: true, ifInet6Path: this.ifInet6Path, readRuleset: extras.readRuleset, previous: extras.previous }));
+    this.collect = options.collect ?? ((c, extras) => collectNodeState(c, { ping: true, ifInet6Path: this.ifInet6Path, readRuleset: extras.readRuleset }));
+    const askAgain = options.askService ?? askService;
+    this.askService = ((service: ServiceName, ips: string[]) => askAgain(this.config, service, ips)) as AskService;
     this.collectLocal = options.collectLocal ?? ((c, prev, extras) => collectLocalState(c, prev, { ifInet6Path: this.ifInet6Path, readRuleset: extras.readRuleset }));
     this.textfile = new TextfileWriter(config.textfile.directory, logger);
     this.sink = options.createSink(config);
@@ -272,8 +277,9 @@ export class Daemon {
     const kind: CycleKind = this.prev ? requested : "full";
     let next: NodeState;
     try {
-      const extras: CollectExtras = { readRuleset: this.readRuleset, previous: this.prev };
-      next = kind === "local" && this.prev ? await this.collectLocal(this.config, this.prev, extras) : await this.collect(this.config, extras);
+      const extras: CollectExtras = { readRuleset: this.readRuleset };
+      // A local cycle carries the services over; a full one asks again any that just went down.
+      next = kind === "local" && this.prev ? await this.collectLocal(this.config, this.prev, extras) : await confirmDown(this.prev, await this.collect(this.config, extras), this.askService);
     } catch (error) {
       this.logger.error({ error: errorText(error) }, `probe cycle failed: ${errorText(error)}`);
       if (kind === "full") this.scheduleInterval();

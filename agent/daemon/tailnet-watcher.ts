@@ -2,8 +2,8 @@
 // addresses or port) between probe cycles, so the daemon re-probes at once. It polls the
 // LocalAPI status without peers (a small document even on a large tailnet) and compares the
 // few fields that matter; a socket that stops answering is a change too.
-import type { StatusDocument } from "./probes/tailscale";
-import { findSocket, localApi } from "./probes/localapi";
+import type { StatusDocument } from "../probes/tailscale";
+import { findSocket, localApi } from "../probes/localapi";
 import { existsSync } from "node:fs";
 import { ChangePoller } from "./change-poller";
 

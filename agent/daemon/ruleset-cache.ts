@@ -4,7 +4,7 @@
 // change since; no legacy iptables tables exist (their changes are invisible to the monitor, so
 // hosts with them are read every cycle, as before); and the copy is younger than MAX_AGE_MS, which
 // bounds what the monitor cannot report (set elements added by rules from the packet path).
-import { IP6_TABLES_NAMES, IP_TABLES_NAMES, legacyTablesPresent, readLiveRuleset, type LiveRuleset } from "./probes/firewall";
+import { IP6_TABLES_NAMES, IP_TABLES_NAMES, legacyTablesPresent, readLiveRuleset, type LiveRuleset } from "../probes/firewall";
 
 export const MAX_AGE_MS = 5 * 60_000;
 

@@ -5,7 +5,7 @@
 // problem; the caller retries on every cycle and hears when it works again.
 import { chmod, rename, unlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import type { Logger } from "./log";
+import type { Logger } from "../log";
 
 export const TEXTFILE_NAME = "edge_agent.prom";
 

@@ -5,7 +5,7 @@
 // ms per spawn), and re-judges the firewall at once instead of at the next interval.
 // Legacy iptables tables are not nf_tables: their changes are not seen here (see ruleset-cache.ts).
 import { spawn, type ChildProcess } from "node:child_process";
-import type { Logger } from "./log";
+import type { Logger } from "../log";
 
 /** The monitor is trusted once it has run this long: nft subscribes within milliseconds of exec. */
 export const SUBSCRIBE_GRACE_MS = 500;
