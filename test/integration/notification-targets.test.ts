@@ -79,7 +79,7 @@ describeWith({ binaries: ["snmptrapd"] }, "edge-agent run with two notifications
     };
 
     // One target down from the start: the other still gets each notification as it is made.
-    // Held behind the down one (a 300 ms timeout, then 1, 2, 4, 8 s of backoff), six would take 30 s.
+    // Held behind the down one, none would arrive until it is back; each lane retries on its own.
     const first = start();
     await waitFor("six notifications at the target that is up", () => unique(sequences(up)).length >= 6, 20_000).catch((e) => {
       throw new Error(`${(e as Error).message}\n${first.output().slice(-3000)}`);
