@@ -2,7 +2,7 @@
 // network namespace, Debian's node-exporter and snmpd inside it, the tailscaled LocalAPI test
 // server for each scenario, real /etc/hosts resolution, and exit codes.
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { tmpdir, userInfo } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AGENT_VERSION } from "../../agent/version";
@@ -17,7 +17,7 @@ import type { Daemon } from "../helpers/process";
 import { startUnit } from "../helpers/unit-exec";
 import { startSnmpd, type Snmpd } from "../helpers/snmpd";
 import { startSnmptrapd, type Snmptrapd } from "../helpers/snmptrapd";
-import { defaultScenario, startFakeTailscaled, type FakeTailscaled } from "../helpers/tailscaled";
+import { defaultScenario, seedFilterRules, startFakeTailscaled, type FakeTailscaled, type Scenario } from "../helpers/tailscaled";
 
 const TAILNET_V4 = "100.101.102.103";
 const TAILNET_V6 = "fd7a:115c:a1e0::1234:5678";
@@ -157,7 +157,7 @@ describeWith({ root: true, binaries: ["ip", "nft", "setpriv", "snmpd", "snmpget"
     });
 
     it("passes every node check and exits 0", async () => {
-      const ids = ["config", "ipv6-prefix", "ipv4-nat", "tailscaled", "tags", "scraper-path", "firewall-port", "node-exporter", "snmpd", "textfile-dir", "agentx"];
+      const ids = ["config", "ipv6-prefix", "ipv4-nat", "tailscaled", "tags", "scraper-path", "tailnet-policy", "firewall-port", "node-exporter", "snmpd", "textfile-dir", "agentx"];
       const run = await doctor(["--config", config, "--json", ...only(...ids)], { netns: ns.name });
       const checks = byId(run);
       expect(Object.fromEntries(ids.map((id) => [id, `${checks[id]?.status}: ${checks[id]?.finding}`]))).toEqual(Object.fromEntries(ids.map((id) => [id, expect.stringMatching(/^ok: /)])));
@@ -493,6 +493,26 @@ describeWith({ root: true, binaries: ["ip", "nft", "setpriv", "snmpd", "snmpget"
     expect(run.code).toBe(1);
   });
 
+  it("tailnet-policy: ok by the seed's rules; a missing entry, shields-up and a refused permission each name their fix", async () => {
+    const tailscaled = await startFakeTailscaled(defaultScenario());
+    cleanups.push(() => tailscaled.stop());
+    const config = writeConfig(dir, "policy.yaml", { scraper: "scraper", tailscale: { socket: tailscaled.socket, expectedTags: ["tag:monitor"] }, probes: { timeout: "3s" } });
+    const judged = async (change: Partial<Scenario>) => {
+      tailscaled.scenario = { ...defaultScenario(), ...change };
+      const run = await doctor(["--config", config, "--json", ...only("tailnet-policy")]);
+      return { ...byId(run)["tailnet-policy"], code: run.code };
+    };
+    expect(await judged({})).toMatchObject({ status: "ok", finding: "this node's tailscaled admits the scraper's scrape-node-exporter (tcp/9100) by rule 0, poll-snmpd (udp/161) by rule 1", code: 0 });
+    expect(await judged({ packetFilter: seedFilterRules(defaultScenario()).slice(1) })).toMatchObject({
+      status: "fail",
+      finding: expect.stringMatching(/^this node's tailscaled drops the scraper's scrape-node-exporter \(tcp\/9100\): default deny: no rule of 2 admits tcp\/9100 from 100\.64\.0\.1 to 100\.101\.102\.103/),
+      fix: 'add to the tailnet policy\'s "acls": {"action": "accept", "src": ["tag:scraper"], "dst": ["tag:monitor:9100"], "proto": "tcp"} (in "grants": {"src": ["tag:scraper"], "dst": ["tag:monitor"], "ip": ["tcp:9100"]})',
+      code: 1,
+    });
+    expect(await judged({ shieldsUp: true })).toMatchObject({ status: "fail", finding: expect.stringContaining("shields-up"), fix: "sudo tailscale set --shields-up=false", code: 1 });
+    expect(await judged({ busWithoutRules: true, access: "read" })).toMatchObject({ status: "warn", fix: expect.stringMatching(new RegExp(`^sudo tailscale set --operator=${userInfo().username} `)), code: 0 });
+  });
+
   it("a logged-out tailscaled fails with the login command; tags are then skipped", async () => {
     const tailscaled = await startFakeTailscaled({ ...defaultScenario(), backendState: "NeedsLogin" });
     cleanups.push(() => tailscaled.stop());
@@ -538,7 +558,7 @@ describeWith({ root: true, binaries: ["ip", "nft", "setpriv", "snmpd", "snmpget"
     expect(run.stdout).toMatch(/\[FAIL\] agentx +nothing listens on tcp:127\.0\.0\.1:705/);
     expect(run.stdout).toMatch(/fix: .*tailscale up --advertise-tags=tag:monitor/);
     expect(run.stdout).toMatch(/\[skip\] receiver-listen +not the scraper: no receiver\.communities or receiver\.users configured and no `edge-agent receive` running/);
-    expect(run.stdout).toMatch(/^16 checks: .* — monitoring is broken here$/m);
+    expect(run.stdout).toMatch(/^17 checks: .* — monitoring is broken here$/m);
     // Everything not ok says what to do, in words that hold before the package is installed.
     const lines = run.stdout.split("\n");
     lines.forEach((line, i) => {

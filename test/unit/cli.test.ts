@@ -149,6 +149,11 @@ describe("the real launcher", () => {
       code: "not-installed",
       error: `tailscaled is not running here: no LocalAPI socket at ${join(dir, "tailscaled.sock")} and no tailscale CLI (install Tailscale, then run: sudo tailscale up)`,
       missingTags: ["tag:monitor"],
+      policy: {
+        state: "unavailable",
+        code: "tailnet-unavailable",
+        error: `tailscaled's status could not be read: tailscaled is not running here: no LocalAPI socket at ${join(dir, "tailscaled.sock")} and no tailscale CLI (install Tailscale, then run: sudo tailscale up)`,
+      },
     });
     expect(state.services.nodeExporter).toMatchObject({ up: false, version: null, tailnetReachable: null });
     expect(state.services.nodeExporter.error).toMatch(/ECONNREFUSED/);
@@ -183,7 +188,10 @@ describe("renderStatus (the text form)", () => {
     collectedAt: "2026-11-28T12:00:00.000Z",
     host: { state: "ok", hostname: "node1", os: "Debian GNU/Linux 12 (bookworm)", kernel: "6.1.0-28-amd64", model: "Raspberry Pi 4 Model B Rev 1.4", arch: "arm64" },
     ipv6: { state: "ok", prefixes: [], primary: null },
-    tailnet: summariseTailnet(statusDocument({ ...defaultScenario(), backendState: "NeedsLogin" }) as StatusDocument, "localapi", ["tag:monitor"], { ...judgePath(null, null, null), error: notRunning("NeedsLogin") }),
+    tailnet: {
+      ...summariseTailnet(statusDocument({ ...defaultScenario(), backendState: "NeedsLogin" }) as StatusDocument, "localapi", ["tag:monitor"], { ...judgePath(null, null, null), error: notRunning("NeedsLogin") }),
+      policy: { state: "unavailable", code: "tailnet-unavailable", error: "tailscaled is NeedsLogin, not Running" },
+    },
     services: {
       nodeExporter: { url: "http://127.0.0.1:9100/metrics", up: true, version: "1.5.0", tailnetReachable: null },
       snmpd: { target: "127.0.0.1:161", up: false, sysDescr: null, sysUpTimeSeconds: null, tailnetReachable: null, error: "nothing listens on UDP port 161 at 127.0.0.1: snmpd is not running" },
@@ -210,6 +218,7 @@ describe("renderStatus (the text form)", () => {
         "tailnet   NeedsLogin as node1",
         "          tags tag:monitor",
         "          scraper not found: tailscaled is NeedsLogin, not Running: log in with: sudo tailscale up",
+        "          policy unavailable: tailscaled is NeedsLogin, not Running",
         "services  node-exporter up 1.5.0, on the tailnet IP: n/a",
         "          snmpd DOWN (nothing listens on UDP port 161 at 127.0.0.1: snmpd is not running), on the tailnet IP: n/a",
         "firewall  UDP 41641 (default), rulesets: nftables",
@@ -227,6 +236,8 @@ describe("renderStatus (the text form)", () => {
     const text = renderStatus(state);
     expect(text).toContain("host      unavailable: the host probe did not answer within 2000 ms\n");
     expect(text).toContain("ipv6      unavailable: /proc/net/if_inet6 does not exist\n");
+    const noTailscaled = renderStatus({ ...base(), tailnet: { state: "unavailable", code: "status-unreadable", error: "cannot read tailscaled's status: timeout", missingTags: [], policy: { state: "unavailable", code: "tailnet-unavailable", error: "x" } } });
+    expect(noTailscaled).toContain("tailnet   unavailable: cannot read tailscaled's status: timeout\n          policy unknown: tailscaled unavailable\n");
     const noFirewall = renderStatus({ ...base(), firewall: { state: "unavailable", code: "probe-error", error: "reading the ruleset needs CAP_NET_ADMIN" } });
     expect(noFirewall).toContain("firewall  unavailable: reading the ruleset needs CAP_NET_ADMIN\n");
   });

@@ -10,6 +10,7 @@ import { judgeFileSd, judgeReceiverConfig, judgeReceiverListen } from "../../age
 import { startupWarnings } from "../../agent/receiver/startup-warnings";
 import { judgeNodeExporter, judgeSnmpd } from "../../agent/doctor/checks/services";
 import { judgeMagicDns, judgeScraperPath, judgeTags, judgeTailscaled } from "../../agent/doctor/checks/tailnet";
+import { judgeTailnetPolicy, type PolicySubjects } from "../../agent/doctor/checks/tailnet-policy";
 import type { Check } from "../../agent/doctor/check";
 import { createContext } from "../../agent/doctor/context";
 import type { Finding } from "../../agent/doctor/finding";
@@ -19,6 +20,7 @@ import { FIREWALL_FAILURES, RULESET_FAILURES, type RulesetFailure } from "../../
 import { IPV6_FAILURES } from "../../agent/state/ipv6";
 import { SERVICE_FAILURES } from "../../agent/state/services";
 import { TAILNET_FAILURES } from "../../agent/state/tailnet";
+import { TAILNET_POLICY_FAILURES } from "../../agent/state/tailnet-policy";
 import type { Ipv4Address } from "../../agent/probes/ipv4";
 import type { FirewallState, Ipv6State, ScraperPeer, TailnetState, TailnetUnavailable } from "../../agent/state/node-state";
 
@@ -30,7 +32,7 @@ function v6(prefix: string | null, inAllocation: boolean | null, flags: Ipv6Stat
 }
 
 function peer(over: Partial<ScraperPeer> = {}): ScraperPeer {
-  return { found: true, hostname: "scraper", dnsName: "scraper.example.ts.net.", ips: ["100.64.0.1", "fd7a:115c:a1e0::1"], online: true, path: "direct", endpoint: "[2001:db8:200:1::1]:41641", family: "ipv6", relay: null, latencyMs: 12.3, ...over };
+  return { found: true, hostname: "scraper", dnsName: "scraper.example.ts.net.", ips: ["100.64.0.1", "fd7a:115c:a1e0::1"], tags: ["tag:scraper"], online: true, path: "direct", endpoint: "[2001:db8:200:1::1]:41641", family: "ipv6", relay: null, latencyMs: 12.3, ...over };
 }
 
 function tailnet(over: Partial<TailnetState> = {}): TailnetState {
@@ -302,6 +304,48 @@ describe("outputs", () => {
   });
 });
 
+describe("tailnet-policy", () => {
+  const who: PolicySubjects = { nodeTag: "tag:monitor", scraperTag: "tag:scraper", user: "edge-agent", isScraper: false };
+  const accept = (id: "scrape-node-exporter" | "poll-snmpd", rule: number) => ({ id, verdict: "accept" as const, decidedBy: `rule ${rule}: {"SrcIPs":["100.64.0.1"]}` });
+
+  it("ok names the rule that admits each flow", () => {
+    expect(judgeTailnetPolicy({ state: "ok", source: "ipn-bus", flows: [accept("scrape-node-exporter", 0), accept("poll-snmpd", 1)] }, who)).toEqual({
+      status: "ok",
+      finding: "this node's tailscaled admits the scraper's scrape-node-exporter (tcp/9100) by rule 0, poll-snmpd (udp/161) by rule 1",
+      fix: null,
+    });
+  });
+
+  it("a flow the policy drops fails with the entry to add, in acls and grants syntax, with the node's and the scraper's tags", () => {
+    const f = judgeTailnetPolicy({ state: "ok", source: "ipn-bus", flows: [{ id: "scrape-node-exporter", verdict: "drop", decidedBy: "default deny: no rule of 2 admits tcp/9100 from 100.64.0.1 to 100.101.102.103" }, accept("poll-snmpd", 1)] }, { ...who, nodeTag: "tag:node", scraperTag: "tag:prom" });
+    expect(f).toEqual({
+      status: "fail",
+      finding: "this node's tailscaled drops the scraper's scrape-node-exporter (tcp/9100): default deny: no rule of 2 admits tcp/9100 from 100.64.0.1 to 100.101.102.103",
+      fix: 'add to the tailnet policy\'s "acls": {"action": "accept", "src": ["tag:prom"], "dst": ["tag:node:9100"], "proto": "tcp"} (in "grants": {"src": ["tag:prom"], "dst": ["tag:node"], "ip": ["tcp:9100"]})',
+    });
+  });
+
+  it("shields-up fails with the command that lowers them, whatever the policy says", () => {
+    const reason = "tailscaled on this node runs with shields up and refuses every incoming connection whatever the policy says: sudo tailscale set --shields-up=false";
+    const flows = (["scrape-node-exporter", "poll-snmpd"] as const).map((id) => ({ id, verdict: "drop" as const, decidedBy: "shields-up", reason }));
+    expect(judgeTailnetPolicy({ state: "ok", source: "ipn-bus", flows }, who)).toEqual({ status: "fail", finding: `this node's tailscaled drops the scraper's scrape-node-exporter (tcp/9100) and poll-snmpd (udp/161): shields-up (${reason})`, fix: "sudo tailscale set --shields-up=false" });
+  });
+
+  it("without the LocalAPI permission: a warning whose fix is the command that grants it to this user", () => {
+    const flows = (["scrape-node-exporter", "poll-snmpd"] as const).map((id) => ({ id, verdict: "unknown" as const, decidedBy: "localapi-permission", reason: "tailscaled on this node gives its packet filter only to root or its operator" }));
+    const f = judgeTailnetPolicy({ state: "ok", source: null, flows }, who);
+    expect(f.status).toBe("warn");
+    expect(f.fix).toMatch(/^sudo tailscale set --operator=edge-agent /);
+  });
+
+  it("an unreadable filter fails with its code's fix; without tailscaled, or on the scraper itself, it is skipped", () => {
+    expect(judgeTailnetPolicy({ state: "unavailable", code: "no-socket", error: "no tailscaled LocalAPI socket at /x" }, who)).toMatchObject({ status: "fail", fix: expect.stringContaining("tailscale.socket") });
+    expect(judgeTailnetPolicy({ state: "unavailable", code: "no-scraper", error: "the scraper is not a peer" }, who)).toMatchObject({ status: "fail", fix: expect.stringContaining('"dst": ["tag:monitor:161"], "proto": "udp"}, {"action": "accept", "src": ["tag:monitor"], "dst": ["tag:scraper:162"], "proto": "udp"}') });
+    expect(judgeTailnetPolicy({ state: "unavailable", code: "no-scraper", error: "the scraper is not a peer" }, { ...who, isScraper: true }).status).toBe("skip");
+    expect(judgeTailnetPolicy({ state: "unavailable", code: "tailnet-unavailable", error: "x" }, who).status).toBe("skip");
+  });
+});
+
 describe("receiver", () => {
   const sockets = [{ family: "ipv6" as const, address: "::", port: 162, inode: 7 }, { family: "ipv4" as const, address: "0.0.0.0", port: 162, inode: 8 }];
   it("receiver-listen: ok when edge-agent receive holds the ports, fail when nothing or another daemon does", () => {
@@ -347,6 +391,7 @@ describe("every check's findings that are not ok say what to do", () => {
   const unread = (code: RulesetFailure) => ({ ...firewall({}, "none"), checks: [{ id: "inbound-ipv6", verdict: "unknown" as const, decidedBy: "x", reason: "x" }], unreadable: { code, error: "x" } });
   const relayed = tailnet({ scraper: peer({ path: "relay", relay: "fra", endpoint: null, family: null }) });
   const path = (t: TailnetState | TailnetUnavailable, ipv6 = v6(null, null)) => judgeScraperPath({ tailnet: t, ipv6 }, [], config);
+  const policySubjects = { nodeTag: "tag:monitor", scraperTag: "tag:scraper", user: "edge-agent", isScraper: false };
   // Each check's non-ok outcomes, one per branch of its judge (and the runner's own).
   const outcomes: Record<string, Finding[]> = {
     config: [
@@ -391,6 +436,11 @@ describe("every check's findings that are not ok say what to do", () => {
       path(relayed, v6("2001:db8:100:1::/64", true)),
       path(tailnet({ scraper: peer({ path: "offline" }) })),
       path(tailnet({ scraper: peer({ path: "unknown" as never }) })),
+    ],
+    "tailnet-policy": [
+      ...TAILNET_POLICY_FAILURES.flatMap((code) => [false, true].map((isScraper) => judgeTailnetPolicy({ state: "unavailable", code, error: "x" }, { ...policySubjects, isScraper }))),
+      ...(["default deny", "shields-up", "peer-jailed"] as const).map((decidedBy) => judgeTailnetPolicy({ state: "ok", source: "ipn-bus", flows: [{ id: "poll-snmpd", verdict: "drop", decidedBy }] }, policySubjects)),
+      ...(["localapi-permission", "no-netmap", "no-shared-family", "filter-refused", "rule 3: {}"] as const).map((decidedBy) => judgeTailnetPolicy({ state: "ok", source: null, flows: [{ id: "scrape-node-exporter", verdict: "unknown", decidedBy }] }, policySubjects)),
     ],
     "firewall-port": [
       judgeFirewallPort(undefined, null, "auto"),

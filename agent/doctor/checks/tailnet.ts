@@ -129,7 +129,7 @@ export function likelyCauses(state: Pick<NodeState, "ipv6"> & { firewall?: NodeS
   return causes;
 }
 
-export function judgeScraperPath(state: Pick<NodeState, "tailnet" | "ipv6"> & { firewall?: NodeState["firewall"] }, ipv4: Ipv4Address[], config: Pick<Config, "scraper">): Finding {
+export function judgeScraperPath(state: Pick<NodeState, "ipv6"> & { tailnet: TailnetState | TailnetUnavailable; firewall?: NodeState["firewall"] }, ipv4: Ipv4Address[], config: Pick<Config, "scraper">): Finding {
   const ts = running(state.tailnet);
   if (!ts) return skip("tailscaled is not Running (see the tailscaled check)", NOT_RUNNING_FIX);
   if (isSelf(ts, config.scraper)) return skip(`this host is the scraper ("${config.scraper}"): no path to itself`, "nothing to do here: doctor on each node checks its path to this scraper");
