@@ -81,7 +81,7 @@ export const commands: Record<string, Command> = {
     handler: async () => (require("./commands/policy") as typeof import("./commands/policy")).policyCommand,
   },
   trap: {
-    summary: "send one test notification to notifications.target (an inform waits for the ack)",
+    summary: "send one test notification to each notifications target (an inform waits for the ack)",
     usage: "edge-agent trap --test [--config FILE]",
     options: { ...configOption, test: { type: "boolean" } },
     handler: async () => (require("./commands/trap") as typeof import("./commands/trap")).trapCommand,

@@ -19,7 +19,7 @@ const BAD = "2 bad usage or a bad config (each problem named with file, line and
 
 export const COMMAND_HELP: Record<string, CommandHelp> = {
   run: {
-    about: "The daemon (one per host, under systemd as edge-agent.service): probes the host, sends SNMP notifications of changes and a heartbeat to notifications.target, writes node-exporter textfile metrics and serves its objects to snmpd over AgentX. SIGHUP re-reads the config (a bad one is logged and the running one kept); SIGTERM or SIGINT flush the outbox and stop.",
+    about: "The daemon (one per host, under systemd as edge-agent.service): probes the host, sends SNMP notifications of changes and a heartbeat to each notifications target, writes node-exporter textfile metrics and serves its objects to snmpd over AgentX. SIGHUP re-reads the config (a bad one is logged and the running one kept); SIGTERM or SIGINT flush the outbox and stop.",
     options: [CONFIG],
     exitCodes: `0 stopped by SIGTERM or SIGINT; ${BAD} at start. Later problems (tailscaled, snmpd or node-exporter missing, an unwritable textfile directory) are logged and retried, never fatal.`,
     examples: ["sudo systemctl enable --now edge-agent", "edge-agent run --config ./config.yaml"],
@@ -85,9 +85,9 @@ export const COMMAND_HELP: Record<string, CommandHelp> = {
     examples: ["edge-agent policy check policy.hujson", "edge-agent policy check policy.hujson --tests --node-tag tag:edge"],
   },
   trap: {
-    about: "Probes once and sends one edgeAgentTest notification to notifications.target with the configured SNMP version, community or v3 user, and mode. An inform waits for the receiver's acknowledgement and prints the round trip; a trap has none and is reported as sent.",
+    about: "Probes once and sends one edgeAgentTest notification to each notifications target (notifications.target or .targets) with the configured SNMP version, community or v3 user, and mode, one line per target. An inform waits for the receiver's acknowledgement and prints the round trip; a trap has none and is reported as sent.",
     options: [["--test", "send the test notification (required: the only thing trap does)"], CONFIG],
-    exitCodes: `0 acknowledged (inform) or sent (trap); 1 no acknowledgement, with what to check; ${BAD}.`,
+    exitCodes: `0 acknowledged (inform) or sent (trap) at every target; 1 no acknowledgement from one of them, with what to check; ${BAD}.`,
     examples: ["edge-agent trap --test", "edge-agent trap --test --config /etc/edge-agent/config.yaml"],
   },
   receive: {

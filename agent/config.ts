@@ -14,9 +14,16 @@ export { MAX_CONFIG_BYTES } from "./config/read";
 
 export const DEFAULT_CONFIG_PATH = "/etc/edge-agent/config.yaml";
 
-export interface Config extends ConfigFields {
+type NotificationFields = ConfigFields["notifications"];
+
+export interface Config extends Omit<ConfigFields, "notifications"> {
   /** Where the config came from: a path, or null when the defaults were used. */
   source: string | null;
+  /**
+   * `target` (one) and `targets` (several) in the file become `targets`, never empty: every
+   * notification goes to each of them.
+   */
+  notifications: Omit<NotificationFields, "target">;
 }
 
 /**
@@ -38,9 +45,14 @@ export function configFromObject(raw: unknown, source: string | null, lineOf?: (
   // Rules across keys need every key valid; a file with both kinds of mistake shows these second.
   const crossed = crossCheck(fields);
   if (crossed.length > 0) throw failure(source, crossed, lineOf);
-  const scraper = fields.scraper;
-  const target = fields.notifications.target || `${scraper.includes(":") ? `[${scraper}]` : scraper}:162`;
-  return { source, ...fields, notifications: { ...fields.notifications, target } };
+  return { source, ...fields, notifications: withTargets(fields.notifications, fields.scraper) };
+}
+
+/** `targets` as given, else `target`, else the scraper's port 162. */
+function withTargets(fields: NotificationFields, scraper: string): Config["notifications"] {
+  const { target, ...rest } = fields;
+  const derived = `${scraper.includes(":") ? `[${scraper}]` : scraper}:162`;
+  return { ...rest, targets: fields.targets.length ? fields.targets : [target || derived] };
 }
 
 /**

@@ -14,10 +14,17 @@ const nameOf = (gauge: Gauge): string => (gauge as unknown as { name: string }).
 
 /** What the event sink (the notifier) reports about itself; see daemon/daemon.ts's EventSink. */
 export interface SinkStats {
+  /** Dropped from the (one) outbox because it was full. */
+  dropped: number;
+  /** Delivery counts for each notifications target, labelled `target` in the metrics. */
+  targets: readonly SinkTargetStats[];
+}
+
+export interface SinkTargetStats {
+  target: string;
   sent: number;
   acknowledged: number;
   queued: number;
-  dropped: number;
   failed: number;
 }
 
@@ -31,7 +38,7 @@ export interface MetricsInput {
   agentxRegistered: boolean | null;
 }
 
-const SINK_COUNTERS = ["sent", "acknowledged", "dropped", "failed"] as const;
+const TARGET_COUNTERS = ["sent", "acknowledged", "failed"] as const;
 
 export class NodeMetrics {
   readonly registry = new Registry();
@@ -40,7 +47,7 @@ export class NodeMetrics {
     probeUp: this.gauge("edge_agent_probe_up", "Whether the last cycle could read a source (1) or it was unavailable (0).", ["probe"]),
     lastCycle: this.gauge("edge_agent_last_cycle_timestamp_seconds", "When the last probe cycle ended (Unix time); alert when it grows old.", []),
     cycleDuration: this.gauge("edge_agent_cycle_duration_seconds", "How long the last probe cycle took.", []),
-    queued: this.gauge("edge_agent_notifications_queued", "Notifications waiting in the outbox.", []),
+    queued: this.gauge("edge_agent_notifications_queued", "Notifications waiting in the outbox for a target.", ["target"]),
     agentx: this.gauge("edge_agent_agentx_registered", "Whether the AgentX subagent is registered with the local snmpd (absent when disabled).", []),
   };
   /** Every gauge by name: the parts' series and the daemon's. */
@@ -53,9 +60,10 @@ export class NodeMetrics {
     set: (name, labels, value) => this.named(name).set(labels, value),
     setOptional: (name, value) => this.optional(this.named(name), value),
   };
-  private readonly sinkCounters = Object.fromEntries(
-    SINK_COUNTERS.map((name) => [name, new Counter({ name: `edge_agent_notifications_${name}_total`, help: `Notifications ${name} since the agent started.`, registers: [this.registry] })]),
-  ) as Record<(typeof SINK_COUNTERS)[number], Counter>;
+  private readonly targetCounters = Object.fromEntries(
+    TARGET_COUNTERS.map((name) => [name, new Counter({ name: `edge_agent_notifications_${name}_total`, help: `Notifications ${name} since the agent started, by target.`, labelNames: ["target"], registers: [this.registry] })]),
+  ) as Record<(typeof TARGET_COUNTERS)[number], Counter>;
+  private readonly dropped = new Counter({ name: "edge_agent_notifications_dropped_total", help: "Notifications dropped from the full outbox since the agent started.", registers: [this.registry] });
   private readonly events = new Counter({ name: "edge_agent_events_total", help: "State changes seen since the agent started, by kind.", labelNames: ["kind"], registers: [this.registry] });
   /** The sink's last totals, so a counter only ever grows (a new sink after a reload starts at 0). */
   private lastSink: SinkStats | null = null;
@@ -101,14 +109,21 @@ export class NodeMetrics {
     g.lastCycle.set(input.cycleEndedAtMs / 1000);
     g.cycleDuration.set(input.cycleDurationMs / 1000);
     this.optional(g.agentx, input.agentxRegistered === null ? null : input.agentxRegistered ? 1 : 0);
-    this.optional(g.queued, input.sink ? input.sink.queued : null);
-    if (input.sink) {
-      for (const name of SINK_COUNTERS) {
-        const delta = input.sink[name] - (this.lastSink?.[name] ?? 0);
-        if (delta > 0) this.sinkCounters[name].inc(delta);
+    if (input.sink) this.countSink(input.sink);
+  }
+
+  private countSink(sink: SinkStats): void {
+    const droppedDelta = sink.dropped - (this.lastSink?.dropped ?? 0);
+    if (droppedDelta > 0) this.dropped.inc(droppedDelta);
+    for (const t of sink.targets) {
+      this.g.queued.set({ target: t.target }, t.queued);
+      const last = this.lastSink?.targets.find((l) => l.target === t.target);
+      for (const name of TARGET_COUNTERS) {
+        // Also by 0: a target that never succeeded still shows its series, at 0.
+        this.targetCounters[name].inc({ target: t.target }, Math.max(0, t[name] - (last?.[name] ?? 0)));
       }
-      this.lastSink = { ...input.sink };
     }
+    this.lastSink = { dropped: sink.dropped, targets: sink.targets.map((t) => ({ ...t })) };
   }
 
   /** The exposition text (prom-client's text format, which node-exporter's textfile collector reads). */

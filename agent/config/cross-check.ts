@@ -9,6 +9,11 @@ export function crossCheck(config: ConfigFields): Found[] {
   const found: Found[] = [];
   const at = (path: string, problem: string) => found.push({ path: path.split("."), problem });
   const n = config.notifications;
+  if (n.target && n.targets.length) at("notifications.targets", `notifications.target is set too (${n.target}): use targets alone (target is its one-element form)`);
+  n.targets.forEach((t, i) => {
+    const first = n.targets.indexOf(t);
+    if (first < i) found.push({ path: ["notifications", "targets", i], problem: `${t} is notifications.targets[${first}] already: every notification goes to every target once` });
+  });
   if (n.version === "3" && !n.user) at("notifications.user", "notifications.version is 3, so a v3 user {name, authProtocol, authKey, privProtocol, privKey} is required");
   if (n.version === "2c" && !n.community) at("notifications.community", "notifications.version is 2c, so a community is required");
   if (n.version === "3" && !n.inform && !n.engineId)

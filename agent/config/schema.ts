@@ -61,6 +61,7 @@ export const configSchema = obj({
   }),
   notifications: obj({
     target: str("", check.hostPortOrEmpty),
+    targets: list(str("", check.hostPort)),
     version: oneOf("2c", ["2c", "3"]),
     community: secretStr("public"),
     user: nullableObj(userFields),
@@ -94,6 +95,6 @@ export const configSchema = obj({
   mib: obj({ baseOid: str(DEFAULT_BASE_OID, check.oid) }),
 });
 
-/** What the table yields, before the loader adds `source` and derives the notification target. */
+/** What the table yields, before the loader adds `source` and derives the notification targets. */
 export type ConfigFields = Out<typeof configSchema>;
 export type SnmpUser = ObjOut<typeof userFields>;

@@ -1,7 +1,7 @@
-// The daemon's notification sender: every event gets the next sequence number, is written to
-// the outbox, then delivered in sequence order (head of line: a later notification never
-// overtakes an earlier one). An inform leaves the outbox when acknowledged, a trap when it is on
-// the wire; failures are retried with backoff and logged once per change of the problem.
+// The daemon's notification sender: every event gets the next sequence number (one sequence per
+// node, whatever the number of targets), is written to the outbox, then delivered to every
+// target by that target's own lane (target-lane.ts), so a target that is down delays no other
+// and gets everything, in order, when it is back.
 import type { Config } from "../config";
 import type { EventSink } from "../daemon/daemon";
 import type { StateEvent } from "../diff";
@@ -9,11 +9,9 @@ import type { Logger } from "../log";
 import type { NodeState } from "../state/node-state";
 import { oidTree, type OidTree } from "./oid-tree";
 import { Outbox, type OutboxEntry } from "./outbox";
-import { describeTarget, Sender } from "./sender";
 import { notificationObjects, stateObjects } from "./state-objects";
 import { validateNotifications } from "./notification-config";
-import { parseTarget, resolveOrExplain, TargetUnresolvable, type TargetSpec } from "./target";
-import { toVarbinds } from "./varbinds";
+import { TargetLane, type LaneStats } from "./target-lane";
 import { isoTime } from "../iso-time";
 
 export interface NotifierOptions {
@@ -26,34 +24,27 @@ export interface NotifierOptions {
 }
 
 export interface NotifierStats {
-  /** Delivered: traps put on the wire plus informs acknowledged. */
+  /** Delivered, over all targets: traps put on the wire plus informs acknowledged. */
   sent: number;
   acknowledged: number;
-  /** In the outbox now. */
+  /** In the outbox now: notifications some target does not have yet. */
   queued: number;
   /** Dropped because the outbox was full, over the outbox's life (kept across restarts). */
   dropped: number;
-  /** Delivery attempts that failed (no answer, unresolvable target, send error). */
+  /** Delivery attempts that failed, over all targets. */
   failed: number;
+  /** The same counts for each target, in the order configured. */
+  targets: LaneStats[];
 }
 
 /** The daemon's EventSink (agent/daemon/daemon.ts): `implements` keeps the two from drifting apart. */
 export class Notifier implements EventSink {
   private readonly tree: OidTree;
   private readonly outbox: Outbox;
-  private readonly sender: Sender;
-  private readonly target: TargetSpec;
-  private readonly backoffMs: number;
-  private readonly maxBackoffMs: number;
+  private readonly lanes: TargetLane[];
   private readonly now: () => Date;
-  private counts = { sent: 0, acknowledged: 0, failed: 0 };
-  private retryTimer: NodeJS.Timeout | null = null;
-  private backoff = 0;
-  private pumping: Promise<void> | null = null;
   private started = false;
   private closed = false;
-  /** The delivery problem last logged, so a lasting outage is one log line, not one per retry. */
-  private problem: string | null = null;
   /** Drops not yet mentioned in a notification's summary. */
   private unreportedDrops = 0;
 
@@ -65,11 +56,9 @@ export class Notifier implements EventSink {
     validateNotifications(config);
     this.tree = options.tree ?? oidTree(config.mib.baseOid);
     const n = config.notifications;
-    this.outbox = new Outbox(n.outbox, n.outboxMax);
-    this.sender = new Sender(n);
-    this.target = parseTarget(n.target);
-    this.backoffMs = options.backoffMs ?? 1000;
-    this.maxBackoffMs = options.maxBackoffMs ?? 60_000;
+    this.outbox = new Outbox(n.outbox, n.outboxMax, n.targets);
+    const laneOptions = { backoffMs: options.backoffMs ?? 1000, maxBackoffMs: options.maxBackoffMs ?? 60_000, afterWrite: () => this.reportWriteErrors() };
+    this.lanes = n.targets.map((target) => new TargetLane(target, n, this.outbox, this.tree, logger, laneOptions));
     this.now = options.now ?? (() => new Date());
   }
 
@@ -108,8 +97,9 @@ export class Notifier implements EventSink {
     if (dropped.length) {
       // The newest notification survives longest, so the next one carries the count.
       this.unreportedDrops += dropped.length;
+      const missedBy = this.config.notifications.targets.filter((t) => dropped.some((d) => !d.delivered?.includes(t)));
       this.logger.warn(
-        { dropped: dropped.length, droppedTotal: this.outbox.dropped, first: dropped[0].sequence, last: dropped[dropped.length - 1].sequence, outboxMax: this.outbox.max },
+        { dropped: dropped.length, droppedTotal: this.outbox.dropped, first: dropped[0].sequence, last: dropped[dropped.length - 1].sequence, outboxMax: this.outbox.max, missedBy },
         `outbox full (notifications.outboxMax ${this.outbox.max}): dropped the ${dropped.length} oldest undelivered notification${dropped.length === 1 ? "" : "s"}`,
       );
     }
@@ -125,12 +115,7 @@ export class Notifier implements EventSink {
     let timer: NodeJS.Timeout | undefined;
     const expired = new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)));
     try {
-      while (this.outbox.size > 0 && Date.now() < deadline && !this.closed) {
-        this.clearRetry();
-        const before = this.counts.failed;
-        await Promise.race([this.pump(), expired]);
-        if (this.counts.failed !== before) break;
-      }
+      await Promise.race([Promise.all(this.lanes.map((lane) => lane.flush(deadline, expired))), expired]);
     } finally {
       clearTimeout(timer);
     }
@@ -140,8 +125,7 @@ export class Notifier implements EventSink {
 
   async close(): Promise<void> {
     this.closed = true;
-    this.clearRetry();
-    this.sender.close();
+    for (const lane of this.lanes) lane.close();
   }
 
   /**
@@ -160,78 +144,13 @@ export class Notifier implements EventSink {
   }
 
   stats(): NotifierStats {
-    return { ...this.counts, queued: this.outbox.size, dropped: this.outbox.dropped };
+    const targets = this.lanes.map((lane) => lane.stats());
+    const sum = (key: "sent" | "acknowledged" | "failed") => targets.reduce((total, t) => total + t[key], 0);
+    return { sent: sum("sent"), acknowledged: sum("acknowledged"), failed: sum("failed"), queued: this.outbox.size, dropped: this.outbox.dropped, targets };
   }
 
-  private clearRetry(): void {
-    if (this.retryTimer) clearTimeout(this.retryTimer);
-    this.retryTimer = null;
-  }
-
-  /** Starts delivery unless it is running or waiting out a backoff. */
   private kick(): void {
-    if (this.closed || this.retryTimer) return;
-    void this.pump();
-  }
-
-  private pump(): Promise<void> {
-    if (!this.pumping) {
-      this.pumping = this.deliverAll().finally(() => {
-        this.pumping = null;
-      });
-    }
-    return this.pumping;
-  }
-
-  private async deliverAll(): Promise<void> {
-    while (!this.closed) {
-      const head = this.outbox.pending()[0];
-      if (!head) return;
-      const ok = await this.deliver(head);
-      if (!ok) {
-        this.scheduleRetry();
-        return;
-      }
-    }
-  }
-
-  private async deliver(entry: OutboxEntry): Promise<boolean> {
-    let where = this.config.notifications.target;
-    try {
-      const resolved = await resolveOrExplain(this.target, "check notifications.target and MagicDNS: tailscale status");
-      where = describeTarget(resolved);
-      const result = await this.sender.send(resolved, this.tree.notificationOid(entry.event.kind), toVarbinds(this.tree, entry.objects));
-      this.outbox.remove(entry.sequence);
-      this.reportWriteErrors();
-      this.counts.sent++;
-      if (result.acknowledged) this.counts.acknowledged++;
-      this.backoff = 0;
-      if (this.problem) {
-        this.logger.info({ target: where }, `notifications reach ${where} again (after: ${this.problem})`);
-        this.problem = null;
-      }
-      this.logger.debug({ sequence: entry.sequence, kind: entry.event.kind, target: where, rttMs: result.rttMs }, `delivered ${entry.event.kind} #${entry.sequence}`);
-      return true;
-    } catch (error) {
-      if (this.closed) return false;
-      this.counts.failed++;
-      const problem = error instanceof TargetUnresolvable
-        ? (error as Error).message
-        : `${this.config.notifications.inform ? "no acknowledgement" : "send failed"} from ${where}: ${(error as Error).message}`;
-      if (problem !== this.problem) {
-        this.problem = problem;
-        this.logger.warn({ target: this.config.notifications.target, queued: this.outbox.size }, `notifications queued: ${problem}; retrying with backoff, kept in ${this.outbox.dir}`);
-      }
-      return false;
-    }
-  }
-
-  private scheduleRetry(): void {
-    if (this.closed || this.retryTimer) return;
-    this.backoff = this.backoff ? Math.min(this.backoff * 2, this.maxBackoffMs) : this.backoffMs;
-    this.retryTimer = setTimeout(() => {
-      this.retryTimer = null;
-      this.kick();
-    }, this.backoff);
+    if (this.closed) return;
+    for (const lane of this.lanes) lane.kick();
   }
 }

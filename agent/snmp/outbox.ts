@@ -1,6 +1,8 @@
-// The notifier's durable queue: one JSON file per notification not yet delivered, plus a state
-// file with the last sequence number and how many were dropped. Every write is a temp file,
-// fsync, rename, fsync of the directory, so a crash leaves the old or the new file, never half.
+// The notifier's durable queue: one JSON file per notification not yet delivered to every
+// target, plus a state file with the last sequence number and how many were dropped. An entry
+// lists the targets that have it; it leaves when every configured target does. Every write is a
+// temp file, fsync, rename, fsync of the directory, so a crash leaves the old or the new file,
+// never half: a kill -9 loses no notification for any target (at worst one is sent twice).
 import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, unlinkSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import type { StateEvent } from "../diff";
@@ -13,6 +15,11 @@ export interface OutboxEntry {
   event: StateEvent;
   /** Every object the notification carries (state, sequence, time, summary, service). */
   objects: ObjectValues;
+  /**
+   * The targets (as configured) that have it. Absent in files written before several targets
+   * existed, and the same as empty: owed to every target.
+   */
+  delivered?: string[];
 }
 
 /** A failed write: the errno code decides (a full disk is one problem, whichever file met it), the text explains. */
@@ -46,9 +53,14 @@ export class Outbox {
   /** Writes that failed since the last takeWriteErrors(): the queue then lives in memory only. */
   private writeErrors: OutboxWriteError[] = [];
 
+  /**
+   * targets: the configured ones. An entry is owed to each that is not in its `delivered`, so a
+   * target added or renamed since the entry was written gets it too.
+   */
   constructor(
     readonly dir: string,
     readonly max: number,
+    readonly targets: readonly string[],
   ) {}
 
   /** Reads what a previous run left; creates the directory on first use. */
@@ -62,6 +74,7 @@ export class Outbox {
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== "ENOENT") this.problems.push(`${join(this.dir, STATE_FILE)}: ${(error as Error).message}; sequence continues from the queued entries`);
     }
+    const loaded: OutboxEntry[] = [];
     for (const name of readdirSync(this.dir)) {
       if (name.startsWith(".tmp-")) {
         // A write a crash cut short. On a read-only outbox it stays, and the queue loads anyway.
@@ -77,7 +90,8 @@ export class Outbox {
       try {
         const entry = JSON.parse(readFileSync(join(this.dir, name), "utf8")) as OutboxEntry;
         if (entry.sequence !== Number(match[1]) || typeof entry.at !== "string" || !entry.event?.kind || typeof entry.objects !== "object") throw new Error("not an outbox entry");
-        this.entries.set(entry.sequence, entry);
+        if (entry.delivered !== undefined && !(Array.isArray(entry.delivered) && entry.delivered.every((t) => typeof t === "string"))) throw new Error("delivered is not a list of targets");
+        loaded.push(entry);
       } catch (error) {
         // One bad file must not stop the agent or block the queue: keep it for a person to read.
         try {
@@ -88,8 +102,12 @@ export class Outbox {
         }
       }
     }
+    // In sequence order once here; later entries are added in order, so the map stays sorted.
+    for (const entry of loaded.sort((a, b) => a.sequence - b.sequence)) this.entries.set(entry.sequence, entry);
     // state.json lags behind the entries (see nextSequence), so the highest entry counts too.
     for (const sequence of this.entries.keys()) this.lastSequence = Math.max(this.lastSequence, sequence);
+    // Owed only to targets no longer configured: nobody is waiting for these.
+    for (const entry of loaded) if (this.owedTo(entry).length === 0) this.remove(entry.sequence);
   }
 
   /**
@@ -133,6 +151,41 @@ export class Outbox {
     }
   }
 
+  /**
+   * `target` has the entry: the entry leaves the outbox once every target has it, otherwise its
+   * file is rewritten with the target added, so a restart does not send it to `target` again.
+   */
+  markDelivered(sequence: number, target: string): void {
+    const entry = this.entries.get(sequence);
+    if (!entry) return;
+    const delivered = [...(entry.delivered ?? []), target];
+    if (this.targets.every((t) => delivered.includes(t))) {
+      this.remove(sequence);
+      return;
+    }
+    const updated = { ...entry, delivered };
+    this.entries.set(sequence, updated);
+    this.writeAtomically(entryFile(sequence), JSON.stringify(updated));
+  }
+
+  /** The targets still waiting for an entry. */
+  owedTo(entry: OutboxEntry): string[] {
+    return this.targets.filter((t) => !entry.delivered?.includes(t));
+  }
+
+  /** The oldest entry `target` does not have yet. */
+  nextFor(target: string): OutboxEntry | undefined {
+    for (const entry of this.entries.values()) if (!entry.delivered?.includes(target)) return entry;
+    return undefined;
+  }
+
+  /** How many entries `target` does not have yet. */
+  queuedFor(target: string): number {
+    let n = 0;
+    for (const entry of this.entries.values()) if (!entry.delivered?.includes(target)) n++;
+    return n;
+  }
+
   /** Write failures since the last call, for the caller to log; the queue itself carries on. */
   takeWriteErrors(): OutboxWriteError[] {
     const errors = this.writeErrors;
@@ -142,7 +195,7 @@ export class Outbox {
 
   /** Queued entries, oldest sequence first. */
   pending(): OutboxEntry[] {
-    return [...this.entries.values()].sort((a, b) => a.sequence - b.sequence);
+    return [...this.entries.values()];
   }
 
   get size(): number {

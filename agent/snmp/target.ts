@@ -1,4 +1,4 @@
-// notifications.target ("name:port", "address:port", "[v6]:port") -> the address to send to.
+// notifications.targets entries ("name:port", "address:port", "[v6]:port") -> the address to send to.
 // A tailnet name is looked up on every attempt (MagicDNS answers change when a node is
 // re-created), in the resolver's order, so an address literal is the way to pin a family.
 import { isIP } from "node:net";

@@ -1,4 +1,4 @@
-// `edge-agent trap --test`: one edgeAgentTest notification, straight to the target (no outbox,
+// `edge-agent trap --test`: one edgeAgentTest notification, straight to each target (no outbox,
 // sequence 0 so a receiver never mistakes it for a step of the real sequence).
 import type { Config } from "../config";
 import type { Logger } from "../log";
@@ -12,6 +12,8 @@ import { toVarbinds } from "./varbinds";
 import { isoTime } from "../iso-time";
 
 export interface TestResult {
+  /** The target as configured, e.g. scraper-a:162. */
+  configured: string;
   acknowledged: boolean;
   rttMs: number | null;
   /** Where it went, e.g. udp6:[fd7a:115c:a1e0::1]:162, once the target resolved. */
@@ -23,7 +25,12 @@ export interface TestResult {
   refusal?: SendFailure;
 }
 
-export async function sendTestNotification(config: Config, logger: Logger, state: NodeState, options: { tree?: OidTree } = {}): Promise<TestResult> {
+/** One test notification to every target, all at once; the results in the order configured. */
+export function sendTestNotifications(config: Config, logger: Logger, state: NodeState, options: { tree?: OidTree } = {}): Promise<TestResult[]> {
+  return Promise.all(config.notifications.targets.map((configured) => sendTestNotification(config, configured, logger, state, options)));
+}
+
+export async function sendTestNotification(config: Config, configured: string, logger: Logger, state: NodeState, options: { tree?: OidTree } = {}): Promise<TestResult> {
   const tree = options.tree ?? oidTree(config.mib.baseOid);
   const at = isoTime();
   const summary = `test notification from ${state.host.state === "ok" ? state.host.hostname : "edge-agent"} (edge-agent trap --test)`;
@@ -31,14 +38,15 @@ export async function sendTestNotification(config: Config, logger: Logger, state
   const sender = new Sender(config.notifications);
   let target: string | undefined;
   try {
-    const spec = parseTarget(config.notifications.target);
-    const resolved = await resolveOrExplain(spec, "check notifications.target");
+    const spec = parseTarget(configured);
+    const resolved = await resolveOrExplain(spec, "check notifications.targets");
     target = describeTarget(resolved);
     logger.debug({ target }, "sending the test notification");
     const result = await sender.send(resolved, tree.notificationOid("test"), toVarbinds(tree, objects));
-    return { ...result, target };
+    return { configured, ...result, target };
   } catch (error) {
     return {
+      configured,
       acknowledged: false,
       rttMs: null,
       target,

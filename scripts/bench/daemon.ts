@@ -80,7 +80,7 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
 
 function countingSink(): EventSink {
   let sent = 0;
-  return { start: async () => undefined, notify: () => void sent++, flush: async () => undefined, close: async () => undefined, stats: () => ({ sent, acknowledged: 0, queued: 0, dropped: 0, failed: 0 }) };
+  return { start: async () => undefined, notify: () => void sent++, flush: async () => undefined, close: async () => undefined, stats: () => ({ dropped: 0, targets: [{ target: "bench:162", sent, acknowledged: 0, queued: 0, failed: 0 }] }) };
 }
 
 /** Starts the bundle as the unit does with `twin`'s config and counts its CPU over `seconds`. */

@@ -63,7 +63,7 @@ describeWith({ binaries: ["prometheus", "prometheus-node-exporter", "snmptrap"] 
 
     const textfiles = join(dir, "textfile");
     const metrics = new NodeMetrics();
-    metrics.update({ state: sampleNodeState({ hostname: "web1" }), cycleEndedAtMs: Date.now(), cycleDurationMs: 20, sink: { sent: 3, acknowledged: 3, queued: 1, dropped: 0, failed: 0 }, agentxRegistered: true });
+    metrics.update({ state: sampleNodeState({ hostname: "web1" }), cycleEndedAtMs: Date.now(), cycleDurationMs: 20, sink: { dropped: 0, targets: [{ target: "scraper:162", sent: 3, acknowledged: 3, queued: 1, failed: 0 }] }, agentxRegistered: true });
     mkdirSync(textfiles);
     writeFileSync(join(textfiles, "edge-agent.prom"), await metrics.render());
     nodeExporter = await startNodeExporter({ textfileDir: textfiles });

@@ -103,7 +103,8 @@ describeWith({ binaries: ["snmptrapd"] }, "Notifier -> snmptrapd", () => {
         edgeAgentVersion: "STRING: 0.1.0",
       });
       expect(got.values.edgeAgentEventTime).toMatch(/^STRING: \d{4}-\d{1,2}-\d{1,2},\d{1,2}:\d{1,2}:\d{1,2}\.\d,\+0:0$/);
-      expect(notifier.stats()).toEqual({ sent: 1, acknowledged: c.inform ? 1 : 0, queued: 0, dropped: 0, failed: 0 });
+      const counts = { sent: 1, acknowledged: c.inform ? 1 : 0, queued: 0, failed: 0 };
+      expect(notifier.stats()).toEqual({ ...counts, dropped: 0, targets: [{ target: `${c.host}:${trapd.port}`, ...counts }] });
       expect(outboxFiles(cfg.notifications.outbox)).toEqual([]);
       await notifier.close();
     });
@@ -196,7 +197,7 @@ describeWith({ binaries: ["snmptrapd"] }, "Notifier -> snmptrapd", () => {
       expect(got.name).toBe("EDGE-AGENT-MIB::edgeAgentServiceUp");
       expect(got.values).toMatchObject({ edgeAgentHostName: "STRING: rerooted", edgeAgentEventService: "INTEGER: nodeExporter(1)" });
       // A receiver with the default root cannot name them: the roots must agree.
-      const mismatched = new Notifier({ ...cfg, notifications: { ...cfg.notifications, target: `127.0.0.1:${trapd.port}`, outbox: tempDir() } }, captureLogger().logger, { backoffMs: 50 });
+      const mismatched = new Notifier({ ...cfg, notifications: { ...cfg.notifications, targets: [`127.0.0.1:${trapd.port}`], outbox: tempDir() } }, captureLogger().logger, { backoffMs: 50 });
       await mismatched.start();
       mismatched.notify({ kind: "serviceUp", service: "nodeExporter", summary: "node-exporter up" }, sampleNodeState({ hostname: "rerooted-mismatch" }));
       await waitFor("the ack", () => mismatched.stats().acknowledged === 1, 5000);

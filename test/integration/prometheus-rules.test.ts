@@ -1,13 +1,13 @@
 // The shipped Prometheus rules (packaging/prometheus/): promtool finds them valid, their promtool
 // unit tests pass, those tests make every alert fire and resolve and check every recording rule,
 // every metric the rules read is one the receiver or the node's textfile really exports, and the
-// README's prometheus.yml that loads them is a valid config.
+// README's prometheus.yml that loads them is a valid config, as is its High availability one.
 import { execFile } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { parse } from "yaml";
+import { parse, stringify } from "yaml";
 import { NodeMetrics } from "../../agent/metrics-node";
 import { describeWith } from "../helpers/prereqs";
 import { sampleNodeState } from "../helpers/sample-node-state";
@@ -93,7 +93,7 @@ describeWith({ binaries: ["promtool", "snmptrap"] }, "Prometheus rules shipped i
   it("read only metrics that the receiver and the node's textfile export", async () => {
     expect((await snmptrap(["-v2c", "-Ci", "-r", "0", "-c", COMMUNITY, `127.0.0.1:${r.port}`, "", tree.notificationOid("heartbeat"), ...snmptrapVarbindArgs(edgeValues("web1", 1))])).code).toBe(0);
     const node = new NodeMetrics();
-    node.update({ state: sampleNodeState(), cycleEndedAtMs: Date.now(), cycleDurationMs: 10, sink: { sent: 1, acknowledged: 1, queued: 0, dropped: 0, failed: 0 }, agentxRegistered: true });
+    node.update({ state: sampleNodeState(), cycleEndedAtMs: Date.now(), cycleDurationMs: 10, sink: { dropped: 0, targets: [{ target: "scraper:162", sent: 1, acknowledged: 1, queued: 0, failed: 0 }] }, agentxRegistered: true });
     const names = new Set([...exposed(await metricsText(r.metricsUrl)), ...exposed(await node.render())]);
     const used = new Set(rules.flatMap((x) => x.expr.match(/\bedge_(?:fleet|agent)_[a-z0-9_]+/g) ?? []));
     expect(used.size).toBeGreaterThanOrEqual(10);
@@ -112,6 +112,26 @@ describeWith({ binaries: ["promtool", "snmptrap"] }, "Prometheus rules shipped i
       const config = join(dir, "prometheus.yml");
       writeFileSync(config, block.replace(/^ {3}/gm, "").replaceAll("/usr/share/edge-agent/prometheus/", `${DIR}/`));
       const result = await promtool(["check", "config", config]);
+      expect(result.out).toContain("SUCCESS: 1 rule files found");
+      expect(result.code).toBe(0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("the High availability section's prometheus.yml, with its alert relabelling and the rules, is one promtool accepts", async () => {
+    const readme = readFileSync(resolve(__dirname, "../../README.md"), "utf8");
+    const section = /## High availability([\s\S]*?)\n## /.exec(readme)![1];
+    const blocks = [...section.matchAll(/```yaml\n([\s\S]*?)```/g)].map((m) => parse(m[1].replace(/^ {3}/gm, "")));
+    const config = blocks.find((b) => b.scrape_configs);
+    const relabel = blocks.find((b) => b.alerting?.alert_relabel_configs);
+    expect(config.alerting.alertmanagers[0].static_configs[0].targets).toHaveLength(2);
+    const merged = { rule_files: [RULES], ...config, alerting: { ...config.alerting, ...relabel.alerting } };
+    const dir = mkdtempSync(join(tmpdir(), "ea-readme-ha-config-"));
+    try {
+      const path = join(dir, "prometheus.yml");
+      writeFileSync(path, stringify(merged));
+      const result = await promtool(["check", "config", path]);
       expect(result.out).toContain("SUCCESS: 1 rule files found");
       expect(result.code).toBe(0);
     } finally {

@@ -29,7 +29,7 @@ function keepingSink(): EventSink & { events: string[] } {
     notify: (event) => void events.push(event.kind),
     flush: async () => undefined,
     close: async () => undefined,
-    stats: () => ({ sent: events.length, acknowledged: 0, queued: 0, dropped: 0, failed: 0 }),
+    stats: () => ({ dropped: 0, targets: [{ target: "scraper:162", sent: events.length, acknowledged: 0, queued: 0, failed: 0 }] }),
   };
 }
 

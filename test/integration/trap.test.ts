@@ -1,6 +1,6 @@
 // `edge-agent trap --test` end to end: the CLI probes the node, sends edgeAgentTest to a real
-// snmptrapd and reports the acknowledgement and its round trip; no answer is exit 1; a bad
-// notifications config is exit 2 naming the key.
+// snmptrapd (each of several targets) and reports the acknowledgement and its round trip; no
+// answer is exit 1; a bad notifications config is exit 2 naming the key.
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -84,6 +84,17 @@ describeWith({ binaries: ["snmptrapd", "python3"] }, "edge-agent trap --test", (
     expect(stderr).toMatch(/is the receiver running/);
   });
 
+  it("two targets, one answering: a line for each, naming it, and exit 1 for the silent one", async () => {
+    const silent = await freeUdpPort();
+    const before = trapd.received().length;
+    const config = writeConfig("two-targets", [`targets: ["127.0.0.1:${trapd.port}", "127.0.0.1:${silent}"]`, "version: 2c", "community: edgetest", "inform: true", "timeout: 200ms", "retries: 1"]);
+    const { code, stdout, stderr } = await runAgent(["trap", "--test", "--config", config]);
+    expect(code).toBe(1);
+    expect(stdout).toMatch(new RegExp(`^test inform \\(SNMPv2c\\) to 127\\.0\\.0\\.1:${trapd.port} \\(udp:127\\.0\\.0\\.1:${trapd.port}\\) acknowledged in \\d+ ms\\n$`));
+    expect(stderr).toMatch(new RegExp(`^edge-agent: test inform \\(SNMPv2c\\) to 127\\.0\\.0\\.1:${silent} \\(udp:127\\.0\\.0\\.1:${silent}\\) failed: Request timed out`));
+    expect(trapd.received().slice(before).map((n) => n.name)).toEqual(["EDGE-AGENT-MIB::edgeAgentTest"]);
+  });
+
   it("a wrong v3 authKey gets no acknowledgement: exit 1, and says snmptrapd answered with a wrong-digest report", async () => {
     const config = writeConfig("wrong-user", [`target: "127.0.0.1:${trapd.port}"`, "version: 3", "inform: true", "timeout: 300ms", "retries: 0", "user: { name: traptest, authProtocol: sha256, authKey: wrong-secret, privProtocol: aes, privKey: priv-secret-2 }"]);
     const { code, stderr } = await runAgent(["trap", "--test", "--config", config]);
@@ -122,6 +133,7 @@ describeWith({ binaries: ["snmptrapd", "python3"] }, "edge-agent trap --test", (
       ["a v3 user without a privKey", ["version: 3", "inform: true", "user: { name: u, authProtocol: sha256, authKey: auth-secret, privProtocol: aes }"], /notifications\.user\.privKey: privProtocol is aes/],
       ["a target without a port", ["target: scraper"], /notifications\.target: expected host:port/],
       ["a target port out of range", ["target: scraper:70000"], /notifications\.target: .*"scraper:70000"/],
+      ["both target and targets", ["target: scraper-a:162", "targets: [scraper-b:162]"], /notifications\.targets: notifications\.target is set too/],
     ] as const;
     const configs = cases.map(([what, lines]) => writeConfig(`bad-${what.replace(/\W+/g, "-")}`, lines as unknown as string[]));
     const runs = await runAgentBatch(configs.map((config) => ["trap", "--test", "--config", config]));

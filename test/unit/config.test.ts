@@ -42,7 +42,7 @@ describe("defaults", () => {
       nodeExporter: { url: "http://127.0.0.1:9100/metrics", tls: { caFile: null, serverName: null, insecureSkipVerify: false } },
       snmpd: { host: "127.0.0.1", port: 161, version: "2c", community: "public", user: null },
     });
-    expect(config.notifications.target).toBe("scraper:162");
+    expect(config.notifications.targets).toEqual(["scraper:162"]);
     expect(config.notifications.timeoutMs).toBe(5000);
     expect(config.firewall).toEqual({ port: "auto", forwardPrefixes: [] });
     expect(config.run).toEqual({ intervalMs: 30_000, heartbeatMs: 300_000 });
@@ -131,7 +131,7 @@ log: { level: debug }
       user: { name: "mon", authProtocol: "sha512", authKey: "auth-pass-1", privProtocol: "aes", privKey: "priv-pass-1" },
     });
     // An IPv6 scraper gets brackets in the derived notification target.
-    expect(c.notifications.target).toBe("[fd7a:115c:a1e0::1]:162");
+    expect(c.notifications.targets).toEqual(["[fd7a:115c:a1e0::1]:162"]);
     expect(c.notifications.inform).toBe(false);
     expect(c.notifications.timeoutMs).toBe(1500);
     expect(c.firewall).toEqual({ port: 41641, forwardPrefixes: ["192.0.2.0/24", "2001:db8:100::/56"] });
@@ -213,6 +213,9 @@ const badValues: { what: string; yaml: string; key: string; expected: RegExp }[]
   { what: "port out of range", yaml: "probes:\n  snmpd:\n    port: 70000\n", key: "probes.snmpd.port", expected: /expected a whole number from 1 to 65535, got number 70000/ },
   { what: "port as a string", yaml: "probes:\n  snmpd:\n    port: \"161\"\n", key: "probes.snmpd.port", expected: /expected a whole number from 1 to 65535, got string "161"/ },
   { what: "port out of range in host:port", yaml: "notifications:\n  target: scraper:99999\n", key: "notifications.target", expected: /port from 1 to 65535, got string "scraper:99999"/ },
+  { what: "both target and targets", yaml: "notifications:\n  target: scraper-a:162\n  targets: [scraper-b:162]\n", key: "notifications.targets", expected: /^notifications.target is set too \(scraper-a:162\): use targets alone/ },
+  { what: "a bad entry in targets", yaml: "notifications:\n  targets: [scraper-a:162, scraper-b]\n", key: "notifications.targets[1]", expected: /expected host:port .*, got string "scraper-b"$/ },
+  { what: "the same target twice", yaml: "notifications:\n  targets: [scraper-a:162, \"scraper-a:162\"]\n", key: "notifications.targets[1]", expected: /^scraper-a:162 is notifications.targets\[0\] already/ },
   { what: "bad firewall port", yaml: "firewall:\n  port: 0\n", key: "firewall.port", expected: /expected auto or a UDP port from 1 to 65535, got number 0/ },
   { what: "bad listen address", yaml: "receiver:\n  listen: [\"0.0.0.0:162\"]\n", key: "receiver.listen[0]", expected: /^expected udp, udp4 or udp6, an IP address \(not a name\) and a port from 1 to 65535, like udp6:\[::\]:162 or udp:0.0.0.0:162, got string "0.0.0.0:162"$/ },
   { what: "bad URL", yaml: "probes:\n  nodeExporter: { url: \"127.0.0.1:9100\" }\n", key: "probes.nodeExporter.url", expected: /expected an http\(s\) URL|expected a URL like/ },
@@ -227,6 +230,15 @@ const badValues: { what: string; yaml: string; key: string; expected: RegExp }[]
   { what: "bad engine ID", yaml: "notifications:\n  engineId: xyz\n", key: "notifications.engineId", expected: /expected an engine ID of 5 to 32 bytes in hex/ },
   { what: "top level is not a mapping", yaml: "- a\n- b\n", key: "(top level)", expected: /expected a mapping, got a list/ },
 ];
+
+describe("notification targets", () => {
+  it("takes a list of targets, keeps their order, and reads target as the one-element form", () => {
+    const several = configFromObject({ notifications: { targets: ["scraper-b:162", "[fd7a:115c:a1e0::2]:1162"] } }, null);
+    expect(several.notifications.targets).toEqual(["scraper-b:162", "[fd7a:115c:a1e0::2]:1162"]);
+    expect(configFromObject({ notifications: { target: "scraper-a:162" } }, null).notifications.targets).toEqual(["scraper-a:162"]);
+    expect(several.notifications).not.toHaveProperty("target");
+  });
+});
 
 describe.each(badValues)("rejects $what", ({ yaml, key, expected }) => {
   it("with a ConfigError naming the file and the key", () => {

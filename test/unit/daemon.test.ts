@@ -74,7 +74,7 @@ function harness(options: { collectMs?: number; filter?: (events: StateEvent[]) 
       await new Promise((r) => setTimeout(r, options.flushMs ?? 0));
     },
     close: async () => undefined,
-    stats: () => ({ sent: sent.length, acknowledged: 0, queued: 0, dropped: 0, failed: 0 }),
+    stats: () => ({ dropped: 0, targets: [{ target: "scraper:162", sent: sent.length, acknowledged: 0, queued: 0, failed: 0 }] }),
   };
   const logger = pino({ level: "info" }, { write: (s: string) => void logs.push(JSON.parse(s)) });
   const daemon = new Daemon(config, logger, {
@@ -175,12 +175,12 @@ describe("daemon scheduling", () => {
         },
         flush: () => new Promise((r) => setTimeout(r, n === 1 ? 300 : 0)),
         close: async () => undefined,
-        stats: () => ({ sent: 0, acknowledged: 0, queued: 0, dropped: 0, failed: 0 }),
+        stats: () => ({ dropped: 0, targets: [] }),
       };
     };
     const h = harness({ createSink: strictSink });
     await h.daemon.start();
-    const reloaded = h.daemon.reload({ ...h.config, notifications: { ...h.config.notifications, target: "127.0.0.1:1162" } });
+    const reloaded = h.daemon.reload({ ...h.config, notifications: { ...h.config.notifications, targets: ["127.0.0.1:1162"] } });
     writeFileSync(h.ifInet6, LINE_B);
     await reloaded;
     await h.daemon.settled();

@@ -287,9 +287,20 @@ describe("outputs", () => {
     expect(parseRegistration("")).toEqual({ registered: null });
   });
   it("notification: ok with its time, fail without an ack, warn for unacknowledged traps", () => {
-    expect(judgeNotification(config, { acknowledged: true, rttMs: 14 })).toEqual({ status: "ok", finding: "inform to scraper:162 acknowledged in 14 ms", fix: null });
-    expect(judgeNotification(config, { acknowledged: false, rttMs: null, error: "RequestTimedOutError" }).status).toBe("fail");
-    expect(judgeNotification(configFromObject({ notifications: { inform: false } }, null), { acknowledged: false, rttMs: null }).status).toBe("warn");
+    expect(judgeNotification(config, [{ configured: "scraper:162", acknowledged: true, rttMs: 14 }])).toEqual({ status: "ok", finding: "inform to scraper:162 acknowledged in 14 ms", fix: null });
+    expect(judgeNotification(config, [{ configured: "scraper:162", acknowledged: false, rttMs: null, error: "RequestTimedOutError", failure: "send-failed" }]).status).toBe("fail");
+    expect(judgeNotification(configFromObject({ notifications: { inform: false } }, null), [{ configured: "scraper:162", acknowledged: false, rttMs: null }]).status).toBe("warn");
+  });
+  it("notification: reports each target, and one that does not answer fails the check while the other answers", () => {
+    const two = configFromObject({ notifications: { targets: ["scraper-a:162", "scraper-b:162"] } }, null);
+    const a = { configured: "scraper-a:162", acknowledged: true, rttMs: 3, target: "udp:100.64.0.1:162" };
+    const b = { configured: "scraper-b:162", acknowledged: false, rttMs: null, error: "getaddrinfo ENOTFOUND", failure: "unresolvable" as const };
+    const both = judgeNotification(two, [a, { ...b, configured: "scraper-b:162", acknowledged: true, rttMs: 5, error: undefined, failure: undefined, target: "udp:100.64.0.2:162" }]);
+    expect(both).toEqual({ status: "ok", finding: "inform to scraper-a:162 (udp:100.64.0.1:162) acknowledged in 3 ms; inform to scraper-b:162 (udp:100.64.0.2:162) acknowledged in 5 ms", fix: null });
+    const one = judgeNotification(two, [a, b]);
+    expect(one.status).toBe("fail");
+    expect(one.finding).toMatch(/^inform to scraper-a:162 .* acknowledged in 3 ms; no notification sent to scraper-b:162: getaddrinfo ENOTFOUND$/);
+    expect(one.fix).toMatch(/magicdns/);
   });
 });
 
@@ -473,9 +484,9 @@ describe("every check's findings that are not ok say what to do", () => {
       judgeAgentx(config, { ...up, object: { state: "absent" } }),
     ],
     notification: [
-      ...(["unresolvable", "send-failed"] as const).map((failure) => judgeNotification(config, { acknowledged: false, rttMs: null, error: "x", failure })),
-      judgeNotification(configFromObject({ notifications: { inform: false } }, null), { acknowledged: false, rttMs: null }),
-      judgeNotification(config, { acknowledged: false, rttMs: null, error: "RequestTimedOutError" }),
+      ...(["unresolvable", "send-failed"] as const).map((failure) => judgeNotification(config, [{ configured: "scraper:162", acknowledged: false, rttMs: null, error: "x", failure }])),
+      judgeNotification(configFromObject({ notifications: { inform: false } }, null), [{ configured: "scraper:162", acknowledged: false, rttMs: null }]),
+      judgeNotification(config, [{ configured: "scraper:162", acknowledged: false, rttMs: null, error: "RequestTimedOutError" }]),
     ],
     "receiver-listen": [
       judgeReceiverListen({ listen: ["udp:0.0.0.0:162"], sockets: [], owners: new Map() }),

@@ -106,10 +106,10 @@ describe("Notifier", () => {
     expect(errors[1]).toMatch(/outbox: cannot write .*ENOTDIR.*kept in memory only/);
   });
 
-  it("a target it cannot parse (a Config built in code) is a ConfigError naming notifications.target", () => {
+  it("a target it cannot parse (a Config built in code) is a ConfigError naming that entry of notifications.targets", () => {
     const loaded = configFromObject({ notifications: { community: "x" } }, "/etc/edge-agent/config.yaml");
-    const config = { ...loaded, notifications: { ...loaded.notifications, target: "scraper:99999" } };
+    const config = { ...loaded, notifications: { ...loaded.notifications, targets: ["scraper:162", "scraper:99999"] } };
     expect(() => new Notifier(config, pino({ level: "silent" }))).toThrow(ConfigError);
-    expect(() => new Notifier(config, pino({ level: "silent" }))).toThrow(/notifications\.target/);
+    expect(() => new Notifier(config, pino({ level: "silent" }))).toThrow(/notifications\.targets\[1\]/);
   });
 });

@@ -1,5 +1,6 @@
 // The durable outbox on a temp directory: sequence numbers survive restarts, entries reload in
-// order, the bound drops the oldest and counts it, and damaged files never stop a load.
+// order, the bound drops the oldest and counts it, damaged files never stop a load, and with
+// several targets an entry stays until each has it, across restarts and changes of the targets.
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -19,8 +20,8 @@ function entry(sequence: number, summary = `event ${sequence}`): OutboxEntry {
   return { sequence, at: new Date(Date.UTC(2026, 10, 28, 12, 0, sequence)).toISOString(), event: { kind: "pathChanged", summary }, objects: { edgeAgentEventSummary: summary, edgeAgentNotificationSequence: sequence } };
 }
 
-function reopen(path: string, max = 100): Outbox {
-  const outbox = new Outbox(path, max);
+function reopen(path: string, max = 100, targets: readonly string[] = ["scraper:162"]): Outbox {
+  const outbox = new Outbox(path, max, targets);
   outbox.load();
   return outbox;
 }
@@ -117,5 +118,51 @@ describe("Outbox", () => {
     expect(statSync(path).mode & 0o777).toBe(0o750);
     expect(statSync(join(path, "n-0000000001.json")).mode & 0o777).toBe(0o640);
     expect(statSync(join(path, "state.json")).mode & 0o777).toBe(0o640);
+  });
+
+  it("keeps an entry until every target has it, and remembers across a restart which ones do", () => {
+    const path = dir();
+    const targets = ["scraper-a:162", "scraper-b:162"];
+    const a = reopen(path, 100, targets);
+    for (let i = 0; i < 3; i++) a.add(entry(a.nextSequence()));
+    a.markDelivered(1, "scraper-a:162");
+    a.markDelivered(2, "scraper-a:162");
+    expect(a.nextFor("scraper-a:162")?.sequence).toBe(3);
+    expect(a.nextFor("scraper-b:162")?.sequence).toBe(1);
+    expect([a.queuedFor("scraper-a:162"), a.queuedFor("scraper-b:162"), a.size]).toEqual([1, 3, 3]);
+    // As after kill -9: only what reached the disk counts.
+    const b = reopen(path, 100, targets);
+    expect(b.nextFor("scraper-a:162")?.sequence).toBe(3);
+    expect(b.pending().map((e) => [e.sequence, b.owedTo(e)])).toEqual([[1, ["scraper-b:162"]], [2, ["scraper-b:162"]], [3, targets]]);
+    b.markDelivered(1, "scraper-b:162");
+    expect(readdirSync(path).filter((f) => f.startsWith("n-")).sort()).toEqual(["n-0000000002.json", "n-0000000003.json"]);
+    expect(b.nextSequence()).toBe(4);
+  });
+
+  it("loads an outbox written before several targets existed: its entries are owed to every target", () => {
+    const path = dir();
+    const old = reopen(path);
+    old.add(entry(old.nextSequence()));
+    old.add(entry(old.nextSequence()));
+    // The files an earlier version wrote: no delivered field at all.
+    for (const name of readdirSync(path).filter((f) => f.startsWith("n-"))) expect(JSON.parse(readFileSync(join(path, name), "utf8"))).not.toHaveProperty("delivered");
+    const upgraded = reopen(path, 100, ["scraper-a:162", "scraper-b:162"]);
+    expect(upgraded.nextFor("scraper-a:162")?.sequence).toBe(1);
+    expect(upgraded.nextFor("scraper-b:162")?.sequence).toBe(1);
+    expect(upgraded.nextSequence()).toBe(3);
+  });
+
+  it("follows the configured targets: one added gets what is queued, one removed is no longer waited for", () => {
+    const path = dir();
+    const a = reopen(path, 100, ["scraper-a:162", "scraper-b:162"]);
+    for (let i = 0; i < 3; i++) a.add(entry(a.nextSequence()));
+    a.markDelivered(1, "scraper-a:162");
+    a.markDelivered(2, "scraper-a:162");
+    // scraper-b is gone: entries 1 and 2 were only waiting for it.
+    const b = reopen(path, 100, ["scraper-a:162", "scraper-c:162"]);
+    expect(b.nextFor("scraper-c:162")?.sequence).toBe(1);
+    const c = reopen(path, 100, ["scraper-a:162"]);
+    expect(c.pending().map((e) => e.sequence)).toEqual([3]);
+    expect(readdirSync(path).filter((f) => f.startsWith("n-"))).toEqual(["n-0000000003.json"]);
   });
 });

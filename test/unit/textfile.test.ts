@@ -39,7 +39,9 @@ function sampleState(): NodeState {
   };
 }
 
-const sink = { sent: 3, acknowledged: 2, queued: 1, dropped: 0, failed: 1 };
+const scraperA = { target: "scraper-a:162", sent: 3, acknowledged: 2, queued: 1, failed: 1 };
+const scraperB = { target: "scraper-b:162", sent: 1, acknowledged: 1, queued: 3, failed: 4 };
+const sink = { dropped: 2, targets: [scraperA, scraperB] };
 
 function sample(text: string, series: string): number | undefined {
   const line = text.split("\n").find((l) => l.startsWith(`${series} `));
@@ -75,9 +77,15 @@ describe("textfile metrics", () => {
     expect(text).not.toContain('edge_agent_firewall_accepts{check="outbound-ipv6"}');
     expect(sample(text, "edge_agent_last_cycle_timestamp_seconds")).toBe(1_764_331_200);
     expect(sample(text, "edge_agent_cycle_duration_seconds")).toBe(0.25);
-    expect(sample(text, "edge_agent_notifications_sent_total")).toBe(3);
-    expect(sample(text, "edge_agent_notifications_failed_total")).toBe(1);
-    expect(sample(text, "edge_agent_notifications_queued")).toBe(1);
+    // Each target its own series; the outbox's drops are one count for all of them.
+    expect(sample(text, 'edge_agent_notifications_sent_total{target="scraper-a:162"}')).toBe(3);
+    expect(sample(text, 'edge_agent_notifications_acknowledged_total{target="scraper-a:162"}')).toBe(2);
+    expect(sample(text, 'edge_agent_notifications_failed_total{target="scraper-a:162"}')).toBe(1);
+    expect(sample(text, 'edge_agent_notifications_queued{target="scraper-a:162"}')).toBe(1);
+    expect(sample(text, 'edge_agent_notifications_sent_total{target="scraper-b:162"}')).toBe(1);
+    expect(sample(text, 'edge_agent_notifications_failed_total{target="scraper-b:162"}')).toBe(4);
+    expect(sample(text, 'edge_agent_notifications_queued{target="scraper-b:162"}')).toBe(3);
+    expect(sample(text, "edge_agent_notifications_dropped_total")).toBe(2);
     expect(sample(text, "edge_agent_agentx_registered")).toBe(1);
     // prom-client's default process metrics never reach the file: node-exporter has its own.
     expect(text).not.toMatch(/^process_|^nodejs_/m);
@@ -104,11 +112,13 @@ describe("textfile metrics", () => {
   it("keeps counters growing when the notifier is replaced by a reload", async () => {
     const metrics = new NodeMetrics();
     const state = sampleState();
-    metrics.update({ state, cycleEndedAtMs: 0, cycleDurationMs: 1, sink: { ...sink, sent: 10 }, agentxRegistered: null });
+    metrics.update({ state, cycleEndedAtMs: 0, cycleDurationMs: 1, sink: { dropped: 0, targets: [{ ...scraperA, sent: 10 }, { ...scraperB, sent: 5 }] }, agentxRegistered: null });
+    metrics.update({ state, cycleEndedAtMs: 0, cycleDurationMs: 1, sink: { dropped: 0, targets: [{ ...scraperA, sent: 11 }, { ...scraperB, sent: 5 }] }, agentxRegistered: null });
     metrics.sinkReplaced();
-    metrics.update({ state, cycleEndedAtMs: 0, cycleDurationMs: 1, sink: { ...sink, sent: 2 }, agentxRegistered: null });
+    metrics.update({ state, cycleEndedAtMs: 0, cycleDurationMs: 1, sink: { dropped: 0, targets: [{ ...scraperA, sent: 2 }, { ...scraperB, sent: 1 }] }, agentxRegistered: null });
     const text = await metrics.render();
-    expect(sample(text, "edge_agent_notifications_sent_total")).toBe(12);
+    expect(sample(text, 'edge_agent_notifications_sent_total{target="scraper-a:162"}')).toBe(13);
+    expect(sample(text, 'edge_agent_notifications_sent_total{target="scraper-b:162"}')).toBe(6);
     expect(text).not.toMatch(/^edge_agent_agentx_registered /m);
   });
 

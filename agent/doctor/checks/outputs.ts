@@ -4,7 +4,7 @@
 import type { Config } from "../../config";
 import { createStderrLogger } from "../../log";
 import { urlEndpoint } from "../../probes/node-exporter";
-import { sendTestNotification, type TestResult } from "../../snmp/test-notification";
+import { sendTestNotifications, type TestResult } from "../../snmp/test-notification";
 import { SELF } from "../../self-command";
 import { nodeStateTimeout, type Check } from "../check";
 import type { TextfileSource } from "../facts/node-exporter-process";
@@ -105,13 +105,27 @@ export function judgeAgentx(config: Pick<Config, "agentx" | "probes" | "mib">, f
 /** What `sendTestNotification` answers: the same round trip `edge-agent trap --test` makes. */
 export type NotificationResult = TestResult;
 
-export function judgeNotification(config: Pick<Config, "notifications">, result: NotificationResult): Finding {
+const RANK = { ok: 0, skip: 0, warn: 1, fail: 2 } as const;
+
+/**
+ * One finding for every target: each target's own, joined, at the worst of their statuses (a
+ * target the node cannot reach is a fault even while another one answers).
+ */
+export function judgeNotification(config: Pick<Config, "notifications">, results: readonly NotificationResult[]): Finding {
+  const findings = results.map((result) => judgeOneTarget(config, result));
+  if (findings.length === 1) return findings[0];
+  const worst = findings.reduce((a, b) => (RANK[b.status] > RANK[a.status] ? b : a));
+  const fixes = [...new Set(findings.filter((f) => f.fix !== null && RANK[f.status] > 0).map((f) => f.fix!))];
+  return { status: worst.status, finding: findings.map((f) => f.finding).join("; "), fix: fixes.length ? fixes.join("; ") : null };
+}
+
+function judgeOneTarget(config: Pick<Config, "notifications">, result: NotificationResult): Finding {
   const n = config.notifications;
   const kind = n.inform ? "inform" : "trap";
-  const where = `${n.target}${result.target ? ` (${result.target})` : ""}`;
+  const where = `${result.configured}${result.target ? ` (${result.target})` : ""}`;
   if (result.acknowledged) return ok(`${kind} to ${where} acknowledged${result.rttMs !== null ? ` in ${result.rttMs} ms` : ""}`);
   if (result.failure === "unresolvable")
-    return fail(`no notification sent: ${result.error}`, `see the magicdns check; or set notifications.target to the scraper's Tailscale IP and port, e.g. "[fd7a:115c:a1e0::1]:162"`);
+    return fail(`no notification sent to ${result.configured}: ${result.error}`, `see the magicdns check; or list the scraper's Tailscale IP and port in notifications.targets, e.g. "[fd7a:115c:a1e0::1]:162"`);
   if (!n.inform && !result.error) return warn(`trap sent to ${where}; traps are never acknowledged, so its arrival is unconfirmed`, "notifications: { inform: true }");
   return fail(
     `no acknowledgement from ${where}: ${result.error ?? "no answer"}`,
@@ -157,14 +171,14 @@ export const notificationCheck: Check = {
   id: "notification",
   group: "outputs",
   scope: "any",
-  summary: "a test notification reaches the scraper and is acknowledged",
+  summary: "a test notification reaches each notifications target and is acknowledged",
   timeoutMs: (config) => nodeStateTimeout(config) + config.notifications.timeoutMs * 2 + 1000,
   run: async (ctx) => {
     // One retry at most: doctor is waited on by a person, the daemon's outbox is not.
     const config: Config = { ...ctx.config, notifications: { ...ctx.config.notifications, retries: Math.min(ctx.config.notifications.retries, 1) } };
     const logger = createStderrLogger("silent", "edge-agent-doctor");
-    const result = await sendTestNotification(config, logger, await ctx.nodeState());
-    return judgeNotification(config, result);
+    const results = await sendTestNotifications(config, logger, await ctx.nodeState());
+    return judgeNotification(config, results);
   },
 };
 
