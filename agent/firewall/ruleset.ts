@@ -100,6 +100,11 @@ export interface Ruleset {
   byName: Map<string, Chain>;
   /** Named sets and maps by `source family table name`. */
   sets: Map<string, NamedSet>;
+  /**
+   * Tables (`family table`) of nft's listing that hold iptables-nft compat expressions (`xt`),
+   * which the JSON lists without their parameters: iptables-nft-save can say what they match.
+   */
+  xtTables?: Set<string>;
 }
 
 export function chainKey(source: string, family: string, table: string, name: string): string {
@@ -122,6 +127,21 @@ export function mergeRulesets(parts: Ruleset[]): Ruleset {
     for (const chain of part.chains) addChain(out, chain);
     for (const [key, set] of part.sets) out.sets.set(key, set);
   }
+  return out;
+}
+
+/**
+ * The same host's ruleset with some of its tables read another way: every chain of a table the
+ * replacement holds (same family and name) comes from the replacement (iptables-nft-save's
+ * reading of the tables nft lists with `xt` expressions), the rest stays as it was.
+ */
+export function replaceTables(base: Ruleset, replacement: Ruleset): Ruleset {
+  const replaced = new Set(replacement.chains.map((c) => `${c.family} ${c.table}`));
+  const out = emptyRuleset();
+  for (const chain of base.chains) if (!replaced.has(`${chain.family} ${chain.table}`)) addChain(out, chain);
+  for (const chain of replacement.chains) addChain(out, chain);
+  for (const [key, set] of base.sets) out.sets.set(key, set);
+  for (const [key, set] of replacement.sets) out.sets.set(key, set);
   return out;
 }
 
