@@ -5,6 +5,7 @@
 import { PROTO_NUMBERS, type Packet } from "./packet";
 import { chainKey, verdictText, type Chain, type Elements, type Hook, type Key, type Rule, type Ruleset, type SetSource, type Statement, type Verdict } from "./ruleset";
 import { componentHas, findElement, type Value } from "./set-lookup";
+import { addressType, reverseRouteDevice, rpfilterPasses, xtAddrtypeMatches, type Answer, type HostView } from "./host-view";
 
 export interface TraceStep {
   family: string;
@@ -106,7 +107,18 @@ function read(key: Key, ev: Evaluation, hook: Hook): Value | typeof NOMATCH | Un
     case "dport": return fields.dport;
     case "mark": return key.mask === undefined ? state.mark : state.mark & key.mask;
     // Before conntrack has seen it a packet has no entry, which ct state reads as invalid.
-    case "ctstate": return state.ct === CT_BITS.untracked || ev.ctAssigned ? state.ct : CT_BITS.invalid;
+    case "ctstate":
+      if (key.natStatus && ev.ctAssigned && state.ct !== CT_BITS.new && state.ct !== CT_BITS.untracked) return new Undecidable("the SNAT/DNAT status of a connection past its first packet is not modelled");
+      return state.ct === CT_BITS.untracked || ev.ctAssigned ? state.ct : CT_BITS.invalid;
+    // ct status needs a conntrack entry (none before conntrack or when untracked: the match
+    // fails); a new connection's first packet has no status bit set yet.
+    case "ctstatus":
+      if (state.ct === CT_BITS.untracked || !ev.ctAssigned) return NOMATCH;
+      return state.ct === CT_BITS.new ? 0n : new Undecidable("ct status of a connection past its first packet is not modelled");
+    case "addrtype": return answered(addressType(packet, key.addr!, ev.host));
+    case "fibsaddr": return answered(reverseRouteDevice(packet, key.viaIif === true, ev.host));
+    case "rpfilter": return asBit(answered(rpfilterPasses(packet, key.loose === true, ev.host)));
+    case "xtaddrtype": return asBit(answered(xtAddrtypeMatches(packet, key.addr!, key.types!, ev.host)));
     case "iifname":
     case "iif": {
       // Locally generated packets have no input device: the kernel reads an empty name.
@@ -122,8 +134,18 @@ function read(key: Key, ev: Evaluation, hook: Hook): Value | typeof NOMATCH | Un
   }
 }
 
+function asBit(b: boolean | Undecidable): bigint | Undecidable {
+  return typeof b === "boolean" ? (b ? 1n : 0n) : b;
+}
+
+function answered<T>(a: Answer<T>): T | Undecidable {
+  return "undecidable" in a ? new Undecidable(a.undecidable) : a.value;
+}
+
 interface Evaluation {
   ruleset: Ruleset;
+  /** The host's addresses and routes, for addrtype, fib and rpfilter; absent for a saved ruleset. */
+  host?: HostView;
   packet: Packet;
   fields: Fields;
   state: PacketState;
@@ -301,10 +323,13 @@ function chainApplies(chain: Chain, hook: Hook, packet: Packet, state: PacketSta
   return true;
 }
 
-/** Pure: the kernel's verdict for one packet under a ruleset. */
-export function evaluate(ruleset: Ruleset, packet: Packet): Decision {
+/**
+ * Pure: the kernel's verdict for one packet under a ruleset. `host` (this host's addresses and
+ * routes) lets route-type and reverse-path matches be decided.
+ */
+export function evaluate(ruleset: Ruleset, packet: Packet, host?: HostView): Decision {
   const state: PacketState = { ct: CT_BITS[packet.ctState], mark: 0n };
-  const ev: Evaluation = { ruleset, packet, fields: fieldsOf(packet), state, trace: [], visits: 0, ctAssigned: true };
+  const ev: Evaluation = { ruleset, packet, fields: fieldsOf(packet), state, trace: [], visits: 0, ctAssigned: true, host };
   const families = familiesFor(packet);
   const byHook = chainsByHook(ruleset);
   let mainStep: TraceStep | null = null;

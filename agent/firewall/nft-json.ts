@@ -4,7 +4,7 @@
 import { addChain, chainKey, emptyRuleset, RulesetError, type Chain, type Hook, type NamedSet, type Rule, type Ruleset, type Statement } from "./ruleset";
 import { component, namedSet, NOP, setSource, VERDICT_STATEMENTS, verdictOf } from "./nft-values";
 import { isObj, soleKey, Unmodelled, type Json, type Obj } from "./nft-shape";
-import { keysOf } from "./nft-keys";
+import { extensionHeaderMatch, keysOf } from "./nft-keys";
 import { renderRule, renderStatement } from "./nft-render";
 
 const HOOKS = new Set<Hook>(["ingress", "prerouting", "input", "forward", "output", "postrouting", "egress"]);
@@ -17,10 +17,17 @@ function isSingle(right: Json): boolean {
 }
 
 function matchStatement(m: Obj, tableFamily: string, out: Statement[]): void {
+  const exthdr = extensionHeaderMatch(m, tableFamily);
+  if (exthdr) { out.push(...exthdr); return; }
   // Dependencies are only found on the way to a throw; compileElement collects them then.
   const { keys, kinds } = keysOf(m.left, tableFamily);
   const op = m.op === undefined ? "==" : String(m.op);
   const right = m.right;
+  // `fib ... oif missing` lists as a comparison with false: no route back is the empty name.
+  if (keys.length === 1 && keys[0].field === "fibsaddr" && typeof right === "boolean" && (op === "==" || op === "!=")) {
+    out.push({ kind: "test", key: keys[0], component: { name: "", wildcard: false }, negate: right === (op === "==") });
+    return;
+  }
   if (keys.length === 1 && (op === "==" || op === "in" || op === "!=") && typeof right !== "boolean" && isSingle(right)) {
     out.push({ kind: "test", key: keys[0], component: component(right, kinds[0]), negate: op === "!=" });
     return;

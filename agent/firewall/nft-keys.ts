@@ -2,7 +2,7 @@
 // of constant each is compared with, and the implicit dependencies nft adds but does not list
 // (`udp dport` implies `meta l4proto udp`; `ip6 saddr` in an inet table implies ipv6).
 import type { Key, Statement } from "./ruleset";
-import { soleKey, Unmodelled, type Json, type Obj } from "./nft-shape";
+import { isObj, soleKey, Unmodelled, type Json, type Obj } from "./nft-shape";
 import type { Kind } from "./nft-values";
 import { renderValue } from "./nft-render";
 
@@ -90,8 +90,43 @@ export function keysOf(left: Json, tableFamily: string, deps?: Statement[]): Rea
     }
     case "ct":
       if (b.key === "state" && b.dir === undefined) return shared("ct", "state", "ctstate", "ctstate");
+      if (b.key === "status" && b.dir === undefined) return shared("ct", "status", "ctstatus", "ctstatus");
       throw new Unmodelled(`ct ${b.key} is not modelled`);
-    case "fib": throw new Unmodelled("fib (a routing lookup) is not modelled");
+    case "fib": return fibRead(b);
     default: throw new Unmodelled(`${k} expressions are not modelled`);
   }
+}
+
+/**
+ * `fib saddr [. mark] [. iif] oif|oifname` (the reverse-path check) and `fib saddr|daddr type`
+ * (the address's route type). The mark would select a policy-routing table, which is not
+ * followed: the main table answers.
+ */
+function fibRead(b: Obj): Read {
+  const flags = (Array.isArray(b.flags) ? b.flags : [b.flags]).map(String);
+  const addr = flags.includes("saddr") ? "saddr" : flags.includes("daddr") ? "daddr" : null;
+  const extra = flags.filter((f) => f !== "saddr" && f !== "daddr" && f !== "mark" && f !== "iif");
+  const what = `fib ${flags.join(" . ")} ${String(b.result)}`;
+  if (!addr || extra.length > 0) throw new Unmodelled(`${what} is not modelled`);
+  if (b.result === "type" && !flags.includes("iif")) return { keys: [{ field: "addrtype", addr }], kinds: ["name"] };
+  if ((b.result === "oif" || b.result === "oifname") && addr === "saddr") return { keys: [{ field: "fibsaddr", viaIif: flags.includes("iif") }], kinds: ["ifname"] };
+  throw new Unmodelled(`${what} is not modelled`);
+}
+
+const IPV6_EXTENSION_HEADERS = new Set(["hbh", "rt", "frag", "dst", "mh", "srh"]);
+
+/**
+ * A match on an IPv6 extension header (`rt type 0`, `exthdr frag exists`): the datagrams asked
+ * about carry none, so reading a field or asking whether it exists fails, and `missing` holds
+ * for IPv6 (the implicit dependency on IPv6 stays in a table of several families). Null for any
+ * other left-hand side.
+ */
+export function extensionHeaderMatch(m: Obj, tableFamily: string): Statement[] | null {
+  const left = m.left;
+  if (!isObj(left) || !isObj(left.exthdr)) return null;
+  const name = String(left.exthdr.name);
+  if (!IPV6_EXTENSION_HEADERS.has(name)) throw new Unmodelled(`exthdr ${name} is not modelled`);
+  const asksMissing = left.exthdr.field === undefined && typeof m.right === "boolean" && m.right === (m.op === "!=");
+  if (!asksMissing) return [{ kind: "never" }];
+  return familyDep(tableFamily, "ipv6") ? [{ kind: "test", key: { field: "nfproto" }, component: { lo: 10n, hi: 10n }, negate: false }] : [];
 }

@@ -44,7 +44,7 @@ export function renderStatement(s: Json): string {
     case "mangle": return `${renderValue(b.key)} set ${renderValue(b.value)}`;
     case "vmap": return `${renderValue(b.key)} vmap ${renderValue(b.data)}`;
     case "xt": return `xt ${b.type} "${b.name}"`;
-    case "reject": return b.type === "icmp" ? "meta nfproto ipv4 reject" : b.type === "icmpv6" ? "meta nfproto ipv6 reject" : b.type === "tcp reset" ? "reject with tcp reset" : "reject";
+    case "reject": return b.expr !== undefined ? `reject with ${b.type} ${b.expr}` : b.type === "icmp" ? "meta nfproto ipv4 reject" : b.type === "icmpv6" ? "meta nfproto ipv6 reject" : b.type === "tcp reset" ? "reject with tcp reset" : "reject";
     default: return body === null ? k : renderValue(s);
   }
 }

@@ -9,7 +9,11 @@ import { renderValue } from "./nft-render";
 export const SERVICES: Record<string, number> = { ssh: 22, domain: 53, http: 80, https: 443, ntp: 123, snmp: 161, "snmp-trap": 162, bootps: 67, bootpc: 68, dhcpv6_client: 546, "dhcpv6-client": 546, "dhcpv6-server": 547, smtp: 25, submission: 587, imaps: 993 };
 export const NFPROTO: Record<string, number> = { ipv4: 2, ipv6: 10, ip: 2, ip6: 10 };
 
-export type Kind = "addr4" | "addr6" | "num" | "proto" | "nfproto" | "ifname" | "ctstate" | "ethertype";
+/** `name`: a word compared as it is (a fib route type: local, unicast, broadcast...). */
+export type Kind = "addr4" | "addr6" | "num" | "proto" | "nfproto" | "ifname" | "ctstate" | "ctstatus" | "ethertype" | "name";
+
+// include/uapi/linux/netfilter/nf_conntrack_common.h, enum ip_conntrack_status
+const CT_STATUS_BITS: Record<string, bigint> = { expected: 1n, "seen-reply": 2n, assured: 4n, confirmed: 8n, snat: 16n, dnat: 32n, dying: 512n };
 
 export function scalar(v: Json, kind: Kind): bigint | string {
   if (isObj(v) && "elem" in v) return scalar((v.elem as Obj).val, kind);
@@ -40,6 +44,13 @@ export function scalar(v: Json, kind: Kind): bigint | string {
       if (typeof v === "string" && CT_BITS[v] !== undefined) return CT_BITS[v];
       throw new Unmodelled(`unknown ct state ${JSON.stringify(v)}`);
     }
+    case "ctstatus":
+      if (typeof v === "string" && CT_STATUS_BITS[v] !== undefined) return CT_STATUS_BITS[v];
+      if (typeof v === "number" && Number.isInteger(v) && v >= 0) return BigInt(v);
+      throw new Unmodelled(`unknown ct status ${JSON.stringify(v)}`);
+    case "name":
+      if (typeof v === "string") return v;
+      throw new Unmodelled(`${JSON.stringify(v)} is not a name`);
     case "ifname":
       if (typeof v === "string") return v;
       throw new Unmodelled(`interface ${JSON.stringify(v)} given by index`);

@@ -5,6 +5,7 @@ import ipaddr from "ipaddr.js";
 import { evaluate } from "./evaluate";
 import { makePacket, type PacketSpec } from "./packet";
 import type { Ruleset } from "./ruleset";
+import type { HostView } from "./host-view";
 
 /** Tailscale's default port: what a peer most likely sends from and listens on. */
 export const DEFAULT_PORT = 41641;
@@ -28,6 +29,8 @@ export interface FirewallQuestionsInput {
    * the peer. Without them a forward chain that matches iifname/oifname answers unknown.
    */
   forwardInterfaces?: Record<string, { iif: string | null; oif: string | null }>;
+  /** The host's addresses and routes, for route-type and reverse-path matches. */
+  host?: HostView;
 }
 
 export interface CheckResult {
@@ -102,7 +105,7 @@ export function answerQuestions(ruleset: Ruleset, input: FirewallQuestionsInput)
     if (!packet) {
       r = { id, verdict: "unknown", decidedBy: why ?? "", reason: why };
     } else {
-      const d = evaluate(ruleset, makePacket(packet as unknown as Record<string, unknown>));
+      const d = evaluate(ruleset, makePacket(packet as unknown as Record<string, unknown>), input.host);
       r = { id, verdict: d.verdict, decidedBy: d.decidedBy, packet };
       if (d.reason) r.reason = d.reason;
     }

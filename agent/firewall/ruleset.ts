@@ -7,7 +7,26 @@ export class RulesetError extends Error {}
 
 /** A packet field a rule can read. `family`/`l4` are the implicit protocol dependencies. */
 export interface Key {
-  field: "l4proto" | "nfproto" | "saddr" | "daddr" | "sport" | "dport" | "iifname" | "oifname" | "iif" | "oif" | "mark" | "ctstate";
+  field: "l4proto" | "nfproto" | "saddr" | "daddr" | "sport" | "dport" | "iifname" | "oifname" | "iif" | "oif" | "mark" | "ctstate"
+    /** ct status bits (0 for a new connection's first packet). */
+    | "ctstatus"
+    /** The route type of `addr` (addrtype, fib ADDR type): "local", "unicast", ... */
+    | "addrtype"
+    /** The device of the route back to the source, "" for none (fib saddr [. iif] oif). */
+    | "fibsaddr"
+    /** 1 when xt_rpfilter's reverse-path check passes (`loose`: any route back), else 0. */
+    | "rpfilter"
+    /** 1 when -m addrtype's test of `addr` against `types` passes, else 0. */
+    | "xtaddrtype";
+  /** ctstate: the set also names xt_conntrack's SNAT/DNAT (NAT status bits, see iptables-save.ts). */
+  natStatus?: boolean;
+  /** xtaddrtype: the types named (upper case, as iptables-save prints them). */
+  types?: string[];
+  /** addrtype: which address's type. */
+  addr?: "saddr" | "daddr";
+  /** fibsaddr: the lookup asks for the input interface (`. iif`). rpfilter: --loose. */
+  viaIif?: boolean;
+  loose?: boolean;
   /** Only packets of this family have the field (ip saddr: ipv4). */
   family?: "ipv4" | "ipv6";
   /** Only packets of these transport protocols have the field (udp dport: [17]). */
