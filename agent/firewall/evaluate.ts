@@ -116,7 +116,7 @@ function read(key: Key, ev: Evaluation, hook: Hook): Value | typeof NOMATCH | Un
       if (state.ct === CT_BITS.untracked || !ev.ctAssigned) return NOMATCH;
       return state.ct === CT_BITS.new ? 0n : new Undecidable("ct status of a connection past its first packet is not modelled");
     case "addrtype": return answered(addressType(packet, key.addr!, ev.host));
-    case "fibsaddr": return answered(reverseRouteDevice(packet, key.viaIif === true, ev.host));
+    case "fibsaddr": return answered(reverseRouteDevice(packet, key.viaIif ? "fib-iif" : "best", ev.host));
     case "rpfilter": return asBit(answered(rpfilterPasses(packet, key.loose === true, ev.host)));
     case "xtaddrtype": return asBit(answered(xtAddrtypeMatches(packet, key.addr!, key.types!, ev.host)));
     case "iifname":

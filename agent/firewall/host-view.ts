@@ -82,13 +82,20 @@ export function addressType(packet: Packet, which: "saddr" | "daddr", host: Host
 }
 
 /**
- * The device of the route back to the packet's source ("" when there is none), as the reverse
- * -path checks look it up (-m rpfilter, `fib saddr [. iif] oif`). With `preferIif` the lookup
- * asks for the input interface: IPv6 takes, among the routes of the longest covering prefix,
- * one through it (else none); IPv4's lookup skips routes through other devices and falls back
- * to shorter prefixes. Without it the best route's device is the answer.
+ * How a reverse-path check looks the source up: the best route (`best`: -m rpfilter --loose,
+ * `fib saddr oif`), asking for the input interface as nft's fib does (`fib saddr . iif`), or
+ * strictly through it as xt_rpfilter does.
  */
-export function reverseRouteDevice(packet: Packet, preferIif: boolean, host: HostView | undefined): Answer<string> {
+export type ReverseLookup = "best" | "fib-iif" | "rpfilter-strict";
+
+/**
+ * The device of the route back to the packet's source ("" when there is none) under a lookup.
+ * Asking for the input interface, IPv4 takes the best route and answers none when it leaves by
+ * another device; IPv6 takes a route through it among the longest covering prefix's routes
+ * (nft's fib: only the lowest-metric ones; xt_rpfilter: any metric). None falls back to a
+ * shorter prefix through the input interface. The kernel test found each of these.
+ */
+export function reverseRouteDevice(packet: Packet, lookup: ReverseLookup, host: HostView | undefined): Answer<string> {
   if (packet.direction === "out") return { undecidable: "a reverse-path lookup for a locally generated packet is not modelled" };
   const iif = packet.iif;
   if (iif === undefined) return { undecidable: "a reverse-path lookup needs the packet's input interface (give --iif)" };
@@ -97,17 +104,19 @@ export function reverseRouteDevice(packet: Packet, preferIif: boolean, host: Hos
   const family = packet.family;
   const value = packet.saddrValue;
   if (host.addresses.some((a) => a.family === family && a.value === value)) return { undecidable: `${packet.saddr} is an address of this host: its reverse-path lookup is not modelled` };
-  if (preferIif && family === "ipv4") return { value: host.routes.some((r) => r.device === iif && covers(r, family, value)) ? iif : "" };
   const best = longestMatch(host.routes, family, value);
-  if (preferIif) return { value: best.some((r) => r.device === iif) ? iif : "" };
-  return { value: best[0]?.device ?? "" };
+  const device = best[0]?.device ?? "";
+  if (lookup === "best") return { value: device };
+  if (family === "ipv4") return { value: device === iif ? iif : "" };
+  const usable = lookup === "fib-iif" ? best.filter((r) => r.metric === best[0].metric) : best;
+  return { value: usable.some((r) => r.device === iif) ? iif : "" };
 }
 
 /** xt_rpfilter: the route back leaves by the input interface (--loose: any route back). */
 export function rpfilterPasses(packet: Packet, loose: boolean, host: HostView | undefined): Answer<boolean> {
   // Looped-back packets always pass (rpfilter_is_loopback).
   if (packet.iif === "lo") return { value: true };
-  const device = reverseRouteDevice(packet, packet.family === "ipv6" && !loose, host);
+  const device = reverseRouteDevice(packet, loose ? "best" : "rpfilter-strict", host);
   if ("undecidable" in device) return device;
   return { value: loose ? device.value !== "" : device.value === packet.iif };
 }
