@@ -108,7 +108,8 @@ function read(key: Key, ev: Evaluation, hook: Hook): Value | typeof NOMATCH | Un
     case "mark": return key.mask === undefined ? state.mark : state.mark & key.mask;
     // Before conntrack has seen it a packet has no entry, which ct state reads as invalid.
     case "ctstate":
-      if (key.natStatus && ev.ctAssigned && state.ct !== CT_BITS.new && state.ct !== CT_BITS.untracked) return new Undecidable("the SNAT/DNAT status of a connection past its first packet is not modelled");
+      if (key.natStatusBeside !== undefined && ev.ctAssigned && state.ct !== CT_BITS.new && state.ct !== CT_BITS.untracked && (state.ct & key.natStatusBeside) === 0n)
+        return new Undecidable("the SNAT/DNAT status of a connection past its first packet is not modelled");
       return state.ct === CT_BITS.untracked || ev.ctAssigned ? state.ct : CT_BITS.invalid;
     // ct status needs a conntrack entry (none before conntrack or when untracked: the match
     // fails); a new connection's first packet has no status bit set yet.

@@ -91,7 +91,8 @@ function ctStates(text: string): { key: Key; elements: Component[][] } {
     if (NAT_STATES[name] !== undefined) nat = true;
     return single(bit);
   });
-  return { key: nat ? { field: "ctstate", natStatus: true } : { field: "ctstate" }, elements };
+  const states = elements.reduce((bits, [c]) => bits | ("lo" in c && c.lo < NAT_STATES.snat ? c.lo : 0n), 0n);
+  return { key: nat ? { field: "ctstate", natStatusBeside: states } : { field: "ctstate" }, elements };
 }
 
 function numberSpec(text: string): bigint {

@@ -21,6 +21,7 @@ export function renderValue(v: Json): string {
     case "concat": return (body as Json[]).map(renderValue).join(" . ");
     case "elem": return renderValue(b.val);
     case "&": case "|": case "^": case "<<": case ">>": return (body as Json[]).map(renderValue).join(` ${k} `);
+    case "exthdr": return b.field === undefined ? `exthdr ${b.name}` : `${b.name} ${b.field}`;
     case "fib": return `fib ${(Array.isArray(b.flags) ? b.flags : [b.flags]).map(renderValue).join(" . ")} ${b.result}`;
     case "jump": case "goto": return `${k} ${b.target}`;
     default: return body === null ? k : `${k} ${JSON.stringify(body)}`;
@@ -34,7 +35,7 @@ export function renderStatement(s: Json): string {
     case "match": {
       const binop = isObj(b.left) && ("&" in b.left || "|" in b.left);
       const op = (b.op === undefined || b.op === "==" || b.op === "in") && !binop ? "" : `${b.op ?? "=="} `;
-      if (b.right === false && isObj(b.left) && "fib" in b.left) return `${renderValue(b.left)} ${op}missing`;
+      if (typeof b.right === "boolean" && isObj(b.left) && ("fib" in b.left || "exthdr" in b.left)) return `${renderValue(b.left)} ${op}${b.right ? "exists" : "missing"}`;
       const right = typeof b.right === "string" && isObj(b.left) && "meta" in b.left && /name$/.test(String((b.left.meta as Obj).key)) ? `"${b.right}"` : renderValue(b.right);
       return `${renderValue(b.left)} ${op}${right}`;
     }

@@ -18,8 +18,11 @@ export interface Key {
     | "rpfilter"
     /** 1 when -m addrtype's test of `addr` against `types` passes, else 0. */
     | "xtaddrtype";
-  /** ctstate: the set also names xt_conntrack's SNAT/DNAT (NAT status bits, see iptables-save.ts). */
-  natStatus?: boolean;
+  /**
+   * ctstate: the set also names xt_conntrack's SNAT/DNAT (NAT status bits, see iptables-save.ts)
+   * beside these real states: a packet in one of them matches whatever its NAT status.
+   */
+  natStatusBeside?: bigint;
   /** xtaddrtype: the types named (upper case, as iptables-save prints them). */
   types?: string[];
   /** addrtype: which address's type. */
