@@ -25,6 +25,10 @@ function cases(tag: string): Case[] {
   return out;
 }
 
+type Source = "nft" | "iptables-nft" | "iptables-legacy";
+/** Where an iptables tool's rules are read from: nft's listing (through iptables-nft-save where it has xt), or the legacy tables. */
+const made = (backend: Backend): Source[] => (backend === "nft" ? ["nft", "iptables-nft"] : ["iptables-legacy"]);
+
 interface Tally {
   decided: number;
   unknown: number;
@@ -61,9 +65,14 @@ describeWith({ root: true, binaries: ["nft", "conntrack", "ufw", "firewalld", "f
     }
   }
 
-  /** Reads B's ruleset as `firewall check` does, sends the cases, tallies the comparison. */
-  async function compareNow(tag: string): Promise<{ decisions: Map<string, Decision>; backend: string }> {
+  /**
+   * Reads B's ruleset as `firewall check` does, sends the cases, tallies the comparison. `sources`
+   * is where the tool's rules must be found: nft's listing (through iptables-nft-save where it
+   * has xt) or the legacy tables, so a backend the test names is the one it ran.
+   */
+  async function compareNow(tag: string, sources: Source[]): Promise<{ decisions: Map<string, Decision>; backend: string }> {
     const [live, host] = await Promise.all([readLiveRuleset(30_000, netnsHost(ns)), netnsHostView(ns)]);
+    expect(live.ruleset.chains.some((c) => sources.includes(c.source as Source) && c.rules.length > 0), `${tag}: rules in ${sources.join(" or ")} tables (read from ${live.backend})`).toBe(true);
     if (live.backend.includes("legacy")) markLegacy(trio.b);
     const all = cases(tag);
     const kernel = await trioVerdicts(trio, all);
@@ -95,6 +104,7 @@ describeWith({ root: true, binaries: ["nft", "conntrack", "ufw", "firewalld", "f
     ["limit", [["default", "deny", "incoming"], ["limit", "5000/udp"], ["allow", "41641/udp"]]],
     ["per-source", [["default", "deny", "incoming"], ["allow", "from", A4[0], "to", "any", "port", "53", "proto", "udp"], ["allow", "from", A6[0], "to", "any", "port", "161", "proto", "udp"], ["deny", "from", A4[1]]]],
     ["deny-out", [["default", "deny", "outgoing"], ["allow", "out", "41641/udp"], ["allow", "out", "to", C6[0], "port", "161", "proto", "udp"], ["deny", "out", "53/udp"]]],
+    ["interface-reject", [["default", "allow", "incoming"], ["reject", "5000/udp"], ["deny", "in", "on", "eth0", "to", "any", "port", "53", "proto", "udp"], ["allow", "in", "on", "eth1", "to", "any", "port", "161", "proto", "udp"], ["deny", "in", "on", "eth0", "to", "any", "port", "161", "proto", "udp"]]],
   ];
   for (const backend of ["nft", "legacy"] as Backend[]) {
     it(`ufw (${backend})`, async () => {
@@ -104,48 +114,56 @@ describeWith({ root: true, binaries: ["nft", "conntrack", "ufw", "firewalld", "f
         etc.write("ufw/sysctl.conf", ""); // the namespace's sysctls stay as the lab set them
         for (const args of commands) await ufw(args);
         await ufw(["--force", "enable"]);
-        await compareNow(`ufw-${backend}-${name}`);
+        await compareNow(`ufw-${backend}-${name}`, made(backend));
       }
     }, 60_000);
   }
 
-  for (const backend of ["nftables", "iptables"] as const) {
-    it(`firewalld (${backend} backend)`, async () => {
+  for (const [backend, iptables] of [["nftables", "nft"], ["iptables", "nft"], ["iptables", "legacy"]] as const) {
+    it(`firewalld (${backend} backend${backend === "iptables" ? `, ${iptables}` : ""})`, async () => {
       await reset();
-      etc.prepare("nft", ["firewalld"]);
+      etc.prepare(iptables, ["firewalld"]);
       etc.write("firewalld/firewalld.conf", `FirewallBackend=${backend}\nDefaultZone=public\nIPv6_rpfilter=yes\nIndividualCalls=no\nLogDenied=off\nCleanupOnExit=no\n`);
       const fw = new Firewalld(ns);
       try {
         await fw.start();
-        await compareNow(`firewalld-${backend}-public`);
+        await compareNow(`firewalld-${backend}-${iptables}-public`, backend === "nftables" ? ["nft"] : made(iptables));
         await fw.cmd(["--add-port=41641/udp"]);
-        await compareNow(`firewalld-${backend}-add-port`);
+        await compareNow(`firewalld-${backend}-${iptables}-add-port`, backend === "nftables" ? ["nft"] : made(iptables));
         await fw.cmd([`--add-rich-rule=rule family="ipv4" source address="${A4[0]}" port port="53" protocol="udp" accept`]);
         await fw.cmd([`--add-rich-rule=rule family="ipv6" source address="${A6[1]}" drop`]);
-        await compareNow(`firewalld-${backend}-rich`);
+        await compareNow(`firewalld-${backend}-${iptables}-rich`, backend === "nftables" ? ["nft"] : made(iptables));
+        await fw.cmd(["--zone=drop", `--add-source=${A4[1]}`]);
+        await fw.cmd(["--zone=drop", `--add-source=${A6[0]}`]);
+        await compareNow(`firewalld-${backend}-${iptables}-source-zone`, backend === "nftables" ? ["nft"] : made(iptables));
         for (const zone of ["drop", "block", "trusted"]) {
           await fw.cmd([`--set-default-zone=${zone}`]);
-          await compareNow(`firewalld-${backend}-${zone}`);
+          await compareNow(`firewalld-${backend}-${iptables}-${zone}`, backend === "nftables" ? ["nft"] : made(iptables));
         }
+        await fw.cmd(["--zone=work", "--change-interface=eth0"]);
+        await compareNow(`firewalld-${backend}-${iptables}-interface-zone`, backend === "nftables" ? ["nft"] : made(iptables));
         await fw.cmd(["--panic-on"]);
-        await compareNow(`firewalld-${backend}-panic`);
+        await compareNow(`firewalld-${backend}-${iptables}-panic`, backend === "nftables" ? ["nft"] : made(iptables));
       } finally {
         fw.remove();
       }
     }, 90_000);
   }
 
-  for (const backend of ["nft", "legacy"] as Backend[]) {
-    it(`ferm, Debian's ferm.conf (${backend})`, async () => {
-      await reset();
-      etc.prepare(backend, ["ferm"]);
-      await inNetns(ns, "ferm", ["/etc/ferm/ferm.conf"]);
-      await compareNow(`ferm-${backend}-stock`);
-      etc.write("ferm/ferm.d/tailscale.conf", "domain (ip ip6) table filter chain INPUT proto udp dport 41641 ACCEPT;\n");
-      await inNetns(ns, "ferm", ["/etc/ferm/ferm.conf"]);
-      await compareNow(`ferm-${backend}-tailscale`);
-    }, 60_000);
+  // ferm picks the -legacy tools whenever they are installed (as they are with Debian's
+  // iptables package), whatever the alternatives say: legacy is the backend its users get.
+  it("ferm, Debian's ferm.conf (legacy, as ferm chooses)", async () => {
+    await reset();
+    etc.prepare("legacy", ["ferm"]);
+    await inNetns(ns, "ferm", ["/etc/ferm/ferm.conf"]);
+    await compareNow("ferm-legacy-stock", made("legacy"));
+    etc.write("ferm/ferm.d/tailscale.conf", "domain (ip ip6) table filter chain INPUT proto udp dport 41641 ACCEPT;\n");
+    await inNetns(ns, "ferm", ["/etc/ferm/ferm.conf"]);
+    await compareNow("ferm-legacy-tailscale", made("legacy"));
+  }, 60_000);
 
+
+  for (const backend of ["nft", "legacy"] as Backend[]) {
     it(`shorewall + shorewall6, Debian's one-interface example (${backend})`, async () => {
       await reset();
       etc.prepare(backend, ["shorewall", "shorewall6"]);
@@ -157,7 +175,7 @@ describeWith({ root: true, binaries: ["nft", "conntrack", "ufw", "firewalld", "f
         etc.edit(conf, (t) => t.replace(/^STARTUP_ENABLED=No$/m, "STARTUP_ENABLED=Yes").replace(/^SHOREWALL_SHELL=\/bin\/sh$/m, "SHOREWALL_SHELL=/bin/bash"));
       await inNetns(ns, "shorewall", ["start"]);
       await inNetns(ns, "shorewall6", ["start"]);
-      await compareNow(`shorewall-${backend}-example`);
+      await compareNow(`shorewall-${backend}-example`, made(backend));
     }, 90_000);
   }
 
@@ -199,7 +217,7 @@ describeWith({ root: true, binaries: ["nft", "conntrack", "ufw", "firewalld", "f
             await inNetns(ns, `iptables-${tool}-restore`, [], {}, text.ipv4);
             await inNetns(ns, `ip6tables-${tool}-restore`, [], {}, text.ipv6);
           }
-          await compareNow(`rpf-${backend}-${name}`);
+          await compareNow(`rpf-${backend}-${name}`, typeof text === "string" ? ["nft"] : made(backend));
         }
       } finally {
         // -force: a batch goes on past a line that fails (a route already gone).
