@@ -46,7 +46,7 @@ const commands: Record<string, Command> = {
     usage: "edge-agent firewall check|trace [...]",
     details: [
       "edge-agent firewall check [--config FILE] [--json]",
-      "       edge-agent firewall trace --ruleset FILE [--format nft-json|iptables-save]",
+      "       edge-agent firewall trace --ruleset FILE [--format nft-json|nft|iptables-save]",
       "           --direction in|out|forward --family ipv6|ipv4 --proto udp|tcp --saddr A --daddr A",
       "           --sport N --dport N [--iif NAME] [--oif NAME] [--ct-state new|established|related|untracked] [--json]",
       "       edge-agent firewall trace --ruleset FILE [--format ...] --packets FILE   (JSON lines in, one JSON result per line out)",
