@@ -9,6 +9,7 @@ import { evaluate, type Decision } from "../firewall/evaluate";
 import { detectFormat, MAX_RULESET_BYTES, parseRuleset, type RulesetFormat } from "../firewall/load";
 import { makePacket, PacketError, type PacketSpec } from "../firewall/packet";
 import { renderTrace } from "../firewall/render-trace";
+import { wasAsked } from "../firewall/questions";
 import { RulesetError, type Ruleset } from "../firewall/ruleset";
 import { collectFirewallState } from "../probes/collect";
 import { isAvailable, type FirewallState } from "../state";
@@ -157,7 +158,10 @@ async function trace(values: Values): Promise<number> {
 export function renderCheck(fw: FirewallState): string {
   const lines = [`tailscaled UDP port ${fw.port} (${fw.portSource}); rules read from ${fw.backend}`];
   for (const n of fw.notes) lines.push(`note: ${n}`);
-  for (const c of fw.checks) lines.push(`${c.id.padEnd(14)} ${c.verdict.padEnd(7)} ${c.verdict === "unknown" ? c.reason ?? c.decidedBy : c.decidedBy}`);
+  for (const c of fw.checks) {
+    const verdict = wasAsked(c) ? c.verdict : "not asked";
+    lines.push(`${c.id.padEnd(14)} ${verdict.padEnd(7)} ${c.verdict === "unknown" ? c.reason ?? c.decidedBy : c.decidedBy}`);
+  }
   if (fw.checks.some((c) => c.verdict === "drop")) lines.push("A dropped check means tailnet traffic falls back to a DERP relay: allow UDP to and from the port above.");
   return `${lines.join("\n")}\n`;
 }
@@ -171,7 +175,7 @@ async function check(values: Values): Promise<number> {
   }
   process.stdout.write(values.json ? `${JSON.stringify(fw, null, 2)}\n` : renderCheck(fw));
   if (fw.checks.some((c) => c.verdict === "drop")) return 1;
-  return fw.checks.some((c) => c.verdict === "unknown") ? 3 : 0;
+  return fw.checks.some((c) => c.verdict === "unknown" && wasAsked(c)) ? 3 : 0;
 }
 
 export async function firewallCommand(values: Values, positionals: string[]): Promise<number> {

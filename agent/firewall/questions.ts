@@ -88,6 +88,14 @@ export function questionPackets(input: FirewallQuestionsInput): Question[] {
   return out;
 }
 
+/**
+ * Whether a check asked the firewall anything: one without a packet (the host has no global
+ * IPv6 address, say) had nothing to ask, which is not an unknown verdict.
+ */
+export function wasAsked(check: { verdict: string; packet?: unknown }): boolean {
+  return !(check.verdict === "unknown" && check.packet === undefined);
+}
+
 const SEVERITY: Record<CheckResult["verdict"], number> = { accept: 0, unknown: 1, drop: 2 };
 
 /**

@@ -244,7 +244,8 @@ export async function probeFirewall(options: FirewallProbeOptions): Promise<Fire
     live = await (options.readRuleset ?? readLiveRuleset)(config.probes.timeoutMs);
   } catch (error) {
     const reason = errorText(error);
-    const checks = answerQuestions(mergeRulesets([]), input).map((c) => ({ id: c.id, verdict: "unknown" as const, decidedBy: reason, reason }));
+    // Questions keep their packets: one that had something to ask is unknown, not "not asked".
+    const checks = answerQuestions(mergeRulesets([]), input).map((c) => ({ id: c.id, verdict: "unknown" as const, decidedBy: reason, reason, ...(c.packet ? { packet: c.packet } : {}) }));
     return { state: "ok", port, portSource, backend: "none", checks, notes: [...notes, reason] };
   }
   const checks = answerOnce(live.ruleset, input);

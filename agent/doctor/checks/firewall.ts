@@ -3,6 +3,7 @@
 import { runningTailnet, type FirewallCheck, type FirewallState, type NodeState } from "../../state";
 import { nodeStateTimeout, type Check } from "../check";
 import { fail, ok, skip, warn, type Finding } from "../finding";
+import { wasAsked } from "../../firewall/questions";
 
 const LABELS: Record<string, string> = {
   "inbound-ipv6": "in over IPv6",
@@ -45,7 +46,7 @@ export function judgeFirewallPort(fw: NodeState["firewall"] | undefined, tailsca
   if (fw.backend === "none" && fw.checks.length > 0 && fw.checks.every((c) => c.verdict === "unknown"))
     return skip(`cannot read the firewall ruleset: ${why(fw.checks[0])}`, /CAP_NET_ADMIN/.test(why(fw.checks[0])) ? "sudo edge-agent doctor --check firewall-port" : null);
   // A question with no packet had nothing to ask (no global IPv4, say): not a verdict at all.
-  const asked = fw.checks.filter((c) => !(c.verdict === "unknown" && c.packet === undefined));
+  const asked = fw.checks.filter(wasAsked);
   const notAsked = fw.checks.filter((c) => !asked.includes(c));
   if (asked.length === 0 && notAsked.length > 0) return skip(`nothing to ask the firewall about: ${why(notAsked[0])}`);
   const dropped = asked.filter((c) => c.verdict === "drop");
