@@ -97,7 +97,7 @@ function describeAssumed(spec: PacketSpec, assumed: Assumed): string {
   return parts.some(Boolean) ? `assumed ${parts.filter(Boolean).join(", ")}\n` : "";
 }
 
-const PACKET_FLAGS = ["direction", "family", "proto", "saddr", "daddr", "sport", "dport", "iif", "oif", "ct-state"];
+const PACKET_FLAGS = ["direction", "family", "proto", "saddr", "daddr", "sport", "dport", "iif", "oif", "ct-state", "length"];
 
 async function trace(values: Values): Promise<number> {
   if (typeof values.ruleset !== "string") throw new UsageError("--ruleset FILE is required (e.g. from `nft -j list ruleset > FILE`, or /etc/nftables.conf)");
@@ -141,6 +141,7 @@ async function trace(values: Values): Promise<number> {
     direction: values.direction as PacketSpec["direction"], family: values.family as PacketSpec["family"], proto: values.proto as PacketSpec["proto"],
     saddr: values.saddr as string, daddr: values.daddr as string, sport: values.sport as unknown as number, dport: values.dport as unknown as number,
     iif: values.iif as string | undefined, oif: values.oif as string | undefined, ctState: (values["ct-state"] as PacketSpec["ctState"]) ?? "new",
+    length: values.length as unknown as number | undefined,
   };
   let packet;
   try {

@@ -26,6 +26,8 @@ export interface Decision {
   decidedBy: string;
   /** Why the verdict is unknown. */
   reason?: string;
+  /** Set when a rule on the packet's path read a length: another size may be judged otherwise. */
+  readLength?: boolean;
 }
 
 const HOOKS: Record<Packet["direction"], Hook[]> = {
@@ -120,6 +122,10 @@ function read(key: Key, ev: Evaluation, hook: Hook): Value | typeof NOMATCH | Un
     case "fibsaddr": return answered(reverseRouteDevice(packet, key.viaIif ? "fib-iif" : "best", ev.host));
     case "rpfilter": return asBit(answered(rpfilterPasses(packet, key.loose === true, ev.host)));
     case "xtaddrtype": return asBit(answered(xtAddrtypeMatches(packet, key.addr!, key.types!, ev.host)));
+    case "length": {
+      ev.readLength = true;
+      return lengthOf(key.lengthOf!, packet, hook);
+    }
     case "iifname":
     case "iif": {
       // Locally generated packets have no input device: the kernel reads an empty name.
@@ -132,6 +138,24 @@ function read(key: Key, ev: Evaluation, hook: Hook): Value | typeof NOMATCH | Un
       if (packet.direction === "in" || hook === "prerouting" || hook === "ingress") return "";
       return packet.oif ?? new Undecidable(`it matches on ${key.field} and the packet has no output interface (give --oif)`);
     }
+  }
+}
+
+/** IPv4 and IPv6 fixed headers: the datagrams asked about carry no options or extension headers. */
+const IP_HEADER = { ipv4: 20, ipv6: 40 } as const;
+const UDP_HEADER = 8;
+
+/** A length as the kernel reads it for the packet's UDP payload size. */
+function lengthOf(of: "udp" | "ip" | "ip6" | "meta", packet: Packet, hook: Hook): bigint | Undecidable {
+  if (packet.proto !== "udp") return new Undecidable("a length match on a TCP packet is not modelled (its header size varies)");
+  if (packet.length === undefined) return new Undecidable("it matches on a length and the packet has none (give --length, the UDP payload in bytes)");
+  const udp = UDP_HEADER + packet.length;
+  switch (of) {
+    case "udp": return BigInt(udp);
+    case "ip6": return BigInt(udp);
+    case "ip": return BigInt(IP_HEADER.ipv4 + udp);
+    // The skb holds the link-layer header too when it leaves through egress.
+    case "meta": return hook === "egress" ? new Undecidable("meta length at egress counts the link-layer header, which is not modelled") : BigInt(IP_HEADER[packet.family] + udp);
   }
 }
 
@@ -154,6 +178,8 @@ interface Evaluation {
   visits: number;
   /** False in chains that run before conntrack (ingress; prerouting/output below -200). */
   ctAssigned: boolean;
+  /** Some rule read a length: the verdict may depend on the packet's size. */
+  readLength: boolean;
 }
 
 function resolveSet(ev: Evaluation, chain: Chain, source: SetSource): Elements | Undecidable {
@@ -329,8 +355,14 @@ function chainApplies(chain: Chain, hook: Hook, packet: Packet, state: PacketSta
  * routes) lets route-type and reverse-path matches be decided.
  */
 export function evaluate(ruleset: Ruleset, packet: Packet, host?: HostView): Decision {
-  const state: PacketState = { ct: CT_BITS[packet.ctState], mark: 0n };
-  const ev: Evaluation = { ruleset, packet, fields: fieldsOf(packet), state, trace: [], visits: 0, ctAssigned: true, host };
+  const ev: Evaluation = { ruleset, packet, fields: fieldsOf(packet), state: { ct: CT_BITS[packet.ctState], mark: 0n }, trace: [], visits: 0, ctAssigned: true, readLength: false, host };
+  const d = decide(ev);
+  if (ev.readLength) d.readLength = true;
+  return d;
+}
+
+function decide(ev: Evaluation): Decision {
+  const { packet, ruleset, state } = ev;
   const families = familiesFor(packet);
   const byHook = chainsByHook(ruleset);
   let mainStep: TraceStep | null = null;

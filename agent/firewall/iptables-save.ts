@@ -101,7 +101,7 @@ function numberSpec(text: string): bigint {
 }
 
 /** Matches whose options are read here (rt never matches: see below). */
-const MODULES = new Set(["udp", "tcp", "multiport", "conntrack", "state", "comment", "mark", "limit", "addrtype", "rpfilter", "recent", "hashlimit"]);
+const MODULES = new Set(["udp", "tcp", "multiport", "conntrack", "state", "comment", "mark", "limit", "addrtype", "rpfilter", "recent", "hashlimit", "length"]);
 
 interface Parsed {
   matches: Statement[];
@@ -199,6 +199,8 @@ function ruleStatements(args: string[], family: "ipv4" | "ipv6"): Parsed {
           break;
         // One packet never reaches a hit count above one (as a rate limit it is not over).
         case "--hitcount": recent.hitcount = Number(next(a)); break;
+        // xt_length: the whole IP packet (IPv6: payload length plus the fixed header).
+        case "--length": match({ field: "length", lengthOf: "meta" }, [[portSpec(next(a))]]); break;
         case "--sport": case "--source-port": case "--dport": case "--destination-port": {
           const field = a.startsWith("--s") ? "sport" : "dport";
           match({ field, l4 }, [[portSpec(next(a))]]);

@@ -66,12 +66,14 @@ export function keysOf(left: Json, tableFamily: string, deps?: Statement[]): Rea
         const family = proto === "ip" ? "ipv4" : "ipv6";
         if (field === "saddr" || field === "daddr") return shared(proto, field, field, family === "ipv4" ? "addr4" : "addr6", family);
         if (field === "protocol" || field === "nexthdr") return shared(proto, field, "l4proto", "proto", family);
+        if (field === "length") return { keys: [{ field: "length", lengthOf: proto, family }], kinds: ["num"] };
         if (familyDep(tableFamily, family)) deps?.push({ kind: "match", keys: [{ field: "nfproto" }], op: "in", set: { elements: [[{ lo: family === "ipv4" ? 2n : 10n, hi: family === "ipv4" ? 2n : 10n }]] } });
         throw new Unmodelled(`${proto} ${field} is not modelled`);
       }
       const l4 = L4_HEADERS[proto];
       if (l4) {
         if ((field === "sport" || field === "dport") && PORT_HEADERS.has(proto)) return shared(proto, field, field, "num", undefined, l4);
+        if (field === "length" && proto === "udp") return { keys: [{ field: "length", lengthOf: "udp", l4 }], kinds: ["num"] };
         deps?.push({ kind: "match", keys: [{ field: "l4proto" }], op: "in", set: { elements: l4.map((p) => [{ lo: BigInt(p), hi: BigInt(p) }]) } });
         throw new Unmodelled(`${proto} ${field} is not modelled`);
       }
@@ -85,6 +87,7 @@ export function keysOf(left: Json, tableFamily: string, deps?: Statement[]): Rea
         case "protocol": return shared("meta", key, "nfproto", "ethertype");
         case "iifname": case "oifname": case "iif": case "oif": return shared("meta", key, key, "ifname");
         case "mark": return shared("meta", key, "mark", "num");
+        case "length": return { keys: [{ field: "length", lengthOf: "meta" }], kinds: ["num"] };
         default: throw new Unmodelled(`meta ${key} is not modelled`);
       }
     }

@@ -17,7 +17,14 @@ export interface Key {
     /** 1 when xt_rpfilter's reverse-path check passes (`loose`: any route back), else 0. */
     | "rpfilter"
     /** 1 when -m addrtype's test of `addr` against `types` passes, else 0. */
-    | "xtaddrtype";
+    | "xtaddrtype"
+    /** A length the kernel reads (`lengthOf`), from the packet's UDP payload size. */
+    | "length";
+  /**
+   * length: `udp` (udp length: 8 + payload), `ip` (IPv4 total length), `ip6` (IPv6 payload
+   * length), `meta` (meta length and -m length: the whole IP packet).
+   */
+  lengthOf?: "udp" | "ip" | "ip6" | "meta";
   /**
    * ctstate: the set also names xt_conntrack's SNAT/DNAT (NAT status bits, see iptables-save.ts)
    * beside these real states: a packet in one of them matches whatever its NAT status.

@@ -13,14 +13,17 @@ import { EtcOverlay, Firewalld, inNetns, netnsHost, netnsHostView, type Backend 
 
 const PORTS = [41641, 5000, 53, 161];
 
+/** The datagram's payload is its id (firewall-udp-peer.cjs): that is the length it has. */
+const withLength = (c: Case): Case => ({ ...c, length: Buffer.byteLength(c.id) });
+
 /** Inbound A -> B on eth0 and outbound B -> C on eth1, both families, every test port. */
 function cases(tag: string): Case[] {
   const out: Case[] = [];
   for (const port of PORTS) {
     for (const [family, src, dst] of [["ipv6", A6, B6[0]], ["ipv4", A4, B4[0]]] as const)
-      for (const saddr of src) out.push({ id: `${tag}-in-${saddr}-${port}`, direction: "in", family, proto: "udp", saddr, daddr: dst, sport: 41641, dport: port, iif: "eth0" });
+      for (const saddr of src) out.push(withLength({ id: `${tag}-in-${saddr}-${port}`, direction: "in", family, proto: "udp", saddr, daddr: dst, sport: 41641, dport: port, iif: "eth0" }));
     for (const [family, src, dst] of [["ipv6", B6[0], C6[0]], ["ipv4", B4[0], C4[0]]] as const)
-      out.push({ id: `${tag}-out-${dst}-${port}`, direction: "out", family, proto: "udp", saddr: src, daddr: dst, sport: 41641 + 1, dport: port, oif: "eth1" });
+      out.push(withLength({ id: `${tag}-out-${dst}-${port}`, direction: "out", family, proto: "udp", saddr: src, daddr: dst, sport: 41641 + 1, dport: port, oif: "eth1" }));
   }
   return out;
 }
@@ -195,21 +198,25 @@ describeWith({ root: true, binaries: ["nft", "conntrack", "ufw", "firewalld", "f
     `route del ${A6[1]}/128 dev eth1`, `route del ${A6[1]}/128`, `route add ${A6[1]}/128 dev eth0`,
     `route del ${A4[1]}/32 dev eth1`, `route del ${A4[1]}/32`, `route add ${A4[1]}/32 dev eth0`,
   ];
-  const REVERSE_PATH: [string, string | { ipv4: string; ipv6: string }][] = [
+  const HAND_WRITTEN: [string, string | { ipv4: string; ipv6: string }][] = [
     ["fib saddr . iif", "table inet t {\n chain pre {\n  type filter hook prerouting priority -300;\n  fib saddr . iif oif missing drop\n }\n}"],
     ["fib saddr . mark . iif (firewalld)", "table inet t {\n chain pre {\n  type filter hook prerouting priority -290;\n  meta nfproto ipv6 fib saddr . mark . iif oif missing drop\n  fib saddr . mark . iif oif missing drop\n }\n}"],
     ["fib saddr oif", "table inet t {\n chain pre {\n  type filter hook prerouting priority -300;\n  fib saddr oif missing drop\n  fib saddr oifname != \"eth0\" drop\n }\n}"],
     ["fib daddr type", "table inet t {\n chain in {\n  type filter hook input priority 0;\n  fib daddr type != local drop\n  fib saddr type local drop\n  fib saddr type != unicast drop\n }\n}"],
     ["exthdr and ct status", "table inet t {\n chain in {\n  type filter hook input priority 0; policy drop;\n  rt type 0 drop\n  exthdr frag exists drop\n  ct status dnat drop\n  exthdr rt missing udp dport { 41641, 53 } accept\n  ct status != dnat udp dport 5000 accept\n }\n}"],
+    // Thresholds cut through the payload sizes of this test's datagrams (their ids: 30 to 45
+    // bytes here), so each rule matches some of them and not others.
+    ["lengths", "table inet t {\n chain in {\n  type filter hook input priority 0;\n  udp length < 42 udp dport 53 drop\n  meta length 86-89 udp dport != 53 drop\n  ip length 59-61 drop\n  ip6 length 46-49 drop\n }\n chain out {\n  type filter hook output priority 0;\n  meta length 60-87 drop\n }\n}"],
+    ["-m length", { ipv4: "*filter\n:INPUT ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n-A INPUT -m length --length 61:64 -j DROP\n-A OUTPUT -m length ! --length 0:63 -j DROP\nCOMMIT\n", ipv6: "*filter\n:INPUT ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n-A INPUT -m length --length 88:91 -j DROP\nCOMMIT\n" }],
     ["-m rpfilter", { ipv4: "*raw\n:PREROUTING ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n-A PREROUTING -m rpfilter --invert -j DROP\nCOMMIT\n", ipv6: "*raw\n:PREROUTING ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n-A PREROUTING -m rpfilter --invert -j DROP\nCOMMIT\n" }],
     ["-m rpfilter --loose", { ipv4: "*mangle\n:PREROUTING ACCEPT [0:0]\n-A PREROUTING -m rpfilter --loose --validmark --invert -j DROP\nCOMMIT\n", ipv6: "*mangle\n:PREROUTING ACCEPT [0:0]\n-A PREROUTING -m rpfilter --loose --invert -j DROP\nCOMMIT\n" }],
     ["-m addrtype", { ipv4: "*filter\n:INPUT ACCEPT [0:0]\n-A INPUT -m addrtype ! --dst-type LOCAL -j DROP\n-A INPUT -m addrtype --src-type LOCAL,BROADCAST -j DROP\n-A INPUT -m addrtype --src-type UNICAST -j ACCEPT\n-A INPUT -j DROP\nCOMMIT\n", ipv6: "*filter\n:INPUT ACCEPT [0:0]\n-A INPUT -m addrtype ! --dst-type LOCAL -j DROP\n-A INPUT -m addrtype --src-type LOCAL -j DROP\n-A INPUT -m addrtype --dst-type UNICAST -j ACCEPT\n-A INPUT -j DROP\nCOMMIT\n" }],
   ];
   for (const backend of ["nft", "legacy"] as Backend[]) {
-    it(`reverse-path and route-type matches with asymmetric routes (${backend} for iptables rulesets)`, async () => {
+    it(`matches on the host and the packet: reverse paths with asymmetric routes, route types, headers, lengths (${backend} for iptables rulesets)`, async () => {
       await inNetns(ns, "ip", ["-batch", "-"], {}, `${ASYMMETRIC.join("\n")}\n`);
       try {
-        for (const [name, text] of REVERSE_PATH) {
+        for (const [name, text] of HAND_WRITTEN) {
           await reset();
           if (typeof text === "string") await inNetns(ns, "nft", ["-f", "-"], {}, text);
           else {

@@ -19,6 +19,8 @@ table inet filter {
     iifname "lo" accept
     iifname "eth0" udp dport 53 drop
     udp dport $tailscale_port accept
+    udp dport 5000 udp length > 108 drop
+    udp dport 5000 accept
   }
   chain output {
     type filter hook output priority 0; policy accept;
@@ -67,6 +69,20 @@ describeWith({ root: true, binaries: ["nft", "ip", "setpriv"] }, "edge-agent fir
     const nobody = await runAgent(["firewall", "trace", "--ruleset", rules, ...packet(), "--iif", "eth0"], { via: ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", process.execPath, LAUNCHER], env: { ...process.env, HOME: "/tmp" } });
     expect(nobody.code).toBe(2);
     expect(nobody.stderr).toContain("nft's text form, which only nft reads: as root, edge-agent loads it into a throwaway network namespace and reads it back; otherwise give nft's JSON (sudo nft -j list ruleset > FILE)");
+  });
+
+  it("--length (and \"length\" in --packets lines) gives the UDP payload size that length matches read", async () => {
+    const trace = (...extra: string[]) => runAgent(["firewall", "trace", "--ruleset", rules, ...packet({ dport: "5000" }), "--iif", "eth0", ...extra]);
+    expect((await trace("--length", "101")).code).toBe(1);
+    expect((await trace("--length", "100")).code).toBe(0);
+    const sizeless = await trace("--json");
+    expect(sizeless.code).toBe(3);
+    expect(JSON.parse(sizeless.stdout).reason).toMatch(/udp length > 108 drop: cannot be decided: it matches on a length and the packet has none \(give --length, the UDP payload in bytes\)$/);
+    const lines = join(dir, "sizes.jsonl");
+    const base = { direction: "in", family: "ipv6", proto: "udp", saddr: "2001:db8:9::1", daddr: "2001:db8:100:1::10", sport: 41641, dport: 5000, iif: "eth0" };
+    writeFileSync(lines, [{ ...base, length: 1312 }, { ...base, length: 32 }].map((l) => JSON.stringify(l)).join("\n"), { mode: 0o644 });
+    const batch = await runAgent(["firewall", "trace", "--ruleset", rules, "--packets", lines]);
+    expect(batch.stdout.trim().split("\n").map((l) => JSON.parse(l).verdict)).toEqual(["drop", "accept"]);
   });
 
   it("without --iif/--oif takes the interfaces this host's routes give, and says so", async () => {
