@@ -3,18 +3,12 @@
 // a Tailscale node's operator would, on the iptables-nft and the legacy backend. The ruleset is
 // read back the way `firewall check` reads a host (readLiveRuleset, run inside the namespace),
 // every verdict is compared with real datagrams: none may be wrong, under 5% may be unknown.
-import { afterAll, beforeAll, expect, it } from "vitest";
-import { evaluate, type Decision } from "../../agent/firewall/evaluate";
-import { makePacket } from "../../agent/firewall/packet";
-import { readLiveRuleset } from "../../agent/probes/firewall";
+import { afterAll, beforeAll, it } from "vitest";
 import { describeWith } from "../helpers/prereqs";
-import { A4, A6, B4, B6, C4, C6, createTrio, markLegacy, trioVerdicts, type Case, type Trio } from "./firewall-lab";
-import { EtcOverlay, Firewalld, inNetns, netnsHost, netnsHostView, type Backend } from "./firewall-tools";
+import { A4, A6, B4, B6, C4, C6, createTrio, trioVerdicts, type Case, type Trio } from "./firewall-lab";
+import { compareLive, EtcOverlay, expectTally, Firewalld, inNetns, made, newTally, resetNetns, withLength, type Backend, type Source } from "./firewall-tools";
 
 const PORTS = [41641, 5000, 53, 161];
-
-/** The datagram's payload is its id (firewall-udp-peer.cjs): that is the length it has. */
-const withLength = (c: Case): Case => ({ ...c, length: Buffer.byteLength(c.id) });
 
 /** Inbound A -> B on eth0 and outbound B -> C on eth1, both families, every test port. */
 function cases(tag: string): Case[] {
@@ -28,25 +22,11 @@ function cases(tag: string): Case[] {
   return out;
 }
 
-type Source = "nft" | "iptables-nft" | "iptables-legacy";
-/** Where an iptables tool's rules are read from: nft's listing (through iptables-nft-save where it has xt), or the legacy tables. */
-const made = (backend: Backend): Source[] => (backend === "nft" ? ["nft", "iptables-nft"] : ["iptables-legacy"]);
-
-interface Tally {
-  decided: number;
-  unknown: number;
-  wrong: string[];
-  /** What the kernel did with the datagrams: a test where everything passes proves little. */
-  kernelAccepted: number;
-  kernelDropped: number;
-  unknownReasons: Map<string, number>;
-}
-
 describeWith({ root: true, binaries: ["nft", "conntrack", "ufw", "firewalld", "firewall-cmd", "dbus-daemon", "shorewall", "shorewall6", "ferm", "iptables-legacy"] }, "firewall evaluator vs the kernel: rulesets made by ufw, firewalld, shorewall, ferm", () => {
   let trio: Trio;
   let etc: EtcOverlay;
   let ns: string;
-  const tally: Tally = { decided: 0, unknown: 0, wrong: [], kernelAccepted: 0, kernelDropped: 0, unknownReasons: new Map() };
+  const tally = newTally();
   beforeAll(async () => {
     trio = await createTrio();
     ns = trio.b.ns.name;
@@ -57,48 +37,8 @@ describeWith({ root: true, binaries: ["nft", "conntrack", "ufw", "firewalld", "f
     trio?.close();
   });
 
-  async function reset(): Promise<void> {
-    await inNetns(ns, "nft", ["flush", "ruleset"]);
-    for (const tool of ["iptables-legacy", "ip6tables-legacy"]) {
-      for (const table of ["filter", "raw", "mangle", "nat"]) {
-        await inNetns(ns, tool, ["-t", table, "-F"]).catch(() => "");
-        await inNetns(ns, tool, ["-t", table, "-X"]).catch(() => "");
-      }
-      for (const chain of ["INPUT", "FORWARD", "OUTPUT"]) await inNetns(ns, tool, ["-P", chain, "ACCEPT"]).catch(() => "");
-    }
-  }
-
-  /**
-   * Reads B's ruleset as `firewall check` does, sends the cases, tallies the comparison. `sources`
-   * is where the tool's rules must be found: nft's listing (through iptables-nft-save where it
-   * has xt) or the legacy tables, so a backend the test names is the one it ran.
-   */
-  async function compareNow(tag: string, sources: Source[]): Promise<{ decisions: Map<string, Decision>; backend: string }> {
-    const [live, host] = await Promise.all([readLiveRuleset(30_000, netnsHost(ns)), netnsHostView(ns)]);
-    expect(live.ruleset.chains.some((c) => sources.includes(c.source as Source) && c.rules.length > 0), `${tag}: rules in ${sources.join(" or ")} tables (read from ${live.backend})`).toBe(true);
-    if (live.backend.includes("legacy")) markLegacy(trio.b);
-    const all = cases(tag);
-    const kernel = await trioVerdicts(trio, all);
-    const decisions = new Map<string, Decision>();
-    const wrongBefore = tally.wrong.length;
-    for (const c of all) {
-      if (kernel.get(c.id) === "accept") tally.kernelAccepted++;
-      else tally.kernelDropped++;
-      const d = evaluate(live.ruleset, makePacket(c as unknown as Record<string, unknown>), host);
-      decisions.set(c.id, d);
-      if (d.verdict === "unknown") {
-        tally.unknown++;
-        const why = `${tag}: ${d.reason}`;
-        tally.unknownReasons.set(why, (tally.unknownReasons.get(why) ?? 0) + 1);
-        continue;
-      }
-      tally.decided++;
-      if (d.verdict !== kernel.get(c.id))
-        tally.wrong.push(`${tag} (${live.backend}): ${c.direction} ${c.family} ${c.saddr}:${c.sport} -> ${c.daddr}:${c.dport}: evaluator ${d.verdict} (${d.decidedBy}), kernel ${kernel.get(c.id)}\n  trace: ${d.trace.map((s) => `${s.table}/${s.chain}#${s.handle ?? "policy"}=${s.result}`).join(" ")}`);
-    }
-    expect(tally.wrong.slice(wrongBefore), `${tag}: wrong verdicts`).toEqual([]);
-    return { decisions, backend: live.backend };
-  }
+  const reset = () => resetNetns(ns);
+  const compareNow = (tag: string, sources: Source[]) => compareLive(ns, tag, sources, cases(tag), (all) => trioVerdicts(trio, all), tally);
 
   const ufw = (args: string[]) => inNetns(ns, "ufw", args);
   const UFW_SCENARIOS: [string, string[][]][] = [
@@ -233,13 +173,5 @@ describeWith({ root: true, binaries: ["nft", "conntrack", "ufw", "firewalld", "f
     }, 60_000);
   }
 
-  it("has 0 wrong verdicts and under 5% unknown over all of them", () => {
-    const total = tally.decided + tally.unknown;
-    const reasons = [...tally.unknownReasons].sort((a, b) => b[1] - a[1]).map(([r, n]) => `${n}x ${r}`);
-    process.stdout.write(`firewall tool rulesets: ${total} packets (kernel: ${tally.kernelAccepted} accepted, ${tally.kernelDropped} dropped), ${tally.decided} decided, ${tally.unknown} unknown, ${tally.wrong.length} wrong\n${reasons.slice(0, 30).join("\n")}\n`);
-    expect(tally.wrong.slice(0, 10), `${tally.wrong.length} wrong:\n${tally.wrong.slice(0, 10).join("\n")}`).toEqual([]);
-    expect(total).toBeGreaterThan(0);
-    expect(Math.min(tally.kernelAccepted, tally.kernelDropped) / total, "the scenarios make the kernel both accept and drop").toBeGreaterThan(0.1);
-    expect(tally.unknown / total, reasons.slice(0, 10).join("\n")).toBeLessThan(0.05);
-  });
+  it("has 0 wrong verdicts and under 5% unknown over all of them", () => expectTally("firewall tool rulesets", tally));
 });

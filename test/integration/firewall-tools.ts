@@ -7,7 +7,11 @@ import { execFile, spawn, type ChildProcess } from "node:child_process";
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { ToolOutput, RulesetHost } from "../../agent/probes/firewall";
+import { expect } from "vitest";
+import { evaluate } from "../../agent/firewall/evaluate";
+import { makePacket } from "../../agent/firewall/packet";
+import { readLiveRuleset, type ToolOutput, type RulesetHost } from "../../agent/probes/firewall";
+import type { Case } from "./firewall-lab";
 import { parseIpv4Routes, parseIpv6Routes } from "../../agent/probes/routes";
 import { addressValue } from "../../agent/firewall/packet";
 import type { HostView } from "../../agent/firewall/host-view";
@@ -135,4 +139,76 @@ export class Firewalld {
 
 function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
+}
+
+/** Where a tool's rules are read from: nft's own listing, iptables-nft-save, the legacy tables. */
+export type Source = "nft" | "iptables-nft" | "iptables-legacy";
+/** An iptables tool's rules: in nft's listing (through iptables-nft-save where it has xt), or legacy. */
+export const made = (backend: Backend): Source[] => (backend === "nft" ? ["nft", "iptables-nft"] : ["iptables-legacy"]);
+
+/** The datagram's payload is its id (firewall-udp-peer.cjs): that is the length it has. */
+export const withLength = (c: Case): Case => ({ ...c, length: Buffer.byteLength(c.id) });
+
+export interface Tally {
+  decided: number;
+  unknown: number;
+  wrong: string[];
+  /** What the kernel did with the datagrams: a test where everything passes proves little. */
+  kernelAccepted: number;
+  kernelDropped: number;
+  unknownReasons: Map<string, number>;
+}
+
+export function newTally(): Tally {
+  return { decided: 0, unknown: 0, wrong: [], kernelAccepted: 0, kernelDropped: 0, unknownReasons: new Map() };
+}
+
+/** Empties the namespace's nft ruleset and legacy tables between scenarios. */
+export async function resetNetns(ns: string): Promise<void> {
+  await inNetns(ns, "nft", ["flush", "ruleset"]);
+  for (const tool of ["iptables-legacy", "ip6tables-legacy"]) {
+    for (const table of ["filter", "raw", "mangle", "nat"]) {
+      await inNetns(ns, tool, ["-t", table, "-F"]).catch(() => "");
+      await inNetns(ns, tool, ["-t", table, "-X"]).catch(() => "");
+    }
+    for (const chain of ["INPUT", "FORWARD", "OUTPUT"]) await inNetns(ns, tool, ["-P", chain, "ACCEPT"]).catch(() => "");
+  }
+}
+
+/**
+ * Reads the namespace's ruleset as `firewall check` does, sends the cases, tallies the
+ * comparison and fails on a wrong verdict. `sources` is where the tool's rules must be found,
+ * so a backend a scenario names is the one it ran.
+ */
+export async function compareLive(ns: string, tag: string, sources: Source[], cases: Case[], kernelVerdicts: (cases: Case[]) => Promise<Map<string, "accept" | "drop">>, tally: Tally): Promise<void> {
+  const [live, host] = await Promise.all([readLiveRuleset(30_000, netnsHost(ns)), netnsHostView(ns)]);
+  expect(live.ruleset.chains.some((c) => sources.includes(c.source as Source) && c.rules.length > 0), `${tag}: rules in ${sources.join(" or ")} tables (read from ${live.backend})`).toBe(true);
+  const kernel = await kernelVerdicts(cases);
+  const wrongBefore = tally.wrong.length;
+  for (const c of cases) {
+    if (kernel.get(c.id) === "accept") tally.kernelAccepted++;
+    else tally.kernelDropped++;
+    const d = evaluate(live.ruleset, makePacket(c as unknown as Record<string, unknown>), host);
+    if (d.verdict === "unknown") {
+      tally.unknown++;
+      const why = `${tag}: ${d.reason}`;
+      tally.unknownReasons.set(why, (tally.unknownReasons.get(why) ?? 0) + 1);
+      continue;
+    }
+    tally.decided++;
+    if (d.verdict !== kernel.get(c.id))
+      tally.wrong.push(`${tag} (${live.backend}): ${c.direction} ${c.family} ${c.saddr}:${c.sport} -> ${c.daddr}:${c.dport}: evaluator ${d.verdict} (${d.decidedBy}), kernel ${kernel.get(c.id)}\n  trace: ${d.trace.map((s) => `${s.table}/${s.chain}#${s.handle ?? "policy"}=${s.result}`).join(" ")}`);
+  }
+  expect(tally.wrong.slice(wrongBefore), `${tag}: wrong verdicts`).toEqual([]);
+}
+
+/** The bar of a file's scenarios together: printed, 0 wrong, under 5% unknown, both verdicts seen. */
+export function expectTally(what: string, tally: Tally): void {
+  const total = tally.decided + tally.unknown;
+  const reasons = [...tally.unknownReasons].sort((a, b) => b[1] - a[1]).map(([r, n]) => `${n}x ${r}`);
+  process.stdout.write(`${what}: ${total} packets (kernel: ${tally.kernelAccepted} accepted, ${tally.kernelDropped} dropped), ${tally.decided} decided, ${tally.unknown} unknown, ${tally.wrong.length} wrong\n${reasons.slice(0, 30).join("\n")}\n`);
+  expect(tally.wrong.slice(0, 10), `${tally.wrong.length} wrong:\n${tally.wrong.slice(0, 10).join("\n")}`).toEqual([]);
+  expect(total).toBeGreaterThan(0);
+  expect(Math.min(tally.kernelAccepted, tally.kernelDropped) / total, "the scenarios make the kernel both accept and drop").toBeGreaterThan(0.1);
+  expect(tally.unknown / total, reasons.slice(0, 10).join("\n")).toBeLessThan(0.05);
 }
