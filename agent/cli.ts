@@ -1,6 +1,7 @@
 // Argument parsing and dispatch only: each command's work lives in its own module, loaded when
 // that command runs so `status` does not pay for the receiver's start-up.
 import { parseArgs, type ParseArgsConfig } from "node:util";
+import { COMMAND_HELP, renderCommandHelp } from "./command-help";
 import { ConfigError } from "./config-error";
 import { AGENT_VERSION } from "./version";
 
@@ -22,7 +23,7 @@ interface Command {
 
 const configOption: Options = { config: { type: "string" } };
 
-const commands: Record<string, Command> = {
+export const commands: Record<string, Command> = {
   run: {
     summary: "daemon: probe, notify, textfile metrics, AgentX",
     usage: "edge-agent run [--config FILE]",
@@ -51,7 +52,6 @@ const commands: Record<string, Command> = {
       "           --sport N --dport N [--iif NAME] [--oif NAME] [--ct-state new|established|related|untracked]",
       "           [--length BYTES (the UDP payload, for rules that match lengths)] [--json]",
       "       edge-agent firewall trace --ruleset FILE [--format ...] --packets FILE   (JSON lines in, one JSON result per line out)",
-      "Exit codes: 0 accept, 1 drop, 3 unknown (a rule that cannot be decided), 2 bad usage or unreadable ruleset.",
     ].join("\n"),
     positionals: true,
     options: {
@@ -73,6 +73,14 @@ const commands: Record<string, Command> = {
       length: { type: "string" },
     },
     handler: async () => (require("./commands/firewall") as typeof import("./commands/firewall")).firewallCommand,
+  },
+  policy: {
+    summary: "which monitoring flows a tailnet policy file admits (9100/tcp, 161/udp, 162/udp)",
+    usage: "edge-agent policy check FILE [...]",
+    details: "edge-agent policy check FILE [--json] [--scraper-tag T] [--node-tag T] [--tests]",
+    positionals: true,
+    options: { json: { type: "boolean" }, "scraper-tag": { type: "string" }, "node-tag": { type: "string" }, tests: { type: "boolean" } },
+    handler: async () => (require("./commands/policy") as typeof import("./commands/policy")).policyCommand,
   },
   trap: {
     summary: "send one test notification to notifications.target (an inform waits for the ack)",
@@ -106,6 +114,7 @@ export function helpText(): string {
     "",
     "Exit codes: 0 ok; 1 the thing asked about is not ok; 2 bad usage or config; 3 undecidable.",
     "Config: /etc/edge-agent/config.yaml unless --config FILE; no file there means defaults.",
+    "Each command's options, defaults, exit codes and examples: edge-agent COMMAND --help.",
     "",
   ].join("\n");
 }
@@ -126,7 +135,7 @@ export async function runCli(argv: string[]): Promise<number> {
     return 2;
   }
   if (rest.includes("--help") || rest.includes("-h")) {
-    process.stdout.write(`Usage: ${command.details ?? command.usage}\n`);
+    process.stdout.write(await renderCommandHelp(command.details ?? command.usage, COMMAND_HELP[name]));
     return 0;
   }
   let values: Values;
@@ -142,7 +151,8 @@ export async function runCli(argv: string[]): Promise<number> {
     return await handler(values, positionals);
   } catch (error) {
     if (error instanceof ConfigError) {
-      process.stderr.write(`edge-agent: bad config: ${error.message}\n`);
+      // One line per problem: a config with several mistakes names them all.
+      for (const line of error.message.split("\n")) process.stderr.write(`edge-agent: bad config: ${line}\n`);
       return 2;
     }
     if (error instanceof UsageError) {

@@ -13,20 +13,8 @@ out=${BUNDLE_OUT:-dist/bundle}
 mkdir -p "$out"
 rm -f "$out/edge-agent" "$out/meta.json"
 
-# Minified because V8 keeps a script's whole source in memory for as long as the process runs
-# (the daemon's idle RSS has a 1.25x budget); --keep-names keeps function and class names in
-# stack traces. net-snmp's crypto is loaded on first use (scripts/build-shims/crypto.js).
-# agent/main.ts is the only entry: cli.ts `require`s each command module with a literal path,
-# which esbuild follows, so new commands are bundled without being listed here.
-npx --no-install esbuild agent/main.ts \
-  --bundle --platform=node --target=node18 --format=cjs \
-  --banner:js='#!/usr/bin/node' \
-  --legal-comments=none \
-  --minify --keep-names \
-  --alias:crypto=./scripts/build-shims/crypto.js \
-  --log-level=warning \
-  --metafile="$out/meta.json" \
-  --outfile="$out/edge-agent"
+# esbuild with the dependency patches of packaging/patches/ (scripts/build-bundle.js says why).
+node scripts/build-bundle.js "$out/edge-agent" "$out/meta.json"
 chmod 0755 "$out/edge-agent"
 
 node - "$out/meta.json" <<'JS'

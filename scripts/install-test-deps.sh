@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the test suite starts or calls: the real daemons and tools
-# (snmpd, snmptrapd, node-exporter, prometheus, alertmanager, nftables, iptables, conntrack,
-# iproute2, smitools, lintian, rpm, rpmlint, debootstrap), the debhelper tool chain, python3
+# (snmpd, snmptrapd, node-exporter, prometheus, alertmanager, snmp_exporter and its generator,
+# nftables, iptables, conntrack, iproute2, smitools, lintian, rpm, rpmlint, debootstrap), the
+# debhelper tool chain, snmptt (with libnet-ip-perl, which it needs for IPv6 but only
+# recommends), python3
 # (test/helpers/unit-exec.ts sets the kernel's W^X flag with it, as systemd does for the unit)
 # and openssl (test/helpers/certificates.ts makes a test CA for node-exporter's TLS), and the
 # firewall managers whose rulesets the firewall tests load into namespaces (ufw, firewalld,
@@ -10,8 +12,8 @@
 set -euo pipefail
 
 packages=(
-  snmp snmpd snmptrapd smitools
-  prometheus-node-exporter prometheus prometheus-alertmanager
+  snmp snmpd snmptrapd smitools snmptt libnet-ip-perl
+  prometheus-node-exporter prometheus prometheus-alertmanager prometheus-snmp-exporter
   nftables iptables conntrack iproute2 procps curl util-linux python3
   lintian rpm rpmlint debootstrap
   debhelper devscripts fakeroot dpkg-dev systemd

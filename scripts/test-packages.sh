@@ -104,11 +104,14 @@ stage_lint() {
 
 # ---- rpm -------------------------------------------------------------------------------------
 expected_rpm_files() {
-  printf '%s\n' /etc/edge-agent /etc/edge-agent/config.yaml /usr/bin/edge-agent \
+  printf '%s\n' /etc/edge-agent /etc/edge-agent/config.yaml /etc/snmp /etc/snmp/snmpd.conf.d /etc/snmp/snmpd.conf.d/edge-agent.conf /usr/bin/edge-agent \
     /usr/lib/systemd/system/edge-agent-receiver.service /usr/lib/systemd/system/edge-agent.service \
     /usr/lib/sysusers.d/edge-agent.conf /usr/lib/tmpfiles.d/edge-agent.conf \
+    /usr/share/edge-agent /usr/share/edge-agent/config.schema.json \
     /usr/share/licenses/edge-agent/LICENSE /usr/share/licenses/edge-agent/THIRD-PARTY \
     /usr/share/man/man5/edge-agent.yaml.5.gz /usr/share/man/man8/edge-agent.8.gz
+  # The scraper's files (rules, dashboard, snmp_exporter module...): whatever packaging/ holds.
+  (cd packaging && find prometheus snmp_exporter snmptrapd snmptt grafana mibs-base | sed 's|^mibs-base|mibs|; s|^|/usr/share/edge-agent/|')
   if [ "$mib" = 1 ]; then
     printf '%s\n' /usr/share/snmp /usr/share/snmp/mibs /usr/share/snmp/mibs/EDGE-AGENT-MIB.txt
   fi
@@ -129,7 +132,8 @@ stage_rpm() {
   rpm -qp --requires "$rpm" | grep -qx 'nodejs >= 18' || fail "rpm does not require nodejs >= 18"
   rpm -qp --provides "$rpm" | grep -qx "edge-agent = ${version}-1" || fail "rpm does not provide edge-agent = ${version}-1"
   diff <(rpm -qp -l "$rpm" | sort) <(expected_rpm_files | sort) || fail "rpm file list differs from the expected layout (diff above)"
-  [ "$(rpm -qp --configfiles "$rpm")" = /etc/edge-agent/config.yaml ] || fail "config.yaml is not the one %config file"
+  [ "$(rpm -qp --configfiles "$rpm" | sort | tr '\n' ' ')" = "/etc/edge-agent/config.yaml /etc/snmp/snmpd.conf.d/edge-agent.conf " ] \
+    || fail "the %config files are not config.yaml and the snmpd.conf.d drop-in: $(rpm -qp --configfiles "$rpm")"
   rpm -qp --qf '[%{FILENAMES} %{FILEMODES:perms} %{FILEUSERNAME}:%{FILEGROUPNAME} %{FILEFLAGS:fflags}\n]' "$rpm" \
     | grep -qx '/etc/edge-agent/config.yaml -rw-r----- root:edge-agent cn' || fail "config.yaml is not 0640 root:edge-agent %config(noreplace)"
   local scripts
@@ -171,12 +175,10 @@ stage_rpm() {
 }
 
 # ---- deb -------------------------------------------------------------------------------------
+# The mirror this machine's apt uses (scripts/debian-mirror.sh), or EDGE_AGENT_TEST_MIRROR.
 mirror() {
   if [ -n "${EDGE_AGENT_TEST_MIRROR:-}" ]; then echo "$EDGE_AGENT_TEST_MIRROR"; return; fi
-  local uri
-  uri=$(grep -h -m1 -E '^URIs:.*/debian/?$' /etc/apt/sources.list.d/*.sources 2>/dev/null | head -1 | awk '{print $2}')
-  [ -n "$uri" ] || uri=$(grep -h -m1 -E '^deb .*/debian/? bookworm' /etc/apt/sources.list 2>/dev/null | awk '{print $2}')
-  echo "${uri:-http://deb.debian.org/debian}"
+  scripts/debian-mirror.sh bookworm || fail "no Debian mirror to debootstrap from (above); or set EDGE_AGENT_TEST_MIRROR=URL"
 }
 
 debian_root_tarball() {
@@ -185,9 +187,10 @@ debian_root_tarball() {
   (
     flock 9
     if [ ! -f "$tarball" ]; then
-      local dir="$scratch/debootstrap" start=$SECONDS
-      echo "test-packages: debootstrap --variant=minbase bookworm from $(mirror) (cached in $tarball)" >&2
-      debootstrap --variant=minbase bookworm "$dir" "$(mirror)" >"$scratch/debootstrap.log" 2>&1 \
+      local dir="$scratch/debootstrap" start=$SECONDS url
+      url=$(mirror)
+      echo "test-packages: debootstrap --variant=minbase bookworm from $url (cached in $tarball)" >&2
+      debootstrap --variant=minbase bookworm "$dir" "$url" >"$scratch/debootstrap.log" 2>&1 \
         || { tail -20 "$scratch/debootstrap.log" >&2; fail "debootstrap failed"; }
       tar -C "$dir" -cf "$tarball.tmp" . && mv "$tarball.tmp" "$tarball"
       rm -rf "$dir"
@@ -308,12 +311,14 @@ stage_deb() {
   [ "$(in_root stat -c '%a %U:%G' /etc/edge-agent/config.yaml)" = "640 root:edge-agent" ] \
     || fail "config.yaml is $(in_root stat -c '%a %U:%G' /etc/edge-agent/config.yaml), expected 640 root:edge-agent"
   in_root dpkg-query -W -f='${Conffiles}' edge-agent | grep -q '/etc/edge-agent/config.yaml' || fail "config.yaml is not a conffile"
+  in_root dpkg-query -W -f='${Conffiles}' edge-agent | grep -q '/etc/snmp/snmpd.conf.d/edge-agent.conf' || fail "the snmpd.conf.d drop-in is not a conffile"
   [ -L "$R/etc/systemd/system/multi-user.target.wants/edge-agent.service" ] || fail "edge-agent.service is not enabled"
   [ ! -e "$R/etc/systemd/system/multi-user.target.wants/edge-agent-receiver.service" ] || fail "edge-agent-receiver.service is enabled; it must not be by default"
   for unit in edge-agent edge-agent-receiver; do
     in_root systemd-analyze verify --man=no "/lib/systemd/system/$unit.service" || fail "systemd-analyze verify $unit.service"
   done
   [ -f "$R/usr/share/man/man8/edge-agent.8.gz" ] && [ -f "$R/usr/share/man/man5/edge-agent.yaml.5.gz" ] || fail "man pages missing"
+  [ -f "$R/usr/share/edge-agent/config.schema.json" ] || fail "the config's JSON Schema is not in /usr/share/edge-agent"
   if [ "$mib" = 1 ]; then
     [ -f "$R/usr/share/snmp/mibs/EDGE-AGENT-MIB.txt" ] || fail "the MIB is not in /usr/share/snmp/mibs"
   fi
@@ -408,7 +413,8 @@ wait_for() {
 stage_unit() {
   need_packages
   local start=$SECONDS
-  prepare_root "$scratch/unit-root" bind systemd nftables
+  # Debian's own snmpd with its stock snmpd.conf, and the snmp tools to walk it.
+  prepare_root "$scratch/unit-root" bind systemd nftables snmpd snmp
   umount "$R/proc"
   # The operator's allocation, so the documentation prefix below counts as a global /64.
   printf '\nipv6:\n  allocations: [2001:db8:100::/56]\n' >>"$R/etc/edge-agent/config.yaml"
@@ -458,6 +464,30 @@ stage_unit() {
   textfile_has '^edge_agent_probe_up\{probe="firewall"\} 1$' || fail "the firewall probe is down under the unit"
   textfile_has '^edge_agent_ipv6_global_prefixes 1$' || fail "the agent under the unit does not see eth0's /64"
   ok "under the unit (W^X, CAP_NET_ADMIN only, ProtectSystem=strict, ...) the agent reads the ruleset and writes the textfile"
+
+  # Debian's snmpd, booted with its stock snmpd.conf and the package's snmpd.conf.d drop-in,
+  # serves every read-only object of the shipped MIB, registered by the unit's agent over AgentX,
+  # to the stock community: what the scraper's poll of 161/udp reads.
+  local objects walked
+  objects=$(grep -c 'MAX-ACCESS *read-only' "$R/usr/share/snmp/mibs/EDGE-AGENT-MIB.txt")
+  [ "$objects" -gt 0 ] || fail "the shipped MIB declares no read-only objects"
+  # The stock view ends right after the subtree, so snmpwalk's last line is its end-of-view note.
+  walk_count() { in_unit snmpwalk -v2c -c public -On -t 1 -r 0 127.0.0.1 1.3.6.1.3.9163.1 2>/dev/null | grep '^\.1\.3\.6\.1\.3\.9163\.1\.' | grep -vc 'No more variables left' || true; }
+  local until=$((SECONDS + 30))
+  until [ "$(walk_count)" = "$objects" ]; do
+    [ $SECONDS -lt $until ] || fail "snmpwalk of 1.3.6.1.3.9163.1 through Debian's snmpd did not return all $objects objects within 30 s (it returned $(walk_count)): $(in_unit snmpwalk -v2c -c public -On -t 1 -r 0 127.0.0.1 1.3.6.1.3.9163.1 2>&1 | head -5); snmpd's journal: $(in_unit journalctl -u snmpd --no-pager -o cat -n 20)"
+    sleep 0.5
+  done
+  walked=$(in_unit snmpwalk -v2c -c public -On 127.0.0.1 1.3.6.1.3.9163.1)
+  echo "$walked" | sed 's/^/  /'
+  echo "$walked" | grep -q "^\.1\.3\.6\.1\.3\.9163\.1\.19\.0 = STRING: \"$version\"$" || fail "edgeAgentVersion.0 is not \"$version\": $walked"
+  # At the default 30 s interval: the registration itself rewrites the textfile.
+  wait_for "edge_agent_agentx_registered 1 in the textfile" 10 textfile_has '^edge_agent_agentx_registered 1$'
+
+  ok "snmpwalk through Debian's snmpd (stock snmpd.conf + /etc/snmp/snmpd.conf.d/edge-agent.conf) returns all $objects EDGE-AGENT-MIB objects"
+  in_unit edge-agent doctor --check agentx | grep -q 'serves EDGE-AGENT-MIB through AgentX to community "public"' \
+    || fail "doctor --check agentx does not say the objects are served: $(in_unit edge-agent doctor --check agentx)"
+  ok "edge-agent doctor --check agentx: ok"
 
   # A rule dropping tailscaled's port reaches the agent through nft monitor, its child, or, if it
   # comes while nft is still subscribing, through the cycle the agent runs once the monitor is

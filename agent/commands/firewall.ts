@@ -12,7 +12,7 @@ import { renderTrace } from "../firewall/render-trace";
 import { wasAsked } from "../firewall/questions";
 import { RulesetError, type Ruleset } from "../firewall/ruleset";
 import { collectFirewallState } from "../probes/collect";
-import { isAvailable, type FirewallState } from "../state";
+import { isAvailable, type FirewallState } from "../state/node-state";
 import { readRoutes, routeDevice, type Route } from "../probes/routes";
 
 type Values = Record<string, string | boolean | string[] | undefined>;

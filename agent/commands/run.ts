@@ -2,7 +2,7 @@
 // SIGHUP (a bad new config is logged and the running one kept), and on SIGTERM/SIGINT flushes
 // the outbox and exits 0 within 5 s.
 import { loadConfig, redactConfig, type Config } from "../config";
-import { Daemon, type EventFilter } from "../daemon";
+import { Daemon, type EventFilter } from "../daemon/daemon";
 import { createLogger } from "../log";
 import { FlapDamper } from "../snmp/flap-damper";
 import { Notifier } from "../snmp/notifier";

@@ -4,9 +4,10 @@ import { ipv4NatCheck, ipv6PrefixCheck } from "./checks/addresses";
 import { configCheck } from "./checks/config";
 import { firewallPortCheck } from "./checks/firewall";
 import { agentxCheck, notificationCheck, textfileDirCheck } from "./checks/outputs";
-import { receiverFileSdCheck, receiverListenCheck } from "./checks/receiver";
+import { receiverConfigCheck, receiverFileSdCheck, receiverListenCheck } from "./checks/receiver";
 import { nodeExporterCheck, snmpdCheck } from "./checks/services";
 import { magicDnsCheck, scraperPathCheck, tagsCheck, tailscaledCheck } from "./checks/tailnet";
+import { tailnetPolicyCheck } from "./checks/tailnet-policy";
 
 export const CHECKS: readonly Check[] = [
   configCheck,
@@ -16,6 +17,7 @@ export const CHECKS: readonly Check[] = [
   tagsCheck,
   magicDnsCheck,
   scraperPathCheck,
+  tailnetPolicyCheck,
   firewallPortCheck,
   nodeExporterCheck,
   snmpdCheck,
@@ -23,6 +25,7 @@ export const CHECKS: readonly Check[] = [
   agentxCheck,
   notificationCheck,
   receiverListenCheck,
+  receiverConfigCheck,
   receiverFileSdCheck,
 ];
 

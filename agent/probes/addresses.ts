@@ -2,7 +2,7 @@
 // /proc/net/if_inet6 (no process spawned; the kernel's flags come with each address).
 import { readFile } from "node:fs/promises";
 import ipaddr from "ipaddr.js";
-import type { AddressFlag, Ipv6Address, Ipv6Prefix, Ipv6State, Unavailable } from "../state";
+import type { AddressFlag, Ipv6Address, Ipv6Part, Ipv6Prefix, Ipv6State } from "../state/ipv6";
 import { errorText } from "./deadline";
 
 export const IF_INET6 = "/proc/net/if_inet6";
@@ -118,15 +118,14 @@ export function summariseAddresses(addresses: KernelAddress[], allocations: stri
   return { state: "ok", prefixes, primary: choosePrimary(prefixes) };
 }
 
-export async function probeAddresses(allocations: string[], path = IF_INET6): Promise<Ipv6State | Unavailable> {
+export async function probeAddresses(allocations: string[], path = IF_INET6): Promise<Ipv6Part> {
   try {
     const text = await readFile(path, "utf8");
     return summariseAddresses(parseIfInet6(text), allocations);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    return {
-      state: "unavailable",
-      error: code === "ENOENT" ? `${path} does not exist: IPv6 is disabled in this kernel or namespace` : `cannot read ${path}: ${errorText(error)}`,
-    };
+    return code === "ENOENT"
+      ? { state: "unavailable", code: "ipv6-disabled", error: `${path} does not exist: IPv6 is disabled in this kernel or namespace` }
+      : { state: "unavailable", code: "unreadable", error: `cannot read ${path}: ${errorText(error)}` };
   }
 }

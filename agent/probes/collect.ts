@@ -3,15 +3,21 @@
 // snapshot re-runs only the probes of what this host's kernel says (addresses, firewall), and
 // `firewall check` runs the firewall probe with just the parts it needs.
 import { redactUrl, type Config } from "../config";
-import { runningTailnet, type FirewallState, type Ipv6State, type NodeExporterState, type NodeState, type SnmpdState, type TailnetState, type TailnetUnavailable, type Unavailable } from "../state";
+import { runningTailnet, type NodeExporterState, type NodeState, type SnmpdState, type TailnetState, type TailnetUnavailable, type Unavailable } from "../state/node-state";
+import type { TailnetPolicy } from "../state/tailnet-policy";
+import type { Ipv6Part } from "../state/ipv6";
+import type { FirewallPart } from "../state/firewall";
+import type { ProbeFailure } from "../state/unavailable";
+import type { ServiceName, ServicesState } from "../state/services";
 import { AGENT_VERSION } from "../version";
 import { probeAddresses } from "./addresses";
-import { errorText, withDeadline } from "./deadline";
+import { DeadlineExceeded, errorText, withDeadline } from "./deadline";
 import { probeFirewall, type FirewallProbeOptions } from "./firewall";
 import { probeHost } from "./host";
 import { probeNodeExporter } from "./node-exporter";
 import { probeSnmpd } from "./snmpd";
 import { probeTailnet } from "./tailscale";
+import { probeTailnetPolicy } from "./tailnet-policy";
 import { isoTime } from "../iso-time";
 
 export interface CollectOptions {
@@ -21,16 +27,16 @@ export interface CollectOptions {
   ifInet6Path?: string;
   /** Where the firewall probe gets the live ruleset (the daemon passes its cache). */
   readRuleset?: FirewallProbeOptions["readRuleset"];
-  /**
-   * The daemon's last snapshot: a service that was up in it and does not answer now is asked once
-   * more before it is reported down, so one slow answer on a loaded host is not a down and an up.
-   */
-  previous?: NodeState | null;
+}
+
+/** What a probe that threw (or missed its deadline) failed with: its own failures are data. */
+function thrown(error: unknown): ProbeFailure {
+  return error instanceof DeadlineExceeded ? "timeout" : "probe-error";
 }
 
 /** A probe's failure as NodeState carries it. */
-function unavailable(error: unknown): Unavailable {
-  return { state: "unavailable", error: errorText(error) };
+function unavailable(error: unknown): Unavailable<ProbeFailure> {
+  return { state: "unavailable", code: thrown(error), error: errorText(error) };
 }
 
 export async function collectNodeState(config: Config, options: CollectOptions = {}): Promise<NodeState> {
@@ -46,16 +52,11 @@ export async function collectNodeState(config: Config, options: CollectOptions =
   ).catch((error) => ({ ...unavailable(error), missingTags: [...config.tailscale.expectedTags] }));
 
   const tailnetIps = tailnet.then((t) => runningTailnet(t)?.ips ?? []);
-  const askNodeExporter = (ips: string[]): Promise<NodeExporterState> =>
-    withDeadline(probeNodeExporter(config.probes.nodeExporter, ips, timeout), timeout * 3, "node-exporter").catch((error) => ({
-      url: redactUrl(config.probes.nodeExporter.url), up: false, version: null, tailnetReachable: null, error: errorText(error),
-    }));
-  const askSnmpd = (ips: string[]): Promise<SnmpdState> =>
-    withDeadline(probeSnmpd(config.probes.snmpd, ips, timeout), timeout * 3, "snmpd").catch((error) => ({
-      target: `${config.probes.snmpd.host}:${config.probes.snmpd.port}`, up: false, sysDescr: null, sysUpTimeSeconds: null, tailnetReachable: null, error: errorText(error),
-    }));
-  const nodeExporter = tailnetIps.then((ips) => confirmDown(() => askNodeExporter(ips), options.previous?.services.nodeExporter.up));
-  const snmpd = tailnetIps.then((ips) => confirmDown(() => askSnmpd(ips), options.previous?.services.snmpd.up));
+  const nodeExporter = tailnetIps.then((ips) => askService(config, "nodeExporter", ips));
+  const snmpd = tailnetIps.then((ips) => askService(config, "snmpd", ips));
+
+  // The policy's verdicts are about the scraper's addresses and this node's: the tailnet probe's.
+  const policy = tailnet.then((t) => judgePolicy(config, t));
 
   // The firewall questions need the port tailscaled bound and the host's addresses.
   const firewall = Promise.all([ipv6, tailnet]).then(([v6, t]) => judgeFirewall(config, t, v6, options.readRuleset));
@@ -65,16 +66,37 @@ export async function collectNodeState(config: Config, options: CollectOptions =
     collectedAt: isoTime(),
     host: await host,
     ipv6: await ipv6,
-    tailnet: await tailnet,
+    tailnet: { ...(await tailnet), policy: await policy },
     services: { nodeExporter: await nodeExporter, snmpd: await snmpd },
     firewall: await firewall,
   };
 }
 
-/** Asks again, once, when a service that was up answers down. */
-async function confirmDown<T extends { up: boolean }>(ask: () => Promise<T>, wasUp: boolean | undefined): Promise<T> {
-  const first = await ask();
-  return first.up || !wasUp ? first : ask();
+/** One service's probe under its deadline, locally and on the Tailscale IPs: stateless, asked once. */
+export function askService<S extends ServiceName>(config: Config, service: S, tailnetIps: string[]): Promise<ServicesState[S]>;
+export function askService(config: Config, service: ServiceName, tailnetIps: string[]): Promise<NodeExporterState | SnmpdState> {
+  const timeout = config.probes.timeoutMs;
+  if (service === "nodeExporter")
+    return withDeadline(probeNodeExporter(config.probes.nodeExporter, tailnetIps, timeout), timeout * 3, "node-exporter").catch((error) => ({
+      url: redactUrl(config.probes.nodeExporter.url), up: false, version: null, tailnetReachable: null, code: thrown(error), error: errorText(error),
+    }));
+  return withDeadline(probeSnmpd(config.probes.snmpd, tailnetIps, timeout), timeout * 3, "snmpd").catch((error) => ({
+    target: `${config.probes.snmpd.host}:${config.probes.snmpd.port}`, up: false, sysDescr: null, sysUpTimeSeconds: null, tailnetReachable: null, code: thrown(error), error: errorText(error),
+  }));
+}
+
+/**
+ * The tailnet.policy probe under its deadline: one read of the packet filter per full cycle (a
+ * local cycle carries it over with the tailnet part). Its reads are sequential (the IPN bus, then
+ * the prefs or the debug endpoint when the bus lacks them), each with one timeout.
+ */
+function judgePolicy(config: Config, tailnet: TailnetState | TailnetUnavailable): Promise<TailnetPolicy> {
+  const t = runningTailnet(tailnet);
+  if (!t) return Promise.resolve({ state: "unavailable", code: "tailnet-unavailable", error: `tailscaled's status could not be read: ${(tailnet as TailnetUnavailable).error}` });
+  // Logged out or stopped: no netmap, no scraper peer; the tailnet part says what to run.
+  if (t.state !== "Running") return Promise.resolve({ state: "unavailable", code: "tailnet-unavailable", error: `tailscaled is ${t.state}, not Running` });
+  const timeout = config.probes.timeoutMs;
+  return withDeadline(probeTailnetPolicy({ socket: config.tailscale.socket, scraperIps: t.scraper.ips, selfIps: t.ips, timeoutMs: timeout }), timeout * 2 + 500, "the tailnet policy probe").catch(unavailable);
 }
 
 /**
@@ -83,13 +105,13 @@ async function confirmDown<T extends { up: boolean }>(ask: () => Promise<T>, was
  * the read's own error (verdicts unknown, naming it) and nft's answer still has room to be parsed
  * and judged, which on a loaded host without the JIT can take a timeout's worth again.
  */
-function judgeFirewall(config: Config, tailnet: NodeState["tailnet"] | null, ipv6: Ipv6State | Unavailable, readRuleset: CollectOptions["readRuleset"]): Promise<FirewallState | Unavailable> {
+function judgeFirewall(config: Config, tailnet: TailnetState | TailnetUnavailable | null, ipv6: Ipv6Part, readRuleset: CollectOptions["readRuleset"]): Promise<FirewallPart> {
   const tailnetPort = tailnet ? runningTailnet(tailnet)?.port ?? null : null;
   return withDeadline(probeFirewall({ config, tailnetPort, ipv6, readRuleset }), config.probes.timeoutMs * 2, "the firewall probe").catch(unavailable);
 }
 
 /** `firewall check` on its own: the address and tailnet probes it needs, then the firewall's. */
-export async function collectFirewallState(config: Config): Promise<FirewallState | Unavailable> {
+export async function collectFirewallState(config: Config): Promise<FirewallPart> {
   const timeout = config.probes.timeoutMs;
   const [ipv6, tailnet] = await Promise.all([
     withDeadline(probeAddresses(config.ipv6.allocations), timeout, "/proc/net/if_inet6").catch(unavailable),

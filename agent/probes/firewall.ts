@@ -2,6 +2,7 @@
 // tables nft cannot see), finds the UDP port tailscaled really bound and the host's addresses,
 // and answers the questions of agent/firewall/questions.ts. All the I/O of the firewall lives here.
 import { execFile } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { readdir, readFile, readlink } from "node:fs/promises";
 import { networkInterfaces } from "node:os";
 import type { Config } from "../config";
@@ -9,15 +10,43 @@ import { parseIptablesSave } from "../firewall/iptables-save";
 import { parseNftJson } from "../firewall/nft-json";
 import { answerQuestions, DEFAULT_PORT, forwardInnerAddress, PEER_IPV4, PEER_IPV6, type HostAddress } from "../firewall/questions";
 import { mergeRulesets, replaceTables, type Ruleset } from "../firewall/ruleset";
-import type { FirewallState, Ipv6State, Unavailable } from "../state";
-import { errorText } from "./deadline";
-import { readRoutes, routeDevice, type Route } from "./routes";
 import { addressValue } from "../firewall/packet";
 import type { HostView } from "../firewall/host-view";
+import type { FirewallState, RulesetFailure } from "../state/firewall";
+import type { Ipv6Part } from "../state/ipv6";
+import { errorText } from "./deadline";
+import { IPV4_KIND_WORDS, readHostIpv4, unrouted } from "./ipv4";
+import { readRoutes, routeDevice, type Route } from "./routes";
+import { TAILSCALED_DEFAULTS, tailscaledDefaultsPort } from "./tailscaled-defaults";
 
 const NEEDS_CAP = "reading the ruleset needs CAP_NET_ADMIN: run as root (sudo edge-agent firewall check) or give the service AmbientCapabilities=CAP_NET_ADMIN";
 
 export interface ToolOutput { stdout: string; missing: boolean; denied: boolean; error?: string }
+
+/** A ruleset that could not be read, with why as a code. */
+export class RulesetUnreadable extends Error {
+  // Not `code`: errorText() would print a field of that name after the message.
+  constructor(readonly failure: RulesetFailure, message: string) {
+    super(message);
+  }
+}
+
+const CAP_NET_ADMIN = 12;
+
+/** Pure: whether a /proc/<pid>/status text's effective capability set holds capability `bit`. */
+export function hasCapability(statusText: string, bit: number): boolean {
+  const hex = /^CapEff:\s*([0-9a-f]+)$/im.exec(statusText)?.[1];
+  return hex !== undefined && (BigInt(`0x${hex}`) & (1n << BigInt(bit))) !== 0n;
+}
+
+/** Whether this process may read the ruleset: the kernel's capability set, not the tool's words. */
+function mayReadRuleset(): boolean {
+  try {
+    return hasCapability(readFileSync("/proc/self/status", "utf8"), CAP_NET_ADMIN);
+  } catch {
+    return true;
+  }
+}
 
 /** Runs a ruleset tool; its failure is data: missing, denied, or an error naming the command. */
 export function runTool(command: string, args: string[], timeoutMs: number): Promise<ToolOutput> {
@@ -28,8 +57,9 @@ export function runTool(command: string, args: string[], timeoutMs: number): Pro
       if (code === "ENOENT") return resolve({ stdout: "", missing: true, denied: false });
       const text = `${stderr}`.trim();
       // execFile's own message for a timeout is only "Command failed".
-      const why = (error as { killed?: boolean }).killed ? `did not finish within ${timeoutMs} ms (probes.timeout)` : text || errorText(error);
-      resolve({ stdout: "", missing: false, denied: /not permitted|permission denied|must be root/i.test(text), error: `${command} ${args.join(" ")}: ${why}` });
+      const why = (error as { killed?: boolean }).killed === true ? `did not finish within ${timeoutMs} ms (probes.timeout)` : text || errorText(error);
+      const killed = (error as { killed?: boolean }).killed === true;
+      resolve({ stdout: "", missing: false, denied: !killed && !mayReadRuleset(), error: `${command} ${args.join(" ")}: ${why}` });
     });
   });
 }
@@ -72,23 +102,23 @@ export async function readLiveRuleset(timeoutMs: number, host: RulesetHost = LOC
     host.legacyTablesPresent(IP_TABLES_NAMES).then((present) => (present ? host.run("iptables-legacy-save", [], timeoutMs) : NOT_RUN)),
     host.legacyTablesPresent(IP6_TABLES_NAMES).then((present) => (present ? host.run("ip6tables-legacy-save", [], timeoutMs) : NOT_RUN)),
   ]);
-  if ([nft, ip4, ip6].some((o) => o.denied)) throw new Error(NEEDS_CAP);
+  if ([nft, ip4, ip6].some((o) => o.denied)) throw new RulesetUnreadable("needs-cap-net-admin", NEEDS_CAP);
   const parts: Ruleset[] = [];
   const backends: string[] = [];
-  if (nft.error) throw new Error(nft.error);
+  if (nft.error) throw new RulesetUnreadable("ruleset-read-failed", nft.error);
   if (!nft.missing) {
     const { ruleset, backend } = await withCompatTables(parseNftJson(nft.stdout), host, timeoutMs);
     parts.push(ruleset);
     backends.push(backend);
   }
   for (const [out, family] of [[ip4, "ipv4"], [ip6, "ipv6"]] as const) {
-    if (out.error) throw new Error(out.error);
+    if (out.error) throw new RulesetUnreadable("ruleset-read-failed", out.error);
     if (!out.missing && out.stdout.trim()) {
       parts.push(parseIptablesSave(out.stdout, "iptables-legacy", family));
       if (!backends.includes("iptables-legacy")) backends.push("iptables-legacy");
     }
   }
-  if (nft.missing && backends.length === 0) throw new Error("neither nft nor iptables-legacy-save is installed: cannot read the firewall (apt install nftables)");
+  if (nft.missing && backends.length === 0) throw new RulesetUnreadable("no-ruleset-tool", "neither nft nor iptables-legacy-save is installed: install nftables (its nft) to read the firewall");
   return { ruleset: mergeRulesets(parts), backend: backends.join("+") || "none" };
 }
 
@@ -144,18 +174,19 @@ export async function tailscaledSocketPort(proc = "/proc"): Promise<number | nul
   return null;
 }
 
-function firstIpv4(): HostAddress | null {
-  for (const [name, addrs] of Object.entries(networkInterfaces())) {
-    for (const a of addrs ?? []) {
-      if (a.family !== "IPv4" || a.internal) continue;
-      if (/^(169\.254\.|100\.(6[4-9]|[7-9]\d|1[01]\d|12[0-7])\.)/.test(a.address) || name === "tailscale0") continue;
-      return { address: a.address, interface: name };
-    }
-  }
-  return null;
+/**
+ * The address the IPv4 questions are asked with: the host's first IPv4 that is not behind
+ * carrier-grade NAT (tailscaled's own 100.x among them), as doctor's ipv4-nat lists them. One in
+ * a range the internet does not route is still asked about, and a note says what it is.
+ */
+function firstIpv4(notes: string[]): HostAddress | null {
+  const first = readHostIpv4([]).find((a) => a.kind !== "cgnat");
+  if (!first) return null;
+  if (unrouted(first.kind)) notes.push(`the IPv4 questions are asked with ${first.address} on ${first.interface}, ${IPV4_KIND_WORDS[first.kind]}, which the internet does not route`);
+  return { address: first.address, interface: first.interface };
 }
 
-function primaryIpv6(ipv6: Ipv6State | Unavailable | null): HostAddress | null {
+function primaryIpv6(ipv6: Ipv6Part | null): HostAddress | null {
   if (!ipv6 || ipv6.state !== "ok" || !ipv6.primary) return null;
   const prefix = ipv6.prefixes.find((p) => p.prefix === ipv6.primary);
   const addr = prefix?.addresses.find((a) => !a.flags.includes("temporary")) ?? prefix?.addresses[0];
@@ -209,7 +240,9 @@ export interface FirewallProbeOptions {
   config: Config;
   /** NodeState's tailnet.port (Self.Addrs), when the tailnet probe found one. */
   tailnetPort: number | null;
-  ipv6: Ipv6State | Unavailable | null;
+  ipv6: Ipv6Part | null;
+  /** Where tailscaled's packages set PORT; tests give their own file. */
+  tailscaledDefaults?: string;
   /** Tests give a saved ruleset instead of the live one. */
   readRuleset?: (timeoutMs: number) => Promise<LiveRuleset>;
 }
@@ -227,26 +260,32 @@ export async function probeFirewall(options: FirewallProbeOptions): Promise<Fire
     portSource = "localapi";
   } else {
     const found = await tailscaledSocketPort();
+    const configured = found ? null : await tailscaledDefaultsPort(options.tailscaledDefaults);
     if (found) {
       port = found;
       portSource = "socket";
+    } else if (configured) {
+      port = configured;
+      portSource = "defaults-file";
+      notes.push(`tailscaled's bound port is unknown (no Self.Addrs from the LocalAPI, no tailscaled UDP socket found): checked ${configured}, the PORT in ${options.tailscaledDefaults ?? TAILSCALED_DEFAULTS}`);
     } else {
       port = DEFAULT_PORT;
       portSource = "default";
-      notes.push(`tailscaled's bound port is unknown (no Self.Addrs from the LocalAPI, no tailscaled UDP socket found): checked ${DEFAULT_PORT}, Tailscale's default`);
+      notes.push(`tailscaled's bound port is unknown (no Self.Addrs from the LocalAPI, no tailscaled UDP socket found): checked ${DEFAULT_PORT}, Tailscale's default (and no PORT in ${options.tailscaledDefaults ?? TAILSCALED_DEFAULTS})`);
     }
   }
   const forwardPrefixes = config.firewall.forwardPrefixes;
   const routes = await readRoutes();
-  const input = { port, ipv6: primaryIpv6(options.ipv6), ipv4: firstIpv4(), forwardPrefixes, forwardInterfaces: forwardInterfaces(routes, forwardPrefixes, notes), host: hostView(routes) };
+  const input = { port, ipv6: primaryIpv6(options.ipv6), ipv4: firstIpv4(notes), forwardPrefixes, forwardInterfaces: forwardInterfaces(routes, forwardPrefixes, notes), host: hostView(routes) };
   let live: LiveRuleset;
   try {
     live = await (options.readRuleset ?? readLiveRuleset)(config.probes.timeoutMs);
   } catch (error) {
     const reason = errorText(error);
+    const code = error instanceof RulesetUnreadable ? error.failure : "ruleset-read-failed";
     // Questions keep their packets: one that had something to ask is unknown, not "not asked".
     const checks = answerQuestions(mergeRulesets([]), input).map((c) => ({ id: c.id, verdict: "unknown" as const, decidedBy: reason, reason, ...(c.packet ? { packet: c.packet } : {}) }));
-    return { state: "ok", port, portSource, backend: "none", checks, notes: [...notes, reason] };
+    return { state: "ok", port, portSource, backend: "none", checks, notes: [...notes, reason], unreadable: { code, error: reason } };
   }
   const checks = answerOnce(live.ruleset, input);
   return { state: "ok", port, portSource, backend: live.backend, checks, notes };

@@ -4,7 +4,7 @@
 // loaded 2-core host, against a budget of 30 ms of CPU per probe cycle.
 import { readFile } from "node:fs/promises";
 import { arch, hostname, platform, release } from "node:os";
-import type { HostInfo } from "../state";
+import type { HostInfo } from "../state/node-state";
 
 export interface ModelFacts {
   /** /sys/firmware/devicetree/base/model: boards (a Raspberry Pi names itself here). */

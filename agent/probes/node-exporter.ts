@@ -5,8 +5,18 @@ import { isIP } from "node:net";
 import type { RequestOptions } from "node:https";
 import type { PeerCertificate } from "node:tls";
 import { redactUrl, type NodeExporterTls } from "../config";
-import type { NodeExporterState } from "../state";
+import type { NodeExporterState, ServiceFailure } from "../state/services";
 import { errorText } from "./deadline";
+
+/** A scrape that failed, with the kind of failure the verdict is made on. */
+class ScrapeFailed extends Error {
+  // Not `code`: errorText() would print a field of that name after the message.
+  constructor(readonly failure: ServiceFailure, message: string) {
+    super(message);
+  }
+}
+
+const failureOf = (error: unknown): ServiceFailure => (error instanceof ScrapeFailed ? error.failure : "probe-error");
 
 /** Reads node_exporter_build_info's version label from the exposition text. */
 export function buildVersion(text: string): string | null {
@@ -53,7 +63,7 @@ async function tlsOptions(url: string, tls: NodeExporterTls): Promise<RequestOpt
     try {
       ca = await readFile(tls.caFile, "utf8");
     } catch (error) {
-      throw new Error(`cannot read probes.nodeExporter.tls.caFile: ${errorText(error)}`);
+      throw new ScrapeFailed("tls", `cannot read probes.nodeExporter.tls.caFile: ${errorText(error)}`);
     }
   }
   const name = tls.serverName ?? urlEndpoint(url).host;
@@ -81,13 +91,14 @@ function scrape(url: string, timeoutMs: number, https: RequestOptions | null, on
   return new Promise<void>((resolve, reject) => {
     const fail = (error: unknown) => {
       const hint = certificateHint(error);
-      reject(new Error(`${shown}: ${errorText(error)}${hint ? `; ${hint}` : ""}`));
+      const code: ServiceFailure = hint ? "tls" : (error as NodeJS.ErrnoException).code === "ECONNREFUSED" ? "not-listening" : "no-answer";
+      reject(new ScrapeFailed(code, `${shown}: ${errorText(error)}${hint ? `; ${hint}` : ""}`));
     };
     const req = request(parsed, { headers: { Accept: "text/plain" }, timeout: timeoutMs, ...https }, (res) => {
       const status = res.statusCode ?? 0;
       if (status < 200 || status > 299) {
         res.resume();
-        reject(new Error(`${shown} answered HTTP ${status}${status === 401 ? (parsed.password ? ": node-exporter refused the URL's credentials" : ": node-exporter asks for basic auth; put user:password@ in probes.nodeExporter.url") : ""}`));
+        reject(new ScrapeFailed("http-status", `${shown} answered HTTP ${status}${status === 401 ? (parsed.password ? ": node-exporter refused the URL's credentials" : ": node-exporter asks for basic auth; put user:password@ in probes.nodeExporter.url") : ""}`));
         return;
       }
       res.setEncoding("utf8");
@@ -103,7 +114,7 @@ function scrape(url: string, timeoutMs: number, https: RequestOptions | null, on
     let timedOut = false;
     req.on("timeout", () => {
       timedOut = true;
-      req.destroy(new Error(`${shown} did not answer within ${timeoutMs} ms`));
+      req.destroy(new ScrapeFailed("timeout", `${shown} did not answer within ${timeoutMs} ms`));
     });
     // The timeout's error already names the URL; any other is prefixed with it.
     req.on("error", (error) => (timedOut ? reject(error) : fail(error)));
@@ -112,7 +123,7 @@ function scrape(url: string, timeoutMs: number, https: RequestOptions | null, on
 }
 
 /** Reads the body until node_exporter_build_info's line is complete (about a third of it). */
-async function scrapeLocal(url: string, timeoutMs: number, https: RequestOptions | null): Promise<Pick<NodeExporterState, "up" | "version" | "error">> {
+async function scrapeLocal(url: string, timeoutMs: number, https: RequestOptions | null): Promise<Pick<NodeExporterState, "up" | "version" | "code" | "error">> {
   let seen = "";
   let version: string | null = null;
   let found = false;
@@ -126,10 +137,10 @@ async function scrapeLocal(url: string, timeoutMs: number, https: RequestOptions
       version = buildVersion(seen.slice(at));
       return true;
     });
-    if (!found) throw new Error(`${redactUrl(url)} answered, but not with node-exporter's metrics`);
+    if (!found) throw new ScrapeFailed("not-node-exporter", `${redactUrl(url)} answered, but not with node-exporter's metrics`);
     return { up: true, version };
   } catch (error) {
-    return { up: false, version: null, error: errorText(error) };
+    return { up: false, version: null, code: failureOf(error), error: errorText(error) };
   }
 }
 
@@ -152,9 +163,9 @@ export async function probeNodeExporter(target: { url: string; tls: NodeExporter
       https = await tlsOptions(url, target.tls);
     } catch (error) {
       // Without the CA neither address can be asked.
-      return { url: redactUrl(url), up: false, version: null, tailnetReachable: null, error: errorText(error) };
+      return { url: redactUrl(url), up: false, version: null, tailnetReachable: null, code: failureOf(error), error: errorText(error) };
     }
   }
   const [local, tailnet] = await Promise.all([scrapeLocal(url, timeoutMs, https), scrapeTailnet(url, tailnetIps, timeoutMs, https)]);
-  return { url: redactUrl(url), up: local.up, version: local.version, tailnetReachable: tailnet.tailnetReachable, ...(local.error ? { error: local.error } : {}), ...(tailnet.tailnetError ? { tailnetError: tailnet.tailnetError } : {}) };
+  return { url: redactUrl(url), up: local.up, version: local.version, tailnetReachable: tailnet.tailnetReachable, ...(local.error ? { code: local.code, error: local.error } : {}), ...(tailnet.tailnetError ? { tailnetError: tailnet.tailnetError } : {}) };
 }

@@ -4,7 +4,7 @@
 import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
 import ipaddr from "ipaddr.js";
-import type { ScraperPeer, TailnetState, TailnetUnavailable } from "../state";
+import type { ScraperPeer, TailnetFailure, TailnetState, TailnetUnavailable } from "../state/tailnet";
 import { errorText } from "./deadline";
 import { findSocket, localApi } from "./localapi";
 
@@ -80,7 +80,7 @@ export function boundPort(doc: StatusDocument): number | null {
 }
 
 function emptyPeer(): ScraperPeer {
-  return { found: false, hostname: null, dnsName: null, ips: [], online: false, path: "unknown", endpoint: null, family: null, relay: null, latencyMs: null };
+  return { found: false, hostname: null, dnsName: null, ips: [], tags: [], online: false, path: "unknown", endpoint: null, family: null, relay: null, latencyMs: null };
 }
 
 /**
@@ -96,6 +96,7 @@ export function judgePath(peer: PeerStatus | null, ping: PingResult | null, ping
     hostname: peer.HostName ?? null,
     dnsName: peer.DNSName ?? null,
     ips: peer.TailscaleIPs ?? [],
+    tags: peer.Tags ?? [],
     online: peer.Online === true,
   };
   if (ping && !ping.Err) {
@@ -195,7 +196,7 @@ export interface TailnetProbeOptions {
 
 export async function probeTailnet(options: TailnetProbeOptions): Promise<TailnetState | TailnetUnavailable> {
   const socket = findSocket(options.socket);
-  const unavailable = (error: string): TailnetUnavailable => ({ state: "unavailable", error, missingTags: [...options.expectedTags] });
+  const unavailable = (code: TailnetFailure, error: string): TailnetUnavailable => ({ state: "unavailable", code, error, missingTags: [...options.expectedTags] });
   let doc: StatusDocument;
   let source: "localapi" | "cli";
   try {
@@ -206,13 +207,13 @@ export async function probeTailnet(options: TailnetProbeOptions): Promise<Tailne
       doc = await cliStatus(options.timeoutMs);
       source = "cli";
     } else {
-      return unavailable(`tailscaled is not running here: no LocalAPI socket at ${socket ?? "/run/tailscale/tailscaled.sock"} and no tailscale CLI (install Tailscale, then run: sudo tailscale up)`);
+      return unavailable("not-installed", `tailscaled is not running here: no LocalAPI socket at ${socket ?? "/run/tailscale/tailscaled.sock"} and no tailscale CLI (install Tailscale, then run: sudo tailscale up)`);
     }
   } catch (error) {
-    return unavailable(`cannot read tailscaled's status: ${errorText(error)}`);
+    return unavailable("status-unreadable", `cannot read tailscaled's status: ${errorText(error)}`);
   }
   const malformed = shapeProblem(doc);
-  if (malformed) return unavailable(`tailscaled's status is not a status document: ${malformed}`);
+  if (malformed) return unavailable("status-malformed", `tailscaled's status is not a status document: ${malformed}`);
 
   const peer = doc.BackendState === "Running" ? findScraper(doc, options.scraper) : null;
   let ping: PingResult | null = null;

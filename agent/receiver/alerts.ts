@@ -2,6 +2,7 @@
 // client: firing alerts re-sent periodically with an endsAt a few periods ahead (so they expire
 // if the receiver dies), and resolved alerts sent with endsAt set to when they cleared, repeated
 // for a while in case a send was lost. Pure: time is passed in, the HTTP client is elsewhere.
+import { PARTS } from "../state/parts";
 import type { FleetState, NodeRecord } from "./fleet-state";
 
 export interface Alert {
@@ -14,50 +15,10 @@ export interface PostableAlert extends Alert {
   endsAt: string;
 }
 
-const FIREWALL_CHECKS: { object: string; check: string; words: string }[] = [
-  { object: "edgeAgentFirewallInboundIpv6", check: "inbound-ipv6", words: "new inbound IPv6 UDP to" },
-  { object: "edgeAgentFirewallInboundIpv4", check: "inbound-ipv4", words: "new inbound IPv4 UDP to" },
-  { object: "edgeAgentFirewallOutboundIpv6", check: "outbound-ipv6", words: "new outbound IPv6 UDP from" },
-  { object: "edgeAgentFirewallOutboundIpv4", check: "outbound-ipv4", words: "new outbound IPv4 UDP from" },
-  { object: "edgeAgentFirewallForwardIpv6", check: "forward-ipv6", words: "forwarded IPv6 UDP for the configured prefixes to" },
-];
-
 function nodeAlerts(record: NodeRecord, fleet: FleetState): Alert[] {
-  const v = record.values;
+  // Each part of NodeState's alerts on what the node last reported, then the receiver's own.
+  const out: Alert[] = PARTS.flatMap((part) => part.alerts(record.values, record.node));
   const node = record.node;
-  const out: Alert[] = [];
-  const port = typeof v.edgeAgentFirewallPort === "number" && v.edgeAgentFirewallPort > 0 ? v.edgeAgentFirewallPort : "?";
-  for (const f of FIREWALL_CHECKS) {
-    if (v[f.object] !== "drop") continue;
-    out.push({
-      labels: { alertname: "EdgeFirewallBlocksTailscale", node, check: f.check, severity: "warning" },
-      annotations: {
-        summary: `${node}: the firewall drops ${f.words} tailscaled's port ${port}`,
-        description: `Tailscale cannot go direct through this rule and falls back to a DERP relay. Run \`edge-agent firewall check\` on ${node} to see the rule that decides it.`,
-      },
-    });
-  }
-  const path = v.edgeAgentScraperPath;
-  if (path === "relay" || path === "peerRelay") {
-    const via = typeof v.edgeAgentScraperEndpoint === "string" && v.edgeAgentScraperEndpoint ? ` via ${v.edgeAgentScraperEndpoint}` : "";
-    out.push({
-      labels: { alertname: "EdgeScraperPathRelayed", node, severity: "warning" },
-      annotations: {
-        summary: `${node}: reaches the scraper through a ${path === "relay" ? "DERP relay" : "peer relay"}${via}, not directly`,
-        description: `Run \`edge-agent doctor\` and \`tailscale netcheck\` on ${node} to see why the direct path fails (firewall, missing global IPv6 /64, NAT).`,
-      },
-    });
-  }
-  for (const [object, service] of [["edgeAgentNodeExporterUp", "node_exporter"], ["edgeAgentSnmpdUp", "snmpd"]] as const) {
-    if (v[object] !== false) continue;
-    out.push({
-      labels: { alertname: "EdgeServiceDown", node, service, severity: "warning" },
-      annotations: {
-        summary: `${node}: ${service} does not answer`,
-        description: `Check it on ${node} with \`systemctl status ${service === "node_exporter" ? "prometheus-node-exporter" : "snmpd"}\`; \`edge-agent doctor\` says what the agent sees.`,
-      },
-    });
-  }
   if (record.stale) {
     const minutes = Math.round((fleet.staleAfterMs(record) / 60_000) * 10) / 10;
     out.push({

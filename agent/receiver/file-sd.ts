@@ -5,7 +5,9 @@
 // A node that goes stale keeps its target: Prometheus's own `up == 0` then tells the scrape
 // failed, where removing it would hide the node. A node whose node-exporter reported down is left
 // out (as asked), and EdgeServiceDown covers it.
+import { pathLabel } from "../state/tailnet";
 import type { FleetState } from "./fleet-state";
+import { isTargetName } from "./limits";
 
 export const NODE_EXPORTER_PORT = 9100;
 
@@ -14,16 +16,13 @@ export interface TargetGroup {
   labels: Record<string, string>;
 }
 
-export function pathLabel(values: Record<string, unknown>): string {
-  const path = typeof values.edgeAgentScraperPath === "string" ? values.edgeAgentScraperPath : "unknown";
-  return path === "peerRelay" ? "peer-relay" : path;
-}
 
 export function fileSdGroups(fleet: FleetState): TargetGroup[] {
   const groups: TargetGroup[] = [];
   for (const record of fleet.nodes.values()) {
     const v = record.values;
-    if (v.edgeAgentNodeExporterUp !== true) continue;
+    // Only a DNS label becomes a target (a record saved by an older version may hold any name).
+    if (v.edgeAgentNodeExporterUp !== true || !isTargetName(record.node)) continue;
     groups.push({
       targets: [`${record.node}:${NODE_EXPORTER_PORT}`],
       // Target labels land on every series of the node job, and Prometheus renames a scraped

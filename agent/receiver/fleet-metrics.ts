@@ -2,24 +2,14 @@
 // written by hand rather than through prom-client gauges: with 10,000 nodes that is ~100,000
 // series per scrape, and prom-client's per-sample label hashing took seconds where plain string
 // building takes milliseconds (scripts/bench/receiver.ts). The receiver's own counters stay in
-// its prom-client registry.
-import { pathLabel } from "./file-sd";
+// its prom-client registry. The node's own facts come from the parts of NodeState.
+import { text } from "../state/fact";
+import { PARTS } from "../state/parts";
+import { escapeLabel } from "./escape-label";
 import type { FleetState, NodeRecord } from "./fleet-state";
 
-const FIREWALL: [string, string][] = [
-  ["edgeAgentFirewallInboundIpv6", "inbound-ipv6"],
-  ["edgeAgentFirewallInboundIpv4", "inbound-ipv4"],
-  ["edgeAgentFirewallOutboundIpv6", "outbound-ipv6"],
-  ["edgeAgentFirewallOutboundIpv4", "outbound-ipv4"],
-  ["edgeAgentFirewallForwardIpv6", "forward-ipv6"],
-];
-
-const str = (value: unknown): string => (typeof value === "string" ? value : "");
-
-/** A label value as the text format wants it: backslash, double quote and newline escaped. */
-export function escapeLabel(value: string): string {
-  return /[\\"\n]/.test(value) ? value.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\n/g, "\\n") : value;
-}
+/** edge_fleet_node_info's labels, from every part, in their stable order. */
+const INFO_LABELS = PARTS.flatMap((part) => part.fleetInfo).sort((a, b) => a.position - b.position);
 
 function labels(pairs: [string, string][]): string {
   return `{${pairs.map(([k, v]) => `${k}="${escapeLabel(v)}"`).join(",")}}`;
@@ -57,37 +47,10 @@ const FAMILIES: Family[] = [
   {
     name: "edge_fleet_node_info",
     help: "Always 1; the labels describe the node as it last reported.",
-    samples: (r) => {
-      const v = r.values;
-      return `edge_fleet_node_info${labels([
-        ["node", r.node],
-        ["tailnet_name", str(v.edgeAgentTailnetName)],
-        ["hostname", str(v.edgeAgentHostName)],
-        ["tags", str(v.edgeAgentTailnetTags)],
-        ["prefix", str(v.edgeAgentPrimaryPrefix)],
-        ["prefix_in_allocation", str(v.edgeAgentPrefixInAllocation) || "unknown"],
-        ["tailnet_state", str(v.edgeAgentTailnetState)],
-        ["version", str(v.edgeAgentVersion)],
-      ])} 1\n`;
-    },
+    samples: (r) => `edge_fleet_node_info${labels([["node", r.node], ...INFO_LABELS.map((l): [string, string] => [l.label, text(r.values[l.object]) || l.fallback])])} 1\n`,
   },
-  {
-    name: "edge_fleet_node_scraper_path",
-    help: "Always 1; path says how the node reaches the scraper (direct, relay, peer-relay, idle, offline, unknown), family the direct path's address family.",
-    samples: (r, _f, node) => `edge_fleet_node_scraper_path{node="${node}",path="${escapeLabel(pathLabel(r.values))}",family="${escapeLabel(str(r.values.edgeAgentScraperFamily) || "none")}"} 1\n`,
-  },
-  {
-    name: "edge_fleet_node_firewall_verdict",
-    help: "Always 1; verdict is the node's firewall verdict (accept, drop, unknown) on tailscaled's UDP port for each check.",
-    samples: (r, _f, node) => FIREWALL.map(([object, check]) => `edge_fleet_node_firewall_verdict{node="${node}",check="${check}",verdict="${escapeLabel(str(r.values[object]) || "unknown")}"} 1\n`).join(""),
-  },
-  {
-    name: "edge_fleet_node_service_up",
-    help: "1 when the node reported the service answering, else 0.",
-    samples: (r, _f, node) =>
-      `edge_fleet_node_service_up{node="${node}",service="node_exporter"} ${r.values.edgeAgentNodeExporterUp === true ? 1 : 0}\n` +
-      `edge_fleet_node_service_up{node="${node}",service="snmpd"} ${r.values.edgeAgentSnmpdUp === true ? 1 : 0}\n`,
-  },
+  // Then each part of NodeState's own families (agent/state/<part>.ts).
+  ...PARTS.flatMap((part) => part.fleet.map((f): Family => ({ name: f.name, help: f.help, samples: (r, _f, node) => f.samples(r.values, node) }))),
 ];
 
 export function renderFleetMetrics(fleet: FleetState): string {

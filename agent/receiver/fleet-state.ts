@@ -80,6 +80,8 @@ function advanceWindow(window: number, by: number): number {
 
 export class FleetState {
   readonly nodes = new Map<string, NodeRecord>();
+  /** Source address -> the node last accepted from it (for identity without tailscaled). */
+  private readonly bySource = new Map<string, string>();
   /** Bumped on every change an output cares about (values, membership, staleness). */
   generation = 0;
 
@@ -105,6 +107,7 @@ export class FleetState {
       };
       this.learnHeartbeat(record, event, eventMs);
       this.nodes.set(node, record);
+      this.bind(node, source);
       this.generation++;
       return { kind: "new", node, firstSeen: true, counterReset: false, record };
     }
@@ -122,10 +125,9 @@ export class FleetState {
       if (existing.window & bit) return { kind: "duplicate", node };
       existing.window = (existing.window | bit) >>> 0;
       existing.lastSeenMs = Math.max(existing.lastSeenMs, receivedMs);
-      if (existing.stale) {
-        existing.stale = false;
-        this.generation++;
-      }
+      existing.stale = false;
+      // Its last-seen time changed, which the metrics show.
+      this.generation++;
       return { kind: "late", node, record: existing };
     }
     existing.values = values;
@@ -134,12 +136,27 @@ export class FleetState {
     existing.lastEventMs = eventMs;
     existing.lastEvent = event;
     existing.lastSummary = summary;
+    if (existing.source !== source) this.unbind(existing);
     existing.source = source;
+    this.bind(node, source);
     existing.stale = false;
     if (event === "agentStarted") existing.lastHeartbeatEventMs = null;
     this.learnHeartbeat(existing, event, eventMs);
     this.generation++;
     return { kind: "new", node, firstSeen: false, counterReset, record: existing };
+  }
+
+  /** The node last accepted from this source address, if any. */
+  nodeAt(source: string): string | null {
+    return source ? (this.bySource.get(source) ?? null) : null;
+  }
+
+  private bind(node: string, source: string): void {
+    if (source) this.bySource.set(source, node);
+  }
+
+  private unbind(record: NodeRecord): void {
+    if (this.bySource.get(record.source) === record.node) this.bySource.delete(record.source);
   }
 
   private learnHeartbeat(record: NodeRecord, event: EventKind, eventMs: number): void {
@@ -166,6 +183,7 @@ export class FleetState {
     for (const record of this.nodes.values()) {
       if (nowMs - record.lastSeenMs > this.options.forgetAfterMs) {
         this.nodes.delete(record.node);
+        this.unbind(record);
         forgotten.push(record.node);
         continue;
       }
@@ -211,6 +229,7 @@ export class FleetState {
         heartbeatGapsMs: Array.isArray(r.heartbeatGapsMs) ? r.heartbeatGapsMs.filter((g) => typeof g === "number" && g >= MIN_GAP_MS).slice(-GAPS_KEPT) : [],
         stale: false,
       });
+      this.bind(r.node!, typeof r.source === "string" ? r.source : "");
     }
     this.generation++;
     return skipped;

@@ -9,7 +9,8 @@ import Registry from "prom-client/lib/registry";
 import { AGENT_VERSION } from "../version";
 import type { FleetState } from "./fleet-state";
 
-export type DropReason = "duplicate" | "identity_mismatch" | "source_not_allowed" | "invalid" | "fleet_full";
+export const DROP_REASONS = ["duplicate", "identity_mismatch", "source_not_allowed", "unverified", "invalid", "oversize", "fleet_full"] as const;
+export type DropReason = (typeof DROP_REASONS)[number];
 export type AuthFailure = "unknown_community" | "unknown_user" | "wrong_digest" | "decrypt_failed" | "unauthenticated";
 
 export class ReceiverMetrics {
@@ -22,8 +23,10 @@ export class ReceiverMetrics {
   readonly decodeErrors: Counter<string>;
   readonly writeFailures: Counter<"file">;
   readonly reloads: Counter<"result">;
+  readonly rateLimited: Counter<"what">;
+  readonly tests: Counter<string>;
 
-  constructor(fleet: () => FleetState, extra: { whoisErrors: () => number; alertSends: () => { sent: number; failed: number } }) {
+  constructor(fleet: () => FleetState, extra: { whoisErrors: () => number; alertSends: () => { sent: number; failed: number }; fleetRenders: () => number }) {
     const registers = [this.registry];
     this.datagrams = new Counter({ name: "edge_fleet_receiver_datagrams_total", help: "UDP datagrams read by the receiver's listeners, valid or not.", registers });
     this.received = new Counter({ name: "edge_fleet_receiver_notifications_received_total", help: "Notifications that decoded and authenticated, by SNMP version, PDU (trap or inform) and MIB (edge_agent or other).", labelNames: ["version", "pdu", "mib"], registers });
@@ -33,7 +36,10 @@ export class ReceiverMetrics {
     this.decodeErrors = new Counter({ name: "edge_fleet_receiver_decode_errors_total", help: "Datagrams that are not SNMP messages the receiver can decode.", registers });
     this.writeFailures = new Counter({ name: "edge_fleet_receiver_write_failures_total", help: "Failed writes of the receiver's files, by file (state or file_sd).", labelNames: ["file"], registers });
     this.reloads = new Counter({ name: "edge_fleet_receiver_config_reloads_total", help: "Configuration reloads on SIGHUP, by result.", labelNames: ["result"], registers });
-    for (const reason of ["duplicate", "identity_mismatch", "source_not_allowed", "invalid", "fleet_full"]) this.dropped.inc({ reason }, 0);
+    this.rateLimited = new Counter({ name: "edge_fleet_receiver_rate_limited_total", help: "SNMPv3 datagrams dropped unprocessed because their source sent too many from unknown engine IDs (v3_engine) or discovery requests (v3_discovery).", labelNames: ["what"], registers });
+    this.tests = new Counter({ name: "edge_fleet_receiver_test_notifications_total", help: "edgeAgentTest notifications (edge-agent trap --test) received: logged and answered, never applied to the fleet.", registers });
+    for (const reason of DROP_REASONS) this.dropped.inc({ reason }, 0);
+    for (const what of ["v3_engine", "v3_discovery"]) this.rateLimited.inc({ what }, 0);
     for (const reason of ["unknown_community", "unknown_user", "wrong_digest", "decrypt_failed", "unauthenticated"]) this.authFailures.inc({ reason }, 0);
 
     new Gauge({
@@ -53,6 +59,15 @@ export class ReceiverMetrics {
       collect() {
         this.reset();
         this.inc(extra.whoisErrors());
+      },
+    });
+    new Counter({
+      name: "edge_fleet_receiver_metrics_renders_total",
+      help: "Renderings of the per-node series for /metrics: one per fleet change at most, shared by every scrape until the next.",
+      registers,
+      collect() {
+        this.reset();
+        this.inc(extra.fleetRenders());
       },
     });
     new Counter({

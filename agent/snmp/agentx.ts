@@ -68,11 +68,14 @@ export class AgentxSubagent {
   private lastProblem: string | null = null;
   private everRegistered = false;
   private generation = 0;
+  private reportedRegistered = false;
 
   constructor(
     private master: string,
     private readonly tree: OidTree,
     private readonly logger: Logger,
+    /** Called when `registered` changes, so the daemon's textfile can say so without waiting a cycle. */
+    private readonly onRegistrationChange: (registered: boolean) => void = () => {},
   ) {}
 
   /** Whether every object is registered with snmpd right now. */
@@ -138,6 +141,13 @@ export class AgentxSubagent {
       sub.removeAllListeners("close");
       sub.socket?.destroy();
     }
+    this.reportRegistration();
+  }
+
+  private reportRegistration(): void {
+    if (this.registered === this.reportedRegistered || this.closing) return;
+    this.reportedRegistered = this.registered;
+    this.onRegistrationChange(this.registered);
   }
 
   private problem(message: string): void {
@@ -249,6 +259,7 @@ export class AgentxSubagent {
     }
     this.everRegistered = true;
     this.lastProblem = null;
+    this.reportRegistration();
   }
 
   private setValue(name: string): void {

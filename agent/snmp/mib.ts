@@ -2,8 +2,14 @@
 // shipped packaging/mibs/EDGE-AGENT-MIB.txt is this function's output for the default base.
 import { DEFAULT_BASE_OID, NOTIFICATIONS, NOTIFICATION_OBJECTS, OBJECTS, oidTree, isValidOid, type ObjectDef, type Syntax } from "./oid-tree";
 
-/** Bumped (with a REVISION) whenever the tree changes meaning; fixed so the output is stable. */
-const LAST_UPDATED = "202611280000Z";
+/** The module's revisions, newest first: one more whenever the tree changes meaning. */
+const REVISIONS: ReadonlyArray<{ at: string; description: string }> = [
+  { at: "202612040000Z", description: "Added edgeAgentPolicyScrapeNodeExporter (object 25) and edgeAgentPolicyPollSnmpd (object 26), the verdicts of the node's tailscaled packet filter on the scraper's tcp/9100 and udp/161, which every notification now carries last, and edgeAgentPolicyChanged (notification 10)." },
+  { at: "202612030000Z", description: "Added edgeAgentFirewallForwardIpv4 (object 24), the IPv4 forward verdict of a router, which every notification now carries last." },
+  { at: "202611280000Z", description: "First version." },
+];
+/** Fixed, so the output is stable. */
+const LAST_UPDATED = REVISIONS[0].at;
 
 /**
  * Named nodes of SNMPv2-SMI a re-rooted module may hang under. `iso` is built into every SMI
@@ -131,9 +137,7 @@ export function renderMib(base?: string): string {
       "State of a host on a Tailscale tailnet as seen by edge-agent: its global IPv6 /64, tailnet identity and tags, the path to the scraper, whether node-exporter and snmpd answer, and the local firewall's verdicts on tailscaled's UDP port. Notifications tell the scraper what changed; each carries every object plus a sequence number and the event time.",
       "        ",
     )}`,
-    `    REVISION "${LAST_UPDATED}"`,
-    "    DESCRIPTION",
-    `        ${text("First version.", "        ")}`,
+    ...REVISIONS.flatMap((r) => [`    REVISION "${r.at}"`, "    DESCRIPTION", `        ${text(r.description, "        ")}`]),
     `    ::= { ${rooting.parent} ${rooting.subId} }`,
     "",
   );

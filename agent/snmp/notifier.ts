@@ -3,16 +3,16 @@
 // overtakes an earlier one). An inform leaves the outbox when acknowledged, a trap when it is on
 // the wire; failures are retried with backoff and logged once per change of the problem.
 import type { Config } from "../config";
-import type { EventSink } from "../daemon";
+import type { EventSink } from "../daemon/daemon";
 import type { StateEvent } from "../diff";
 import type { Logger } from "../log";
-import type { NodeState } from "../state";
+import type { NodeState } from "../state/node-state";
 import { oidTree, type OidTree } from "./oid-tree";
 import { Outbox, type OutboxEntry } from "./outbox";
 import { describeTarget, Sender } from "./sender";
 import { notificationObjects, stateObjects } from "./state-objects";
 import { validateNotifications } from "./notification-config";
-import { parseTarget, resolveTarget, type TargetSpec } from "./target";
+import { parseTarget, resolveOrExplain, TargetUnresolvable, type TargetSpec } from "./target";
 import { toVarbinds } from "./varbinds";
 import { isoTime } from "../iso-time";
 
@@ -37,7 +37,7 @@ export interface NotifierStats {
   failed: number;
 }
 
-/** The daemon's EventSink (agent/daemon.ts): `implements` keeps the two from drifting apart. */
+/** The daemon's EventSink (agent/daemon/daemon.ts): `implements` keeps the two from drifting apart. */
 export class Notifier implements EventSink {
   private readonly tree: OidTree;
   private readonly outbox: Outbox;
@@ -144,16 +144,19 @@ export class Notifier implements EventSink {
     this.sender.close();
   }
 
-  /** Outbox write failures are logged once per distinct message, like delivery problems. */
+  /**
+   * Outbox write failures are logged once per distinct kind (errno code), like delivery problems:
+   * on a full disk the entry and state.json writes fail in turn with different texts, one problem.
+   */
   private writeProblem: string | null = null;
 
   private reportWriteErrors(): void {
     const errors = this.outbox.takeWriteErrors();
     if (!errors.length) return;
-    const problem = errors[errors.length - 1].replace(/n-\d{10}\.json/g, "n-*.json");
-    if (problem === this.writeProblem) return;
-    this.writeProblem = problem;
-    this.logger.error({ outbox: this.outbox.dir, errors: errors.length }, `outbox: ${problem}; the notification is kept in memory only`);
+    const kind = [...new Set(errors.map((e) => e.code))].sort().join(",");
+    if (kind === this.writeProblem) return;
+    this.writeProblem = kind;
+    this.logger.error({ outbox: this.outbox.dir, errors: errors.length, code: kind }, `outbox: ${errors[errors.length - 1].text}; the notification is kept in memory only`);
   }
 
   stats(): NotifierStats {
@@ -195,12 +198,7 @@ export class Notifier implements EventSink {
   private async deliver(entry: OutboxEntry): Promise<boolean> {
     let where = this.config.notifications.target;
     try {
-      let resolved;
-      try {
-        resolved = await resolveTarget(this.target);
-      } catch (error) {
-        throw new Error(`cannot resolve ${this.target.host}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message} (check notifications.target and MagicDNS: tailscale status)`);
-      }
+      const resolved = await resolveOrExplain(this.target, "check notifications.target and MagicDNS: tailscale status");
       where = describeTarget(resolved);
       const result = await this.sender.send(resolved, this.tree.notificationOid(entry.event.kind), toVarbinds(this.tree, entry.objects));
       this.outbox.remove(entry.sequence);
@@ -217,7 +215,7 @@ export class Notifier implements EventSink {
     } catch (error) {
       if (this.closed) return false;
       this.counts.failed++;
-      const problem = (error as Error).message.startsWith("cannot resolve")
+      const problem = error instanceof TargetUnresolvable
         ? (error as Error).message
         : `${this.config.notifications.inform ? "no acknowledgement" : "send failed"} from ${where}: ${(error as Error).message}`;
       if (problem !== this.problem) {

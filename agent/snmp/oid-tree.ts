@@ -1,8 +1,11 @@
 // EDGE-AGENT-MIB's one OID tree: every object and notification, its sub-identifier, syntax and
-// description. The MIB text, the notifier, the AgentX subagent and the receiver all read this
-// file, so they cannot drift apart. The tree hangs under a base OID that an operator may move
+// description, gathered from the parts of NodeState that define them (agent/state/<part>.ts).
+// The MIB text, the notifier, the AgentX subagent and the receiver all read this tree, so they
+// cannot drift apart. The tree hangs under a base OID that an operator may move
 // under their own enterprise number (`--base-oid`); sender and receiver must use the same one.
 import type { EventKind } from "../diff";
+import { PARTS } from "../state/parts";
+import { SERVICE_VALUES } from "../state/services";
 
 /**
  * Default root: an arc under `experimental` (RFC 1155: 1.3.6.1.3), which IANA leaves for
@@ -37,49 +40,22 @@ export interface NotificationDef {
   description: string;
 }
 
-export const PATH_VALUES = { unknown: 0, direct: 1, relay: 2, peerRelay: 3, idle: 4, offline: 5 } as const;
-export const FAMILY_VALUES = { none: 0, ipv6: 1, ipv4: 2 } as const;
-export const ALLOCATION_VALUES = { unknown: 0, inside: 1, outside: 2 } as const;
-export const VERDICT_VALUES = { unknown: 0, accept: 1, drop: 2 } as const;
-export const SERVICE_VALUES = { none: 0, nodeExporter: 1, snmpd: 2 } as const;
-
-export const OBJECTS: readonly ObjectDef[] = [
-  { name: "edgeAgentHostName", id: 1, access: "read-only", syntax: { kind: "DisplayString", size: [0, 255] }, description: "The host name of the node the agent runs on." },
-  { name: "edgeAgentTailnetName", id: 2, access: "read-only", syntax: { kind: "DisplayString", size: [0, 255] }, description: "The node's MagicDNS name in the tailnet, without the trailing dot; empty when tailscaled is not logged in." },
-  { name: "edgeAgentTailnetTags", id: 3, access: "read-only", syntax: { kind: "DisplayString", size: [0, 255] }, description: "The node's tailnet tags, comma-separated (for example tag:monitor); empty when untagged." },
-  { name: "edgeAgentTailnetAddresses", id: 4, access: "read-only", syntax: { kind: "DisplayString", size: [0, 255] }, description: "The node's Tailscale IP addresses, comma-separated." },
-  { name: "edgeAgentTailnetState", id: 5, access: "read-only", syntax: { kind: "DisplayString", size: [0, 64] }, description: "tailscaled's backend state (Running, NeedsLogin, Stopped, ...) or unavailable when tailscaled cannot be asked." },
-  { name: "edgeAgentPrimaryPrefix", id: 6, access: "read-only", syntax: { kind: "DisplayString", size: [0, 64] }, description: "The node's primary global IPv6 /64 in CIDR notation; empty when it has none." },
-  { name: "edgeAgentPrefixInAllocation", id: 7, access: "read-only", syntax: { kind: "Enum", values: ALLOCATION_VALUES }, description: "Whether the primary /64 lies inside one of the operator's configured allocations; unknown when none is configured or the node has no /64." },
-  { name: "edgeAgentScraperPath", id: 8, access: "read-only", syntax: { kind: "Enum", values: PATH_VALUES }, description: "How the node reaches the scraper over the tailnet, judged after a disco ping: direct UDP, relayed through DERP, through a peer relay, idle (no recent traffic), offline, or unknown." },
-  { name: "edgeAgentScraperFamily", id: 9, access: "read-only", syntax: { kind: "Enum", values: FAMILY_VALUES }, description: "The address family of the direct path to the scraper; none when the path is not direct." },
-  { name: "edgeAgentScraperEndpoint", id: 10, access: "read-only", syntax: { kind: "DisplayString", size: [0, 64] }, description: "The scraper's endpoint (address:port) on the direct path, or the DERP region code when relayed." },
-  { name: "edgeAgentNodeExporterUp", id: 11, access: "read-only", syntax: { kind: "TruthValue" }, description: "Whether node-exporter answers on the node's configured metrics URL." },
-  { name: "edgeAgentSnmpdUp", id: 12, access: "read-only", syntax: { kind: "TruthValue" }, description: "Whether the node's snmpd answers a GET of sysUpTime.0." },
-  { name: "edgeAgentFirewallPort", id: 13, access: "read-only", syntax: { kind: "Unsigned32" }, description: "The UDP port of tailscaled that the firewall verdicts are about; 0 when unknown." },
-  { name: "edgeAgentFirewallInboundIpv6", id: 14, access: "read-only", syntax: { kind: "Enum", values: VERDICT_VALUES }, description: "The local firewall's verdict on a new inbound IPv6 UDP datagram to tailscaled's port." },
-  { name: "edgeAgentFirewallInboundIpv4", id: 15, access: "read-only", syntax: { kind: "Enum", values: VERDICT_VALUES }, description: "The local firewall's verdict on a new inbound IPv4 UDP datagram to tailscaled's port." },
-  { name: "edgeAgentFirewallOutboundIpv6", id: 16, access: "read-only", syntax: { kind: "Enum", values: VERDICT_VALUES }, description: "The local firewall's verdict on a new outbound IPv6 UDP datagram from tailscaled's port." },
-  { name: "edgeAgentFirewallOutboundIpv4", id: 17, access: "read-only", syntax: { kind: "Enum", values: VERDICT_VALUES }, description: "The local firewall's verdict on a new outbound IPv4 UDP datagram from tailscaled's port." },
-  { name: "edgeAgentFirewallForwardIpv6", id: 18, access: "read-only", syntax: { kind: "Enum", values: VERDICT_VALUES }, description: "On a router: the verdict on forwarding tailscaled's UDP for the configured prefixes; unknown when none are configured." },
-  { name: "edgeAgentVersion", id: 19, access: "read-only", syntax: { kind: "DisplayString", size: [0, 64] }, description: "The edge-agent version." },
+/**
+ * The objects each part of NodeState defines (agent/state/<part>.ts), then the ones only
+ * notifications carry, in sub-identifier order: the MIB text, AgentX and every notification list
+ * them in this order. A new object takes the next free sub-identifier; existing ones never move.
+ */
+const EVENT_OBJECTS: readonly ObjectDef[] = [
   { name: "edgeAgentNotificationSequence", id: 20, access: "accessible-for-notify", syntax: { kind: "Unsigned32" }, description: "The sender's sequence number of this notification, increasing by one per notification and kept across restarts, so a receiver can order replays from the outbox and drop duplicates." },
   { name: "edgeAgentEventTime", id: 21, access: "accessible-for-notify", syntax: { kind: "DateAndTime" }, description: "When the event happened (UTC), which for a replayed notification is earlier than when it was sent." },
   { name: "edgeAgentEventSummary", id: 22, access: "accessible-for-notify", syntax: { kind: "DisplayString", size: [0, 255] }, description: "One line saying what changed, for people reading a trap log." },
   { name: "edgeAgentEventService", id: 23, access: "accessible-for-notify", syntax: { kind: "Enum", values: SERVICE_VALUES }, description: "The service a serviceDown or serviceUp notification is about; none otherwise." },
 ];
 
-export const NOTIFICATIONS: readonly NotificationDef[] = [
-  { name: "edgeAgentStarted", id: 1, event: "agentStarted", description: "The agent started and took its first snapshot of the node." },
-  { name: "edgeAgentHeartbeat", id: 2, event: "heartbeat", description: "Sent periodically so the receiver can tell a quiet node from a lost one." },
-  { name: "edgeAgentAddressChanged", id: 3, event: "addressChanged", description: "The node's global IPv6 /64s or its primary /64 changed." },
-  { name: "edgeAgentTailnetChanged", id: 4, event: "tailnetChanged", description: "tailscaled's state, the node's tailnet name, addresses or tags changed." },
-  { name: "edgeAgentPathChanged", id: 5, event: "pathChanged", description: "The path to the scraper changed (direct, relayed, peer relay, idle, offline) or its address family did." },
-  { name: "edgeAgentServiceDown", id: 6, event: "serviceDown", description: "node-exporter or snmpd stopped answering (edgeAgentEventService says which)." },
-  { name: "edgeAgentServiceUp", id: 7, event: "serviceUp", description: "node-exporter or snmpd answers again (edgeAgentEventService says which)." },
-  { name: "edgeAgentFirewallChanged", id: 8, event: "firewallChanged", description: "A firewall verdict on tailscaled's UDP port changed, or the port did." },
-  { name: "edgeAgentTest", id: 9, event: "test", description: "A test notification sent by `edge-agent trap --test`." },
-];
+export const OBJECTS: readonly ObjectDef[] = [...PARTS.flatMap((part) => part.objects), ...EVENT_OBJECTS].sort((a, b) => a.id - b.id);
+
+/** Each part's notifications (agent/state/<part>.ts), in sub-identifier order. */
+export const NOTIFICATIONS: readonly NotificationDef[] = PARTS.flatMap((part) => part.notifications).sort((a, b) => a.id - b.id);
 
 /** Every notification carries every object, so a receiver's view of a node is whole after one. */
 export const NOTIFICATION_OBJECTS: readonly string[] = OBJECTS.map((o) => o.name);

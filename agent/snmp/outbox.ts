@@ -15,6 +15,16 @@ export interface OutboxEntry {
   objects: ObjectValues;
 }
 
+/** A failed write: the errno code decides (a full disk is one problem, whichever file met it), the text explains. */
+export interface OutboxWriteError {
+  code: string;
+  text: string;
+}
+
+function writeError(text: string, error: unknown): OutboxWriteError {
+  return { code: (error as NodeJS.ErrnoException).code ?? "EUNKNOWN", text: `${text}: ${(error as Error).message}` };
+}
+
 const ENTRY = /^n-(\d{10})\.json$/;
 const STATE_FILE = "state.json";
 /** The sequence number is an Unsigned32 on the wire. */
@@ -34,7 +44,7 @@ export class Outbox {
   /** Problems met while loading (unreadable entries moved aside), for the caller to log. */
   readonly problems: string[] = [];
   /** Writes that failed since the last takeWriteErrors(): the queue then lives in memory only. */
-  private writeErrors: string[] = [];
+  private writeErrors: OutboxWriteError[] = [];
 
   constructor(
     readonly dir: string,
@@ -54,7 +64,12 @@ export class Outbox {
     }
     for (const name of readdirSync(this.dir)) {
       if (name.startsWith(".tmp-")) {
-        unlinkSync(join(this.dir, name));
+        // A write a crash cut short. On a read-only outbox it stays, and the queue loads anyway.
+        try {
+          unlinkSync(join(this.dir, name));
+        } catch (error) {
+          this.problems.push(`cannot remove the interrupted write ${join(this.dir, name)}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+        }
         continue;
       }
       const match = ENTRY.exec(name);
@@ -65,8 +80,12 @@ export class Outbox {
         this.entries.set(entry.sequence, entry);
       } catch (error) {
         // One bad file must not stop the agent or block the queue: keep it for a person to read.
-        renameSync(join(this.dir, name), join(this.dir, `${name}.bad`));
-        this.problems.push(`${join(this.dir, name)}: ${(error as Error).message}; moved aside to ${name}.bad`);
+        try {
+          renameSync(join(this.dir, name), join(this.dir, `${name}.bad`));
+          this.problems.push(`${join(this.dir, name)}: ${(error as Error).message}; moved aside to ${name}.bad`);
+        } catch (renameError) {
+          this.problems.push(`${join(this.dir, name)}: ${(error as Error).message}; skipped (cannot move it aside: ${(renameError as NodeJS.ErrnoException).code ?? (renameError as Error).message})`);
+        }
       }
     }
     // state.json lags behind the entries (see nextSequence), so the highest entry counts too.
@@ -110,12 +129,12 @@ export class Outbox {
     try {
       unlinkSync(join(this.dir, entryFile(sequence)));
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== "ENOENT") this.writeErrors.push(`cannot remove ${entryFile(sequence)}: ${(error as Error).message}`);
+      if ((error as NodeJS.ErrnoException).code !== "ENOENT") this.writeErrors.push(writeError(`cannot remove ${entryFile(sequence)}`, error));
     }
   }
 
   /** Write failures since the last call, for the caller to log; the queue itself carries on. */
-  takeWriteErrors(): string[] {
+  takeWriteErrors(): OutboxWriteError[] {
     const errors = this.writeErrors;
     this.writeErrors = [];
     return errors;
@@ -145,7 +164,7 @@ export class Outbox {
     try {
       this.writeFile(name, text);
     } catch (error) {
-      this.writeErrors.push(`cannot write ${join(this.dir, name)}: ${(error as Error).message}`);
+      this.writeErrors.push(writeError(`cannot write ${join(this.dir, name)}`, error));
     }
   }
 

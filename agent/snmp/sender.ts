@@ -2,6 +2,7 @@
 // session per destination. Knows nothing of queues: the notifier decides what and when.
 import snmp, { type Session, type Varbind } from "net-snmp";
 import type { Config } from "../config";
+import { sendFailure, type SendFailure } from "./net-snmp-internals";
 import { toNetSnmpUser, V2C_ENGINE_ID } from "./usm";
 import type { ResolvedTarget } from "./target";
 
@@ -13,6 +14,17 @@ export interface SendResult {
 }
 
 export type NotificationSettings = Config["notifications"];
+
+/** A failed send with what the receiver did (its message stays net-snmp's). */
+export class SendError extends Error {
+  constructor(
+    message: string,
+    readonly failure: SendFailure,
+  ) {
+    super(message);
+    this.name = "SendError";
+  }
+}
 
 export function describeTarget(target: ResolvedTarget): string {
   return target.family === 6 ? `udp6:[${target.address}]:${target.port}` : `udp:${target.address}:${target.port}`;
@@ -57,9 +69,10 @@ export class Sender {
           resolve(this.settings.inform ? { acknowledged: true, rttMs: Date.now() - started } : { acknowledged: false, rttMs: null });
           return;
         }
+        const failure = sendFailure(error, session);
         // A fresh session next time: the receiver may have restarted with a new engine (v3).
         this.drop(describeTarget(target));
-        reject(error);
+        reject(new SendError(error.message, failure));
       };
       try {
         if (this.settings.inform) session.inform(notificationOid, varbinds, {}, (error) => done(error));

@@ -22,6 +22,16 @@ export function parseTarget(target: string): TargetSpec {
   return { host: match[1] ?? match[2], port };
 }
 
+/** The target's name did not resolve: told apart from a send that failed by its class, not its words. */
+export class TargetUnresolvable extends Error {}
+
+/** resolveTarget, its failure a TargetUnresolvable naming the host, its code and where to look. */
+export function resolveOrExplain(spec: TargetSpec, check: string): Promise<ResolvedTarget> {
+  return resolveTarget(spec).catch((error: NodeJS.ErrnoException) => {
+    throw new TargetUnresolvable(`cannot resolve ${spec.host}: ${error.code ?? error.message} (${check})`);
+  });
+}
+
 export async function resolveTarget(spec: TargetSpec): Promise<ResolvedTarget> {
   const literal = isIP(spec.host);
   if (literal) return { address: spec.host, family: literal as 4 | 6, port: spec.port };

@@ -1,8 +1,9 @@
 // Bundle budget: size of dist/bundle/edge-agent against 3 MB, and its start-up time against a
-// bare `node -e 0` (and the tsx launcher a checkout uses), measured side by side in one run.
+// bare `node -e 0` (and the checkout's launcher, bin/edge-agent.js, which runs the fresh bundle),
+// measured side by side in one run.
 // Usage: npm run build && npx tsx scripts/bench/bundle.ts [runs]
 import { execFileSync, spawnSync } from "node:child_process";
-import { existsSync, statSync } from "node:fs";
+import { statSync } from "node:fs";
 import { join } from "node:path";
 import { emitBenchResult } from "./report";
 
@@ -15,7 +16,7 @@ const cases: Record<string, string[]> = {
   "node -e 0": ["-e", "0"],
   "bundle --version": [bundle, "--version"],
   "bundle status --help": [bundle, "status", "--help"],
-  "tsx launcher --version": [join(root, "bin/edge-agent.js"), "--version"],
+  "checkout launcher --version": [join(root, "bin/edge-agent.js"), "--version"],
 };
 
 function once(args: string[]): number {
@@ -27,7 +28,8 @@ function once(args: string[]): number {
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
-if (!existsSync(bundle)) execFileSync("bash", [join(root, "scripts/build.sh")], { cwd: root, stdio: ["ignore", 2, 2] });
+// Fresh, as `npm ci` leaves it: the launcher runs the bundle only when it is newer than the sources.
+execFileSync("bash", [join(root, "scripts/build.sh")], { cwd: root, stdio: ["ignore", 2, 2] });
 const size = statSync(bundle).size;
 console.log(`bundle size: ${(size / 1024).toFixed(0)} KiB of ${BUDGET_BYTES / 1024} KiB budget (${((size / BUDGET_BYTES) * 100).toFixed(0)}%)`);
 
@@ -45,5 +47,5 @@ const rowFor = (name: string) => ({ value: Math.round(median(times[name]) * 10) 
 emitBenchResult("bundle", [
   { metric: "bundle size", value: Math.round(size / 1024), unit: "KiB", reference: BUDGET_BYTES / 1024, referenceName: "the 3 MB budget", ratio: Math.round((size / BUDGET_BYTES) * 100) / 100, target: "<= 3 MB", pass: size <= BUDGET_BYTES },
   { metric: "start-up, bundle --version (median)", ...rowFor("bundle --version"), unit: "ms", reference: Math.round(base * 10) / 10, referenceName: "node -e 0", target: null, pass: null },
-  { metric: "start-up, checkout tsx launcher --version (median)", ...rowFor("tsx launcher --version"), unit: "ms", reference: Math.round(base * 10) / 10, referenceName: "node -e 0", target: null, pass: null },
+  { metric: "start-up, checkout launcher --version (median)", ...rowFor("checkout launcher --version"), unit: "ms", reference: Math.round(base * 10) / 10, referenceName: "node -e 0", target: null, pass: null },
 ]);

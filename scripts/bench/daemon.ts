@@ -20,20 +20,23 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import pino from "pino";
 import { configFromObject } from "../../agent/config";
-import { Daemon, type EventSink } from "../../agent/daemon";
+import { Daemon, type EventSink } from "../../agent/daemon/daemon";
 import { collectNodeState } from "../../agent/probes/collect";
 import { readLiveRuleset } from "../../agent/probes/firewall";
 import { probeHost } from "../../agent/probes/host";
-import type { NodeState } from "../../agent/state";
+import type { NodeState } from "../../agent/state/node-state";
 import { startNodeExporter } from "../../test/helpers/node-exporter";
 import { freeTcpPort, freeUdpPort, waitFor } from "../../test/helpers/ports";
-import { startSnmpd } from "../../test/helpers/snmpd";
+import { netSnmpEnv, startSnmpd } from "../../test/helpers/snmpd";
+import { oidTree } from "../../agent/snmp/oid-tree";
 import { unitCommand, unitEnvironment } from "../../test/helpers/unit-exec";
 import { emitBenchResult } from "./report";
 
 const REPO = resolve(__dirname, "../..");
 const CYCLES_CPU = 200;
 const CYCLES_MEMORY = 10_000;
+/** How long the shipped processes' CPU is counted, after a 5 s start-up. */
+const SHIPPED_SECONDS = 60;
 
 function rssMiB(pid: number): number {
   const line = readFileSync(`/proc/${pid}/status`, "utf8").split("\n").find((l) => l.startsWith("VmRSS:"))!;
@@ -54,11 +57,47 @@ function startAsUnit(bundle: string, configFile: string, options: { withEnvironm
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Waits for a daemon's textfile to say its AgentX objects are registered; throws if they never are. */
+async function registered(textfile: string, who: string): Promise<void> {
+  await waitFor(`${who}'s AgentX registration (edge_agent_agentx_registered 1 in ${textfile})`, () => {
+    try {
+      return readFileSync(textfile, "utf8").includes("edge_agent_agentx_registered 1") || null;
+    } catch {
+      return null;
+    }
+  }, 30_000, 200);
+}
+
+/** edgeAgentVersion.0 read through snmpd, as the scraper would: proof the objects are served. */
+async function servedThrough(port: number): Promise<string> {
+  const oid = `${oidTree().objectOid("edgeAgentVersion")}.0`;
+  const value = execFileSync("snmpget", ["-v2c", "-c", "edgetest", "-Oqv", "-t", "2", "-r", "1", `127.0.0.1:${port}`, oid], { encoding: "utf8", env: netSnmpEnv() }).trim();
+  if (!/^"?\d+\.\d+\.\d+/.test(value)) throw new Error(`snmpd on port ${port} does not serve ${oid} (answered ${value}): the daemon's AgentX objects are not served, so its RSS is not the budget's`);
+  return value.replace(/^"(.*)"$/, "$1");
+}
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
 
 function countingSink(): EventSink {
   let sent = 0;
   return { start: async () => undefined, notify: () => void sent++, flush: async () => undefined, close: async () => undefined, stats: () => ({ sent, acknowledged: 0, queued: 0, dropped: 0, failed: 0 }) };
+}
+
+/** Starts the bundle as the unit does with `twin`'s config and counts its CPU over `seconds`. */
+async function shippedCpu(bundle: string, twin: { dir: string; file: string }, seconds: number): Promise<{ child: ReturnType<typeof spawn>; perCycleMs: number; cycles: number; cpuMsPerHour: number }> {
+  const child = startAsUnit(bundle, twin.file, { stdout: "pipe" });
+  let cyclesDone = 0;
+  child.stdout!.on("data", (chunk: Buffer) => (cyclesDone += chunk.toString().split("\n").filter((l) => l.includes('"msg":"cycle done"')).length));
+  await sleep(5000);
+  const before = { cpu: cpuMs(child.pid!), cycles: cyclesDone };
+  await sleep(seconds * 1000);
+  const after = { cpu: cpuMs(child.pid!), cycles: cyclesDone };
+  child.kill("SIGTERM");
+  rmSync(twin.dir, { recursive: true, force: true });
+  const cpu = after.cpu.own - before.cpu.own + after.cpu.children - before.cpu.children;
+  const cycles = after.cycles - before.cycles;
+  if (cycles === 0) throw new Error(`the shipped daemon (${twin.file}) completed no cycle in ${seconds} s: nothing was measured`);
+  return { child, perCycleMs: cpu / cycles, cycles, cpuMsPerHour: (cpu / seconds) * 3600 };
 }
 
 async function untilCycle(daemon: Daemon, kind: "full"): Promise<void> {
@@ -115,8 +154,10 @@ async function main(): Promise<void> {
     const noEnvTwin = twinConfig("noenv", { agentx: { master: `tcp:127.0.0.1:${twinAgentxPort}` } });
     const noEnv = startAsUnit(bundle, noEnvTwin.file, { withEnvironment: false });
     children.push(noEnv);
-    const textfile = join(work, "edge_agent.prom");
-    await waitFor("the agent's first textfile", () => readFileSync(textfile, "utf8").includes("edge_agent_agentx_registered 1") || null, 30_000, 200).catch(() => undefined);
+    // The RSS is measured with AgentX registered and serving: a registration that did not happen
+    // would measure a daemon that carries none of AgentX's cost, so it ends the bench.
+    await registered(join(work, "edge_agent.prom"), "the unit-started agent");
+    await registered(join(noEnvTwin.dir, "edge_agent.prom"), "the twin without Environment=");
     // The plain-node twin writes to a directory of its own, so the two never share a textfile.
     const plainTwin = twinConfig("plain", { agentx: { enabled: false } });
     const plain = spawn(process.execPath, [bundle, "run", "--config", plainTwin.file], { stdio: ["ignore", "ignore", "inherit"] });
@@ -136,6 +177,8 @@ async function main(): Promise<void> {
       await sleep(1000);
     }
     const idle = { bare: median(bareRss), agent: median(agentRss), noEnv: median(noEnvRss), plain: median(plainRss) };
+    const servedVersion = await servedThrough(snmpd.port);
+    const twinServedVersion = await servedThrough(twinSnmpd.port);
     bare.kill();
     agent.kill("SIGTERM");
     noEnv.kill("SIGTERM");
@@ -158,12 +201,14 @@ async function main(): Promise<void> {
     for (const lib of LIBS) perLib.push([lib, (await loadRss([lib])) - idle.bare]);
 
     // ---- 2. CPU per probe cycle, in process -----------------------------------------------
+    // From the sources, in this process: counting cycles exactly needs the daemon's own
+    // requestCycle()/settled(); the shipped process's per-cycle cost is measured below.
     const config = configFromObject(raw, null);
     const logger = pino({ level: "info" }, pino.destination("/dev/null"));
     // The daemon's own collect: every probe, the host's os-release/DMI reads included, every cycle.
     const daemon = new Daemon(config, logger, { createSink: () => countingSink() });
     await daemon.start();
-    await waitFor("AgentX registration", () => readFileSync(join(work, "edge_agent.prom"), "utf8").includes("edge_agent_agentx_registered 1") || (daemon.requestCycle("full"), null), 10_000, 300).catch(() => undefined);
+    await waitFor("AgentX registration of the in-process daemon", () => readFileSync(join(work, "edge_agent.prom"), "utf8").includes("edge_agent_agentx_registered 1") || (daemon.requestCycle("full"), null), 10_000, 300);
     for (let i = 0; i < 10; i++) await untilCycle(daemon, "full"); // warm-up
     const cpu0 = cpuMs("self");
     const wall0 = performance.now();
@@ -182,20 +227,21 @@ async function main(): Promise<void> {
     const read1 = cpuMs("self");
     const rereadMs = (read1.own - read0.own + read1.children - read0.children) / READS;
 
-    // The shipped process with a 1 s interval: every cycle, the watchers' polling and the
-    // outputs, as the kernel accounts them (its nft children included).
-    const busyTwin = twinConfig("busy", { agentx: { enabled: false }, run: { interval: "1s", heartbeat: "5m" }, log: { level: "debug" } });
-    const busy = startAsUnit(bundle, busyTwin.file, { stdout: "pipe" });
-    children.push(busy);
-    let cyclesDone = 0;
-    busy.stdout!.on("data", (chunk: Buffer) => (cyclesDone += chunk.toString().split("\n").filter((l) => l.includes('"msg":"cycle done"')).length));
-    await sleep(5000);
-    const busy0 = { cpu: cpuMs(busy.pid!), cycles: cyclesDone };
-    await sleep(30_000);
-    const busy1 = { cpu: cpuMs(busy.pid!), cycles: cyclesDone };
-    busy.kill("SIGTERM");
-    rmSync(busyTwin.dir, { recursive: true, force: true });
-    const busyPerCycleMs = (busy1.cpu.own - busy0.cpu.own + busy1.cpu.children - busy0.cpu.children) / Math.max(1, busy1.cycles - busy0.cycles);
+    // The shipped process, as the kernel accounts it (its nft children included): every cycle,
+    // the watchers' polling and the outputs. Four at once over the same window: the services
+    // present (node-exporter, snmpd, the LocalAPI; AgentX off, as the measured daemon above owns
+    // the subtree) and absent (connection refused, nothing on 161, no tailscaled socket, AgentX
+    // master gone, so its reconnect backoff runs too), each at run.interval 1s and at the
+    // default 30s; the latter gives CPU per hour and per day of idle running.
+    const absent = { probes: { timeout: "1s", nodeExporter: { url: "http://127.0.0.1:1/metrics" }, snmpd: { port: 1 } }, tailscale: { socket: join(work, "absent.sock") }, agentx: { master: "tcp:127.0.0.1:1" } };
+    const settings = {
+      "present, 1s": { agentx: { enabled: false }, run: { interval: "1s", heartbeat: "5m" } },
+      "absent, 1s": { ...absent, run: { interval: "1s", heartbeat: "5m" } },
+      "present, 30s": { agentx: { enabled: false } },
+      "absent, 30s": { ...absent },
+    };
+    const unitRuns = await Promise.all(Object.entries(settings).map(([name, overrides]) => shippedCpu(bundle, twinConfig(name.replace(/\W+/g, "-"), { ...overrides, log: { level: "debug" } }), SHIPPED_SECONDS).then((r) => ({ name, ...r }))));
+    for (const s of unitRuns) children.push(s.child);
     // The host probe's share of a cycle (it reads os-release, the device tree and DMI each time).
     const HOST_CALLS = 500;
     const hostCpu0 = process.cpuUsage();
@@ -235,12 +281,14 @@ async function main(): Promise<void> {
     const shipped = unitCommand(bundle).argv;
     const shippedAs = [envWords, ...shipped.filter((a) => a.startsWith("--"))].filter(Boolean).join(" ") + (shipped[0] === process.execPath ? "" : ", W^X enforced");
     console.log(`1. idle RSS: bare node ${idle.bare.toFixed(1)} MiB, edge-agent run as the unit starts it (${shippedAs}) ${idle.agent.toFixed(1)} MiB  ->  ratio ${(idle.agent / idle.bare).toFixed(2)}x (target <= 1.25x)`);
+    console.log(`   both AgentX-enabled daemons registered and serving: edgeAgentVersion.0 = ${servedVersion} and ${twinServedVersion} through their snmpds after the samples`);
     console.log(`   the unit's node flags without its Environment= (${envWords || "none"}): ${idle.noEnv.toFixed(1)} MiB (${(idle.noEnv / idle.bare).toFixed(2)}x)`);
     console.log(`   the same bundle under plain node (no flags, AgentX off): ${idle.plain.toFixed(1)} MiB (${(idle.plain / idle.bare).toFixed(2)}x)`);
     console.log(`   bare node loading only the runtime libraries: ${libsRss.toFixed(1)} MiB (${(libsRss / idle.bare).toFixed(2)}x bare); each on its own adds: ${perLib.map(([l, v]) => `${l} +${v.toFixed(1)}`).join(", ")} MiB`);
     console.log(`2. CPU per full probe cycle: ${cpuPerCycleMs.toFixed(2)} ms (target < 30 ms; of which children ${childPerCycleMs.toFixed(2)} ms), wall ${wallPerCycleMs.toFixed(1)} ms, over ${CYCLES_CPU} cycles; ruleset read ${rulesetReads.read} times, reused ${rulesetReads.cached} times`);
     console.log(`   a cycle after a ruleset change adds one nft -j list ruleset and its parse: ${readable ? `${rereadMs.toFixed(2)} ms CPU` : "not measured (the ruleset cannot be read: run as root)"}`);
-    console.log(`   the shipped process at run.interval 1s, watchers included: ${busyPerCycleMs.toFixed(2)} ms CPU per cycle over ${busy1.cycles - busy0.cycles} cycles`);
+    for (const s of unitRuns)
+      console.log(`   the shipped process, services ${s.name}: ${s.perCycleMs.toFixed(2)} ms CPU per cycle over ${s.cycles} cycles (watchers included); ${(s.cpuMsPerHour / 1000).toFixed(1)} s CPU per hour, ${((s.cpuMsPerHour * 24) / 1000).toFixed(0)} s per day`);
     console.log(`   of which the host probe (os-release, device tree, DMI; no process spawned): ${hostCpuMs.toFixed(2)} ms CPU per call, over ${HOST_CALLS} calls`);
     console.log(`   outputs alone (diff, logs, metrics, textfile, AgentX, sink) per cycle: ${((cpuOutputs.user + cpuOutputs.system) / 1000 / CYCLES_MEMORY).toFixed(2)} ms`);
     console.log(`3. memory over ${CYCLES_MEMORY} cycles with events every cycle (after GC${gc ? "" : " — run with --expose-gc for exact heap"}):`);
@@ -254,7 +302,8 @@ async function main(): Promise<void> {
       { metric: "idle RSS, same bundle under plain node", value: Number(idle.plain.toFixed(1)), unit: "MiB", reference: Number(idle.bare.toFixed(1)), referenceName: "bare node -e", ratio: Number((idle.plain / idle.bare).toFixed(2)), target: null, pass: null },
       { metric: "CPU per full probe cycle (children included)", value: Number(cpuPerCycleMs.toFixed(2)), unit: "ms", reference: null, ratio: null, target: "< 30 ms", pass: cpuPerCycleMs < 30, note: `ruleset read ${rulesetReads.read}x, reused ${rulesetReads.cached}x` },
       ...(readable ? [{ metric: "CPU added by a ruleset re-read (after a change)", value: Number(rereadMs.toFixed(2)), unit: "ms", reference: null, ratio: null, target: null, pass: null }] : []),
-      { metric: "CPU per cycle, shipped process at run.interval 1s (polling included)", value: Number(busyPerCycleMs.toFixed(2)), unit: "ms", reference: null, ratio: null, target: null, pass: null },
+      ...unitRuns.filter((s) => s.name.endsWith("1s")).map((s) => ({ metric: `CPU per cycle, shipped process at run.interval 1s, services ${s.name.split(",")[0]} (polling included)`, value: Number(s.perCycleMs.toFixed(2)), unit: "ms", reference: null, ratio: null, target: "< 30 ms", pass: s.perCycleMs < 30 })),
+      ...unitRuns.filter((s) => s.name.endsWith("30s")).map((s) => ({ metric: `CPU per day idle at the default run.interval 30s, services ${s.name.split(",")[0]}`, value: Math.round((s.cpuMsPerHour * 24) / 1000), unit: "s", reference: null, ratio: null, target: null, pass: null })),
       { metric: `heap growth over ${CYCLES_MEMORY} cycles`, value: Number((last.heapMiB - first.heapMiB).toFixed(2)), unit: "MiB", reference: Number(first.heapMiB.toFixed(2)), referenceName: `heap at cycle ${first.cycle}`, ratio: Number((last.heapMiB / first.heapMiB).toFixed(2)), target: "flat", pass: null },
     ]);
   } finally {

@@ -15,6 +15,7 @@ import { join, resolve } from "node:path";
 import snmp from "net-snmp";
 import { oidTree } from "../../agent/snmp/oid-tree";
 import { toVarbinds } from "../../agent/snmp/varbinds";
+import { unitCommand } from "../../test/helpers/unit-exec";
 import { emitBenchResult } from "./report";
 
 const args = process.argv.slice(2);
@@ -106,6 +107,18 @@ async function metric(url: string, prefix: string): Promise<number> {
   return text.split("\n").filter((l) => l.startsWith(prefix)).reduce((s, l) => s + Number(l.split(" ").pop()), 0);
 }
 
+let built: string | null = null;
+/** scripts/build.sh's bundle, built once per run. */
+function bundle(): string {
+  if (!built) {
+    const out = join(dir, "bundle");
+    const build = spawnSync("bash", [join(ROOT, "scripts/build.sh")], { env: { ...process.env, BUNDLE_OUT: out }, encoding: "utf8" });
+    if (build.status !== 0) throw new Error(`scripts/build.sh failed: ${build.stderr}`);
+    built = join(out, "edge-agent");
+  }
+  return built;
+}
+
 async function startReceiver(tag: string): Promise<{ child: ChildProcess; subject: Subject; metricsUrl: string }> {
   const port = await freeUdpPort();
   const metricsPort = await freeUdpPort();
@@ -119,7 +132,9 @@ async function startReceiver(tag: string): Promise<{ child: ChildProcess; subjec
     `  state: ${join(dir, `fleet-${tag}.json`)}`,
   ].join("\n"));
   const log = join(dir, `receiver-${tag}.log`);
-  const child = startChild(process.execPath, [join(ROOT, "bin/edge-agent.js"), "receive", "--config", config], log);
+  // The package's program as edge-agent-receiver.service starts it.
+  const { argv, env } = unitCommand(bundle(), ["receive", "--config", config], "edge-agent-receiver.service");
+  const child = startChild(argv[0], argv.slice(1), log, env);
   await waitUntil("receiver start", () => readFileSync(log, "utf8").includes('"receiver started"'));
   const metricsUrl = `http://127.0.0.1:${metricsPort}/metrics`;
   return { child, metricsUrl, subject: { name: "edge-agent receive", port, processed: () => metric(metricsUrl, "edge_fleet_receiver_notifications_received_total") } };
@@ -204,6 +219,9 @@ async function main(): Promise<void> {
   const ourBest = await highestZeroLoss(receiver.subject, tpl, seqOffset);
   receiver.child.kill("SIGTERM");
 
+  // A rate of 0 means nothing was processed even at the lowest step: no measurement happened.
+  for (const [name, best] of [["edge-agent receive", ourBest], ["snmptrapd", trapdBest], ["snmptrapd (same buffer)", trapdBigBest]] as const)
+    if (best === 0) throw new Error(`${name} lost notifications at the lowest rate tried (${RATES[0]}/s): check its log in ${dir}; no rate was measured`);
   const ratio = (a: number, b: number) => (b > 0 ? `${(a / b).toFixed(2)}x` : a > 0 ? "infinite (snmptrapd lost traps at every rate tried)" : "n/a");
   console.log("");
   console.log(`Highest zero-loss rate: edge-agent receive ${ourBest}/s; snmptrapd ${trapdBest}/s (default buffer), ${trapdBigBest}/s (same buffer as the receiver)`);
@@ -223,6 +241,7 @@ async function main(): Promise<void> {
     await sleep(1000);
   }
   const known = await metric(mem.metricsUrl, "edge_fleet_nodes{");
+  if (known < NODES) throw new Error(`the receiver knows ${known} of the ${NODES} nodes sent after 4 passes: the memory figure would not be for ${NODES} nodes`);
   // One scrape of the per-node metrics, as Prometheus would do.
   const scrapeStart = Date.now();
   const size = (await (await fetch(mem.metricsUrl)).text()).length;

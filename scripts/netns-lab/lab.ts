@@ -3,10 +3,10 @@
 // twice; `status` says what runs where. The e2e test drives the same functions.
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { addressesIn, buildNetwork, inNs, listNamespaces, networkNames, removeNamespace, run, type NetworkNames } from "./network";
 import { createUts, isAlive, launch, removeUts, stopProcess, type ProcessRecord, type ProcessSpec } from "./processes";
-import { PORTS, edgeAgentCommands, labPaths, processSpecs, scenarioFor, type LabPaths } from "./services";
+import { PORTS, REPO, edgeAgentCommands, labPaths, processSpecs, scenarioFor, type LabPaths } from "./services";
 import { COMMUNITY, NODES, nodeByName, type LabNode } from "./topology";
 
 export const DEFAULT_LAB_DIR = "/run/edge-agent-lab";
@@ -17,6 +17,8 @@ export interface LabOptions {
   /** Namespace name prefix (short: names are <prefix>-<node>). */
   prefix?: string;
   log?: (line: string) => void;
+  /** The bundle to run (a test run's own); without it `up` builds one into the lab's directory. */
+  bundle?: string;
 }
 
 export interface LabState {
@@ -25,6 +27,8 @@ export interface LabState {
   createdAt: string;
   network: NetworkNames;
   commands: string[];
+  /** The edge-agent program every node and the scraper run. */
+  bundle: string;
   processes: ProcessRecord[];
 }
 
@@ -108,6 +112,14 @@ async function startOne(state: LabState, spec: ProcessSpec, log: (line: string) 
   return rec;
 }
 
+/** Builds the bundle the packages ship (scripts/build.sh) for the lab to run, as a user would install it. */
+function buildBundle(paths: LabPaths, log: (line: string) => void): string {
+  log(`lab: building the bundle into ${dirname(paths.bundle)}`);
+  const build = spawnSync("bash", [join(REPO, "scripts/build.sh")], { env: { ...process.env, BUNDLE_OUT: dirname(paths.bundle) }, encoding: "utf8" });
+  if (build.status !== 0) throw new Error(`scripts/build.sh failed (exit ${build.status}): ${build.stderr}`);
+  return paths.bundle;
+}
+
 export async function labUp(options: LabOptions = {}): Promise<LabState> {
   const { dir, prefix, log } = resolveOptions(options);
   if (readState(dir)) throw new Error(`a lab is already up in ${dir}: \`scripts/lab down\` first (or \`scripts/lab status\`)`);
@@ -116,8 +128,9 @@ export async function labUp(options: LabOptions = {}): Promise<LabState> {
   if (taken.length) throw new Error(`network namespaces ${taken.join(", ")} exist already: \`scripts/lab down\` removes a lab's leftovers (LAB_PREFIX=${prefix})`);
   const paths = labPaths(dir);
   mkdirSync(join(dir, "uts"), { recursive: true, mode: 0o750 });
-  const commands = edgeAgentCommands();
-  const state: LabState = { dir, prefix, createdAt: new Date().toISOString(), network: names, commands: [...commands], processes: [] };
+  const bundle = options.bundle ?? buildBundle(paths, log);
+  const commands = edgeAgentCommands(bundle);
+  const state: LabState = { dir, prefix, createdAt: new Date().toISOString(), network: names, commands: [...commands], bundle, processes: [] };
   saveState(state);
   try {
     log(`lab ${prefix}: network (core + ${NODES.map((n) => n.name).join(", ")})`);
@@ -131,7 +144,7 @@ export async function labUp(options: LabOptions = {}): Promise<LabState> {
       log(`  note: this checkout's edge-agent has no \`${missing}\` command yet; the lab runs without it`);
     }
     log(`lab ${prefix}: daemons`);
-    for (const spec of processSpecs(paths, names.namespaces, commands)) await startOne(state, spec, log);
+    for (const spec of processSpecs(paths, names.namespaces, commands, bundle)) await startOne(state, spec, log);
     log(`lab ${prefix}: up in ${dir}`);
     return state;
   } catch (error) {

@@ -5,12 +5,12 @@ import { execFileSync } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { stringify } from "yaml";
-import { defaultScenario, type Scenario } from "../../test/helpers/tailscaled";
+import { defaultScenario, seedFilterRules, type Scenario } from "../../test/helpers/tailscaled";
+import { unitCommand, unitEnvironment } from "../../test/helpers/unit-exec";
 import type { ProcessSpec } from "./processes";
 import { ALLOCATION, COMMUNITY, NODES, TAILNET_V4, TAILNET_V6, TAILSCALED_PORT, bare, scraperNode, type LabNode } from "./topology";
 
 export const REPO = resolve(__dirname, "../..");
-const EDGE_AGENT = join(REPO, "bin/edge-agent.js");
 const TSX_CLI = join(REPO, "node_modules/tsx/dist/cli.mjs");
 const BASE_MIB_DIR = join(REPO, "node_modules/net-snmp/lib/mibs");
 
@@ -24,6 +24,8 @@ export interface LabPaths {
   scenario: (name: string) => string;
   fileSd: string;
   state: string;
+  /** Where `up` builds the bundle when it is not given one. */
+  bundle: string;
 }
 
 export function labPaths(dir: string): LabPaths {
@@ -35,13 +37,14 @@ export function labPaths(dir: string): LabPaths {
     scenario: (name) => join(dir, name, "tailscaled.json"),
     fileSd: join(dir, "scraper", "file_sd", "edge-agent.yml"),
     state: join(dir, "lab.json"),
+    bundle: join(dir, "bundle", "edge-agent"),
   };
 }
 
-/** Which long-running commands this checkout's CLI has (`run`, `receive` arrive with their branches). */
-export function edgeAgentCommands(): Set<string> {
+/** Which long-running commands the bundle has (`run`, `receive` arrived with their branches). */
+export function edgeAgentCommands(bundle: string): Set<string> {
   try {
-    const help = execFileSync(process.execPath, [EDGE_AGENT, "--help"], { encoding: "utf8", cwd: REPO });
+    const help = execFileSync(process.execPath, [bundle, "--help"], { encoding: "utf8", cwd: REPO });
     return new Set([...help.matchAll(/^\s+edge-agent (\w+)/gm)].map((m) => m[1]));
   } catch {
     return new Set();
@@ -63,6 +66,9 @@ export function scenarioFor(node: LabNode): Scenario {
     scraperHostName: scraper.name,
     scraperIps: [scraper.tailnet!.v4, scraper.tailnet!.v6],
   };
+  // The seed policy as control compiles it for a node, written out so a person can break it in
+  // the scenario file (tailnet.policy's verdicts then turn to drop).
+  if (node.role === "node") scenario.packetFilter = seedFilterRules(scenario);
   if (node.role === "scraper") {
     // The receiver asks its own tailscaled who owns a notification's source address.
     scenario.whois = Object.fromEntries(
@@ -162,7 +168,7 @@ export function snmpdConfig(node: LabNode): string {
 }
 
 /** Every process of the lab, in start order; config files written as a side effect. */
-export function processSpecs(paths: LabPaths, ns: Record<string, string>, commands: Set<string>): ProcessSpec[] {
+export function processSpecs(paths: LabPaths, ns: Record<string, string>, commands: Set<string>, bundle: string): ProcessSpec[] {
   const specs: ProcessSpec[] = [];
   const log = (node: string, service: string) => join(paths.node(node), `${service}.log`);
   const spec = (node: LabNode, service: string, argv: string[], listens: string[], env?: Record<string, string>): ProcessSpec => ({
@@ -204,7 +210,8 @@ export function processSpecs(paths: LabPaths, ns: Record<string, string>, comman
   );
   if (commands.has("receive")) {
     const config = write(join(sdir, "receive.yaml"), receiverConfig(paths), 0o640);
-    specs.push(spec(scraper, "edge-agent-receive", [process.execPath, EDGE_AGENT, "receive", "--config", config], [`udp ${scraper.tailnet!.v4},[${scraper.tailnet!.v6}]:${PORTS.traps}`, `tcp [::]:${PORTS.fleetMetrics} (/metrics)`]));
+    const unit = unitCommand(bundle, ["receive", "--config", config], "edge-agent-receiver.service");
+    specs.push(spec(scraper, "edge-agent-receive", unit.argv, [`udp ${scraper.tailnet!.v4},[${scraper.tailnet!.v6}]:${PORTS.traps}`, `tcp [::]:${PORTS.fleetMetrics} (/metrics)`], unitEnvironment("edge-agent-receiver.service")));
   }
   const prom = write(join(sdir, "prometheus.yml"), prometheusConfig(paths));
   specs.push(
@@ -247,7 +254,9 @@ export function processSpecs(paths: LabPaths, ns: Record<string, string>, comman
     );
     if (commands.has("run")) {
       const config = write(join(dir, "config.yaml"), agentConfig(paths, node), 0o640);
-      specs.push(spec(node, "edge-agent", [process.execPath, EDGE_AGENT, "run", "--config", config], [`textfile ${join(dir, "textfile")}`, "AgentX subagent", "notifications to scraper:162"]));
+      // As edge-agent.service starts it: --jitless under W^X, with the unit's Environment=.
+      const unit = unitCommand(bundle, ["run", "--config", config]);
+      specs.push(spec(node, "edge-agent", unit.argv, [`textfile ${join(dir, "textfile")}`, "AgentX subagent", "notifications to scraper:162"], unitEnvironment()));
     }
   }
 

@@ -4,9 +4,10 @@
 // should be, within seconds, and a receiver that was away must miss nothing.
 import { mkdtempSync } from "node:fs";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { execIn, labDown, labUp, startService, stopService, type LabState } from "../../scripts/netns-lab/lab";
+import { execIn, labDown, labUp, startService, stopService, writeScenario, type LabState } from "../../scripts/netns-lab/lab";
+import { labPaths, scenarioFor } from "../../scripts/netns-lab/services";
 import { TAILSCALED_PORT, agentNodes, nodeByName } from "../../scripts/netns-lab/topology";
-import { DEFAULT_BASE_OID, oidTree } from "../../agent/snmp/oid-tree";
+import { DEFAULT_BASE_OID, OBJECTS, oidTree } from "../../agent/snmp/oid-tree";
 import {
   agentLogLength,
   agentLogged,
@@ -21,6 +22,7 @@ import {
   snmpWalkFromScraper,
   type ReceiverEvent,
 } from "../helpers/lab";
+import { BUNDLE } from "../helpers/bundle";
 import { waitFor } from "../helpers/ports";
 import { describeWith } from "../helpers/prereqs";
 
@@ -32,7 +34,7 @@ const PRIMARY: Record<string, string[]> = { svc1: ["2001:db8:100:1::/64"], route
 const SEEN_WITHIN = 15_000; // a 2 s probe cycle, an inform, Prometheus's 2 s scrape: seconds, with slack for 2 shared cores
 
 describeWith(
-  { root: true, binaries: ["ip", "nsenter", "unshare", "nft", "curl", "snmpd", "snmpget", "snmpwalk", "prometheus", "prometheus-alertmanager", "prometheus-node-exporter"] },
+  { root: true, binaries: ["python3", "ip", "nsenter", "unshare", "nft", "curl", "snmpd", "snmpget", "snmpwalk", "prometheus", "prometheus-alertmanager", "prometheus-node-exporter"] },
   "the netns lab: scraper + svc1, router (/56), cgnat1",
   () => {
     let lab: LabState;
@@ -42,7 +44,7 @@ describeWith(
     beforeAll(async () => {
       const dir = mkdtempSync("/run/edge-agent-e2e-");
       try {
-        lab = await labUp({ dir, prefix: `e${process.pid % 100000}`, log: (l) => log.push(l) });
+        lab = await labUp({ dir, prefix: `e${process.pid % 100000}`, log: (l) => log.push(l), bundle: BUNDLE });
       } catch (error) {
         upError = error as Error;
       }
@@ -135,6 +137,8 @@ describeWith(
         expect(PRIMARY[name], `${name}: edgeAgentPrimaryPrefix`).toContain(primary);
         expect(Number(path), `${name}: edgeAgentScraperPath (1 direct, 2 relay)`).toBe(node.scraperPath === "relay" ? 2 : 1);
         const walked = snmpWalkFromScraper(state, name, tree.objects);
+        // Every object the bundle serves, in MIB order: the packaged program registers them all.
+        expect([...walked.keys()], `${name}: the walk of ${tree.objects}`).toEqual(OBJECTS.filter((o) => o.access === "read-only").map((o) => oid(o.name)));
         expect(walked.get(oid("edgeAgentTailnetAddresses"))).toContain(node.tailnet!.v4);
         expect(walked.get(oid("edgeAgentFirewallPort"))).toBe(String(TAILSCALED_PORT));
       }
@@ -165,6 +169,28 @@ describeWith(
       await waitFor("svc1's firewallChanged notification back to accept", () => firewallNow("svc1", "accept", before), SEEN_WITHIN, 250);
       await waitFor("edge_fleet_node_firewall_verdict accept for svc1", () => sampleValue(fleetMetrics(state), "edge_fleet_node_firewall_verdict", { node: "svc1", check: "inbound-ipv6", verdict: "accept" }) === 1, SEEN_WITHIN, 250);
       await waitFor("the alert resolved in Alertmanager", () => !hasAlert(state, { alertname: "EdgeFirewallBlocksTailscale", node: "svc1" }), SEEN_WITHIN, 250);
+    });
+
+    it("a packet filter losing the 9100 entry is a policyChanged notification, an edge_fleet_ verdict and an alert; restoring it resolves them", async () => {
+      const state = requireLab();
+      const paths = labPaths(state.dir);
+      const seeded = scenarioFor(nodeByName("svc1"));
+      const policyNow = (verdict: string, after: number): boolean =>
+        eventsOf("svc1", "policyChanged", after).some((e) => e.summary.startsWith(`tailnet policy: scrape-node-exporter ${verdict}, poll-snmpd accept`));
+      const before = receiverEvents(state).length;
+      // What control would send svc1 after the policy's tcp/9100 entry is deleted; the lab's
+      // tailscaled follows the file, and the agent reads it again in its next full cycle.
+      writeScenario(paths, "svc1", { ...seeded, packetFilter: seeded.packetFilter!.slice(1) });
+      try {
+        await waitFor("svc1's policyChanged notification to drop", () => policyNow("drop", before), SEEN_WITHIN, 250);
+        await waitFor("edge_fleet_node_tailnet_policy_verdict drop for svc1", () => sampleValue(fleetMetrics(state), "edge_fleet_node_tailnet_policy_verdict", { node: "svc1", flow: "scrape-node-exporter", verdict: "drop" }) === 1, SEEN_WITHIN, 250);
+        await waitFor("EdgeTailnetPolicyBlocksScraper for svc1 in Alertmanager", () => hasAlert(state, { alertname: "EdgeTailnetPolicyBlocksScraper", node: "svc1", flow: "scrape-node-exporter" }), SEEN_WITHIN, 250);
+        expect(hasAlert(state, { alertname: "EdgeTailnetPolicyBlocksScraper", node: "router" })).toBe(false);
+      } finally {
+        writeScenario(paths, "svc1", seeded);
+      }
+      await waitFor("svc1's policyChanged notification back to accept", () => policyNow("accept", before), SEEN_WITHIN, 250);
+      await waitFor("the alert resolved in Alertmanager", () => !hasAlert(state, { alertname: "EdgeTailnetPolicyBlocksScraper", node: "svc1" }), SEEN_WITHIN, 250);
     });
 
     it("removing a node's global /64 is an address-changed notification", async () => {

@@ -1,12 +1,13 @@
-// Runs the real `edge-agent` launcher (bin/edge-agent.js) in a child process, optionally inside a
-// network namespace, and returns its exit code, output and wall time.
-//
-// Commands are spawned rather than called in-process: cli.ts loads each command with a lazy
-// `require` of a .ts file, which only tsx (the launcher) can resolve, not vitest's module runner.
+// Runs `edge-agent` in a child process, optionally inside a network namespace, and returns its
+// exit code, output and wall time. By default the program is the bundle the packages install
+// (test/helpers/bundle.ts), run as /usr/bin/edge-agent runs: node and the file, no flags.
 import { execFile, spawn } from "node:child_process";
 import { resolve } from "node:path";
+import { BUNDLE } from "./bundle";
+import { REPO_ROOT } from "./repo";
 
-export const REPO_ROOT = resolve(__dirname, "../..");
+export { REPO_ROOT };
+/** The checkout's launcher (tsx and the sources): only for tests of the checkout path itself. */
 export const LAUNCHER = resolve(REPO_ROOT, "bin/edge-agent.js");
 
 export interface CliRun {
@@ -19,13 +20,13 @@ export interface CliRun {
 export interface CliOptions {
   netns?: string;
   env?: NodeJS.ProcessEnv;
-  /** The command to run instead of `node bin/edge-agent.js` (e.g. ["npx", "edge-agent"]). */
+  /** The command to run instead of `node BUNDLE` (e.g. ["npx", "edge-agent"]). */
   via?: string[];
   timeoutMs?: number;
 }
 
 export function runAgent(args: string[], options: CliOptions = {}): Promise<CliRun> {
-  const base = options.via ?? [process.execPath, LAUNCHER];
+  const base = options.via ?? [process.execPath, BUNDLE];
   const argv = options.netns ? ["ip", "netns", "exec", options.netns, ...base, ...args] : [...base, ...args];
   const start = process.hrtime.bigint();
   return new Promise((resolveRun) => {

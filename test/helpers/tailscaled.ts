@@ -1,10 +1,15 @@
 // The one allowed stand-in: a tailscaled LocalAPI server on a unix socket answering with
-// documents of the real shape (ipnstate.Status, PingResult, apitype.WhoIsResponse, ipn.Prefs).
-// Tests set `scenario` and the server answers from it; it refuses Referer/Origin like tailscaled.
+// documents of the real shape (ipnstate.Status, PingResult, apitype.WhoIsResponse, ipn.Prefs,
+// and the packet filter: tailcfg.FilterRule lists on debug-packet-filter-rules and in the netmap
+// of the IPN bus's first Notify). Tests set `scenario` and the server answers from it; it refuses
+// Referer/Origin like tailscaled.
 import { mkdtempSync, rmSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import type { FilterRule } from "../../agent/policy/packet-filter";
+
+type Endpoint = "status" | "ping" | "whois" | "prefs" | "watch-ipn-bus" | "debug-packet-filter-rules";
 
 export type ScraperPathScenario = "direct6" | "direct4" | "relay" | "peer-relay" | "idle" | "offline";
 
@@ -19,12 +24,23 @@ export interface Scenario {
   scraperHostName: string;
   scraperIps: string[];
   /** Override any endpoint's raw answer (garbage JSON, errors). */
-  raw?: Partial<Record<"status" | "ping" | "whois" | "prefs", { status: number; body: string }>>;
+  raw?: Partial<Record<Endpoint, { status: number; body: string }>>;
   /** Never answer these endpoints (the client's timeout must hold). */
-  hang?: ("status" | "ping" | "whois" | "prefs")[];
+  hang?: Endpoint[];
   /** whois answers, keyed by Tailscale IP. */
   whois?: Record<string, { hostName: string; tags: string[] }>;
   netfilterMode?: 0 | 1 | 2;
+  /** The filter control sent this node (the netmap's PacketFilterRules); null: no netmap. Default: seedFilterRules. */
+  packetFilter?: FilterRule[] | null;
+  shieldsUp?: boolean;
+  /** The caller's LocalAPI access: with "read", debug endpoints answer 403 (default "write": root). */
+  access?: "read" | "write";
+  /** A tailscaled whose IPN bus netmap no longer carries PacketFilterRules (the field is legacy). */
+  busWithoutRules?: boolean;
+  /** A ts_omit_debug build: the debug endpoints are not registered (404). */
+  noDebugEndpoints?: boolean;
+  /** Control marks the scraper peer IsJailed. */
+  scraperJailed?: boolean;
 }
 
 export function defaultScenario(): Scenario {
@@ -41,6 +57,51 @@ export function defaultScenario(): Scenario {
 }
 
 const SUFFIX = "example-tailnet.ts.net";
+
+const hostPrefix = (ip: string) => (ip.includes(":") ? `${ip}/128` : `${ip}/32`);
+const ports = (port: number) => ({ First: port, Last: port });
+
+/**
+ * The seed policy of DESIGN.md as control compiles it for this node: tag names resolved to the
+ * tagged nodes' addresses (the scraper's; this node's for the notify rule), one DstPorts entry
+ * per address. The third rule's destination is the scraper, so it admits nothing here.
+ */
+export function seedFilterRules(s: Scenario): FilterRule[] {
+  return [
+    { SrcIPs: [...s.scraperIps], DstPorts: s.selfIps.map((ip) => ({ IP: ip, Ports: ports(9100) })), IPProto: [6] },
+    { SrcIPs: [...s.scraperIps], DstPorts: s.selfIps.map((ip) => ({ IP: ip, Ports: ports(161) })), IPProto: [17] },
+    { SrcIPs: [...s.selfIps], DstPorts: s.scraperIps.map((ip) => ({ IP: ip, Ports: ports(162) })), IPProto: [17] },
+  ];
+}
+
+/** netmap.NetworkMap as the IPN bus sends it (no JSON tags: Go field names), or null without one. */
+export function netmapDocument(s: Scenario): Record<string, unknown> | null {
+  const rules = s.packetFilter === undefined ? seedFilterRules(s) : s.packetFilter;
+  if (rules === null || s.backendState !== "Running") return null;
+  const netmap: Record<string, unknown> = {
+    SelfNode: { ID: 1001, StableID: "nN0DE1CNTRL", Name: `${s.selfHostName}.${SUFFIX}.`, User: 1234567890, Addresses: s.selfIps.map(hostPrefix), AllowedIPs: s.selfIps.map(hostPrefix), Tags: s.selfTags ?? undefined, Online: true, MachineAuthorized: true },
+    NodeKey: "nodekey:1111111111111111111111111111111111111111111111111111111111111111",
+    PrivateKey: "privkey:0000000000000000000000000000000000000000000000000000000000000000",
+    Expiry: "2027-05-27T00:00:00Z",
+    Name: `${s.selfHostName}.${SUFFIX}.`,
+    MachineKey: "mkey:2222222222222222222222222222222222222222222222222222222222222222",
+    Peers: [
+      { ID: 1002, StableID: "n5CRAPER1CNTRL", Name: `${s.scraperHostName}.${SUFFIX}.`, User: 1234567890, Addresses: s.scraperIps.map(hostPrefix), AllowedIPs: s.scraperIps.map(hostPrefix), Tags: ["tag:scraper"], Online: s.scraperPath !== "offline", ...(s.scraperJailed ? { IsJailed: true } : {}) },
+    ],
+    DNS: { Domains: [SUFFIX], Proxied: true },
+    PacketFilterRules: rules,
+    SSHPolicy: null,
+    CollectServices: false,
+    DERPMap: { Regions: {} },
+    ControlHealth: null,
+    TKAEnabled: false,
+    Domain: "example@github",
+    DomainAuditLogID: "",
+    UserProfiles: { "1234567890": { ID: 1234567890, LoginName: "example@github", DisplayName: "Example" } },
+  };
+  if (s.busWithoutRules) delete netmap.PacketFilterRules;
+  return netmap;
+}
 const SCRAPER_KEY = "nodekey:5c0a7e5c0a7e5c0a7e5c0a7e5c0a7e5c0a7e5c0a7e5c0a7e5c0a7e5c0a7e5c0a";
 const OTHER_KEY = "nodekey:0e0e0e0e0e0e0e0e0e0e0e0e0e0e0e0e0e0e0e0e0e0e0e0e0e0e0e0e0e0e0e0e";
 
@@ -152,6 +213,10 @@ export function pingResult(s: Scenario, ip: string): Record<string, unknown> | n
   }
 }
 
+function prefsDocument(s: Scenario): Record<string, unknown> {
+  return { ControlURL: "https://controlplane.tailscale.com", RouteAll: false, WantRunning: s.backendState === "Running", ShieldsUp: s.shieldsUp ?? false, AdvertiseTags: s.selfTags, NetfilterMode: s.netfilterMode ?? 2, Hostname: "" };
+}
+
 export interface FakeTailscaled {
   socket: string;
   scenario: Scenario;
@@ -171,7 +236,7 @@ export async function startFakeTailscaled(scenario: Scenario = defaultScenario()
       return;
     }
     const url = new URL(req.url ?? "/", "http://local-tailscaled.sock");
-    const endpoint = url.pathname.replace("/localapi/v0/", "") as "status" | "ping" | "whois" | "prefs";
+    const endpoint = url.pathname.replace("/localapi/v0/", "") as Endpoint;
     if (s.hang?.includes(endpoint)) return; // never answers
     const raw = s.raw?.[endpoint];
     if (raw) {
@@ -198,7 +263,28 @@ export async function startFakeTailscaled(scenario: Scenario = defaultScenario()
         UserProfile: { ID: 1, LoginName: "tagged-devices", DisplayName: "tagged-devices" },
       });
     }
-    if (endpoint === "prefs" && req.method === "GET") return json({ ControlURL: "https://controlplane.tailscale.com", RouteAll: false, WantRunning: s.backendState === "Running", AdvertiseTags: s.selfTags, NetfilterMode: s.netfilterMode ?? 2, Hostname: "" });
+    if (endpoint === "prefs" && req.method === "GET") return json(prefsDocument(s));
+    if (endpoint === "watch-ipn-bus" && req.method === "GET") {
+      const mask = Number(url.searchParams.get("mask") ?? "0");
+      // Older tailscaleds refuse a read-only watcher that does not ask for private keys to be left out.
+      if ((mask & 16) === 0 && s.access === "read") return void res.writeHead(403).end("watch IPN bus access denied, must set ipn.NotifyNoPrivateKeys when not running as admin/root or operator\n");
+      const first: Record<string, unknown> = { Version: "1.90.6-tc0ffee-gdeadbeef" };
+      if (mask & 2) first.State = s.backendState === "Running" ? 6 : 2;
+      if (mask & 4) first.Prefs = prefsDocument(s);
+      const netmap = netmapDocument(s);
+      // Current tailscaleds always send the private key zeroed, whatever the mask.
+      if (mask & 8 && netmap) first.NetMap = netmap;
+      // An endless stream: the first Notify, then nothing until the watcher hangs up.
+      res.writeHead(200, { "Content-Type": "application/json" });
+      res.write(`${JSON.stringify(first)}\n`);
+      return;
+    }
+    if (endpoint === "debug-packet-filter-rules" && !s.noDebugEndpoints) {
+      if (s.access === "read") return void res.writeHead(403).end("debug access denied\n");
+      const netmap = netmapDocument(s);
+      if (!netmap) return void res.writeHead(404).end("no netmap\n");
+      return json(s.packetFilter === undefined ? seedFilterRules(s) : s.packetFilter);
+    }
     res.writeHead(404).end("404 page not found\n");
   });
   await new Promise<void>((resolve, reject) => {

@@ -3,7 +3,9 @@
 // Environment= and, when the unit asks for it, MemoryDenyWriteExecute= (W^X).
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { REPO_ROOT } from "./cli";
+import { BUNDLE } from "./bundle";
+import { startDaemon, type Daemon } from "./process";
+import { REPO_ROOT } from "./repo";
 
 function unitText(unit: string): string {
   return readFileSync(join(REPO_ROOT, "packaging/systemd", unit), "utf8");
@@ -58,4 +60,21 @@ export function unitCommand(bundle: string, args?: string[], unit = "edge-agent.
   const execArgs = unitNodeArgv(bundle, unit);
   const nodeArgs = args ? [...execArgs.slice(0, execArgs.indexOf(bundle) + 1), ...args] : execArgs;
   return { argv: [...(wx ? mdweLauncher() : []), process.execPath, ...nodeArgs], env: { ...process.env, ...unitEnvironment(unit) } };
+}
+
+export interface UnitOptions {
+  /** The unit whose command line and environment to use. */
+  unit?: string;
+  /** Run inside this network namespace. */
+  netns?: string;
+  /** Variables to add on top of the unit's environment. */
+  env?: NodeJS.ProcessEnv;
+  cwd?: string;
+}
+
+/** Starts the test run's bundle as `unit` starts /usr/bin/edge-agent, with `args` (e.g. run --config F). */
+export function startUnit(args: string[], options: UnitOptions = {}): Daemon {
+  const { argv, env } = unitCommand(BUNDLE, args, options.unit);
+  const full = options.netns ? ["ip", "netns", "exec", options.netns, ...argv] : argv;
+  return startDaemon(full[0], full.slice(1), { env: { ...env, ...options.env }, cwd: options.cwd ?? REPO_ROOT });
 }

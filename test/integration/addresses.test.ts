@@ -1,13 +1,15 @@
 // The addresses probe on real kernel interfaces in a network namespace this test makes: global,
 // temporary, deprecated, tentative, link-local, ULA and Tailscale-range addresses, read through
 // /proc/net/if_inet6 by the probe and by the real CLI run inside the namespace.
+// Sources in process for the probe's cases (one module against the kernel); the same facts through the
+// packaged program are the `status` runs in the namespace below and in status.test.ts.
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { parseIfInet6, probeAddresses } from "../../agent/probes/addresses";
-import type { Ipv6Prefix, Ipv6State } from "../../agent/state";
+import type { Ipv6Prefix, Ipv6State } from "../../agent/state/node-state";
 import { runAgent } from "../helpers/cli";
 import { createNetns, type Netns } from "../helpers/netns";
 import { describeWith } from "../helpers/prereqs";
@@ -99,7 +101,7 @@ describeWith({ root: true, binaries: ["ip", "sysctl"] }, "addresses probe in a n
 
   it("a missing if_inet6 (IPv6 disabled) is unavailable, with the reason", async () => {
     const state = await probeAddresses([], join(dir, "if_inet6"));
-    expect(state).toEqual({ state: "unavailable", error: `${join(dir, "if_inet6")} does not exist: IPv6 is disabled in this kernel or namespace` });
+    expect(state).toEqual({ state: "unavailable", code: "ipv6-disabled", error: `${join(dir, "if_inet6")} does not exist: IPv6 is disabled in this kernel or namespace` });
   });
 
   it("`edge-agent status --json` run inside the namespace reports the same", async () => {

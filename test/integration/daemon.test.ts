@@ -7,6 +7,8 @@
 // config is logged and the old one kept), logs are one line per change, SIGTERM with the
 // receiver down exits 0 within 5 s keeping the notification in the outbox, and the next start
 // delivers it.
+// The in-process part runs the sources to re-root the MIB and read state between cycles; the
+// `edge-agent run` part starts the bundle with edge-agent.service's command line (startUnit).
 import { execFile } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -17,16 +19,18 @@ import snmp from "net-snmp";
 import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { configFromObject } from "../../agent/config";
-import { Daemon } from "../../agent/daemon";
-import type { StateEvent } from "../../agent/diff";
+import { Daemon } from "../../agent/daemon/daemon";
+import { EVENT_KINDS } from "../../agent/diff";
 import { parseNftJson } from "../../agent/firewall/nft-json";
 import { collectNodeState } from "../../agent/probes/collect";
 import { oidTree } from "../../agent/snmp/oid-tree";
 import { Notifier } from "../../agent/snmp/notifier";
 import type { ObjectValues } from "../../agent/snmp/state-objects";
 import { fromVarbinds } from "../../agent/snmp/varbinds";
-import { TEXTFILE_NAME } from "../../agent/textfile";
+import { TEXTFILE_NAME } from "../../agent/daemon/textfile";
+import { BUNDLE } from "../helpers/bundle";
 import { createNetns, type Netns } from "../helpers/netns";
+import { startUnit } from "../helpers/unit-exec";
 import { freeTcpPort, freeUdpPort, waitFor } from "../helpers/ports";
 import { describeWith } from "../helpers/prereqs";
 import { startDaemon, type Daemon as ChildDaemon } from "../helpers/process";
@@ -56,7 +60,7 @@ interface Received {
 async function startReceiver(): Promise<{ port: number; received: Received[]; close: () => void }> {
   const port = await freeUdpPort();
   const received: Received[] = [];
-  const byOid = new Map(["agentStarted", "heartbeat", "addressChanged", "tailnetChanged", "pathChanged", "serviceDown", "serviceUp", "firewallChanged", "test"].map((k) => [rerooted.notificationOid(k as StateEvent["kind"]), k]));
+  const byOid = new Map(EVENT_KINDS.map((k) => [rerooted.notificationOid(k), k]));
   const receiver = snmp.createReceiver({ port, address: "127.0.0.1", transport: "udp4" }, (error: unknown, notification: any) => {
     if (error || !notification) return;
     const varbinds = notification.pdu.varbinds as { oid: string; value: unknown }[];
@@ -123,6 +127,8 @@ describeWith({ root: true, binaries: ["snmpd", "snmpget", "ip"] }, "edge-agent d
           scraper: "scraper",
           tailscale: { socket: tailscaled.socket },
           ipv6: { allocations: ["2001:db8:100::/56"] },
+          // A router's IPv4 prefix: its forward-ipv4 verdict reaches every output.
+          firewall: { forwardPrefixes: ["10.20.0.0/16"] },
           // The first cycle shares the CPU with loading every module; 500 ms can run out.
           probes: { timeout: "3s", nodeExporter: { url: "http://127.0.0.1:9/metrics" }, snmpd: { port: snmpd.port, community: COMMUNITY } },
           notifications: { target: `127.0.0.1:${receiver.port}`, community: COMMUNITY, inform: false, outbox: outboxDir },
@@ -138,7 +144,7 @@ describeWith({ root: true, binaries: ["snmpd", "snmpget", "ip"] }, "edge-agent d
         createSink: (c) => new Notifier(c, logger),
         ifInet6Path,
         // No disco ping: the namespace has no tailnet; the fake LocalAPI answers status.
-        collect: (c, extras) => collectNodeState(c, { ping: false, ifInet6Path, readRuleset: extras.readRuleset, previous: extras.previous }),
+        collect: (c, extras) => collectNodeState(c, { ping: false, ifInet6Path, readRuleset: extras.readRuleset }),
         // The namespace's firewall, watched and read as the daemon does on a host.
         rulesetMonitor: ["ip", "netns", "exec", ns.name, "nft", "monitor"],
         readRuleset: async () => ({ ruleset: parseNftJson(ns.exec("nft", ["-j", "list", "ruleset"])), backend: "nftables" }),
@@ -221,6 +227,25 @@ describeWith({ root: true, binaries: ["snmpd", "snmpget", "ip"] }, "edge-agent d
       await waitFor("the firewall to accept again", () => textfileSample(textDir, inbound) === 1 || null, 2000, 20);
     });
 
+    it("a forward chain dropping tailscaled's IPv4 reaches the receiver, the textfile and AgentX", async () => {
+      const forward = 'edge_agent_firewall_accepts{check="forward-ipv4"}';
+      const forwardOid = `${rerooted.objectOid("edgeAgentFirewallForwardIpv4")}.0`;
+      await waitFor("the forward-ipv4 verdict accept in the textfile", () => textfileSample(textDir, forward) === 1 || null, 5000, 20);
+      const before = receiver.received.length;
+      ns.exec("nft", ["-f", "-"], "table inet router {\n  chain forward {\n    type filter hook forward priority filter; policy drop;\n  }\n}\n");
+      try {
+        const changed = await waitFor("a firewallChanged notification", () => receiver.received.slice(before).find((r) => r.kind === "firewallChanged"), 2000, 20);
+        expect(changed.values.edgeAgentFirewallForwardIpv4).toBe("drop");
+        expect(changed.values.edgeAgentFirewallForwardIpv6).toBe("unknown");
+        await waitFor("the textfile to say drop", () => textfileSample(textDir, forward) === 0 || null, 2000, 20);
+        // drop(2), as EDGE-AGENT-MIB numbers the verdicts.
+        await waitFor("AgentX to serve drop", async () => (await agentxValue(forwardOid)) === "2" || null, 2000, 50);
+      } finally {
+        ns.exec("nft", ["delete", "table", "inet", "router"]);
+      }
+      await waitFor("the forward chain to accept again", () => textfileSample(textDir, forward) === 1 || null, 2000, 20);
+    });
+
     it("keeps running while tailscaled restarts, and reports both changes", async () => {
       const before = receiver.received.length;
       const socket = tailscaled.socket;
@@ -228,12 +253,17 @@ describeWith({ root: true, binaries: ["snmpd", "snmpget", "ip"] }, "edge-agent d
       await tailscaled.stop();
       const gone = await waitFor("tailscaled unavailable", () => receiver.received.slice(before).find((r) => r.kind === "tailnetChanged" && r.values.edgeAgentTailnetState === "unavailable"), 10_000, 50);
       expect(gone.values.edgeAgentEventSummary).toContain("tailscaled unavailable");
+      // The tailnet policy's verdicts go unknown with it, in their own notification's objects.
+      const unjudged = await waitFor("policyChanged to unknown", () => receiver.received.slice(before).find((r) => r.kind === "policyChanged" && r.values.edgeAgentPolicyScrapeNodeExporter === "unknown"), 10_000, 50);
+      expect(unjudged.values.edgeAgentEventSummary).toContain("tailnet policy verdicts unavailable");
+      expect(unjudged.values.edgeAgentPolicyPollSnmpd).toBe("unknown");
       await waitFor("the textfile to say so", () => textfileSample(textDir, 'edge_agent_probe_up{probe="tailnet"}') === 0, 2000, 20);
       // The helper removed its directory on stop; the daemon keeps the configured path.
       mkdirSync(dirname(socket), { recursive: true });
       extraDirs.push(dirname(socket));
       tailscaled = await startFakeTailscaled(scenario, socket);
       await waitFor("tailscaled back", () => receiver.received.slice(before).find((r) => r.kind === "tailnetChanged" && r.values.edgeAgentTailnetState === "Running"), 10_000, 50);
+      await waitFor("the seed's verdicts back", () => receiver.received.slice(before).find((r) => r.kind === "policyChanged" && r.values.edgeAgentPolicyScrapeNodeExporter === "accept" && r.values.edgeAgentPolicyPollSnmpd === "accept"), 10_000, 50);
       expect(textfileSample(textDir, "edge_agent_ipv6_global_prefixes")).toBe(1);
     });
   });
@@ -256,7 +286,7 @@ describeWith({ root: true, binaries: ["snmpd", "snmpget", "ip"] }, "edge-agent d
       return stdout.trim().replace(/^"(.*)"$/, "$1");
     }
 
-    const startAgent = () => startDaemon("ip", ["netns", "exec", ns.name, process.execPath, join(REPO, "bin/edge-agent.js"), "run", "--config", configFile], { cwd: REPO });
+    const startAgent = () => startUnit(["run", "--config", configFile], { netns: ns.name });
     const notified = (name: string) => trapd.received().filter((n) => n.name === `EDGE-AGENT-MIB::${name}`);
     const outboxEntries = () =>
       readdirSync(join(work, "outbox"))
@@ -417,7 +447,7 @@ describe("`edge-agent run` with a bad config", () => {
     try {
       const file = join(work, "config.yaml");
       writeFileSync(file, "run: { interval: soon }\n");
-      const result = await run(process.execPath, [join(REPO, "bin/edge-agent.js"), "run", "--config", file], { cwd: REPO }).then(
+      const result = await run(process.execPath, [BUNDLE, "run", "--config", file], { cwd: REPO }).then(
         () => ({ code: 0, stderr: "" }),
         (error: { code: number; stderr: string }) => error,
       );

@@ -1,21 +1,31 @@
 // Doctor's checks that read the host directly, run in-process against real things: the
 // receiver's UDP ports (nothing bound; a real snmptrapd holding them), a file_sd file that is
 // absent or not a target list, and a textfile directory that does not exist or sits on a read-only mount.
+// Sources in process: these judges need host states (a read-only mount, ports held by another
+// program) set up per case; doctor.test.ts runs the packaged program end to end.
 import { execFileSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { configFromObject } from "../../agent/config";
 import type { ConfigLoad } from "../../agent/doctor/context";
 import { runDoctor } from "../../agent/doctor/doctor";
+import { unitInstalled } from "../../agent/doctor/facts/units";
 import { selectChecks } from "../../agent/doctor/registry";
 import { startNodeExporter, type NodeExporter } from "../helpers/node-exporter";
+import { startFakeTailscaled } from "../helpers/tailscaled";
 import { freeUdpPort, waitFor } from "../helpers/ports";
 import { describeWith } from "../helpers/prereqs";
 import { startDaemon, type Daemon } from "../helpers/process";
 import { netSnmpEnv } from "../helpers/snmpd";
 import { boundUdpSockets } from "../../agent/probes/udp-listeners";
+
+// Until the package has made the edge-agent user and installed the receiver's unit, the fixes that
+// need them say to install it first (test/unit/doctor-checks.test.ts pins both forms).
+const userExists = readFileSync("/etc/passwd", "utf8").split("\n").some((l) => l.startsWith("edge-agent:"));
+const receiverUnit = unitInstalled("edge-agent-receiver.service");
+const first = (present: boolean, what: string, command: string) => (present ? command : `install the edge-agent package first (it ${what}), then: ${command}`);
 
 function load(raw: Record<string, unknown>): ConfigLoad {
   return { path: "/test/config.yaml", config: configFromObject(raw, "/test/config.yaml"), error: null, mode: 0o100640 };
@@ -37,7 +47,7 @@ describeWith({ root: true, binaries: ["snmptrapd", "prometheus-node-exporter", "
     it("fails when nothing holds receiver.listen", async () => {
       const port = await freeUdpPort();
       const c = await run({ receiver: { listen: [`udp:127.0.0.1:${port}`] } }, ["receiver-listen"]);
-      expect(c["receiver-listen"]).toMatchObject({ status: "fail", finding: `nothing listens on udp:127.0.0.1:${port}: the receiver is not running`, fix: "sudo systemctl enable --now edge-agent-receiver" });
+      expect(c["receiver-listen"]).toMatchObject({ status: "fail", finding: `nothing listens on udp:127.0.0.1:${port}: the receiver is not running`, fix: first(receiverUnit, "ships edge-agent-receiver.service", "sudo systemctl enable --now edge-agent-receiver") });
     });
 
     it("fails naming snmptrapd when it holds the port", async () => {
@@ -53,6 +63,20 @@ describeWith({ root: true, binaries: ["snmptrapd", "prometheus-node-exporter", "
         expect(c["receiver-listen"].fix).toContain("systemctl disable --now snmptrapd");
       } finally {
         await trapd.stop();
+      }
+    });
+  });
+
+  describe("receiver-config", () => {
+    it("fails with no credentials, warns when new senders cannot be verified, and is ok with tailscaled to ask", async () => {
+      const none = join(dir, "no-tailscaled.sock");
+      expect((await run({ receiver: {}, tailscale: { socket: none } }, ["receiver-config"]))["receiver-config"]).toMatchObject({ status: "fail", finding: expect.stringContaining("every notification will be refused") });
+      expect((await run({ receiver: { communities: ["c0mmunity"] }, tailscale: { socket: none } }, ["receiver-config"], []))["receiver-config"]).toMatchObject({ status: "warn", finding: expect.stringContaining("refused as unverified") });
+      const tailscaled = await startFakeTailscaled();
+      try {
+        expect((await run({ receiver: { communities: ["c0mmunity"] }, tailscale: { socket: tailscaled.socket } }, ["receiver-config"], []))["receiver-config"]).toMatchObject({ status: "ok", finding: `credentials configured; senders are verified with tailscaled whois (${tailscaled.socket})` });
+      } finally {
+        await tailscaled.stop();
       }
     });
   });
@@ -92,7 +116,7 @@ describeWith({ root: true, binaries: ["snmptrapd", "prometheus-node-exporter", "
     it("fails when the directory does not exist", async () => {
       const missing = join(dir, "absent");
       const c = await run({ probes: { nodeExporter: { url: ne.url } }, textfile: { directory: missing } }, ["textfile-dir"]);
-      expect(c["textfile-dir"]).toMatchObject({ status: "fail", finding: `${missing} does not exist`, fix: `sudo install -d -o edge-agent -m 0755 ${missing}` });
+      expect(c["textfile-dir"]).toMatchObject({ status: "fail", finding: `${missing} does not exist`, fix: first(userExists, "creates the edge-agent user", `sudo install -d -o edge-agent -m 0755 ${missing}`) });
     });
 
     it("is ok for node-exporter's own directory, found from its command line, and leaves nothing behind", async () => {

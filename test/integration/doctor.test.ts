@@ -2,19 +2,22 @@
 // network namespace, Debian's node-exporter and snmpd inside it, the tailscaled LocalAPI test
 // server for each scenario, real /etc/hosts resolution, and exit codes.
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { tmpdir, userInfo } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { LAUNCHER, runAgent, type CliRun } from "../helpers/cli";
+import { AGENT_VERSION } from "../../agent/version";
+import { BUNDLE } from "../helpers/bundle";
+import { runAgent, type CliRun } from "../helpers/cli";
 import { createNetns, type Netns } from "../helpers/netns";
 import { makeTestCertificates } from "../helpers/certificates";
 import { startNodeExporter, TEST_BASIC_AUTH, type NodeExporter } from "../helpers/node-exporter";
 import { waitFor } from "../helpers/ports";
 import { describeWith } from "../helpers/prereqs";
-import { startDaemon, type Daemon } from "../helpers/process";
+import type { Daemon } from "../helpers/process";
+import { startUnit } from "../helpers/unit-exec";
 import { startSnmpd, type Snmpd } from "../helpers/snmpd";
 import { startSnmptrapd, type Snmptrapd } from "../helpers/snmptrapd";
-import { defaultScenario, startFakeTailscaled, type FakeTailscaled } from "../helpers/tailscaled";
+import { defaultScenario, seedFilterRules, startFakeTailscaled, type FakeTailscaled, type Scenario } from "../helpers/tailscaled";
 
 const TAILNET_V4 = "100.101.102.103";
 const TAILNET_V6 = "fd7a:115c:a1e0::1234:5678";
@@ -106,6 +109,8 @@ describeWith({ root: true, binaries: ["ip", "nft", "setpriv", "snmpd", "snmpget"
     let ns: Netns;
     let tailscaled: FakeTailscaled;
     let config: string;
+    let stockViewConfig: string;
+    let agent: Daemon;
     beforeAll(async () => {
       ns = nodeNetns({ ipv4: "100.80.1.2/24", ipv6: "2001:db8:100:1::10/64" });
       cleanups.push(() => ns.remove());
@@ -118,22 +123,41 @@ describeWith({ root: true, binaries: ["ip", "nft", "setpriv", "snmpd", "snmpget"
         netns: ns.name,
         port: 161,
         listen: ["udp:0.0.0.0:161", "udp6:[::]:161"],
-        extra: ["rocommunity edgetest 100.64.0.0/10", "rocommunity6 edgetest fd7a:115c:a1e0::/48", "master agentx", "agentXSocket tcp:127.0.0.1:705"],
+        extra: [
+          "rocommunity edgetest 100.64.0.0/10",
+          "rocommunity6 edgetest fd7a:115c:a1e0::/48",
+          // A community whose view is Debian's stock systemonly: the agent's subtree is not in it.
+          "view systemonly included .1.3.6.1.2.1.1",
+          "rocommunity stockview 127.0.0.1 -V systemonly",
+          "rocommunity stockview 100.64.0.0/10 -V systemonly",
+          "rocommunity6 stockview fd7a:115c:a1e0::/48 -V systemonly",
+          "master agentx",
+          "agentXSocket tcp:127.0.0.1:705",
+        ],
       });
       cleanups.push(() => snmpd.stop());
       await tcpListening(ns, 9100);
-      config = writeConfig(dir, "good.yaml", {
+      const settings = {
         scraper: "scraper",
         tailscale: { socket: tailscaled.socket, expectedTags: ["tag:monitor"] },
         ipv6: { allocations: ["2001:db8:100::/56"] },
         probes: { timeout: "3s", nodeExporter: { url: "http://127.0.0.1:9100/metrics" }, snmpd: { host: "127.0.0.1", port: 161, community: "edgetest" } },
         textfile: { directory: textfile },
         agentx: { master: "tcp:127.0.0.1:705" },
+      };
+      config = writeConfig(dir, "good.yaml", settings);
+      stockViewConfig = writeConfig(dir, "stock-view.yaml", { ...settings, probes: { ...settings.probes, snmpd: { ...settings.probes.snmpd, community: "stockview" } } });
+      // The daemon serves the AgentX objects doctor reads through snmpd, as the package runs it.
+      const daemonConfig = writeConfig(dir, "good-daemon.yaml", { ...settings, run: { interval: "1s" }, notifications: { target: "127.0.0.1:1", inform: false, outbox: join(dir, "good-outbox") } });
+      agent = startUnit(["run", "--config", daemonConfig], { netns: ns.name });
+      cleanups.push(() => agent.stop());
+      await waitFor("the daemon to register its AgentX objects", () => /^edge_agent_agentx_registered 1$/m.test(readFileSync(join(textfile, "edge_agent.prom"), "utf8")), 30_000, 200).catch((error) => {
+        throw new Error(`${(error as Error).message}\n${agent.output().slice(-3000)}`);
       });
     });
 
     it("passes every node check and exits 0", async () => {
-      const ids = ["config", "ipv6-prefix", "ipv4-nat", "tailscaled", "tags", "scraper-path", "firewall-port", "node-exporter", "snmpd", "textfile-dir", "agentx"];
+      const ids = ["config", "ipv6-prefix", "ipv4-nat", "tailscaled", "tags", "scraper-path", "tailnet-policy", "firewall-port", "node-exporter", "snmpd", "textfile-dir", "agentx"];
       const run = await doctor(["--config", config, "--json", ...only(...ids)], { netns: ns.name });
       const checks = byId(run);
       expect(Object.fromEntries(ids.map((id) => [id, `${checks[id]?.status}: ${checks[id]?.finding}`]))).toEqual(Object.fromEntries(ids.map((id) => [id, expect.stringMatching(/^ok: /)])));
@@ -147,6 +171,29 @@ describeWith({ root: true, binaries: ["ip", "nft", "setpriv", "snmpd", "snmpget"
       expect(run.code).toBe(0);
     });
 
+    it("agentx: ok because edgeAgentVersion.0 answers through snmpd; a view that hides the subtree fails naming it", async () => {
+      const served = byId(await doctor(["--config", config, "--json", ...only("agentx")], { netns: ns.name })).agentx;
+      expect(served).toMatchObject({ status: "ok", finding: `snmpd at 127.0.0.1:161 serves EDGE-AGENT-MIB through AgentX to community "edgetest": edgeAgentVersion.0 (1.3.6.1.3.9163.1.19.0) = ${AGENT_VERSION}` });
+      const hidden = await doctor(["--config", stockViewConfig, "--json", ...only("snmpd", "agentx")], { netns: ns.name });
+      expect(byId(hidden).snmpd.status, "sysDescr is in the stock view").toBe("ok");
+      expect(byId(hidden).agentx).toMatchObject({
+        status: "fail",
+        finding: `snmpd at 127.0.0.1:161 has no edgeAgentVersion.0 (1.3.6.1.3.9163.1.19.0) for community "stockview", though edge-agent's objects are registered: snmpd's view for community "stockview" does not include 1.3.6.1.3.9163.1`,
+        fix: `in /etc/snmp/snmpd.conf.d/edge-agent.conf: view systemonly included .1.3.6.1.3.9163.1 (or that line for the view community "stockview" uses), then sudo systemctl restart snmpd`,
+      });
+      expect(hidden.code).toBe(1);
+    });
+
+    it("agentx: with the daemon stopped, says no edge-agent run serves the objects", async () => {
+      // Last in this block: the node checks above need the daemon.
+      await agent.stop();
+      const stopped = byId(await doctor(["--config", config, "--json", ...only("agentx")], { netns: ns.name })).agentx;
+      expect(stopped).toMatchObject({ status: "fail", finding: "snmpd at 127.0.0.1:161 has no edgeAgentVersion.0 (1.3.6.1.3.9163.1.19.0): no edge-agent run is running here to serve it" });
+    // Starting the unit needs it installed: until the package is, the fix says to install it first.
+    const unit = ["/etc/systemd/system", "/usr/lib/systemd/system", "/lib/systemd/system"].some((d) => existsSync(join(d, "edge-agent.service")));
+    expect(stopped.fix).toBe(unit ? "sudo systemctl enable --now edge-agent" : "install the edge-agent package first (it ships edge-agent.service), then: sudo systemctl enable --now edge-agent");
+    });
+
     it("as an unprivileged user: firewall-port is skipped saying to use sudo; a root-only textfile directory fails", async () => {
       // A directory any user can search, with a config they can read and a textfile directory only root can write.
       const open = mkdtempSync(join(tmpdir(), "ea-doctor-nobody-"));
@@ -155,7 +202,7 @@ describeWith({ root: true, binaries: ["ip", "nft", "setpriv", "snmpd", "snmpget"
       mkdirSync(join(open, "textfile"), { mode: 0o755 });
       const readable = join(open, "config.yaml");
       writeFileSync(readable, JSON.stringify({ ...JSON.parse(readFileSync(config, "utf8")), textfile: { directory: join(open, "textfile") } }), { mode: 0o644 });
-      const nobody = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--inh-caps=-all", "--bounding-set=-all", process.execPath, LAUNCHER];
+      const nobody = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--inh-caps=-all", "--bounding-set=-all", process.execPath, BUNDLE];
       const run = await doctor(["--config", readable, "--json", ...only("firewall-port", "textfile-dir")], { netns: ns.name, via: nobody });
       const c = byId(run);
       expect(c["firewall-port"]).toMatchObject({ status: "skip", finding: expect.stringContaining("CAP_NET_ADMIN"), fix: "sudo edge-agent doctor --check firewall-port" });
@@ -271,7 +318,7 @@ describeWith({ root: true, binaries: ["ip", "nft", "setpriv", "snmpd", "snmpget"
 
         <1>Outputs (textfile, AgentX, notifications)<0>
           <31>✗<0> agentx    nothing listens on tcp:127.0.0.1:705: snmpd is not an AgentX master there
-                      <2>fix:<0> in /etc/snmp/snmpd.conf: master agentx and agentXSocket tcp:127.0.0.1:705, then sudo systemctl restart snmpd
+                      <2>fix:<0> in /etc/snmp/snmpd.conf.d/edge-agent.conf: master agentx; agentXSocket tcp:127.0.0.1:705,unix:/var/agentx/master; view systemonly included .1.3.6.1.3.9163.1 (one per line), then sudo systemctl restart snmpd
 
         <31>3 checks: 0 ok, 1 warning, 2 failures, 0 skipped in <t> — monitoring is broken here<0>
         "
@@ -288,7 +335,7 @@ describeWith({ root: true, binaries: ["ip", "nft", "setpriv", "snmpd", "snmpget"
 
         Outputs (textfile, AgentX, notifications)
           [FAIL] agentx    nothing listens on tcp:127.0.0.1:705: snmpd is not an AgentX master there
-                           fix: in /etc/snmp/snmpd.conf: master agentx and agentXSocket tcp:127.0.0.1:705, then sudo systemctl restart snmpd
+                           fix: in /etc/snmp/snmpd.conf.d/edge-agent.conf: master agentx; agentXSocket tcp:127.0.0.1:705,unix:/var/agentx/master; view systemonly included .1.3.6.1.3.9163.1 (one per line), then sudo systemctl restart snmpd
 
         3 checks: 0 ok, 1 warning, 2 failures, 0 skipped in <t> — monitoring is broken here
         "
@@ -325,7 +372,7 @@ describeWith({ root: true, binaries: ["ip", "nft", "setpriv", "snmpd", "snmpget"
             {
               "durationMs": "<n>",
               "finding": "nothing listens on tcp:127.0.0.1:705: snmpd is not an AgentX master there",
-              "fix": "in /etc/snmp/snmpd.conf: master agentx and agentXSocket tcp:127.0.0.1:705, then sudo systemctl restart snmpd",
+              "fix": "in /etc/snmp/snmpd.conf.d/edge-agent.conf: master agentx; agentXSocket tcp:127.0.0.1:705,unix:/var/agentx/master; view systemonly included .1.3.6.1.3.9163.1 (one per line), then sudo systemctl restart snmpd",
               "group": "outputs",
               "id": "agentx",
               "status": "fail",
@@ -359,7 +406,7 @@ describeWith({ root: true, binaries: ["ip", "nft", "setpriv", "snmpd", "snmpget"
         receiver: { listen: ["udp:127.0.0.1:1162", "udp6:[::1]:1162"], communities: ["edgetest"], fileSd, metrics: "127.0.0.1:9163", state: join(sd, "fleet.json") },
         tailscale: { socket: join(sd, "no-tailscaled.sock") },
       });
-      receiver = startDaemon("ip", ["netns", "exec", ns.name, process.execPath, LAUNCHER, "receive", "--config", config]);
+      receiver = startUnit(["receive", "--config", config], { unit: "edge-agent-receiver.service", netns: ns.name });
       cleanups.push(() => receiver.stop());
       await waitFor("the receiver's file_sd file", () => existsSync(fileSd), 20_000).catch((error) => {
         throw new Error(`${(error as Error).message}\nreceiver output:\n${receiver.output()}`);
@@ -446,6 +493,26 @@ describeWith({ root: true, binaries: ["ip", "nft", "setpriv", "snmpd", "snmpget"
     expect(run.code).toBe(1);
   });
 
+  it("tailnet-policy: ok by the seed's rules; a missing entry, shields-up and a refused permission each name their fix", async () => {
+    const tailscaled = await startFakeTailscaled(defaultScenario());
+    cleanups.push(() => tailscaled.stop());
+    const config = writeConfig(dir, "policy.yaml", { scraper: "scraper", tailscale: { socket: tailscaled.socket, expectedTags: ["tag:monitor"] }, probes: { timeout: "3s" } });
+    const judged = async (change: Partial<Scenario>) => {
+      tailscaled.scenario = { ...defaultScenario(), ...change };
+      const run = await doctor(["--config", config, "--json", ...only("tailnet-policy")]);
+      return { ...byId(run)["tailnet-policy"], code: run.code };
+    };
+    expect(await judged({})).toMatchObject({ status: "ok", finding: "this node's tailscaled admits the scraper's scrape-node-exporter (tcp/9100) by rule 0, poll-snmpd (udp/161) by rule 1", code: 0 });
+    expect(await judged({ packetFilter: seedFilterRules(defaultScenario()).slice(1) })).toMatchObject({
+      status: "fail",
+      finding: expect.stringMatching(/^this node's tailscaled drops the scraper's scrape-node-exporter \(tcp\/9100\): default deny: no rule of 2 admits tcp\/9100 from 100\.64\.0\.1 to 100\.101\.102\.103/),
+      fix: 'add to the tailnet policy\'s "acls": {"action": "accept", "src": ["tag:scraper"], "dst": ["tag:monitor:9100"], "proto": "tcp"} (in "grants": {"src": ["tag:scraper"], "dst": ["tag:monitor"], "ip": ["tcp:9100"]})',
+      code: 1,
+    });
+    expect(await judged({ shieldsUp: true })).toMatchObject({ status: "fail", finding: expect.stringContaining("shields-up"), fix: "sudo tailscale set --shields-up=false", code: 1 });
+    expect(await judged({ busWithoutRules: true, access: "read" })).toMatchObject({ status: "warn", fix: expect.stringMatching(new RegExp(`^sudo tailscale set --operator=${userInfo().username} `)), code: 0 });
+  });
+
   it("a logged-out tailscaled fails with the login command; tags are then skipped", async () => {
     const tailscaled = await startFakeTailscaled({ ...defaultScenario(), backendState: "NeedsLogin" });
     cleanups.push(() => tailscaled.stop());
@@ -469,6 +536,15 @@ describeWith({ root: true, binaries: ["ip", "nft", "setpriv", "snmpd", "snmpget"
     expect(run.code).toBe(1);
   });
 
+  it("a textfile directory that does not exist: the fix creates it for the edge-agent user, or installs the package first when that user does not exist yet", async () => {
+    const missing = join(dir, "no-such-textfile-dir");
+    const config = writeConfig(dir, "textfile-missing.yaml", { textfile: { directory: missing } });
+    const run = await doctor(["--config", config, "--json", ...only("textfile-dir")]);
+    const userExists = readFileSync("/etc/passwd", "utf8").split("\n").some((l) => l.startsWith("edge-agent:"));
+    const create = `sudo install -d -o edge-agent -m 0755 ${missing}`;
+    expect(byId(run)["textfile-dir"]).toMatchObject({ status: "fail", finding: `${missing} does not exist`, fix: userExists ? create : `install the edge-agent package first (it creates the edge-agent user), then: ${create}` });
+  });
+
   it("on a fresh machine (no config, no tailscaled, no daemons) runs, names what is missing and exits 1", async () => {
     const ns = createNetns("eafresh");
     cleanups.push(() => ns.remove());
@@ -482,10 +558,22 @@ describeWith({ root: true, binaries: ["ip", "nft", "setpriv", "snmpd", "snmpget"
     expect(run.stdout).toMatch(/\[FAIL\] agentx +nothing listens on tcp:127\.0\.0\.1:705/);
     expect(run.stdout).toMatch(/fix: .*tailscale up --advertise-tags=tag:monitor/);
     expect(run.stdout).toMatch(/\[skip\] receiver-listen +not the scraper: no receiver\.communities or receiver\.users configured and no `edge-agent receive` running/);
-    expect(run.stdout).toMatch(/^15 checks: .* — monitoring is broken here$/m);
-    // The README's first command, as typed in a checkout after `npm ci`.
-    const npx = await doctor(["--check", "tailscaled"], { netns: ns.name, env: { PATH: `${resolve(process.execPath, "..")}:/usr/bin:/bin` }, via: ["npx", "--no-install", "edge-agent"] });
+    expect(run.stdout).toMatch(/^17 checks: .* — monitoring is broken here$/m);
+    // Everything not ok says what to do, in words that hold before the package is installed.
+    const lines = run.stdout.split("\n");
+    lines.forEach((line, i) => {
+      if (/^ {2}\[(warn|FAIL|skip)\]/.test(line)) expect({ line, next: lines[i + 1] }).toEqual({ line, next: expect.stringMatching(/^ +fix: \S/) });
+    });
+    // The keys' reference: the man page once the package installed it (its .deb ships no README), else the source's.
+    const manPage = ["/usr/share/man/man5/edge-agent.yaml.5.gz", "/usr/share/man/man5/edge-agent.yaml.5"].some((p) => existsSync(p));
+    const reference = manPage ? "man 5 edge-agent.yaml" : "man -l packaging/man/edge-agent.yaml.5 in edge-agent's source, or its README's Config reference";
+    expect(run.stdout).toContain(`fix: create /etc/edge-agent/config.yaml (keys and defaults: ${reference}), or pass --config FILE`);
+    if (!readFileSync("/etc/passwd", "utf8").split("\n").some((l) => l.startsWith("edge-agent:"))) expect(run.stdout).not.toMatch(/fix: sudo (install -d -o|chown) edge-agent/);
+    expect(run.stdout).toContain("fix: edge-agent doctor --check receiver-listen runs it anyway");
+    // The README's first command, as typed in a checkout after `npm ci`: its fixes name the program as typed there.
+    const npx = await doctor([], { netns: ns.name, env: { PATH: `${resolve(process.execPath, "..")}:/usr/bin:/bin` }, via: ["npx", "--no-install", "edge-agent"] });
     expect(npx.stdout).toMatch(/\[FAIL\] tailscaled +(Tailscale is not installed|tailscaled is not running)/);
+    expect(npx.stdout).toContain("fix: npx edge-agent doctor --check receiver-listen runs it anyway");
     expect(npx.code).toBe(1);
   });
 

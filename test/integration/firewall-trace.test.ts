@@ -5,7 +5,8 @@ import { chmodSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { LAUNCHER, runAgent } from "../helpers/cli";
+import { BUNDLE } from "../helpers/bundle";
+import { runAgent } from "../helpers/cli";
 import { createNetns, type Netns } from "../helpers/netns";
 import { describeWith } from "../helpers/prereqs";
 
@@ -66,7 +67,7 @@ describeWith({ root: true, binaries: ["nft", "ip", "setpriv"] }, "edge-agent fir
     const refused = await runAgent(["firewall", "trace", "--ruleset", broken, ...packet(), "--iif", "eth0"]);
     expect(refused.code).toBe(2);
     expect(refused.stderr).toMatch(/nft -f .*broken\.nft: .*undefined/s);
-    const nobody = await runAgent(["firewall", "trace", "--ruleset", rules, ...packet(), "--iif", "eth0"], { via: ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", process.execPath, LAUNCHER], env: { ...process.env, HOME: "/tmp" } });
+    const nobody = await runAgent(["firewall", "trace", "--ruleset", rules, ...packet(), "--iif", "eth0"], { via: ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", process.execPath, BUNDLE], env: { ...process.env, HOME: "/tmp" } });
     expect(nobody.code).toBe(2);
     expect(nobody.stderr).toContain("nft's text form, which only nft reads: as root, edge-agent loads it into a throwaway network namespace and reads it back; otherwise give nft's JSON (sudo nft -j list ruleset > FILE)");
   });

@@ -1,11 +1,14 @@
 // The node-exporter probe against Debian's real prometheus-node-exporter on a free port: up with
 // its version, down with the reason once stopped, and whether it answers on the Tailscale IP
 // (played by a second loopback address, 127.0.0.2, that the LocalAPI test server reports).
+// Sources in process: one probe against the real daemon, case by case; the packaged program's view
+// of the same service is in status.test.ts and doctor.test.ts.
 import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { configFromObject, type NodeExporterTls } from "../../agent/config";
-import { collectNodeState } from "../../agent/probes/collect";
+import { askService, collectNodeState } from "../../agent/probes/collect";
+import { confirmDown } from "../../agent/daemon/confirm-down";
 import { probeNodeExporter } from "../../agent/probes/node-exporter";
 import { freeTcpPort, waitFor } from "../helpers/ports";
 import { makeTestCertificates, type TestCertificates } from "../helpers/certificates";
@@ -41,6 +44,7 @@ describeWith({ binaries: ["prometheus-node-exporter"] }, "node-exporter probe (r
     const state = await probeNodeExporter(at(exporter.url.replace("/metrics", "/")), [], TIMEOUT);
     expect(state.up).toBe(false);
     expect(state.error).toBe(`${exporter.url.replace("/metrics", "/")} answered, but not with node-exporter's metrics`);
+    expect(state.code).toBe("not-node-exporter");
   });
 
   describe("behind basic auth (node-exporter's --web.config.file)", () => {
@@ -60,12 +64,14 @@ describeWith({ binaries: ["prometheus-node-exporter"] }, "node-exporter probe (r
       const state = await probeNodeExporter(at(withUserinfo("prom:not-it")), [], TIMEOUT);
       expect(state).toMatchObject({ up: false, url: withUserinfo("prom:<secret>") });
       expect(state.error).toBe(`${withUserinfo("prom:<secret>")} answered HTTP 401: node-exporter refused the URL's credentials`);
+      expect(state.code).toBe("http-status");
       expect(JSON.stringify(state)).not.toContain("not-it");
     });
 
     it("no credentials: down, saying where to put them", async () => {
       const state = await probeNodeExporter(at(guarded.url), [], TIMEOUT);
       expect(state.error).toBe(`${guarded.url} answered HTTP 401: node-exporter asks for basic auth; put user:password@ in probes.nodeExporter.url`);
+      expect(state.code).toBe("http-status");
     });
   });
 
@@ -115,7 +121,7 @@ describeWith({ binaries: ["prometheus-node-exporter"] }, "node-exporter probe (r
 
     it("an unreadable tls.caFile is down, naming the key and the file; neither address is asked", async () => {
       const state = await probeNodeExporter(at(secured.url, { caFile: "/nonexistent/ca.pem" }), ["127.0.0.2"], TIMEOUT);
-      expect(state).toEqual({ url: secured.url, up: false, version: null, tailnetReachable: null, error: "cannot read probes.nodeExporter.tls.caFile: ENOENT: no such file or directory, open '/nonexistent/ca.pem'" });
+      expect(state).toEqual({ url: secured.url, up: false, version: null, tailnetReachable: null, code: "tls", error: "cannot read probes.nodeExporter.tls.caFile: ENOENT: no such file or directory, open '/nonexistent/ca.pem'" });
     });
 
     it("the whole snapshot, from the config keys", async () => {
@@ -132,6 +138,7 @@ describeWith({ binaries: ["prometheus-node-exporter"] }, "node-exporter probe (r
     const state = await probeNodeExporter(at(stopped.url), [], TIMEOUT);
     expect(state).toMatchObject({ up: false, version: null, tailnetReachable: null });
     expect(state.error).toBe(`${stopped.url}: connect ECONNREFUSED 127.0.0.1:${stopped.port}`);
+    expect(state.code).toBe("not-listening");
   });
 
   describe("one answer missed (node-exporter frozen with SIGSTOP), as a loaded host misses one", () => {
@@ -154,7 +161,8 @@ describeWith({ binaries: ["prometheus-node-exporter"] }, "node-exporter probe (r
 
     it("a node-exporter that was up is asked again, and a late answer is still up", async () => {
       frozen.child.kill("SIGSTOP");
-      const collecting = collectNodeState(config(), { ping: false, previous: sampleNodeState() });
+      // The daemon's second look (agent/daemon/confirm-down.ts) after a snapshot where it was up.
+      const collecting = collectNodeState(config(), { ping: false }).then((state) => confirmDown(sampleNodeState(), state, (service, ips) => askService(config(), service, ips)));
       try {
         // The first ask times out in the queue; thaw it once the second ask has queued behind it.
         await waitFor("the second ask in node-exporter's accept queue", () => acceptQueue(frozen.port) >= 2, 10_000, 20);
@@ -170,6 +178,7 @@ describeWith({ binaries: ["prometheus-node-exporter"] }, "node-exporter probe (r
       try {
         const state = await collectNodeState(config(), { ping: false });
         expect(state.services.nodeExporter).toMatchObject({ up: false, error: `${frozen.url} did not answer within 1000 ms` });
+        expect(state.services.nodeExporter.code).toBe("timeout");
       } finally {
         frozen.child.kill("SIGCONT");
       }

@@ -1,6 +1,8 @@
 // The notifier against Debian's snmptrapd with EDGE-AGENT-MIB loaded: every combination of
 // v2c/v3, trap/inform and IPv4/IPv6 arrives by name with the right values; later v3 informs on
 // one session are acknowledged (net-snmp's port bug); an unresolvable target queues and logs once.
+// Sources in process: every version/transport/PDU combination of one module against snmptrapd;
+// the packaged daemon's notifications are in daemon.test.ts and the lab.
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";

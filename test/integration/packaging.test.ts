@@ -66,10 +66,12 @@ describeWith(
       expect(output).toContain("ok - purge removes the conffile");
     }, 910_000);
 
-    it("unit: under Debian 12's systemd booted in the root, edge-agent.service runs with its whole sandbox and W^X, sees a dropping rule, stops with 0", async () => {
+    it("unit: under Debian 12's systemd booted in the root, edge-agent.service runs with its whole sandbox and W^X, serves its objects through Debian's stock snmpd, sees a dropping rule, stops with 0", async () => {
       const output = await stage("unit", 600_000);
       expect(output).toContain("ok - Debian's systemd 252 booted the root");
       expect(output).toContain("ok - nft monitor under the unit: a rule dropping UDP 41641 is a firewallChanged event and a drop verdict");
+      expect(output).toMatch(/^ok - snmpwalk through Debian's snmpd \(stock snmpd\.conf \+ \/etc\/snmp\/snmpd\.conf\.d\/edge-agent\.conf\) returns all \d+ EDGE-AGENT-MIB objects$/m);
+      expect(output).toContain("ok - edge-agent doctor --check agentx: ok");
       expect(output).toContain("ok - systemctl stop: exit 0 within 5 s");
     }, 610_000);
   },

@@ -3,14 +3,13 @@
 // and a restart remembers the fleet.
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { describeWith } from "../helpers/prereqs";
 import { freeTcpPort, freeUdpPort, waitFor } from "../helpers/ports";
-import { startDaemon, type Daemon } from "../helpers/process";
+import type { Daemon } from "../helpers/process";
+import { startUnit } from "../helpers/unit-exec";
 import { edgeValues, metricsText, sample, snmptrap, snmptrapVarbindArgs, tree } from "./receiver-support";
-
-const BIN = resolve(__dirname, "../../bin/edge-agent.js");
 
 describeWith({ binaries: ["snmptrap"] }, "edge-agent receive (CLI)", () => {
   let dir: string;
@@ -33,7 +32,7 @@ describeWith({ binaries: ["snmptrap"] }, "edge-agent receive (CLI)", () => {
     );
   const lines = () => child!.output().split("\n").filter((l) => l.startsWith("{")).map((l) => JSON.parse(l));
   const start = async () => {
-    child = startDaemon(process.execPath, [BIN, "receive", "--config", configPath]);
+    child = startUnit(["receive", "--config", configPath], { unit: "edge-agent-receiver.service" });
     await waitFor("receiver started", () => lines().some((l) => l.msg === "receiver started"), 20_000).catch((e) => {
       throw new Error(`${(e as Error).message}\n${child!.output()}`);
     });
@@ -55,7 +54,7 @@ describeWith({ binaries: ["snmptrap"] }, "edge-agent receive (CLI)", () => {
   it("refuses a bad config with exit 2, naming the key", async () => {
     const bad = join(dir, "bad.yaml");
     writeFileSync(bad, "receiver:\n  listen: [\"udp:0.0.0.0\"]\n");
-    const d = startDaemon(process.execPath, [BIN, "receive", "--config", bad]);
+    const d = startUnit(["receive", "--config", bad], { unit: "edge-agent-receiver.service" });
     const code = await d.ended;
     expect(code).toBe(2);
     expect(d.output()).toContain("receiver.listen");

@@ -1,6 +1,7 @@
 // Shared by the receiver's integration tests: an in-process receiver on free ports with its log
 // captured, EDGE-AGENT-MIB notifications as a sender would build them, and Net-SNMP's snmptrap.
 import { execFile } from "node:child_process";
+import { createSocket } from "node:dgram";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -128,4 +129,22 @@ export async function metricsText(url: string): Promise<string> {
 export function sample(text: string, series: string): number | null {
   const line = text.split("\n").find((l) => l.startsWith(`${series} `));
   return line ? Number(line.slice(series.length + 1)) : null;
+}
+
+/** The bytes net-snmp puts on the wire for `count` datagrams, captured on a local socket. */
+export async function capture(send: (port: number) => void, count: number): Promise<Buffer[]> {
+  const socket = createSocket("udp4");
+  await new Promise<void>((resolve) => socket.bind(0, "127.0.0.1", resolve));
+  const port = socket.address().port;
+  const got: Buffer[] = [];
+  const done = new Promise<void>((resolve) =>
+    socket.on("message", (msg) => {
+      got.push(msg);
+      if (got.length === count) resolve();
+    }),
+  );
+  send(port);
+  await done;
+  socket.close();
+  return got;
 }

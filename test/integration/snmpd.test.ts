@@ -1,6 +1,8 @@
 // The snmpd probe against Debian's real snmpd on a free unprivileged port with a config this test
 // writes: up (sysDescr read), wrong community (down, with the reason), a v3 user (authPriv,
 // SHA-256/AES), nobody listening (fails at once), and the Tailscale IP check.
+// Sources in process: one probe against the real daemon, case by case; the packaged program's view
+// of the same service is in status.test.ts and doctor.test.ts.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { configFromObject, type Config } from "../../agent/config";
 import { probeSnmpd } from "../../agent/probes/snmpd";
@@ -42,6 +44,7 @@ describeWith({ binaries: ["snmpd"] }, "snmpd probe (real snmpd)", () => {
       `no answer from snmpd at 127.0.0.1:${snmpd.port} (timeout): it is down, or it does not accept the configured community (probes.snmpd.community; snmpd ignores requests with an unknown community)`,
     );
     expect(state.error).not.toContain("wrong-community");
+    expect(state.code).toBe("no-answer");
   });
 
   it("a v3 user with authPriv, SHA-256 and AES", async () => {
@@ -56,16 +59,19 @@ describeWith({ binaries: ["snmpd"] }, "snmpd probe (real snmpd)", () => {
     const state = await probeSnmpd(v3({ authKey: "not-the-key" }), [], TIMEOUT);
     expect(state).toMatchObject({ up: false, error: `snmpd at 127.0.0.1:${snmpd.port} rejected user "edgemon": wrong authKey or authProtocol (probes.snmpd.user)` });
     expect(state.error).not.toContain("not-the-key");
+    expect(state.code).toBe("access-denied");
   });
 
   it("a v3 user with the wrong auth protocol: the same reason", async () => {
     const state = await probeSnmpd(v3({ authProtocol: "sha" }), [], TIMEOUT);
     expect(state.error).toBe(`snmpd at 127.0.0.1:${snmpd.port} rejected user "edgemon": wrong authKey or authProtocol (probes.snmpd.user)`);
+    expect(state.code).toBe("access-denied");
   });
 
   it("an unknown v3 user: down, naming the user", async () => {
     const state = await probeSnmpd(v3({ name: "nobody" }), [], TIMEOUT);
     expect(state).toMatchObject({ up: false, error: `snmpd at 127.0.0.1:${snmpd.port} does not know user "nobody": create it in snmpd (createUser, rouser), or fix probes.snmpd.user.name` });
+    expect(state.code).toBe("access-denied");
   });
 
   it("a wrong privacy key: snmpd stays silent, and the reason says what may be wrong", async () => {
@@ -78,6 +84,7 @@ describeWith({ binaries: ["snmpd"] }, "snmpd probe (real snmpd)", () => {
     const state = await probeSnmpd(v3({ privProtocol: null, privKey: null }), [], TIMEOUT);
     expect(state.up).toBe(false);
     expect(state.error).toMatch(/answered but does not let user "edgemon" read sysDescr\.0 and sysUpTime\.0/);
+    expect(state.code).toBe("access-denied");
   });
 
   it("nobody listening on the port: down at once, saying so", async () => {
@@ -88,6 +95,7 @@ describeWith({ binaries: ["snmpd"] }, "snmpd probe (real snmpd)", () => {
     expect(Date.now() - started).toBeLessThan(5_000);
     expect(state).toMatchObject({ up: false });
     expect(state.error).toBe(`nothing listens on UDP port ${port} at 127.0.0.1: snmpd is not running, or not on this address (agentAddress in snmpd.conf)`);
+    expect(state.code).toBe("not-listening");
   });
 
   describe("on the Tailscale IP (a second loopback address stands in for it)", () => {

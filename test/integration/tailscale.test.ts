@@ -1,12 +1,14 @@
 // The tailnet probe against the LocalAPI test server on a unix socket (the one allowed stand-in
 // for tailscaled): every backend state and scraper path, a ping before judging, and the failure
 // modes (socket absent, garbage, a server that never answers).
+// Sources in process: one probe against the LocalAPI test server in every state it can be put in;
+// the packaged program reads the same server in status.test.ts and doctor.test.ts.
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { probeTailnet, type TailnetProbeOptions } from "../../agent/probes/tailscale";
-import type { TailnetState, TailnetUnavailable } from "../../agent/state";
+import type { TailnetState, TailnetUnavailable } from "../../agent/state/node-state";
 import { defaultScenario, startFakeTailscaled, type FakeTailscaled, type Scenario } from "../helpers/tailscaled";
 
 let ts: FakeTailscaled;
@@ -159,7 +161,7 @@ describe("when tailscaled cannot be asked", () => {
     try {
       const socket = join(dir, "tailscaled.sock");
       const t = (await probeTailnet({ socket, scraper: "scraper", expectedTags: ["tag:monitor"], timeoutMs: TIMEOUT, ping: true })) as TailnetUnavailable;
-      expect(t).toEqual({ state: "unavailable", error: `tailscaled is not running here: no LocalAPI socket at ${socket} and no tailscale CLI (install Tailscale, then run: sudo tailscale up)`, missingTags: ["tag:monitor"] });
+      expect(t).toEqual({ state: "unavailable", code: "not-installed", error: `tailscaled is not running here: no LocalAPI socket at ${socket} and no tailscale CLI (install Tailscale, then run: sudo tailscale up)`, missingTags: ["tag:monitor"] });
     } finally {
       process.env.PATH = savedPath;
     }
@@ -188,6 +190,7 @@ describe("when tailscaled cannot be asked", () => {
     const t = (await probe({ hang: ["status"] })) as TailnetUnavailable;
     expect(t).toEqual({
       state: "unavailable",
+      code: "status-unreadable",
       error: `cannot read tailscaled's status: tailscaled did not answer /localapi/v0/status within ${TIMEOUT} ms`,
       missingTags: ["tag:monitor"],
     });

@@ -7,9 +7,9 @@ import { join } from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { REPO_ROOT, runAgent, runAgentBatch } from "../helpers/cli";
 import { describeWith } from "../helpers/prereqs";
-import { unitCommand } from "../helpers/unit-exec";
+import { startUnit, unitCommand } from "../helpers/unit-exec";
 import { createNetns, type Netns } from "../helpers/netns";
-import { freeUdpPort, waitFor } from "../helpers/ports";
+import { freeTcpPort, freeUdpPort, waitFor } from "../helpers/ports";
 import { startSnmptrapd, type Snmptrapd } from "../helpers/snmptrapd";
 
 const dir = mkdtempSync(join(tmpdir(), "ea-trap-cli-"));
@@ -84,10 +84,33 @@ describeWith({ binaries: ["snmptrapd", "python3"] }, "edge-agent trap --test", (
     expect(stderr).toMatch(/is the receiver running/);
   });
 
-  it("a wrong v3 user gets no acknowledgement: exit 1", async () => {
+  it("a wrong v3 authKey gets no acknowledgement: exit 1, and says snmptrapd answered with a wrong-digest report", async () => {
     const config = writeConfig("wrong-user", [`target: "127.0.0.1:${trapd.port}"`, "version: 3", "inform: true", "timeout: 300ms", "retries: 0", "user: { name: traptest, authProtocol: sha256, authKey: wrong-secret, privProtocol: aes, privKey: priv-secret-2 }"]);
-    const { code } = await runAgent(["trap", "--test", "--config", config]);
+    const { code, stderr } = await runAgent(["trap", "--test", "--config", config]);
     expect(code).toBe(1);
+    expect(stderr).toContain("The receiver answered with a wrong-digest report: notifications.user's authKey or authProtocol do not match the receiver's user traptest.");
+  });
+
+  it("a wrong v3 authKey against edge-agent receive: says the receiver answered discovery but not the inform", async () => {
+    const port = await freeUdpPort();
+    const receiverConfig = join(dir, "receiver.yaml");
+    writeFileSync(
+      receiverConfig,
+      JSON.stringify({
+        receiver: { listen: [`udp:127.0.0.1:${port}`], users: [{ name: "traptest", authProtocol: "sha256", authKey: "auth-secret-2", privProtocol: "aes", privKey: "priv-secret-2" }], metrics: `127.0.0.1:${await freeTcpPort()}`, fileSd: join(dir, "sd.yml"), state: join(dir, "fleet.json") },
+      }),
+    );
+    const receiver = startUnit(["receive", "--config", receiverConfig], { unit: "edge-agent-receiver.service" });
+    try {
+      await waitFor("receiver started", () => receiver.output().includes('"msg":"receiver started"'), 20_000);
+      const config = writeConfig("wrong-key-receive", [`target: "127.0.0.1:${port}"`, "version: 3", "inform: true", "timeout: 300ms", "retries: 0", "user: { name: traptest, authProtocol: sha256, authKey: wrong-secret, privProtocol: aes, privKey: priv-secret-2 }"]);
+      const { code, stderr } = await runAgent(["trap", "--test", "--config", config]);
+      expect(code).toBe(1);
+      expect(stderr).toContain("The receiver answered v3 engine discovery, so it runs and is reachable, but did not acknowledge the inform");
+      await waitFor("the receiver's wrong_digest line", () => receiver.output().includes('"reason":"wrong_digest"'));
+    } finally {
+      await receiver.stop();
+    }
   });
 
   it("bad notifications config: exit 2 naming the file and the key, for each mistake", async () => {

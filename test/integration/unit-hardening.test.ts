@@ -5,8 +5,9 @@
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, beforeAll, expect, it } from "vitest";
-import { REPO_ROOT, runAgent } from "../helpers/cli";
+import { afterAll, expect, it } from "vitest";
+import { BUNDLE } from "../helpers/bundle";
+import { runAgent } from "../helpers/cli";
 import { waitFor } from "../helpers/ports";
 import { describeWith } from "../helpers/prereqs";
 import { startDaemon } from "../helpers/process";
@@ -16,11 +17,7 @@ const dir = mkdtempSync(join(tmpdir(), "ea-unit-wx-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describeWith({ root: true, binaries: ["python3", "nft"] }, "edge-agent.service's MemoryDenyWriteExecute=yes", () => {
-  const bundle = join(dir, "bundle", "edge-agent");
-  beforeAll(async () => {
-    const build = await runAgent([], { via: ["bash", join(REPO_ROOT, "scripts/build.sh")], env: { ...process.env, BUNDLE_OUT: join(dir, "bundle") } });
-    expect(build.code, build.stderr).toBe(0);
-  }, 60_000);
+  const bundle = BUNDLE;
 
   it("is enforced by the way the tests start the unit: node with its JIT aborts under it, and starts with the unit's flags", async () => {
     const unitFlags = unitNodeArgv(bundle).filter((a) => a.startsWith("--"));

@@ -2,7 +2,7 @@
 // into /64s per interface, and the choice of the primary prefix.
 import { describe, expect, it } from "vitest";
 import { choosePrimary, isGlobal, parseIfInet6, summariseAddresses, type KernelAddress } from "../../agent/probes/addresses";
-import type { Ipv6Prefix } from "../../agent/state";
+import type { Ipv6Prefix } from "../../agent/state/node-state";
 
 // Captured from a namespace on this kernel (see test/integration/addresses.test.ts for how).
 const IF_INET6 = `20010db8010000013a064f9ca16f5582 03 40 00 01       vc

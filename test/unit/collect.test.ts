@@ -36,6 +36,6 @@ describe("a local snapshot's firewall probe", () => {
 
   it("is unavailable, saying after how long, when the probe overruns twice the timeout", async () => {
     const state = await collectLocalState(config, sampleNodeState(), { ifInet6Path, readRuleset: readAfter(TIMEOUT_MS * 4) });
-    expect(state.firewall).toEqual({ state: "unavailable", error: `the firewall probe did not answer within ${TIMEOUT_MS * 2} ms` });
+    expect(state.firewall).toEqual({ state: "unavailable", code: "timeout", error: `the firewall probe did not answer within ${TIMEOUT_MS * 2} ms` });
   });
 });

@@ -7,10 +7,10 @@ import { join } from "node:path";
 import pino from "pino";
 import { afterEach, describe, expect, it } from "vitest";
 import { configFromObject, type Config } from "../../agent/config";
-import { Daemon, type EventSink } from "../../agent/daemon";
+import { Daemon, type EventSink } from "../../agent/daemon/daemon";
 import type { StateEvent } from "../../agent/diff";
 import { probeAddresses } from "../../agent/probes/addresses";
-import type { NodeState } from "../../agent/state";
+import type { NodeState } from "../../agent/state/node-state";
 import { waitFor } from "../helpers/ports";
 
 const LINE_A = "20010db8010000010000000000000010 02 40 00 80     eth0\n";
@@ -22,12 +22,12 @@ function baseState(ipv6: NodeState["ipv6"]): NodeState {
     collectedAt: new Date().toISOString(),
     host: { state: "ok", hostname: "node1", os: "Debian 12", kernel: "6.1", model: "pc", arch: "x64" },
     ipv6,
-    tailnet: { state: "unavailable", error: "no socket", missingTags: ["tag:monitor"] },
+    tailnet: { state: "unavailable", code: "not-installed", error: "no socket", missingTags: ["tag:monitor"], policy: { state: "unavailable", code: "tailnet-unavailable", error: "tailscaled's status could not be read: no socket" } },
     services: {
       nodeExporter: { url: "http://127.0.0.1:9100/metrics", up: true, version: null, tailnetReachable: null },
       snmpd: { target: "127.0.0.1:161", up: true, sysDescr: null, sysUpTimeSeconds: null, tailnetReachable: null },
     },
-    firewall: { state: "unavailable", error: "nft: permission denied" },
+    firewall: { state: "unavailable", code: "probe-error", error: "nft: permission denied" },
   };
 }
 
@@ -84,6 +84,8 @@ function harness(options: { collectMs?: number; filter?: (events: StateEvent[]) 
     // The firewall is part of the fixed snapshot: a local cycle re-reads only the addresses.
     collectLocal: async (c, prev) => ({ ...prev, collectedAt: new Date().toISOString(), ipv6: await probeAddresses(c.ipv6.allocations, ifInet6) }),
     filter: options.filter ? (events) => options.filter!(events) : undefined,
+    // A service asked again (it went down) answers as the fixed snapshot does.
+    askService: async (c, service) => ({ ...baseState({ state: "ok", prefixes: [], primary: null }).services[service], ...(service === "snmpd" ? { up: services.snmpdUp } : {}) }),
     // The address probe is the real one, reading the test's file; the rest is fixed.
     collect: async (c) => {
       collects.count++;

@@ -8,7 +8,7 @@ import { execFile } from "node:child_process";
 import { afterAll, describe, expect, it } from "vitest";
 import { configFromObject } from "../../agent/config";
 import { parseNftJson } from "../../agent/firewall/nft-json";
-import { probeFirewall, runTool, tailscaledSocketPort } from "../../agent/probes/firewall";
+import { hasCapability, probeFirewall, RulesetUnreadable, runTool, tailscaledSocketPort } from "../../agent/probes/firewall";
 
 const dir = mkdtempSync(join(tmpdir(), "ea-fw-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -131,6 +131,21 @@ describe("firewall probe", () => {
     expect(forward[0].decidedBy).toMatch(/^2001:db8:999::\/56: /);
     const both = await probeFirewall({ config: config({ forwardPrefixes: ["2001:db8:100::/56", "2001:db8:100:80::/57"] }), tailnetPort: 41641, ipv6, readRuleset: router });
     expect(both.checks.filter((c) => c.id === "forward-ipv6")).toEqual([expect.objectContaining({ verdict: "accept", decidedBy: expect.stringMatching(/^2001:db8:100::\/56: /) })]);
+  });
+
+  it("a ruleset that cannot be read says why as a code: the reader's own, else ruleset-read-failed", async () => {
+    const denied = await probeFirewall({ config: config(), tailnetPort: 41641, ipv6, readRuleset: async () => { throw new RulesetUnreadable("needs-cap-net-admin", "reading the ruleset needs CAP_NET_ADMIN"); } });
+    expect(denied.unreadable).toEqual({ code: "needs-cap-net-admin", error: "reading the ruleset needs CAP_NET_ADMIN" });
+    const broken = await probeFirewall({ config: config(), tailnetPort: 41641, ipv6, readRuleset: async () => { throw new Error("nft: unexpected end of input"); } });
+    expect(broken.unreadable?.code).toBe("ruleset-read-failed");
+    expect((await probeFirewall({ config: config(), tailnetPort: 41641, ipv6, readRuleset: ruleset })).unreadable).toBeUndefined();
+  });
+
+  it("reads CAP_NET_ADMIN from the effective capability set, not from a tool's words", () => {
+    expect(hasCapability("Name:\tnode\nCapEff:\t000001ffffffffff\n", 12)).toBe(true);
+    expect(hasCapability("Name:\tnode\nCapEff:\t0000000000000000\n", 12)).toBe(false);
+    expect(hasCapability("Name:\tnode\nCapEff:\t0000000000001000\n", 12)).toBe(true);
+    expect(hasCapability("no such line", 12)).toBe(false);
   });
 
   it("without CAP_NET_ADMIN every check is unknown and says why", async () => {

@@ -119,3 +119,18 @@ describe("FleetState: persistence shape", () => {
     expect(() => g.restore({ nodes: "x" })).toThrow(/not a fleet state file/);
   });
 });
+
+describe("FleetState: sources", () => {
+  it("knows which node each source was last accepted for, across moves, forgetting and a restore", () => {
+    const f = fleet();
+    f.apply(values("host1", 1, T0), "heartbeat", T0, "100.64.0.2");
+    expect(f.nodeAt("100.64.0.2")).toBe("host1");
+    f.apply(values("host1", 2, T0 + MIN), "heartbeat", T0 + MIN, "100.64.0.3");
+    expect([f.nodeAt("100.64.0.2"), f.nodeAt("100.64.0.3")]).toEqual([null, "host1"]);
+    const restored = fleet();
+    restored.restore(JSON.parse(JSON.stringify(f.toJSON())));
+    expect(restored.nodeAt("100.64.0.3")).toBe("host1");
+    f.sweep(T0 + 8 * 24 * 60 * MIN);
+    expect(f.nodeAt("100.64.0.3")).toBeNull();
+  });
+});

@@ -3,8 +3,8 @@
 import { describe, expect, it } from "vitest";
 import { mergeRulesets } from "../../agent/firewall/ruleset";
 import type { LiveRuleset } from "../../agent/probes/firewall";
-import { MAX_AGE_MS, RulesetCache } from "../../agent/ruleset-cache";
-import { isGenerationLine } from "../../agent/ruleset-watcher";
+import { MAX_AGE_MS, RulesetCache } from "../../agent/daemon/ruleset-cache";
+import { isGenerationLine } from "../../agent/daemon/ruleset-watcher";
 
 function harness(options: { legacy?: boolean } = {}) {
   const clock = { now: 1_000_000 };

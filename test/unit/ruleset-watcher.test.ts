@@ -2,7 +2,7 @@
 // a cycle and when it trusts what it has not heard.
 import pino from "pino";
 import { afterEach, describe, expect, it } from "vitest";
-import { RulesetWatcher, SUBSCRIBE_GRACE_MS } from "../../agent/ruleset-watcher";
+import { RulesetWatcher, SUBSCRIBE_GRACE_MS } from "../../agent/daemon/ruleset-watcher";
 import { waitFor } from "../helpers/ports";
 
 const quiet = pino({ level: "silent" });

@@ -8,8 +8,8 @@ import { join } from "node:path";
 import pino from "pino";
 import { afterEach, describe, expect, it } from "vitest";
 import { NodeMetrics } from "../../agent/metrics-node";
-import type { NodeState } from "../../agent/state";
-import { TextfileWriter, TEXTFILE_NAME } from "../../agent/textfile";
+import type { NodeState } from "../../agent/state/node-state";
+import { TextfileWriter, TEXTFILE_NAME } from "../../agent/daemon/textfile";
 import { describeWith } from "../helpers/prereqs";
 
 function sampleState(): NodeState {
@@ -28,7 +28,8 @@ function sampleState(): NodeState {
     tailnet: {
       state: "Running", source: "localapi", version: "1.90.6", hostname: "node1", dnsName: "node1.example-tailnet.ts.net",
       ips: ["100.101.102.103"], tags: ["tag:iot"], missingTags: ["tag:monitor"], port: 41641, health: [],
-      scraper: { found: true, hostname: "scraper", dnsName: "scraper.example-tailnet.ts.net.", ips: ["100.64.0.1"], online: true, path: "relay", endpoint: null, family: null, relay: "fra", latencyMs: 45.6 },
+      scraper: { found: true, hostname: "scraper", dnsName: "scraper.example-tailnet.ts.net.", ips: ["100.64.0.1"], tags: ["tag:scraper"], online: true, path: "relay", endpoint: null, family: null, relay: "fra", latencyMs: 45.6 },
+      policy: { state: "ok", source: "ipn-bus", flows: [{ id: "scrape-node-exporter", verdict: "drop", decidedBy: "default deny: no rule of 2 admits tcp/9100 from 100.64.0.1 to 100.101.102.103" }, { id: "poll-snmpd", verdict: "unknown", decidedBy: "localapi-permission", reason: "x" }] },
     },
     services: {
       nodeExporter: { url: "http://127.0.0.1:9100/metrics", up: true, version: "1.5.0", tailnetReachable: false },
@@ -64,9 +65,9 @@ describe("textfile metrics", () => {
     expect(sample(text, 'edge_agent_scraper_path{path="direct"}')).toBe(0);
     expect(sample(text, "edge_agent_scraper_direct")).toBe(0);
     expect(sample(text, "edge_agent_scraper_latency_seconds")).toBeCloseTo(0.0456);
-    expect(sample(text, 'edge_agent_service_up{service="node-exporter"}')).toBe(1);
+    expect(sample(text, 'edge_agent_service_up{service="node_exporter"}')).toBe(1);
     expect(sample(text, 'edge_agent_service_up{service="snmpd"}')).toBe(0);
-    expect(sample(text, 'edge_agent_service_tailnet_reachable{service="node-exporter"}')).toBe(0);
+    expect(sample(text, 'edge_agent_service_tailnet_reachable{service="node_exporter"}')).toBe(0);
     expect(text).not.toContain('edge_agent_service_tailnet_reachable{service="snmpd"}');
     expect(sample(text, 'edge_agent_firewall_verdict{check="inbound-ipv4",verdict="drop"}')).toBe(1);
     expect(sample(text, 'edge_agent_firewall_accepts{check="inbound-ipv6"}')).toBe(1);
@@ -84,9 +85,9 @@ describe("textfile metrics", () => {
 
   it("leaves unknown values out instead of writing a misleading 0", async () => {
     const state = sampleState();
-    state.ipv6 = { state: "unavailable", error: "no /proc/net/if_inet6" };
-    state.tailnet = { state: "unavailable", error: "no socket", missingTags: ["tag:monitor"] };
-    state.firewall = { state: "unavailable", error: "nft: permission denied" };
+    state.ipv6 = { state: "unavailable", code: "ipv6-disabled", error: "no /proc/net/if_inet6" };
+    state.tailnet = { state: "unavailable", code: "not-installed", error: "no socket", missingTags: ["tag:monitor"], policy: { state: "unavailable", code: "tailnet-unavailable", error: "tailscaled's status could not be read: no socket" } };
+    state.firewall = { state: "unavailable", code: "probe-error", error: "nft: permission denied" };
     const metrics = new NodeMetrics();
     await render(sampleState(), metrics);
     const text = await render(state, metrics);

@@ -2,9 +2,10 @@
 // what the host's IPv4 means for direct paths (`ipv4-nat`): only NATed IPv4 and no global IPv6
 // means tailnet traffic goes through a DERP relay.
 import ipaddr from "ipaddr.js";
-import type { Ipv6Prefix, Ipv6State, Unavailable } from "../../state";
+import type { Ipv6Failure, Ipv6Part, Ipv6Prefix } from "../../state/ipv6";
+import { SELF } from "../../self-command";
 import { nodeStateTimeout, type Check } from "../check";
-import type { Ipv4Address } from "../facts/ipv4";
+import { IPV4_KIND_WORDS, unrouted, type Ipv4Address } from "../../probes/ipv4";
 import { fail, ok, warn, type Finding } from "../finding";
 
 const RA_FIX = "give this host's subnet a global /64 by router advertisements (then `ip -6 addr show scope global` lists it)";
@@ -21,11 +22,16 @@ function usable(p: Ipv6Prefix): boolean {
   return p.addresses.some((a) => !a.flags.some((f) => f === "deprecated" || f === "tentative" || f === "dadfailed"));
 }
 
-export function judgeIpv6Prefix(ipv6: Ipv6State | Unavailable, allocations: string[]): Finding {
-  if (ipv6.state === "unavailable")
-    return /does not exist/.test(ipv6.error)
-      ? warn(`no IPv6: ${ipv6.error}`, "sudo sysctl net.ipv6.conf.all.disable_ipv6=0")
-      : warn(`cannot tell: ${ipv6.error}`, "edge-agent doctor --check ipv6-prefix");
+/** What to do about each way the address probe can fail; the type makes a new code need one. */
+const IPV6_FIXES: Record<Ipv6Failure, string> = {
+  "ipv6-disabled": "sudo sysctl net.ipv6.conf.all.disable_ipv6=0",
+  unreadable: `ls -l /proc/net/if_inet6 (the user edge-agent runs as must be able to read it), then: ${SELF} doctor --check ipv6-prefix`,
+  timeout: `the host is too loaded to answer within probes.timeout: raise it, then: ${SELF} doctor --check ipv6-prefix`,
+  "probe-error": `${SELF} doctor --check ipv6-prefix`,
+};
+
+export function judgeIpv6Prefix(ipv6: Ipv6Part, allocations: string[]): Finding {
+  if (ipv6.state === "unavailable") return warn(ipv6.code === "ipv6-disabled" ? `no IPv6: ${ipv6.error}` : `cannot tell: ${ipv6.error}`, IPV6_FIXES[ipv6.code]);
   const primary = ipv6.prefixes.find((p) => p.prefix === ipv6.primary);
   if (!primary) return warn("no global IPv6 address: tailnet paths can go direct only over IPv4", RA_FIX);
   const where = `${primary.prefix} on ${primary.interface}`;
@@ -39,21 +45,22 @@ export function judgeIpv6Prefix(ipv6: Ipv6State | Unavailable, allocations: stri
   return ok(`${where}, inside ${containing(primary.prefix, allocations) ?? "an allocation"}`);
 }
 
-export function judgeIpv4Nat(ipv4: Ipv4Address[], ipv6: Ipv6State | Unavailable): Finding {
+export function judgeIpv4Nat(ipv4: Ipv4Address[], ipv6: Ipv6Part): Finding {
   const hasV6 = ipv6.state === "ok" && ipv6.prefixes.some(usable);
   const list = (kind: Ipv4Address["kind"]) => ipv4.filter((a) => a.kind === kind).map((a) => `${a.address} on ${a.interface}`);
   const pub = list("public");
   if (pub.length) return ok(`public IPv4 ${pub.join(", ")}`);
-  const cgnat = list("cgnat");
-  const priv = list("private");
-  if (cgnat.length === 0 && priv.length === 0) {
+  // The firewall probe asks its IPv4 questions with these same addresses (probes/ipv4.ts).
+  const kind = (["cgnat", "private", "documentation", "reserved"] as const).find((k) => list(k).length);
+  if (!kind) {
     return hasV6 ? ok("no IPv4 address outside the tailnet: IPv6-only host") : warn("no IPv4 and no global IPv6 address: nothing but a relay can reach this host", RA_FIX);
   }
-  const behind = cgnat.length ? `carrier-grade NAT (${cgnat.join(", ")})` : `NAT (${priv.join(", ")})`;
-  if (hasV6) return ok(`IPv4 only behind ${behind}; the global IPv6 /64 keeps tailnet paths direct`);
-  return cgnat.length
-    ? warn(`IPv4 only behind ${behind} and no global IPv6: paths to the scraper will go relayed through DERP`, RA_FIX)
-    : warn(`IPv4 only behind ${behind} and no global IPv6: direct paths depend on NAT traversal and go relayed behind a hard NAT`, RA_FIX);
+  const where = `${IPV4_KIND_WORDS[kind]} (${list(kind).join(", ")})`;
+  if (hasV6) return ok(`IPv4 only ${where}${unrouted(kind) ? ", which the internet does not route" : ""}; the global IPv6 /64 keeps tailnet paths direct`);
+  const behind = unrouted(kind) ? `${where}, which the internet does not route,` : where;
+  return kind === "cgnat"
+    ? warn(`IPv4 only ${behind} and no global IPv6: paths to the scraper will go relayed through DERP`, RA_FIX)
+    : warn(`IPv4 only ${behind} and no global IPv6: direct paths depend on NAT traversal and go relayed behind a hard NAT`, RA_FIX);
 }
 
 export const ipv6PrefixCheck: Check = {

@@ -1,20 +1,15 @@
 // The `firewall-port` check: tailscaled's real UDP port against the firewall probe's verdicts
 // (in and out, IPv6 and IPv4; forwarded on routers), with the rule that would let it through.
-import { runningTailnet, type FirewallCheck, type FirewallState, type NodeState } from "../../state";
+import { FIREWALL_CHECKS, isFirewallCheckId, type FirewallCheck, type FirewallFailure, type FirewallState, type RulesetFailure } from "../../state/firewall";
+import { runningTailnet, type NodeState } from "../../state/node-state";
+import { SELF } from "../../self-command";
 import { nodeStateTimeout, type Check } from "../check";
-import { fail, ok, skip, warn, type Finding } from "../finding";
+import { fail, notInstalled, ok, skip, warn, type Finding } from "../finding";
+import { installCommand, type PackageTool } from "../install";
 import { wasAsked } from "../../firewall/questions";
 
-const LABELS: Record<string, string> = {
-  "inbound-ipv6": "in over IPv6",
-  "inbound-ipv4": "in over IPv4",
-  "outbound-ipv6": "out over IPv6",
-  "outbound-ipv4": "out over IPv4",
-  "forward-ipv6": "forwarded over IPv6",
-};
-
 export function label(check: FirewallCheck): string {
-  return LABELS[check.id] ?? check.id;
+  return isFirewallCheckId(check.id) ? FIREWALL_CHECKS[check.id].label : check.id;
 }
 
 /** The rule that lets the port through for one failed check, in the backend's own syntax. */
@@ -29,7 +24,7 @@ export function ruleFor(fw: FirewallState, check: FirewallCheck): string {
   }
   if (check.id.startsWith("inbound")) return `sudo nft add rule inet filter input udp dport ${port} accept`;
   if (check.id.startsWith("outbound")) return `sudo nft add rule inet filter output udp sport ${port} accept`;
-  return `sudo nft add rule inet filter forward meta l4proto udp th sport ${port} ip6 saddr @<your prefixes> ct state new accept`;
+  return `sudo nft add rule inet filter forward meta l4proto udp th sport ${port} ${v6 ? "ip6" : "ip"} saddr @<your prefixes> ct state new accept`;
 }
 
 /** The checks the firewall drops, when the probe ran; used by scraper-path to name a cause. */
@@ -38,17 +33,31 @@ export function droppedChecks(fw: NodeState["firewall"] | undefined): { fw: Fire
   return { fw, dropped: fw.checks.filter((c) => c.verdict === "drop") };
 }
 
-export function judgeFirewallPort(fw: NodeState["firewall"] | undefined, tailscaledPort: number | null, configured: "auto" | number): Finding {
-  if (!fw) return skip("no firewall verdicts: the firewall probe did not run in this build of edge-agent");
-  if (fw.state !== "ok") return skip(`cannot read the firewall ruleset: ${fw.error}`, "sudo edge-agent doctor --check firewall-port (reading the ruleset needs root)");
+const ROOT_FIX = `sudo ${SELF} doctor --check firewall-port`;
+
+/** What to do about each way the firewall probe can fail; the types make a new code need one. */
+const FIREWALL_FIXES: Record<FirewallFailure, string> = {
+  timeout: `raise probes.timeout (a large ruleset takes longer to read and judge), then: ${ROOT_FIX}`,
+  "probe-error": `${ROOT_FIX} (reading the ruleset needs root)`,
+};
+/** A missing tool is fixed by installing it (with this host's package tool, below). */
+const RULESET_FIXES: Record<Exclude<RulesetFailure, "no-ruleset-tool">, string> = {
+  "needs-cap-net-admin": ROOT_FIX,
+  "ruleset-read-failed": "sudo nft -j list ruleset (its error says what is wrong with the ruleset or the tool)",
+};
+
+export function judgeFirewallPort(fw: NodeState["firewall"] | undefined, tailscaledPort: number | null, configured: "auto" | number, tool: PackageTool | null = "apt"): Finding {
+  if (!fw) return skip("no firewall verdicts: the firewall probe did not run in this build of edge-agent", `${SELF} firewall check (it runs the firewall probe on its own)`);
+  if (fw.state !== "ok") return skip(`cannot read the firewall ruleset: ${fw.error}`, FIREWALL_FIXES[fw.code]);
   const why = (c: FirewallCheck) => c.reason ?? c.decidedBy;
   // The probe could not read any ruleset (no CAP_NET_ADMIN, no nft): nothing was decided.
-  if (fw.backend === "none" && fw.checks.length > 0 && fw.checks.every((c) => c.verdict === "unknown"))
-    return skip(`cannot read the firewall ruleset: ${why(fw.checks[0])}`, /CAP_NET_ADMIN/.test(why(fw.checks[0])) ? "sudo edge-agent doctor --check firewall-port" : null);
+  const unreadable = fw.unreadable;
+  if (unreadable?.code === "no-ruleset-tool") return notInstalled("skip", `cannot read the firewall ruleset: ${unreadable.error}`, installCommand(["nftables"], tool), "nftables");
+  if (unreadable) return skip(`cannot read the firewall ruleset: ${unreadable.error}`, RULESET_FIXES[unreadable.code]);
   // A question with no packet had nothing to ask (no global IPv4, say): not a verdict at all.
   const asked = fw.checks.filter(wasAsked);
   const notAsked = fw.checks.filter((c) => !asked.includes(c));
-  if (asked.length === 0 && notAsked.length > 0) return skip(`nothing to ask the firewall about: ${why(notAsked[0])}`);
+  if (asked.length === 0 && notAsked.length > 0) return skip(`nothing to ask the firewall about: ${why(notAsked[0])}`, "nothing to do until this host has a global address (see the ipv6-prefix and ipv4-nat checks)");
   const dropped = asked.filter((c) => c.verdict === "drop");
   if (dropped.length)
     return fail(
@@ -62,9 +71,9 @@ export function judgeFirewallPort(fw: NodeState["firewall"] | undefined, tailsca
     );
   const unknown = asked.filter((c) => c.verdict === "unknown");
   if (unknown.length)
-    return warn(`cannot decide whether ${fw.backend} passes UDP ${fw.port} ${unknown.map((c) => `${label(c)}: ${why(c)}`).join("; ")}`, `edge-agent firewall check --json shows the rule it stopped at`);
-  if (asked.length === 0) return warn(`no firewall questions were asked about UDP ${fw.port}`, "edge-agent firewall check");
-  const guessed = fw.portSource === "default" ? ` (tailscaled's bound port is unknown: checked ${fw.port}, Tailscale's default)` : "";
+    return warn(`cannot decide whether ${fw.backend} passes UDP ${fw.port} ${unknown.map((c) => `${label(c)}: ${why(c)}`).join("; ")}`, `${SELF} firewall check --json shows the rule it stopped at`);
+  if (asked.length === 0) return warn(`no firewall questions were asked about UDP ${fw.port}`, `${SELF} firewall check`);
+  const guessed = fw.portSource === "default" ? ` (tailscaled's bound port is unknown: checked ${fw.port}, Tailscale's default)` : fw.portSource === "defaults-file" ? ` (tailscaled's bound port is unknown: checked ${fw.port}, the PORT in /etc/default/tailscaled)` : "";
   const skipped = notAsked.length ? `; not asked ${notAsked.map(label).join(", ")}: ${why(notAsked[0])}` : "";
   const through = fw.backend === "none" ? "with no firewall ruleset loaded" : `through ${fw.backend}`;
   return ok(`tailscaled's UDP ${fw.port} passes ${through}: ${asked.map(label).join(", ")}${skipped}${guessed}`);
@@ -79,6 +88,6 @@ export const firewallPortCheck: Check = {
   run: async (ctx) => {
     const state = await ctx.nodeState();
     const port = runningTailnet(state.tailnet)?.port ?? null;
-    return judgeFirewallPort(state.firewall, port, ctx.config.firewall.port);
+    return judgeFirewallPort(state.firewall, port, ctx.config.firewall.port, ctx.packageTool());
   },
 };

@@ -1,23 +1,32 @@
 // The scraper's checks: the receiver holds every UDP address in receiver.listen (and not some
-// other daemon, such as an old snmptrapd on 162), and its file_sd file is kept fresh.
+// other daemon, such as an old snmptrapd on 162), its config can accept and verify
+// notifications, and its file_sd file is kept fresh.
 import { readFile, stat } from "node:fs/promises";
 import { parse } from "yaml";
 import type { Config } from "../../config";
+import { startupWarnings, tailscaledSocket, type ConfigWarning } from "../../receiver/startup-warnings";
 import { errorText } from "../../probes/deadline";
 import type { Check } from "../check";
 import { procText } from "../facts/node-exporter-process";
 import { startTimeMs } from "../facts/process-start";
-import { isReceiveCommand, receiveProcess } from "../facts/role";
+import { edgeAgentProcess, isReceiveCommand } from "../facts/role";
 import type { UdpSocket } from "../../probes/udp-listeners";
 import { parseListen, socketOwners, socketsFor, type SocketOwner } from "../facts/udp-sockets";
+import { unitInstalled } from "../facts/units";
 import { fail, ok, warn, type Finding } from "../finding";
+import { afterPackage } from "../package-first";
 
-const START = "sudo systemctl enable --now edge-agent-receiver";
+/** Starting the receiver's unit, which exists once the package is installed. */
+function start(unitInstalled: boolean | undefined): string {
+  return afterPackage(unitInstalled, "ships edge-agent-receiver.service", "sudo systemctl enable --now edge-agent-receiver");
+}
 
 export interface ListenFacts {
   listen: string[];
   sockets: UdpSocket[];
   owners: Map<number, SocketOwner>;
+  /** Whether edge-agent-receiver.service is installed. */
+  unitInstalled?: boolean;
 }
 
 function isEdgeAgent(owner: SocketOwner): boolean {
@@ -41,11 +50,23 @@ export function judgeReceiverListen(facts: ListenFacts): Finding {
       else if (owner) pids.add(owner.pid);
     }
   }
-  if (foreign.length) return fail(`receiver.listen is taken by another program: ${foreign.join(", ")}`, `stop it (e.g. sudo systemctl disable --now snmptrapd), then ${START}`);
-  if (missing.length === facts.listen.length) return fail(`nothing listens on ${missing.join(", ")}: the receiver is not running`, START);
+  if (foreign.length) return fail(`receiver.listen is taken by another program: ${foreign.join(", ")}`, `stop it (e.g. sudo systemctl disable --now snmptrapd), then ${start(facts.unitInstalled)}`);
+  if (missing.length === facts.listen.length) return fail(`nothing listens on ${missing.join(", ")}: the receiver is not running`, start(facts.unitInstalled));
   if (missing.length) return fail(`the receiver listens on some receiver.listen addresses but not on ${missing.join(", ")}`, `sudo systemctl restart edge-agent-receiver (its log says why a bind failed: journalctl -u edge-agent-receiver)`);
   const by = pids.size ? ` (edge-agent receive, pid ${[...pids].join(", ")})` : "";
   return ok(`listening on ${facts.listen.join(", ")}${by}`);
+}
+
+/** The receiver logs the same warnings at start; here they are one finding. */
+export function judgeReceiverConfig(warnings: ConfigWarning[], tailscaledSocket: string | null, allowSources: string[]): Finding {
+  if (warnings.length === 0) {
+    const how = tailscaledSocket ? `tailscaled whois (${tailscaledSocket})` : `receiver.allowSources (${allowSources.join(", ")})`;
+    return ok(`credentials configured; senders are verified with ${how}`);
+  }
+  const failing = warnings.find((w) => w.code === "no-credentials");
+  const text = warnings.map((w) => w.text).join("; ");
+  const fix = warnings.map((w) => w.fix).join("; and ");
+  return failing ? fail(text, fix) : warn(text, fix);
 }
 
 export interface FileSdFacts {
@@ -57,6 +78,8 @@ export interface FileSdFacts {
   nowMs: number;
   /** The running `edge-agent receive` and when it started; null when none runs here. */
   receiver: { pid: number; startedMs: number | null } | null;
+  /** Whether edge-agent-receiver.service is installed. */
+  unitInstalled?: boolean;
 }
 
 function ago(ms: number): string {
@@ -73,8 +96,9 @@ function ago(ms: number): string {
  */
 export function judgeFileSd(facts: FileSdFacts, config: Pick<Config, "run" | "receiver">): Finding {
   const window = config.run.heartbeatMs * config.receiver.staleAfterHeartbeats;
+  const startFix = start(facts.unitInstalled);
   if (facts.mtimeMs === null)
-    return fail(`${facts.path} does not exist (${facts.error}): the receiver has not written it`, `${START}; Prometheus reads it with file_sd_configs: [{ files: [${facts.path}] }]`);
+    return fail(`${facts.path} does not exist (${facts.error}): the receiver has not written it`, `${startFix}; Prometheus reads it with file_sd_configs: [{ files: [${facts.path}] }]`);
   if (facts.targets === null) return fail(`${facts.path} is not a file_sd target list: ${facts.parseError}`, "sudo systemctl restart edge-agent-receiver (it rewrites the file)");
   const age = Math.max(0, facts.nowMs - facts.mtimeMs);
   const what = `${facts.path}: ${facts.targets} target${facts.targets === 1 ? "" : "s"}, written ${ago(age)}`;
@@ -89,12 +113,12 @@ export function judgeFileSd(facts: FileSdFacts, config: Pick<Config, "run" | "re
   }
   if (r) return ok(`${what}; the receiver (pid ${r.pid}) rewrites it when the targets change`);
   if (age > window)
-    return fail(`${what}, longer than ${config.receiver.staleAfterHeartbeats} heartbeats (${ago(window).replace(" ago", "")}), and no receiver runs to keep it`, START);
-  return warn(`${what}, but no \`edge-agent receive\` runs here to keep it current`, START);
+    return fail(`${what}, longer than ${config.receiver.staleAfterHeartbeats} heartbeats (${ago(window).replace(" ago", "")}), and no receiver runs to keep it`, startFix);
+  return warn(`${what}, but no \`edge-agent receive\` runs here to keep it current`, startFix);
 }
 
 function runningReceiver(): FileSdFacts["receiver"] {
-  const pid = receiveProcess();
+  const pid = edgeAgentProcess("receive");
   if (pid === null) return null;
   return { pid, startedMs: startTimeMs(procText(`/proc/${pid}/stat`), procText("/proc/stat")) };
 }
@@ -128,7 +152,19 @@ export const receiverListenCheck: Check = {
     const sockets = await ctx.udpSockets();
     const specs = ctx.config.receiver.listen.map(parseListen).filter((s) => s !== null);
     const relevant = sockets.filter((s) => specs.some((spec) => socketsFor(spec!, [s]).length > 0));
-    return judgeReceiverListen({ listen: ctx.config.receiver.listen, sockets, owners: socketOwners(relevant.map((s) => s.inode)) });
+    return judgeReceiverListen({ listen: ctx.config.receiver.listen, sockets, owners: socketOwners(relevant.map((s) => s.inode)), unitInstalled: unitInstalled("edge-agent-receiver.service") });
+  },
+};
+
+export const receiverConfigCheck: Check = {
+  id: "receiver-config",
+  group: "receiver",
+  scope: "scraper",
+  summary: "the receiver has credentials to accept notifications and a way to verify their senders",
+  timeoutMs: () => 1000,
+  run: async (ctx) => {
+    const socket = tailscaledSocket(ctx.config);
+    return judgeReceiverConfig(startupWarnings(ctx.config, socket !== null), socket, ctx.config.receiver.allowSources);
   },
 };
 
@@ -138,5 +174,5 @@ export const receiverFileSdCheck: Check = {
   scope: "scraper",
   summary: "receiver.fileSd exists, parses and was written by the receiver running now",
   timeoutMs: () => 5000,
-  run: async (ctx) => judgeFileSd(await readFileSd(ctx.config.receiver.fileSd), ctx.config),
+  run: async (ctx) => judgeFileSd({ ...(await readFileSd(ctx.config.receiver.fileSd)), unitInstalled: unitInstalled("edge-agent-receiver.service") }, ctx.config),
 };

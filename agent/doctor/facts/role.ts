@@ -12,19 +12,21 @@ export interface Role {
   reason: string;
 }
 
-/** Pure: a process's argv is `edge-agent receive` (packaged binary, bin/edge-agent.js or tsx). */
-export function isReceiveCommand(argv: string[]): boolean {
+/** Pure: a process's argv is `edge-agent COMMAND` (packaged binary, bin/edge-agent.js or tsx). */
+export function isEdgeAgentCommand(argv: string[], command: "run" | "receive"): boolean {
   const at = argv.findIndex((a) => /(^|\/)edge-agent(\.js|\.ts)?$/.test(a) || /(^|\/)agent\/main\.ts$/.test(a));
-  return at >= 0 && argv[at + 1] === "receive";
+  return at >= 0 && argv[at + 1] === command;
 }
 
-/** An `edge-agent receive` in this network namespace (one in a container is not ours). */
-export function receiveProcess(): number | null {
+export const isReceiveCommand = (argv: string[]): boolean => isEdgeAgentCommand(argv, "receive");
+
+/** An `edge-agent COMMAND` in this network namespace (one in a container is not ours). */
+export function edgeAgentProcess(command: "run" | "receive"): number | null {
   const self = netnsOf("self");
   for (const pid of readdirSync("/proc")) {
     if (!/^\d+$/.test(pid) || Number(pid) === process.pid) continue;
     const argv = procText(`/proc/${pid}/cmdline`).split("\0").filter(Boolean);
-    if (!isReceiveCommand(argv)) continue;
+    if (!isEdgeAgentCommand(argv, command)) continue;
     const ns = netnsOf(pid);
     if (!self || !ns || ns === self) return Number(pid);
   }
@@ -34,7 +36,7 @@ export function receiveProcess(): number | null {
 export async function detectRole(config: Config): Promise<Role> {
   const accepts = [config.receiver.communities.length ? "receiver.communities" : "", config.receiver.users.length ? "receiver.users" : ""].filter(Boolean);
   if (accepts.length) return { scraper: true, reason: `${accepts.join(" and ")} configured` };
-  const pid = receiveProcess();
+  const pid = edgeAgentProcess("receive");
   if (pid !== null) return { scraper: true, reason: `\`edge-agent receive\` is running (pid ${pid})` };
   return { scraper: false, reason: "no receiver.communities or receiver.users configured and no `edge-agent receive` running" };
 }

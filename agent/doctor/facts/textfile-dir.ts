@@ -14,8 +14,12 @@ export interface DirWrite {
   exists: boolean;
   writable: boolean;
   error?: string;
+  /** The system's code for the error (ENOENT, EACCES, ENOTDIR...), which the verdict is made on. */
+  code?: string;
   /** Whether the daemon's user may write it; null when that user does not exist or we are not root. */
   daemonUserWritable: boolean | null;
+  /** Whether the edge-agent user exists yet (the package creates it); null when /etc/passwd cannot be read. */
+  daemonUserExists: boolean | null;
 }
 
 /** Pure: POSIX permission bits for one user. */
@@ -38,17 +42,28 @@ export function lookupUser(passwd: string, groupFile: string, name: string): { u
   return { uid: Number(entry[2]), gids };
 }
 
+/** /etc/passwd is world-readable: whether the user exists needs no root. */
+function daemonUserExists(): boolean | null {
+  try {
+    return lookupUser(readFileSync("/etc/passwd", "utf8"), "", DAEMON_USER) !== null;
+  } catch {
+    return null;
+  }
+}
+
 export async function checkDirWrite(directory: string): Promise<DirWrite> {
-  const result: DirWrite = { directory, realPath: directory, exists: false, writable: false, daemonUserWritable: null };
+  const result: DirWrite = { directory, realPath: directory, exists: false, writable: false, daemonUserWritable: null, daemonUserExists: daemonUserExists() };
   let info;
   try {
     info = await stat(directory);
   } catch (error) {
     result.error = errorText(error);
+    result.code = (error as NodeJS.ErrnoException).code;
     return result;
   }
   if (!info.isDirectory()) {
     result.error = "not a directory";
+    result.code = "ENOTDIR";
     return result;
   }
   result.exists = true;

@@ -1,0 +1,62 @@
+// Whether the agent's AgentX objects can actually be read through snmpd: one GET of
+// edgeAgentVersion.0 with the configured community or v3 user (what the scraper's poll asks), and
+// what the running daemon's textfile says about its registration, so a missing object can be told
+// apart as "not registered" or "hidden by snmpd's view".
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
+import snmp, { type Varbind } from "net-snmp";
+import type { Config } from "../../config";
+import { errorText } from "../../probes/deadline";
+import { snmpdSession } from "../../probes/snmpd";
+import { TEXTFILE_NAME } from "../../daemon/textfile";
+
+export type ObjectRead =
+  | { state: "value"; value: string }
+  /** snmpd answered noSuchObject/noSuchInstance: nobody registered it, or the view hides it. */
+  | { state: "absent" }
+  | { state: "unanswered"; error: string };
+
+/** GET of one object through snmpd at probes.snmpd's host and port, as the scraper's poll would ask. */
+export function readThroughSnmpd(cfg: Config["probes"]["snmpd"], oid: string, timeoutMs: number): Promise<ObjectRead> {
+  return new Promise((resolve) => {
+    let session: ReturnType<typeof snmpdSession>;
+    try {
+      session = snmpdSession(cfg.host, cfg, timeoutMs);
+    } catch (error) {
+      resolve({ state: "unanswered", error: errorText(error) });
+      return;
+    }
+    session.on("error", (error: Error) => {
+      session.close();
+      resolve({ state: "unanswered", error: errorText(error) });
+    });
+    session.get([oid], (error: Error | null, varbinds: Varbind[]) => {
+      session.close();
+      if (error) return resolve({ state: "unanswered", error: errorText(error) });
+      const vb = varbinds[0];
+      if (vb.type === snmp.ObjectType.NoSuchObject || vb.type === snmp.ObjectType.NoSuchInstance) return resolve({ state: "absent" });
+      if (snmp.isVarbindError(vb)) return resolve({ state: "unanswered", error: snmp.varbindError(vb) });
+      resolve({ state: "value", value: Buffer.isBuffer(vb.value) ? vb.value.toString("utf8") : String(vb.value) });
+    });
+  });
+}
+
+/** What the daemon last wrote about AgentX in its textfile; null when there is no such file. */
+export interface DaemonRegistration {
+  /** edge_agent_agentx_registered: null when the series is absent (AgentX disabled in its config). */
+  registered: boolean | null;
+}
+
+/** Pure: the registration series from the textfile's text. */
+export function parseRegistration(text: string): DaemonRegistration {
+  const match = /^edge_agent_agentx_registered (\S+)$/m.exec(text);
+  return { registered: match ? Number(match[1]) === 1 : null };
+}
+
+export async function readDaemonRegistration(textfileDir: string): Promise<DaemonRegistration | null> {
+  try {
+    return parseRegistration(await readFile(join(textfileDir, TEXTFILE_NAME), "utf8"));
+  } catch {
+    return null;
+  }
+}

@@ -1,0 +1,86 @@
+// Keeps the receiver's outputs in step with FleetState, once per tick: marks nodes stale and
+// forgets long-gone ones (logging both), rewrites the file_sd file when its content changed,
+// asks for a save of the fleet, and sends alerts to Alertmanager when they change or are due.
+import type { Config } from "../config";
+import type { Logger } from "../log";
+import { boundKeyCache } from "../snmp/net-snmp-internals";
+import { AlertTracker, desiredAlerts } from "./alerts";
+import { AlertmanagerSender } from "./alertmanager";
+import { writeFileAtomic } from "./atomic-write";
+import { fileSdGroups, renderFileSd } from "./file-sd";
+import type { FleetState } from "./fleet-state";
+import type { FleetStore } from "./fleet-store";
+import type { LogLimiter } from "./log-limiter";
+import type { ReceiverMetrics } from "./metrics";
+
+export interface OutputsContext {
+  config: () => Config;
+  log: () => Logger;
+  fleet: FleetState;
+  store: FleetStore;
+  metrics: ReceiverMetrics;
+  limiter: LogLimiter;
+  alertResendMs: number;
+}
+
+export class Outputs {
+  readonly alertSender: AlertmanagerSender;
+  private readonly alerts: AlertTracker;
+  private lastFileSd: { path: string; text: string } | null = null;
+  private lastAlertSendMs = 0;
+  private generation = -1;
+
+  constructor(private readonly ctx: OutputsContext) {
+    this.alerts = new AlertTracker({ resendMs: ctx.alertResendMs, resolvedResendForMs: 15 * 60_000 });
+    this.alertSender = new AlertmanagerSender(ctx.config().receiver.alertmanager, ctx.log());
+  }
+
+  refresh(force: boolean): void {
+    const { fleet, log } = this.ctx;
+    try {
+      const now = Date.now();
+      const { becameStale, forgotten } = fleet.sweep(now);
+      for (const node of becameStale) {
+        const r = fleet.nodes.get(node)!;
+        log().warn({ node, lastSeen: new Date(r.lastSeenMs).toISOString(), staleAfterSeconds: fleet.staleAfterMs(r) / 1000 }, `${node}: stale, no notification within ${fleet.options.staleAfterHeartbeats} heartbeat intervals`);
+      }
+      for (const node of forgotten) log().info({ node }, `${node}: forgotten, not heard from for too long`);
+      this.ctx.limiter.flush(now);
+      boundKeyCache();
+      const changed = force || fleet.generation !== this.generation;
+      this.generation = fleet.generation;
+      if (changed) {
+        this.writeFileSd();
+        this.ctx.store.changed();
+      }
+      this.alertSender.url = this.ctx.config().receiver.alertmanager;
+      if (this.alertSender.url) {
+        const due = now - this.lastAlertSendMs >= this.alerts.options.resendMs;
+        const alertsChanged = (changed || due) && this.alerts.update(desiredAlerts(fleet), now);
+        if (alertsChanged || due) {
+          this.lastAlertSendMs = now;
+          this.alertSender.send(() => this.alerts.payload(Date.now()));
+        }
+      }
+    } catch (error) {
+      log().error({ err: (error as Error).stack }, "unexpected error refreshing outputs");
+    }
+  }
+
+  private writeFileSd(): void {
+    const path = this.ctx.config().receiver.fileSd;
+    if (!path) return;
+    const groups = fileSdGroups(this.ctx.fleet);
+    const text = renderFileSd(groups);
+    if (this.lastFileSd?.text === text && this.lastFileSd.path === path) return;
+    try {
+      const created = writeFileAtomic(path, text);
+      if (created) this.ctx.log().info({ path, created }, `created ${created} for receiver.fileSd`);
+      this.lastFileSd = { path, text };
+      this.ctx.log().debug({ path, targets: groups.length }, "file_sd written");
+    } catch (error) {
+      this.ctx.metrics.writeFailures.inc({ file: "file_sd" });
+      this.ctx.limiter.warn("file_sd", { path, err: (error as Error).message }, "cannot write the file_sd file (check receiver.fileSd and that its directory is writable)");
+    }
+  }
+}

@@ -1,0 +1,86 @@
+// What defining a part of NodeState means: beside its type, everything every output needs to
+// show it. The outputs (diff's events, the textfile, the MIB and its objects over AgentX and in
+// notifications, the receiver's fleet metrics and alerts) iterate the definitions in parts.ts and
+// list no fact of their own, so a part added there is shown everywhere or fails to compile, and
+// test/unit/fact-coverage.test.ts proves each definition is complete. node_exporter's collectors
+// are the model: one file per part and one line in the registry.
+import type { StateEvent } from "../diff";
+import type { Alert } from "../receiver/alerts";
+import type { NotificationDef, ObjectDef } from "../snmp/oid-tree";
+import type { ObjectValues } from "../snmp/state-objects";
+import type { NodeState } from "./node-state";
+
+/** One MIB object of the part, with how NodeState gives its value (enums by label). */
+export interface StateObject extends ObjectDef {
+  value: (state: NodeState) => string | number | boolean;
+}
+
+/** One edge_agent_* textfile series; an optional one without labels is absent when unknown. */
+export interface Series {
+  name: string;
+  help: string;
+  labels: string[];
+}
+
+/** Where a part writes its samples: `set` for a labelled or known value, null for "absent". */
+export interface SeriesWriter {
+  set: (name: string, labels: Record<string, string>, value: number) => void;
+  setOptional: (name: string, value: number | null) => void;
+}
+
+/** A label of edge_fleet_node_info, taken from one object; `position` keeps the label order stable. */
+export interface FleetInfoLabel {
+  label: string;
+  object: string;
+  fallback: string;
+  position: number;
+}
+
+/** One per-node edge_fleet_node_* family, from the object values the node last reported. */
+export interface FleetFamily {
+  name: string;
+  help: string;
+  /** `node` is already escaped for a label value. */
+  samples: (values: ObjectValues, node: string) => string;
+}
+
+export interface PartDefinition {
+  /**
+   * Its key in NodeState, dotted for a part kept inside another's object (tailnet.policy, as
+   * DESIGN.md's status --json shape has it), and its `probe` label in edge_agent_probe_up.
+   */
+  part: keyof NodeState | `${keyof NodeState}.${string}`;
+  /** Every failure code the part's probe can report, in docs and coverage order. */
+  failures: readonly string[];
+  objects: readonly StateObject[];
+  series: readonly Series[];
+  textfile: (state: NodeState, out: SeriesWriter) => void;
+  /** The EDGE-AGENT-MIB notification of each event kind `events` produces. */
+  notifications: readonly NotificationDef[];
+  /** What changed from prev to next, as events (both snapshots are whole). */
+  events: (prev: NodeState, next: NodeState) => StateEvent[];
+  /** What a first snapshot finds missing, worded as the part's change events word it. */
+  problemsAtStart: (state: NodeState) => string[];
+  /**
+   * Its lines in `status`'s text form, the first starting with the part's name padded to 10; a
+   * nested part's lines follow its parent's, the first indented 10 and starting with its own name.
+   */
+  status: (state: NodeState) => string[];
+  fleetInfo: readonly FleetInfoLabel[];
+  fleet: readonly FleetFamily[];
+  /** The receiver's alerts for a node, from the values it last reported. */
+  alerts: (values: ObjectValues, node: string) => Alert[];
+}
+
+/** The probe's own error after a colon, for the state an event reports (not the one it left). */
+export function because(error: string, why: boolean): string {
+  return why ? `: ${error}` : "";
+}
+
+/** "yes", "no", or `unknown` for null: how `status` shows a boolean that may be unknown. */
+export function yesNo(value: boolean | null, unknown = "n/a"): string {
+  return value === null ? unknown : value ? "yes" : "no";
+}
+
+/** A reported object's value as text ("" when absent or not a string). */
+export const text = (value: unknown): string => (typeof value === "string" ? value : "");

@@ -1,0 +1,133 @@
+// The shipped Grafana dashboard (packaging/grafana/): core panels and one Prometheus datasource
+// variable only, and every query in it (with $node set to a real node) returns data from a real
+// Prometheus that scrapes a real receiver fed a small fleet (a direct node, a relayed one behind
+// a dropping firewall without a /64, a stale one, a sender with a wrong community) and a real
+// node-exporter carrying a node's textfile, with the shipped rules loaded.
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { afterAll, beforeAll, expect, it } from "vitest";
+import { NodeMetrics } from "../../agent/metrics-node";
+import { startNodeExporter, type NodeExporter } from "../helpers/node-exporter";
+import { waitFor } from "../helpers/ports";
+import { describeWith } from "../helpers/prereqs";
+import { startPrometheus, type Prometheus } from "../helpers/prometheus";
+import { sampleNodeState } from "../helpers/sample-node-state";
+import { COMMUNITY, edgeValues, snmptrap, snmptrapVarbindArgs, startTestReceiver, tree, type TestReceiver } from "./receiver-support";
+
+const PACKAGING = resolve(__dirname, "../../packaging");
+const DASHBOARD = JSON.parse(readFileSync(join(PACKAGING, "grafana/edge-agent-fleet.json"), "utf8")) as Dashboard;
+/** Panel types that ship with Grafana itself: the dashboard must need no plugin. */
+const CORE_PANELS = new Set(["row", "stat", "timeseries", "table", "piechart", "bargauge", "state-timeline", "gauge", "text"]);
+
+interface Panel {
+  type: string;
+  title: string;
+  datasource?: { type: string; uid: string };
+  targets?: { expr: string; datasource?: { type: string; uid: string } }[];
+}
+interface Dashboard {
+  panels: Panel[];
+  templating: { list: { type: string; name: string; query: unknown }[] };
+}
+
+/** A query as Grafana sends it for node web1 (its $__rate_interval floor: 4 scrape intervals). */
+const asSent = (expr: string) => expr.replaceAll("$node", "web1").replaceAll("$__rate_interval", "10s");
+
+describeWith({ binaries: ["prometheus", "prometheus-node-exporter", "snmptrap"] }, "Grafana dashboard against a real Prometheus", () => {
+  let r: TestReceiver;
+  let nodeExporter: NodeExporter;
+  let prometheus: Prometheus;
+  let dir: string;
+  let heartbeats: NodeJS.Timeout | undefined;
+  const send = (node: string, seq: number, overrides = {}, community = COMMUNITY) =>
+    snmptrap(["-v2c", "-r", "0", "-c", community, `127.0.0.1:${r.port}`, "", tree.notificationOid("heartbeat"), ...snmptrapVarbindArgs(edgeValues(node, seq, overrides))]);
+  const db1 = { edgeAgentScraperPath: "relay", edgeAgentScraperFamily: "none", edgeAgentScraperEndpoint: "fra", edgeAgentPrimaryPrefix: "", edgeAgentPrefixInAllocation: "unknown", edgeAgentFirewallInboundIpv6: "drop", edgeAgentTailnetTags: "tag:monitor,tag:db" };
+  const query = (expr: string) => prometheus.query(expr);
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), "ea-dashboard-"));
+    // A 1 s heartbeat and 5 of them before a node is stale: web1 and db1 keep reporting, old1
+    // reports once and goes stale within seconds.
+    r = await startTestReceiver({ staleAfterHeartbeats: 5 }, { raw: { run: { heartbeat: "1s" } } });
+    let seq = 1;
+    expect((await send("old1", 1)).code).toBe(0);
+    expect((await send("web1", seq)).code).toBe(0);
+    expect((await send("db1", seq, db1)).code).toBe(0);
+    expect((await send("web1", 1, {}, "wrong-community")).code).toBe(0);
+    heartbeats = setInterval(() => {
+      seq++;
+      void send("web1", seq);
+      void send("db1", seq, db1);
+    }, 1000);
+
+    const textfiles = join(dir, "textfile");
+    const metrics = new NodeMetrics();
+    metrics.update({ state: sampleNodeState({ hostname: "web1" }), cycleEndedAtMs: Date.now(), cycleDurationMs: 20, sink: { sent: 3, acknowledged: 3, queued: 1, dropped: 0, failed: 0 }, agentxRegistered: true });
+    mkdirSync(textfiles);
+    writeFileSync(join(textfiles, "edge-agent.prom"), await metrics.render());
+    nodeExporter = await startNodeExporter({ textfileDir: textfiles });
+
+    prometheus = await startPrometheus([
+      "global: { scrape_interval: 1s, evaluation_interval: 1s }",
+      `rule_files: ["${join(PACKAGING, "prometheus/edge-agent.rules.yml")}"]`,
+      "scrape_configs:",
+      "  - job_name: edge-receiver",
+      `    static_configs: [{ targets: ["${new URL(r.metricsUrl).host}"] }]`,
+      "  - job_name: node",
+      `    static_configs: [{ targets: ["127.0.0.1:${nodeExporter.port}"], labels: { node: web1 } }]`,
+    ]);
+  });
+  afterAll(async () => {
+    if (heartbeats) clearInterval(heartbeats);
+    await prometheus?.stop();
+    await nodeExporter?.stop();
+    await r?.stop();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("uses core panels and the Prometheus datasource variable only", () => {
+    const datasource = DASHBOARD.templating.list.find((v) => v.type === "datasource");
+    expect(datasource).toMatchObject({ name: "datasource", query: "prometheus" });
+    for (const panel of DASHBOARD.panels) {
+      expect(CORE_PANELS.has(panel.type), `${panel.title}: ${panel.type} is not a core panel`).toBe(true);
+      if (panel.type === "row") continue;
+      expect(panel.datasource, panel.title).toEqual({ type: "prometheus", uid: "${datasource}" });
+      expect(panel.targets?.length, panel.title).toBeGreaterThan(0);
+    }
+  });
+
+  it("offers the fleet's nodes in its node variable", async () => {
+    const variable = DASHBOARD.templating.list.find((v) => v.name === "node") as { query: string };
+    const [, metric, label] = /^label_values\((\w+), (\w+)\)$/.exec(variable.query)!;
+    const values = await waitFor("node values", async () => {
+      const res = (await (await fetch(`${prometheus.url}/api/v1/label/${label}/values?match[]=${metric}`)).json()) as { data: string[] };
+      return res.data.length >= 3 ? res.data : null;
+    }, 30_000, 500);
+    expect(values).toEqual(expect.arrayContaining(["db1", "old1", "web1"]));
+  });
+
+  it("fills every panel: each query returns data", async () => {
+    const exprs = DASHBOARD.panels.flatMap((p) => (p.targets ?? []).map((t) => ({ panel: p.title, expr: asSent(t.expr) })));
+    expect(exprs.length).toBeGreaterThan(20);
+    const empty = async () => {
+      const out: string[] = [];
+      for (const e of exprs) if ((await query(e.expr)).length === 0) out.push(`${e.panel}: ${e.expr}`);
+      return out;
+    };
+    let last: string[] = [];
+    await waitFor("every query to return data", async () => {
+      last = await empty();
+      return last.length === 0;
+    }, 45_000, 1000).catch(() => {
+      throw new Error(`queries without data:\n${last.join("\n")}`);
+    });
+  });
+
+  it("shows the fleet as it is: half the nodes direct, one stale, db1's drop", async () => {
+    const value = async (expr: string) => Number((await query(expr))[0].value[1]);
+    expect(await value('count(max by (node) (edge_fleet_node_up) == 0) or vector(0)')).toBe(1);
+    expect(await value('(count(max by (node) (edge_fleet_node_info{prefix!=""})) or vector(0)) / count(max by (node) (edge_fleet_node_info))')).toBeCloseTo(2 / 3);
+    expect(await value('count by (check, verdict) (max by (node, check, verdict) (edge_fleet_node_firewall_verdict{check="inbound-ipv6",verdict="drop"}))')).toBe(1);
+  });
+});
