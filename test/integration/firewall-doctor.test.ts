@@ -1,8 +1,8 @@
 // `edge-agent doctor --check firewall-port` on a node whose firewall is managed the stock way:
 // ufw enabled with its default policy, firewalld in its default zone (public). Both drop
 // tailscaled's port inbound until the operator opens it; doctor must say so and name the rule
-// that decided, and pass once the port is opened the tool's way (`ufw allow 41641/udp`,
-// `firewall-cmd --add-port=41641/udp`).
+// that decided, and pass once the port is opened the tool's way (`ufw allow 41641/udp`, and
+// for firewalld the command doctor's fix gives).
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -13,7 +13,7 @@ import { describeWith } from "../helpers/prereqs";
 import { defaultScenario, startFakeTailscaled, type FakeTailscaled } from "../helpers/tailscaled";
 import { EtcOverlay, Firewalld, inNetns } from "./firewall-tools";
 
-type Finding = { id: string; status: string; finding: string };
+type Finding = { id: string; status: string; finding: string; fix: string | null };
 
 describeWith({ root: true, binaries: ["nft", "ufw", "firewalld", "firewall-cmd", "dbus-daemon"] }, "doctor's firewall-port check on stock ufw and firewalld hosts", () => {
   let ns: Netns;
@@ -70,7 +70,10 @@ describeWith({ root: true, binaries: ["nft", "ufw", "firewalld", "firewall-cmd",
       const closed = await firewallPort();
       expect(closed.status).toBe("fail");
       expect(closed.finding).toMatch(/^the firewall \(nftables\) drops tailscaled's UDP 41641 in over IPv6 \(inet firewalld filter_IN_public handle \d+: reject with icmpx admin-prohibited\), in over IPv4 \(inet firewalld filter_IN_public handle \d+: reject with icmpx admin-prohibited\)/);
+      // The fix is firewalld's own command (once for both families), and it works.
+      expect(closed.fix).toBe("sudo firewall-cmd --add-port=41641/udp && sudo firewall-cmd --runtime-to-permanent");
       await fw.cmd(["--add-port=41641/udp"]);
+      await fw.cmd(["--runtime-to-permanent"]);
       const open = await firewallPort();
       expect(open).toMatchObject({ status: "ok", finding: expect.stringMatching(/^tailscaled's UDP 41641 passes through nftables: /) });
     } finally {

@@ -13,9 +13,15 @@ export function label(check: FirewallCheck): string {
 }
 
 /** The rule that lets the port through for one failed check, in the backend's own syntax. */
+/** A rule of firewalld's own: its nftables table, or its iptables backend's zone chains. */
+const FIREWALLD_RULE = /^(inet firewalld |ip6? filter (IN|FWD|FWDI|FWDO)_\w+ \()/;
+
 export function ruleFor(fw: FirewallState, check: FirewallCheck): string {
   const port = fw.port;
   const v6 = check.id.endsWith("ipv6");
+  // firewalld rewrites its tables on every reload: a rule added beside them would not last,
+  // and its nftables table is not `inet filter`. Open the port in firewalld's own zone instead.
+  if (check.id.startsWith("inbound") && FIREWALLD_RULE.test(check.decidedBy)) return `sudo firewall-cmd --add-port=${port}/udp && sudo firewall-cmd --runtime-to-permanent`;
   if (/iptables/i.test(fw.backend)) {
     const tool = v6 ? "ip6tables" : "iptables";
     if (check.id.startsWith("inbound")) return `sudo ${tool} -I INPUT -p udp --dport ${port} -j ACCEPT`;
@@ -62,7 +68,7 @@ export function judgeFirewallPort(fw: NodeState["firewall"] | undefined, tailsca
   if (dropped.length)
     return fail(
       `the firewall (${fw.backend}) drops tailscaled's UDP ${fw.port} ${dropped.map((c) => `${label(c)} (${c.decidedBy})`).join(", ")}`,
-      dropped.map((c) => ruleFor(fw, c)).join(" ; "),
+      [...new Set(dropped.map((c) => ruleFor(fw, c)))].join(" ; "),
     );
   if (tailscaledPort !== null && fw.port !== tailscaledPort)
     return warn(
