@@ -5,7 +5,9 @@
 # debhelper tool chain, snmptt (with libnet-ip-perl, which it needs for IPv6 but only
 # recommends), python3
 # (test/helpers/unit-exec.ts sets the kernel's W^X flag with it, as systemd does for the unit)
-# and openssl (test/helpers/certificates.ts makes a test CA for node-exporter's TLS).
+# and openssl (test/helpers/certificates.ts makes a test CA for node-exporter's TLS), and the
+# firewall managers whose rulesets the firewall tests load into namespaces (ufw, firewalld,
+# shorewall, shorewall6, ferm; none is started on the host).
 # Idempotent: packages already present are left alone.
 set -euo pipefail
 
@@ -16,6 +18,7 @@ packages=(
   lintian rpm rpmlint debootstrap
   debhelper devscripts fakeroot dpkg-dev systemd
   ca-certificates openssl
+  ufw firewalld shorewall shorewall6 ferm
 )
 
 missing=()

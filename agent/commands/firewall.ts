@@ -1,22 +1,26 @@
 // `edge-agent firewall trace|check`: one packet (or a file of them) through a saved ruleset, or
 // the tailscaled-port questions against this host's live ruleset.
+import { execFile } from "node:child_process";
 import { readFileSync, statSync } from "node:fs";
+import { resolve as resolvePath } from "node:path";
 import { UsageError } from "../cli";
 import { loadConfig } from "../config";
 import { evaluate, type Decision } from "../firewall/evaluate";
-import { MAX_RULESET_BYTES, parseRuleset, type RulesetFormat } from "../firewall/load";
+import { detectFormat, MAX_RULESET_BYTES, parseRuleset, type RulesetFormat } from "../firewall/load";
 import { makePacket, PacketError, type PacketSpec } from "../firewall/packet";
 import { renderTrace } from "../firewall/render-trace";
+import { wasAsked } from "../firewall/questions";
 import { RulesetError, type Ruleset } from "../firewall/ruleset";
 import { collectFirewallState } from "../probes/collect";
 import { isAvailable, type FirewallState } from "../state/node-state";
+import { readRoutes, routeDevice, type Route } from "../probes/routes";
 
 type Values = Record<string, string | boolean | string[] | undefined>;
 
 const EXIT = { accept: 0, drop: 1, unknown: 3 } as const;
 
-function readRuleset(path: string, format: string | undefined): Ruleset {
-  if (format !== undefined && format !== "nft-json" && format !== "iptables-save") throw new UsageError(`--format must be nft-json or iptables-save, got "${format}"`);
+async function readRuleset(path: string, format: string | undefined): Promise<Ruleset> {
+  if (format !== undefined && format !== "nft-json" && format !== "iptables-save" && format !== "nft") throw new UsageError(`--format must be nft-json, nft or iptables-save, got "${format}"`);
   let text: string;
   try {
     const size = statSync(path).size;
@@ -27,24 +31,77 @@ function readRuleset(path: string, format: string | undefined): Ruleset {
     throw new UsageError(`cannot read ruleset ${path}: ${(error as Error).message}`);
   }
   try {
-    return parseRuleset(text, format as RulesetFormat | undefined);
+    const fmt = (format as RulesetFormat | undefined) ?? detectFormat(text);
+    return fmt === "nft" ? parseRuleset(await nftTextAsJson(path), "nft-json") : parseRuleset(text, fmt);
   } catch (error) {
     if (error instanceof RulesetError) throw new UsageError(`${path}: ${error.message}`);
     throw error;
   }
 }
 
-function decisionJson(d: Decision): Record<string, unknown> {
+function run(command: string, args: string[]): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile(command, args, { maxBuffer: MAX_RULESET_BYTES, env: { ...process.env, PATH: `${process.env.PATH ?? ""}:/usr/sbin:/sbin` } }, (error, stdout, stderr) => {
+      if (error) reject(new UsageError(`${command} ${args.join(" ")}: ${`${stderr}`.trim() || error.message}`));
+      else resolve(stdout);
+    });
+  });
+}
+
+/**
+ * nft's text form, read by nft itself: loaded into a throwaway network namespace and listed
+ * back as JSON, so nothing is guessed (variables, includes, defines all resolve as nft does).
+ */
+async function nftTextAsJson(path: string): Promise<string> {
+  if (process.getuid?.() !== 0)
+    throw new UsageError(`${path} is nft's text form, which only nft reads: as root, edge-agent loads it into a throwaway network namespace and reads it back; otherwise give nft's JSON (sudo nft -j list ruleset > FILE)`);
+  const ns = `edge-agent-trace-${process.pid}`;
+  await run("ip", ["netns", "add", ns]);
+  try {
+    await run("ip", ["netns", "exec", ns, "nft", "-f", resolvePath(path)]);
+    return await run("ip", ["netns", "exec", ns, "nft", "-j", "list", "ruleset"]);
+  } finally {
+    await run("ip", ["netns", "del", ns]).catch(() => undefined);
+  }
+}
+
+function decisionJson(d: Decision, assumed: Assumed): Record<string, unknown> {
   const out: Record<string, unknown> = { verdict: d.verdict, trace: d.trace, decidedBy: d.decidedBy };
   if (d.reason) out.reason = d.reason;
+  if (assumed.iif !== undefined || assumed.oif !== undefined) out.assumed = assumed;
   return out;
 }
 
-const PACKET_FLAGS = ["direction", "family", "proto", "saddr", "daddr", "sport", "dport", "iif", "oif", "ct-state"];
+type Assumed = { iif?: string; oif?: string };
+
+/**
+ * Pure: the interfaces this host's routes give a packet that names none, as `check` takes
+ * them: it comes in by the route back to its source (inbound, forwarded) and leaves by the
+ * route to its destination (outbound, forwarded). A locally sent packet has no input interface.
+ */
+export function assumeInterfaces(spec: PacketSpec, routes: Route[]): Assumed {
+  const assumed: Assumed = {};
+  if (spec.iif === undefined && spec.direction !== "out") {
+    const dev = routeDevice(routes, spec.saddr);
+    if (dev) assumed.iif = dev;
+  }
+  if (spec.oif === undefined && spec.direction !== "in") {
+    const dev = routeDevice(routes, spec.daddr);
+    if (dev) assumed.oif = dev;
+  }
+  return assumed;
+}
+
+function describeAssumed(spec: PacketSpec, assumed: Assumed): string {
+  const parts = [assumed.iif !== undefined ? `--iif ${assumed.iif} (this host's route to ${spec.saddr})` : "", assumed.oif !== undefined ? `--oif ${assumed.oif} (this host's route to ${spec.daddr})` : ""];
+  return parts.some(Boolean) ? `assumed ${parts.filter(Boolean).join(", ")}\n` : "";
+}
+
+const PACKET_FLAGS = ["direction", "family", "proto", "saddr", "daddr", "sport", "dport", "iif", "oif", "ct-state", "length"];
 
 async function trace(values: Values): Promise<number> {
-  if (typeof values.ruleset !== "string") throw new UsageError("--ruleset FILE is required (e.g. from `nft -j list ruleset > FILE`)");
-  const ruleset = readRuleset(values.ruleset, values.format as string | undefined);
+  if (typeof values.ruleset !== "string") throw new UsageError("--ruleset FILE is required (e.g. from `nft -j list ruleset > FILE`, or /etc/nftables.conf)");
+  const ruleset = await readRuleset(values.ruleset, values.format as string | undefined);
   if (typeof values.packets === "string") {
     const given = PACKET_FLAGS.filter((f) => values[f] !== undefined);
     if (given.length) throw new UsageError(`--packets replaces the packet flags; drop --${given.join(", --")}`);
@@ -54,6 +111,7 @@ async function trace(values: Values): Promise<number> {
     } catch (error) {
       throw new UsageError(`cannot read packets ${values.packets}: ${(error as Error).message}`);
     }
+    const routes = await readRoutes();
     let worst = 0;
     const rank = (code: number) => [0, 1, 3, 2].indexOf(code);
     const lines = text.split("\n");
@@ -63,8 +121,10 @@ async function trace(values: Values): Promise<number> {
       try {
         const spec = JSON.parse(lines[n]) as unknown;
         if (typeof spec !== "object" || spec === null || Array.isArray(spec)) throw new PacketError("not a JSON object");
-        const d = evaluate(ruleset, makePacket(spec as Record<string, unknown>));
-        process.stdout.write(`${JSON.stringify(decisionJson(d))}\n`);
+        const packet = makePacket(spec as Record<string, unknown>);
+        const assumed = assumeInterfaces(packet, routes);
+        const d = evaluate(ruleset, { ...packet, ...assumed });
+        process.stdout.write(`${JSON.stringify(decisionJson(d, assumed))}\n`);
         code = EXIT[d.verdict];
       } catch (error) {
         if (!(error instanceof PacketError) && !(error instanceof SyntaxError)) throw error;
@@ -81,6 +141,7 @@ async function trace(values: Values): Promise<number> {
     direction: values.direction as PacketSpec["direction"], family: values.family as PacketSpec["family"], proto: values.proto as PacketSpec["proto"],
     saddr: values.saddr as string, daddr: values.daddr as string, sport: values.sport as unknown as number, dport: values.dport as unknown as number,
     iif: values.iif as string | undefined, oif: values.oif as string | undefined, ctState: (values["ct-state"] as PacketSpec["ctState"]) ?? "new",
+    length: values.length as unknown as number | undefined,
   };
   let packet;
   try {
@@ -89,15 +150,19 @@ async function trace(values: Values): Promise<number> {
     if (error instanceof PacketError) throw new UsageError(`--${error.message.replace(/^ctState/, "ct-state")}`);
     throw error;
   }
-  const d = evaluate(ruleset, packet);
-  process.stdout.write(values.json ? `${JSON.stringify(decisionJson(d), null, 2)}\n` : renderTrace({ ...spec, sport: packet.sport, dport: packet.dport }, d));
+  const assumed = assumeInterfaces(packet, await readRoutes());
+  const d = evaluate(ruleset, { ...packet, ...assumed });
+  process.stdout.write(values.json ? `${JSON.stringify(decisionJson(d, assumed), null, 2)}\n` : describeAssumed(spec, assumed) + renderTrace({ ...spec, ...assumed, sport: packet.sport, dport: packet.dport }, d));
   return EXIT[d.verdict];
 }
 
 export function renderCheck(fw: FirewallState): string {
   const lines = [`tailscaled UDP port ${fw.port} (${fw.portSource}); rules read from ${fw.backend}`];
   for (const n of fw.notes) lines.push(`note: ${n}`);
-  for (const c of fw.checks) lines.push(`${c.id.padEnd(14)} ${c.verdict.padEnd(7)} ${c.verdict === "unknown" ? c.reason ?? c.decidedBy : c.decidedBy}`);
+  for (const c of fw.checks) {
+    const verdict = wasAsked(c) ? c.verdict : "not asked";
+    lines.push(`${c.id.padEnd(14)} ${verdict.padEnd(7)} ${c.verdict === "unknown" ? c.reason ?? c.decidedBy : c.decidedBy}`);
+  }
   if (fw.checks.some((c) => c.verdict === "drop")) lines.push("A dropped check means tailnet traffic falls back to a DERP relay: allow UDP to and from the port above.");
   return `${lines.join("\n")}\n`;
 }
@@ -111,7 +176,7 @@ async function check(values: Values): Promise<number> {
   }
   process.stdout.write(values.json ? `${JSON.stringify(fw, null, 2)}\n` : renderCheck(fw));
   if (fw.checks.some((c) => c.verdict === "drop")) return 1;
-  return fw.checks.some((c) => c.verdict === "unknown") ? 3 : 0;
+  return fw.checks.some((c) => c.verdict === "unknown" && wasAsked(c)) ? 3 : 0;
 }
 
 export async function firewallCommand(values: Values, positionals: string[]): Promise<number> {

@@ -5,6 +5,7 @@
 import { PROTO_NUMBERS, type Packet } from "./packet";
 import { chainKey, verdictText, type Chain, type Elements, type Hook, type Key, type Rule, type Ruleset, type SetSource, type Statement, type Verdict } from "./ruleset";
 import { componentHas, findElement, type Value } from "./set-lookup";
+import { addressType, reverseRouteDevice, rpfilterPasses, xtAddrtypeMatches, type Answer, type HostView } from "./host-view";
 
 export interface TraceStep {
   family: string;
@@ -25,6 +26,8 @@ export interface Decision {
   decidedBy: string;
   /** Why the verdict is unknown. */
   reason?: string;
+  /** Set when a rule on the packet's path read a length: another size may be judged otherwise. */
+  readLength?: boolean;
 }
 
 const HOOKS: Record<Packet["direction"], Hook[]> = {
@@ -106,7 +109,23 @@ function read(key: Key, ev: Evaluation, hook: Hook): Value | typeof NOMATCH | Un
     case "dport": return fields.dport;
     case "mark": return key.mask === undefined ? state.mark : state.mark & key.mask;
     // Before conntrack has seen it a packet has no entry, which ct state reads as invalid.
-    case "ctstate": return state.ct === CT_BITS.untracked || ev.ctAssigned ? state.ct : CT_BITS.invalid;
+    case "ctstate":
+      if (key.natStatusBeside !== undefined && ev.ctAssigned && state.ct !== CT_BITS.new && state.ct !== CT_BITS.untracked && (state.ct & key.natStatusBeside) === 0n)
+        return new Undecidable("the SNAT/DNAT status of a connection past its first packet is not modelled");
+      return state.ct === CT_BITS.untracked || ev.ctAssigned ? state.ct : CT_BITS.invalid;
+    // ct status needs a conntrack entry (none before conntrack or when untracked: the match
+    // fails); a new connection's first packet has no status bit set yet.
+    case "ctstatus":
+      if (state.ct === CT_BITS.untracked || !ev.ctAssigned) return NOMATCH;
+      return state.ct === CT_BITS.new ? 0n : new Undecidable("ct status of a connection past its first packet is not modelled");
+    case "addrtype": return answered(addressType(packet, key.addr!, ev.host));
+    case "fibsaddr": return answered(reverseRouteDevice(packet, key.viaIif ? "fib-iif" : "best", ev.host));
+    case "rpfilter": return asBit(answered(rpfilterPasses(packet, key.loose === true, ev.host)));
+    case "xtaddrtype": return asBit(answered(xtAddrtypeMatches(packet, key.addr!, key.types!, ev.host)));
+    case "length": {
+      ev.readLength = true;
+      return lengthOf(key.lengthOf!, packet, hook);
+    }
     case "iifname":
     case "iif": {
       // Locally generated packets have no input device: the kernel reads an empty name.
@@ -122,8 +141,36 @@ function read(key: Key, ev: Evaluation, hook: Hook): Value | typeof NOMATCH | Un
   }
 }
 
+/** IPv4 and IPv6 fixed headers: the datagrams asked about carry no options or extension headers. */
+const IP_HEADER = { ipv4: 20, ipv6: 40 } as const;
+const UDP_HEADER = 8;
+
+/** A length as the kernel reads it for the packet's UDP payload size. */
+function lengthOf(of: "udp" | "ip" | "ip6" | "meta", packet: Packet, hook: Hook): bigint | Undecidable {
+  if (packet.proto !== "udp") return new Undecidable("a length match on a TCP packet is not modelled (its header size varies)");
+  if (packet.length === undefined) return new Undecidable("it matches on a length and the packet has none (give --length, the UDP payload in bytes)");
+  const udp = UDP_HEADER + packet.length;
+  switch (of) {
+    case "udp": return BigInt(udp);
+    case "ip6": return BigInt(udp);
+    case "ip": return BigInt(IP_HEADER.ipv4 + udp);
+    // The skb holds the link-layer header too when it leaves through egress.
+    case "meta": return hook === "egress" ? new Undecidable("meta length at egress counts the link-layer header, which is not modelled") : BigInt(IP_HEADER[packet.family] + udp);
+  }
+}
+
+function asBit(b: boolean | Undecidable): bigint | Undecidable {
+  return typeof b === "boolean" ? (b ? 1n : 0n) : b;
+}
+
+function answered<T>(a: Answer<T>): T | Undecidable {
+  return "undecidable" in a ? new Undecidable(a.undecidable) : a.value;
+}
+
 interface Evaluation {
   ruleset: Ruleset;
+  /** The host's addresses and routes, for addrtype, fib and rpfilter; absent for a saved ruleset. */
+  host?: HostView;
   packet: Packet;
   fields: Fields;
   state: PacketState;
@@ -131,6 +178,8 @@ interface Evaluation {
   visits: number;
   /** False in chains that run before conntrack (ingress; prerouting/output below -200). */
   ctAssigned: boolean;
+  /** Some rule read a length: the verdict may depend on the packet's size. */
+  readLength: boolean;
 }
 
 function resolveSet(ev: Evaluation, chain: Chain, source: SetSource): Elements | Undecidable {
@@ -301,10 +350,19 @@ function chainApplies(chain: Chain, hook: Hook, packet: Packet, state: PacketSta
   return true;
 }
 
-/** Pure: the kernel's verdict for one packet under a ruleset. */
-export function evaluate(ruleset: Ruleset, packet: Packet): Decision {
-  const state: PacketState = { ct: CT_BITS[packet.ctState], mark: 0n };
-  const ev: Evaluation = { ruleset, packet, fields: fieldsOf(packet), state, trace: [], visits: 0, ctAssigned: true };
+/**
+ * Pure: the kernel's verdict for one packet under a ruleset. `host` (this host's addresses and
+ * routes) lets route-type and reverse-path matches be decided.
+ */
+export function evaluate(ruleset: Ruleset, packet: Packet, host?: HostView): Decision {
+  const ev: Evaluation = { ruleset, packet, fields: fieldsOf(packet), state: { ct: CT_BITS[packet.ctState], mark: 0n }, trace: [], visits: 0, ctAssigned: true, readLength: false, host };
+  const d = decide(ev);
+  if (ev.readLength) d.readLength = true;
+  return d;
+}
+
+function decide(ev: Evaluation): Decision {
+  const { packet, ruleset, state } = ev;
   const families = familiesFor(packet);
   const byHook = chainsByHook(ruleset);
   let mainStep: TraceStep | null = null;

@@ -75,18 +75,33 @@ function ifaceSpec(text: string): Component {
   return text.endsWith("+") ? { name: text.slice(0, -1), wildcard: true } : { name: text, wildcard: false };
 }
 
-function ctStates(text: string): Component[][] {
-  return text.split(",").map((s) => {
-    const bit = CT_BITS[s.toLowerCase()];
+/**
+ * xt_conntrack's virtual states SNAT and DNAT are the connection's NAT status, not a state: a
+ * bit no state has stands for each, and the key says the evaluator must decide it (a new
+ * connection has no NAT status yet; an older one is not modelled).
+ */
+const NAT_STATES: Record<string, bigint> = { snat: 1n << 40n, dnat: 1n << 41n };
+
+function ctStates(text: string): { key: Key; elements: Component[][] } {
+  let nat = false;
+  const elements = text.split(",").map((s) => {
+    const name = s.toLowerCase();
+    const bit = CT_BITS[name] ?? NAT_STATES[name];
     if (bit === undefined) throw new Unmodelled(`conntrack state ${s} is not modelled`);
+    if (NAT_STATES[name] !== undefined) nat = true;
     return single(bit);
   });
+  const states = elements.reduce((bits, [c]) => bits | ("lo" in c && c.lo < NAT_STATES.snat ? c.lo : 0n), 0n);
+  return { key: nat ? { field: "ctstate", natStatusBeside: states } : { field: "ctstate" }, elements };
 }
 
 function numberSpec(text: string): bigint {
   if (!/^(0x[0-9a-f]+|\d+)$/i.test(text)) throw new Unmodelled(`cannot read number ${text}`);
   return BigInt(text);
 }
+
+/** Matches whose options are read here (rt never matches: see below). */
+const MODULES = new Set(["udp", "tcp", "multiport", "conntrack", "state", "comment", "mark", "limit", "addrtype", "rpfilter", "recent", "hashlimit", "length"]);
 
 interface Parsed {
   matches: Statement[];
@@ -117,8 +132,23 @@ function ruleStatements(args: string[], family: "ipv4" | "ipv6"): Parsed {
     unknowns.push({ kind: "unknown", reason });
     negate = false;
   };
+  /** Modules whose options combine into one test, added once all their options are read. */
+  const closeModules = () => {
+    if (rpfilter.seen) {
+      matches.push({ kind: "test", key: { field: "rpfilter", loose: rpfilter.loose }, component: { lo: 1n, hi: 1n }, negate: rpfilter.invert });
+      rpfilter.seen = rpfilter.loose = rpfilter.invert = false;
+    }
+    if (recent.check) {
+      if (recent.hitcount !== undefined && recent.hitcount > 1) matches.push({ kind: "never" });
+      else unknowns.push({ kind: "unknown", reason: `-m recent ${recent.check} depends on the packets seen before` });
+      recent.check = recent.hitcount = undefined;
+    }
+  };
+  const rpfilter = { seen: false, loose: false, invert: false };
+  const recent: { check?: string; hitcount?: number } = {};
   for (; i < args.length; i++) {
     const a = args[i];
+    if (a === "-j" || a === "--jump" || a === "-g" || a === "--goto") closeModules();
     if (a === "!") { negate = true; continue; }
     try {
       switch (a) {
@@ -135,7 +165,42 @@ function ruleStatements(args: string[], family: "ipv4" | "ipv6"): Parsed {
         case "-d": case "--destination": match({ field: "daddr", family }, next(a).split(",").map((s) => [addressSpec(s, family)])); break;
         case "-i": case "--in-interface": match({ field: "iifname" }, [[ifaceSpec(next(a))]]); break;
         case "-o": case "--out-interface": match({ field: "oifname" }, [[ifaceSpec(next(a))]]); break;
-        case "-m": case "--match": module = next(a); if (!["udp", "tcp", "multiport", "conntrack", "state", "comment", "mark", "limit"].includes(module)) unknown(`-m ${module} is not modelled`); break;
+        case "-m": case "--match":
+          closeModules();
+          module = next(a);
+          // The packets asked about carry no IPv6 extension header: a routing-header match fails.
+          if (module === "rt") matches.push({ kind: "never" });
+          else if (module === "rpfilter") rpfilter.seen = true;
+          else if (!MODULES.has(module)) unknown(`-m ${module} is not modelled`);
+          break;
+        case "--src-type": case "--dst-type":
+          match({ field: "xtaddrtype", addr: a === "--src-type" ? "saddr" : "daddr", types: next(a).split(",").map((t) => t.toUpperCase()) }, [single(1n)]);
+          break;
+        case "--limit-iface-in": case "--limit-iface-out": unknown(`-m addrtype ${a} is not modelled`); break;
+        case "--loose": if (module === "rpfilter") { rpfilter.loose = true; break; } unknown(`${a} is not modelled`); break;
+        case "--invert": if (module === "rpfilter") { rpfilter.invert = true; break; } unknown(`${a} is not modelled`); break;
+        // The source is never this host's own address in a modelled lookup, and policy
+        // routing (which a mark would select) is not followed.
+        case "--accept-local": case "--validmark": if (module === "rpfilter") break; unknown(`${a} is not modelled`); break;
+        case "--set": if (module === "recent") { negate = false; break; } unknown(`${a} is not modelled`); break;
+        case "--name": case "--mask": case "--seconds": case "--rsource": case "--rdest": case "--rttl": case "--reap":
+          if (module !== "recent") { unknown(`${a} is not modelled`); break; }
+          if (a !== "--rsource" && a !== "--rdest" && a !== "--rttl" && a !== "--reap") next(a);
+          break;
+        case "--update": case "--rcheck": case "--remove": recent.check = a; break;
+        // hashlimit, like limit, is taken to let one packet through: under a rate it matches
+        // (--hashlimit-upto), above it (--hashlimit-above) it does not.
+        case "--hashlimit-upto": case "--hashlimit": next(a); break;
+        case "--hashlimit-above": next(a); matches.push({ kind: "never" }); negate = false; break;
+        case "--hashlimit-burst": case "--hashlimit-mode": case "--hashlimit-name": case "--hashlimit-srcmask": case "--hashlimit-dstmask":
+        case "--hashlimit-htable-size": case "--hashlimit-htable-max": case "--hashlimit-htable-expire": case "--hashlimit-htable-gcinterval": case "--hashlimit-rate-interval": case "--hashlimit-rate-match":
+          if (module !== "hashlimit") { unknown(`${a} is not modelled`); break; }
+          if (a !== "--hashlimit-rate-match") next(a);
+          break;
+        // One packet never reaches a hit count above one (as a rate limit it is not over).
+        case "--hitcount": recent.hitcount = Number(next(a)); break;
+        // xt_length: the whole IP packet (IPv6: payload length plus the fixed header).
+        case "--length": match({ field: "length", lengthOf: "meta" }, [[portSpec(next(a))]]); break;
         case "--sport": case "--source-port": case "--dport": case "--destination-port": {
           const field = a.startsWith("--s") ? "sport" : "dport";
           match({ field, l4 }, [[portSpec(next(a))]]);
@@ -146,7 +211,7 @@ function ruleStatements(args: string[], family: "ipv4" | "ipv6"): Parsed {
           match({ field, l4 }, next(a).split(",").map((p) => [portSpec(p)]));
           break;
         }
-        case "--ctstate": case "--state": match({ field: "ctstate" }, ctStates(next(a))); break;
+        case "--ctstate": case "--state": { const states = ctStates(next(a)); match(states.key, states.elements); break; }
         case "--comment": next(a); break;
         case "--mark": {
           const [v, m] = next(a).split("/");
@@ -166,6 +231,11 @@ function ruleStatements(args: string[], family: "ipv4" | "ipv6"): Parsed {
         }
         case "-c": case "--set-counters": next(a); break;
         default:
+          if (module === "rt" && a.startsWith("--rt-")) {
+            if (a !== "--rt-0-not-strict" && args[i + 1] !== undefined) i++;
+            negate = false;
+            break;
+          }
           if (a.startsWith("-")) {
             // An option of an unmodelled module, or one with a value we skip along with it.
             if (args[i + 1] !== undefined && !args[i + 1].startsWith("-") && args[i + 1] !== "!") i++;
@@ -177,6 +247,7 @@ function ruleStatements(args: string[], family: "ipv4" | "ipv6"): Parsed {
       else throw e;
     }
   }
+  closeModules();
   return { matches, unknowns, target };
 }
 
@@ -189,7 +260,11 @@ function targetStatements(name: string, rest: string[], isGoto: boolean): Statem
     case "RETURN": return [{ kind: "verdict", verdict: { kind: "return" } }];
     case "LOG": case "NFLOG": return [{ kind: "nop" }];
     case "NOTRACK": return [{ kind: "notrack" }];
-    case "CT": return rest.includes("--notrack") ? [{ kind: "notrack" }] : [{ kind: "unknown", reason: `-j CT ${rest.join(" ")} is not modelled` }];
+    case "CT":
+      if (rest.includes("--notrack")) return [{ kind: "notrack" }];
+      // A helper only watches the connection for related ones; it does not filter.
+      if (rest.length === 2 && rest[0] === "--helper") return [{ kind: "nop" }];
+      return [{ kind: "unknown", reason: `-j CT ${rest.join(" ")} is not modelled` }];
     case "MASQUERADE": case "SNAT": return [{ kind: "srcnat" }];
     case "MARK": {
       const v = opt("--set-mark") ?? opt("--set-xmark");

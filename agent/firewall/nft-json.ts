@@ -1,308 +1,13 @@
 // Reads `nft -j list ruleset` (libnftables-json schema version 1) into the ruleset model. A rule
 // the model cannot express keeps its place and becomes an `unknown` statement, so the evaluator
 // names it if a packet reaches it; input that is not such a document at all is a RulesetError.
-import { addressValue, PROTO_NUMBERS } from "./packet";
-import { addChain, chainKey, emptyRuleset, RulesetError, type Chain, type Component, type Element, type Hook, type Key, type NamedSet, type Rule, type Ruleset, type SetSource, type Statement, type Verdict } from "./ruleset";
-import { CT_BITS } from "./evaluate";
-
-type Json = unknown;
-type Obj = Record<string, Json>;
-
-/** Something inside one rule that the model cannot express: the rule becomes unknown. */
-class Unmodelled extends Error {}
+import { addChain, chainKey, emptyRuleset, RulesetError, type Chain, type Hook, type NamedSet, type Rule, type Ruleset, type Statement } from "./ruleset";
+import { component, namedSet, NOP, setSource, VERDICT_STATEMENTS, verdictOf } from "./nft-values";
+import { isObj, soleKey, Unmodelled, type Json, type Obj } from "./nft-shape";
+import { extensionHeaderMatch, keysOf } from "./nft-keys";
+import { renderRule, renderStatement } from "./nft-render";
 
 const HOOKS = new Set<Hook>(["ingress", "prerouting", "input", "forward", "output", "postrouting", "egress"]);
-const PORT_PROTOS = [6, 17, 33, 132, 136];
-/** Payload protocols that are transport headers: their implicit dependency is meta l4proto. */
-const L4_HEADERS: Record<string, number[]> = { udp: [17], tcp: [6], th: PORT_PROTOS, icmp: [1], icmpv6: [58], sctp: [132], dccp: [33], udplite: [136], esp: [50], ah: [51], comp: [108], igmp: [2] };
-/** Transport headers that have ports (th: any of them). */
-const PORT_HEADERS = new Set(Object.keys(L4_HEADERS).filter((h) => L4_HEADERS[h].some((p) => PORT_PROTOS.includes(p))));
-const SERVICES: Record<string, number> = { ssh: 22, domain: 53, http: 80, https: 443, ntp: 123, snmp: 161, "snmp-trap": 162, bootps: 67, bootpc: 68, dhcpv6_client: 546, "dhcpv6-client": 546, "dhcpv6-server": 547, smtp: 25, submission: 587, imaps: 993 };
-const NFPROTO: Record<string, number> = { ipv4: 2, ipv6: 10, ip: 2, ip6: 10 };
-
-type Kind = "addr4" | "addr6" | "num" | "proto" | "nfproto" | "ifname" | "ctstate" | "ethertype";
-
-function isObj(v: Json): v is Obj {
-  return typeof v === "object" && v !== null && !Array.isArray(v);
-}
-
-/** The one key of an expression object (`{"payload": {...}}`): nft's JSON tags each that way. */
-function soleKey(v: Json): string {
-  if (!isObj(v)) throw new Unmodelled(`unexpected ${JSON.stringify(v)?.slice(0, 60)}`);
-  // for-in rather than Object.keys: this runs for every expression of every rule.
-  let key: string | undefined;
-  for (const k in v) {
-    if (key !== undefined) throw new Unmodelled(`unexpected object with keys ${Object.keys(v).join(",")}`);
-    key = k;
-  }
-  if (key === undefined) throw new Unmodelled("unexpected empty object");
-  return key;
-}
-
-function only(v: Json): [string, Json] {
-  const key = soleKey(v);
-  return [key, (v as Obj)[key]];
-}
-
-// ---- rendering (the rule as nft prints it, for traces) ----
-
-const BARE_META = new Set(["iifname", "oifname", "iif", "oif"]);
-
-function renderValue(v: Json): string {
-  if (typeof v === "string") return v;
-  if (typeof v === "number" || typeof v === "boolean") return String(v);
-  if (v === null) return "";
-  if (Array.isArray(v)) return v.map(renderValue).join(",");
-  const [k, body] = only(v);
-  const b = body as Obj;
-  switch (k) {
-    case "payload": return b.protocol !== undefined ? `${b.protocol} ${b.field}` : `@payload,${b.base},${b.offset},${b.len}`;
-    // nft prints these four meta keys bare.
-    case "meta": return BARE_META.has(String(b.key)) ? String(b.key) : `meta ${b.key}`;
-    case "ct": return `ct ${b.key}`;
-    case "set": return `{ ${(body as Json[]).map((e) => (Array.isArray(e) ? `${renderValue(e[0])} : ${renderValue(e[1])}` : renderValue(e))).join(", ")} }`;
-    case "prefix": return `${b.addr}/${b.len}`;
-    case "range": return `${renderValue((body as Json[])[0])}-${renderValue((body as Json[])[1])}`;
-    case "concat": return (body as Json[]).map(renderValue).join(" . ");
-    case "elem": return renderValue(b.val);
-    case "&": case "|": case "^": case "<<": case ">>": return (body as Json[]).map(renderValue).join(` ${k} `);
-    case "fib": return `fib ${(Array.isArray(b.flags) ? b.flags : [b.flags]).map(renderValue).join(" . ")} ${b.result}`;
-    case "jump": case "goto": return `${k} ${b.target}`;
-    default: return body === null ? k : `${k} ${JSON.stringify(body)}`;
-  }
-}
-
-function renderStatement(s: Json): string {
-  const [k, body] = only(s);
-  const b = (body ?? {}) as Obj;
-  switch (k) {
-    case "match": {
-      const binop = isObj(b.left) && ("&" in b.left || "|" in b.left);
-      const op = (b.op === undefined || b.op === "==" || b.op === "in") && !binop ? "" : `${b.op ?? "=="} `;
-      if (b.right === false && isObj(b.left) && "fib" in b.left) return `${renderValue(b.left)} ${op}missing`;
-      const right = typeof b.right === "string" && isObj(b.left) && "meta" in b.left && /name$/.test(String((b.left.meta as Obj).key)) ? `"${b.right}"` : renderValue(b.right);
-      return `${renderValue(b.left)} ${op}${right}`;
-    }
-    case "counter": return "counter";
-    case "log": return b.prefix !== undefined ? `log prefix "${b.prefix}"` : "log";
-    case "limit": return `limit rate ${b.inv ? "over " : ""}${b.rate}/${b.per ?? "second"}`;
-    case "mangle": return `${renderValue(b.key)} set ${renderValue(b.value)}`;
-    case "vmap": return `${renderValue(b.key)} vmap ${renderValue(b.data)}`;
-    case "xt": return `xt ${b.type} "${b.name}"`;
-    case "reject": return b.type === "icmp" ? "meta nfproto ipv4 reject" : b.type === "icmpv6" ? "meta nfproto ipv6 reject" : b.type === "tcp reset" ? "reject with tcp reset" : "reject";
-    default: return body === null ? k : renderValue(s);
-  }
-}
-
-export function renderRule(expr: Json[]): string {
-  return expr.map((s) => { try { return renderStatement(s); } catch { return JSON.stringify(s)?.slice(0, 80) ?? "?"; } }).join(" ") || "(empty rule)";
-}
-
-// ---- constants ----
-
-function scalar(v: Json, kind: Kind): bigint | string {
-  if (isObj(v) && "elem" in v) return scalar((v.elem as Obj).val, kind);
-  switch (kind) {
-    case "addr4": case "addr6": {
-      const a = typeof v === "string" ? addressValue(v, kind === "addr4" ? "ipv4" : "ipv6") : null;
-      if (a === null) throw new Unmodelled(`${JSON.stringify(v)} is not an ${kind === "addr4" ? "IPv4" : "IPv6"} address`);
-      return a;
-    }
-    case "num":
-      if (typeof v === "number" && Number.isInteger(v) && v >= 0) return BigInt(v);
-      if (typeof v === "string" && /^(0x[0-9a-f]+|\d+)$/i.test(v)) return BigInt(v);
-      if (typeof v === "string" && SERVICES[v] !== undefined) return BigInt(SERVICES[v]);
-      throw new Unmodelled(`cannot read ${JSON.stringify(v)} as a number or service`);
-    case "proto":
-      if (typeof v === "number") return BigInt(v);
-      if (typeof v === "string" && PROTO_NUMBERS[v] !== undefined) return BigInt(PROTO_NUMBERS[v]);
-      throw new Unmodelled(`unknown protocol ${JSON.stringify(v)}`);
-    case "nfproto":
-      if (typeof v === "number") return BigInt(v);
-      if (typeof v === "string" && NFPROTO[v] !== undefined) return BigInt(NFPROTO[v]);
-      throw new Unmodelled(`unknown nfproto ${JSON.stringify(v)}`);
-    case "ethertype":
-      if (v === "ip" || v === 0x0800) return 2n;
-      if (v === "ip6" || v === 0x86dd) return 10n;
-      throw new Unmodelled(`meta protocol ${JSON.stringify(v)} is not modelled`);
-    case "ctstate": {
-      if (typeof v === "string" && CT_BITS[v] !== undefined) return CT_BITS[v];
-      throw new Unmodelled(`unknown ct state ${JSON.stringify(v)}`);
-    }
-    case "ifname":
-      if (typeof v === "string") return v;
-      throw new Unmodelled(`interface ${JSON.stringify(v)} given by index`);
-  }
-}
-
-function component(v: Json, kind: Kind): Component {
-  if (isObj(v) && "elem" in v) return component((v.elem as Obj).val, kind);
-  if (isObj(v) && "prefix" in v) {
-    const p = v.prefix as Obj;
-    const bits = kind === "addr4" ? 32 : kind === "addr6" ? 128 : 0;
-    if (!bits || typeof p.len !== "number" || p.len < 0 || p.len > bits) throw new Unmodelled(`bad prefix ${renderValue(v)}`);
-    const base = scalar(p.addr, kind) as bigint;
-    const host = (1n << BigInt(bits - p.len)) - 1n;
-    return { lo: base & ~host, hi: (base & ~host) | host };
-  }
-  if (isObj(v) && "range" in v && Array.isArray(v.range)) {
-    const lo = scalar(v.range[0], kind);
-    const hi = scalar(v.range[1], kind);
-    if (typeof lo !== "bigint" || typeof hi !== "bigint") throw new Unmodelled("range of names");
-    return { lo, hi };
-  }
-  const s = scalar(v, kind);
-  if (typeof s === "string") {
-    // nft's wildcard: a trailing unescaped `*` matches any name with that prefix.
-    if (s.endsWith("\\*")) return { name: s.slice(0, -2) + "*", wildcard: false };
-    if (s.endsWith("*")) return { name: s.slice(0, -1), wildcard: true };
-    return { name: s, wildcard: false };
-  }
-  return { lo: s, hi: s };
-}
-
-function element(v: Json, kinds: Kind[]): Element {
-  if (isObj(v) && "elem" in v) return element((v.elem as Obj).val, kinds);
-  if (kinds.length > 1) {
-    if (!isObj(v) || !Array.isArray(v.concat) || v.concat.length !== kinds.length) throw new Unmodelled(`element ${renderValue(v)} does not fit a ${kinds.length}-part key`);
-    return v.concat.map((c, i) => component(c, kinds[i]));
-  }
-  return [component(v, kinds[0])];
-}
-
-// Verdicts and statements without operands are never changed once parsed: one object each.
-const SIMPLE_VERDICTS = {
-  accept: { kind: "accept" },
-  drop: { kind: "drop" },
-  continue: { kind: "continue" },
-  return: { kind: "return" },
-} as const satisfies Record<string, Verdict>;
-const VERDICT_STATEMENTS = {
-  accept: { kind: "verdict", verdict: SIMPLE_VERDICTS.accept },
-  drop: { kind: "verdict", verdict: SIMPLE_VERDICTS.drop },
-  continue: { kind: "verdict", verdict: SIMPLE_VERDICTS.continue },
-  return: { kind: "verdict", verdict: SIMPLE_VERDICTS.return },
-} as const satisfies Record<string, Statement>;
-const NOP: Statement = { kind: "nop" };
-
-function verdictOf(v: Json): Verdict {
-  const k = soleKey(v);
-  const body = (v as Obj)[k];
-  switch (k) {
-    case "accept": case "drop": case "continue": case "return": return SIMPLE_VERDICTS[k];
-    case "jump": case "goto": {
-      const target = (body as Obj)?.target;
-      if (typeof target !== "string") throw new Unmodelled(`${k} without a target`);
-      return { kind: k, target };
-    }
-    default: throw new Unmodelled(`verdict ${k} is not modelled`);
-  }
-}
-
-/** Right-hand side of a match or the data of a vmap: inline elements or a named set. */
-function setSource(right: Json, kinds: Kind[], withVerdicts: boolean): SetSource {
-  if (typeof right === "string" && right.startsWith("@")) return { ref: right.slice(1) };
-  if (isObj(right) && "set" in right && Array.isArray(right.set)) {
-    if (withVerdicts) {
-      const pairs = right.set as Json[];
-      return {
-        elements: pairs.map((p) => { if (!Array.isArray(p) || p.length !== 2) throw new Unmodelled("map element is not a key : verdict pair"); return element(p[0], kinds); }),
-        verdicts: pairs.map((p) => verdictOf((p as Json[])[1])),
-      };
-    }
-    return { elements: right.set.map((e) => element(e, kinds)) };
-  }
-  if (withVerdicts) throw new Unmodelled("vmap data is neither a named map nor an inline one");
-  // A list of flags (ct state established,related) is a set of bits.
-  if (Array.isArray(right)) return { elements: right.map((e) => element(e, kinds)) };
-  return { elements: [element(right, kinds)] };
-}
-
-// ---- expressions ----
-
-/** The key(s) a left-hand side reads, plus the implicit dependency matches nft adds for them. */
-/** In a table of several families, reading an IP header implies meta nfproto. */
-function familyDep(tableFamily: string, family: "ipv4" | "ipv6"): "ipv4" | "ipv6" | undefined {
-  return tableFamily === "inet" || tableFamily === "bridge" || tableFamily === "netdev" ? family : undefined;
-}
-
-/** What a left-hand side reads: its key(s), and the kind of constant each is compared with. */
-interface Read {
-  keys: Key[];
-  kinds: Kind[];
-}
-
-/**
- * Rulesets read the same few fields over and over: one Read per field, shared by every rule
- * (never changed after parsing).
- */
-const sharedReads = new Map<string, Map<string, Read>>();
-
-function shared(group: string, name: string, field: Key["field"], kind: Kind, family?: "ipv4" | "ipv6", l4?: number[]): Read {
-  let byName = sharedReads.get(group);
-  if (!byName) sharedReads.set(group, (byName = new Map()));
-  let read = byName.get(name);
-  if (!read) {
-    const key: Key = { field };
-    if (family) key.family = family;
-    if (l4) key.l4 = l4;
-    byName.set(name, (read = { keys: [key], kinds: [kind] }));
-  }
-  return read;
-}
-
-/** The key(s) a left-hand side reads; what is returned is shared and must not be changed. */
-function keysOf(left: Json, tableFamily: string, deps?: Statement[]): Read {
-  const k = soleKey(left);
-  const body = (left as Obj)[k];
-  const b = body as Obj;
-  switch (k) {
-    case "concat": {
-      const parts = (body as Json[]).map((part) => keysOf(part, tableFamily, deps));
-      return { keys: parts.flatMap((p) => p.keys), kinds: parts.flatMap((p) => p.kinds) };
-    }
-    case "&": {
-      const [inner, mask] = body as Json[];
-      const { keys, kinds } = keysOf(inner, tableFamily, deps);
-      if (keys.length !== 1 || keys[0].field !== "mark" || typeof mask !== "number") throw new Unmodelled("a bitwise and on anything but meta mark is not modelled");
-      return { keys: [{ ...keys[0], mask: BigInt(mask) }], kinds };
-    }
-    case "payload": {
-      const proto = String(b.protocol);
-      const field = String(b.field);
-      if (proto === "ip" || proto === "ip6") {
-        const family = proto === "ip" ? "ipv4" : "ipv6";
-        if (field === "saddr" || field === "daddr") return shared(proto, field, field, family === "ipv4" ? "addr4" : "addr6", family);
-        if (field === "protocol" || field === "nexthdr") return shared(proto, field, "l4proto", "proto", family);
-        if (familyDep(tableFamily, family)) deps?.push({ kind: "match", keys: [{ field: "nfproto" }], op: "in", set: { elements: [[{ lo: family === "ipv4" ? 2n : 10n, hi: family === "ipv4" ? 2n : 10n }]] } });
-        throw new Unmodelled(`${proto} ${field} is not modelled`);
-      }
-      const l4 = L4_HEADERS[proto];
-      if (l4) {
-        if ((field === "sport" || field === "dport") && PORT_HEADERS.has(proto)) return shared(proto, field, field, "num", undefined, l4);
-        deps?.push({ kind: "match", keys: [{ field: "l4proto" }], op: "in", set: { elements: l4.map((p) => [{ lo: BigInt(p), hi: BigInt(p) }]) } });
-        throw new Unmodelled(`${proto} ${field} is not modelled`);
-      }
-      throw new Unmodelled(`payload ${renderValue(left)} is not modelled`);
-    }
-    case "meta": {
-      const key = String(b.key);
-      switch (key) {
-        case "l4proto": return shared("meta", key, "l4proto", "proto");
-        case "nfproto": return shared("meta", key, "nfproto", "nfproto");
-        case "protocol": return shared("meta", key, "nfproto", "ethertype");
-        case "iifname": case "oifname": case "iif": case "oif": return shared("meta", key, key, "ifname");
-        case "mark": return shared("meta", key, "mark", "num");
-        default: throw new Unmodelled(`meta ${key} is not modelled`);
-      }
-    }
-    case "ct":
-      if (b.key === "state" && b.dir === undefined) return shared("ct", "state", "ctstate", "ctstate");
-      throw new Unmodelled(`ct ${b.key} is not modelled`);
-    case "fib": throw new Unmodelled("fib (a routing lookup) is not modelled");
-    default: throw new Unmodelled(`${k} expressions are not modelled`);
-  }
-}
 
 /** A right-hand side that is one value, prefix or range (not a set, a list or a set's name). */
 function isSingle(right: Json): boolean {
@@ -312,10 +17,17 @@ function isSingle(right: Json): boolean {
 }
 
 function matchStatement(m: Obj, tableFamily: string, out: Statement[]): void {
+  const exthdr = extensionHeaderMatch(m, tableFamily);
+  if (exthdr) { out.push(...exthdr); return; }
   // Dependencies are only found on the way to a throw; compileElement collects them then.
   const { keys, kinds } = keysOf(m.left, tableFamily);
   const op = m.op === undefined ? "==" : String(m.op);
   const right = m.right;
+  // `fib ... oif missing` lists as a comparison with false: no route back is the empty name.
+  if (keys.length === 1 && keys[0].field === "fibsaddr" && typeof right === "boolean" && (op === "==" || op === "!=")) {
+    out.push({ kind: "test", key: keys[0], component: { name: "", wildcard: false }, negate: right === (op === "==") });
+    return;
+  }
   if (keys.length === 1 && (op === "==" || op === "in" || op === "!=") && typeof right !== "boolean" && isSingle(right)) {
     out.push({ kind: "test", key: keys[0], component: component(right, kinds[0]), negate: op === "!=" });
     return;
@@ -424,23 +136,6 @@ function requireString(o: Obj, key: string, what: string): string {
   return v;
 }
 
-const SET_KINDS: Record<string, Kind> = { ipv4_addr: "addr4", ipv6_addr: "addr6", inet_service: "num", inet_proto: "proto", ifname: "ifname", iface_index: "ifname", mark: "num", ct_state: "ctstate", nf_proto: "nfproto" };
-
-function namedSet(o: Obj, isMap: boolean): NamedSet | { name: string; error: string } {
-  const name = String(o.name);
-  try {
-    const types = (Array.isArray(o.type) ? o.type : [o.type]).map(String);
-    const kinds = types.map((t) => { const k = SET_KINDS[t]; if (!k) throw new Unmodelled(`element type ${t} is not modelled`); return k; });
-    const elems = Array.isArray(o.elem) ? o.elem : [];
-    if (isMap) {
-      if (o.map !== "verdict") throw new Unmodelled(`a map to ${String(o.map)} is not modelled`);
-      return { name, elements: elems.map((p) => element((p as Json[])[0], kinds)), verdicts: elems.map((p) => verdictOf((p as Json[])[1])) };
-    }
-    return { name, elements: elems.map((e) => element(e, kinds)) };
-  } catch (e) {
-    return { name, error: (e as Error).message };
-  }
-}
 
 interface CompileContext {
   sets: Map<string, NamedSet>;
@@ -591,6 +286,7 @@ export function parseNftJson(text: string): Ruleset {
       last = chain;
     }
     const expr = Array.isArray(r.expr) ? r.expr : [];
+    if (expr.some((e) => isObj(e) && "xt" in e)) (ruleset.xtTables ??= new Set()).add(`${chain.family} ${chain.table}`);
     chain.rules.push(new NftRule(typeof r.handle === "number" ? r.handle : chain.rules.length + 1, expr, chain, context));
   }
   return ruleset;

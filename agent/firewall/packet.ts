@@ -19,12 +19,18 @@ export interface PacketSpec {
   iif?: string;
   oif?: string;
   ctState?: CtState;
+  /** UDP payload bytes, for rules that match on lengths; none given, such rules are unknown. */
+  length?: number;
 }
 
+/** The largest UDP payload an IPv4 datagram can carry (65535 - 20 - 8). */
+export const MAX_UDP_PAYLOAD = 65507;
+
 /** The same packet, checked and with addresses as integers. */
-export interface Packet extends Required<Omit<PacketSpec, "iif" | "oif">> {
+export interface Packet extends Required<Omit<PacketSpec, "iif" | "oif" | "length">> {
   iif?: string;
   oif?: string;
+  length?: number;
   saddrValue: bigint;
   daddrValue: bigint;
 }
@@ -149,6 +155,13 @@ function ifname(value: unknown, what: string): string | undefined {
   return value;
 }
 
+function payloadLength(value: unknown): number | undefined {
+  if (value === undefined || value === null) return undefined;
+  const n = typeof value === "string" && /^\d+$/.test(value) ? Number(value) : value;
+  if (typeof n !== "number" || !Number.isInteger(n) || n < 0 || n > MAX_UDP_PAYLOAD) throw new PacketError(`length must be a UDP payload size from 0 to ${MAX_UDP_PAYLOAD} bytes, got ${JSON.stringify(value)}`);
+  return n;
+}
+
 /** Checks a packet description from flags or a JSON line; errors name the field. */
 export function makePacket(spec: Record<string, unknown>): Packet {
   const direction = oneOf(spec.direction, ["in", "out", "forward"] as const, "direction");
@@ -169,5 +182,6 @@ export function makePacket(spec: Record<string, unknown>): Packet {
     dport: port(spec.dport, "dport"),
     iif: ifname(spec.iif, "iif"),
     oif: ifname(spec.oif, "oif"),
+    length: payloadLength(spec.length),
   };
 }

@@ -2,9 +2,10 @@
 // in and out, over IPv6 and IPv4, and forwarded for a router's prefixes. Pure: the caller reads
 // the ruleset, the port and the addresses.
 import ipaddr from "ipaddr.js";
-import { evaluate } from "./evaluate";
+import { evaluate, type Decision } from "./evaluate";
 import { makePacket, type PacketSpec } from "./packet";
 import type { Ruleset } from "./ruleset";
+import type { HostView } from "./host-view";
 
 /** Tailscale's default port: what a peer most likely sends from and listens on. */
 export const DEFAULT_PORT = 41641;
@@ -28,6 +29,8 @@ export interface FirewallQuestionsInput {
    * the peer. Without them a forward chain that matches iifname/oifname answers unknown.
    */
   forwardInterfaces?: Record<string, { iif: string | null; oif: string | null }>;
+  /** The host's addresses and routes, for route-type and reverse-path matches. */
+  host?: HostView;
 }
 
 export interface CheckResult {
@@ -85,6 +88,35 @@ export function questionPackets(input: FirewallQuestionsInput): Question[] {
   return out;
 }
 
+/**
+ * Whether a check asked the firewall anything: one without a packet (the host has no global
+ * IPv6 address, say) had nothing to ask, which is not an unknown verdict.
+ */
+export function wasAsked(check: { verdict: string; packet?: unknown }): boolean {
+  return !(check.verdict === "unknown" && check.packet === undefined);
+}
+
+/**
+ * The sizes of the UDP payloads tailscaled sends: the smallest is a WireGuard keepalive (a
+ * 16-byte data header and a 16-byte tag), the largest a WireGuard data message carrying a full
+ * 1280-byte packet of its default tunnel MTU (1280 + 32). Disco messages lie between.
+ */
+export const TAILSCALED_DATAGRAM_BYTES = { smallest: 32, largest: 1312 } as const;
+
+/**
+ * A question's verdict for the datagrams tailscaled really sends: a ruleset that matches on
+ * lengths is asked about the smallest and the largest, and is unknown only if they differ.
+ */
+function decideForTailscaledSizes(ruleset: Ruleset, spec: PacketSpec, host: HostView | undefined): Decision {
+  const packet = makePacket(spec as unknown as Record<string, unknown>);
+  const small = evaluate(ruleset, { ...packet, length: TAILSCALED_DATAGRAM_BYTES.smallest }, host);
+  if (!small.readLength) return small;
+  const large = evaluate(ruleset, { ...packet, length: TAILSCALED_DATAGRAM_BYTES.largest }, host);
+  if (large.verdict === small.verdict) return small;
+  const reason = `the verdict depends on the datagram's size: ${TAILSCALED_DATAGRAM_BYTES.smallest}-byte payloads ${small.verdict} (${small.decidedBy}), ${TAILSCALED_DATAGRAM_BYTES.largest}-byte ones ${large.verdict} (${large.decidedBy})`;
+  return { verdict: "unknown", trace: small.trace, decidedBy: reason, reason };
+}
+
 const SEVERITY: Record<CheckResult["verdict"], number> = { accept: 0, unknown: 1, drop: 2 };
 
 /**
@@ -102,7 +134,7 @@ export function answerQuestions(ruleset: Ruleset, input: FirewallQuestionsInput)
     if (!packet) {
       r = { id, verdict: "unknown", decidedBy: why ?? "", reason: why };
     } else {
-      const d = evaluate(ruleset, makePacket(packet as unknown as Record<string, unknown>));
+      const d = decideForTailscaledSizes(ruleset, packet, input.host);
       r = { id, verdict: d.verdict, decidedBy: d.decidedBy, packet };
       if (d.reason) r.reason = d.reason;
     }

@@ -11,6 +11,7 @@ export function describePacket(p: PacketSpec): string {
     `${ip} saddr ${p.saddr} ${ip} daddr ${p.daddr}`,
     `${p.proto} sport ${p.sport} ${p.proto} dport ${p.dport}`,
     `ct state ${p.ctState ?? "new"}`,
+    p.length !== undefined ? `udp payload ${p.length} bytes` : "",
   ];
   return `${p.direction} packet: ${parts.filter(Boolean).join(" ")}`;
 }

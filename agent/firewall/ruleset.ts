@@ -7,7 +7,36 @@ export class RulesetError extends Error {}
 
 /** A packet field a rule can read. `family`/`l4` are the implicit protocol dependencies. */
 export interface Key {
-  field: "l4proto" | "nfproto" | "saddr" | "daddr" | "sport" | "dport" | "iifname" | "oifname" | "iif" | "oif" | "mark" | "ctstate";
+  field: "l4proto" | "nfproto" | "saddr" | "daddr" | "sport" | "dport" | "iifname" | "oifname" | "iif" | "oif" | "mark" | "ctstate"
+    /** ct status bits (0 for a new connection's first packet). */
+    | "ctstatus"
+    /** The route type of `addr` (addrtype, fib ADDR type): "local", "unicast", ... */
+    | "addrtype"
+    /** The device of the route back to the source, "" for none (fib saddr [. iif] oif). */
+    | "fibsaddr"
+    /** 1 when xt_rpfilter's reverse-path check passes (`loose`: any route back), else 0. */
+    | "rpfilter"
+    /** 1 when -m addrtype's test of `addr` against `types` passes, else 0. */
+    | "xtaddrtype"
+    /** A length the kernel reads (`lengthOf`), from the packet's UDP payload size. */
+    | "length";
+  /**
+   * length: `udp` (udp length: 8 + payload), `ip` (IPv4 total length), `ip6` (IPv6 payload
+   * length), `meta` (meta length and -m length: the whole IP packet).
+   */
+  lengthOf?: "udp" | "ip" | "ip6" | "meta";
+  /**
+   * ctstate: the set also names xt_conntrack's SNAT/DNAT (NAT status bits, see iptables-save.ts)
+   * beside these real states: a packet in one of them matches whatever its NAT status.
+   */
+  natStatusBeside?: bigint;
+  /** xtaddrtype: the types named (upper case, as iptables-save prints them). */
+  types?: string[];
+  /** addrtype: which address's type. */
+  addr?: "saddr" | "daddr";
+  /** fibsaddr: the lookup asks for the input interface (`. iif`). rpfilter: --loose. */
+  viaIif?: boolean;
+  loose?: boolean;
   /** Only packets of this family have the field (ip saddr: ipv4). */
   family?: "ipv4" | "ipv6";
   /** Only packets of these transport protocols have the field (udp dport: [17]). */
@@ -100,6 +129,11 @@ export interface Ruleset {
   byName: Map<string, Chain>;
   /** Named sets and maps by `source family table name`. */
   sets: Map<string, NamedSet>;
+  /**
+   * Tables (`family table`) of nft's listing that hold iptables-nft compat expressions (`xt`),
+   * which the JSON lists without their parameters: iptables-nft-save can say what they match.
+   */
+  xtTables?: Set<string>;
 }
 
 export function chainKey(source: string, family: string, table: string, name: string): string {
@@ -122,6 +156,21 @@ export function mergeRulesets(parts: Ruleset[]): Ruleset {
     for (const chain of part.chains) addChain(out, chain);
     for (const [key, set] of part.sets) out.sets.set(key, set);
   }
+  return out;
+}
+
+/**
+ * The same host's ruleset with some of its tables read another way: every chain of a table the
+ * replacement holds (same family and name) comes from the replacement (iptables-nft-save's
+ * reading of the tables nft lists with `xt` expressions), the rest stays as it was.
+ */
+export function replaceTables(base: Ruleset, replacement: Ruleset): Ruleset {
+  const replaced = new Set(replacement.chains.map((c) => `${c.family} ${c.table}`));
+  const out = emptyRuleset();
+  for (const chain of base.chains) if (!replaced.has(`${chain.family} ${chain.table}`)) addChain(out, chain);
+  for (const chain of replacement.chains) addChain(out, chain);
+  for (const [key, set] of base.sets) out.sets.set(key, set);
+  for (const [key, set] of replacement.sets) out.sets.set(key, set);
   return out;
 }
 

@@ -4,16 +4,19 @@
 import { execFile } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { readdir, readFile, readlink } from "node:fs/promises";
+import { networkInterfaces } from "node:os";
 import type { Config } from "../config";
 import { parseIptablesSave } from "../firewall/iptables-save";
 import { parseNftJson } from "../firewall/nft-json";
 import { answerQuestions, DEFAULT_PORT, forwardInnerAddress, PEER_IPV4, PEER_IPV6, type HostAddress } from "../firewall/questions";
-import { mergeRulesets, type Ruleset } from "../firewall/ruleset";
+import { mergeRulesets, replaceTables, type Ruleset } from "../firewall/ruleset";
+import { addressValue } from "../firewall/packet";
+import type { HostView } from "../firewall/host-view";
 import type { FirewallState, RulesetFailure } from "../state/firewall";
 import type { Ipv6Part } from "../state/ipv6";
 import { errorText } from "./deadline";
 import { IPV4_KIND_WORDS, readHostIpv4, unrouted } from "./ipv4";
-import { readRoutes, routeDevice } from "./routes";
+import { readRoutes, routeDevice, type Route } from "./routes";
 import { TAILSCALED_DEFAULTS, tailscaledDefaultsPort } from "./tailscaled-defaults";
 
 const NEEDS_CAP = "reading the ruleset needs CAP_NET_ADMIN: run as root (sudo edge-agent firewall check) or give the service AmbientCapabilities=CAP_NET_ADMIN";
@@ -84,20 +87,29 @@ export const IP6_TABLES_NAMES = "/proc/net/ip6_tables_names";
 
 const NOT_RUN: ToolOutput = { stdout: "", missing: true, denied: false };
 
+/** Where the ruleset is read: this host, or (tests) a network namespace the tools run in. */
+export interface RulesetHost {
+  run: (command: string, args: string[], timeoutMs: number) => Promise<ToolOutput>;
+  legacyTablesPresent: (namesFile: string) => Promise<boolean>;
+}
+
+export const LOCAL_HOST: RulesetHost = { run: runTool, legacyTablesPresent };
+
 /** Reads nft's ruleset and the legacy iptables tables; throws with the reason when it cannot. */
-export async function readLiveRuleset(timeoutMs: number): Promise<LiveRuleset> {
+export async function readLiveRuleset(timeoutMs: number, host: RulesetHost = LOCAL_HOST): Promise<LiveRuleset> {
   const [nft, ip4, ip6] = await Promise.all([
-    runTool("nft", ["-j", "list", "ruleset"], timeoutMs),
-    legacyTablesPresent(IP_TABLES_NAMES).then((present) => (present ? runTool("iptables-legacy-save", [], timeoutMs) : NOT_RUN)),
-    legacyTablesPresent(IP6_TABLES_NAMES).then((present) => (present ? runTool("ip6tables-legacy-save", [], timeoutMs) : NOT_RUN)),
+    host.run("nft", ["-j", "list", "ruleset"], timeoutMs),
+    host.legacyTablesPresent(IP_TABLES_NAMES).then((present) => (present ? host.run("iptables-legacy-save", [], timeoutMs) : NOT_RUN)),
+    host.legacyTablesPresent(IP6_TABLES_NAMES).then((present) => (present ? host.run("ip6tables-legacy-save", [], timeoutMs) : NOT_RUN)),
   ]);
   if ([nft, ip4, ip6].some((o) => o.denied)) throw new RulesetUnreadable("needs-cap-net-admin", NEEDS_CAP);
   const parts: Ruleset[] = [];
   const backends: string[] = [];
   if (nft.error) throw new RulesetUnreadable("ruleset-read-failed", nft.error);
   if (!nft.missing) {
-    parts.push(parseNftJson(nft.stdout));
-    backends.push("nftables");
+    const { ruleset, backend } = await withCompatTables(parseNftJson(nft.stdout), host, timeoutMs);
+    parts.push(ruleset);
+    backends.push(backend);
   }
   for (const [out, family] of [[ip4, "ipv4"], [ip6, "ipv6"]] as const) {
     if (out.error) throw new RulesetUnreadable("ruleset-read-failed", out.error);
@@ -108,6 +120,26 @@ export async function readLiveRuleset(timeoutMs: number): Promise<LiveRuleset> {
   }
   if (nft.missing && backends.length === 0) throw new RulesetUnreadable("no-ruleset-tool", "neither nft nor iptables-legacy-save is installed: install nftables (its nft) to read the firewall");
   return { ruleset: mergeRulesets(parts), backend: backends.join("+") || "none" };
+}
+
+/**
+ * nft lists the rules iptables-nft made with compat matches as `xt` expressions without their
+ * parameters; iptables-nft-save reads the same tables with them. Those tables are taken from
+ * it (their chains then say "iptables-nft" in a trace); when it cannot be run, the xt rules
+ * stay unknown.
+ */
+async function withCompatTables(ruleset: Ruleset, host: RulesetHost, timeoutMs: number): Promise<{ ruleset: Ruleset; backend: string }> {
+  const tables = [...(ruleset.xtTables ?? [])];
+  const saves = ([["ip", "iptables-nft-save", "ipv4"], ["ip6", "ip6tables-nft-save", "ipv6"]] as const).filter(([family]) => tables.some((t) => t.startsWith(`${family} `)));
+  if (saves.length === 0) return { ruleset, backend: "nftables" };
+  const outputs = await Promise.all(saves.map(([, tool]) => host.run(tool, [], timeoutMs)));
+  const read: Ruleset[] = [];
+  for (let i = 0; i < saves.length; i++) {
+    const out = outputs[i];
+    if (out.missing || out.error || !out.stdout.trim()) return { ruleset, backend: "nftables" };
+    read.push(parseIptablesSave(out.stdout, "iptables-nft", saves[i][2]));
+  }
+  return { ruleset: replaceTables(ruleset, mergeRulesets(read)), backend: "nftables (xt rules via iptables-nft-save)" };
 }
 
 /** Pure: the UDP ports bound by sockets whose inodes are in `inodes`, from /proc/net/udp{,6}. */
@@ -167,7 +199,7 @@ type Checks = ReturnType<typeof answerQuestions>;
 const answered = new WeakMap<Ruleset, { key: string; checks: Checks }>();
 
 function answerOnce(ruleset: Ruleset, input: Questions): Checks {
-  const key = JSON.stringify(input);
+  const key = JSON.stringify(input, (_, v: unknown) => (typeof v === "bigint" ? v.toString() : v));
   const last = answered.get(ruleset);
   if (last?.key === key) return last.checks;
   const checks = answerQuestions(ruleset, input);
@@ -175,10 +207,23 @@ function answerOnce(ruleset: Ruleset, input: Questions): Checks {
   return checks;
 }
 
+/** This host's addresses (every interface, with prefix lengths) and main routing table. */
+export function hostView(routes: Route[]): HostView {
+  const addresses: HostView["addresses"] = [];
+  for (const addrs of Object.values(networkInterfaces())) {
+    for (const a of addrs ?? []) {
+      const family = a.family === "IPv6" ? "ipv6" : "ipv4";
+      const value = addressValue(a.address.replace(/%.*$/, ""), family);
+      const length = Number(a.cidr?.split("/")[1]);
+      if (value !== null && Number.isInteger(length)) addresses.push({ family, value, prefixLength: length });
+    }
+  }
+  return { addresses, routes };
+}
+
 /** Where a forwarded datagram from each prefix enters and leaves, by the routing table. */
-async function forwardInterfaces(prefixes: string[], notes: string[]): Promise<Record<string, { iif: string | null; oif: string | null }>> {
+function forwardInterfaces(routes: Route[], prefixes: string[], notes: string[]): Record<string, { iif: string | null; oif: string | null }> {
   if (prefixes.length === 0) return {};
-  const routes = await readRoutes();
   const out: Record<string, { iif: string | null; oif: string | null }> = {};
   for (const prefix of prefixes) {
     const inner = forwardInnerAddress(prefix);
@@ -230,14 +275,16 @@ export async function probeFirewall(options: FirewallProbeOptions): Promise<Fire
     }
   }
   const forwardPrefixes = config.firewall.forwardPrefixes;
-  const input = { port, ipv6: primaryIpv6(options.ipv6), ipv4: firstIpv4(notes), forwardPrefixes, forwardInterfaces: await forwardInterfaces(forwardPrefixes, notes) };
+  const routes = await readRoutes();
+  const input = { port, ipv6: primaryIpv6(options.ipv6), ipv4: firstIpv4(notes), forwardPrefixes, forwardInterfaces: forwardInterfaces(routes, forwardPrefixes, notes), host: hostView(routes) };
   let live: LiveRuleset;
   try {
     live = await (options.readRuleset ?? readLiveRuleset)(config.probes.timeoutMs);
   } catch (error) {
     const reason = errorText(error);
     const code = error instanceof RulesetUnreadable ? error.failure : "ruleset-read-failed";
-    const checks = answerQuestions(mergeRulesets([]), input).map((c) => ({ id: c.id, verdict: "unknown" as const, decidedBy: reason, reason }));
+    // Questions keep their packets: one that had something to ask is unknown, not "not asked".
+    const checks = answerQuestions(mergeRulesets([]), input).map((c) => ({ id: c.id, verdict: "unknown" as const, decidedBy: reason, reason, ...(c.packet ? { packet: c.packet } : {}) }));
     return { state: "ok", port, portSource, backend: "none", checks, notes: [...notes, reason], unreadable: { code, error: reason } };
   }
   const checks = answerOnce(live.ruleset, input);

@@ -78,6 +78,25 @@ table inet filter {
     }
   });
 
+  it("on a host without global IPv6 the IPv6 questions are not asked, which is not unknown: the exit code comes from the rest", async () => {
+    const v4only = createNetns("fwk4");
+    try {
+      v4only.exec("ip", ["-batch", "-"], ["link add eth0 type veth peer name eth0p", "link set eth0p up", "link set eth0 up", "addr add 192.0.2.10/24 dev eth0"].join("\n") + "\n");
+      v4only.exec("nft", ["-f", "-"], "table inet filter {\n  chain input { type filter hook input priority 0; policy drop; udp dport 41700 accept; }\n}\n");
+      const json = await check(v4only, config);
+      const byId = Object.fromEntries((json.doc.checks as { id: string; verdict: string; packet?: unknown }[]).map((c) => [c.id, c]));
+      expect(byId["inbound-ipv6"]).toMatchObject({ verdict: "unknown", reason: "the host has no global IPv6 address" });
+      expect(byId["inbound-ipv6"].packet).toBeUndefined();
+      expect(byId["inbound-ipv4"].verdict).toBe("accept");
+      expect(json.code, JSON.stringify(json.doc.checks)).toBe(0);
+      const text = await new Promise<string>((resolve) => execFile("ip", ["netns", "exec", v4only.name, process.execPath, BIN, "firewall", "check", "--config", config], { env: { ...process.env, HOME: "/tmp" } }, (_e, out) => resolve(out)));
+      expect(text).toMatch(/^inbound-ipv6 +not asked the host has no global IPv6 address$/m);
+      expect(text).toMatch(/^inbound-ipv4 +accept +inet filter input handle \d+: udp dport 41700 accept$/m);
+    } finally {
+      v4only.remove();
+    }
+  });
+
   it("without CAP_NET_ADMIN every check is unknown and says how to fix it", async () => {
     const r = await check(ns, config, "65534");
     expect(r.code, r.err).toBe(3);

@@ -169,12 +169,12 @@ describe("firewall evaluator (nft JSON)", () => {
 });
 
 describe("firewall evaluator: what it cannot decide", () => {
-  it("a fib rule makes the verdict unknown, naming the rule, only when a packet reaches it", () => {
+  it("a reverse-path fib rule on a saved ruleset (no host routes) makes the verdict unknown, naming the rule, only when a packet reaches it", () => {
     const json = doc(table("inet", "t"), base("inet", "t", "pre", "prerouting", -150),
       rule("inet", "t", "pre", m(udp("dport"), 53), m({ fib: { result: "oif", flags: ["saddr", "iif"] } }, false), DROP));
     const d = verdict(json, { dport: 53 });
     expect(d.verdict).toBe("unknown");
-    expect(d.reason).toMatch(/^inet t pre handle \d+: udp dport 53 fib saddr . iif oif missing drop: cannot be decided: fib/);
+    expect(d.reason).toMatch(/^inet t pre handle \d+: udp dport 53 fib saddr . iif oif missing drop: cannot be decided: a reverse-path lookup needs this host's routes/);
     expect(verdict(json).verdict).toBe("accept");
   });
 

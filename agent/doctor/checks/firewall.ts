@@ -6,15 +6,22 @@ import { SELF } from "../../self-command";
 import { nodeStateTimeout, type Check } from "../check";
 import { fail, notInstalled, ok, skip, warn, type Finding } from "../finding";
 import { installCommand, type PackageTool } from "../install";
+import { wasAsked } from "../../firewall/questions";
 
 export function label(check: FirewallCheck): string {
   return isFirewallCheckId(check.id) ? FIREWALL_CHECKS[check.id].label : check.id;
 }
 
 /** The rule that lets the port through for one failed check, in the backend's own syntax. */
+/** A rule of firewalld's own: its nftables table, or its iptables backend's zone chains. */
+const FIREWALLD_RULE = /^(inet firewalld |ip6? filter (IN|FWD|FWDI|FWDO)_\w+ \()/;
+
 export function ruleFor(fw: FirewallState, check: FirewallCheck): string {
   const port = fw.port;
   const v6 = check.id.endsWith("ipv6");
+  // firewalld rewrites its tables on every reload: a rule added beside them would not last,
+  // and its nftables table is not `inet filter`. Open the port in firewalld's own zone instead.
+  if (check.id.startsWith("inbound") && FIREWALLD_RULE.test(check.decidedBy)) return `sudo firewall-cmd --add-port=${port}/udp && sudo firewall-cmd --runtime-to-permanent`;
   if (/iptables/i.test(fw.backend)) {
     const tool = v6 ? "ip6tables" : "iptables";
     if (check.id.startsWith("inbound")) return `sudo ${tool} -I INPUT -p udp --dport ${port} -j ACCEPT`;
@@ -54,14 +61,14 @@ export function judgeFirewallPort(fw: NodeState["firewall"] | undefined, tailsca
   if (unreadable?.code === "no-ruleset-tool") return notInstalled("skip", `cannot read the firewall ruleset: ${unreadable.error}`, installCommand(["nftables"], tool), "nftables");
   if (unreadable) return skip(`cannot read the firewall ruleset: ${unreadable.error}`, RULESET_FIXES[unreadable.code]);
   // A question with no packet had nothing to ask (no global IPv4, say): not a verdict at all.
-  const asked = fw.checks.filter((c) => !(c.verdict === "unknown" && c.packet === undefined));
+  const asked = fw.checks.filter(wasAsked);
   const notAsked = fw.checks.filter((c) => !asked.includes(c));
   if (asked.length === 0 && notAsked.length > 0) return skip(`nothing to ask the firewall about: ${why(notAsked[0])}`, "nothing to do until this host has a global address (see the ipv6-prefix and ipv4-nat checks)");
   const dropped = asked.filter((c) => c.verdict === "drop");
   if (dropped.length)
     return fail(
       `the firewall (${fw.backend}) drops tailscaled's UDP ${fw.port} ${dropped.map((c) => `${label(c)} (${c.decidedBy})`).join(", ")}`,
-      dropped.map((c) => ruleFor(fw, c)).join(" ; "),
+      [...new Set(dropped.map((c) => ruleFor(fw, c)))].join(" ; "),
     );
   if (tailscaledPort !== null && fw.port !== tailscaledPort)
     return warn(
