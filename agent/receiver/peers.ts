@@ -13,7 +13,7 @@ import type Registry from "prom-client/lib/registry";
 import type { Config } from "../config";
 import type { Logger } from "../log";
 import type { FilterSource } from "../policy/filter-source";
-import { notifyVerdicts, type FleetNode, type NotifyVerdict } from "../policy/notify-flows";
+import { notifyJudge, type FleetNode, type NotifyJudge, type NotifyVerdict } from "../policy/notify-flows";
 import { errorText } from "../probes/deadline";
 import { findSocket, localApi } from "../probes/localapi";
 import { readPacketFilter } from "../probes/packet-filter-source";
@@ -48,6 +48,9 @@ interface Reading {
   scraperIps: string[];
 }
 
+/** A rule's text lists every address it admits: logged cut short. */
+const short = (text: string): string => (text.length > 300 ? `${text.slice(0, 300)}… (${text.length} chars)` : text);
+
 function claimedIps(record: NodeRecord): string[] {
   const v = record.values.edgeAgentTailnetAddresses;
   return typeof v === "string" ? v.split(",").map((s) => s.trim()).filter(Boolean) : [];
@@ -55,6 +58,8 @@ function claimedIps(record: NodeRecord): string[] {
 
 export class TailnetPeers {
   private reading: Reading | null = null;
+  /** The reading's filter, compiled once (a large one takes a second or more). */
+  private judge: NotifyJudge | null = null;
   private readonly firstSeenMs = new Map<string, number>();
   private silentNow = new Set<string>();
   /** node -> its verdict and the addresses it was decided for. */
@@ -89,10 +94,11 @@ export class TailnetPeers {
   /** Reads now, then every receiver.tailnetRefresh; a read in progress is not started twice. */
   start(): Promise<void> {
     if (this.timer) clearTimeout(this.timer);
-    const done = this.refresh().finally(() => {
+    return this.refresh().finally(() => {
+      // A reload during a read calls this twice for one read: one timer only.
+      if (this.timer) clearTimeout(this.timer);
       if (!this.stopped) this.timer = setTimeout(() => void this.start(), this.ctx.config().receiver.tailnetRefreshMs);
     });
-    return done;
   }
 
   stop(): void {
@@ -144,7 +150,10 @@ export class TailnetPeers {
     const names = new Set(list.tagged.map((p) => p.node));
     for (const name of [...this.firstSeenMs.keys()]) if (!names.has(name)) this.firstSeenMs.delete(name);
     for (const name of names) if (!this.firstSeenMs.has(name)) this.firstSeenMs.set(name, now);
-    if (filterChanged) this.redecide();
+    if (filterChanged) {
+      this.judge = source ? notifyJudge(source, scraperIps) : null;
+      this.redecide();
+    }
     // Only a change re-renders the outputs (a fleet generation change also saves the fleet).
     if (filterChanged || JSON.stringify(list.tagged) !== JSON.stringify(previous?.list.tagged)) this.ctx.changed();
   }
@@ -158,7 +167,7 @@ export class TailnetPeers {
       const was = old.get(node)?.verdict;
       if (was?.verdict === verdict.verdict) continue;
       if (verdict.verdict === "drop" || was)
-        this.ctx.limiter[verdict.verdict === "drop" ? "warn" : "info"]("notify-verdict", { node, verdict: verdict.verdict, was: was?.verdict ?? null, decidedBy: verdict.decidedBy, ...(verdict.reason ? { reason: verdict.reason } : {}) }, `${node}: the scraper's packet filter ${verdict.verdict === "accept" ? "admits" : verdict.verdict === "drop" ? "drops" : "may or may not admit"} its notifications (udp/162)`);
+        this.ctx.limiter[verdict.verdict === "drop" ? "warn" : "info"]("notify-verdict", { node, verdict: verdict.verdict, was: was?.verdict ?? null, decidedBy: short(verdict.decidedBy), ...(verdict.reason ? { reason: short(verdict.reason) } : {}) }, `${node}: the scraper's packet filter ${verdict.verdict === "accept" ? "admits" : verdict.verdict === "drop" ? "drops" : "may or may not admit"} its notifications (udp/162)`);
     }
   }
 
@@ -172,11 +181,11 @@ export class TailnetPeers {
 
   /** Decides the nodes whose addresses have no verdict yet, in one batch. */
   private decide(nodes: FleetNode[]): void {
-    const r = this.reading;
-    if (!r?.filter) return;
+    if (!this.judge) return;
     const todo = nodes.filter((n) => this.verdicts.get(n.name)?.ips !== n.ips.join());
     if (!todo.length) return;
-    for (const v of notifyVerdicts(r.filter, r.scraperIps, todo)) this.verdicts.set(v.node, { ips: todo.find((n) => n.name === v.node)!.ips.join(), verdict: v });
+    // The judge answers in the order it was asked.
+    this.judge(todo).forEach((verdict, i) => this.verdicts.set(todo[i].name, { ips: todo[i].ips.join(), verdict }));
   }
 
   private windowMs(): number {
