@@ -14,14 +14,13 @@ import type { Config } from "../config";
 import type { Logger } from "../log";
 import type { FilterSource } from "../policy/filter-source";
 import { notifyJudge, type FleetNode, type NotifyJudge, type NotifyVerdict } from "../policy/notify-flows";
-import { errorText } from "../probes/deadline";
-import { findSocket, localApi } from "../probes/localapi";
-import { readPacketFilter } from "../probes/packet-filter-source";
+import { findSocket } from "../probes/localapi";
 import type { Alert } from "./alerts";
 import type { FleetState, NodeRecord } from "./fleet-state";
 import type { LogLimiter } from "./log-limiter";
+import { readScraperTailnet } from "./scraper-tailnet";
 import { scraperTag, silentAlert, silentCause, type RoleTags } from "./silent-cause";
-import { taggedPeers, type PeerList, type TaggedPeer } from "./tagged-peers";
+import type { PeerList, TaggedPeer } from "./tagged-peers";
 
 export interface PeersContext {
   config: () => Config;
@@ -115,19 +114,13 @@ export class TailnetPeers {
     const socket = this.socket();
     if (!socket) return;
     const config = this.ctx.config();
-    const timeoutMs = config.probes.timeoutMs;
-    const [status, filter] = await Promise.all([
-      localApi<unknown>(socket, "GET", "/localapi/v0/status", timeoutMs)
-        .then((doc) => taggedPeers(doc, config.receiver.nodeTag))
-        .catch((error: unknown) => new Error(errorText(error))),
-      readPacketFilter(socket, timeoutMs),
-    ]);
+    const { peers: status, filter } = await readScraperTailnet(socket, config.receiver.nodeTag, config.probes.timeoutMs);
     if (this.stopped) return;
     const previous = this.reading;
     let list = previous?.list ?? null;
-    if (status instanceof Error) {
+    if ("error" in status) {
       this.failures.inc({ what: "status" });
-      this.ctx.limiter.warn("tailnet-peers", { socket, err: status.message }, `cannot read the scraper's tailnet peers${list ? " (keeping the last list)" : ""}`);
+      this.ctx.limiter.warn("tailnet-peers", { socket, err: status.error }, `cannot read the scraper's tailnet peers${list ? " (keeping the last list)" : ""}`);
     } else {
       list = status;
       if (!previous || previous.list.tagged.length !== list.tagged.length || previous.list.refused.join() !== list.refused.join())

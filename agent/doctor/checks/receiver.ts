@@ -6,10 +6,9 @@ import { readFile, stat } from "node:fs/promises";
 import { parse } from "yaml";
 import type { Config } from "../../config";
 import { notifyVerdicts, type NotifyVerdict } from "../../policy/notify-flows";
-import { localApi } from "../../probes/localapi";
-import { readPacketFilter, type FilterReading, type FilterUnreadable } from "../../probes/packet-filter-source";
+import type { FilterUnreadable } from "../../probes/packet-filter-source";
+import { readScraperTailnet, type ScraperTailnet } from "../../receiver/scraper-tailnet";
 import { dropIsPolicy, notifyEntry, scraperTag } from "../../receiver/silent-cause";
-import { taggedPeers, type PeerList } from "../../receiver/tagged-peers";
 import { startupWarnings, tailscaledSocket, type ConfigWarning } from "../../receiver/startup-warnings";
 import { errorText } from "../../probes/deadline";
 import type { Check } from "../check";
@@ -173,11 +172,8 @@ export const receiverFileSdCheck: Check = {
   run: async (ctx) => judgeFileSd(await readFileSd(ctx.config.receiver.fileSd), ctx.config),
 };
 
-export interface NotifyPolicyFacts {
+export interface NotifyPolicyFacts extends ScraperTailnet {
   nodeTag: string;
-  /** The scraper's peers, or why they could not be read. */
-  peers: PeerList | { error: string };
-  filter: FilterReading | FilterUnreadable;
 }
 
 const FILTER_FIXES: Record<FilterUnreadable["code"], string> = {
@@ -217,16 +213,6 @@ export function judgeNotifyPolicy(facts: NotifyPolicyFacts): Finding {
   return ok(`the scraper's packet filter admits udp/162 from all ${all} (${rules.slice(0, 3).join(", ")}${rules.length > 3 ? ", ..." : ""})`);
 }
 
-export async function readNotifyPolicy(config: Config, socket: string): Promise<NotifyPolicyFacts> {
-  const timeoutMs = config.probes.timeoutMs;
-  const [peers, filter] = await Promise.all([
-    localApi<unknown>(socket, "GET", "/localapi/v0/status", timeoutMs)
-      .then((doc) => taggedPeers(doc, config.receiver.nodeTag))
-      .catch((error: unknown) => ({ error: errorText(error) })),
-    readPacketFilter(socket, timeoutMs),
-  ]);
-  return { nodeTag: config.receiver.nodeTag, peers, filter };
-}
 
 export const receiverNotifyPolicyCheck: Check = {
   id: "receiver-notify-policy",
@@ -237,6 +223,7 @@ export const receiverNotifyPolicyCheck: Check = {
   run: async (ctx) => {
     const socket = tailscaledSocket(ctx.config);
     if (!socket) return skip("no tailscaled socket on this host: the scraper's packet filter cannot be read", "install and start tailscaled on the scraper (or set tailscale.socket)");
-    return judgeNotifyPolicy(await readNotifyPolicy(ctx.config, socket));
+    const nodeTag = ctx.config.receiver.nodeTag;
+    return judgeNotifyPolicy({ nodeTag, ...(await readScraperTailnet(socket, nodeTag, ctx.config.probes.timeoutMs)) });
   },
 };
