@@ -13,6 +13,7 @@ import type { FleetStore } from "./fleet-store";
 import type { LogLimiter } from "./log-limiter";
 import type { ReceiverMetrics } from "./metrics";
 import type { TailnetPeers } from "./peers";
+import { staleCause } from "./silent-cause";
 
 export interface OutputsContext {
   config: () => Config;
@@ -71,10 +72,13 @@ export class Outputs {
     }
   }
 
-  /** The fleet's alerts and the silent tagged peers'. */
+  /** The fleet's alerts (a stale node's naming the scraper's filter when it drops udp/162) and the silent tagged peers'. */
   private desiredAlerts(nowMs: number): ReturnType<typeof desiredAlerts> {
     const desired = desiredAlerts(this.ctx.fleet);
-    for (const alert of this.ctx.peers?.alerts(nowMs) ?? []) desired.set(alertKey(alert.labels), alert);
+    const peers = this.ctx.peers;
+    if (!peers) return desired;
+    for (const [key, alert] of desired) if (alert.labels.alertname === "EdgeNodeStale") desired.set(key, staleCause(alert, peers.nodeVerdict(alert.labels.node), peers.tags));
+    for (const alert of peers.alerts(nowMs)) desired.set(alertKey(alert.labels), alert);
     return desired;
   }
 

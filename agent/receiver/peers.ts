@@ -239,6 +239,12 @@ export class TailnetPeers {
       .sort((a, b) => (a.node < b.node ? -1 : a.node > b.node ? 1 : 0));
   }
 
+  /** A fleet node's verdict (decided now if it is new), with its addresses from the peer list, else its report. */
+  nodeVerdict(node: string): NotifyVerdict | null {
+    const record = this.ctx.fleet.nodes.get(node);
+    return this.verdictOf(node, this.reading?.list.addresses.get(node) ?? (record ? claimedIps(record) : []));
+  }
+
   /** EdgeNodeSilent for each silent tagged peer. */
   alerts(nowMs: number): Alert[] {
     const out: Alert[] = [];

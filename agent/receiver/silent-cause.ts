@@ -54,6 +54,23 @@ export function silentCause(peer: TaggedPeer, verdict: NotifyVerdict | null, tag
   return { cause: "no-agent-or-unreachable", text: `no edge-agent runs on ${node}, or its notifications do not reach the scraper (the scraper's filter admits udp/162 from it)`, fix: `${agent}; check notifications.target there` };
 }
 
+/**
+ * A stale node's alert, told when the scraper's own filter is why: a policy edit that drops
+ * udp/162 turns every node stale, and that is the one cause the scraper can see for itself.
+ */
+export function staleCause(alert: Alert, verdict: NotifyVerdict | null, tags: RoleTags): Alert {
+  if (verdict?.verdict !== "drop") return alert;
+  const policy = dropIsPolicy(verdict);
+  const fix = policy ? `add to the tailnet policy's acls: ${notifyEntry(tags)}` : (verdict.reason ?? "see `edge-agent doctor --check receiver-notify-policy` on the scraper");
+  return {
+    labels: alert.labels,
+    annotations: {
+      summary: `${alert.annotations.summary}; likely cause: ${policy ? "the scraper's tailnet policy drops" : "tailscaled on the scraper refuses"} its udp/162 (${verdict.decidedBy})`,
+      description: `The scraper's packet filter drops the node's notifications. Fix: ${fix}.`,
+    },
+  };
+}
+
 /** The receiver's EdgeNodeSilent alert for a tagged peer past its stale window. */
 export function silentAlert(peer: TaggedPeer, verdict: NotifyVerdict | null, tags: RoleTags, silentForMs: number): Alert {
   const found = silentCause(peer, verdict, tags);

@@ -3,7 +3,8 @@
 // the node tag but no agent become file_sd targets labelled silent and, past the stale window,
 // edge_fleet_node_silent with an EdgeNodeSilent alert in a real Alertmanager naming the likely
 // cause (the peer whose entry the scraper's packet filter lacks: the ACL drops its udp/162);
-// a peer that reports moves to reporting; peers are re-read, not saved with the fleet.
+// a peer that reports moves to reporting, and its EdgeNodeStale names the filter once it drops
+// the node; peers are re-read, not saved with the fleet.
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -157,6 +158,17 @@ describeWith({ binaries: ["prometheus-alertmanager", "snmptrap"] }, "receiver: t
     expect(sample(text, 'edge_fleet_node_silent{node="node1"}')).toBe(0);
     expect(sample(text, 'edge_fleet_node_silent{node="node2"}')).toBe(1);
     await waitFor("node1's EdgeNodeSilent resolved", async () => (await amAlerts()).map((a) => a.labels.node).join() === "node2", 15_000, 200);
+  });
+
+  it("names the scraper's filter in a reporting node's EdgeNodeStale once the filter drops its udp/162", async () => {
+    // node1 reported once and goes stale after its 2 s window; now its filter entry goes.
+    tailscaled.scenario = { ...tailscaled.scenario, packetFilter: scraperFilter([NODE2]) };
+    const stale = await waitFor("node1's EdgeNodeStale naming the policy", async () => {
+      const list = (await (await fetch(`${amUrl}/api/v2/alerts`)).json()) as AmAlert[];
+      return list.find((a) => a.labels.alertname === "EdgeNodeStale" && a.labels.node === "node1" && a.annotations.summary.includes("likely cause"));
+    }, 15_000, 200);
+    expect(stale.annotations.summary).toMatch(/; likely cause: the scraper's tailnet policy drops its udp\/162 \(default deny: no rule of 1 admits udp\/162 from 100\.101\.0\.1 to 100\.64\.0\.1\)$/);
+    expect(stale.annotations.description).toContain('"dst": ["tag:scraper:162"]');
   });
 
   it("saves only reporting nodes, and re-reads the peers after a restart", async () => {

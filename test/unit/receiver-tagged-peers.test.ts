@@ -3,7 +3,7 @@
 import { describe, expect, it } from "vitest";
 import type { NotifyVerdict } from "../../agent/policy/notify-flows";
 import { renderPeerMetrics } from "../../agent/receiver/peer-metrics";
-import { scraperTag, silentAlert, silentCause } from "../../agent/receiver/silent-cause";
+import { scraperTag, silentAlert, silentCause, staleCause } from "../../agent/receiver/silent-cause";
 import { PeerListError, taggedPeers, type TaggedPeer } from "../../agent/receiver/tagged-peers";
 import { defaultScenario, statusDocument } from "../helpers/tailscaled";
 
@@ -69,6 +69,16 @@ describe("silentCause", () => {
     expect(silentCause(peer, verdict({ verdict: "unknown", decidedBy: "localapi-permission", reason: "no access" }), TAGS)).toMatchObject({ cause: "verdict-unknown", text: expect.stringContaining("(no access)") });
     expect(silentCause(peer, null, TAGS)).toMatchObject({ cause: "verdict-unknown", text: expect.stringContaining("could not be read") });
     expect(silentCause(peer, verdict({}), TAGS)).toMatchObject({ cause: "no-agent-or-unreachable", fix: expect.stringContaining("edge-agent trap --test") });
+  });
+
+  it("adds the scraper's filter to a stale node's alert only when it drops the node's udp/162", () => {
+    const stale = { labels: { alertname: "EdgeNodeStale", node: "web1", severity: "critical" }, annotations: { summary: "web1: no notification", description: "d" } };
+    expect(staleCause(stale, verdict({}), TAGS)).toBe(stale);
+    expect(staleCause(stale, null, TAGS)).toBe(stale);
+    const told = staleCause(stale, verdict({ verdict: "drop", decidedBy: "default deny: x" }), TAGS);
+    expect(told.labels).toEqual(stale.labels);
+    expect(told.annotations.summary).toBe("web1: no notification; likely cause: the scraper's tailnet policy drops its udp/162 (default deny: x)");
+    expect(told.annotations.description).toContain('"dst": ["tag:scraper:162"]');
   });
 
   it("builds EdgeNodeSilent with the receiver's label set", () => {
