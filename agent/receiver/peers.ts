@@ -223,6 +223,8 @@ export class TailnetPeers {
 
   /** Every node the per-node peer series describe, sorted; verdicts for new nodes are decided here. */
   coverage(nowMs: number): Coverage[] {
+    // Without a reading (no tailscaled) there is nothing to say about any node.
+    if (!this.reading) return [];
     const nodes = this.knownNodes();
     this.decide(nodes);
     const tagged = new Map((this.reading?.list.tagged ?? []).map((p) => [p.node, p]));
