@@ -1,6 +1,7 @@
 // Argument parsing and dispatch only: each command's work lives in its own module, loaded when
 // that command runs so `status` does not pay for the receiver's start-up.
 import { parseArgs, type ParseArgsConfig } from "node:util";
+import { COMMAND_HELP, renderCommandHelp } from "./command-help";
 import { ConfigError } from "./config-error";
 import { AGENT_VERSION } from "./version";
 
@@ -22,7 +23,7 @@ interface Command {
 
 const configOption: Options = { config: { type: "string" } };
 
-const commands: Record<string, Command> = {
+export const commands: Record<string, Command> = {
   run: {
     summary: "daemon: probe, notify, textfile metrics, AgentX",
     usage: "edge-agent run [--config FILE]",
@@ -50,7 +51,6 @@ const commands: Record<string, Command> = {
       "           --direction in|out|forward --family ipv6|ipv4 --proto udp|tcp --saddr A --daddr A",
       "           --sport N --dport N [--iif NAME] [--oif NAME] [--ct-state new|established|related|untracked] [--json]",
       "       edge-agent firewall trace --ruleset FILE [--format ...] --packets FILE   (JSON lines in, one JSON result per line out)",
-      "Exit codes: 0 accept, 1 drop, 3 unknown (a rule that cannot be decided), 2 bad usage or unreadable ruleset.",
     ].join("\n"),
     positionals: true,
     options: {
@@ -75,13 +75,7 @@ const commands: Record<string, Command> = {
   policy: {
     summary: "which monitoring flows a tailnet policy file admits (9100/tcp, 161/udp, 162/udp)",
     usage: "edge-agent policy check FILE [...]",
-    details: [
-      "edge-agent policy check FILE [--json] [--scraper-tag T] [--node-tag T] [--tests]",
-      "FILE is a tailnet policy (HuJSON); tags default to tag:scraper and tag:monitor. --tests prints the policy",
-      "tests that make the control plane refuse an edit breaking monitoring.",
-      "Exit codes: 0 every flow admitted, 1 one is dropped, 3 one depends on what a file cannot say (addresses,",
-      "postures), 2 bad usage or a file that is not a policy (naming line and column).",
-    ].join("\n"),
+    details: "edge-agent policy check FILE [--json] [--scraper-tag T] [--node-tag T] [--tests]",
     positionals: true,
     options: { json: { type: "boolean" }, "scraper-tag": { type: "string" }, "node-tag": { type: "string" }, tests: { type: "boolean" } },
     handler: async () => (require("./commands/policy") as typeof import("./commands/policy")).policyCommand,
@@ -118,6 +112,7 @@ export function helpText(): string {
     "",
     "Exit codes: 0 ok; 1 the thing asked about is not ok; 2 bad usage or config; 3 undecidable.",
     "Config: /etc/edge-agent/config.yaml unless --config FILE; no file there means defaults.",
+    "Each command's options, defaults, exit codes and examples: edge-agent COMMAND --help.",
     "",
   ].join("\n");
 }
@@ -138,7 +133,7 @@ export async function runCli(argv: string[]): Promise<number> {
     return 2;
   }
   if (rest.includes("--help") || rest.includes("-h")) {
-    process.stdout.write(`Usage: ${command.details ?? command.usage}\n`);
+    process.stdout.write(await renderCommandHelp(command.details ?? command.usage, COMMAND_HELP[name]));
     return 0;
   }
   let values: Values;

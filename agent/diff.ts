@@ -8,7 +8,7 @@ import type { ServiceName } from "./state/services";
 export type { ServiceName } from "./state/services";
 
 /** Every kind of event; each is one EDGE-AGENT-MIB notification, defined by the part it is about. */
-export const EVENT_KINDS = ["agentStarted", "heartbeat", "addressChanged", "tailnetChanged", "pathChanged", "serviceDown", "serviceUp", "firewallChanged", "test"] as const;
+export const EVENT_KINDS = ["agentStarted", "heartbeat", "addressChanged", "tailnetChanged", "pathChanged", "serviceDown", "serviceUp", "firewallChanged", "policyChanged", "test"] as const;
 export type EventKind = (typeof EVENT_KINDS)[number];
 
 export interface StateEvent {

@@ -175,12 +175,10 @@ stage_rpm() {
 }
 
 # ---- deb -------------------------------------------------------------------------------------
+# The mirror this machine's apt uses (scripts/debian-mirror.sh), or EDGE_AGENT_TEST_MIRROR.
 mirror() {
   if [ -n "${EDGE_AGENT_TEST_MIRROR:-}" ]; then echo "$EDGE_AGENT_TEST_MIRROR"; return; fi
-  local uri
-  uri=$(grep -h -m1 -E '^URIs:.*/debian/?$' /etc/apt/sources.list.d/*.sources 2>/dev/null | head -1 | awk '{print $2}')
-  [ -n "$uri" ] || uri=$(grep -h -m1 -E '^deb .*/debian/? bookworm' /etc/apt/sources.list 2>/dev/null | awk '{print $2}')
-  echo "${uri:-http://deb.debian.org/debian}"
+  scripts/debian-mirror.sh bookworm || fail "no Debian mirror to debootstrap from (above); or set EDGE_AGENT_TEST_MIRROR=URL"
 }
 
 debian_root_tarball() {
@@ -189,9 +187,10 @@ debian_root_tarball() {
   (
     flock 9
     if [ ! -f "$tarball" ]; then
-      local dir="$scratch/debootstrap" start=$SECONDS
-      echo "test-packages: debootstrap --variant=minbase bookworm from $(mirror) (cached in $tarball)" >&2
-      debootstrap --variant=minbase bookworm "$dir" "$(mirror)" >"$scratch/debootstrap.log" 2>&1 \
+      local dir="$scratch/debootstrap" start=$SECONDS url
+      url=$(mirror)
+      echo "test-packages: debootstrap --variant=minbase bookworm from $url (cached in $tarball)" >&2
+      debootstrap --variant=minbase bookworm "$dir" "$url" >"$scratch/debootstrap.log" 2>&1 \
         || { tail -20 "$scratch/debootstrap.log" >&2; fail "debootstrap failed"; }
       tar -C "$dir" -cf "$tarball.tmp" . && mv "$tarball.tmp" "$tarball"
       rm -rf "$dir"

@@ -6,7 +6,9 @@ import { runningTailnet, type NodeState } from "../state/node-state";
 import { resolveName, type Resolution } from "./facts/dns";
 import { readHostIpv4, type Ipv4Address } from "../probes/ipv4";
 import { nodeExporterTextfile, type TextfileSource } from "./facts/node-exporter-process";
+import { hostPackageTool } from "./facts/package-tool";
 import { detectRole, type Role } from "./facts/role";
+import type { PackageTool } from "./install";
 import { tcpConnect, type ConnectResult } from "./facts/tcp-connect";
 import { boundUdpSockets, type UdpSocket } from "../probes/udp-listeners";
 
@@ -33,6 +35,8 @@ export interface DoctorContext {
   connect(host: string, port: number): Promise<ConnectResult>;
   udpSockets(): Promise<UdpSocket[]>;
   role(): Promise<Role>;
+  /** apt or dnf, from os-release: what the install fixes name. */
+  packageTool(): PackageTool | null;
 }
 
 function once<T>(make: () => Promise<T>): () => Promise<T> {
@@ -47,6 +51,7 @@ export function createContext(load: ConfigLoad, requested: ReadonlySet<string> =
   // `--check agentx` should not pay for.
   const nodeState = once(() => (require("../probes/collect") as typeof import("../probes/collect")).collectNodeState(config, { ping: true }));
   const resolutions = new Map<string, Promise<Resolution>>();
+  let packageTool: PackageTool | null | undefined;
   return {
     load,
     config,
@@ -65,5 +70,6 @@ export function createContext(load: ConfigLoad, requested: ReadonlySet<string> =
     connect: (host, port) => tcpConnect(host, port, timeout),
     udpSockets: once(() => boundUdpSockets()),
     role: once(() => detectRole(config)),
+    packageTool: () => (packageTool === undefined ? (packageTool = hostPackageTool()) : packageTool),
   };
 }

@@ -5,6 +5,7 @@ import { ConfigError, DEFAULT_CONFIG_PATH, loadConfig } from "../config";
 import type { Check } from "./check";
 import { createContext, type ConfigLoad } from "./context";
 import { summarise, type Report } from "./finding";
+import { installLine } from "./install";
 import { runChecks } from "./run";
 
 export function loadForDoctor(explicitPath?: string): ConfigLoad {
@@ -28,5 +29,5 @@ export async function runDoctor(load: ConfigLoad, checks: Check[], requested: Re
   const ctx = createContext(load, requested);
   const configInvalid = load.error !== null;
   const results = await runChecks(checks, ctx, { configInvalid });
-  return { checks: results, summary: summarise(results, Math.round(performance.now() - start), configInvalid) };
+  return { checks: results, summary: summarise(results, Math.round(performance.now() - start), configInvalid), install: installLine(results, ctx.packageTool()) };
 }

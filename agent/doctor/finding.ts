@@ -1,5 +1,6 @@
 // What a doctor check concludes, and the report the renderers print: the vocabulary shared by
 // checks, the runner and the tty/json renderers.
+import type { Missing } from "./install";
 
 export type Status = "ok" | "warn" | "fail" | "skip";
 
@@ -7,8 +8,10 @@ export type Status = "ok" | "warn" | "fail" | "skip";
 export interface Finding {
   status: Status;
   finding: string;
-  /** A command to run or a config line to set; null when there is nothing to do. */
+  /** A command to run or a config line to set; null only when ok: anything else says what to do. */
   fix: string | null;
+  /** What the finding found not installed, for the closing line that installs it all. */
+  missing?: Missing;
 }
 
 /** The areas the output is grouped by, in the order they print. */
@@ -44,12 +47,17 @@ export interface Summary {
 export interface Report {
   checks: CheckResult[];
   summary: Summary;
+  /** One command installing everything the findings say is missing, when more than one thing is. */
+  install: string | null;
 }
 
 export const ok = (finding: string): Finding => ({ status: "ok", finding, fix: null });
-export const warn = (finding: string, fix: string | null): Finding => ({ status: "warn", finding, fix });
-export const fail = (finding: string, fix: string | null): Finding => ({ status: "fail", finding, fix });
-export const skip = (finding: string, fix: string | null = null): Finding => ({ status: "skip", finding, fix });
+// Whatever is not ok carries a fix: what to run, or what to look at first (the types insist).
+export const warn = (finding: string, fix: string): Finding => ({ status: "warn", finding, fix });
+export const fail = (finding: string, fix: string): Finding => ({ status: "fail", finding, fix });
+export const skip = (finding: string, fix: string): Finding => ({ status: "skip", finding, fix });
+/** A finding whose cause is a program not installed: its fix installs it. */
+export const notInstalled = (status: Exclude<Status, "ok">, finding: string, fix: string, missing: Missing): Finding => ({ status, finding, fix, missing });
 
 /**
  * Exit code: 2 when the config is bad (the other checks were not run against it), 1 when any

@@ -7,6 +7,7 @@ import { agentxCheck, notificationCheck, textfileDirCheck } from "./checks/outpu
 import { receiverConfigCheck, receiverFileSdCheck, receiverListenCheck, receiverNotifyPolicyCheck } from "./checks/receiver";
 import { nodeExporterCheck, snmpdCheck } from "./checks/services";
 import { magicDnsCheck, scraperPathCheck, tagsCheck, tailscaledCheck } from "./checks/tailnet";
+import { tailnetPolicyCheck } from "./checks/tailnet-policy";
 
 export const CHECKS: readonly Check[] = [
   configCheck,
@@ -16,6 +17,7 @@ export const CHECKS: readonly Check[] = [
   tagsCheck,
   magicDnsCheck,
   scraperPathCheck,
+  tailnetPolicyCheck,
   firewallPortCheck,
   nodeExporterCheck,
   snmpdCheck,

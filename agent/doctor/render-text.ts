@@ -48,6 +48,7 @@ export function renderText(report: Report, style: TextStyle): string {
       if (c.fix && c.status !== "ok") lines.push(`  ${" ".repeat(markWidth)} ${" ".repeat(idWidth)}  ${dim("fix:")} ${c.fix}`);
     }
   }
+  if (report.install) lines.push("", `${bold("Install what is missing:")} ${report.install}`);
   lines.push("", colour(report.summary.fail > 0 || report.summary.exitCode === 2 ? "fail" : report.summary.warn > 0 ? "warn" : "ok", summaryLine(report)));
   return `${lines.join("\n")}\n`;
 }

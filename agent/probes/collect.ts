@@ -4,6 +4,7 @@
 // `firewall check` runs the firewall probe with just the parts it needs.
 import { redactUrl, type Config } from "../config";
 import { runningTailnet, type NodeExporterState, type NodeState, type SnmpdState, type TailnetState, type TailnetUnavailable, type Unavailable } from "../state/node-state";
+import type { TailnetPolicy } from "../state/tailnet-policy";
 import type { Ipv6Part } from "../state/ipv6";
 import type { FirewallPart } from "../state/firewall";
 import type { ProbeFailure } from "../state/unavailable";
@@ -16,6 +17,7 @@ import { probeHost } from "./host";
 import { probeNodeExporter } from "./node-exporter";
 import { probeSnmpd } from "./snmpd";
 import { probeTailnet } from "./tailscale";
+import { probeTailnetPolicy } from "./tailnet-policy";
 import { isoTime } from "../iso-time";
 
 export interface CollectOptions {
@@ -53,6 +55,9 @@ export async function collectNodeState(config: Config, options: CollectOptions =
   const nodeExporter = tailnetIps.then((ips) => askService(config, "nodeExporter", ips));
   const snmpd = tailnetIps.then((ips) => askService(config, "snmpd", ips));
 
+  // The policy's verdicts are about the scraper's addresses and this node's: the tailnet probe's.
+  const policy = tailnet.then((t) => judgePolicy(config, t));
+
   // The firewall questions need the port tailscaled bound and the host's addresses.
   const firewall = Promise.all([ipv6, tailnet]).then(([v6, t]) => judgeFirewall(config, t, v6, options.readRuleset));
 
@@ -61,7 +66,7 @@ export async function collectNodeState(config: Config, options: CollectOptions =
     collectedAt: isoTime(),
     host: await host,
     ipv6: await ipv6,
-    tailnet: await tailnet,
+    tailnet: { ...(await tailnet), policy: await policy },
     services: { nodeExporter: await nodeExporter, snmpd: await snmpd },
     firewall: await firewall,
   };
@@ -81,12 +86,26 @@ export function askService(config: Config, service: ServiceName, tailnetIps: str
 }
 
 /**
+ * The tailnet.policy probe under its deadline: one read of the packet filter per full cycle (a
+ * local cycle carries it over with the tailnet part). Its reads are sequential (the IPN bus, then
+ * the prefs or the debug endpoint when the bus lacks them), each with one timeout.
+ */
+function judgePolicy(config: Config, tailnet: TailnetState | TailnetUnavailable): Promise<TailnetPolicy> {
+  const t = runningTailnet(tailnet);
+  if (!t) return Promise.resolve({ state: "unavailable", code: "tailnet-unavailable", error: `tailscaled's status could not be read: ${(tailnet as TailnetUnavailable).error}` });
+  // Logged out or stopped: no netmap, no scraper peer; the tailnet part says what to run.
+  if (t.state !== "Running") return Promise.resolve({ state: "unavailable", code: "tailnet-unavailable", error: `tailscaled is ${t.state}, not Running` });
+  const timeout = config.probes.timeoutMs;
+  return withDeadline(probeTailnetPolicy({ socket: config.tailscale.socket, scraperIps: t.scraper.ips, selfIps: t.ips, timeoutMs: timeout }), timeout * 2 + 500, "the tailnet policy probe").catch(unavailable);
+}
+
+/**
  * The firewall probe under its deadline: the port from the tailnet part, the host's addresses.
  * The ruleset read inside has one timeout of its own; the probe gets two, so a slow read ends as
  * the read's own error (verdicts unknown, naming it) and nft's answer still has room to be parsed
  * and judged, which on a loaded host without the JIT can take a timeout's worth again.
  */
-function judgeFirewall(config: Config, tailnet: NodeState["tailnet"] | null, ipv6: Ipv6Part, readRuleset: CollectOptions["readRuleset"]): Promise<FirewallPart> {
+function judgeFirewall(config: Config, tailnet: TailnetState | TailnetUnavailable | null, ipv6: Ipv6Part, readRuleset: CollectOptions["readRuleset"]): Promise<FirewallPart> {
   const tailnetPort = tailnet ? runningTailnet(tailnet)?.port ?? null : null;
   return withDeadline(probeFirewall({ config, tailnetPort, ipv6, readRuleset }), config.probes.timeoutMs * 2, "the firewall probe").catch(unavailable);
 }

@@ -14,6 +14,7 @@ import type { Ipv6Part } from "../state/ipv6";
 import { errorText } from "./deadline";
 import { IPV4_KIND_WORDS, readHostIpv4, unrouted } from "./ipv4";
 import { readRoutes, routeDevice } from "./routes";
+import { TAILSCALED_DEFAULTS, tailscaledDefaultsPort } from "./tailscaled-defaults";
 
 const NEEDS_CAP = "reading the ruleset needs CAP_NET_ADMIN: run as root (sudo edge-agent firewall check) or give the service AmbientCapabilities=CAP_NET_ADMIN";
 
@@ -105,7 +106,7 @@ export async function readLiveRuleset(timeoutMs: number): Promise<LiveRuleset> {
       if (!backends.includes("iptables-legacy")) backends.push("iptables-legacy");
     }
   }
-  if (nft.missing && backends.length === 0) throw new RulesetUnreadable("no-ruleset-tool", "neither nft nor iptables-legacy-save is installed: cannot read the firewall (apt install nftables)");
+  if (nft.missing && backends.length === 0) throw new RulesetUnreadable("no-ruleset-tool", "neither nft nor iptables-legacy-save is installed: install nftables (its nft) to read the firewall");
   return { ruleset: mergeRulesets(parts), backend: backends.join("+") || "none" };
 }
 
@@ -195,6 +196,8 @@ export interface FirewallProbeOptions {
   /** NodeState's tailnet.port (Self.Addrs), when the tailnet probe found one. */
   tailnetPort: number | null;
   ipv6: Ipv6Part | null;
+  /** Where tailscaled's packages set PORT; tests give their own file. */
+  tailscaledDefaults?: string;
   /** Tests give a saved ruleset instead of the live one. */
   readRuleset?: (timeoutMs: number) => Promise<LiveRuleset>;
 }
@@ -212,13 +215,18 @@ export async function probeFirewall(options: FirewallProbeOptions): Promise<Fire
     portSource = "localapi";
   } else {
     const found = await tailscaledSocketPort();
+    const configured = found ? null : await tailscaledDefaultsPort(options.tailscaledDefaults);
     if (found) {
       port = found;
       portSource = "socket";
+    } else if (configured) {
+      port = configured;
+      portSource = "defaults-file";
+      notes.push(`tailscaled's bound port is unknown (no Self.Addrs from the LocalAPI, no tailscaled UDP socket found): checked ${configured}, the PORT in ${options.tailscaledDefaults ?? TAILSCALED_DEFAULTS}`);
     } else {
       port = DEFAULT_PORT;
       portSource = "default";
-      notes.push(`tailscaled's bound port is unknown (no Self.Addrs from the LocalAPI, no tailscaled UDP socket found): checked ${DEFAULT_PORT}, Tailscale's default`);
+      notes.push(`tailscaled's bound port is unknown (no Self.Addrs from the LocalAPI, no tailscaled UDP socket found): checked ${DEFAULT_PORT}, Tailscale's default (and no PORT in ${options.tailscaledDefaults ?? TAILSCALED_DEFAULTS})`);
     }
   }
   const forwardPrefixes = config.firewall.forwardPrefixes;

@@ -42,7 +42,8 @@ interface Notify {
   } | null;
 }
 
-function currentUser(): string {
+/** The user this process runs as: the one tailscaled refuses or grants its packet filter to. */
+export function currentUser(): string {
   try {
     return userInfo().username;
   } catch {

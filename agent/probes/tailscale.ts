@@ -80,7 +80,7 @@ export function boundPort(doc: StatusDocument): number | null {
 }
 
 function emptyPeer(): ScraperPeer {
-  return { found: false, hostname: null, dnsName: null, ips: [], online: false, path: "unknown", endpoint: null, family: null, relay: null, latencyMs: null };
+  return { found: false, hostname: null, dnsName: null, ips: [], tags: [], online: false, path: "unknown", endpoint: null, family: null, relay: null, latencyMs: null };
 }
 
 /**
@@ -96,6 +96,7 @@ export function judgePath(peer: PeerStatus | null, ping: PingResult | null, ping
     hostname: peer.HostName ?? null,
     dnsName: peer.DNSName ?? null,
     ips: peer.TailscaleIPs ?? [],
+    tags: peer.Tags ?? [],
     online: peer.Online === true,
   };
   if (ping && !ping.Err) {

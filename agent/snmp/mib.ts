@@ -4,6 +4,7 @@ import { DEFAULT_BASE_OID, NOTIFICATIONS, NOTIFICATION_OBJECTS, OBJECTS, oidTree
 
 /** The module's revisions, newest first: one more whenever the tree changes meaning. */
 const REVISIONS: ReadonlyArray<{ at: string; description: string }> = [
+  { at: "202612040000Z", description: "Added edgeAgentPolicyScrapeNodeExporter (object 25) and edgeAgentPolicyPollSnmpd (object 26), the verdicts of the node's tailscaled packet filter on the scraper's tcp/9100 and udp/161, which every notification now carries last, and edgeAgentPolicyChanged (notification 10)." },
   { at: "202612030000Z", description: "Added edgeAgentFirewallForwardIpv4 (object 24), the IPv4 forward verdict of a router, which every notification now carries last." },
   { at: "202611280000Z", description: "First version." },
 ];

@@ -45,8 +45,11 @@ export interface FleetFamily {
 }
 
 export interface PartDefinition {
-  /** Its key in NodeState (and its `probe` label in edge_agent_probe_up). */
-  part: keyof NodeState;
+  /**
+   * Its key in NodeState, dotted for a part kept inside another's object (tailnet.policy, as
+   * DESIGN.md's status --json shape has it), and its `probe` label in edge_agent_probe_up.
+   */
+  part: keyof NodeState | `${keyof NodeState}.${string}`;
   /** Every failure code the part's probe can report, in docs and coverage order. */
   failures: readonly string[];
   objects: readonly StateObject[];
@@ -58,7 +61,10 @@ export interface PartDefinition {
   events: (prev: NodeState, next: NodeState) => StateEvent[];
   /** What a first snapshot finds missing, worded as the part's change events word it. */
   problemsAtStart: (state: NodeState) => string[];
-  /** Its lines in `status`'s text form, the first starting with the part's name padded to 10. */
+  /**
+   * Its lines in `status`'s text form, the first starting with the part's name padded to 10; a
+   * nested part's lines follow its parent's, the first indented 10 and starting with its own name.
+   */
   status: (state: NodeState) => string[];
   fleetInfo: readonly FleetInfoLabel[];
   fleet: readonly FleetFamily[];

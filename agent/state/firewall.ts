@@ -31,8 +31,8 @@ export interface FirewallState {
   state: "ok";
   /** The UDP port the checks asked about. */
   port: number;
-  /** Where the port came from: config, tailscaled's Self.Addrs, its UDP socket, or the default. */
-  portSource: "config" | "localapi" | "socket" | "default";
+  /** Where the port came from: config, tailscaled's Self.Addrs, its UDP socket, PORT in /etc/default/tailscaled, or the default. */
+  portSource: "config" | "localapi" | "socket" | "defaults-file" | "default";
   /** Which rulesets were read: nftables, iptables-legacy, both joined by +, or none. */
   backend: string;
   checks: FirewallCheck[];

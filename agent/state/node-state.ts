@@ -12,6 +12,7 @@ export type { HostFailure, HostInfo } from "./host";
 export type { AddressFlag, Ipv6Address, Ipv6Failure, Ipv6Prefix, Ipv6State } from "./ipv6";
 export type { NodeExporterState, ServiceFailure, ServicesState, SnmpdState } from "./services";
 export type { ScraperPath, ScraperPeer, TailnetFailure, TailnetState, TailnetUnavailable } from "./tailnet";
+export type { TailnetPolicy, TailnetPolicyFailure, TailnetPolicyState, TailnetPolicyUnavailable } from "./tailnet-policy";
 export { runningTailnet, tailnetFailure } from "./tailnet";
 export type { Unavailable } from "./unavailable";
 export { isAvailable } from "./unavailable";

@@ -7,5 +7,6 @@ import { hostPart } from "./host";
 import { ipv6Part } from "./ipv6";
 import { servicesPart } from "./services";
 import { tailnetPart } from "./tailnet";
+import { tailnetPolicyPart } from "./tailnet-policy";
 
-export const PARTS: readonly PartDefinition[] = [agentPart, hostPart, ipv6Part, tailnetPart, servicesPart, firewallPart];
+export const PARTS: readonly PartDefinition[] = [agentPart, hostPart, ipv6Part, tailnetPart, tailnetPolicyPart, servicesPart, firewallPart];

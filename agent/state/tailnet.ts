@@ -6,6 +6,7 @@ import { escapeLabel } from "../receiver/escape-label";
 import type { ObjectValues } from "../snmp/state-objects";
 import { because, text, type PartDefinition, type StateObject } from "./fact";
 import type { NodeState } from "./node-state";
+import type { TailnetPolicy } from "./tailnet-policy";
 import { PROBE_FAILURES, type Unavailable } from "./unavailable";
 
 export type ScraperPath = "direct" | "relay" | "peer-relay" | "idle" | "offline" | "unknown";
@@ -16,6 +17,8 @@ export interface ScraperPeer {
   hostname: string | null;
   dnsName: string | null;
   ips: string[];
+  /** Its tailnet tags: the policy entry doctor offers names the scraper by its tag. */
+  tags: string[];
   online: boolean;
   path: ScraperPath;
   /** ip:port of the direct UDP path, when direct. */
@@ -56,18 +59,22 @@ export interface TailnetUnavailable extends Unavailable<TailnetFailure> {
   missingTags: string[];
 }
 
-export type TailnetPart = TailnetState | TailnetUnavailable;
+/**
+ * The part as NodeState keeps it: tailscaled's status (what the tailnet probe returns) and, inside
+ * it, the tailnet.policy part (tailnet-policy.ts), probed from its results.
+ */
+export type TailnetPart = (TailnetState | TailnetUnavailable) & { policy: TailnetPolicy };
 
 /**
  * The tailnet part when tailscaled answered, else null. Its `state` is tailscaled's free-form
  * BackendState, so TypeScript cannot narrow the union on `state === "unavailable"` by itself.
  */
-export function runningTailnet(tailnet: TailnetPart): TailnetState | null {
+export function runningTailnet(tailnet: TailnetState | TailnetUnavailable): TailnetState | null {
   return tailnet.state === "unavailable" ? null : (tailnet as TailnetState);
 }
 
 /** The failure of a tailnet part that is unavailable, else null. */
-export function tailnetFailure(tailnet: TailnetPart): TailnetUnavailable | null {
+export function tailnetFailure(tailnet: TailnetState | TailnetUnavailable): TailnetUnavailable | null {
   return tailnet.state === "unavailable" ? (tailnet as TailnetUnavailable) : null;
 }
 

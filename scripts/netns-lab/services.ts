@@ -5,7 +5,7 @@ import { execFileSync } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { stringify } from "yaml";
-import { defaultScenario, type Scenario } from "../../test/helpers/tailscaled";
+import { defaultScenario, seedFilterRules, type Scenario } from "../../test/helpers/tailscaled";
 import { unitCommand, unitEnvironment } from "../../test/helpers/unit-exec";
 import type { ProcessSpec } from "./processes";
 import { ALLOCATION, COMMUNITY, NODES, TAILNET_V4, TAILNET_V6, TAILSCALED_PORT, bare, scraperNode, type LabNode } from "./topology";
@@ -66,6 +66,9 @@ export function scenarioFor(node: LabNode): Scenario {
     scraperHostName: scraper.name,
     scraperIps: [scraper.tailnet!.v4, scraper.tailnet!.v6],
   };
+  // The seed policy as control compiles it for a node, written out so a person can break it in
+  // the scenario file (tailnet.policy's verdicts then turn to drop).
+  if (node.role === "node") scenario.packetFilter = seedFilterRules(scenario);
   if (node.role === "scraper") {
     // The receiver asks its own tailscaled who owns a notification's source address.
     scenario.whois = Object.fromEntries(

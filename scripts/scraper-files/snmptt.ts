@@ -14,6 +14,7 @@ const SEVERITY: Record<EventKind, string> = {
   serviceDown: "Major",
   serviceUp: "Normal",
   firewallChanged: "Warning",
+  policyChanged: "Warning",
   test: "Normal",
 };
 

@@ -4,7 +4,8 @@
 // should be, within seconds, and a receiver that was away must miss nothing.
 import { mkdtempSync } from "node:fs";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { execIn, labDown, labUp, startService, stopService, type LabState } from "../../scripts/netns-lab/lab";
+import { execIn, labDown, labUp, startService, stopService, writeScenario, type LabState } from "../../scripts/netns-lab/lab";
+import { labPaths, scenarioFor } from "../../scripts/netns-lab/services";
 import { TAILSCALED_PORT, agentNodes, nodeByName } from "../../scripts/netns-lab/topology";
 import { DEFAULT_BASE_OID, OBJECTS, oidTree } from "../../agent/snmp/oid-tree";
 import {
@@ -168,6 +169,28 @@ describeWith(
       await waitFor("svc1's firewallChanged notification back to accept", () => firewallNow("svc1", "accept", before), SEEN_WITHIN, 250);
       await waitFor("edge_fleet_node_firewall_verdict accept for svc1", () => sampleValue(fleetMetrics(state), "edge_fleet_node_firewall_verdict", { node: "svc1", check: "inbound-ipv6", verdict: "accept" }) === 1, SEEN_WITHIN, 250);
       await waitFor("the alert resolved in Alertmanager", () => !hasAlert(state, { alertname: "EdgeFirewallBlocksTailscale", node: "svc1" }), SEEN_WITHIN, 250);
+    });
+
+    it("a packet filter losing the 9100 entry is a policyChanged notification, an edge_fleet_ verdict and an alert; restoring it resolves them", async () => {
+      const state = requireLab();
+      const paths = labPaths(state.dir);
+      const seeded = scenarioFor(nodeByName("svc1"));
+      const policyNow = (verdict: string, after: number): boolean =>
+        eventsOf("svc1", "policyChanged", after).some((e) => e.summary.startsWith(`tailnet policy: scrape-node-exporter ${verdict}, poll-snmpd accept`));
+      const before = receiverEvents(state).length;
+      // What control would send svc1 after the policy's tcp/9100 entry is deleted; the lab's
+      // tailscaled follows the file, and the agent reads it again in its next full cycle.
+      writeScenario(paths, "svc1", { ...seeded, packetFilter: seeded.packetFilter!.slice(1) });
+      try {
+        await waitFor("svc1's policyChanged notification to drop", () => policyNow("drop", before), SEEN_WITHIN, 250);
+        await waitFor("edge_fleet_node_tailnet_policy_verdict drop for svc1", () => sampleValue(fleetMetrics(state), "edge_fleet_node_tailnet_policy_verdict", { node: "svc1", flow: "scrape-node-exporter", verdict: "drop" }) === 1, SEEN_WITHIN, 250);
+        await waitFor("EdgeTailnetPolicyBlocksScraper for svc1 in Alertmanager", () => hasAlert(state, { alertname: "EdgeTailnetPolicyBlocksScraper", node: "svc1", flow: "scrape-node-exporter" }), SEEN_WITHIN, 250);
+        expect(hasAlert(state, { alertname: "EdgeTailnetPolicyBlocksScraper", node: "router" })).toBe(false);
+      } finally {
+        writeScenario(paths, "svc1", seeded);
+      }
+      await waitFor("svc1's policyChanged notification back to accept", () => policyNow("accept", before), SEEN_WITHIN, 250);
+      await waitFor("the alert resolved in Alertmanager", () => !hasAlert(state, { alertname: "EdgeTailnetPolicyBlocksScraper", node: "svc1" }), SEEN_WITHIN, 250);
     });
 
     it("removing a node's global /64 is an address-changed notification", async () => {

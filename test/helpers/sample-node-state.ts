@@ -29,12 +29,21 @@ export function sampleNodeState(overrides: { hostname?: string; nodeExporterUp?:
         hostname: "scraper",
         dnsName: "scraper.tail1234.ts.net",
         ips: ["100.64.0.1", "fd7a:115c:a1e0::1"],
+        tags: ["tag:scraper"],
         online: true,
         path,
         endpoint: path === "direct" ? "[2001:db8:100:2::1]:41641" : null,
         family: path === "direct" ? "ipv6" : null,
         relay: path === "relay" ? "fra" : null,
         latencyMs: 3,
+      },
+      policy: {
+        state: "ok",
+        source: "ipn-bus",
+        flows: [
+          { id: "scrape-node-exporter", verdict: "accept", decidedBy: 'rule 0: {"SrcIPs":["100.64.0.1","fd7a:115c:a1e0::1"],"DstPorts":[{"IP":"100.64.0.10","Ports":{"First":9100,"Last":9100}}],"IPProto":[6]}' },
+          { id: "poll-snmpd", verdict: "accept", decidedBy: 'rule 1: {"SrcIPs":["100.64.0.1","fd7a:115c:a1e0::1"],"DstPorts":[{"IP":"100.64.0.10","Ports":{"First":161,"Last":161}}],"IPProto":[17]}' },
+        ],
       },
     },
     services: {

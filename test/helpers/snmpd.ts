@@ -10,9 +10,26 @@ import { startDaemon, type Daemon } from "./process";
 /** The IETF base MIBs that Debian leaves out; net-snmp (npm) ships them. */
 export const BASE_MIB_DIR = resolve(__dirname, "../../node_modules/net-snmp/lib/mibs");
 
-/** Environment for Net-SNMP tools: no noisy default MIB loading, base MIBs from npm. */
+let confDir: string | null = null;
+
+/**
+ * A configuration directory for Net-SNMP's tools that turns off their persistent files: every
+ * snmpget, snmptrap... otherwise rewrites /var/lib/snmp/snmpapp.conf when it exits, and one that
+ * reads it while another writes it prints "buffer too small to read octet string" on stderr
+ * (seen when test files ran side by side). The daemons run with -C, which skips this directory.
+ */
+function quietConfDir(): string {
+  if (!confDir) {
+    confDir = mkdtempSync(join(tmpdir(), "ea-snmpconf-"));
+    writeFileSync(join(confDir, "snmp.conf"), "noPersistentLoad yes\nnoPersistentSave yes\n");
+    process.once("exit", () => rmSync(confDir!, { recursive: true, force: true }));
+  }
+  return confDir;
+}
+
+/** Environment for Net-SNMP tools: no noisy default MIB loading, base MIBs from npm, no shared persistent files. */
 export function netSnmpEnv(extraMibDirs: string[] = []): NodeJS.ProcessEnv {
-  return { ...process.env, MIBS: "", MIBDIRS: [BASE_MIB_DIR, ...extraMibDirs].join(":") };
+  return { ...process.env, MIBS: "", MIBDIRS: [BASE_MIB_DIR, ...extraMibDirs].join(":"), SNMPCONFPATH: quietConfDir() };
 }
 
 export interface Snmpd extends Daemon {

@@ -1,7 +1,7 @@
 // AgentX as the package runs it: the bundle started with edge-agent.service's command line and
 // environment (W^X, --jitless) serves EDGE-AGENT-MIB through Debian's real snmpd as master.
-// snmpwalk/snmpget (numeric OIDs) read every read-only object with the node's values, see a change
-// after the node changes, and see the objects again after snmpd restarts. The bundle is
+// snmpwalk/snmpget (numeric OIDs) read every read-only object with the node's values (the tailnet
+// policy's verdicts among them), see a change after the node changes, and see the objects again after snmpd restarts. The bundle is
 // strict-mode code: on net-snmp 3.29.2 unpatched, every registration threw and nothing was served.
 import { execFile } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -15,7 +15,7 @@ import { freeTcpPort, waitFor } from "../helpers/ports";
 import { describeWith } from "../helpers/prereqs";
 import type { Daemon } from "../helpers/process";
 import { netSnmpEnv, startSnmpd, type Snmpd } from "../helpers/snmpd";
-import { defaultScenario, startFakeTailscaled, type FakeTailscaled } from "../helpers/tailscaled";
+import { defaultScenario, seedFilterRules, startFakeTailscaled, type FakeTailscaled } from "../helpers/tailscaled";
 import { startUnit } from "../helpers/unit-exec";
 
 const run = promisify(execFile);
@@ -96,7 +96,12 @@ describeWith({ root: true, binaries: ["snmpd", "snmpget", "snmpwalk", "python3"]
     expect(value("edgeAgentSnmpdUp")).toBe("1"); // true: the probe reached this snmpd
     expect(value("edgeAgentNodeExporterUp")).toBe("2"); // false: nothing on port 9
     expect(value("edgeAgentVersion")).toBe(AGENT_VERSION);
+    // The seed's rules: tailscaled admits the scraper's tcp/9100 and udp/161 (accept(1)).
+    expect(value("edgeAgentPolicyScrapeNodeExporter")).toBe("1");
+    expect(value("edgeAgentPolicyPollSnmpd")).toBe("1");
     await waitFor("edge_agent_agentx_registered 1 in the textfile", () => /^edge_agent_agentx_registered 1$/m.test(readFileSync(join(dir, "textfile/edge_agent.prom"), "utf8")), 10_000, 200);
+    // The packaged daemon's textfile carries the same verdicts.
+    expect(readFileSync(join(dir, "textfile/edge_agent.prom"), "utf8")).toMatch(/^edge_agent_tailnet_policy_verdict\{flow="scrape-node-exporter",verdict="accept"\} 1$/m);
     expect(logMessages(agent).filter((m) => m.startsWith("AgentX: serving"))).toHaveLength(1);
     expect(logMessages(agent).filter((m) => /proxy|falsish/.test(m))).toEqual([]);
   });
@@ -104,16 +109,20 @@ describeWith({ root: true, binaries: ["snmpd", "snmpget", "snmpwalk", "python3"]
   it("shows a change after the node changes", async () => {
     tailscaled.scenario.selfTags = ["tag:monitor", "tag:iot"];
     tailscaled.scenario.scraperPath = "relay";
+    // The policy loses its udp/161 entry: read again in the cycle the tag change starts.
+    tailscaled.scenario.packetFilter = seedFilterRules(tailscaled.scenario).filter((_, i) => i !== 1);
     const tags = `${tree.objectOid("edgeAgentTailnetTags")}.0`;
+    const poll = `${tree.objectOid("edgeAgentPolicyPollSnmpd")}.0`;
     const path = `${tree.objectOid("edgeAgentScraperPath")}.0`;
     const endpoint = `${tree.objectOid("edgeAgentScraperEndpoint")}.0`;
     const values = await waitFor("the new tags through snmpd", async () => {
-      const v = await snmp("snmpget", snmpd.port, [tags, path, endpoint]);
+      const v = await snmp("snmpget", snmpd.port, [tags, path, endpoint, poll]);
       return v.get(tags) === "tag:monitor,tag:iot" && v.get(path) === "2" ? v : null;
     }, 20_000, 250).catch((e) => {
       throw failure(e);
     });
     expect(values.get(endpoint)).toBe("fra");
+    expect(values.get(poll)).toBe("2"); // drop
   });
 
   it("registers again when snmpd restarts, and the objects return", async () => {

@@ -1,6 +1,6 @@
 // The shipped rules and the receiver's own Alertmanager posting describe the same problems with
 // the same label sets, so an operator who turns both on gets one alert per problem in a real
-// Alertmanager, not two: checked for all five shared alerts while Prometheus's are pending, and
+// Alertmanager, not two: checked for all six shared alerts while Prometheus's are pending, and
 // end to end for EdgeNodeStale once Prometheus fires it after its `for: 1m`.
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -14,7 +14,7 @@ import { defaultScenario, startFakeTailscaled, type FakeTailscaled } from "../he
 import { COMMUNITY, edgeValues, snmptrap, snmptrapVarbindArgs, startTestReceiver, tree, type TestReceiver } from "./receiver-support";
 
 const RULES = resolve(__dirname, "../../packaging/prometheus/edge-agent.rules.yml");
-const SHARED = ["EdgeFirewallBlocksTailscale", "EdgeScraperPathRelayed", "EdgeServiceDown", "EdgeNodeStale", "EdgeNodeSilent"];
+const SHARED = ["EdgeFirewallBlocksTailscale", "EdgeTailnetPolicyBlocksScraper", "EdgeScraperPathRelayed", "EdgeServiceDown", "EdgeNodeStale", "EdgeNodeSilent"];
 
 interface AmAlert {
   labels: Record<string, string>;
@@ -36,7 +36,7 @@ describeWith({ binaries: ["prometheus", "prometheus-alertmanager", "snmptrap"] }
   let heartbeats: NodeJS.Timeout | undefined;
   const send = (node: string, seq: number, overrides = {}) =>
     snmptrap(["-v2c", "-r", "0", "-c", COMMUNITY, `127.0.0.1:${r.port}`, "", tree.notificationOid("heartbeat"), ...snmptrapVarbindArgs(edgeValues(node, seq, overrides))]);
-  const edge1 = { edgeAgentFirewallInboundIpv6: "drop", edgeAgentScraperPath: "relay", edgeAgentScraperEndpoint: "fra", edgeAgentSnmpdUp: false };
+  const edge1 = { edgeAgentFirewallInboundIpv6: "drop", edgeAgentPolicyPollSnmpd: "drop", edgeAgentScraperPath: "relay", edgeAgentScraperEndpoint: "fra", edgeAgentSnmpdUp: false };
   const amAlerts = async (): Promise<AmAlert[]> => (await (await fetch(`${amUrl}/api/v2/alerts`)).json()) as AmAlert[];
   const promAlerts = async (): Promise<PromAlert[]> => ((await (await fetch(`${prometheus.url}/api/v1/alerts`)).json()) as { data: { alerts: PromAlert[] } }).data.alerts;
 
@@ -82,17 +82,17 @@ describeWith({ binaries: ["prometheus", "prometheus-alertmanager", "snmptrap"] }
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  it("gives each of the five shared alerts the same label sets from both sources", async () => {
+  it("gives each of the six shared alerts the same label sets from both sources", async () => {
     const fromRules = await waitFor("the rules' alerts for edge1, gone1 and quiet1", async () => {
       const list = (await promAlerts()).filter((a) => SHARED.includes(a.labels.alertname));
-      return list.length === 5 ? list : null;
+      return list.length === 6 ? list : null;
     }, 30_000, 500);
     const fromReceiver = await waitFor("the receiver's alerts", async () => {
       const list = (await amAlerts()).filter((a) => SHARED.includes(a.labels.alertname));
-      return list.length === 5 ? list : null;
+      return list.length === 6 ? list : null;
     }, 30_000, 500);
     expect(fromRules.map((a) => key(a.labels)).sort()).toEqual(fromReceiver.map((a) => key(a.labels)).sort());
-    expect(fromRules.map((a) => `${a.labels.alertname} ${a.labels.node}`).sort()).toEqual(["EdgeFirewallBlocksTailscale edge1", "EdgeNodeSilent quiet1", "EdgeNodeStale gone1", "EdgeScraperPathRelayed edge1", "EdgeServiceDown edge1"]);
+    expect(fromRules.map((a) => `${a.labels.alertname} ${a.labels.node}`).sort()).toEqual(["EdgeFirewallBlocksTailscale edge1", "EdgeNodeSilent quiet1", "EdgeNodeStale gone1", "EdgeScraperPathRelayed edge1", "EdgeServiceDown edge1", "EdgeTailnetPolicyBlocksScraper edge1"]);
   });
 
   it("holds one EdgeNodeStale in Alertmanager after Prometheus fires it too", async () => {

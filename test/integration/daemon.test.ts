@@ -20,7 +20,7 @@ import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { configFromObject } from "../../agent/config";
 import { Daemon } from "../../agent/daemon/daemon";
-import type { StateEvent } from "../../agent/diff";
+import { EVENT_KINDS } from "../../agent/diff";
 import { parseNftJson } from "../../agent/firewall/nft-json";
 import { collectNodeState } from "../../agent/probes/collect";
 import { oidTree } from "../../agent/snmp/oid-tree";
@@ -60,7 +60,7 @@ interface Received {
 async function startReceiver(): Promise<{ port: number; received: Received[]; close: () => void }> {
   const port = await freeUdpPort();
   const received: Received[] = [];
-  const byOid = new Map(["agentStarted", "heartbeat", "addressChanged", "tailnetChanged", "pathChanged", "serviceDown", "serviceUp", "firewallChanged", "test"].map((k) => [rerooted.notificationOid(k as StateEvent["kind"]), k]));
+  const byOid = new Map(EVENT_KINDS.map((k) => [rerooted.notificationOid(k), k]));
   const receiver = snmp.createReceiver({ port, address: "127.0.0.1", transport: "udp4" }, (error: unknown, notification: any) => {
     if (error || !notification) return;
     const varbinds = notification.pdu.varbinds as { oid: string; value: unknown }[];
@@ -253,12 +253,17 @@ describeWith({ root: true, binaries: ["snmpd", "snmpget", "ip"] }, "edge-agent d
       await tailscaled.stop();
       const gone = await waitFor("tailscaled unavailable", () => receiver.received.slice(before).find((r) => r.kind === "tailnetChanged" && r.values.edgeAgentTailnetState === "unavailable"), 10_000, 50);
       expect(gone.values.edgeAgentEventSummary).toContain("tailscaled unavailable");
+      // The tailnet policy's verdicts go unknown with it, in their own notification's objects.
+      const unjudged = await waitFor("policyChanged to unknown", () => receiver.received.slice(before).find((r) => r.kind === "policyChanged" && r.values.edgeAgentPolicyScrapeNodeExporter === "unknown"), 10_000, 50);
+      expect(unjudged.values.edgeAgentEventSummary).toContain("tailnet policy verdicts unavailable");
+      expect(unjudged.values.edgeAgentPolicyPollSnmpd).toBe("unknown");
       await waitFor("the textfile to say so", () => textfileSample(textDir, 'edge_agent_probe_up{probe="tailnet"}') === 0, 2000, 20);
       // The helper removed its directory on stop; the daemon keeps the configured path.
       mkdirSync(dirname(socket), { recursive: true });
       extraDirs.push(dirname(socket));
       tailscaled = await startFakeTailscaled(scenario, socket);
       await waitFor("tailscaled back", () => receiver.received.slice(before).find((r) => r.kind === "tailnetChanged" && r.values.edgeAgentTailnetState === "Running"), 10_000, 50);
+      await waitFor("the seed's verdicts back", () => receiver.received.slice(before).find((r) => r.kind === "policyChanged" && r.values.edgeAgentPolicyScrapeNodeExporter === "accept" && r.values.edgeAgentPolicyPollSnmpd === "accept"), 10_000, 50);
       expect(textfileSample(textDir, "edge_agent_ipv6_global_prefixes")).toBe(1);
     });
   });

@@ -5,13 +5,14 @@
 // Sources in process: these judges need host states (a read-only mount, ports held by another
 // program) set up per case; doctor.test.ts runs the packaged program end to end.
 import { execFileSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { configFromObject } from "../../agent/config";
 import type { ConfigLoad } from "../../agent/doctor/context";
 import { runDoctor } from "../../agent/doctor/doctor";
+import { unitInstalled } from "../../agent/doctor/facts/units";
 import { selectChecks } from "../../agent/doctor/registry";
 import { startNodeExporter, type NodeExporter } from "../helpers/node-exporter";
 import { defaultScenario, startFakeTailscaled, type ExtraPeer, type Scenario } from "../helpers/tailscaled";
@@ -20,6 +21,12 @@ import { describeWith } from "../helpers/prereqs";
 import { startDaemon, type Daemon } from "../helpers/process";
 import { netSnmpEnv } from "../helpers/snmpd";
 import { boundUdpSockets } from "../../agent/probes/udp-listeners";
+
+// Until the package has made the edge-agent user and installed the receiver's unit, the fixes that
+// need them say to install it first (test/unit/doctor-checks.test.ts pins both forms).
+const userExists = readFileSync("/etc/passwd", "utf8").split("\n").some((l) => l.startsWith("edge-agent:"));
+const receiverUnit = unitInstalled("edge-agent-receiver.service");
+const first = (present: boolean, what: string, command: string) => (present ? command : `install the edge-agent package first (it ${what}), then: ${command}`);
 
 function load(raw: Record<string, unknown>): ConfigLoad {
   return { path: "/test/config.yaml", config: configFromObject(raw, "/test/config.yaml"), error: null, mode: 0o100640 };
@@ -41,7 +48,7 @@ describeWith({ root: true, binaries: ["snmptrapd", "prometheus-node-exporter", "
     it("fails when nothing holds receiver.listen", async () => {
       const port = await freeUdpPort();
       const c = await run({ receiver: { listen: [`udp:127.0.0.1:${port}`] } }, ["receiver-listen"]);
-      expect(c["receiver-listen"]).toMatchObject({ status: "fail", finding: `nothing listens on udp:127.0.0.1:${port}: the receiver is not running`, fix: "sudo systemctl enable --now edge-agent-receiver" });
+      expect(c["receiver-listen"]).toMatchObject({ status: "fail", finding: `nothing listens on udp:127.0.0.1:${port}: the receiver is not running`, fix: first(receiverUnit, "ships edge-agent-receiver.service", "sudo systemctl enable --now edge-agent-receiver") });
     });
 
     it("fails naming snmptrapd when it holds the port", async () => {
@@ -145,7 +152,7 @@ describeWith({ root: true, binaries: ["snmptrapd", "prometheus-node-exporter", "
     it("fails when the directory does not exist", async () => {
       const missing = join(dir, "absent");
       const c = await run({ probes: { nodeExporter: { url: ne.url } }, textfile: { directory: missing } }, ["textfile-dir"]);
-      expect(c["textfile-dir"]).toMatchObject({ status: "fail", finding: `${missing} does not exist`, fix: `sudo install -d -o edge-agent -m 0755 ${missing}` });
+      expect(c["textfile-dir"]).toMatchObject({ status: "fail", finding: `${missing} does not exist`, fix: first(userExists, "creates the edge-agent user", `sudo install -d -o edge-agent -m 0755 ${missing}`) });
     });
 
     it("is ok for node-exporter's own directory, found from its command line, and leaves nothing behind", async () => {

@@ -2,7 +2,7 @@
 // network namespace, Debian's node-exporter and snmpd inside it, the tailscaled LocalAPI test
 // server for each scenario, real /etc/hosts resolution, and exit codes.
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { tmpdir, userInfo } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AGENT_VERSION } from "../../agent/version";
@@ -17,7 +17,7 @@ import type { Daemon } from "../helpers/process";
 import { startUnit } from "../helpers/unit-exec";
 import { startSnmpd, type Snmpd } from "../helpers/snmpd";
 import { startSnmptrapd, type Snmptrapd } from "../helpers/snmptrapd";
-import { defaultScenario, startFakeTailscaled, type FakeTailscaled } from "../helpers/tailscaled";
+import { defaultScenario, seedFilterRules, startFakeTailscaled, type FakeTailscaled, type Scenario } from "../helpers/tailscaled";
 
 const TAILNET_V4 = "100.101.102.103";
 const TAILNET_V6 = "fd7a:115c:a1e0::1234:5678";
@@ -157,7 +157,7 @@ describeWith({ root: true, binaries: ["ip", "nft", "setpriv", "snmpd", "snmpget"
     });
 
     it("passes every node check and exits 0", async () => {
-      const ids = ["config", "ipv6-prefix", "ipv4-nat", "tailscaled", "tags", "scraper-path", "firewall-port", "node-exporter", "snmpd", "textfile-dir", "agentx"];
+      const ids = ["config", "ipv6-prefix", "ipv4-nat", "tailscaled", "tags", "scraper-path", "tailnet-policy", "firewall-port", "node-exporter", "snmpd", "textfile-dir", "agentx"];
       const run = await doctor(["--config", config, "--json", ...only(...ids)], { netns: ns.name });
       const checks = byId(run);
       expect(Object.fromEntries(ids.map((id) => [id, `${checks[id]?.status}: ${checks[id]?.finding}`]))).toEqual(Object.fromEntries(ids.map((id) => [id, expect.stringMatching(/^ok: /)])));
@@ -188,7 +188,10 @@ describeWith({ root: true, binaries: ["ip", "nft", "setpriv", "snmpd", "snmpget"
       // Last in this block: the node checks above need the daemon.
       await agent.stop();
       const stopped = byId(await doctor(["--config", config, "--json", ...only("agentx")], { netns: ns.name })).agentx;
-      expect(stopped).toMatchObject({ status: "fail", finding: "snmpd at 127.0.0.1:161 has no edgeAgentVersion.0 (1.3.6.1.3.9163.1.19.0): no edge-agent run is running here to serve it", fix: "sudo systemctl enable --now edge-agent" });
+      expect(stopped).toMatchObject({ status: "fail", finding: "snmpd at 127.0.0.1:161 has no edgeAgentVersion.0 (1.3.6.1.3.9163.1.19.0): no edge-agent run is running here to serve it" });
+    // Starting the unit needs it installed: until the package is, the fix says to install it first.
+    const unit = ["/etc/systemd/system", "/usr/lib/systemd/system", "/lib/systemd/system"].some((d) => existsSync(join(d, "edge-agent.service")));
+    expect(stopped.fix).toBe(unit ? "sudo systemctl enable --now edge-agent" : "install the edge-agent package first (it ships edge-agent.service), then: sudo systemctl enable --now edge-agent");
     });
 
     it("as an unprivileged user: firewall-port is skipped saying to use sudo; a root-only textfile directory fails", async () => {
@@ -490,6 +493,26 @@ describeWith({ root: true, binaries: ["ip", "nft", "setpriv", "snmpd", "snmpget"
     expect(run.code).toBe(1);
   });
 
+  it("tailnet-policy: ok by the seed's rules; a missing entry, shields-up and a refused permission each name their fix", async () => {
+    const tailscaled = await startFakeTailscaled(defaultScenario());
+    cleanups.push(() => tailscaled.stop());
+    const config = writeConfig(dir, "policy.yaml", { scraper: "scraper", tailscale: { socket: tailscaled.socket, expectedTags: ["tag:monitor"] }, probes: { timeout: "3s" } });
+    const judged = async (change: Partial<Scenario>) => {
+      tailscaled.scenario = { ...defaultScenario(), ...change };
+      const run = await doctor(["--config", config, "--json", ...only("tailnet-policy")]);
+      return { ...byId(run)["tailnet-policy"], code: run.code };
+    };
+    expect(await judged({})).toMatchObject({ status: "ok", finding: "this node's tailscaled admits the scraper's scrape-node-exporter (tcp/9100) by rule 0, poll-snmpd (udp/161) by rule 1", code: 0 });
+    expect(await judged({ packetFilter: seedFilterRules(defaultScenario()).slice(1) })).toMatchObject({
+      status: "fail",
+      finding: expect.stringMatching(/^this node's tailscaled drops the scraper's scrape-node-exporter \(tcp\/9100\): default deny: no rule of 2 admits tcp\/9100 from 100\.64\.0\.1 to 100\.101\.102\.103/),
+      fix: 'add to the tailnet policy\'s "acls": {"action": "accept", "src": ["tag:scraper"], "dst": ["tag:monitor:9100"], "proto": "tcp"} (in "grants": {"src": ["tag:scraper"], "dst": ["tag:monitor"], "ip": ["tcp:9100"]})',
+      code: 1,
+    });
+    expect(await judged({ shieldsUp: true })).toMatchObject({ status: "fail", finding: expect.stringContaining("shields-up"), fix: "sudo tailscale set --shields-up=false", code: 1 });
+    expect(await judged({ busWithoutRules: true, access: "read" })).toMatchObject({ status: "warn", fix: expect.stringMatching(new RegExp(`^sudo tailscale set --operator=${userInfo().username} `)), code: 0 });
+  });
+
   it("a logged-out tailscaled fails with the login command; tags are then skipped", async () => {
     const tailscaled = await startFakeTailscaled({ ...defaultScenario(), backendState: "NeedsLogin" });
     cleanups.push(() => tailscaled.stop());
@@ -513,6 +536,15 @@ describeWith({ root: true, binaries: ["ip", "nft", "setpriv", "snmpd", "snmpget"
     expect(run.code).toBe(1);
   });
 
+  it("a textfile directory that does not exist: the fix creates it for the edge-agent user, or installs the package first when that user does not exist yet", async () => {
+    const missing = join(dir, "no-such-textfile-dir");
+    const config = writeConfig(dir, "textfile-missing.yaml", { textfile: { directory: missing } });
+    const run = await doctor(["--config", config, "--json", ...only("textfile-dir")]);
+    const userExists = readFileSync("/etc/passwd", "utf8").split("\n").some((l) => l.startsWith("edge-agent:"));
+    const create = `sudo install -d -o edge-agent -m 0755 ${missing}`;
+    expect(byId(run)["textfile-dir"]).toMatchObject({ status: "fail", finding: `${missing} does not exist`, fix: userExists ? create : `install the edge-agent package first (it creates the edge-agent user), then: ${create}` });
+  });
+
   it("on a fresh machine (no config, no tailscaled, no daemons) runs, names what is missing and exits 1", async () => {
     const ns = createNetns("eafresh");
     cleanups.push(() => ns.remove());
@@ -526,10 +558,22 @@ describeWith({ root: true, binaries: ["ip", "nft", "setpriv", "snmpd", "snmpget"
     expect(run.stdout).toMatch(/\[FAIL\] agentx +nothing listens on tcp:127\.0\.0\.1:705/);
     expect(run.stdout).toMatch(/fix: .*tailscale up --advertise-tags=tag:monitor/);
     expect(run.stdout).toMatch(/\[skip\] receiver-listen +not the scraper: no receiver\.communities or receiver\.users configured and no `edge-agent receive` running/);
-    expect(run.stdout).toMatch(/^16 checks: .* — monitoring is broken here$/m);
-    // The README's first command, as typed in a checkout after `npm ci`.
-    const npx = await doctor(["--check", "tailscaled"], { netns: ns.name, env: { PATH: `${resolve(process.execPath, "..")}:/usr/bin:/bin` }, via: ["npx", "--no-install", "edge-agent"] });
+    expect(run.stdout).toMatch(/^18 checks: .* — monitoring is broken here$/m);
+    // Everything not ok says what to do, in words that hold before the package is installed.
+    const lines = run.stdout.split("\n");
+    lines.forEach((line, i) => {
+      if (/^ {2}\[(warn|FAIL|skip)\]/.test(line)) expect({ line, next: lines[i + 1] }).toEqual({ line, next: expect.stringMatching(/^ +fix: \S/) });
+    });
+    // The keys' reference: the man page once the package installed it (its .deb ships no README), else the source's.
+    const manPage = ["/usr/share/man/man5/edge-agent.yaml.5.gz", "/usr/share/man/man5/edge-agent.yaml.5"].some((p) => existsSync(p));
+    const reference = manPage ? "man 5 edge-agent.yaml" : "man -l packaging/man/edge-agent.yaml.5 in edge-agent's source, or its README's Config reference";
+    expect(run.stdout).toContain(`fix: create /etc/edge-agent/config.yaml (keys and defaults: ${reference}), or pass --config FILE`);
+    if (!readFileSync("/etc/passwd", "utf8").split("\n").some((l) => l.startsWith("edge-agent:"))) expect(run.stdout).not.toMatch(/fix: sudo (install -d -o|chown) edge-agent/);
+    expect(run.stdout).toContain("fix: edge-agent doctor --check receiver-listen runs it anyway");
+    // The README's first command, as typed in a checkout after `npm ci`: its fixes name the program as typed there.
+    const npx = await doctor([], { netns: ns.name, env: { PATH: `${resolve(process.execPath, "..")}:/usr/bin:/bin` }, via: ["npx", "--no-install", "edge-agent"] });
     expect(npx.stdout).toMatch(/\[FAIL\] tailscaled +(Tailscale is not installed|tailscaled is not running)/);
+    expect(npx.stdout).toContain("fix: npx edge-agent doctor --check receiver-listen runs it anyway");
     expect(npx.code).toBe(1);
   });
 

@@ -32,7 +32,8 @@ function nodeState(host: string, snmpdUp: boolean): NodeState {
     tailnet: {
       state: "Running", source: "localapi", version: "1.90.6", hostname: host, dnsName: `${host}.example-tailnet.ts.net`,
       ips: ["127.0.0.1", "::1"], tags: ["tag:monitor"], missingTags: [], port: 41641, health: [],
-      scraper: { found: true, hostname: "scraper", dnsName: "scraper.example-tailnet.ts.net", ips: ["100.64.0.1"], online: true, path: "relay", endpoint: null, family: null, relay: "fra", latencyMs: 40 },
+      scraper: { found: true, hostname: "scraper", dnsName: "scraper.example-tailnet.ts.net", ips: ["100.64.0.1"], tags: ["tag:scraper"], online: true, path: "relay", endpoint: null, family: null, relay: "fra", latencyMs: 40 },
+      policy: { state: "ok", source: "ipn-bus", flows: [{ id: "scrape-node-exporter", verdict: "accept", decidedBy: "rule 0" }, { id: "poll-snmpd", verdict: "accept", decidedBy: "rule 1" }] },
     },
     services: {
       nodeExporter: { url: "http://127.0.0.1:9100/metrics", up: true, version: "1.5.0", tailnetReachable: true },

@@ -1,7 +1,7 @@
 // `edge-agent status` end to end: the real CLI with the real node-exporter and snmpd and the
 // LocalAPI test server, printing the whole NodeState; and a hung tailscaled not holding it up.
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { tmpdir, userInfo } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import pkg from "../../package.json";
@@ -10,7 +10,7 @@ import { startNodeExporter, type NodeExporter } from "../helpers/node-exporter";
 import { freeTcpPort, freeUdpPort } from "../helpers/ports";
 import { describeWith } from "../helpers/prereqs";
 import { startSnmpd, type Snmpd } from "../helpers/snmpd";
-import { defaultScenario, startFakeTailscaled, type FakeTailscaled } from "../helpers/tailscaled";
+import { defaultScenario, seedFilterRules, startFakeTailscaled, type FakeTailscaled, type Scenario } from "../helpers/tailscaled";
 
 // Each test starts the CLI; on a loaded 2-core machine that alone can take many seconds.
 const SPAWN_TIMEOUT = 120_000;
@@ -76,6 +76,16 @@ describeWith({ binaries: ["prometheus-node-exporter", "snmpd"] }, "edge-agent st
       scraper: { found: true, online: true, path: "direct", endpoint: "[2001:db8:200:1::1]:41641", family: "ipv6", relay: null },
     });
     expect(ts.requests.map((r) => r.url)).toContain("/localapi/v0/ping?ip=100.64.0.1&type=disco");
+    // tailnet.policy: the seed's rules as control compiles them for this node, read once from the IPN bus.
+    expect(state.tailnet.policy).toEqual({
+      state: "ok",
+      source: "ipn-bus",
+      flows: [
+        { id: "scrape-node-exporter", verdict: "accept", decidedBy: `rule 0: ${JSON.stringify(seedFilterRules(scenario())[0])}` },
+        { id: "poll-snmpd", verdict: "accept", decidedBy: `rule 1: ${JSON.stringify(seedFilterRules(scenario())[1])}` },
+      ],
+    });
+    expect(ts.requests.filter((r) => r.url.startsWith("/localapi/v0/watch-ipn-bus"))).toHaveLength(1);
     expect(state.services.nodeExporter).toMatchObject({ url: exporter.url, up: true, tailnetReachable: true });
     expect(state.services.nodeExporter.version).toMatch(/^\d+\.\d+\.\d+$/);
     expect(state.services.snmpd).toMatchObject({ target: `127.0.0.1:${snmpd.port}`, up: true, sysDescr: "edge-agent test snmpd", tailnetReachable: true });
@@ -94,6 +104,30 @@ describeWith({ binaries: ["prometheus-node-exporter", "snmpd"] }, "edge-agent st
     expect(run.stdout).toMatch(/ {10}scraper scraper\.example-tailnet\.ts\.net\.: relayed via DERP fra, 45\.6 ms\n/);
     expect(run.stdout).toMatch(/services  node-exporter up \d+\.\d+\.\d+, on the tailnet IP: yes\n/);
     expect(run.stdout).toContain("          snmpd up, on the tailnet IP: yes\n");
+    expect(run.stdout).toMatch(/^ {10}policy scrape-node-exporter +tcp\/9100 +ACCEPT +rule 0: \{"SrcIPs"/m);
+    expect(run.stdout).toMatch(/^ {17}poll-snmpd +udp\/161 +ACCEPT +rule 1: /m);
+  }, SPAWN_TIMEOUT);
+
+  it("tailnet.policy: a missing rule drops its flow, shields-up drops both, a refused permission is unknown naming the command", async () => {
+    const policyWith = async (change: Partial<Scenario>) => {
+      ts.scenario = { ...scenario(), ...change };
+      const run = await runAgent(["status", "--json", "--config", config]);
+      expect(run.code, run.stderr).toBe(0);
+      return JSON.parse(run.stdout).tailnet.policy;
+    };
+    const [missing, shields, refused] = [
+      await policyWith({ packetFilter: seedFilterRules(scenario()).slice(1) }),
+      await policyWith({ shieldsUp: true }),
+      // A tailscaled whose bus lacks the rules: the debug endpoint refuses a caller without write access.
+      await policyWith({ busWithoutRules: true, access: "read" }),
+    ];
+    expect(missing.flows).toEqual([
+      { id: "scrape-node-exporter", verdict: "drop", decidedBy: "default deny: no rule of 2 admits tcp/9100 from 100.64.0.1 to 127.0.0.2", reason: "rule 0 admits 100.64.0.1 to 127.0.0.2 only for udp on ports 161" },
+      { id: "poll-snmpd", verdict: "accept", decidedBy: expect.stringMatching(/^rule 0: /) },
+    ]);
+    expect(shields.flows.map((f: { verdict: string; decidedBy: string }) => `${f.verdict} ${f.decidedBy}`)).toEqual(["drop shields-up", "drop shields-up"]);
+    expect(refused).toMatchObject({ state: "ok", source: null });
+    for (const f of refused.flows) expect(f).toMatchObject({ verdict: "unknown", decidedBy: "localapi-permission", reason: expect.stringContaining(`sudo tailscale set --operator=${userInfo().username}`) });
   }, SPAWN_TIMEOUT);
 
   it("a tailscaled that never answers does not hold up the rest", async () => {
@@ -102,7 +136,8 @@ describeWith({ binaries: ["prometheus-node-exporter", "snmpd"] }, "edge-agent st
     console.log(`status --json with a hung tailscaled (probes.timeout 5s): ${run.ms.toFixed(0)} ms wall time`);
     expect(run.code).toBe(0);
     const state = JSON.parse(run.stdout);
-    expect(state.tailnet).toEqual({ state: "unavailable", code: "status-unreadable", error: "cannot read tailscaled's status: tailscaled did not answer /localapi/v0/status within 5000 ms", missingTags: ["tag:monitor"] });
+    const error = "cannot read tailscaled's status: tailscaled did not answer /localapi/v0/status within 5000 ms";
+    expect(state.tailnet).toEqual({ state: "unavailable", code: "status-unreadable", error, missingTags: ["tag:monitor"], policy: { state: "unavailable", code: "tailnet-unavailable", error: `tailscaled's status could not be read: ${error}` } });
     expect(state.services.nodeExporter).toMatchObject({ up: true, tailnetReachable: null });
     expect(state.services.snmpd).toMatchObject({ up: true, tailnetReachable: null });
   }, SPAWN_TIMEOUT);

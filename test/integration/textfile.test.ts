@@ -1,5 +1,6 @@
 // The daemon's textfile through Debian's real prometheus-node-exporter: the edge_agent_* series
 // are served on its /metrics with node_textfile_scrape_error 0, and change when the node does.
+// A tailnet policy verdict that changes shows after the next cycle.
 // A textfile directory that is missing at start (or on a read-only filesystem) is logged once,
 // the other outputs go on, and the file appears once it can be written.
 // Sources in process: the daemon is stepped cycle by cycle to compare each textfile with the
@@ -17,7 +18,7 @@ import { TEXTFILE_NAME, TextfileWriter } from "../../agent/daemon/textfile";
 import { startNodeExporter, type NodeExporter } from "../helpers/node-exporter";
 import { waitFor } from "../helpers/ports";
 import { describeWith } from "../helpers/prereqs";
-import { defaultScenario, startFakeTailscaled, type FakeTailscaled } from "../helpers/tailscaled";
+import { defaultScenario, seedFilterRules, startFakeTailscaled, type FakeTailscaled } from "../helpers/tailscaled";
 
 /** A sink that keeps the events it is given: this test is about the textfile, not delivery. */
 function keepingSink(): EventSink & { events: string[] } {
@@ -99,9 +100,23 @@ describeWith({ binaries: ["prometheus-node-exporter"] }, "textfile metrics throu
     expect(value(text, 'edge_agent_service_up{service="node_exporter"}')).toBe(1);
     expect(value(text, "edge_agent_tailnet_missing_tags")).toBe(0);
     expect(value(text, 'edge_agent_events_total{kind="agentStarted"}')).toBe(1);
+    expect(value(text, 'edge_agent_tailnet_policy_verdict{flow="scrape-node-exporter",verdict="accept"}')).toBe(1);
+    expect(value(text, 'edge_agent_tailnet_policy_verdict{flow="poll-snmpd",verdict="accept"}')).toBe(1);
+    expect(value(text, 'edge_agent_tailnet_policy_accepts{flow="scrape-node-exporter"}')).toBe(1);
     expect(value(text, "edge_agent_last_cycle_timestamp_seconds")).toBeGreaterThan(Date.now() / 1000 - 60);
     // node-exporter's own process metrics only: the textfile adds none.
     expect(text.split("\n").filter((l) => l.startsWith("process_cpu_seconds_total")).length).toBeLessThanOrEqual(1);
+  });
+
+  it("shows the tailnet policy dropping the scraper's 9100 after the next cycle", async () => {
+    tailscaled.scenario.packetFilter = seedFilterRules(tailscaled.scenario).slice(1);
+    daemon.requestCycle("full");
+    await waitFor("the drop at node-exporter", async () => value(await scrape(exporter.url), 'edge_agent_tailnet_policy_verdict{flow="scrape-node-exporter",verdict="drop"}') === 1, 10_000, 100);
+    const text = await scrape(exporter.url);
+    expect(value(text, 'edge_agent_tailnet_policy_accepts{flow="scrape-node-exporter"}')).toBe(0);
+    expect(value(text, 'edge_agent_tailnet_policy_verdict{flow="poll-snmpd",verdict="accept"}')).toBe(1);
+    expect(sink.events).toContain("policyChanged");
+    delete tailscaled.scenario.packetFilter;
   });
 
   it("follows a tailscaled change without waiting for the interval", async () => {

@@ -4,7 +4,8 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
-import { helpText, runCli } from "../../agent/cli";
+import { commands, helpText, runCli } from "../../agent/cli";
+import { CHECKS } from "../../agent/doctor/registry";
 import { judgePath, notRunning, summariseTailnet, type StatusDocument } from "../../agent/probes/tailscale";
 import type { NodeState } from "../../agent/state/node-state";
 import { renderStatus } from "../../agent/status-render";
@@ -76,7 +77,39 @@ describe("runCli without a command's handler", () => {
   it("status --help prints the command's usage and exits 0", async () => {
     capture();
     expect(await runCli(["status", "--help"])).toBe(0);
-    expect(out).toBe("Usage: edge-agent status [--config FILE] [--json]\n");
+    expect(out).toMatch(/^Usage: edge-agent status \[--config FILE\] \[--json\]\n\n/);
+  });
+
+  it.each(Object.keys(commands))("%s --help: what it does, every option it accepts with its default, exit codes and an example", async (name) => {
+    capture();
+    expect(await runCli([name, "--help"])).toBe(0);
+    const sections = out.trimEnd().split("\n\n");
+    expect(sections[0]).toMatch(new RegExp(`^Usage: edge-agent ${name}`));
+    expect(sections[1].length).toBeGreaterThan(60);
+    const options = sections.find((s) => s.startsWith("Options:\n"))!;
+    for (const flag of Object.keys(commands[name].options)) expect(options).toMatch(new RegExp(`^  --${flag}\\b`, "m"));
+    expect(options).toMatch(/^ {2}--help +print this help$/m);
+    if ("config" in commands[name].options) expect(options).toContain("default /etc/edge-agent/config.yaml");
+    expect(sections.find((s) => s.startsWith("Exit codes: 0 "))).toBeDefined();
+    expect(sections.at(-1)).toMatch(/^Examples:\n(  \S.*\n?)+$/);
+    expect(sections.at(-1)).toContain(`edge-agent ${name}`);
+    // Prose is filled to 100 columns; usage lines and examples are kept whole to be copied.
+    for (const line of [...sections[1].split("\n"), ...options.split("\n")]) expect(line.length).toBeLessThanOrEqual(100);
+  });
+
+  it("doctor --help lists every check id from the registry with what it checks", async () => {
+    capture();
+    expect(await runCli(["doctor", "--help"])).toBe(0);
+    const listed = out.split("Checks (--check ID):\n")[1].split("\n\n")[0].split("\n").map((l) => l.trim().split(/\s+/)[0]);
+    expect(listed).toEqual(CHECKS.map((c) => c.id));
+    for (const c of CHECKS) expect(out).toContain(c.summary);
+  });
+
+  it("the top-level --help keeps one `  edge-agent COMMAND ...` row per command (scripts/test-packages.sh parses them)", async () => {
+    capture();
+    await runCli(["--help"]);
+    const rows = out.split("\n").filter((l) => /^  edge-agent [a-z]/.test(l));
+    expect(rows.map((r) => r.split(/\s+/)[2])).toEqual(Object.keys(commands));
   });
 });
 
@@ -116,6 +149,11 @@ describe("the real launcher", () => {
       code: "not-installed",
       error: `tailscaled is not running here: no LocalAPI socket at ${join(dir, "tailscaled.sock")} and no tailscale CLI (install Tailscale, then run: sudo tailscale up)`,
       missingTags: ["tag:monitor"],
+      policy: {
+        state: "unavailable",
+        code: "tailnet-unavailable",
+        error: `tailscaled's status could not be read: tailscaled is not running here: no LocalAPI socket at ${join(dir, "tailscaled.sock")} and no tailscale CLI (install Tailscale, then run: sudo tailscale up)`,
+      },
     });
     expect(state.services.nodeExporter).toMatchObject({ up: false, version: null, tailnetReachable: null });
     expect(state.services.nodeExporter.error).toMatch(/ECONNREFUSED/);
@@ -150,7 +188,10 @@ describe("renderStatus (the text form)", () => {
     collectedAt: "2026-11-28T12:00:00.000Z",
     host: { state: "ok", hostname: "node1", os: "Debian GNU/Linux 12 (bookworm)", kernel: "6.1.0-28-amd64", model: "Raspberry Pi 4 Model B Rev 1.4", arch: "arm64" },
     ipv6: { state: "ok", prefixes: [], primary: null },
-    tailnet: summariseTailnet(statusDocument({ ...defaultScenario(), backendState: "NeedsLogin" }) as StatusDocument, "localapi", ["tag:monitor"], { ...judgePath(null, null, null), error: notRunning("NeedsLogin") }),
+    tailnet: {
+      ...summariseTailnet(statusDocument({ ...defaultScenario(), backendState: "NeedsLogin" }) as StatusDocument, "localapi", ["tag:monitor"], { ...judgePath(null, null, null), error: notRunning("NeedsLogin") }),
+      policy: { state: "unavailable", code: "tailnet-unavailable", error: "tailscaled is NeedsLogin, not Running" },
+    },
     services: {
       nodeExporter: { url: "http://127.0.0.1:9100/metrics", up: true, version: "1.5.0", tailnetReachable: null },
       snmpd: { target: "127.0.0.1:161", up: false, sysDescr: null, sysUpTimeSeconds: null, tailnetReachable: null, error: "nothing listens on UDP port 161 at 127.0.0.1: snmpd is not running" },
@@ -177,6 +218,7 @@ describe("renderStatus (the text form)", () => {
         "tailnet   NeedsLogin as node1",
         "          tags tag:monitor",
         "          scraper not found: tailscaled is NeedsLogin, not Running: log in with: sudo tailscale up",
+        "          policy unavailable: tailscaled is NeedsLogin, not Running",
         "services  node-exporter up 1.5.0, on the tailnet IP: n/a",
         "          snmpd DOWN (nothing listens on UDP port 161 at 127.0.0.1: snmpd is not running), on the tailnet IP: n/a",
         "firewall  UDP 41641 (default), rulesets: nftables",
@@ -194,6 +236,8 @@ describe("renderStatus (the text form)", () => {
     const text = renderStatus(state);
     expect(text).toContain("host      unavailable: the host probe did not answer within 2000 ms\n");
     expect(text).toContain("ipv6      unavailable: /proc/net/if_inet6 does not exist\n");
+    const noTailscaled = renderStatus({ ...base(), tailnet: { state: "unavailable", code: "status-unreadable", error: "cannot read tailscaled's status: timeout", missingTags: [], policy: { state: "unavailable", code: "tailnet-unavailable", error: "x" } } });
+    expect(noTailscaled).toContain("tailnet   unavailable: cannot read tailscaled's status: timeout\n          policy unknown: tailscaled unavailable\n");
     const noFirewall = renderStatus({ ...base(), firewall: { state: "unavailable", code: "probe-error", error: "reading the ruleset needs CAP_NET_ADMIN" } });
     expect(noFirewall).toContain("firewall  unavailable: reading the ruleset needs CAP_NET_ADMIN\n");
   });

@@ -22,7 +22,7 @@ function baseState(ipv6: NodeState["ipv6"]): NodeState {
     collectedAt: new Date().toISOString(),
     host: { state: "ok", hostname: "node1", os: "Debian 12", kernel: "6.1", model: "pc", arch: "x64" },
     ipv6,
-    tailnet: { state: "unavailable", code: "not-installed", error: "no socket", missingTags: ["tag:monitor"] },
+    tailnet: { state: "unavailable", code: "not-installed", error: "no socket", missingTags: ["tag:monitor"], policy: { state: "unavailable", code: "tailnet-unavailable", error: "tailscaled's status could not be read: no socket" } },
     services: {
       nodeExporter: { url: "http://127.0.0.1:9100/metrics", up: true, version: null, tailnetReachable: null },
       snmpd: { target: "127.0.0.1:161", up: true, sysDescr: null, sysUpTimeSeconds: null, tailnetReachable: null },

@@ -2,10 +2,12 @@
 // subject, a source gone unavailable saying why, and what a first snapshot finds missing.
 import { describe, expect, it } from "vitest";
 import { diff, problemsAtStart } from "../../agent/diff";
-import { runningTailnet, type NodeState } from "../../agent/state/node-state";
+import { runningTailnet, type NodeState, type TailnetPolicyState } from "../../agent/state/node-state";
 import { sampleNodeState } from "../helpers/sample-node-state";
 
 const NO_SOCKET = "tailscaled is not running here: no LocalAPI socket at /run/tailscale/tailscaled.sock and no tailscale CLI (install Tailscale, then run: sudo tailscale up)";
+
+const TAILNET_GONE = { state: "unavailable", code: "tailnet-unavailable", error: `tailscaled's status could not be read: ${NO_SOCKET}` } as const;
 
 function withParts(parts: Partial<NodeState>): NodeState {
   return { ...sampleNodeState(), ...parts };
@@ -13,7 +15,7 @@ function withParts(parts: Partial<NodeState>): NodeState {
 
 describe("diff", () => {
   it("a start is agentStarted only, however much is missing", () => {
-    const down = withParts({ tailnet: { state: "unavailable", code: "not-installed", error: NO_SOCKET, missingTags: ["tag:monitor"] } });
+    const down = withParts({ tailnet: { state: "unavailable", code: "not-installed", error: NO_SOCKET, missingTags: ["tag:monitor"], policy: TAILNET_GONE } });
     expect(diff(null, down)).toEqual([{ kind: "agentStarted", summary: "agent 0.1.0 started" }]);
   });
 
@@ -34,11 +36,25 @@ describe("diff", () => {
   });
 
   it("tailscaled going away is a tailnet change saying why, and a path change to unknown", () => {
-    const gone = withParts({ tailnet: { state: "unavailable", code: "not-installed", error: NO_SOCKET, missingTags: ["tag:monitor"] } });
+    const gone = withParts({ tailnet: { state: "unavailable", code: "not-installed", error: NO_SOCKET, missingTags: ["tag:monitor"], policy: TAILNET_GONE } });
     const events = diff(sampleNodeState(), gone);
-    expect(events.map((e) => e.kind)).toEqual(["tailnetChanged", "pathChanged"]);
+    expect(events.map((e) => e.kind)).toEqual(["tailnetChanged", "pathChanged", "policyChanged"]);
     expect(events[0].summary).toBe(`tailscaled unavailable: ${NO_SOCKET} (was: tailnet Running as host1.tail1234.ts.net, tags tag:monitor)`);
     expect(events[1].summary).toBe("path to the scraper unknown (tailscaled unavailable) (was: path to the scraper direct over ipv6 ([2001:db8:100:2::1]:41641))");
+    expect(events[2].summary).toBe(`tailnet policy verdicts unavailable: tailscaled's status could not be read: ${NO_SOCKET} (was: tailnet policy: scrape-node-exporter accept, poll-snmpd accept)`);
+  });
+
+  it("a tailnet policy verdict turning to drop is policyChanged, naming both flows", () => {
+    const dropped = sampleNodeState();
+    const policy = dropped.tailnet.policy as TailnetPolicyState;
+    policy.flows[0] = { id: "scrape-node-exporter", verdict: "drop", decidedBy: "default deny: no rule of 1 admits tcp/9100 from 100.64.0.1 to 100.64.0.10" };
+    expect(diff(sampleNodeState(), dropped)).toEqual([
+      { kind: "policyChanged", summary: "tailnet policy: scrape-node-exporter drop, poll-snmpd accept (was: tailnet policy: scrape-node-exporter accept, poll-snmpd accept)" },
+    ]);
+    // The rule's text alone changing (same verdicts) is no event.
+    const reworded = sampleNodeState();
+    (reworded.tailnet.policy as TailnetPolicyState).flows[1].decidedBy = "rule 7: {}";
+    expect(diff(sampleNodeState(), reworded)).toEqual([]);
   });
 
   it("an address table that cannot be read says why", () => {
@@ -68,7 +84,7 @@ describe("problemsAtStart", () => {
     const state: NodeState = {
       ...bare,
       host: { state: "unavailable", code: "timeout", error: "the host probe did not answer within 2000 ms" },
-      tailnet: { state: "unavailable", code: "not-installed", error: NO_SOCKET, missingTags: ["tag:monitor"] },
+      tailnet: { state: "unavailable", code: "not-installed", error: NO_SOCKET, missingTags: ["tag:monitor"], policy: TAILNET_GONE },
       firewall: { state: "unavailable", code: "timeout", error: "the firewall probe did not answer within 4000 ms" },
     };
     expect(problemsAtStart(state)).toEqual([
@@ -83,7 +99,7 @@ describe("problemsAtStart", () => {
   it("a tailscaled that answers but is not Running says what to run", () => {
     const state = sampleNodeState();
     const tailnet = runningTailnet(state.tailnet)!;
-    const loggedOut = { ...state, tailnet: { ...tailnet, state: "NeedsLogin", scraper: { ...tailnet.scraper, error: "tailscaled is NeedsLogin, not Running: log in with: sudo tailscale up" } } };
+    const loggedOut = { ...state, tailnet: { ...tailnet, policy: state.tailnet.policy, state: "NeedsLogin", scraper: { ...tailnet.scraper, error: "tailscaled is NeedsLogin, not Running: log in with: sudo tailscale up" } } };
     expect(problemsAtStart(loggedOut)).toEqual(["tailscaled is NeedsLogin, not Running: log in with: sudo tailscale up"]);
   });
 });

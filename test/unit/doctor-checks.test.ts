@@ -6,10 +6,21 @@ import { judgeConfig } from "../../agent/doctor/checks/config";
 import { judgeFirewallPort } from "../../agent/doctor/checks/firewall";
 import { parseRegistration } from "../../agent/doctor/facts/agentx-served";
 import { judgeAgentx, judgeNotification, judgeTextfileDir, parseAgentxMaster } from "../../agent/doctor/checks/outputs";
-import { judgeFileSd, judgeReceiverConfig, judgeReceiverListen } from "../../agent/doctor/checks/receiver";
+import { judgeFileSd, judgeNotifyPolicy, judgeReceiverConfig, judgeReceiverListen } from "../../agent/doctor/checks/receiver";
 import { startupWarnings } from "../../agent/receiver/startup-warnings";
 import { judgeNodeExporter, judgeSnmpd } from "../../agent/doctor/checks/services";
 import { judgeMagicDns, judgeScraperPath, judgeTags, judgeTailscaled } from "../../agent/doctor/checks/tailnet";
+import { judgeTailnetPolicy, type PolicySubjects } from "../../agent/doctor/checks/tailnet-policy";
+import type { Check } from "../../agent/doctor/check";
+import { createContext } from "../../agent/doctor/context";
+import type { Finding } from "../../agent/doctor/finding";
+import { CHECK_IDS } from "../../agent/doctor/registry";
+import { runChecks } from "../../agent/doctor/run";
+import { FIREWALL_FAILURES, RULESET_FAILURES, type RulesetFailure } from "../../agent/state/firewall";
+import { IPV6_FAILURES } from "../../agent/state/ipv6";
+import { SERVICE_FAILURES } from "../../agent/state/services";
+import { TAILNET_FAILURES } from "../../agent/state/tailnet";
+import { TAILNET_POLICY_FAILURES } from "../../agent/state/tailnet-policy";
 import type { Ipv4Address } from "../../agent/probes/ipv4";
 import type { FirewallState, Ipv6State, ScraperPeer, TailnetState, TailnetUnavailable } from "../../agent/state/node-state";
 
@@ -21,7 +32,7 @@ function v6(prefix: string | null, inAllocation: boolean | null, flags: Ipv6Stat
 }
 
 function peer(over: Partial<ScraperPeer> = {}): ScraperPeer {
-  return { found: true, hostname: "scraper", dnsName: "scraper.example.ts.net.", ips: ["100.64.0.1", "fd7a:115c:a1e0::1"], online: true, path: "direct", endpoint: "[2001:db8:200:1::1]:41641", family: "ipv6", relay: null, latencyMs: 12.3, ...over };
+  return { found: true, hostname: "scraper", dnsName: "scraper.example.ts.net.", ips: ["100.64.0.1", "fd7a:115c:a1e0::1"], tags: ["tag:scraper"], online: true, path: "direct", endpoint: "[2001:db8:200:1::1]:41641", family: "ipv6", relay: null, latencyMs: 12.3, ...over };
 }
 
 function tailnet(over: Partial<TailnetState> = {}): TailnetState {
@@ -60,7 +71,7 @@ describe("config", () => {
     ]);
     const f = judgeConfig({ path: "/etc/e.yaml", config: null, error, mode: 0o100640 });
     expect(f.finding).toBe('/etc/e.yaml: scraper: expected a string, got number 5 (quote it in YAML) (line 1); /etc/e.yaml: log.level: expected one of trace, debug, info, warn, error, fatal, got string "x" (line 4)');
-    expect(f.fix).toBe("edit scraper, log.level in /etc/e.yaml (keys and defaults: the README's Config reference)");
+    expect(f.fix).toBe("edit scraper, log.level in /etc/e.yaml (keys and defaults: man 5 edge-agent.yaml)");
   });
 
   it("tells a file that is no config file apart from one it may not read, by the error's code", () => {
@@ -215,7 +226,7 @@ describe("node-exporter and snmpd", () => {
 });
 
 describe("outputs", () => {
-  const dir = { directory: "/var/lib/prometheus/node-exporter", realPath: "/var/lib/prometheus/node-exporter", exists: true, writable: true, daemonUserWritable: null };
+  const dir = { directory: "/var/lib/prometheus/node-exporter", realPath: "/var/lib/prometheus/node-exporter", exists: true, writable: true, daemonUserWritable: null, daemonUserExists: true };
   const source = { source: "prometheus-node-exporter pid 42's arguments", directory: "/var/lib/prometheus/node-exporter", enabled: true };
   it("textfile-dir: ok when writable and node-exporter's; fail otherwise, naming the right directory", () => {
     expect(judgeTextfileDir(dir, source, source.directory).status).toBe("ok");
@@ -226,6 +237,25 @@ describe("outputs", () => {
     expect(judgeTextfileDir({ ...dir, daemonUserWritable: false }, source, source.directory).finding).toContain("not by the edge-agent user");
     expect(judgeTextfileDir(dir, { ...source, enabled: false }, source.directory).status).toBe("fail");
     expect(judgeTextfileDir(dir, null, null).status).toBe("warn");
+  });
+  it("textfile-dir: before the package has created the edge-agent user, the fix installs the package first (install -o edge-agent would fail: invalid user)", () => {
+    const noUser = { ...dir, daemonUserExists: false };
+    expect(judgeTextfileDir({ ...dir, exists: false, error: "ENOENT: no such file or directory", code: "ENOENT" }, source, source.directory).fix).toBe("sudo install -d -o edge-agent -m 0755 /var/lib/prometheus/node-exporter");
+    expect(judgeTextfileDir({ ...noUser, exists: false, error: "ENOENT: no such file or directory", code: "ENOENT" }, source, source.directory).fix).toBe(
+      "install the edge-agent package first (it creates the edge-agent user), then: sudo install -d -o edge-agent -m 0755 /var/lib/prometheus/node-exporter",
+    );
+    expect(judgeTextfileDir({ ...noUser, writable: false, error: "EACCES" }, source, source.directory).fix).toMatch(/^install the edge-agent package first/);
+  });
+  it("before the package ships the units, starting them is preceded by installing it (systemctl: Unit not found)", () => {
+    const up = { connect: { connected: true, ms: 1 }, dropInInstalled: true, object: { state: "absent" as const } };
+    expect(judgeAgentx(config, { ...up, daemon: { pid: null, textfile: null, unitInstalled: true } }).fix).toBe("sudo systemctl enable --now edge-agent");
+    expect(judgeAgentx(config, { ...up, daemon: { pid: null, textfile: null, unitInstalled: false } }).fix).toBe("install the edge-agent package first (it ships edge-agent.service), then: sudo systemctl enable --now edge-agent");
+    const receiverFix = "install the edge-agent package first (it ships edge-agent-receiver.service), then: sudo systemctl enable --now edge-agent-receiver";
+    expect(judgeReceiverListen({ listen: ["udp:0.0.0.0:162"], sockets: [], owners: new Map(), unitInstalled: false }).fix).toBe(receiverFix);
+    expect(judgeReceiverListen({ listen: ["udp:0.0.0.0:162"], sockets: [], owners: new Map(), unitInstalled: true }).fix).toBe("sudo systemctl enable --now edge-agent-receiver");
+    const now = Date.now();
+    expect(judgeFileSd({ path: "/f", mtimeMs: null, error: "ENOENT", targets: null, nowMs: now, receiver: null, unitInstalled: false }, config).fix).toMatch(new RegExp(`^${receiverFix.replace(/[()]/g, "\\$&")}; Prometheus reads it`));
+    expect(judgeFileSd({ path: "/f", mtimeMs: now - 1000, targets: 1, nowMs: now, receiver: null, unitInstalled: false }, config).fix).toBe(receiverFix);
   });
   it("agentx: ok only when edgeAgentVersion.0 answers through snmpd; refused, not registered, not running and hidden by the view each fail with their fix", () => {
     expect(parseAgentxMaster("tcp:[::1]:705")).toEqual({ host: "::1", port: 705 });
@@ -263,6 +293,48 @@ describe("outputs", () => {
   });
 });
 
+describe("tailnet-policy", () => {
+  const who: PolicySubjects = { nodeTag: "tag:monitor", scraperTag: "tag:scraper", user: "edge-agent", isScraper: false };
+  const accept = (id: "scrape-node-exporter" | "poll-snmpd", rule: number) => ({ id, verdict: "accept" as const, decidedBy: `rule ${rule}: {"SrcIPs":["100.64.0.1"]}` });
+
+  it("ok names the rule that admits each flow", () => {
+    expect(judgeTailnetPolicy({ state: "ok", source: "ipn-bus", flows: [accept("scrape-node-exporter", 0), accept("poll-snmpd", 1)] }, who)).toEqual({
+      status: "ok",
+      finding: "this node's tailscaled admits the scraper's scrape-node-exporter (tcp/9100) by rule 0, poll-snmpd (udp/161) by rule 1",
+      fix: null,
+    });
+  });
+
+  it("a flow the policy drops fails with the entry to add, in acls and grants syntax, with the node's and the scraper's tags", () => {
+    const f = judgeTailnetPolicy({ state: "ok", source: "ipn-bus", flows: [{ id: "scrape-node-exporter", verdict: "drop", decidedBy: "default deny: no rule of 2 admits tcp/9100 from 100.64.0.1 to 100.101.102.103" }, accept("poll-snmpd", 1)] }, { ...who, nodeTag: "tag:node", scraperTag: "tag:prom" });
+    expect(f).toEqual({
+      status: "fail",
+      finding: "this node's tailscaled drops the scraper's scrape-node-exporter (tcp/9100): default deny: no rule of 2 admits tcp/9100 from 100.64.0.1 to 100.101.102.103",
+      fix: 'add to the tailnet policy\'s "acls": {"action": "accept", "src": ["tag:prom"], "dst": ["tag:node:9100"], "proto": "tcp"} (in "grants": {"src": ["tag:prom"], "dst": ["tag:node"], "ip": ["tcp:9100"]})',
+    });
+  });
+
+  it("shields-up fails with the command that lowers them, whatever the policy says", () => {
+    const reason = "tailscaled on this node runs with shields up and refuses every incoming connection whatever the policy says: sudo tailscale set --shields-up=false";
+    const flows = (["scrape-node-exporter", "poll-snmpd"] as const).map((id) => ({ id, verdict: "drop" as const, decidedBy: "shields-up", reason }));
+    expect(judgeTailnetPolicy({ state: "ok", source: "ipn-bus", flows }, who)).toEqual({ status: "fail", finding: `this node's tailscaled drops the scraper's scrape-node-exporter (tcp/9100) and poll-snmpd (udp/161): shields-up (${reason})`, fix: "sudo tailscale set --shields-up=false" });
+  });
+
+  it("without the LocalAPI permission: a warning whose fix is the command that grants it to this user", () => {
+    const flows = (["scrape-node-exporter", "poll-snmpd"] as const).map((id) => ({ id, verdict: "unknown" as const, decidedBy: "localapi-permission", reason: "tailscaled on this node gives its packet filter only to root or its operator" }));
+    const f = judgeTailnetPolicy({ state: "ok", source: null, flows }, who);
+    expect(f.status).toBe("warn");
+    expect(f.fix).toMatch(/^sudo tailscale set --operator=edge-agent /);
+  });
+
+  it("an unreadable filter fails with its code's fix; without tailscaled, or on the scraper itself, it is skipped", () => {
+    expect(judgeTailnetPolicy({ state: "unavailable", code: "no-socket", error: "no tailscaled LocalAPI socket at /x" }, who)).toMatchObject({ status: "fail", fix: expect.stringContaining("tailscale.socket") });
+    expect(judgeTailnetPolicy({ state: "unavailable", code: "no-scraper", error: "the scraper is not a peer" }, who)).toMatchObject({ status: "fail", fix: expect.stringContaining('"dst": ["tag:monitor:161"], "proto": "udp"}, {"action": "accept", "src": ["tag:monitor"], "dst": ["tag:scraper:162"], "proto": "udp"}') });
+    expect(judgeTailnetPolicy({ state: "unavailable", code: "no-scraper", error: "the scraper is not a peer" }, { ...who, isScraper: true }).status).toBe("skip");
+    expect(judgeTailnetPolicy({ state: "unavailable", code: "tailnet-unavailable", error: "x" }, who).status).toBe("skip");
+  });
+});
+
 describe("receiver", () => {
   const sockets = [{ family: "ipv6" as const, address: "::", port: 162, inode: 7 }, { family: "ipv4" as const, address: "0.0.0.0", port: 162, inode: 8 }];
   it("receiver-listen: ok when edge-agent receive holds the ports, fail when nothing or another daemon does", () => {
@@ -295,5 +367,175 @@ describe("receiver", () => {
     expect(judge({}, "/s")).toMatchObject({ status: "fail", finding: expect.stringContaining("every notification will be refused"), fix: expect.stringContaining("receiver.communities") });
     expect(judge({ communities: ["c"] }, null)).toMatchObject({ status: "warn", finding: expect.stringContaining("refused as unverified"), fix: expect.stringContaining("receiver.allowSources") });
     expect(judge({ communities: ["c"], trustClaimedAddresses: true }, null)).toMatchObject({ status: "warn", finding: expect.stringContaining("any peer that lists its own address") });
+  });
+});
+
+describe("every check's findings that are not ok say what to do", () => {
+  const now = Date.parse("2026-11-28T12:00:00Z");
+  const ne = { url: "http://127.0.0.1:9100/metrics", up: false, version: null, error: "connect ECONNREFUSED 127.0.0.1:9100", tailnetReachable: null };
+  const sd = { target: "127.0.0.1:161", up: false, sysDescr: null, sysUpTimeSeconds: null, error: "no answer", tailnetReachable: null };
+  const dir = { directory: "/d", realPath: "/d", exists: true, writable: true, daemonUserWritable: null, daemonUserExists: false };
+  const source = { source: "ARGS", directory: "/d", enabled: true };
+  const up = { connect: { connected: true, ms: 1 }, daemon: { pid: 1, textfile: { registered: true } }, dropInInstalled: false };
+  const unread = (code: RulesetFailure) => ({ ...firewall({}, "none"), checks: [{ id: "inbound-ipv6", verdict: "unknown" as const, decidedBy: "x", reason: "x" }], unreadable: { code, error: "x" } });
+  const relayed = tailnet({ scraper: peer({ path: "relay", relay: "fra", endpoint: null, family: null }) });
+  const path = (t: TailnetState | TailnetUnavailable, ipv6 = v6(null, null)) => judgeScraperPath({ tailnet: t, ipv6 }, [], config);
+  const policySubjects = { nodeTag: "tag:monitor", scraperTag: "tag:scraper", user: "edge-agent", isScraper: false };
+  // Each check's non-ok outcomes, one per branch of its judge (and the runner's own).
+  const outcomes: Record<string, Finding[]> = {
+    config: [
+      judgeConfig({ path: "/e.yaml", config: null, error: new ConfigError("/e.yaml", "scraper", "expected a string"), mode: null }),
+      ...(["missing", "unreadable", "yaml", "not-a-file"] as const).map((code) => judgeConfig({ path: "/e.yaml", config: null, error: new ConfigError("/e.yaml", "(file)", "x", { code }), mode: null })),
+      judgeConfig({ path: "/e.yaml", config: configFromObject({}, null), error: null, mode: null }),
+      judgeConfig({ path: "/e.yaml", config: configFromObject({ notifications: { community: "s3cret" } }, "/e.yaml"), error: null, mode: 0o100644 }),
+    ],
+    "ipv6-prefix": [
+      ...IPV6_FAILURES.map((code) => judgeIpv6Prefix({ state: "unavailable", code, error: "x" }, [])),
+      judgeIpv6Prefix(v6(null, null), []),
+      judgeIpv6Prefix(v6("2a01:4f8:1:2::/64", false), ["2001:db8:100::/56"]),
+      judgeIpv6Prefix(v6("2001:db8:100:1::/64", true, ["deprecated"]), []),
+    ],
+    "ipv4-nat": [
+      judgeIpv4Nat([], v6(null, null)),
+      judgeIpv4Nat([{ address: "100.80.1.2", interface: "eth0", kind: "cgnat" }], v6(null, null)),
+      judgeIpv4Nat([{ address: "192.168.1.2", interface: "eth0", kind: "private" }], v6(null, null)),
+    ],
+    tailscaled: [
+      judgeTailscaled(down, [], false),
+      ...TAILNET_FAILURES.map((code) => judgeTailscaled({ ...down, code }, [], true)),
+      ...(["NeedsLogin", "NeedsMachineAuth", "Stopped", "Starting"] as const).map((state) => judgeTailscaled(tailnet({ state }), [], true)),
+      judgeTailscaled(tailnet({ health: ["x"] }), [], true),
+    ],
+    tags: [judgeTags(down, ["tag:monitor"]), judgeTags(tailnet({ tags: [], missingTags: ["tag:monitor"] }), ["tag:monitor"])],
+    magicdns: [
+      judgeMagicDns("100.64.0.1", null, tailnet()),
+      judgeMagicDns("scraper", { addresses: null, error: "ENOTFOUND", code: "ENOTFOUND" }, down),
+      judgeMagicDns("scraper", { addresses: null, error: "ENOTFOUND", code: "ENOTFOUND" }, tailnet()),
+      judgeMagicDns("scraper", { addresses: ["100.64.0.1"] }, down),
+      judgeMagicDns("scraper", { addresses: ["192.0.2.80"] }, tailnet()),
+      judgeMagicDns("scraper", { addresses: ["192.0.2.80"] }, tailnet({ scraper: peer({ dnsName: "" }) })),
+    ],
+    "scraper-path": [
+      path(down),
+      path(tailnet({ hostname: "scraper" })),
+      path(tailnet({ scraper: { ...peer(), found: false } })),
+      path(tailnet({ scraper: peer({ family: "ipv4", endpoint: "198.51.100.7:41641" }) })),
+      path(tailnet({ scraper: peer({ family: "ipv4", endpoint: "198.51.100.7:41641" }) }), v6("2001:db8:100:1::/64", true)),
+      path(relayed),
+      path(relayed, v6("2001:db8:100:1::/64", true)),
+      path(tailnet({ scraper: peer({ path: "offline" }) })),
+      path(tailnet({ scraper: peer({ path: "unknown" as never }) })),
+    ],
+    "tailnet-policy": [
+      ...TAILNET_POLICY_FAILURES.flatMap((code) => [false, true].map((isScraper) => judgeTailnetPolicy({ state: "unavailable", code, error: "x" }, { ...policySubjects, isScraper }))),
+      ...(["default deny", "shields-up", "peer-jailed"] as const).map((decidedBy) => judgeTailnetPolicy({ state: "ok", source: "ipn-bus", flows: [{ id: "poll-snmpd", verdict: "drop", decidedBy }] }, policySubjects)),
+      ...(["localapi-permission", "no-netmap", "no-shared-family", "filter-refused", "rule 3: {}"] as const).map((decidedBy) => judgeTailnetPolicy({ state: "ok", source: null, flows: [{ id: "scrape-node-exporter", verdict: "unknown", decidedBy }] }, policySubjects)),
+    ],
+    "firewall-port": [
+      judgeFirewallPort(undefined, null, "auto"),
+      ...FIREWALL_FAILURES.map((code) => judgeFirewallPort({ state: "unavailable", code, error: "x" }, null, "auto")),
+      ...RULESET_FAILURES.map((code) => judgeFirewallPort(unread(code), null, "auto")),
+      judgeFirewallPort({ ...firewall({}), checks: [{ id: "inbound-ipv4", verdict: "unknown", decidedBy: "no packet", reason: "no global IPv4" }] }, null, "auto"),
+      judgeFirewallPort(firewall({ "inbound-ipv6": "drop" }), null, "auto"),
+      judgeFirewallPort(firewall({ "inbound-ipv6": "accept" }), 5000, "auto"),
+      judgeFirewallPort(firewall({ "inbound-ipv6": "accept" }), 5000, 41641),
+      judgeFirewallPort(firewall({ "inbound-ipv6": "unknown" }), null, "auto"),
+      judgeFirewallPort(firewall({}), null, "auto"),
+    ],
+    "node-exporter": [
+      judgeNodeExporter(ne, [], false),
+      ...SERVICE_FAILURES.map((code) => judgeNodeExporter({ ...ne, code }, [], true)),
+      judgeNodeExporter(ne, [], true, true),
+      judgeNodeExporter(ne, [], true),
+      judgeNodeExporter({ ...ne, up: true }, [], true),
+      judgeNodeExporter({ ...ne, up: true, tailnetReachable: false }, ["100.101.102.103"], true),
+    ],
+    snmpd: [judgeSnmpd(sd, [], false), judgeSnmpd(sd, [], true), ...SERVICE_FAILURES.map((code) => judgeSnmpd({ ...sd, code }, [], true)), judgeSnmpd({ ...sd, up: true }, [], true), judgeSnmpd({ ...sd, up: true, tailnetReachable: false }, ["100.101.102.103"], true)],
+    "textfile-dir": [
+      judgeTextfileDir({ ...dir, exists: false, error: "not a directory", code: "ENOTDIR" }, source, "/d"),
+      judgeTextfileDir({ ...dir, exists: false, error: "ENOENT", code: "ENOENT" }, source, "/d"),
+      judgeTextfileDir({ ...dir, exists: false, error: "EACCES", code: "EACCES" }, source, "/d"),
+      judgeTextfileDir({ ...dir, writable: false, error: "EROFS" }, source, "/d"),
+      judgeTextfileDir({ ...dir, daemonUserWritable: false }, source, "/d"),
+      judgeTextfileDir(dir, null, null),
+      judgeTextfileDir(dir, { ...source, enabled: false }, "/d"),
+      judgeTextfileDir(dir, { ...source, directory: null }, null),
+      judgeTextfileDir(dir, { ...source, directory: "/e" }, "/e"),
+    ],
+    agentx: [
+      judgeAgentx(configFromObject({ agentx: { enabled: false } }, null), null),
+      judgeAgentx(config, null),
+      judgeAgentx(config, { ...up, connect: { connected: false, ms: 1, code: "ECONNREFUSED", error: "refused" }, object: null }),
+      judgeAgentx(config, { ...up, connect: { connected: false, ms: 1, code: "EHOSTUNREACH", error: "unreachable" }, object: null }),
+      judgeAgentx(config, { ...up, object: { state: "unanswered", error: "timeout" } }),
+      judgeAgentx(config, { ...up, daemon: { pid: null, textfile: null }, object: { state: "absent" } }),
+      judgeAgentx(config, { ...up, daemon: { pid: 1, textfile: null }, object: { state: "absent" } }),
+      judgeAgentx(config, { ...up, object: { state: "absent" } }),
+    ],
+    notification: [
+      ...(["unresolvable", "send-failed"] as const).map((failure) => judgeNotification(config, { acknowledged: false, rttMs: null, error: "x", failure })),
+      judgeNotification(configFromObject({ notifications: { inform: false } }, null), { acknowledged: false, rttMs: null }),
+      judgeNotification(config, { acknowledged: false, rttMs: null, error: "RequestTimedOutError" }),
+    ],
+    "receiver-listen": [
+      judgeReceiverListen({ listen: ["udp:0.0.0.0:162"], sockets: [], owners: new Map() }),
+      judgeReceiverListen({ listen: ["udp:0.0.0.0:162"], sockets: [{ family: "ipv4", address: "0.0.0.0", port: 162, inode: 8 }], owners: new Map([[8, { pid: 11, comm: "snmptrapd", cmdline: ["snmptrapd"] }]]) }),
+      judgeReceiverListen({ listen: ["udp:0.0.0.0:162", "udp6:[::]:162"], sockets: [{ family: "ipv4", address: "0.0.0.0", port: 162, inode: 8 }], owners: new Map() }),
+    ],
+    "receiver-config": [
+      ...[{}, { communities: ["c"] }, { communities: ["c"], trustClaimedAddresses: true }].map((receiver) => {
+        const c = configFromObject({ receiver }, null);
+        return judgeReceiverConfig(startupWarnings(c, false), null, c.receiver.allowSources);
+      }),
+    ],
+    "receiver-file-sd": [
+      judgeFileSd({ path: "/f", mtimeMs: null, error: "ENOENT", targets: null, nowMs: now, receiver: null }, config),
+      judgeFileSd({ path: "/f", mtimeMs: now, targets: null, parseError: "bad", nowMs: now, receiver: null }, config),
+      judgeFileSd({ path: "/f", mtimeMs: now - 86_400_000, targets: 1, nowMs: now, receiver: { pid: 1, startedMs: now - 1000 } }, config),
+      judgeFileSd({ path: "/f", mtimeMs: now - 86_400_000, targets: 1, nowMs: now, receiver: null }, config),
+      judgeFileSd({ path: "/f", mtimeMs: now - 1000, targets: 1, nowMs: now, receiver: null }, config),
+    ],
+    "receiver-notify-policy": (() => {
+      const peers = { selfIps: ["100.64.0.1"], selfTags: ["tag:scraper"], tagged: [{ node: "n1", ips: ["100.101.0.1"], tags: ["tag:monitor"], online: true }], addresses: new Map(), refused: [] };
+      const rules = (src: string[]) => ({ state: "ok" as const, origin: "ipn-bus" as const, selfIps: ["100.64.0.1"], source: { kind: "rules" as const, rules: [{ SrcIPs: src, DstPorts: [{ IP: "100.64.0.1", Ports: { First: 162, Last: 162 } }], IPProto: [17] }], shieldsUp: false, jailed: [] } });
+      const shielded = rules(["100.101.0.1"]);
+      shielded.source.shieldsUp = true;
+      const facts = { nodeTag: "tag:monitor", peers, filter: rules(["100.101.0.1"]) };
+      return [
+        judgeNotifyPolicy({ ...facts, peers: { error: "connection refused" } }),
+        ...(["localapi", "malformed", "no-filter-source"] as const).map((code) => judgeNotifyPolicy({ ...facts, filter: { state: "unavailable", code, error: "x" } })),
+        judgeNotifyPolicy({ ...facts, peers: { ...peers, tagged: [] } }),
+        judgeNotifyPolicy({ ...facts, filter: rules(["100.101.0.2"]) }),
+        judgeNotifyPolicy({ ...facts, filter: shielded }),
+        judgeNotifyPolicy({ ...facts, filter: { state: "ok", origin: null, selfIps: [], source: { kind: "no-netmap" } } }),
+        judgeNotifyPolicy({ ...facts, filter: { state: "ok", origin: null, selfIps: [], source: { kind: "permission", user: "edge-agent" } } }),
+        judgeNotifyPolicy({ ...facts, filter: rules(["cap:monitoring"]) }),
+        judgeNotifyPolicy(facts),
+      ];
+    })(),
+  };
+
+  it("covers every registered check", () => {
+    expect(Object.keys(outcomes).sort()).toEqual([...CHECK_IDS].sort());
+  });
+
+  it.each(Object.entries(outcomes))("%s: every finding that is not ok has a fix line", (id, findings) => {
+    const notOk = findings.filter((f) => f.status !== "ok");
+    expect(notOk.length).toBeGreaterThan(0);
+    for (const f of notOk) expect({ finding: f.finding, fix: f.fix?.trim() || null }).toEqual({ finding: f.finding, fix: expect.any(String) });
+  });
+
+  it("the runner's own findings (config invalid, not the scraper, hung, crashed) have fix lines", async () => {
+    const load = { path: "/e.yaml", config: null, error: new ConfigError("/e.yaml", "scraper", "x"), mode: null };
+    const hang: Check = { id: "hang", group: "outputs", scope: "any", summary: "", timeoutMs: () => 10, run: () => new Promise(() => {}) };
+    const crash: Check = { id: "crash", group: "outputs", scope: "any", summary: "", timeoutMs: () => 1000, run: async () => { throw new Error("boom"); } };
+    const scraperOnly: Check = { ...crash, id: "scraper-only", scope: "scraper" };
+    const ctx = { ...createContext(load), role: async () => ({ scraper: false, reason: "no receiver here" }) };
+    const results = [
+      ...(await runChecks([crash], ctx, { configInvalid: true })),
+      ...(await runChecks([hang, crash, scraperOnly], ctx, { configInvalid: false })),
+    ];
+    expect(results.map((r) => r.status)).toEqual(["skip", "fail", "fail", "skip"]);
+    for (const r of results) expect(r.fix).toEqual(expect.any(String));
   });
 });

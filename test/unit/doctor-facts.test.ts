@@ -1,5 +1,8 @@
 // Parsers behind doctor's own facts: /proc/net/udp, node-exporter's arguments, Debian's ARGS
-// line, IPv4 classification, the receive-process test. Pure.
+// line, IPv4 classification, the receive-process test (pure); where systemd units and the man page are found.
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { hostIpv4 } from "../../agent/probes/ipv4";
 import { parseDefaultsArgs, parseNodeExporterArgs } from "../../agent/doctor/facts/node-exporter-process";
@@ -7,6 +10,8 @@ import { startTimeMs } from "../../agent/doctor/facts/process-start";
 import { isReceiveCommand } from "../../agent/doctor/facts/role";
 import { lookupUser, modeAllowsWrite } from "../../agent/doctor/facts/textfile-dir";
 import { parseListen, socketsFor } from "../../agent/doctor/facts/udp-sockets";
+import { configReference } from "../../agent/doctor/facts/config-reference";
+import { unitInstalled } from "../../agent/doctor/facts/units";
 import { parseProcNetUdp } from "../../agent/probes/udp-listeners";
 
 const UDP = `   sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode ref pointer drops
@@ -95,5 +100,32 @@ describe("process start time", () => {
     const stat = "4242 (node (edge) agent) S 1 4242 4242 0 -1 4194560 100 0 0 0 5 3 0 0 20 0 11 0 123456 1000000 5000 18446744073709551615";
     expect(startTimeMs(stat, "cpu  1 2 3\nbtime 1764320000\nprocesses 9\n")).toBe(1764320000 * 1000 + 1234560);
     expect(startTimeMs(stat, "no btime here\n")).toBeNull();
+  });
+});
+
+describe("unitInstalled", () => {
+  it("finds a unit file in any of systemd's unit directories, without systemd", () => {
+    const dirs = [mkdtempSync(join(tmpdir(), "ea-units-etc-")), mkdtempSync(join(tmpdir(), "ea-units-lib-"))];
+    try {
+      writeFileSync(join(dirs[1], "edge-agent.service"), "[Service]\n");
+      expect(unitInstalled("edge-agent.service", dirs)).toBe(true);
+      expect(unitInstalled("edge-agent-receiver.service", dirs)).toBe(false);
+    } finally {
+      for (const d of dirs) rmSync(d, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("configReference", () => {
+  it("is the man page once installed, the source's copy before (the .deb ships no README)", () => {
+    const dir = mkdtempSync(join(tmpdir(), "ea-man-"));
+    try {
+      const page = join(dir, "edge-agent.yaml.5.gz");
+      expect(configReference([page])).toBe("man -l packaging/man/edge-agent.yaml.5 in edge-agent's source, or its README's Config reference");
+      writeFileSync(page, "");
+      expect(configReference([page])).toBe("man 5 edge-agent.yaml");
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -11,9 +11,9 @@ const checks: CheckResult[] = [
   { id: "tailscaled", group: "tailnet", status: "ok", finding: "tailscaled 1.90.6 is running, logged in as node1.example.ts.net (100.101.102.103)", fix: null, durationMs: 40 },
   { id: "tags", group: "tailnet", status: "fail", finding: "missing tag:monitor (has no tags)", fix: "sudo tailscale up --advertise-tags=tag:monitor", durationMs: 40 },
   { id: "scraper-path", group: "tailnet", status: "warn", finding: "relayed through DERP fra to scraper.example.ts.net, 45.6 ms", fix: "give this host's subnet a global /64 by router advertisements", durationMs: 41 },
-  { id: "firewall-port", group: "firewall", status: "skip", finding: "no firewall verdicts: the firewall probe did not run in this build of edge-agent", fix: null, durationMs: 40 },
+  { id: "firewall-port", group: "firewall", status: "skip", finding: "no firewall verdicts: the firewall probe did not run in this build of edge-agent", fix: "edge-agent firewall check", durationMs: 40 },
 ];
-const report: Report = { checks, summary: summarise(checks, 1234, false) };
+const report: Report = { checks, summary: summarise(checks, 1234, false), install: null };
 
 describe("renderText", () => {
   it("ascii: groups, [marks], fixes under what is not ok, a summary line", () => {
@@ -33,6 +33,7 @@ describe("renderText", () => {
 
       Firewall
         [skip] firewall-port  no firewall verdicts: the firewall probe did not run in this build of edge-agent
+                              fix: edge-agent firewall check
 
       6 checks: 3 ok, 1 warning, 1 failure, 1 skipped in 1.2 s — monitoring is broken here
       "
@@ -56,6 +57,7 @@ describe("renderText", () => {
 
       <1>Firewall<0>
         <2>-<0> <2>firewall-port  no firewall verdicts: the firewall probe did not run in this build of edge-agent<0>
+                         <2>fix:<0> edge-agent firewall check
 
       <31>6 checks: 3 ok, 1 warning, 1 failure, 1 skipped in 1.2 s — monitoring is broken here<0>
       "
@@ -63,8 +65,8 @@ describe("renderText", () => {
   });
   it("says when everything is fine, or the config is invalid", () => {
     const good = checks.slice(0, 3);
-    expect(renderText({ checks: good, summary: summarise(good, 80, false) }, "ascii").trim().split("\n").pop()).toBe("3 checks: 3 ok, 0 warnings, 0 failures, 0 skipped in 80 ms — all good");
-    expect(renderText({ checks: good, summary: summarise(good, 80, true) }, "ascii")).toContain("— the config is invalid");
+    expect(renderText({ checks: good, summary: summarise(good, 80, false), install: null }, "ascii").trim().split("\n").pop()).toBe("3 checks: 3 ok, 0 warnings, 0 failures, 0 skipped in 80 ms — all good");
+    expect(renderText({ checks: good, summary: summarise(good, 80, true), install: null }, "ascii")).toContain("— the config is invalid");
   });
 });
 
@@ -116,12 +118,13 @@ describe("renderJson", () => {
           {
             "durationMs": 40,
             "finding": "no firewall verdicts: the firewall probe did not run in this build of edge-agent",
-            "fix": null,
+            "fix": "edge-agent firewall check",
             "group": "firewall",
             "id": "firewall-port",
             "status": "skip",
           },
         ],
+        "install": null,
         "summary": {
           "durationMs": 1234,
           "exitCode": 1,

@@ -7,6 +7,7 @@ import { judgeIpv6Prefix } from "../../agent/doctor/checks/addresses";
 import { judgeFirewallPort } from "../../agent/doctor/checks/firewall";
 import { judgeNodeExporter, judgeSnmpd } from "../../agent/doctor/checks/services";
 import { judgeTailscaled } from "../../agent/doctor/checks/tailnet";
+import { judgeTailnetPolicy } from "../../agent/doctor/checks/tailnet-policy";
 import type { Finding } from "../../agent/doctor/finding";
 import { questionPackets } from "../../agent/firewall/questions";
 import { NodeMetrics } from "../../agent/metrics-node";
@@ -21,6 +22,8 @@ import { FIREWALL_CHECK_IDS, FIREWALL_CHECKS, isFirewallCheckId, RULESET_FAILURE
 import type { NodeState } from "../../agent/state/node-state";
 import { PARTS } from "../../agent/state/parts";
 import { SERVICE_NAMES, SERVICES } from "../../agent/state/services";
+import { NODE_FLOWS } from "../../agent/policy/node-flows";
+import { POLICY_FLOWS } from "../../agent/state/tailnet-policy";
 import { sampleNodeState } from "../helpers/sample-node-state";
 
 const T0 = Date.parse("2026-12-03T08:00:00Z");
@@ -95,6 +98,45 @@ describe("every firewall check `firewall check` can ask", () => {
   });
 });
 
+describe("every flow the scraper opens to a node (tailnet.policy)", () => {
+  const dropped = sampleNodeState();
+  dropped.tailnet.policy = { state: "ok", source: "ipn-bus", flows: NODE_FLOWS.map((id) => ({ id, verdict: "drop", decidedBy: "default deny" })) };
+
+  it("has a MIB object, rendered in EDGE-AGENT-MIB and served over AgentX (read-only)", () => {
+    const mib = renderMib();
+    for (const id of NODE_FLOWS) {
+      const object = POLICY_FLOWS[id].object;
+      expect(OBJECTS.find((o) => o.name === object), id).toMatchObject({ access: "read-only", syntax: { kind: "Enum" } });
+      expect(mib).toContain(`${object} OBJECT-TYPE`);
+      expect(stateObjects(dropped)[object], id).toBe("drop");
+    }
+  });
+
+  it("has textfile series, present (unknown) when the filter could not be judged", async () => {
+    const text = await textfile(dropped);
+    const unavailable = sampleNodeState();
+    unavailable.tailnet.policy = { state: "unavailable", code: "localapi", error: "x" };
+    const unknown = await textfile(unavailable);
+    for (const id of NODE_FLOWS) {
+      expect(text, id).toContain(`edge_agent_tailnet_policy_verdict{flow="${id}",verdict="drop"} 1`);
+      expect(text, id).toContain(`edge_agent_tailnet_policy_accepts{flow="${id}"} 0`);
+      expect(unknown, id).toContain(`edge_agent_tailnet_policy_verdict{flow="${id}",verdict="unknown"} 1`);
+      expect(unknown, id).not.toContain(`edge_agent_tailnet_policy_accepts{flow="${id}"}`);
+    }
+    expect(unknown).toContain('edge_agent_probe_up{probe="tailnet.policy"} 0');
+  });
+
+  it("has a fleet metric and an alert on the scraper, from the notification's objects", () => {
+    const fleet = fleetOf(dropped);
+    const metrics = renderFleetMetrics(fleet);
+    const alerts = [...desiredAlerts(fleet).values()].filter((a) => a.labels.alertname === "EdgeTailnetPolicyBlocksScraper").map((a) => a.labels.flow);
+    for (const id of NODE_FLOWS) {
+      expect(metrics, id).toMatch(new RegExp(`^edge_fleet_node_tailnet_policy_verdict\\{node="[^"]+",flow="${id}",verdict="drop"\\} 1$`, "m"));
+      expect(alerts, id).toContain(id);
+    }
+  });
+});
+
 describe("every service", () => {
   it("has one label value in the textfile, the fleet metrics and the alerts", async () => {
     const down = sampleNodeState({ nodeExporterUp: false, snmpdUp: false });
@@ -127,6 +169,8 @@ const DOCTOR: Record<string, ((code: string) => Finding[]) | null> = {
     judgeSnmpd({ target: "127.0.0.1:161", up: false, sysDescr: null, sysUpTimeSeconds: null, tailnetReachable: null, code: code as never, error: "x" }, [], true),
   ],
   firewall: (code) => [judgeFirewallPort({ state: "unavailable", code: code as never, error: "x" }, 41641, "auto")],
+  "tailnet.policy": (code) =>
+    [false, true].map((isScraper) => judgeTailnetPolicy({ state: "unavailable", code: code as never, error: "x" }, { nodeTag: "tag:monitor", scraperTag: "tag:scraper", user: "edge-agent", isScraper })),
 };
 
 describe("every failure code", () => {
@@ -165,7 +209,11 @@ describe("the definitions", () => {
 
   it("show every part of the snapshot in status's text form, under its name", () => {
     const state = sampleNodeState();
-    for (const part of PARTS.filter((p) => p.part !== "agent")) expect(part.status(state)[0], part.part).toMatch(new RegExp(`^${part.part} +\\S`));
+    for (const part of PARTS.filter((p) => p.part !== "agent")) {
+      // A nested part (tailnet.policy) continues its parent's lines under its own name.
+      const [parent, child] = part.part.split(".");
+      expect(part.status(state)[0], part.part).toMatch(child ? new RegExp(`^ {10}${child} +\\S`) : new RegExp(`^${parent} +\\S`));
+    }
   });
 
   it("give every kind of event one notification, at one sub-identifier", () => {

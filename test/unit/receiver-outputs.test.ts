@@ -116,6 +116,6 @@ describe("per-node metrics", () => {
     expect(text).toContain('edge_fleet_node_firewall_verdict{node="alpha",check="inbound-ipv6",verdict="drop"} 1\n');
     expect(text).toContain('edge_fleet_node_service_up{node="zeta",service="snmpd"} 0\n');
     expect(text.indexOf('edge_fleet_node_up{node="alpha"}')).toBeLessThan(text.indexOf('edge_fleet_node_up{node="zeta"}'));
-    expect(text.match(/^# TYPE \S+ gauge$/gm)).toHaveLength(8);
+    expect(text.match(/^# TYPE \S+ gauge$/gm)).toHaveLength(9);
   });
 });

@@ -28,7 +28,8 @@ function sampleState(): NodeState {
     tailnet: {
       state: "Running", source: "localapi", version: "1.90.6", hostname: "node1", dnsName: "node1.example-tailnet.ts.net",
       ips: ["100.101.102.103"], tags: ["tag:iot"], missingTags: ["tag:monitor"], port: 41641, health: [],
-      scraper: { found: true, hostname: "scraper", dnsName: "scraper.example-tailnet.ts.net.", ips: ["100.64.0.1"], online: true, path: "relay", endpoint: null, family: null, relay: "fra", latencyMs: 45.6 },
+      scraper: { found: true, hostname: "scraper", dnsName: "scraper.example-tailnet.ts.net.", ips: ["100.64.0.1"], tags: ["tag:scraper"], online: true, path: "relay", endpoint: null, family: null, relay: "fra", latencyMs: 45.6 },
+      policy: { state: "ok", source: "ipn-bus", flows: [{ id: "scrape-node-exporter", verdict: "drop", decidedBy: "default deny: no rule of 2 admits tcp/9100 from 100.64.0.1 to 100.101.102.103" }, { id: "poll-snmpd", verdict: "unknown", decidedBy: "localapi-permission", reason: "x" }] },
     },
     services: {
       nodeExporter: { url: "http://127.0.0.1:9100/metrics", up: true, version: "1.5.0", tailnetReachable: false },
@@ -85,7 +86,7 @@ describe("textfile metrics", () => {
   it("leaves unknown values out instead of writing a misleading 0", async () => {
     const state = sampleState();
     state.ipv6 = { state: "unavailable", code: "ipv6-disabled", error: "no /proc/net/if_inet6" };
-    state.tailnet = { state: "unavailable", code: "not-installed", error: "no socket", missingTags: ["tag:monitor"] };
+    state.tailnet = { state: "unavailable", code: "not-installed", error: "no socket", missingTags: ["tag:monitor"], policy: { state: "unavailable", code: "tailnet-unavailable", error: "tailscaled's status could not be read: no socket" } };
     state.firewall = { state: "unavailable", code: "probe-error", error: "nft: permission denied" };
     const metrics = new NodeMetrics();
     await render(sampleState(), metrics);

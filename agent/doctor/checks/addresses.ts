@@ -3,6 +3,7 @@
 // means tailnet traffic goes through a DERP relay.
 import ipaddr from "ipaddr.js";
 import type { Ipv6Failure, Ipv6Part, Ipv6Prefix } from "../../state/ipv6";
+import { SELF } from "../../self-command";
 import { nodeStateTimeout, type Check } from "../check";
 import { IPV4_KIND_WORDS, unrouted, type Ipv4Address } from "../../probes/ipv4";
 import { fail, ok, warn, type Finding } from "../finding";
@@ -24,9 +25,9 @@ function usable(p: Ipv6Prefix): boolean {
 /** What to do about each way the address probe can fail; the type makes a new code need one. */
 const IPV6_FIXES: Record<Ipv6Failure, string> = {
   "ipv6-disabled": "sudo sysctl net.ipv6.conf.all.disable_ipv6=0",
-  unreadable: "ls -l /proc/net/if_inet6 (the user edge-agent runs as must be able to read it), then: edge-agent doctor --check ipv6-prefix",
-  timeout: "the host is too loaded to answer within probes.timeout: raise it, then: edge-agent doctor --check ipv6-prefix",
-  "probe-error": "edge-agent doctor --check ipv6-prefix",
+  unreadable: `ls -l /proc/net/if_inet6 (the user edge-agent runs as must be able to read it), then: ${SELF} doctor --check ipv6-prefix`,
+  timeout: `the host is too loaded to answer within probes.timeout: raise it, then: ${SELF} doctor --check ipv6-prefix`,
+  "probe-error": `${SELF} doctor --check ipv6-prefix`,
 };
 
 export function judgeIpv6Prefix(ipv6: Ipv6Part, allocations: string[]): Finding {

@@ -5,6 +5,7 @@ import type { Config } from "../../config";
 import { createStderrLogger } from "../../log";
 import { urlEndpoint } from "../../probes/node-exporter";
 import { sendTestNotification, type TestResult } from "../../snmp/test-notification";
+import { SELF } from "../../self-command";
 import { nodeStateTimeout, type Check } from "../check";
 import type { TextfileSource } from "../facts/node-exporter-process";
 import type { ConnectResult } from "../facts/tcp-connect";
@@ -13,16 +14,23 @@ import { readDaemonRegistration, readThroughSnmpd, type DaemonRegistration, type
 import { edgeAgentProcess } from "../facts/role";
 import { oidTree } from "../../snmp/oid-tree";
 import { access, realpath } from "node:fs/promises";
+import { unitInstalled } from "../facts/units";
 import { fail, ok, skip, warn, type Finding } from "../finding";
+import { afterPackage } from "../package-first";
+
+/** A command naming the edge-agent user fails with "invalid user" until the package has created it. */
+function asDaemonUser(dir: DirWrite, command: string): string {
+  return afterPackage(dir.daemonUserExists, `creates the ${DAEMON_USER} user`, command);
+}
 
 export function judgeTextfileDir(dir: DirWrite, source: TextfileSource | null, neRealPath: string | null): Finding {
   const d = dir.directory;
   if (!dir.exists) {
     if (dir.code === "ENOTDIR") return fail(`${d} is not a directory`, `textfile: { directory: <node-exporter's textfile directory> }`);
-    if (dir.code === "ENOENT") return fail(`${d} does not exist`, `sudo install -d -o ${DAEMON_USER} -m 0755 ${d}`);
+    if (dir.code === "ENOENT") return fail(`${d} does not exist`, asDaemonUser(dir, `sudo install -d -o ${DAEMON_USER} -m 0755 ${d}`));
     return fail(`${d} cannot be reached: ${dir.error}`, `ls -ld ${d} and each parent: the user edge-agent runs as needs to search them`);
   }
-  if (!dir.writable) return fail(`${d} is not writable: ${dir.error}`, `sudo chown ${DAEMON_USER} ${d} (or set textfile.directory to a writable one)`);
+  if (!dir.writable) return fail(`${d} is not writable: ${dir.error}`, asDaemonUser(dir, `sudo chown ${DAEMON_USER} ${d} (or set textfile.directory to a writable one)`));
   if (dir.daemonUserWritable === false) return fail(`${d} is writable by root but not by the ${DAEMON_USER} user the daemon runs as`, `sudo chown ${DAEMON_USER} ${d}`);
   if (!source) return warn(`${d} is writable, but which directory node-exporter reads is unknown: no node-exporter runs here and there is no /etc/default/prometheus-node-exporter`, "see the node-exporter check");
   if (!source.enabled) return fail(`${d} is writable, but node-exporter's textfile collector is off (per ${source.source})`, `add --collector.textfile to node-exporter's arguments (ARGS in /etc/default/prometheus-node-exporter)`);
@@ -47,7 +55,7 @@ export interface AgentxFacts {
   /** GET of edgeAgentVersion.0 through snmpd; null when not asked (no master to register with). */
   object: ObjectRead | null;
   /** The running `edge-agent run`, if any, and what its textfile says about AgentX. */
-  daemon: { pid: number | null; textfile: DaemonRegistration | null };
+  daemon: { pid: number | null; textfile: DaemonRegistration | null; unitInstalled?: boolean };
   dropInInstalled: boolean;
 }
 
@@ -59,7 +67,7 @@ export function snmpdAgentxLines(master: string, objectsOid: string): string {
 
 export function judgeAgentx(config: Pick<Config, "agentx" | "probes" | "mib">, facts: AgentxFacts | null): Finding {
   const master = config.agentx.master;
-  if (!config.agentx.enabled) return skip("agentx.enabled is false: no AgentX subagent to connect");
+  if (!config.agentx.enabled) return skip("agentx.enabled is false: no AgentX subagent to connect", "nothing to do, unless snmpd should serve EDGE-AGENT-MIB: agentx: { enabled: true }");
   if (!facts?.connect) return fail(`agentx.master "${master}" is not tcp:HOST:PORT`, "agentx: { master: tcp:127.0.0.1:705 }");
   const tree = oidTree(config.mib.baseOid);
   const version = `edgeAgentVersion.0 (${tree.objectOid("edgeAgentVersion")}.0)`;
@@ -80,7 +88,7 @@ export function judgeAgentx(config: Pick<Config, "agentx" | "probes" | "mib">, f
   if (object.state === "value") return ok(`${at} serves EDGE-AGENT-MIB through AgentX to ${who}: ${version} = ${object.value}`);
   // Absent: nobody registered it, or it is registered and hidden by the view ${who} reads through.
   const daemon = facts.daemon;
-  if (daemon.pid === null) return fail(`${at} has no ${version}: no edge-agent run is running here to serve it`, "sudo systemctl enable --now edge-agent");
+  if (daemon.pid === null) return fail(`${at} has no ${version}: no edge-agent run is running here to serve it`, afterPackage(daemon.unitInstalled, "ships edge-agent.service", "sudo systemctl enable --now edge-agent"));
   if (daemon.textfile?.registered !== true)
     return fail(
       `${at} has no ${version}: edge-agent run (pid ${daemon.pid}) is running but ${daemon.textfile ? "its textfile says its AgentX objects are not registered with snmpd" : "has written no textfile saying its objects are registered"}`,
@@ -107,7 +115,7 @@ export function judgeNotification(config: Pick<Config, "notifications">, result:
   if (!n.inform && !result.error) return warn(`trap sent to ${where}; traps are never acknowledged, so its arrival is unconfirmed`, "notifications: { inform: true }");
   return fail(
     `no acknowledgement from ${where}: ${result.error ?? "no answer"}`,
-    `on the scraper: edge-agent doctor --check receiver-listen; the tailnet policy must let tag:monitor reach tag:scraper:162/udp; notifications.${n.version === "3" ? "user" : "community"} must be one the receiver accepts`,
+    `on the scraper: ${SELF} doctor --check receiver-listen; the tailnet policy must let tag:monitor reach tag:scraper:162/udp; notifications.${n.version === "3" ? "user" : "community"} must be one the receiver accepts`,
   );
 }
 
@@ -141,7 +149,7 @@ export const agentxCheck: Check = {
       access(SNMPD_DROP_IN).then(() => true, () => false),
     ]);
     const object = connect.connected ? await readThroughSnmpd(config.probes.snmpd, `${oidTree(config.mib.baseOid).objectOid("edgeAgentVersion")}.0`, config.probes.timeoutMs) : null;
-    return judgeAgentx(config, { connect, object, daemon: { pid: edgeAgentProcess("run"), textfile }, dropInInstalled });
+    return judgeAgentx(config, { connect, object, daemon: { pid: edgeAgentProcess("run"), textfile, unitInstalled: unitInstalled("edge-agent.service") }, dropInInstalled });
   },
 };
 

@@ -5,6 +5,7 @@
 import { readFile, stat } from "node:fs/promises";
 import { parse } from "yaml";
 import type { Config } from "../../config";
+import { SELF } from "../../self-command";
 import { notifyVerdicts, type NotifyVerdict } from "../../policy/notify-flows";
 import type { FilterUnreadable } from "../../probes/packet-filter-source";
 import { readScraperTailnet, type ScraperTailnet } from "../../receiver/scraper-tailnet";
@@ -17,14 +18,21 @@ import { startTimeMs } from "../facts/process-start";
 import { edgeAgentProcess, isReceiveCommand } from "../facts/role";
 import type { UdpSocket } from "../../probes/udp-listeners";
 import { parseListen, socketOwners, socketsFor, type SocketOwner } from "../facts/udp-sockets";
+import { unitInstalled } from "../facts/units";
 import { fail, ok, skip, warn, type Finding } from "../finding";
+import { afterPackage } from "../package-first";
 
-const START = "sudo systemctl enable --now edge-agent-receiver";
+/** Starting the receiver's unit, which exists once the package is installed. */
+function start(unitInstalled: boolean | undefined): string {
+  return afterPackage(unitInstalled, "ships edge-agent-receiver.service", "sudo systemctl enable --now edge-agent-receiver");
+}
 
 export interface ListenFacts {
   listen: string[];
   sockets: UdpSocket[];
   owners: Map<number, SocketOwner>;
+  /** Whether edge-agent-receiver.service is installed. */
+  unitInstalled?: boolean;
 }
 
 function isEdgeAgent(owner: SocketOwner): boolean {
@@ -48,8 +56,8 @@ export function judgeReceiverListen(facts: ListenFacts): Finding {
       else if (owner) pids.add(owner.pid);
     }
   }
-  if (foreign.length) return fail(`receiver.listen is taken by another program: ${foreign.join(", ")}`, `stop it (e.g. sudo systemctl disable --now snmptrapd), then ${START}`);
-  if (missing.length === facts.listen.length) return fail(`nothing listens on ${missing.join(", ")}: the receiver is not running`, START);
+  if (foreign.length) return fail(`receiver.listen is taken by another program: ${foreign.join(", ")}`, `stop it (e.g. sudo systemctl disable --now snmptrapd), then ${start(facts.unitInstalled)}`);
+  if (missing.length === facts.listen.length) return fail(`nothing listens on ${missing.join(", ")}: the receiver is not running`, start(facts.unitInstalled));
   if (missing.length) return fail(`the receiver listens on some receiver.listen addresses but not on ${missing.join(", ")}`, `sudo systemctl restart edge-agent-receiver (its log says why a bind failed: journalctl -u edge-agent-receiver)`);
   const by = pids.size ? ` (edge-agent receive, pid ${[...pids].join(", ")})` : "";
   return ok(`listening on ${facts.listen.join(", ")}${by}`);
@@ -76,6 +84,8 @@ export interface FileSdFacts {
   nowMs: number;
   /** The running `edge-agent receive` and when it started; null when none runs here. */
   receiver: { pid: number; startedMs: number | null } | null;
+  /** Whether edge-agent-receiver.service is installed. */
+  unitInstalled?: boolean;
 }
 
 function ago(ms: number): string {
@@ -92,8 +102,9 @@ function ago(ms: number): string {
  */
 export function judgeFileSd(facts: FileSdFacts, config: Pick<Config, "run" | "receiver">): Finding {
   const window = config.run.heartbeatMs * config.receiver.staleAfterHeartbeats;
+  const startFix = start(facts.unitInstalled);
   if (facts.mtimeMs === null)
-    return fail(`${facts.path} does not exist (${facts.error}): the receiver has not written it`, `${START}; Prometheus reads it with file_sd_configs: [{ files: [${facts.path}] }]`);
+    return fail(`${facts.path} does not exist (${facts.error}): the receiver has not written it`, `${startFix}; Prometheus reads it with file_sd_configs: [{ files: [${facts.path}] }]`);
   if (facts.targets === null) return fail(`${facts.path} is not a file_sd target list: ${facts.parseError}`, "sudo systemctl restart edge-agent-receiver (it rewrites the file)");
   const age = Math.max(0, facts.nowMs - facts.mtimeMs);
   const what = `${facts.path}: ${facts.targets} target${facts.targets === 1 ? "" : "s"}, written ${ago(age)}`;
@@ -108,8 +119,8 @@ export function judgeFileSd(facts: FileSdFacts, config: Pick<Config, "run" | "re
   }
   if (r) return ok(`${what}; the receiver (pid ${r.pid}) rewrites it when the targets change`);
   if (age > window)
-    return fail(`${what}, longer than ${config.receiver.staleAfterHeartbeats} heartbeats (${ago(window).replace(" ago", "")}), and no receiver runs to keep it`, START);
-  return warn(`${what}, but no \`edge-agent receive\` runs here to keep it current`, START);
+    return fail(`${what}, longer than ${config.receiver.staleAfterHeartbeats} heartbeats (${ago(window).replace(" ago", "")}), and no receiver runs to keep it`, startFix);
+  return warn(`${what}, but no \`edge-agent receive\` runs here to keep it current`, startFix);
 }
 
 function runningReceiver(): FileSdFacts["receiver"] {
@@ -147,7 +158,7 @@ export const receiverListenCheck: Check = {
     const sockets = await ctx.udpSockets();
     const specs = ctx.config.receiver.listen.map(parseListen).filter((s) => s !== null);
     const relevant = sockets.filter((s) => specs.some((spec) => socketsFor(spec!, [s]).length > 0));
-    return judgeReceiverListen({ listen: ctx.config.receiver.listen, sockets, owners: socketOwners(relevant.map((s) => s.inode)) });
+    return judgeReceiverListen({ listen: ctx.config.receiver.listen, sockets, owners: socketOwners(relevant.map((s) => s.inode)), unitInstalled: unitInstalled("edge-agent-receiver.service") });
   },
 };
 
@@ -169,7 +180,7 @@ export const receiverFileSdCheck: Check = {
   scope: "scraper",
   summary: "receiver.fileSd exists, parses and was written by the receiver running now",
   timeoutMs: () => 5000,
-  run: async (ctx) => judgeFileSd(await readFileSd(ctx.config.receiver.fileSd), ctx.config),
+  run: async (ctx) => judgeFileSd({ ...(await readFileSd(ctx.config.receiver.fileSd)), unitInstalled: unitInstalled("edge-agent-receiver.service") }, ctx.config),
 };
 
 export interface NotifyPolicyFacts extends ScraperTailnet {
@@ -205,10 +216,11 @@ export function judgeNotifyPolicy(facts: NotifyPolicyFacts): Finding {
   if (dropped.length) {
     const policy = dropped.filter(dropIsPolicy);
     const other = dropped.find((v) => !dropIsPolicy(v));
-    const fixes = [policy.length ? `add to the tailnet policy's acls: ${notifyEntry(tags)} (check the file with \`edge-agent policy check FILE\`)` : null, other?.reason ?? null].filter(Boolean);
+    const fixes = [policy.length || !other?.reason ? `add to the tailnet policy's acls: ${notifyEntry(tags)} (check the file with \`${SELF} policy check FILE\`)` : null, other?.reason ?? null].filter(Boolean);
     return fail(`the scraper's packet filter drops udp/162 (notify-scraper) from ${dropped.length} of ${all}, so their notifications never arrive: ${named(dropped, true)}`, fixes.join("; "));
   }
-  if (unknown.length) return warn(`whether the scraper's packet filter admits udp/162 from ${named(unknown, false)} is unknown: ${unknown[0].reason ?? unknown[0].decidedBy}`, unknown[0].reason ?? null);
+  if (unknown.length)
+    return warn(`whether the scraper's packet filter admits udp/162 from ${named(unknown, false)} is unknown: ${unknown[0].reason ?? unknown[0].decidedBy}`, unknown[0].reason ?? `check that the tailnet policy lets ${tags.node} reach ${tags.scraper}:162/udp: ${SELF} policy check FILE`);
   const rules = [...new Set(verdicts.map((v) => v.decidedBy.split(":")[0]))];
   return ok(`the scraper's packet filter admits udp/162 from all ${all} (${rules.slice(0, 3).join(", ")}${rules.length > 3 ? ", ..." : ""})`);
 }

@@ -5,14 +5,15 @@ import { runningTailnet, type NodeState } from "../../state/node-state";
 import type { NodeExporterState, ServiceFailure, SnmpdState } from "../../state/services";
 import { nodeStateTimeout, type Check } from "../check";
 import { isInstalled } from "../facts/installed";
-import { fail, ok, warn, type Finding } from "../finding";
+import { fail, notInstalled, ok, warn, type Finding } from "../finding";
+import { installCommand, type PackageTool } from "../install";
 
 const NO_TAILNET = "not tried on a Tailscale IP: tailscaled gave none (see the tailscaled check)";
 
 /** `portListens`: whether a TCP connect to the URL's host and port succeeds, asked only when down. */
-export function judgeNodeExporter(ne: NodeExporterState, tailnetIps: string[], installed: boolean, portListens = false): Finding {
+export function judgeNodeExporter(ne: NodeExporterState, tailnetIps: string[], installed: boolean, portListens = false, tool: PackageTool | null = "apt"): Finding {
   if (!ne.up) {
-    if (!installed) return fail(`node-exporter is not installed (nothing answers at ${ne.url})`, "sudo apt install prometheus-node-exporter");
+    if (!installed) return notInstalled("fail", `node-exporter is not installed (nothing answers at ${ne.url})`, installCommand(["node-exporter"], tool), "node-exporter");
     // Its certificate was refused, or the CA file could not be read: the probe's TLS settings are the fix.
     if (ne.code === "tls")
       return fail(ne.error ?? `node-exporter at ${ne.url} refused the TLS handshake`, "set probes.nodeExporter.tls in edge-agent's config: caFile, the CA that signed the cert_file of node-exporter's tls_server_config (--web.config.file), or serverName, a name that certificate carries");
@@ -21,7 +22,7 @@ export function judgeNodeExporter(ne: NodeExporterState, tailnetIps: string[], i
     return fail(ne.error ?? `nothing answers at ${ne.url}`, `sudo systemctl enable --now prometheus-node-exporter (or set probes.nodeExporter.url to where it listens)`);
   }
   const what = `node-exporter${ne.version ? ` ${ne.version}` : ""} answers at ${ne.url}`;
-  if (ne.tailnetReachable === null) return warn(`${what}; ${NO_TAILNET}`, null);
+  if (ne.tailnetReachable === null) return warn(`${what}; ${NO_TAILNET}`, "see the tailscaled check");
   if (!ne.tailnetReachable) {
     const port = new URL(ne.url).port || "9100";
     return fail(
@@ -47,13 +48,13 @@ const SNMPD_FIXES: Record<ServiceFailure, string> = {
   "not-node-exporter": SNMPD_START,
 };
 
-export function judgeSnmpd(sd: SnmpdState, tailnetIps: string[], installed: boolean): Finding {
+export function judgeSnmpd(sd: SnmpdState, tailnetIps: string[], installed: boolean, tool: PackageTool | null = "apt"): Finding {
   if (!sd.up) {
-    if (!installed) return fail(`snmpd is not installed (no answer at ${sd.target})`, "sudo apt install snmpd");
+    if (!installed) return notInstalled("fail", `snmpd is not installed (no answer at ${sd.target})`, installCommand(["snmpd"], tool), "snmpd");
     return fail(sd.error ?? `no answer from snmpd at ${sd.target}`, sd.code ? SNMPD_FIXES[sd.code] : SNMPD_START);
   }
   const what = `snmpd answers at ${sd.target}${sd.sysDescr ? ` (${sd.sysDescr.split("\n")[0].slice(0, 60)})` : ""}`;
-  if (sd.tailnetReachable === null) return warn(`${what}; ${NO_TAILNET}`, null);
+  if (sd.tailnetReachable === null) return warn(`${what}; ${NO_TAILNET}`, "see the tailscaled check");
   if (!sd.tailnetReachable) {
     const port = sd.target.replace(/^.*:/, "");
     return fail(
@@ -82,7 +83,7 @@ export const nodeExporterCheck: Check = {
       const { host, port } = urlEndpoint(ctx.config.probes.nodeExporter.url);
       portListens = (await ctx.connect(host, port)).connected;
     }
-    return judgeNodeExporter(ne, tailnetIps(state), isInstalled("prometheus-node-exporter", "node_exporter"), portListens);
+    return judgeNodeExporter(ne, tailnetIps(state), isInstalled("prometheus-node-exporter", "node_exporter"), portListens, ctx.packageTool());
   },
 };
 
@@ -94,6 +95,6 @@ export const snmpdCheck: Check = {
   timeoutMs: nodeStateTimeout,
   run: async (ctx) => {
     const state = await ctx.nodeState();
-    return judgeSnmpd(state.services.snmpd, tailnetIps(state), isInstalled("snmpd"));
+    return judgeSnmpd(state.services.snmpd, tailnetIps(state), isInstalled("snmpd"), ctx.packageTool());
   },
 };

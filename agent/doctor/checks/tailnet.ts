@@ -6,14 +6,17 @@ import type { Config } from "../../config";
 import type { Ipv6Part } from "../../state/ipv6";
 import type { NodeState } from "../../state/node-state";
 import { tailnetFailure, type TailnetFailure, type TailnetState, type TailnetUnavailable } from "../../state/tailnet";
+import { SELF } from "../../self-command";
 import { nodeStateTimeout, type Check } from "../check";
 import type { Resolution } from "../facts/dns";
 import { isInstalled } from "../facts/installed";
 import type { Ipv4Address } from "../../probes/ipv4";
-import { fail, ok, skip, warn, type Finding } from "../finding";
+import { fail, notInstalled, ok, skip, warn, type Finding } from "../finding";
+import { installCommand } from "../install";
 import { droppedChecks, label, ruleFor } from "./firewall";
 
-const INSTALL_FIX = "install Tailscale (https://tailscale.com/download/linux), then: sudo tailscale up --advertise-tags=";
+
+const NOT_RUNNING_FIX = "the tailscaled check's fix first, then run doctor again";
 
 function running(t: TailnetState | TailnetUnavailable): TailnetState | null {
   return t.state === "Running" ? (t as TailnetState) : null;
@@ -31,14 +34,14 @@ const TAILNET_FIXES: Record<TailnetFailure, string> = {
   "status-unreadable": START_FIX,
   "status-malformed": "tailscale version (edge-agent reads the status document of Tailscale 1.50 or later: upgrade tailscale)",
   timeout: START_FIX,
-  "probe-error": "tailscale status --json (what tailscaled answers), then: edge-agent doctor --check tailscaled",
+  "probe-error": `tailscale status --json (what tailscaled answers), then: ${SELF} doctor --check tailscaled`,
 };
 
 export function judgeTailscaled(t: TailnetState | TailnetUnavailable, expectedTags: string[], installed: boolean): Finding {
   const tags = expectedTags.length ? expectedTags : ["tag:monitor"];
   const failed = tailnetFailure(t);
   if (failed) {
-    if (!installed && failed.code === "not-installed") return fail("Tailscale is not installed: no tailscaled or tailscale binary, no LocalAPI socket", `${INSTALL_FIX}${tags.join(",")}`);
+    if (!installed && failed.code === "not-installed") return notInstalled("fail", "Tailscale is not installed: no tailscaled or tailscale binary, no LocalAPI socket", `${installCommand(["tailscale"], null)} && ${upCommand(tags)}`, "tailscale");
     return fail(failed.error, TAILNET_FIXES[failed.code]);
   }
   const ts = t as TailnetState;
@@ -55,13 +58,13 @@ export function judgeTailscaled(t: TailnetState | TailnetUnavailable, expectedTa
     case "Stopped":
       return fail("tailscaled is stopped (tailscale down was run)", "sudo tailscale up");
     default:
-      return warn(`tailscaled is ${ts.state}, not Running yet`, "wait a few seconds, then: edge-agent doctor --check tailscaled");
+      return warn(`tailscaled is ${ts.state}, not Running yet`, `wait a few seconds, then: ${SELF} doctor --check tailscaled`);
   }
 }
 
 export function judgeTags(t: TailnetState | TailnetUnavailable, expectedTags: string[]): Finding {
   const ts = running(t);
-  if (!ts) return skip("tailscaled is not Running (see the tailscaled check)");
+  if (!ts) return skip("tailscaled is not Running (see the tailscaled check)", NOT_RUNNING_FIX);
   if (expectedTags.length === 0) return ok(`no tags expected (tailscale.expectedTags is empty); has ${ts.tags.join(", ") || "none"}`);
   if (ts.missingTags.length === 0) return ok(`has ${expectedTags.join(", ")}`);
   const all = [...ts.tags, ...ts.missingTags];
@@ -77,13 +80,13 @@ function sameAddress(a: string, b: string): boolean {
 
 export function judgeMagicDns(scraper: string, resolution: Resolution | null, t: TailnetState | TailnetUnavailable): Finding {
   const name = scraper.replace(/^\[(.*)\]$/, "$1");
-  if (resolution === null || ipaddr.isValid(name)) return skip(`scraper is set to an address (${name}): no name to resolve`);
+  if (resolution === null || ipaddr.isValid(name)) return skip(`scraper is set to an address (${name}): no name to resolve`, "nothing to do (set scraper: to its MagicDNS name to have MagicDNS checked too)");
   const ts = running(t);
   const peer = ts?.scraper.found ? ts.scraper : null;
   const acceptDns = `sudo tailscale set --accept-dns=true, and turn on MagicDNS in the admin console's DNS page`;
   if (resolution.addresses === null) {
     // One cause, one failure: without tailscaled there is no MagicDNS to ask.
-    if (!ts) return skip(`"${name}" does not resolve (${resolution.error}), and tailscaled, which answers MagicDNS names, is not Running (see the tailscaled check)`);
+    if (!ts) return skip(`"${name}" does not resolve (${resolution.error}), and tailscaled, which answers MagicDNS names, is not Running (see the tailscaled check)`, NOT_RUNNING_FIX);
     return fail(`"${name}" does not resolve: ${resolution.error}`, peer?.ips[0] ? `${acceptDns}; or set scraper: ${peer.ips[0]}` : acceptDns);
   }
   const got = resolution.addresses.join(", ") || "no address";
@@ -126,10 +129,10 @@ export function likelyCauses(state: Pick<NodeState, "ipv6"> & { firewall?: NodeS
   return causes;
 }
 
-export function judgeScraperPath(state: Pick<NodeState, "tailnet" | "ipv6"> & { firewall?: NodeState["firewall"] }, ipv4: Ipv4Address[], config: Pick<Config, "scraper">): Finding {
+export function judgeScraperPath(state: Pick<NodeState, "ipv6"> & { tailnet: TailnetState | TailnetUnavailable; firewall?: NodeState["firewall"] }, ipv4: Ipv4Address[], config: Pick<Config, "scraper">): Finding {
   const ts = running(state.tailnet);
-  if (!ts) return skip("tailscaled is not Running (see the tailscaled check)");
-  if (isSelf(ts, config.scraper)) return skip(`this host is the scraper ("${config.scraper}"): no path to itself`);
+  if (!ts) return skip("tailscaled is not Running (see the tailscaled check)", NOT_RUNNING_FIX);
+  if (isSelf(ts, config.scraper)) return skip(`this host is the scraper ("${config.scraper}"): no path to itself`, "nothing to do here: doctor on each node checks its path to this scraper");
   const s = ts.scraper;
   const name = s.dnsName?.replace(/\.$/, "") ?? s.hostname ?? config.scraper;
   if (!s.found)

@@ -18,6 +18,8 @@ export interface DirWrite {
   code?: string;
   /** Whether the daemon's user may write it; null when that user does not exist or we are not root. */
   daemonUserWritable: boolean | null;
+  /** Whether the edge-agent user exists yet (the package creates it); null when /etc/passwd cannot be read. */
+  daemonUserExists: boolean | null;
 }
 
 /** Pure: POSIX permission bits for one user. */
@@ -40,8 +42,17 @@ export function lookupUser(passwd: string, groupFile: string, name: string): { u
   return { uid: Number(entry[2]), gids };
 }
 
+/** /etc/passwd is world-readable: whether the user exists needs no root. */
+function daemonUserExists(): boolean | null {
+  try {
+    return lookupUser(readFileSync("/etc/passwd", "utf8"), "", DAEMON_USER) !== null;
+  } catch {
+    return null;
+  }
+}
+
 export async function checkDirWrite(directory: string): Promise<DirWrite> {
-  const result: DirWrite = { directory, realPath: directory, exists: false, writable: false, daemonUserWritable: null };
+  const result: DirWrite = { directory, realPath: directory, exists: false, writable: false, daemonUserWritable: null, daemonUserExists: daemonUserExists() };
   let info;
   try {
     info = await stat(directory);
