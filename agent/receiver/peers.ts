@@ -105,8 +105,11 @@ export class TailnetPeers {
     if (this.timer) clearTimeout(this.timer);
   }
 
+  /** Never rejects: a bug here must not take the receiver down (it runs from a timer). */
   refresh(): Promise<void> {
-    this.running ??= this.read().finally(() => (this.running = null));
+    this.running ??= this.read()
+      .catch((error: unknown) => this.ctx.log().error({ err: (error as Error)?.stack ?? String(error) }, "unexpected error reading the scraper's tailnet peers"))
+      .finally(() => (this.running = null));
     return this.running;
   }
 
