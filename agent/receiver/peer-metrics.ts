@@ -8,7 +8,7 @@ import type { Coverage } from "./peers";
 export const PEER_FAMILIES = [
   {
     name: "edge_fleet_node_silent",
-    help: "Peers of the scraper carrying receiver.nodeTag: 1 when no notification from the node's agent arrived within the stale window since it was first seen (tagged, agent silent), 0 when its agent reports.",
+    help: "Peers of the scraper carrying receiver.nodeTag: 1 when no notification from the node's agent arrived within the stale window since it was first seen (tagged, agent silent), else 0 (its agent reports, or the window has not passed yet).",
     samples: (c: Coverage, node: string) => (c.silent === null ? "" : `edge_fleet_node_silent{node="${node}"} ${c.silent ? 1 : 0}\n`),
   },
   {
