@@ -1,7 +1,9 @@
 // The scraper's trap receiver, put together from its parts: listeners (net-snmp, engine gate) ->
 // ingest (authenticate, decode, limits, identity) -> FleetState -> outputs (file_sd, alerts,
-// saved state) and the metrics server. This file owns their lifecycle: start, reload on SIGHUP
-// keeping the fleet, stop. Never dies on a datagram: everything one can cause is counted and logged.
+// saved state) and the metrics server, beside the scraper's own tailnet peers (peers.ts: tagged
+// nodes, silent or reporting, and notify-scraper verdicts). This file owns their lifecycle:
+// start, reload on SIGHUP keeping the fleet, stop. Never dies on a datagram: everything one can
+// cause is counted and logged.
 import type { Config } from "../config";
 import type { Logger } from "../log";
 import { findSocket } from "../probes/localapi";
