@@ -90,6 +90,8 @@ export const configSchema = obj({
     alertmanager: str("", check.httpUrlOrEmpty, redactUrl),
     state: str("/var/lib/edge-agent/fleet.json"),
     staleAfterHeartbeats: int(3, 1, 1000),
+    nodeTag: str("tag:monitor", check.tag),
+    tailnetRefresh: duration("1m", SECOND, HOUR),
   }),
   log: obj({ level: oneOf("info", ["trace", "debug", "info", "warn", "error", "fatal"]) }),
   mib: obj({ baseOid: str(DEFAULT_BASE_OID, check.oid) }),

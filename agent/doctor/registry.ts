@@ -4,7 +4,7 @@ import { ipv4NatCheck, ipv6PrefixCheck } from "./checks/addresses";
 import { configCheck } from "./checks/config";
 import { firewallPortCheck } from "./checks/firewall";
 import { agentxCheck, notificationCheck, textfileDirCheck } from "./checks/outputs";
-import { receiverConfigCheck, receiverFileSdCheck, receiverListenCheck } from "./checks/receiver";
+import { receiverConfigCheck, receiverFileSdCheck, receiverListenCheck, receiverNotifyPolicyCheck } from "./checks/receiver";
 import { nodeExporterCheck, snmpdCheck } from "./checks/services";
 import { magicDnsCheck, scraperPathCheck, tagsCheck, tailscaledCheck } from "./checks/tailnet";
 import { tailnetPolicyCheck } from "./checks/tailnet-policy";
@@ -27,6 +27,7 @@ export const CHECKS: readonly Check[] = [
   receiverListenCheck,
   receiverConfigCheck,
   receiverFileSdCheck,
+  receiverNotifyPolicyCheck,
 ];
 
 export const CHECK_IDS: readonly string[] = CHECKS.map((c) => c.id);

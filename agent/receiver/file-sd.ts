@@ -2,12 +2,17 @@
 // said node-exporter is up, one target group per node with its labels. Pure; the receiver writes
 // the text atomically, and only when it changed.
 //
+// Peers of the scraper carrying receiver.nodeTag whose agent never reported are targets too, so a
+// node without an agent is not a blind spot; the `agent` label tells them ("silent") from nodes
+// whose agent reports ("reporting").
+//
 // A node that goes stale keeps its target: Prometheus's own `up == 0` then tells the scrape
 // failed, where removing it would hide the node. A node whose node-exporter reported down is left
 // out (as asked), and EdgeServiceDown covers it.
 import { pathLabel } from "../state/tailnet";
 import type { FleetState } from "./fleet-state";
 import { isTargetName } from "./limits";
+import type { TaggedPeer } from "./tagged-peers";
 
 export const NODE_EXPORTER_PORT = 9100;
 
@@ -17,7 +22,7 @@ export interface TargetGroup {
 }
 
 
-export function fileSdGroups(fleet: FleetState): TargetGroup[] {
+export function fileSdGroups(fleet: FleetState, unreported: readonly TaggedPeer[] = []): TargetGroup[] {
   const groups: TargetGroup[] = [];
   for (const record of fleet.nodes.values()) {
     const v = record.values;
@@ -33,8 +38,13 @@ export function fileSdGroups(fleet: FleetState): TargetGroup[] {
         tailnet_tags: typeof v.edgeAgentTailnetTags === "string" ? v.edgeAgentTailnetTags : "",
         ipv6_prefix: typeof v.edgeAgentPrimaryPrefix === "string" ? v.edgeAgentPrimaryPrefix : "",
         scraper_path: pathLabel(v),
+        agent: "reporting",
       },
     });
+  }
+  for (const peer of unreported) {
+    if (fleet.nodes.has(peer.node) || !isTargetName(peer.node)) continue;
+    groups.push({ targets: [`${peer.node}:${NODE_EXPORTER_PORT}`], labels: { node: peer.node, tailnet_tags: peer.tags.join(","), ipv6_prefix: "", scraper_path: "", agent: "silent" } });
   }
   return groups.sort((a, b) => (a.labels.node < b.labels.node ? -1 : a.labels.node > b.labels.node ? 1 : 0));
 }

@@ -18,6 +18,8 @@ export class MetricsPage {
     private readonly fleet: FleetState,
     private readonly metrics: ReceiverMetrics,
     private readonly minIntervalMs = 1000,
+    /** Series from outside the fleet's records (the tailnet peers'), rendered with them. */
+    private readonly extra: () => string = () => "",
   ) {}
 
   /**
@@ -32,7 +34,7 @@ export class MetricsPage {
     this.pending = new Promise<void>((resolve) => (waitMs > 0 ? setTimeout(resolve, waitMs) : resolve())).then(() => {
       this.pending = null;
       this.generation = this.fleet.generation;
-      this.text = renderFleetMetrics(this.fleet);
+      this.text = renderFleetMetrics(this.fleet) + this.extra();
       this.renderedMs = Date.now();
       this.renders++;
       return this.text;

@@ -4,7 +4,7 @@
 import type { Config } from "../config";
 import type { Logger } from "../log";
 import { boundKeyCache } from "../snmp/net-snmp-internals";
-import { AlertTracker, desiredAlerts } from "./alerts";
+import { AlertTracker, alertKey, desiredAlerts } from "./alerts";
 import { AlertmanagerSender } from "./alertmanager";
 import { writeFileAtomic } from "./atomic-write";
 import { fileSdGroups, renderFileSd } from "./file-sd";
@@ -12,6 +12,8 @@ import type { FleetState } from "./fleet-state";
 import type { FleetStore } from "./fleet-store";
 import type { LogLimiter } from "./log-limiter";
 import type { ReceiverMetrics } from "./metrics";
+import type { TailnetPeers } from "./peers";
+import { staleCause } from "./silent-cause";
 
 export interface OutputsContext {
   config: () => Config;
@@ -21,6 +23,8 @@ export interface OutputsContext {
   metrics: ReceiverMetrics;
   limiter: LogLimiter;
   alertResendMs: number;
+  /** Tagged peers and notify verdicts from the scraper's tailscaled. */
+  peers?: TailnetPeers;
 }
 
 export class Outputs {
@@ -45,6 +49,7 @@ export class Outputs {
         log().warn({ node, lastSeen: new Date(r.lastSeenMs).toISOString(), staleAfterSeconds: fleet.staleAfterMs(r) / 1000 }, `${node}: stale, no notification within ${fleet.options.staleAfterHeartbeats} heartbeat intervals`);
       }
       for (const node of forgotten) log().info({ node }, `${node}: forgotten, not heard from for too long`);
+      this.ctx.peers?.sweep(now);
       this.ctx.limiter.flush(now);
       boundKeyCache();
       const changed = force || fleet.generation !== this.generation;
@@ -56,7 +61,7 @@ export class Outputs {
       this.alertSender.url = this.ctx.config().receiver.alertmanager;
       if (this.alertSender.url) {
         const due = now - this.lastAlertSendMs >= this.alerts.options.resendMs;
-        const alertsChanged = (changed || due) && this.alerts.update(desiredAlerts(fleet), now);
+        const alertsChanged = (changed || due) && this.alerts.update(this.desiredAlerts(now), now);
         if (alertsChanged || due) {
           this.lastAlertSendMs = now;
           this.alertSender.send(() => this.alerts.payload(Date.now()));
@@ -67,10 +72,20 @@ export class Outputs {
     }
   }
 
+  /** The fleet's alerts (a stale node's naming the scraper's filter when it drops udp/162) and the silent tagged peers'. */
+  private desiredAlerts(nowMs: number): ReturnType<typeof desiredAlerts> {
+    const desired = desiredAlerts(this.ctx.fleet);
+    const peers = this.ctx.peers;
+    if (!peers) return desired;
+    for (const [key, alert] of desired) if (alert.labels.alertname === "EdgeNodeStale") desired.set(key, staleCause(alert, peers.nodeVerdict(alert.labels.node), peers.tags));
+    for (const alert of peers.alerts(nowMs)) desired.set(alertKey(alert.labels), alert);
+    return desired;
+  }
+
   private writeFileSd(): void {
     const path = this.ctx.config().receiver.fileSd;
     if (!path) return;
-    const groups = fileSdGroups(this.ctx.fleet);
+    const groups = fileSdGroups(this.ctx.fleet, this.ctx.peers?.unreported());
     const text = renderFileSd(groups);
     if (this.lastFileSd?.text === text && this.lastFileSd.path === path) return;
     try {

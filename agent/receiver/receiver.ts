@@ -1,7 +1,9 @@
 // The scraper's trap receiver, put together from its parts: listeners (net-snmp, engine gate) ->
 // ingest (authenticate, decode, limits, identity) -> FleetState -> outputs (file_sd, alerts,
-// saved state) and the metrics server. This file owns their lifecycle: start, reload on SIGHUP
-// keeping the fleet, stop. Never dies on a datagram: everything one can cause is counted and logged.
+// saved state) and the metrics server, beside the scraper's own tailnet peers (peers.ts: tagged
+// nodes, silent or reporting, and notify-scraper verdicts). This file owns their lifecycle:
+// start, reload on SIGHUP keeping the fleet, stop. Never dies on a datagram: everything one can
+// cause is counted and logged.
 import type { Config } from "../config";
 import type { Logger } from "../log";
 import { findSocket } from "../probes/localapi";
@@ -19,6 +21,8 @@ import { withNameCache } from "./mib-names";
 import { ReceiverMetrics } from "./metrics";
 import { MetricsPage } from "./metrics-page";
 import { Outputs } from "./outputs";
+import { renderPeerMetrics } from "./peer-metrics";
+import { TailnetPeers } from "./peers";
 import { startupWarnings, tailscaledSocket } from "./startup-warnings";
 import { Whois } from "./whois";
 
@@ -62,6 +66,7 @@ export class TrapReceiver {
   private readonly page: MetricsPage;
   private readonly gate = new EngineGate();
   private readonly handlers: ListenerHandlers;
+  private readonly peers: TailnetPeers;
   private whois: Whois;
   private listeners: Listeners | null = null;
   private http: MetricsServer | null = null;
@@ -83,6 +88,18 @@ export class TrapReceiver {
       alertSends: () => ({ sent: this.outputs.alertSender.sent, failed: this.outputs.alertSender.failures }),
       fleetRenders: () => this.page.renders,
     });
+    this.peers = new TailnetPeers(
+      {
+        config: () => this.config,
+        log: () => this.log,
+        limiter: this.limiter,
+        fleet: this.fleet,
+        registry: this.metrics.registry,
+        // Outputs and the metrics page re-render on a fleet generation change.
+        changed: () => void this.fleet.generation++,
+      },
+      this.fleet.startedAtMs,
+    );
     this.outputs = new Outputs({
       config: () => this.config,
       log: () => this.log,
@@ -91,8 +108,9 @@ export class TrapReceiver {
       metrics: this.metrics,
       limiter: this.limiter,
       alertResendMs: options.alertResendMs ?? 60_000,
+      peers: this.peers,
     });
-    this.page = new MetricsPage(this.fleet, this.metrics);
+    this.page = new MetricsPage(this.fleet, this.metrics, 1000, () => renderPeerMetrics(this.peers.coverage(Date.now())));
     const ingest = new Ingest({
       config: () => this.config,
       tree: () => this.tree,
@@ -131,6 +149,7 @@ export class TrapReceiver {
       throw error;
     }
     receiver.outputs.refresh(true);
+    void receiver.peers.start();
     receiver.tick = setInterval(() => receiver.outputs.refresh(false), options.tickMs ?? 1000);
     log.info(
       {
@@ -140,6 +159,7 @@ export class TrapReceiver {
         fileSd: config.receiver.fileSd,
         alertmanager: config.receiver.alertmanager || null,
         whois: receiver.whois.enabled,
+        nodeTag: receiver.whois.enabled ? config.receiver.nodeTag : null,
         communities: config.receiver.communities.length,
         users: config.receiver.users.map((u) => u.name),
         nodes: receiver.fleet.nodes.size,
@@ -200,6 +220,7 @@ export class TrapReceiver {
     this.whois = new Whois({ socket: findSocket(next.tailscale.socket) });
     this.log.level = next.log.level;
     this.warnAboutConfig();
+    void this.peers.start();
     this.outputs.refresh(true);
   }
 
@@ -208,6 +229,7 @@ export class TrapReceiver {
     if (this.stopped) return;
     this.stopped = true;
     if (this.tick) clearInterval(this.tick);
+    this.peers.stop();
     await this.listeners?.close();
     await this.http?.close();
     this.store.save();

@@ -41,6 +41,17 @@ export interface Scenario {
   noDebugEndpoints?: boolean;
   /** Control marks the scraper peer IsJailed. */
   scraperJailed?: boolean;
+  /** More peers, as the scraper's tailscaled sees the fleet: in status's Peer map and the netmap's Peers. */
+  peers?: ExtraPeer[];
+}
+
+export interface ExtraPeer {
+  hostName: string;
+  ips: string[];
+  tags?: string[];
+  online?: boolean;
+  /** Its MagicDNS name when not `<hostName>.<suffix>.` (e.g. one that is no DNS label). */
+  dnsName?: string;
 }
 
 export function defaultScenario(): Scenario {
@@ -87,6 +98,7 @@ export function netmapDocument(s: Scenario): Record<string, unknown> | null {
     MachineKey: "mkey:2222222222222222222222222222222222222222222222222222222222222222",
     Peers: [
       { ID: 1002, StableID: "n5CRAPER1CNTRL", Name: `${s.scraperHostName}.${SUFFIX}.`, User: 1234567890, Addresses: s.scraperIps.map(hostPrefix), AllowedIPs: s.scraperIps.map(hostPrefix), Tags: ["tag:scraper"], Online: s.scraperPath !== "offline", ...(s.scraperJailed ? { IsJailed: true } : {}) },
+      ...(s.peers ?? []).map((p, i) => ({ ID: 2000 + i, StableID: `nPEER${i}CNTRL`, Name: p.dnsName ?? `${p.hostName}.${SUFFIX}.`, User: 1234567890, Addresses: p.ips.map(hostPrefix), AllowedIPs: p.ips.map(hostPrefix), Tags: p.tags, Online: p.online ?? true })),
     ],
     DNS: { Domains: [SUFFIX], Proxied: true },
     PacketFilterRules: rules,
@@ -188,6 +200,13 @@ export function statusDocument(s: Scenario): Record<string, unknown> {
       ? {
           [SCRAPER_KEY]: peer(s),
           [OTHER_KEY]: { ...peer({ ...s, scraperPath: "idle" }), ID: "nOTHER", PublicKey: OTHER_KEY, HostName: "laptop", DNSName: `laptop.${SUFFIX}.`, TailscaleIPs: ["100.90.1.2", "fd7a:115c:a1e0::9"], Tags: undefined },
+          ...Object.fromEntries(
+            (s.peers ?? []).map((p, i) => {
+              const key = `nodekey:${i.toString(16).padStart(64, "e")}`;
+              const online = p.online ?? true;
+              return [key, { ...peer({ ...s, scraperPath: online ? "idle" : "offline" }), ID: `nPEER${i}CNTRL`, PublicKey: key, HostName: p.hostName, DNSName: p.dnsName ?? `${p.hostName}.${SUFFIX}.`, TailscaleIPs: p.ips, AllowedIPs: p.ips.map(hostPrefix), Tags: p.tags, PeerAPIURL: [] }];
+            }),
+          ),
         }
       : null,
     User: { "1234567890": { ID: 1234567890, LoginName: "example@github", DisplayName: "Example", ProfilePicURL: "" } },

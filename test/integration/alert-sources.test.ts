@@ -1,6 +1,6 @@
 // The shipped rules and the receiver's own Alertmanager posting describe the same problems with
 // the same label sets, so an operator who turns both on gets one alert per problem in a real
-// Alertmanager, not two: checked for all five shared alerts while Prometheus's are pending, and
+// Alertmanager, not two: checked for all six shared alerts while Prometheus's are pending, and
 // end to end for EdgeNodeStale once Prometheus fires it after its `for: 1m`.
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -10,10 +10,11 @@ import { freeTcpPort, waitFor } from "../helpers/ports";
 import { describeWith } from "../helpers/prereqs";
 import { startDaemon, type Daemon } from "../helpers/process";
 import { startPrometheus, type Prometheus } from "../helpers/prometheus";
+import { defaultScenario, startFakeTailscaled, type FakeTailscaled } from "../helpers/tailscaled";
 import { COMMUNITY, edgeValues, snmptrap, snmptrapVarbindArgs, startTestReceiver, tree, type TestReceiver } from "./receiver-support";
 
 const RULES = resolve(__dirname, "../../packaging/prometheus/edge-agent.rules.yml");
-const SHARED = ["EdgeFirewallBlocksTailscale", "EdgeTailnetPolicyBlocksScraper", "EdgeScraperPathRelayed", "EdgeServiceDown", "EdgeNodeStale"];
+const SHARED = ["EdgeFirewallBlocksTailscale", "EdgeTailnetPolicyBlocksScraper", "EdgeScraperPathRelayed", "EdgeServiceDown", "EdgeNodeStale", "EdgeNodeSilent"];
 
 interface AmAlert {
   labels: Record<string, string>;
@@ -31,6 +32,7 @@ describeWith({ binaries: ["prometheus", "prometheus-alertmanager", "snmptrap"] }
   let dir: string;
   let r: TestReceiver;
   let prometheus: Prometheus;
+  let tailscaled: FakeTailscaled;
   let heartbeats: NodeJS.Timeout | undefined;
   const send = (node: string, seq: number, overrides = {}) =>
     snmptrap(["-v2c", "-r", "0", "-c", COMMUNITY, `127.0.0.1:${r.port}`, "", tree.notificationOid("heartbeat"), ...snmptrapVarbindArgs(edgeValues(node, seq, overrides))]);
@@ -49,7 +51,9 @@ describeWith({ binaries: ["prometheus", "prometheus-alertmanager", "snmptrap"] }
     });
     // edge1 and edge2 keep reporting; gone1 stops and is stale after 10 one-second heartbeats
     // (10 missed, so a slow snmptrap on a busy machine does not make the others flap).
-    r = await startTestReceiver({ alertmanager: amUrl, staleAfterHeartbeats: 10 }, { alertResendMs: 1000, raw: { run: { heartbeat: "1s" } } });
+    // The scraper's tailscaled lists quiet1, tagged but without an agent: silent after 10 s too.
+    tailscaled = await startFakeTailscaled({ ...defaultScenario(), selfHostName: "scraper", selfTags: ["tag:scraper"], peers: ["edge1", "edge2", "gone1", "quiet1"].map((hostName, i) => ({ hostName, ips: [`100.101.0.${i + 1}`], tags: ["tag:monitor"] })) });
+    r = await startTestReceiver({ alertmanager: amUrl, staleAfterHeartbeats: 10 }, { alertResendMs: 1000, raw: { run: { heartbeat: "1s" }, tailscale: { socket: tailscaled.socket } } });
     let seq = 1;
     expect((await send("gone1", 1)).code).toBe(0);
     expect((await send("edge1", seq, edge1)).code).toBe(0);
@@ -74,20 +78,21 @@ describeWith({ binaries: ["prometheus", "prometheus-alertmanager", "snmptrap"] }
     await prometheus?.stop();
     await r?.stop();
     await am?.stop();
+    await tailscaled?.stop();
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  it("gives each of the five shared alerts the same label sets from both sources", async () => {
-    const fromRules = await waitFor("the rules' alerts for edge1 and gone1", async () => {
+  it("gives each of the six shared alerts the same label sets from both sources", async () => {
+    const fromRules = await waitFor("the rules' alerts for edge1, gone1 and quiet1", async () => {
       const list = (await promAlerts()).filter((a) => SHARED.includes(a.labels.alertname));
-      return list.length === 5 ? list : null;
+      return list.length === 6 ? list : null;
     }, 30_000, 500);
     const fromReceiver = await waitFor("the receiver's alerts", async () => {
       const list = (await amAlerts()).filter((a) => SHARED.includes(a.labels.alertname));
-      return list.length === 5 ? list : null;
+      return list.length === 6 ? list : null;
     }, 30_000, 500);
     expect(fromRules.map((a) => key(a.labels)).sort()).toEqual(fromReceiver.map((a) => key(a.labels)).sort());
-    expect(fromRules.map((a) => `${a.labels.alertname} ${a.labels.node}`).sort()).toEqual(["EdgeFirewallBlocksTailscale edge1", "EdgeNodeStale gone1", "EdgeScraperPathRelayed edge1", "EdgeServiceDown edge1", "EdgeTailnetPolicyBlocksScraper edge1"]);
+    expect(fromRules.map((a) => `${a.labels.alertname} ${a.labels.node}`).sort()).toEqual(["EdgeFirewallBlocksTailscale edge1", "EdgeNodeSilent quiet1", "EdgeNodeStale gone1", "EdgeScraperPathRelayed edge1", "EdgeServiceDown edge1", "EdgeTailnetPolicyBlocksScraper edge1"]);
   });
 
   it("holds one EdgeNodeStale in Alertmanager after Prometheus fires it too", async () => {

@@ -1,6 +1,7 @@
 // Doctor's checks that read the host directly, run in-process against real things: the
 // receiver's UDP ports (nothing bound; a real snmptrapd holding them), a file_sd file that is
-// absent or not a target list, and a textfile directory that does not exist or sits on a read-only mount.
+// absent or not a target list, the scraper's packet filter against its tagged peers (the
+// LocalAPI test server), and a textfile directory that does not exist or sits on a read-only mount.
 // Sources in process: these judges need host states (a read-only mount, ports held by another
 // program) set up per case; doctor.test.ts runs the packaged program end to end.
 import { execFileSync } from "node:child_process";
@@ -14,7 +15,7 @@ import { runDoctor } from "../../agent/doctor/doctor";
 import { unitInstalled } from "../../agent/doctor/facts/units";
 import { selectChecks } from "../../agent/doctor/registry";
 import { startNodeExporter, type NodeExporter } from "../helpers/node-exporter";
-import { startFakeTailscaled } from "../helpers/tailscaled";
+import { defaultScenario, startFakeTailscaled, type ExtraPeer, type Scenario } from "../helpers/tailscaled";
 import { freeUdpPort, waitFor } from "../helpers/ports";
 import { describeWith } from "../helpers/prereqs";
 import { startDaemon, type Daemon } from "../helpers/process";
@@ -89,6 +90,41 @@ describeWith({ root: true, binaries: ["snmptrapd", "prometheus-node-exporter", "
       expect((await run(config, ["receiver-file-sd"], []))["receiver-file-sd"]).toMatchObject({ status: "fail", finding: expect.stringContaining(`${file} does not exist`) });
       writeFileSync(file, "targets: nope\n");
       expect((await run(config, ["receiver-file-sd"], []))["receiver-file-sd"]).toMatchObject({ status: "fail", finding: expect.stringContaining("is not a file_sd target list") });
+    });
+  });
+
+  describe("receiver-notify-policy", () => {
+    const SCRAPER_IPS = ["100.64.0.1", "fd7a:115c:a1e0::1"];
+    const peers: ExtraPeer[] = ["node1", "node2", "node3"].map((hostName, i) => ({ hostName, ips: [`100.101.0.${i + 1}`, `fd7a:115c:a1e0::${i + 101}`], tags: ["tag:monitor"] }));
+    const notifyRule = (admitted: ExtraPeer[]) => ({ SrcIPs: admitted.flatMap((p) => p.ips), DstPorts: SCRAPER_IPS.map((ip) => ({ IP: ip, Ports: { First: 162, Last: 162 } })), IPProto: [17] });
+    const scraper = (over: Partial<Scenario>): Scenario => ({ ...defaultScenario(), selfHostName: "scraper", selfTags: ["tag:prom"], selfIps: SCRAPER_IPS, peers, access: "read", ...over });
+    async function check(over: Partial<Scenario>) {
+      const tailscaled = await startFakeTailscaled(scraper(over));
+      try {
+        return (await run({ receiver: { communities: ["c0mmunity"] }, tailscale: { socket: tailscaled.socket } }, ["receiver-notify-policy"]))["receiver-notify-policy"];
+      } finally {
+        await tailscaled.stop();
+      }
+    }
+
+    it("fails naming the tagged peer whose udp/162 the scraper's filter drops, with the policy entry to add", async () => {
+      const c = await check({ packetFilter: [notifyRule([peers[0], peers[2]])] });
+      expect(c.status).toBe("fail");
+      expect(c.finding).toBe("the scraper's packet filter drops udp/162 (notify-scraper) from 1 of 3 peers carrying tag:monitor, so their notifications never arrive: node2 (default deny: no rule of 1 admits udp/162 from 100.101.0.2 to 100.64.0.1)");
+      // The scraper's own tag (tag:prom) is the destination, in the policy's acls syntax.
+      expect(c.fix).toContain('add to the tailnet policy\'s acls: {"action": "accept", "src": ["tag:monitor"], "dst": ["tag:prom:162"], "proto": "udp"}');
+    });
+
+    it("is ok when the filter admits every tagged peer, and tells shields-up and a missing netmap apart", async () => {
+      expect(await check({ packetFilter: [notifyRule(peers)] })).toMatchObject({ status: "ok", finding: "the scraper's packet filter admits udp/162 from all 3 peers carrying tag:monitor (rule 0)" });
+      expect(await check({ packetFilter: [notifyRule(peers)], shieldsUp: true })).toMatchObject({ status: "fail", fix: expect.stringContaining("sudo tailscale set --shields-up=false") });
+      expect(await check({ packetFilter: null })).toMatchObject({ status: "warn", finding: expect.stringContaining("has no network map") });
+    });
+
+    it("warns when no peer carries receiver.nodeTag, and is skipped without tailscaled", async () => {
+      expect(await check({ peers: [], packetFilter: [] })).toMatchObject({ status: "warn", finding: expect.stringContaining("no peer of this scraper carries tag:monitor") });
+      const c = (await run({ receiver: { communities: ["c0mmunity"] }, tailscale: { socket: join(dir, "none.sock") } }, ["receiver-notify-policy"]))["receiver-notify-policy"];
+      expect(c).toMatchObject({ status: "skip", finding: expect.stringContaining("no tailscaled socket") });
     });
   });
 

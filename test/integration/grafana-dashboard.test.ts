@@ -1,8 +1,9 @@
 // The shipped Grafana dashboard (packaging/grafana/): core panels and one Prometheus datasource
 // variable only, and every query in it (with $node set to a real node) returns data from a real
 // Prometheus that scrapes a real receiver fed a small fleet (a direct node, a relayed one behind
-// a dropping firewall without a /64, a stale one, a sender with a wrong community) and a real
-// node-exporter carrying a node's textfile, with the shipped rules loaded.
+// a dropping firewall without a /64, a stale one, a sender with a wrong community, a tagged peer
+// without an agent, one whose notifications the scraper's filter drops) and a real node-exporter
+// carrying a node's textfile, with the shipped rules loaded.
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -13,6 +14,7 @@ import { waitFor } from "../helpers/ports";
 import { describeWith } from "../helpers/prereqs";
 import { startPrometheus, type Prometheus } from "../helpers/prometheus";
 import { sampleNodeState } from "../helpers/sample-node-state";
+import { defaultScenario, startFakeTailscaled, type ExtraPeer, type FakeTailscaled } from "../helpers/tailscaled";
 import { COMMUNITY, edgeValues, snmptrap, snmptrapVarbindArgs, startTestReceiver, tree, type TestReceiver } from "./receiver-support";
 
 const PACKAGING = resolve(__dirname, "../../packaging");
@@ -38,6 +40,7 @@ describeWith({ binaries: ["prometheus", "prometheus-node-exporter", "snmptrap"] 
   let r: TestReceiver;
   let nodeExporter: NodeExporter;
   let prometheus: Prometheus;
+  let tailscaled: FakeTailscaled;
   let dir: string;
   let heartbeats: NodeJS.Timeout | undefined;
   const send = (node: string, seq: number, overrides = {}, community = COMMUNITY) =>
@@ -49,7 +52,12 @@ describeWith({ binaries: ["prometheus", "prometheus-node-exporter", "snmptrap"] 
     dir = mkdtempSync(join(tmpdir(), "ea-dashboard-"));
     // A 1 s heartbeat and 5 of them before a node is stale: web1 and db1 keep reporting, old1
     // reports once and goes stale within seconds.
-    r = await startTestReceiver({ staleAfterHeartbeats: 5 }, { raw: { run: { heartbeat: "1s" } } });
+    // The scraper's tailscaled: quiet1 is tagged but has no agent (silent after those 5 s), and
+    // its packet filter has no entry for db1's udp/162.
+    const peers: ExtraPeer[] = ["web1", "db1", "old1", "quiet1"].map((hostName, i) => ({ hostName, ips: [`100.101.0.${i + 1}`], tags: ["tag:monitor"] }));
+    const admitted = peers.filter((p) => p.hostName !== "db1").flatMap((p) => p.ips);
+    tailscaled = await startFakeTailscaled({ ...defaultScenario(), selfHostName: "scraper", selfTags: ["tag:scraper"], selfIps: ["100.64.0.1"], peers, packetFilter: [{ SrcIPs: admitted, DstPorts: [{ IP: "100.64.0.1", Ports: { First: 162, Last: 162 } }], IPProto: [17] }] });
+    r = await startTestReceiver({ staleAfterHeartbeats: 5 }, { raw: { run: { heartbeat: "1s" }, tailscale: { socket: tailscaled.socket } } });
     let seq = 1;
     expect((await send("old1", 1)).code).toBe(0);
     expect((await send("web1", seq)).code).toBe(0);
@@ -83,6 +91,7 @@ describeWith({ binaries: ["prometheus", "prometheus-node-exporter", "snmptrap"] 
     await prometheus?.stop();
     await nodeExporter?.stop();
     await r?.stop();
+    await tailscaled?.stop();
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
@@ -129,5 +138,7 @@ describeWith({ binaries: ["prometheus", "prometheus-node-exporter", "snmptrap"] 
     expect(await value('count(max by (node) (edge_fleet_node_up) == 0) or vector(0)')).toBe(1);
     expect(await value('(count(max by (node) (edge_fleet_node_info{prefix!=""})) or vector(0)) / count(max by (node) (edge_fleet_node_info))')).toBeCloseTo(2 / 3);
     expect(await value('count by (check, verdict) (max by (node, check, verdict) (edge_fleet_node_firewall_verdict{check="inbound-ipv6",verdict="drop"}))')).toBe(1);
+    expect((await query('max by (node) (edge_fleet_node_silent) == 1')).map((s) => s.metric.node)).toEqual(["quiet1"]);
+    expect((await query('max by (node) (edge_fleet_node_notify_verdict{verdict="drop"})')).map((s) => s.metric.node)).toEqual(["db1"]);
   });
 });

@@ -68,7 +68,7 @@ describe("packaging/config.schema.json", () => {
         return range ? [[`${at}${k}`, range]] : durations(s, `${at}${k}.`);
       });
     const found = durations(configJsonSchema(), "");
-    expect(found.map(([key]) => key)).toEqual(["probes.timeout", "notifications.timeout", "run.interval", "run.heartbeat"]);
+    expect(found.map(([key]) => key)).toEqual(["probes.timeout", "notifications.timeout", "run.interval", "run.heartbeat", "receiver.tailnetRefresh"]);
     for (const [key, range] of found) for (const doc of docs) expect({ key, documented: doc.includes(range) }).toEqual({ key, documented: true });
   });
 

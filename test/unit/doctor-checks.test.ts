@@ -6,7 +6,7 @@ import { judgeConfig } from "../../agent/doctor/checks/config";
 import { judgeFirewallPort } from "../../agent/doctor/checks/firewall";
 import { parseRegistration } from "../../agent/doctor/facts/agentx-served";
 import { judgeAgentx, judgeNotification, judgeTextfileDir, parseAgentxMaster } from "../../agent/doctor/checks/outputs";
-import { judgeFileSd, judgeReceiverConfig, judgeReceiverListen } from "../../agent/doctor/checks/receiver";
+import { judgeFileSd, judgeNotifyPolicy, judgeReceiverConfig, judgeReceiverListen } from "../../agent/doctor/checks/receiver";
 import { startupWarnings } from "../../agent/receiver/startup-warnings";
 import { judgeNodeExporter, judgeSnmpd } from "../../agent/doctor/checks/services";
 import { judgeMagicDns, judgeScraperPath, judgeTags, judgeTailscaled } from "../../agent/doctor/checks/tailnet";
@@ -506,6 +506,24 @@ describe("every check's findings that are not ok say what to do", () => {
       judgeFileSd({ path: "/f", mtimeMs: now - 86_400_000, targets: 1, nowMs: now, receiver: null }, config),
       judgeFileSd({ path: "/f", mtimeMs: now - 1000, targets: 1, nowMs: now, receiver: null }, config),
     ],
+    "receiver-notify-policy": (() => {
+      const peers = { selfIps: ["100.64.0.1"], selfTags: ["tag:scraper"], tagged: [{ node: "n1", ips: ["100.101.0.1"], tags: ["tag:monitor"], online: true }], addresses: new Map(), refused: [] };
+      const rules = (src: string[]) => ({ state: "ok" as const, origin: "ipn-bus" as const, selfIps: ["100.64.0.1"], source: { kind: "rules" as const, rules: [{ SrcIPs: src, DstPorts: [{ IP: "100.64.0.1", Ports: { First: 162, Last: 162 } }], IPProto: [17] }], shieldsUp: false, jailed: [] } });
+      const shielded = rules(["100.101.0.1"]);
+      shielded.source.shieldsUp = true;
+      const facts = { nodeTag: "tag:monitor", peers, filter: rules(["100.101.0.1"]) };
+      return [
+        judgeNotifyPolicy({ ...facts, peers: { error: "connection refused" } }),
+        ...(["localapi", "malformed", "no-filter-source"] as const).map((code) => judgeNotifyPolicy({ ...facts, filter: { state: "unavailable", code, error: "x" } })),
+        judgeNotifyPolicy({ ...facts, peers: { ...peers, tagged: [] } }),
+        judgeNotifyPolicy({ ...facts, filter: rules(["100.101.0.2"]) }),
+        judgeNotifyPolicy({ ...facts, filter: shielded }),
+        judgeNotifyPolicy({ ...facts, filter: { state: "ok", origin: null, selfIps: [], source: { kind: "no-netmap" } } }),
+        judgeNotifyPolicy({ ...facts, filter: { state: "ok", origin: null, selfIps: [], source: { kind: "permission", user: "edge-agent" } } }),
+        judgeNotifyPolicy({ ...facts, filter: rules(["cap:monitoring"]) }),
+        judgeNotifyPolicy(facts),
+      ];
+    })(),
   };
 
   it("covers every registered check", () => {

@@ -64,6 +64,6 @@ describe("selectChecks", () => {
     expect(selectChecks(["snmpd", "config"]).checks.map((c) => c.id)).toEqual(["config", "snmpd"]);
     expect(selectChecks(["nope", "config"]).unknown).toEqual(["nope"]);
     expect(new Set(CHECK_IDS).size).toBe(CHECK_IDS.length);
-    expect(CHECK_IDS).toEqual(["config", "ipv6-prefix", "ipv4-nat", "tailscaled", "tags", "magicdns", "scraper-path", "tailnet-policy", "firewall-port", "node-exporter", "snmpd", "textfile-dir", "agentx", "notification", "receiver-listen", "receiver-config", "receiver-file-sd"]);
+    expect(CHECK_IDS).toEqual(["config", "ipv6-prefix", "ipv4-nat", "tailscaled", "tags", "magicdns", "scraper-path", "tailnet-policy", "firewall-port", "node-exporter", "snmpd", "textfile-dir", "agentx", "notification", "receiver-listen", "receiver-config", "receiver-file-sd", "receiver-notify-policy"]);
   });
 });

@@ -54,10 +54,22 @@ describe("file_sd", () => {
     node(f, "down", 1, { edgeAgentNodeExporterUp: false });
     const doc = parse(renderFileSd(fileSdGroups(f)));
     expect(doc).toEqual([
-      { targets: ["alpha:9100"], labels: { node: "alpha", tailnet_tags: "tag:monitor", ipv6_prefix: "2001:db8:100:1::/64", scraper_path: "direct" } },
-      { targets: ["zeta:9100"], labels: { node: "zeta", tailnet_tags: "tag:monitor", ipv6_prefix: "2001:db8:100:1::/64", scraper_path: "peer-relay" } },
+      { targets: ["alpha:9100"], labels: { node: "alpha", tailnet_tags: "tag:monitor", ipv6_prefix: "2001:db8:100:1::/64", scraper_path: "direct", agent: "reporting" } },
+      { targets: ["zeta:9100"], labels: { node: "zeta", tailnet_tags: "tag:monitor", ipv6_prefix: "2001:db8:100:1::/64", scraper_path: "peer-relay", agent: "reporting" } },
     ]);
     expect(parse(renderFileSd([]))).toEqual([]);
+  });
+
+  it("adds tagged peers whose agent never reported, labelled agent: silent, sorted among the others", () => {
+    const f = newFleet();
+    node(f, "alpha", 1, {});
+    const peer = (name: string) => ({ node: name, ips: ["100.101.0.9"], tags: ["tag:monitor", "tag:web"], online: true });
+    // alpha reports (its record decides); a name that is no DNS label is never a target.
+    const doc = parse(renderFileSd(fileSdGroups(f, [peer("beta"), peer("alpha"), peer("Bad_name")])));
+    expect(doc).toEqual([
+      { targets: ["alpha:9100"], labels: { node: "alpha", tailnet_tags: "tag:monitor", ipv6_prefix: "2001:db8:100:1::/64", scraper_path: "direct", agent: "reporting" } },
+      { targets: ["beta:9100"], labels: { node: "beta", tailnet_tags: "tag:monitor,tag:web", ipv6_prefix: "", scraper_path: "", agent: "silent" } },
+    ]);
   });
 });
 

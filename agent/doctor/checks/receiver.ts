@@ -1,9 +1,15 @@
 // The scraper's checks: the receiver holds every UDP address in receiver.listen (and not some
 // other daemon, such as an old snmptrapd on 162), its config can accept and verify
-// notifications, and its file_sd file is kept fresh.
+// notifications, its file_sd file is kept fresh, and the scraper's own tailscaled packet filter
+// lets every peer carrying receiver.nodeTag send it notifications (udp/162, flow notify-scraper).
 import { readFile, stat } from "node:fs/promises";
 import { parse } from "yaml";
 import type { Config } from "../../config";
+import { SELF } from "../../self-command";
+import { notifyVerdicts, type NotifyVerdict } from "../../policy/notify-flows";
+import type { FilterUnreadable } from "../../probes/packet-filter-source";
+import { readScraperTailnet, type ScraperTailnet } from "../../receiver/scraper-tailnet";
+import { dropIsPolicy, notifyEntry, scraperTag } from "../../receiver/silent-cause";
 import { startupWarnings, tailscaledSocket, type ConfigWarning } from "../../receiver/startup-warnings";
 import { errorText } from "../../probes/deadline";
 import type { Check } from "../check";
@@ -13,7 +19,7 @@ import { edgeAgentProcess, isReceiveCommand } from "../facts/role";
 import type { UdpSocket } from "../../probes/udp-listeners";
 import { parseListen, socketOwners, socketsFor, type SocketOwner } from "../facts/udp-sockets";
 import { unitInstalled } from "../facts/units";
-import { fail, ok, warn, type Finding } from "../finding";
+import { fail, ok, skip, warn, type Finding } from "../finding";
 import { afterPackage } from "../package-first";
 
 /** Starting the receiver's unit, which exists once the package is installed. */
@@ -175,4 +181,61 @@ export const receiverFileSdCheck: Check = {
   summary: "receiver.fileSd exists, parses and was written by the receiver running now",
   timeoutMs: () => 5000,
   run: async (ctx) => judgeFileSd({ ...(await readFileSd(ctx.config.receiver.fileSd)), unitInstalled: unitInstalled("edge-agent-receiver.service") }, ctx.config),
+};
+
+export interface NotifyPolicyFacts extends ScraperTailnet {
+  nodeTag: string;
+}
+
+const FILTER_FIXES: Record<FilterUnreadable["code"], string> = {
+  localapi: "check that tailscaled runs on the scraper: sudo systemctl status tailscaled",
+  malformed: "update tailscaled on the scraper; if it persists, report it with `tailscale version`",
+  "no-filter-source": "run a tailscaled build with the debug LocalAPI endpoints, or one that still sends PacketFilterRules on its IPN bus",
+};
+
+/** At most a few names, then how many more. */
+function named(verdicts: NotifyVerdict[], detail: boolean): string {
+  const shown = verdicts.slice(0, 5).map((v) => (detail ? `${v.node} (${v.decidedBy})` : v.node));
+  return `${shown.join(", ")}${verdicts.length > 5 ? ` and ${verdicts.length - 5} more` : ""}`;
+}
+
+/** Pure: does the scraper's filter admit udp/162 from every peer carrying the node tag? */
+export function judgeNotifyPolicy(facts: NotifyPolicyFacts): Finding {
+  if ("error" in facts.peers) return warn(`cannot read this scraper's tailnet peers: ${facts.peers.error}`, "check that tailscaled runs on the scraper: sudo systemctl status tailscaled");
+  if (facts.filter.state === "unavailable") return warn(`cannot read this scraper's packet filter (${facts.filter.code}): ${facts.filter.error}`, FILTER_FIXES[facts.filter.code]);
+  const list = facts.peers;
+  const tags = { node: facts.nodeTag, scraper: scraperTag(list.selfTags, facts.nodeTag) };
+  if (list.tagged.length === 0)
+    return warn(`no peer of this scraper carries ${facts.nodeTag} (receiver.nodeTag): no node's notifications can be checked`, `tag the nodes (on each: sudo tailscale set --advertise-tags=${facts.nodeTag}) or set receiver.nodeTag to the nodes' tag`);
+  const scraperIps = facts.filter.selfIps.length ? facts.filter.selfIps : list.selfIps;
+  const verdicts = notifyVerdicts(facts.filter.source, scraperIps, list.tagged.map((p) => ({ name: p.node, ips: p.ips })));
+  const of = (verdict: NotifyVerdict["verdict"]) => verdicts.filter((v) => v.verdict === verdict);
+  const dropped = of("drop");
+  const unknown = of("unknown");
+  const all = `${verdicts.length} peer${verdicts.length === 1 ? "" : "s"} carrying ${facts.nodeTag}`;
+  if (dropped.length) {
+    const policy = dropped.filter(dropIsPolicy);
+    const other = dropped.find((v) => !dropIsPolicy(v));
+    const fixes = [policy.length || !other?.reason ? `add to the tailnet policy's acls: ${notifyEntry(tags)} (check the file with \`${SELF} policy check FILE\`)` : null, other?.reason ?? null].filter(Boolean);
+    return fail(`the scraper's packet filter drops udp/162 (notify-scraper) from ${dropped.length} of ${all}, so their notifications never arrive: ${named(dropped, true)}`, fixes.join("; "));
+  }
+  if (unknown.length)
+    return warn(`whether the scraper's packet filter admits udp/162 from ${named(unknown, false)} is unknown: ${unknown[0].reason ?? unknown[0].decidedBy}`, unknown[0].reason ?? `check that the tailnet policy lets ${tags.node} reach ${tags.scraper}:162/udp: ${SELF} policy check FILE`);
+  const rules = [...new Set(verdicts.map((v) => v.decidedBy.split(":")[0]))];
+  return ok(`the scraper's packet filter admits udp/162 from all ${all} (${rules.slice(0, 3).join(", ")}${rules.length > 3 ? ", ..." : ""})`);
+}
+
+
+export const receiverNotifyPolicyCheck: Check = {
+  id: "receiver-notify-policy",
+  group: "receiver",
+  scope: "scraper",
+  summary: "the scraper's tailnet packet filter lets every peer carrying receiver.nodeTag reach it on udp/162",
+  timeoutMs: (config) => config.probes.timeoutMs * 2 + 1000,
+  run: async (ctx) => {
+    const socket = tailscaledSocket(ctx.config);
+    if (!socket) return skip("no tailscaled socket on this host: the scraper's packet filter cannot be read", "install and start tailscaled on the scraper (or set tailscale.socket)");
+    const nodeTag = ctx.config.receiver.nodeTag;
+    return judgeNotifyPolicy({ nodeTag, ...(await readScraperTailnet(socket, nodeTag, ctx.config.probes.timeoutMs)) });
+  },
 };
