@@ -1,5 +1,5 @@
 // The `agent` part of NodeState: the edge-agent that took the snapshot.
-import type { PartDefinition } from "./fact";
+import { text, type PartDefinition } from "./fact";
 
 export const agentPart: PartDefinition = {
   part: "agent",
@@ -20,5 +20,6 @@ export const agentPart: PartDefinition = {
   status: () => [],
   fleetInfo: [{ label: "version", object: "edgeAgentVersion", fallback: "", position: 7 }],
   fleet: [],
+  page: [{ heading: "Agent", lines: (v) => [{ label: "", value: text(v.edgeAgentVersion) || "unknown", tone: "none" }] }],
   alerts: () => [],
 };

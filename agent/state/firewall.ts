@@ -3,7 +3,7 @@ import type { PacketSpec } from "../firewall/packet";
 import type { Alert } from "../receiver/alerts";
 import type { ObjectValues } from "../snmp/state-objects";
 import { escapeLabel } from "../receiver/escape-label";
-import { because, text, type PartDefinition, type StateObject } from "./fact";
+import { because, text, verdictLine, type PartDefinition, type StateObject } from "./fact";
 import type { NodeState } from "./node-state";
 import { PROBE_FAILURES, type Unavailable } from "./unavailable";
 
@@ -155,6 +155,15 @@ export const firewallPart: PartDefinition = {
     ];
   },
   fleetInfo: [],
+  page: [
+    {
+      heading: "Firewall",
+      lines: (v) => [
+        { label: "UDP port", value: typeof v.edgeAgentFirewallPort === "number" && v.edgeAgentFirewallPort > 0 ? String(v.edgeAgentFirewallPort) : "unknown", tone: "none" },
+        ...FIREWALL_CHECK_IDS.map((check) => verdictLine(check, v[FIREWALL_CHECKS[check].object])),
+      ],
+    },
+  ],
   fleet: [
     {
       name: "edge_fleet_node_firewall_verdict",

@@ -217,6 +217,39 @@ export const tailnetPart: PartDefinition = {
     { label: "tags", object: "edgeAgentTailnetTags", fallback: "", position: 3 },
     { label: "tailnet_state", object: "edgeAgentTailnetState", fallback: "", position: 6 },
   ],
+  page: [
+    {
+      heading: "Tailnet",
+      lines: (v) => {
+        const state = text(v.edgeAgentTailnetState) || "unknown";
+        return [
+          { label: "", value: state, tone: state === "Running" ? "ok" : "bad" },
+          { label: "name", value: text(v.edgeAgentTailnetName), tone: "none" },
+          { label: "IPs", value: text(v.edgeAgentTailnetAddresses).split(",").join(", "), tone: "none" },
+        ];
+      },
+    },
+    {
+      heading: "Tags",
+      lines: (v) => {
+        const tags = text(v.edgeAgentTailnetTags);
+        return [tags ? { label: "", value: tags.split(",").join(", "), tone: "none" } : { label: "", value: "none", tone: "bad" }];
+      },
+    },
+    {
+      heading: "Path",
+      lines: (v) => {
+        const p = pathLabel(v);
+        const family = text(v.edgeAgentScraperFamily);
+        const endpoint = text(v.edgeAgentScraperEndpoint);
+        return [
+          { label: "", value: p, tone: p === "direct" ? "ok" : p === "relay" || p === "peer-relay" ? "bad" : "none" },
+          ...(family && family !== "none" ? [{ label: "over", value: family, tone: "none" as const }] : []),
+          ...(endpoint ? [{ label: p === "direct" ? "to" : "via", value: endpoint, tone: "none" as const }] : []),
+        ];
+      },
+    },
+  ],
   fleet: [
     {
       name: "edge_fleet_node_scraper_path",
