@@ -5,7 +5,7 @@
 import Counter from "prom-client/lib/counter";
 import Gauge from "prom-client/lib/gauge";
 import Registry from "prom-client/lib/registry";
-import type { EventKind } from "./diff";
+import { EVENT_KINDS, type EventKind } from "./diff";
 import type { SeriesWriter } from "./state/fact";
 import type { NodeState } from "./state/node-state";
 import { PARTS } from "./state/parts";
@@ -57,6 +57,12 @@ export class NodeMetrics {
     SINK_COUNTERS.map((name) => [name, new Counter({ name: `edge_agent_notifications_${name}_total`, help: `Notifications ${name} since the agent started.`, registers: [this.registry] })]),
   ) as Record<(typeof SINK_COUNTERS)[number], Counter>;
   private readonly events = new Counter({ name: "edge_agent_events_total", help: "State changes seen since the agent started, by kind.", labelNames: ["kind"], registers: [this.registry] });
+
+  constructor() {
+    // Every kind at 0 from the start, so the first event is an increase (test notifications are
+    // sent by `trap --test`, never counted by the daemon).
+    for (const kind of EVENT_KINDS) if (kind !== "test") this.events.inc({ kind }, 0);
+  }
   /** The sink's last totals, so a counter only ever grows (a new sink after a reload starts at 0). */
   private lastSink: SinkStats | null = null;
 
