@@ -5,6 +5,7 @@
 // query turns each row into a card on a phone. Every value came from the network (node names,
 // tags, endpoints are what a node sent), so all text is HTML-escaped, attributes included.
 import { createHash } from "node:crypto";
+import type { ObjectValues } from "../snmp/state-objects";
 import type { PageLine } from "../state/fact";
 import { PARTS } from "../state/parts";
 import type { NodeRecord } from "./fleet-state";
@@ -71,8 +72,6 @@ export const FLEET_PAGE_CSP = `default-src 'none'; style-src 'sha256-${createHas
 interface Row {
   node: string;
   record: NodeRecord | null;
-  /** The parts' cells, one per column; null for a silent node (nothing reported). */
-  cells: PageLine[][] | null;
   problem: boolean;
 }
 
@@ -84,10 +83,25 @@ function reportTime(ms: number, nowMs: number): string {
   return full.slice(0, 10) === timeText(nowMs).slice(0, 10) ? full.slice(11) : full;
 }
 
+/**
+ * Whether what a node reported shows a problem, remembered per values object: FleetState replaces
+ * a node's values on each notification and never changes them, so a rendering looks again only at
+ * the nodes that reported since the last one (a boolean per node, not its cells: those are built
+ * only for the rows shown).
+ */
+const reportedProblem = new WeakMap<ObjectValues, boolean>();
+
+function hasReportedProblem(values: ObjectValues): boolean {
+  let problem = reportedProblem.get(values);
+  if (problem === undefined) {
+    problem = COLUMNS.some((column) => column.lines(values).some((l) => l.tone === "bad"));
+    reportedProblem.set(values, problem);
+  }
+  return problem;
+}
+
 function rowOf(node: string, record: NodeRecord | null): Row {
-  const cells = record ? COLUMNS.map((column) => column.lines(record.values)) : null;
-  const problem = !record || record.stale || cells!.some((lines) => lines.some((l) => l.tone === "bad"));
-  return { node, record, cells, problem };
+  return { node, record, problem: !record || record.stale || hasReportedProblem(record.values) };
 }
 
 function lineHtml(line: PageLine): string {
@@ -112,7 +126,8 @@ function reportLines(row: Row, nowMs: number): PageLine[] {
 }
 
 function rowHtml(row: Row, nowMs: number): string {
-  const cells = [cellHtml("Report", reportLines(row, nowMs)), ...COLUMNS.map((column, i) => cellHtml(column.heading, row.cells ? row.cells[i] : []))];
+  const values = row.record?.values;
+  const cells = [cellHtml("Report", reportLines(row, nowMs)), ...COLUMNS.map((column) => cellHtml(column.heading, values ? column.lines(values) : []))];
   return `<tr${row.problem ? ' class="problem"' : ""}><th scope="row">${escapeHtml(row.node)}</th>${cells.join("")}</tr>\n`;
 }
 

@@ -3,6 +3,7 @@
 // headless Chromium — its DOM (each node's row and values, nothing from the network turned into
 // markup) and a phone-width screenshot, kept in the temporary directory for a person to look at.
 import { copyFileSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { get } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
@@ -16,6 +17,16 @@ import { startUnit } from "../helpers/unit-exec";
 import { edgeValues, snmptrap, snmptrapVarbindArgs, tree } from "./receiver-support";
 
 const COMMUNITY = "page-community";
+
+/** GET without Accept-Encoding (fetch always asks for gzip), as curl or a script would. */
+function rawGet(url: string): Promise<{ encoding: string | undefined; body: string }> {
+  return new Promise((resolve, reject) => {
+    get(url, (res) => {
+      let body = "";
+      res.setEncoding("utf8").on("data", (d: string) => (body += d)).on("end", () => resolve({ encoding: res.headers["content-encoding"], body }));
+    }).on("error", reject);
+  });
+}
 const HOSTILE = '<img src=x onerror=alert(1)>';
 
 /** Where the phone-width screenshot is kept after the run. */
@@ -99,10 +110,14 @@ describeWith({ binaries: ["snmptrap", "chromium"] }, "fleet page (edge-agent rec
     expect(cellText(hostile, "Path")).toBe('direct | over ipv6 | to "><script>alert(2)</script>');
   });
 
-  it("is served from memory until the fleet changes, with a policy that forbids any script", async () => {
-    const head = await fetch(url, { method: "HEAD" });
+  it("is served from memory until the fleet changes, gzipped to who takes it, with a policy that forbids any script", async () => {
+    const head = await fetch(url, { method: "HEAD", headers: { "Accept-Encoding": "gzip" } });
     expect(head.headers.get("content-type")).toBe("text/html; charset=utf-8");
+    expect(head.headers.get("content-encoding")).toBe("gzip");
     expect(head.headers.get("content-security-policy")).toMatch(/^default-src 'none'; style-src 'sha256-[A-Za-z0-9+/=]+';/);
+    const plain = await rawGet(url);
+    expect(plain.encoding).toBeUndefined();
+    expect(plain.body).toMatch(/^<!DOCTYPE html>/);
     const first = await page();
     await new Promise((r) => setTimeout(r, 1100));
     // The same rendering, "Rendered <time>" included, a second later.

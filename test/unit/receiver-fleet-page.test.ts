@@ -75,6 +75,15 @@ describe("fleet page", () => {
     expect(html).toContain('3 nodes · <span class="bad">1 stale</span> · <span class="bad">1 silent</span> · <span class="bad">2 with a problem</span>');
   });
 
+  it("judges a node again when it reports again", () => {
+    const fleet = fleetOf(values("alpha"));
+    expect(pageRows(page(fleet))[0].problem).toBe(false);
+    fleet.apply(values("alpha", { edgeAgentNotificationSequence: 2, edgeAgentFirewallOutboundIpv6: "drop" }), "firewallChanged", T0 + 1, "100.64.0.10");
+    const [alpha] = pageRows(page(fleet));
+    expect(alpha.problem).toBe(true);
+    expect(alpha.cells.Firewall.filter((l) => l.tone === "bad").map((l) => l.text)).toEqual(["outbound-ipv6 drop"]);
+  });
+
   it("keeps to maxRows, problems first, and says how many it left out", () => {
     const html = page(fleetOf(values("a"), values("b", { edgeAgentSnmpdUp: false }), values("c")), { maxRows: 1 });
     expect(pageRows(html).map((r) => r.node)).toEqual(["b"]);
