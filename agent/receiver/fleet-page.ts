@@ -58,10 +58,9 @@ tr.problem > th { box-shadow: inset 4px 0 0 var(--bad); }
   tr { background: var(--card); border: 1px solid var(--line); border-radius: 8px; margin: 0 0 10px; padding: 4px 10px; }
   tr.problem { border-color: var(--bad); background: linear-gradient(var(--bad-bg), var(--card) 3em); }
   tr.problem > th { box-shadow: none; }
-  tbody th { font-size: 1.15em; border-bottom: 1px solid var(--line); padding: 6px 0; }
+  tbody th { font-size: 1.15em; border-bottom: 1px solid var(--line); padding: 6px 0; white-space: normal; overflow-wrap: anywhere; }
   td { display: grid; grid-template-columns: 6.5em minmax(0, 1fr); gap: 8px; border: 0; padding: 4px 0; }
   td::before { content: attr(data-label); font-weight: 600; color: var(--muted); }
-  tbody th { white-space: normal; overflow-wrap: anywhere; }
   td div { overflow-wrap: anywhere; }
 }
 `;

@@ -222,7 +222,7 @@ export const tailnetPart: PartDefinition = {
       lines: (v) => {
         const state = text(v.edgeAgentTailnetState) || "unknown";
         return [
-          { label: "", value: state, tone: state === "Running" ? "ok" : "bad" },
+          { label: "", value: state, tone: state === "Running" ? "ok" : state === "unknown" ? "none" : "bad" },
           { label: "name", value: text(v.edgeAgentTailnetName), tone: "none" },
           { label: "IPs", value: text(v.edgeAgentTailnetAddresses).split(",").join(", "), tone: "none" },
         ];
