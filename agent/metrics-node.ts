@@ -5,7 +5,7 @@
 import Counter from "prom-client/lib/counter";
 import Gauge from "prom-client/lib/gauge";
 import Registry from "prom-client/lib/registry";
-import type { EventKind } from "./diff";
+import { EVENT_KINDS, type EventKind } from "./diff";
 import type { SeriesWriter } from "./state/fact";
 import type { NodeState } from "./state/node-state";
 import { PARTS } from "./state/parts";
@@ -65,6 +65,12 @@ export class NodeMetrics {
   ) as Record<(typeof TARGET_COUNTERS)[number], Counter>;
   private readonly dropped = new Counter({ name: "edge_agent_notifications_dropped_total", help: "Notifications dropped from the full outbox since the agent started.", registers: [this.registry] });
   private readonly events = new Counter({ name: "edge_agent_events_total", help: "State changes seen since the agent started, by kind.", labelNames: ["kind"], registers: [this.registry] });
+
+  constructor() {
+    // Every kind at 0 from the start, so the first event is an increase (test notifications are
+    // sent by `trap --test`, never counted by the daemon).
+    for (const kind of EVENT_KINDS) if (kind !== "test") this.events.inc({ kind }, 0);
+  }
   /** The sink's last totals, so a counter only ever grows (a new sink after a reload starts at 0). */
   private lastSink: SinkStats | null = null;
 

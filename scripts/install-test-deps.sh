@@ -4,16 +4,18 @@
 # nftables, iptables, conntrack, iproute2, smitools, lintian, rpm, rpmlint, debootstrap), the
 # debhelper tool chain, snmptt (with libnet-ip-perl, which it needs for IPv6 but only
 # recommends), python3
-# (test/helpers/unit-exec.ts sets the kernel's W^X flag with it, as systemd does for the unit)
-# and openssl (test/helpers/certificates.ts makes a test CA for node-exporter's TLS), and the
-# firewall managers whose rulesets the firewall tests load into namespaces (ufw, firewalld,
-# shorewall, shorewall6, ferm; none is started on the host).
+# (test/helpers/unit-exec.ts sets the kernel's W^X flag with it, as systemd does for the unit),
+# openssl (test/helpers/certificates.ts makes a test CA for node-exporter's TLS), chromium with a
+# font (headless, it renders the receiver's fleet page in test/integration/fleet-page.test.ts),
+# and the firewall managers whose rulesets the firewall tests load into namespaces (ufw,
+# firewalld, shorewall, shorewall6, ferm; none is started on the host).
 # Idempotent: packages already present are left alone.
 set -euo pipefail
 
 packages=(
   snmp snmpd snmptrapd smitools snmptt libnet-ip-perl
   prometheus-node-exporter prometheus prometheus-alertmanager prometheus-snmp-exporter
+  chromium fonts-dejavu-core
   nftables iptables conntrack iproute2 procps curl util-linux python3
   lintian rpm rpmlint debootstrap
   debhelper devscripts fakeroot dpkg-dev systemd

@@ -1,45 +1,32 @@
 // The /metrics body: the receiver's own counters (a small prom-client registry, rendered per
 // scrape) followed by the per-node series, which are rendered once per fleet change and served
-// from that text until the next one. Under a flood of changes they are re-rendered at most once
-// per `minIntervalMs`, so concurrent or frequent scrapes of a large fleet share one rendering
-// instead of each building its own (a 100,000-node fleet is tens of megabytes of text).
+// from that text until the next one (render-cache.ts; a 100,000-node fleet is tens of megabytes
+// of text).
 import { renderFleetMetrics } from "./fleet-metrics";
 import type { FleetState } from "./fleet-state";
 import type { ReceiverMetrics } from "./metrics";
+import { RenderCache } from "./render-cache";
 
 export class MetricsPage {
-  private text = "";
-  private generation = -1;
-  private renderedMs = 0;
-  private pending: Promise<string> | null = null;
-  renders = 0;
+  private readonly cache: RenderCache;
 
   constructor(
-    private readonly fleet: FleetState,
+    fleet: FleetState,
     private readonly metrics: ReceiverMetrics,
-    private readonly minIntervalMs = 1000,
+    minIntervalMs = 1000,
     /** Series from outside the fleet's records (the tailnet peers'), rendered with them. */
-    private readonly extra: () => string = () => "",
-  ) {}
+    extra: () => string = () => "",
+  ) {
+    this.cache = new RenderCache(fleet, () => renderFleetMetrics(fleet) + extra(), minIntervalMs);
+  }
 
-  /**
-   * The per-node part as of now: the cached text when the fleet has not changed since it was
-   * rendered; else one rendering, shared by every scrape waiting for it, at most once per
-   * minIntervalMs (a scrape right after one waits out the rest of the interval).
-   */
+  get renders(): number {
+    return this.cache.renders;
+  }
+
+  /** The per-node part as of now (see RenderCache.current). */
   fleetText(): Promise<string> {
-    if (this.fleet.generation === this.generation) return Promise.resolve(this.text);
-    if (this.pending) return this.pending;
-    const waitMs = Math.max(0, this.renderedMs + this.minIntervalMs - Date.now());
-    this.pending = new Promise<void>((resolve) => (waitMs > 0 ? setTimeout(resolve, waitMs) : resolve())).then(() => {
-      this.pending = null;
-      this.generation = this.fleet.generation;
-      this.text = renderFleetMetrics(this.fleet) + this.extra();
-      this.renderedMs = Date.now();
-      this.renders++;
-      return this.text;
-    });
-    return this.pending;
+    return this.cache.current();
   }
 
   get contentType(): string {

@@ -1,10 +1,19 @@
 // The receiver's own metrics in a private prom-client registry (never the process-wide default
-// one): counters of what arrived and what was refused, and the fleet's size. The per-node series
-// are rendered by fleet-metrics.ts and served after these. Names follow Prometheus conventions: edge_fleet_ prefix, base units, _total
-// counters, an _info gauge carrying the labels that describe a node.
+// one): counters of what arrived and what was refused, the fleet's size, the build, and
+// prom-client's process_* collectors (CPU, memory, file descriptors, start time: the receiver is
+// a long-running daemon of its own; the node's textfile never carries them, node-exporter does).
+// The per-node series are rendered by fleet-metrics.ts and served after these. Names follow
+// Prometheus conventions: edge_fleet_ prefix, base units, _total counters, a _build_info gauge.
+// Every labelled counter has its series at 0 from the start, so rate() and increase() see the
+// first event and a dashboard shows 0 rather than "no data".
 // One module each instead of prom-client's index (see agent/prom-client-lib.d.ts).
 import Counter from "prom-client/lib/counter";
 import Gauge from "prom-client/lib/gauge";
+import processCpuTotal from "prom-client/lib/metrics/processCpuTotal";
+import processMaxFileDescriptors from "prom-client/lib/metrics/processMaxFileDescriptors";
+import processOpenFileDescriptors from "prom-client/lib/metrics/processOpenFileDescriptors";
+import processResidentMemory from "prom-client/lib/metrics/osMemoryHeap";
+import processStartTime from "prom-client/lib/metrics/processStartTime";
 import Registry from "prom-client/lib/registry";
 import { AGENT_VERSION } from "../version";
 import type { FleetState } from "./fleet-state";
@@ -12,6 +21,9 @@ import type { FleetState } from "./fleet-state";
 export const DROP_REASONS = ["duplicate", "identity_mismatch", "source_not_allowed", "unverified", "invalid", "oversize", "fleet_full"] as const;
 export type DropReason = (typeof DROP_REASONS)[number];
 export type AuthFailure = "unknown_community" | "unknown_user" | "wrong_digest" | "decrypt_failed" | "unauthenticated";
+
+/** The (version, pdu) pairs SNMP has: v1 has no inform. */
+const NOTIFICATION_KINDS = [["1", "trap"], ["2c", "trap"], ["2c", "inform"], ["3", "trap"], ["3", "inform"]] as const;
 
 export class ReceiverMetrics {
   readonly registry = new Registry();
@@ -34,22 +46,27 @@ export class ReceiverMetrics {
     this.late = new Counter({ name: "edge_fleet_receiver_notifications_late_total", help: "Notifications that arrived after a newer one from the same node (logged, not applied).", registers });
     this.authFailures = new Counter({ name: "edge_fleet_receiver_auth_failures_total", help: "Datagrams refused for their community or v3 credentials, by reason.", labelNames: ["reason"], registers });
     this.decodeErrors = new Counter({ name: "edge_fleet_receiver_decode_errors_total", help: "Datagrams that are not SNMP messages the receiver can decode.", registers });
-    this.writeFailures = new Counter({ name: "edge_fleet_receiver_write_failures_total", help: "Failed writes of the receiver's files, by file (state or file_sd).", labelNames: ["file"], registers });
+    this.writeFailures = new Counter({ name: "edge_fleet_receiver_write_failures_total", help: "Failed writes of the receiver's files, by file (file_sd).", labelNames: ["file"], registers });
     this.reloads = new Counter({ name: "edge_fleet_receiver_config_reloads_total", help: "Configuration reloads on SIGHUP, by result.", labelNames: ["result"], registers });
     this.rateLimited = new Counter({ name: "edge_fleet_receiver_rate_limited_total", help: "SNMPv3 datagrams dropped unprocessed because their source sent too many from unknown engine IDs (v3_engine) or discovery requests (v3_discovery).", labelNames: ["what"], registers });
     this.tests = new Counter({ name: "edge_fleet_receiver_test_notifications_total", help: "edgeAgentTest notifications (edge-agent trap --test) received: logged and answered, never applied to the fleet.", registers });
     for (const reason of DROP_REASONS) this.dropped.inc({ reason }, 0);
     for (const what of ["v3_engine", "v3_discovery"]) this.rateLimited.inc({ what }, 0);
     for (const reason of ["unknown_community", "unknown_user", "wrong_digest", "decrypt_failed", "unauthenticated"]) this.authFailures.inc({ reason }, 0);
+    for (const [version, pdu] of NOTIFICATION_KINDS) for (const mib of ["edge_agent", "other"]) this.received.inc({ version, pdu, mib }, 0);
+    // The state file's failed saves are logged by fleet-store.ts, not counted here yet.
+    this.writeFailures.inc({ file: "file_sd" }, 0);
+    for (const result of ["success", "failure"]) this.reloads.inc({ result }, 0);
+    for (const collector of [processCpuTotal, processStartTime, processResidentMemory, processOpenFileDescriptors, processMaxFileDescriptors]) collector(this.registry);
 
     new Gauge({
-      name: "edge_fleet_receiver_info",
-      help: "The receiver's edge-agent version.",
-      labelNames: ["version"],
+      name: "edge_fleet_build_info",
+      help: "Always 1; the receiver's edge-agent version and the Node.js it runs on.",
+      labelNames: ["version", "nodejs_version"],
       registers,
       collect() {
         this.reset();
-        this.set({ version: AGENT_VERSION }, 1);
+        this.set({ version: AGENT_VERSION, nodejs_version: process.version }, 1);
       },
     });
     new Counter({

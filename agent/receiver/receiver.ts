@@ -1,15 +1,17 @@
 // The scraper's trap receiver, put together from its parts: listeners (net-snmp, engine gate) ->
 // ingest (authenticate, decode, limits, identity) -> FleetState -> outputs (file_sd, alerts,
-// saved state) and the metrics server, beside the scraper's own tailnet peers (peers.ts: tagged
-// nodes, silent or reporting, and notify-scraper verdicts). This file owns their lifecycle:
-// start, reload on SIGHUP keeping the fleet, stop. Never dies on a datagram: everything one can
-// cause is counted and logged.
+// saved state) and the HTTP server (/metrics, the fleet page), beside the scraper's own tailnet
+// peers (peers.ts: tagged nodes, silent or reporting, and notify-scraper verdicts). This file owns
+// their lifecycle: start, reload on SIGHUP keeping the fleet, stop. Never dies on a datagram:
+// everything one can cause is counted and logged.
 import type { Config } from "../config";
 import type { Logger } from "../log";
 import { findSocket } from "../probes/localapi";
 import { DEFAULT_BASE_OID, oidTree, type OidTree } from "../snmp/oid-tree";
+import { AGENT_VERSION } from "../version";
 import { removeStaleTemps } from "./atomic-write";
 import { EngineGate } from "./engine-gate";
+import { renderFleetPage } from "./fleet-page";
 import { FleetState, type FleetOptions } from "./fleet-state";
 import { FleetStore } from "./fleet-store";
 import { MetricsServer } from "./http";
@@ -23,6 +25,7 @@ import { MetricsPage } from "./metrics-page";
 import { Outputs } from "./outputs";
 import { renderPeerMetrics } from "./peer-metrics";
 import { TailnetPeers } from "./peers";
+import { RenderCache } from "./render-cache";
 import { startupWarnings, tailscaledSocket } from "./startup-warnings";
 import { Whois } from "./whois";
 
@@ -64,6 +67,7 @@ export class TrapReceiver {
   private readonly outputs: Outputs;
   private readonly limiter: LogLimiter;
   private readonly page: MetricsPage;
+  private readonly fleetPage: RenderCache;
   private readonly gate = new EngineGate();
   private readonly handlers: ListenerHandlers;
   private readonly peers: TailnetPeers;
@@ -111,6 +115,9 @@ export class TrapReceiver {
       peers: this.peers,
     });
     this.page = new MetricsPage(this.fleet, this.metrics, 1000, () => renderPeerMetrics(this.peers.coverage(Date.now())));
+    this.fleetPage = new RenderCache(this.fleet, () =>
+      renderFleetPage({ records: this.fleet.nodes.values(), silent: this.peers.coverage(Date.now()).filter((c) => c.silent).map((c) => c.node), nowMs: Date.now(), version: AGENT_VERSION, maxRows: 1000 }),
+    );
     const ingest = new Ingest({
       config: () => this.config,
       tree: () => this.tree,
@@ -143,7 +150,7 @@ export class TrapReceiver {
     receiver.store.load();
     try {
       receiver.listeners = await Listeners.open(config, receiver.gate, receiver.handlers);
-      receiver.http = await MetricsServer.open(config.receiver.metrics, receiver.page);
+      receiver.http = await MetricsServer.open(config.receiver.metrics, receiver.page, receiver.fleetPage);
     } catch (error) {
       await receiver.listeners?.close();
       throw error;
@@ -202,9 +209,9 @@ export class TrapReceiver {
     if (metricsChanged) {
       await this.http?.close();
       try {
-        this.http = await MetricsServer.open(next.receiver.metrics, this.page);
+        this.http = await MetricsServer.open(next.receiver.metrics, this.page, this.fleetPage);
       } catch (error) {
-        this.http = await MetricsServer.open(old.receiver.metrics, this.page);
+        this.http = await MetricsServer.open(old.receiver.metrics, this.page, this.fleetPage);
         if (listenChanged) {
           await this.listeners?.close();
           this.listeners = await Listeners.open(old, this.gate, this.handlers);

@@ -1,12 +1,12 @@
 // The `agent` part of NodeState: the edge-agent that took the snapshot.
-import type { PartDefinition } from "./fact";
+import { text, type PartDefinition } from "./fact";
 
 export const agentPart: PartDefinition = {
   part: "agent",
   failures: [],
   objects: [{ name: "edgeAgentVersion", id: 19, access: "read-only", syntax: { kind: "DisplayString", size: [0, 64] }, description: "The edge-agent version.", value: (s) => s.agent.version }],
-  series: [{ name: "edge_agent_info", help: "The running edge-agent's version (always 1).", labels: ["version"] }],
-  textfile: (state, out) => out.set("edge_agent_info", { version: state.agent.version }, 1),
+  series: [{ name: "edge_agent_build_info", help: "Always 1; the running edge-agent's version and the Node.js it runs on.", labels: ["version", "nodejs_version"] }],
+  textfile: (state, out) => out.set("edge_agent_build_info", { version: state.agent.version, nodejs_version: process.version }, 1),
   // The agent's own notifications: its start, its heartbeat, and `edge-agent trap --test`.
   notifications: [
     { name: "edgeAgentStarted", id: 1, event: "agentStarted", description: "The agent started and took its first snapshot of the node." },
@@ -20,5 +20,6 @@ export const agentPart: PartDefinition = {
   status: () => [],
   fleetInfo: [{ label: "version", object: "edgeAgentVersion", fallback: "", position: 7 }],
   fleet: [],
+  page: [{ heading: "Agent", lines: (v) => [{ label: "", value: text(v.edgeAgentVersion) || "unknown", tone: "none" }] }],
   alerts: () => [],
 };

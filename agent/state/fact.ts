@@ -1,9 +1,9 @@
 // What defining a part of NodeState means: beside its type, everything every output needs to
 // show it. The outputs (diff's events, the textfile, the MIB and its objects over AgentX and in
-// notifications, the receiver's fleet metrics and alerts) iterate the definitions in parts.ts and
-// list no fact of their own, so a part added there is shown everywhere or fails to compile, and
-// test/unit/fact-coverage.test.ts proves each definition is complete. node_exporter's collectors
-// are the model: one file per part and one line in the registry.
+// notifications, the receiver's fleet metrics, fleet page and alerts) iterate the definitions in
+// parts.ts and list no fact of their own, so a part added there is shown everywhere or fails to
+// compile, and test/unit/fact-coverage.test.ts proves each definition is complete.
+// node_exporter's collectors are the model: one file per part and one line in the registry.
 import type { StateEvent } from "../diff";
 import type { Alert } from "../receiver/alerts";
 import type { NotificationDef, ObjectDef } from "../snmp/oid-tree";
@@ -44,6 +44,22 @@ export interface FleetFamily {
   samples: (values: ObjectValues, node: string) => string;
 }
 
+/** How a value on the fleet page reads: fine, a problem, or neither (unknown, not applicable). */
+export type PageTone = "ok" | "bad" | "none";
+
+/** One line of a fleet page cell: what it is about ("" when the heading says it) and its value. */
+export interface PageLine {
+  label: string;
+  value: string;
+  tone: PageTone;
+}
+
+/** One column of the receiver's fleet page (`/`), from the object values the node last reported. */
+export interface PageColumn {
+  heading: string;
+  lines: (values: ObjectValues) => PageLine[];
+}
+
 export interface PartDefinition {
   /**
    * Its key in NodeState, dotted for a part kept inside another's object (tailnet.policy, as
@@ -68,6 +84,8 @@ export interface PartDefinition {
   status: (state: NodeState) => string[];
   fleetInfo: readonly FleetInfoLabel[];
   fleet: readonly FleetFamily[];
+  /** Its columns on the receiver's fleet page, each object it reports shown in one of them. */
+  page: readonly PageColumn[];
   /** The receiver's alerts for a node, from the values it last reported. */
   alerts: (values: ObjectValues, node: string) => Alert[];
 }
@@ -84,3 +102,9 @@ export function yesNo(value: boolean | null, unknown = "n/a"): string {
 
 /** A reported object's value as text ("" when absent or not a string). */
 export const text = (value: unknown): string => (typeof value === "string" ? value : "");
+
+/** A fleet page line for a reported verdict (accept, drop, unknown). */
+export function verdictLine(label: string, value: unknown): PageLine {
+  const verdict = text(value) || "unknown";
+  return { label, value: verdict, tone: verdict === "accept" ? "ok" : verdict === "drop" ? "bad" : "none" };
+}

@@ -3,7 +3,7 @@ import type { PacketSpec } from "../firewall/packet";
 import type { Alert } from "../receiver/alerts";
 import type { ObjectValues } from "../snmp/state-objects";
 import { escapeLabel } from "../receiver/escape-label";
-import { because, text, type PartDefinition, type StateObject } from "./fact";
+import { because, text, verdictLine, type PartDefinition, type StateObject } from "./fact";
 import type { NodeState } from "./node-state";
 import { PROBE_FAILURES, type Unavailable } from "./unavailable";
 
@@ -78,7 +78,6 @@ export function isFirewallCheckId(id: string): id is FirewallCheckId {
 }
 
 export const VERDICT_VALUES = { unknown: 0, accept: 1, drop: 2 } as const;
-const VERDICTS = ["accept", "drop", "unknown"] as const;
 
 function judged(state: NodeState): FirewallState | null {
   return state.firewall && state.firewall.state === "ok" ? state.firewall : null;
@@ -127,7 +126,7 @@ export const firewallPart: PartDefinition = {
   objects,
   series: [
     { name: "edge_agent_firewall_udp_port", help: "The UDP port the firewall verdicts are about.", labels: [] },
-    { name: "edge_agent_firewall_verdict", help: "The firewall's verdict per check, one-hot over accept, drop and unknown.", labels: ["check", "verdict"] },
+    { name: "edge_agent_firewall_verdict", help: "Always 1; verdict is the firewall's verdict (accept, drop, unknown) for each check.", labels: ["check", "verdict"] },
     { name: "edge_agent_firewall_accepts", help: "Whether the firewall accepts tailscaled's UDP for a check (absent when undecided).", labels: ["check"] },
   ],
   textfile: (state, out) => {
@@ -139,7 +138,7 @@ export const firewallPart: PartDefinition = {
     // The known checks in their order, then any the probe asked that this build has no id for.
     for (const check of new Set([...FIREWALL_CHECK_IDS.filter((id) => checks.has(id)), ...checks.keys()])) {
       const verdict = checks.get(check) ?? "unknown";
-      for (const v of VERDICTS) out.set("edge_agent_firewall_verdict", { check, verdict: v }, v === verdict ? 1 : 0);
+      out.set("edge_agent_firewall_verdict", { check, verdict }, 1);
       if (verdict !== "unknown") out.set("edge_agent_firewall_accepts", { check }, verdict === "accept" ? 1 : 0);
     }
   },
@@ -155,6 +154,15 @@ export const firewallPart: PartDefinition = {
     ];
   },
   fleetInfo: [],
+  page: [
+    {
+      heading: "Firewall",
+      lines: (v) => [
+        { label: "UDP port", value: typeof v.edgeAgentFirewallPort === "number" && v.edgeAgentFirewallPort > 0 ? String(v.edgeAgentFirewallPort) : "unknown", tone: "none" },
+        ...FIREWALL_CHECK_IDS.map((check) => verdictLine(check, v[FIREWALL_CHECKS[check].object])),
+      ],
+    },
+  ],
   fleet: [
     {
       name: "edge_fleet_node_firewall_verdict",

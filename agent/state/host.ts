@@ -1,5 +1,5 @@
 // The `host` part of NodeState: what the machine is (name, OS, kernel, model).
-import type { PartDefinition } from "./fact";
+import { text, type PartDefinition } from "./fact";
 import { PROBE_FAILURES, type Unavailable } from "./unavailable";
 
 export interface HostInfo {
@@ -31,5 +31,6 @@ export const hostPart: PartDefinition = {
   status: ({ host: h }) => [h.state === "ok" ? `host      ${h.hostname} — ${h.os}, kernel ${h.kernel}, ${h.model} (${h.arch})` : `host      unavailable: ${h.error}`],
   fleetInfo: [{ label: "hostname", object: "edgeAgentHostName", fallback: "", position: 2 }],
   fleet: [],
+  page: [{ heading: "Host", lines: (v) => [{ label: "", value: text(v.edgeAgentHostName) || "unknown", tone: "none" }] }],
   alerts: () => [],
 };

@@ -1,5 +1,5 @@
 // The `ipv6` part of NodeState: the host's global IPv6 /64s and the one it is best reached on.
-import { because, type PartDefinition } from "./fact";
+import { because, text, type PartDefinition } from "./fact";
 import type { NodeState } from "./node-state";
 import { PROBE_FAILURES, type Unavailable } from "./unavailable";
 
@@ -104,5 +104,18 @@ export const ipv6Part: PartDefinition = {
     { label: "prefix_in_allocation", object: "edgeAgentPrefixInAllocation", fallback: "unknown", position: 5 },
   ],
   fleet: [],
+  page: [
+    {
+      heading: "/64",
+      lines: (v) => {
+        const prefix = text(v.edgeAgentPrimaryPrefix);
+        const allocation = text(v.edgeAgentPrefixInAllocation) || "unknown";
+        return [
+          prefix ? { label: "", value: prefix, tone: "none" } : { label: "", value: "none", tone: "bad" },
+          { label: "allocation", value: allocation, tone: allocation === "inside" ? "ok" : allocation === "outside" ? "bad" : "none" },
+        ];
+      },
+    },
+  ],
   alerts: () => [],
 };

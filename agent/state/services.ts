@@ -134,6 +134,17 @@ export const servicesPart: PartDefinition = {
     ];
   },
   fleetInfo: [],
+  page: [
+    {
+      heading: "Services",
+      lines: (v) =>
+        SERVICE_NAMES.map((service) => {
+          const up = v[SERVICES[service].object];
+          const label = SERVICES[service].label;
+          return up === true ? { label, value: "up", tone: "ok" } : up === false ? { label, value: "down", tone: "bad" } : { label, value: "unknown", tone: "none" };
+        }),
+    },
+  ],
   fleet: [
     {
       name: "edge_fleet_node_service_up",

@@ -8,7 +8,7 @@ import { NODE_FLOWS, type NodeFlowId, type NodeFlowVerdict } from "../policy/nod
 import type { Alert } from "../receiver/alerts";
 import { escapeLabel } from "../receiver/escape-label";
 import type { ObjectValues } from "../snmp/state-objects";
-import { because, text, type PartDefinition, type StateObject } from "./fact";
+import { because, text, verdictLine, type PartDefinition, type StateObject } from "./fact";
 import { VERDICT_VALUES } from "./firewall";
 import type { NodeState } from "./node-state";
 import { PROBE_FAILURES, type Unavailable } from "./unavailable";
@@ -50,8 +50,6 @@ export const POLICY_FLOWS: Record<NodeFlowId, FlowDefinition> = {
   "scrape-node-exporter": { object: "edgeAgentPolicyScrapeNodeExporter", oid: 25, words: "Prometheus's scrape of node-exporter", description: "The verdict of this node's tailscaled packet filter on a new tcp/9100 connection from the scraper's Tailscale IPs (Prometheus scraping node-exporter); unknown when the filter cannot be read." },
   "poll-snmpd": { object: "edgeAgentPolicyPollSnmpd", oid: 26, words: "the scraper's SNMP polls of snmpd", description: "The verdict of this node's tailscaled packet filter on a new udp/161 datagram from the scraper's Tailscale IPs (the scraper polling snmpd and these objects); unknown when the filter cannot be read." },
 };
-
-const VERDICTS = ["accept", "drop", "unknown"] as const;
 
 /** The part, wherever NodeState keeps it. */
 export function policyOf(state: NodeState): TailnetPolicy {
@@ -105,15 +103,16 @@ export const tailnetPolicyPart: PartDefinition = {
   failures: TAILNET_POLICY_FAILURES,
   objects,
   series: [
-    { name: "edge_agent_tailnet_policy_verdict", help: "The verdict of this node's tailscaled packet filter on each flow the scraper opens here, one-hot over accept, drop and unknown.", labels: ["flow", "verdict"] },
+    { name: "edge_agent_tailnet_policy_verdict", help: "Always 1; verdict is this node's tailscaled packet filter verdict (accept, drop, unknown) on each flow the scraper opens here.", labels: ["flow", "verdict"] },
     { name: "edge_agent_tailnet_policy_accepts", help: "Whether this node's tailscaled packet filter admits a flow from the scraper (absent when undecided).", labels: ["flow"] },
   ],
   textfile: (state, out) => {
     out.set("edge_agent_probe_up", { probe: "tailnet.policy" }, judged(state) ? 1 : 0);
     // Both flows always: unknown when the filter could not be judged, so a dashboard has a series.
+    // One series per flow carrying its verdict, the textfile's and the receiver's convention.
     for (const flow of NODE_FLOWS) {
       const verdict = verdictOf(state, flow);
-      for (const v of VERDICTS) out.set("edge_agent_tailnet_policy_verdict", { flow, verdict: v }, v === verdict ? 1 : 0);
+      out.set("edge_agent_tailnet_policy_verdict", { flow, verdict }, 1);
       if (verdict !== "unknown") out.set("edge_agent_tailnet_policy_accepts", { flow }, verdict === "accept" ? 1 : 0);
     }
   },
@@ -132,6 +131,7 @@ export const tailnetPolicyPart: PartDefinition = {
     const [first, ...rest] = p.flows.map(flowLine);
     return [`          policy ${first ?? "(no flows)"}`, ...rest.map((line) => `                 ${line}`)];
   },
+  page: [{ heading: "Policy", lines: (v) => NODE_FLOWS.map((flow) => verdictLine(flow, v[POLICY_FLOWS[flow].object])) }],
   fleetInfo: [],
   fleet: [
     {

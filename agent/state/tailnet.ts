@@ -84,7 +84,6 @@ export function pathLabel(values: ObjectValues): string {
   return path === "peerRelay" ? "peer-relay" : path;
 }
 
-const PATHS: readonly ScraperPath[] = ["direct", "relay", "peer-relay", "idle", "offline", "unknown"];
 export const PATH_VALUES = { unknown: 0, direct: 1, relay: 2, peerRelay: 3, idle: 4, offline: 5 } as const;
 export const FAMILY_VALUES = { none: 0, ipv6: 1, ipv4: 2 } as const;
 
@@ -189,7 +188,7 @@ export const tailnetPart: PartDefinition = {
     { name: "edge_agent_tailnet_running", help: "Whether tailscaled's backend state is Running.", labels: [] },
     { name: "edge_agent_tailnet_missing_tags", help: "How many of tailscale.expectedTags the node does not carry.", labels: [] },
     { name: "edge_agent_tailnet_udp_port", help: "The UDP port tailscaled bound (absent when unknown).", labels: [] },
-    { name: "edge_agent_scraper_path", help: "The path to the scraper, one-hot: 1 for the current path, 0 for the others.", labels: ["path"] },
+    { name: "edge_agent_scraper_path", help: "Always 1; path is the current path to the scraper (direct, relay, peer-relay, idle, offline, unknown).", labels: ["path"] },
     { name: "edge_agent_scraper_direct", help: "Whether the path to the scraper is direct UDP (not relayed).", labels: [] },
     { name: "edge_agent_scraper_info", help: "The scraper peer and how it is reached (always 1); family is ipv6, ipv4 or none.", labels: ["peer", "family", "relay"] },
     { name: "edge_agent_scraper_latency_seconds", help: "Round-trip time of the last disco ping to the scraper (absent without an answer).", labels: [] },
@@ -200,7 +199,7 @@ export const tailnetPart: PartDefinition = {
     out.set("edge_agent_tailnet_missing_tags", {}, state.tailnet.missingTags.length);
     out.set("edge_agent_tailnet_running", {}, tailnet?.state === "Running" ? 1 : 0);
     const current = path(state);
-    for (const p of PATHS) out.set("edge_agent_scraper_path", { path: p }, p === current ? 1 : 0);
+    out.set("edge_agent_scraper_path", { path: current }, 1);
     out.set("edge_agent_scraper_direct", {}, current === "direct" ? 1 : 0);
     if (tailnet) {
       out.set("edge_agent_tailnet_info", { state: tailnet.state, dns_name: tailnet.dnsName, tags: tailnet.tags.join(","), version: tailnet.version }, 1);
@@ -223,6 +222,39 @@ export const tailnetPart: PartDefinition = {
     { label: "tailnet_name", object: "edgeAgentTailnetName", fallback: "", position: 1 },
     { label: "tags", object: "edgeAgentTailnetTags", fallback: "", position: 3 },
     { label: "tailnet_state", object: "edgeAgentTailnetState", fallback: "", position: 6 },
+  ],
+  page: [
+    {
+      heading: "Tailnet",
+      lines: (v) => {
+        const state = text(v.edgeAgentTailnetState) || "unknown";
+        return [
+          { label: "", value: state, tone: state === "Running" ? "ok" : state === "unknown" ? "none" : "bad" },
+          { label: "name", value: text(v.edgeAgentTailnetName), tone: "none" },
+          { label: "IPs", value: text(v.edgeAgentTailnetAddresses).split(",").join(", "), tone: "none" },
+        ];
+      },
+    },
+    {
+      heading: "Tags",
+      lines: (v) => {
+        const tags = text(v.edgeAgentTailnetTags);
+        return [tags ? { label: "", value: tags.split(",").join(", "), tone: "none" } : { label: "", value: "none", tone: "bad" }];
+      },
+    },
+    {
+      heading: "Path",
+      lines: (v) => {
+        const p = pathLabel(v);
+        const family = text(v.edgeAgentScraperFamily);
+        const endpoint = text(v.edgeAgentScraperEndpoint);
+        return [
+          { label: "", value: p, tone: p === "direct" ? "ok" : p === "relay" || p === "peer-relay" ? "bad" : "none" },
+          ...(family && family !== "none" ? [{ label: "over", value: family, tone: "none" as const }] : []),
+          ...(endpoint ? [{ label: p === "direct" ? "to" : "via", value: endpoint, tone: "none" as const }] : []),
+        ];
+      },
+    },
   ],
   fleet: [
     {

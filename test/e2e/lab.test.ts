@@ -89,8 +89,8 @@ describeWith(
         30_000,
         500,
       );
-      const series = await waitFor("edge_agent_info from every node", () => {
-        const s = promQuery(state, 'edge_agent_info{job="node"}');
+      const series = await waitFor("edge_agent_build_info from every node", () => {
+        const s = promQuery(state, 'edge_agent_build_info{job="node"}');
         return NODE_NAMES.every((n) => s.some((x) => x.metric.instance === `${n}:9100`)) ? s : null;
       }, 15_000, 500);
       expect(series.length).toBe(NODE_NAMES.length);

@@ -1,6 +1,8 @@
-// `edge-agent receive` as a child process: one JSON log line per notification, SIGHUP reloads
-// the config (a bad one is logged and the old one kept), SIGTERM saves the fleet and exits 0,
-// and a restart remembers the fleet.
+// `edge-agent receive` as a child process: its /metrics before any event (every counter at 0,
+// process_* metrics, the build; promtool-clean), one JSON log line per notification, SIGHUP
+// reloads the config (a bad one is logged and the old one kept), SIGTERM saves the fleet and
+// exits 0, and a restart remembers the fleet.
+import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -11,7 +13,7 @@ import type { Daemon } from "../helpers/process";
 import { startUnit } from "../helpers/unit-exec";
 import { edgeValues, metricsText, sample, snmptrap, snmptrapVarbindArgs, tree } from "./receiver-support";
 
-describeWith({ binaries: ["snmptrap"] }, "edge-agent receive (CLI)", () => {
+describeWith({ binaries: ["snmptrap", "promtool"] }, "edge-agent receive (CLI)", () => {
   let dir: string;
   let port: number;
   let metricsPort: number;
@@ -60,6 +62,30 @@ describeWith({ binaries: ["snmptrap"] }, "edge-agent receive (CLI)", () => {
     expect(d.output()).toContain("receiver.listen");
   });
 
+  it("serves every counter from the start at 0, the process_* metrics and its build, promtool-clean", async () => {
+    await start();
+    const text = await metricsText(`http://127.0.0.1:${metricsPort}/metrics`);
+    for (const series of [
+      'edge_fleet_receiver_config_reloads_total{result="success"}',
+      'edge_fleet_receiver_config_reloads_total{result="failure"}',
+      'edge_fleet_receiver_write_failures_total{file="file_sd"}',
+      'edge_fleet_receiver_notifications_received_total{version="2c",pdu="inform",mib="edge_agent"}',
+      'edge_fleet_receiver_notifications_received_total{version="1",pdu="trap",mib="other"}',
+      'edge_fleet_receiver_notifications_dropped_total{reason="unverified"}',
+    ])
+      expect(sample(text, series), series).toBe(0);
+    expect(text).not.toContain('version="1",pdu="inform"');
+    expect(sample(text, "process_resident_memory_bytes")).toBeGreaterThan(10 * 1024 * 1024);
+    expect(sample(text, "process_cpu_seconds_total")).toBeGreaterThan(0);
+    expect(sample(text, "process_open_fds")).toBeGreaterThan(0);
+    expect(Math.abs(sample(text, "process_start_time_seconds")! - Date.now() / 1000)).toBeLessThan(60);
+    expect(text).toMatch(/^edge_fleet_build_info\{version="\d+\.\d+\.\d+[^"]*",nodejs_version="v\d+\.\d+\.\d+"\} 1$/m);
+    expect(text).not.toMatch(/^edge_fleet_receiver_info/m);
+    expect(execFileSync("promtool", ["check", "metrics"], { input: text, encoding: "utf8", stdio: ["pipe", "pipe", "pipe"] }).trim()).toBe("");
+    child!.child.kill("SIGTERM");
+    expect(await exitCode()).toBe(0);
+  });
+
   it("logs one JSON line per notification, reloads on SIGHUP, saves and exits 0 on SIGTERM", async () => {
     await start();
     const send = (community: string, seq: number) => snmptrap(["-v2c", "-Ci", "-r", "0", "-t", "2", "-c", community, `127.0.0.1:${port}`, "", tree.notificationOid("heartbeat"), ...snmptrapVarbindArgs(edgeValues("cli1", seq))]);
@@ -80,7 +106,10 @@ describeWith({ binaries: ["snmptrap"] }, "edge-agent receive (CLI)", () => {
     await waitFor("the line for sequence 4", () => lines().some((l) => l.node === "cli1" && l.sequence === 4), 5000, 20);
     const perNotification = lines().filter((l) => l.node === "cli1");
     expect(perNotification.map((l) => l.sequence)).toEqual([1, 3, 4]);
-    expect(sample(await metricsText(`http://127.0.0.1:${metricsPort}/metrics`), 'edge_fleet_receiver_config_reloads_total{result="failure"}')).toBe(1);
+    const counted = await metricsText(`http://127.0.0.1:${metricsPort}/metrics`);
+    expect(sample(counted, 'edge_fleet_receiver_config_reloads_total{result="failure"}')).toBe(1);
+    expect(sample(counted, 'edge_fleet_receiver_config_reloads_total{result="success"}')).toBe(1);
+    expect(sample(counted, 'edge_fleet_receiver_notifications_received_total{version="2c",pdu="inform",mib="edge_agent"}')).toBe(3);
 
     child!.child.kill("SIGTERM");
     expect(await exitCode()).toBe(0);

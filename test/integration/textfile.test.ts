@@ -87,7 +87,7 @@ describeWith({ binaries: ["prometheus-node-exporter"] }, "textfile metrics throu
     expect(errors[0].msg).toContain("does not exist");
     mkdirSync(textDir);
     daemon.requestCycle("full");
-    await waitFor("node-exporter to serve edge_agent_info", async () => value(await scrape(exporter.url), 'edge_agent_info{version="0.1.0"}') === 1, 10_000, 100);
+    await waitFor("node-exporter to serve edge_agent_build_info", async () => value(await scrape(exporter.url), `edge_agent_build_info{nodejs_version="${process.version}",version="0.1.0"}`) === 1, 10_000, 100);
     expect(logLines.filter((l) => l.msg.includes("cannot write the textfile metrics"))).toHaveLength(1);
   });
 
@@ -126,6 +126,8 @@ describeWith({ binaries: ["prometheus-node-exporter"] }, "textfile metrics throu
     const text = await scrape(exporter.url);
     expect(value(text, "edge_agent_tailnet_missing_tags")).toBe(1);
     expect(value(text, "edge_agent_scraper_direct")).toBe(0);
+    // The path is a label of one series: the old path's series is gone, not 0.
+    expect(text).not.toContain('edge_agent_scraper_path{path="direct"}');
     expect(value(text, "node_textfile_scrape_error")).toBe(0);
     expect(sink.events).toEqual(expect.arrayContaining(["tailnetChanged", "pathChanged"]));
   });

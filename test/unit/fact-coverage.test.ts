@@ -1,7 +1,7 @@
 // Walks every definition of a NodeState part (agent/state/parts.ts) and proves that each output
 // shows it: a firewall check `firewall check` can ask reaches the MIB, AgentX, the textfile, the
-// receiver's metrics and its alerts; every failure code a probe can report gets a doctor finding
-// with a fix. A part, a check id or a code added without its outputs fails here.
+// receiver's metrics and its alerts; every object a part reports is on the fleet page; every
+// failure code a probe can report gets a doctor finding with a fix. A part, a check id or a code added without its outputs fails here.
 import { describe, expect, it } from "vitest";
 import { judgeIpv6Prefix } from "../../agent/doctor/checks/addresses";
 import { judgeFirewallPort } from "../../agent/doctor/checks/firewall";
@@ -221,6 +221,22 @@ describe("the definitions", () => {
     expect(notifications.map((n) => n.event).sort()).toEqual([...EVENT_KINDS].sort());
     expect(new Set(notifications.map((n) => n.id)).size).toBe(notifications.length);
     expect(NOTIFICATIONS).toHaveLength(notifications.length);
+  });
+
+  it("show every object a part reports in the part's own columns of the fleet page", () => {
+    const values = stateObjects(sampleNodeState());
+    const cells = (part: (typeof PARTS)[number], v: typeof values) => JSON.stringify(part.page.map((column) => column.lines(v)));
+    for (const part of PARTS)
+      for (const object of part.objects) {
+        const was = values[object.name];
+        const syntax = object.syntax;
+        const other =
+          syntax.kind === "Enum" ? Object.keys(syntax.values).find((label) => label !== was)
+          : syntax.kind === "TruthValue" ? !was
+          : syntax.kind === "Unsigned32" ? Number(was) + 1
+          : `${String(was)}-changed`;
+        expect(cells(part, { ...values, [object.name]: other! }), `${part.part} ${object.name}`).not.toBe(cells(part, values));
+      }
   });
 
   it("write every textfile series they declare for a node where everything is known", async () => {

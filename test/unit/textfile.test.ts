@@ -56,22 +56,27 @@ async function render(state: NodeState, metrics = new NodeMetrics()): Promise<st
 describe("textfile metrics", () => {
   it("renders the node's facts as edge_agent_* series in base units", async () => {
     const text = await render(sampleState());
-    expect(sample(text, 'edge_agent_info{version="0.1.0"}')).toBe(1);
+    expect(sample(text, `edge_agent_build_info{version="0.1.0",nodejs_version="${process.version}"}`)).toBe(1);
     expect(sample(text, 'edge_agent_ipv6_prefix_info{prefix="2001:db8:100:1::/64",interface="eth0",in_allocation="true",primary="true"}')).toBe(1);
     expect(sample(text, 'edge_agent_ipv6_prefix_info{prefix="2001:db8:999:1::/64",interface="wlan0",in_allocation="false",primary="false"}')).toBe(1);
     expect(sample(text, "edge_agent_ipv6_global_prefixes")).toBe(2);
     expect(sample(text, "edge_agent_ipv6_primary_in_allocation")).toBe(1);
     expect(sample(text, 'edge_agent_tailnet_info{state="Running",dns_name="node1.example-tailnet.ts.net",tags="tag:iot",version="1.90.6"}')).toBe(1);
     expect(sample(text, "edge_agent_tailnet_missing_tags")).toBe(1);
-    expect(sample(text, 'edge_agent_scraper_path{path="relay"}')).toBe(1);
-    expect(sample(text, 'edge_agent_scraper_path{path="direct"}')).toBe(0);
+    // One series per fact, its value in a label (the receiver's convention too): no zeros for the
+    // paths and verdicts the node does not have.
+    expect(text.match(/^edge_agent_scraper_path\{.*$/gm)).toEqual(['edge_agent_scraper_path{path="relay"} 1']);
     expect(sample(text, "edge_agent_scraper_direct")).toBe(0);
     expect(sample(text, "edge_agent_scraper_latency_seconds")).toBeCloseTo(0.0456);
     expect(sample(text, 'edge_agent_service_up{service="node_exporter"}')).toBe(1);
     expect(sample(text, 'edge_agent_service_up{service="snmpd"}')).toBe(0);
     expect(sample(text, 'edge_agent_service_tailnet_reachable{service="node_exporter"}')).toBe(0);
     expect(text).not.toContain('edge_agent_service_tailnet_reachable{service="snmpd"}');
-    expect(sample(text, 'edge_agent_firewall_verdict{check="inbound-ipv4",verdict="drop"}')).toBe(1);
+    expect(text.match(/^edge_agent_firewall_verdict\{.*$/gm)).toEqual([
+      'edge_agent_firewall_verdict{check="inbound-ipv6",verdict="accept"} 1',
+      'edge_agent_firewall_verdict{check="inbound-ipv4",verdict="drop"} 1',
+      'edge_agent_firewall_verdict{check="outbound-ipv6",verdict="unknown"} 1',
+    ]);
     expect(sample(text, 'edge_agent_firewall_accepts{check="inbound-ipv6"}')).toBe(1);
     expect(sample(text, 'edge_agent_firewall_accepts{check="inbound-ipv4"}')).toBe(0);
     expect(text).not.toContain('edge_agent_firewall_accepts{check="outbound-ipv6"}');
@@ -87,6 +92,7 @@ describe("textfile metrics", () => {
     expect(sample(text, 'edge_agent_notifications_queued{target="scraper-b:162"}')).toBe(3);
     expect(sample(text, "edge_agent_notifications_dropped_total")).toBe(2);
     expect(sample(text, "edge_agent_agentx_registered")).toBe(1);
+    expect(sample(text, 'edge_agent_events_total{kind="addressChanged"}')).toBe(0);
     // prom-client's default process metrics never reach the file: node-exporter has its own.
     expect(text).not.toMatch(/^process_|^nodejs_/m);
   });
@@ -125,10 +131,13 @@ describe("textfile metrics", () => {
 });
 
 describeWith({ binaries: ["promtool"] }, "textfile metrics under promtool", () => {
-  it("passes promtool check metrics", async () => {
+  it("passes promtool check metrics, before and after the first event", async () => {
     const metrics = new NodeMetrics();
+    const before = await render(sampleState(), metrics);
+    expect(execFileSync("promtool", ["check", "metrics"], { input: before, encoding: "utf8", stdio: ["pipe", "pipe", "pipe"] }).trim()).toBe("");
     metrics.countEvent("addressChanged");
     const text = await render(sampleState(), metrics);
+    expect(sample(text, 'edge_agent_events_total{kind="addressChanged"}')).toBe(1);
     // promtool prints lint problems and exits non-zero on any.
     const out = execFileSync("promtool", ["check", "metrics"], { input: text, encoding: "utf8", stdio: ["pipe", "pipe", "pipe"] });
     expect(out.trim()).toBe("");
