@@ -89,6 +89,9 @@ export const configSchema = obj({
     alertmanager: str("", check.httpUrlOrEmpty, redactUrl),
     state: str("/var/lib/edge-agent/fleet.json"),
     staleAfterHeartbeats: int(3, 1, 1000),
+    // Bytes of socket receive buffer asked for per listener (SO_RCVBUF; the kernel doubles it and
+    // caps the request at net.core.rmem_max); 0 keeps the kernel's default.
+    socketBuffer: int(8 * 1024 * 1024, 0, 1024 * 1024 * 1024),
   }),
   log: obj({ level: oneOf("info", ["trace", "debug", "info", "warn", "error", "fatal"]) }),
   mib: obj({ baseOid: str(DEFAULT_BASE_OID, check.oid) }),

@@ -23,6 +23,7 @@
 // down does not report the whole fleet stale.
 import type { EventKind } from "../diff";
 import type { ObjectValues } from "../snmp/state-objects";
+import { fleetFile, savedNodes, type FleetFile } from "./fleet-file";
 
 export interface NodeRecord {
   /** The node's short tailnet name (first label of its MagicDNS name), or its host name. */
@@ -198,14 +199,14 @@ export class FleetState {
     return { becameStale, forgotten };
   }
 
-  toJSON(): { version: 1; nodes: NodeRecord[] } {
-    return { version: 1, nodes: [...this.nodes.values()] };
+  /** The saved form (fleet-file.ts). */
+  toJSON(): FleetFile {
+    return fleetFile(this.nodes.values());
   }
 
   /** Restores saved records, skipping any that do not have the expected shape; returns how many were skipped. */
   restore(saved: unknown): number {
-    const list = (saved as { version?: unknown; nodes?: unknown })?.nodes;
-    if ((saved as { version?: unknown })?.version !== 1 || !Array.isArray(list)) throw new Error("not a fleet state file (expected {version: 1, nodes: [...]})");
+    const list = savedNodes(saved);
     let skipped = 0;
     for (const raw of list) {
       const r = raw as Partial<NodeRecord>;

@@ -16,6 +16,20 @@ export const NODE_VALUES_MAX_OCTETS = [...maxOctets.values()].reduce((a, b) => a
 
 /** Why the values are refused (the first object over its SIZE, or the total), or null. */
 export function oversize(values: ObjectValues): string | null {
+  // Per notification, so first a bound without encoding anything: UTF-8 takes at most 3 octets
+  // per UTF-16 unit. Only values that might be too large are measured exactly.
+  let bound = 0;
+  let fits = true;
+  for (const name in values) {
+    const value = values[name];
+    const most = typeof value === "string" ? value.length * 3 : String(value).length;
+    bound += most;
+    if (most > (maxOctets.get(name) ?? 0)) {
+      fits = false;
+      break;
+    }
+  }
+  if (fits && bound <= NODE_VALUES_MAX_OCTETS) return null;
   let total = 0;
   for (const [name, value] of Object.entries(values)) {
     const octets = Buffer.byteLength(String(value), "utf8");

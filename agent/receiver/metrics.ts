@@ -26,7 +26,7 @@ export class ReceiverMetrics {
   readonly rateLimited: Counter<"what">;
   readonly tests: Counter<string>;
 
-  constructor(fleet: () => FleetState, extra: { whoisErrors: () => number; alertSends: () => { sent: number; failed: number }; fleetRenders: () => number }) {
+  constructor(fleet: () => FleetState, extra: { whoisErrors: () => number; alertSends: () => { sent: number; failed: number }; fleetRenders: () => number; stateSaveMs?: () => number }) {
     const registers = [this.registry];
     this.datagrams = new Counter({ name: "edge_fleet_receiver_datagrams_total", help: "UDP datagrams read by the receiver's listeners, valid or not.", registers });
     this.received = new Counter({ name: "edge_fleet_receiver_notifications_received_total", help: "Notifications that decoded and authenticated, by SNMP version, PDU (trap or inform) and MIB (edge_agent or other).", labelNames: ["version", "pdu", "mib"], registers });
@@ -68,6 +68,14 @@ export class ReceiverMetrics {
       collect() {
         this.reset();
         this.inc(extra.fleetRenders());
+      },
+    });
+    new Gauge({
+      name: "edge_fleet_receiver_state_save_seconds",
+      help: "How long the last save of receiver.state took (written in pieces, without holding up the listeners).",
+      registers,
+      collect() {
+        this.set((extra.stateSaveMs?.() ?? 0) / 1000);
       },
     });
     new Counter({

@@ -10,6 +10,7 @@ import { writeFileAtomic } from "./atomic-write";
 import { fileSdGroups, renderFileSd } from "./file-sd";
 import type { FleetState } from "./fleet-state";
 import type { FleetStore } from "./fleet-store";
+import type { HeartbeatLog } from "./heartbeat-log";
 import type { LogLimiter } from "./log-limiter";
 import type { ReceiverMetrics } from "./metrics";
 
@@ -20,6 +21,7 @@ export interface OutputsContext {
   store: FleetStore;
   metrics: ReceiverMetrics;
   limiter: LogLimiter;
+  heartbeats: HeartbeatLog;
   alertResendMs: number;
 }
 
@@ -46,6 +48,7 @@ export class Outputs {
       }
       for (const node of forgotten) log().info({ node }, `${node}: forgotten, not heard from for too long`);
       this.ctx.limiter.flush(now);
+      this.ctx.heartbeats.flush(log(), now);
       boundKeyCache();
       const changed = force || fleet.generation !== this.generation;
       this.generation = fleet.generation;

@@ -11,6 +11,7 @@ import { EngineGate } from "./engine-gate";
 import { FleetState, type FleetOptions } from "./fleet-state";
 import { FleetStore } from "./fleet-store";
 import { MetricsServer } from "./http";
+import { HeartbeatLog } from "./heartbeat-log";
 import { Ingest } from "./ingest";
 import type { ListenAddress } from "./listen-address";
 import { Listeners, type ListenerHandlers } from "./listeners";
@@ -61,6 +62,7 @@ export class TrapReceiver {
   private readonly limiter: LogLimiter;
   private readonly page: MetricsPage;
   private readonly gate = new EngineGate();
+  private readonly heartbeats = new HeartbeatLog();
   private readonly handlers: ListenerHandlers;
   private whois: Whois;
   private listeners: Listeners | null = null;
@@ -82,6 +84,7 @@ export class TrapReceiver {
       whoisErrors: () => this.whois.errors,
       alertSends: () => ({ sent: this.outputs.alertSender.sent, failed: this.outputs.alertSender.failures }),
       fleetRenders: () => this.page.renders,
+      stateSaveMs: () => this.store.lastSaveMs,
     });
     this.outputs = new Outputs({
       config: () => this.config,
@@ -90,6 +93,7 @@ export class TrapReceiver {
       store: this.store,
       metrics: this.metrics,
       limiter: this.limiter,
+      heartbeats: this.heartbeats,
       alertResendMs: options.alertResendMs ?? 60_000,
     });
     this.page = new MetricsPage(this.fleet, this.metrics);
@@ -101,6 +105,7 @@ export class TrapReceiver {
       fleet: this.fleet,
       metrics: this.metrics,
       limiter: this.limiter,
+      heartbeats: this.heartbeats,
       changed: () => this.store.changed(),
       stopped: () => this.stopped,
     });
@@ -210,6 +215,6 @@ export class TrapReceiver {
     if (this.tick) clearInterval(this.tick);
     await this.listeners?.close();
     await this.http?.close();
-    this.store.save();
+    await this.store.flush();
   }
 }
