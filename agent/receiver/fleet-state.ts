@@ -23,6 +23,7 @@
 // down does not report the whole fleet stale.
 import type { EventKind } from "../diff";
 import type { ObjectValues } from "../snmp/state-objects";
+import { compactValues } from "./compact-values";
 import { fleetFile, savedNodes, type FleetFile } from "./fleet-file";
 
 export interface NodeRecord {
@@ -73,6 +74,15 @@ export function nodeName(values: ObjectValues): string | null {
   return host || null;
 }
 
+/** What changes with every notification, and so says nothing about the node's state. */
+const PER_NOTIFICATION = new Set(["edgeAgentNotificationSequence", "edgeAgentEventTime", "edgeAgentEventSummary"]);
+
+/** Whether two nodes' values (compact: every object present) report the same state. */
+function sameState(a: ObjectValues, b: ObjectValues): boolean {
+  for (const name in b) if (a[name] !== b[name] && !PER_NOTIFICATION.has(name)) return false;
+  return true;
+}
+
 function advanceWindow(window: number, by: number): number {
   if (by > WINDOW) return 0;
   const shifted = by === WINDOW ? 0 : (window << by) >>> 0;
@@ -85,6 +95,12 @@ export class FleetState {
   private readonly bySource = new Map<string, string>();
   /** Bumped on every change an output cares about (values, membership, staleness). */
   generation = 0;
+  /**
+   * Bumped only when a node comes or goes or reports different state (not a new sequence, event
+   * time or summary alone): the file_sd targets follow this, so a flood of heartbeats from a large
+   * fleet does not rebuild them every second just to find them unchanged.
+   */
+  stateGeneration = 0;
 
   constructor(
     public options: FleetOptions,
@@ -103,13 +119,14 @@ export class FleetState {
     if (!existing) {
       if (this.nodes.size >= this.options.maxNodes) return { kind: "full", node };
       const record: NodeRecord = {
-        node, values, lastSeenMs: receivedMs, lastSequence: sequence, lastEventMs: eventMs, window: 0,
+        node, values: compactValues(values), lastSeenMs: receivedMs, lastSequence: sequence, lastEventMs: eventMs, window: 0,
         lastEvent: event, lastSummary: summary, source, lastHeartbeatEventMs: null, heartbeatGapsMs: [], stale: false,
       };
       this.learnHeartbeat(record, event, eventMs);
       this.nodes.set(node, record);
       this.bind(node, source);
       this.generation++;
+      this.stateGeneration++;
       return { kind: "new", node, firstSeen: true, counterReset: false, record };
     }
     let counterReset = false;
@@ -131,7 +148,9 @@ export class FleetState {
       this.generation++;
       return { kind: "late", node, record: existing };
     }
-    existing.values = values;
+    const compact = compactValues(values);
+    if (!sameState(existing.values, compact)) this.stateGeneration++;
+    existing.values = compact;
     existing.lastSeenMs = receivedMs;
     existing.lastSequence = sequence;
     existing.lastEventMs = eventMs;
@@ -196,6 +215,7 @@ export class FleetState {
       }
     }
     if (becameStale.length || forgotten.length) this.generation++;
+    if (forgotten.length) this.stateGeneration++;
     return { becameStale, forgotten };
   }
 
@@ -218,7 +238,7 @@ export class FleetState {
       }
       this.nodes.set(r.node!, {
         node: r.node!,
-        values: r.values as ObjectValues,
+        values: compactValues(r.values as ObjectValues),
         lastSeenMs: r.lastSeenMs!,
         lastSequence: r.lastSequence!,
         lastEventMs: r.lastEventMs!,
@@ -233,6 +253,7 @@ export class FleetState {
       this.bind(r.node!, typeof r.source === "string" ? r.source : "");
     }
     this.generation++;
+    this.stateGeneration++;
     return skipped;
   }
 }

@@ -31,6 +31,7 @@ export class Outputs {
   private lastFileSd: { path: string; text: string } | null = null;
   private lastAlertSendMs = 0;
   private generation = -1;
+  private stateGeneration = -1;
 
   constructor(private readonly ctx: OutputsContext) {
     this.alerts = new AlertTracker({ resendMs: ctx.alertResendMs, resolvedResendForMs: 15 * 60_000 });
@@ -52,10 +53,10 @@ export class Outputs {
       boundKeyCache();
       const changed = force || fleet.generation !== this.generation;
       this.generation = fleet.generation;
-      if (changed) {
-        this.writeFileSd();
-        this.ctx.store.changed();
-      }
+      if (changed) this.ctx.store.changed();
+      // The targets follow membership and reported state only (FleetState.stateGeneration).
+      // A failed write is tried again at the next tick.
+      if ((force || fleet.stateGeneration !== this.stateGeneration) && this.writeFileSd()) this.stateGeneration = fleet.stateGeneration;
       this.alertSender.url = this.ctx.config().receiver.alertmanager;
       if (this.alertSender.url) {
         const due = now - this.lastAlertSendMs >= this.alerts.options.resendMs;
@@ -70,20 +71,23 @@ export class Outputs {
     }
   }
 
-  private writeFileSd(): void {
+  /** False when the write failed. */
+  private writeFileSd(): boolean {
     const path = this.ctx.config().receiver.fileSd;
-    if (!path) return;
+    if (!path) return true;
     const groups = fileSdGroups(this.ctx.fleet);
     const text = renderFileSd(groups);
-    if (this.lastFileSd?.text === text && this.lastFileSd.path === path) return;
+    if (this.lastFileSd?.text === text && this.lastFileSd.path === path) return true;
     try {
       const created = writeFileAtomic(path, text);
       if (created) this.ctx.log().info({ path, created }, `created ${created} for receiver.fileSd`);
       this.lastFileSd = { path, text };
       this.ctx.log().debug({ path, targets: groups.length }, "file_sd written");
+      return true;
     } catch (error) {
       this.ctx.metrics.writeFailures.inc({ file: "file_sd" });
       this.ctx.limiter.warn("file_sd", { path, err: (error as Error).message }, "cannot write the file_sd file (check receiver.fileSd and that its directory is writable)");
+      return false;
     }
   }
 }

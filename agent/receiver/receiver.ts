@@ -84,7 +84,7 @@ export class TrapReceiver {
       whoisErrors: () => this.whois.errors,
       alertSends: () => ({ sent: this.outputs.alertSender.sent, failed: this.outputs.alertSender.failures }),
       fleetRenders: () => this.page.renders,
-      stateSaveMs: () => this.store.lastSaveMs,
+      stateSaves: () => ({ count: this.store.writes, lastMs: this.store.lastSaveMs }),
     });
     this.outputs = new Outputs({
       config: () => this.config,
@@ -136,7 +136,10 @@ export class TrapReceiver {
       throw error;
     }
     receiver.outputs.refresh(true);
-    receiver.tick = setInterval(() => receiver.outputs.refresh(false), options.tickMs ?? 1000);
+    receiver.tick = setInterval(() => {
+      receiver.outputs.refresh(false);
+      receiver.page.release();
+    }, options.tickMs ?? 1000);
     log.info(
       {
         listen: receiver.listenAddresses.map((l) => l.text),
