@@ -67,11 +67,17 @@ const MIN_GAP_MS = 1000;
 
 /** The node key a notification's values name: first label of the tailnet name, else host name. */
 export function nodeName(values: ObjectValues): string | null {
-  const tailnet = typeof values.edgeAgentTailnetName === "string" ? values.edgeAgentTailnetName.trim().toLowerCase() : "";
-  const first = tailnet.replace(/\.$/, "").split(".")[0];
-  if (first) return first;
-  const host = typeof values.edgeAgentHostName === "string" ? values.edgeAgentHostName.trim().toLowerCase().split(".")[0] : "";
+  const tailnet = typeof values.edgeAgentTailnetName === "string" ? firstLabel(values.edgeAgentTailnetName) : "";
+  if (tailnet) return tailnet;
+  const host = typeof values.edgeAgentHostName === "string" ? firstLabel(values.edgeAgentHostName) : "";
   return host || null;
+}
+
+/** "Host1.example.ts.net." -> "host1" (asked twice per notification: no regular expression, no split). */
+function firstLabel(name: string): string {
+  const text = name.trim().toLowerCase();
+  const dot = text.indexOf(".");
+  return dot < 0 ? text : text.slice(0, dot);
 }
 
 /** What changes with every notification, and so says nothing about the node's state. */

@@ -6,7 +6,7 @@ import type { ObjectValues } from "../snmp/state-objects";
 
 /** DisplayString's own limit (RFC 2579) for an object whose syntax names no SIZE. */
 const DISPLAY_STRING_MAX = 255;
-/** A non-string value (number, enum label, truth value, ISO time) as kept in a record. */
+/** A non-string value (number, enum label, truth value, ISO time) as kept in a record; at least 24, which oversize() relies on. */
 const SCALAR_MAX = 32;
 
 const maxOctets = new Map(OBJECTS.map((o) => [o.name, o.syntax.kind === "DisplayString" ? (o.syntax.size?.[1] ?? DISPLAY_STRING_MAX) : SCALAR_MAX]));
@@ -22,7 +22,8 @@ export function oversize(values: ObjectValues): string | null {
   let fits = true;
   for (const name in values) {
     const value = values[name];
-    const most = typeof value === "string" ? value.length * 3 : String(value).length;
+    // A number or truth value prints in at most 24 characters, within SCALAR_MAX.
+    const most = typeof value === "string" ? value.length * 3 : 24;
     bound += most;
     if (most > (maxOctets.get(name) ?? 0)) {
       fits = false;

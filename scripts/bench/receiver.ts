@@ -357,11 +357,15 @@ async function memory(tpl: Buffer, seqOffset: number, nameOffsets: number[]): Pr
     const stateBytes = statSync(mem.statePath).size;
     const rss = rssKb(pid);
     const heap = liveHeapBytes(inspector);
+    // After that full collection V8 hands unused pages back: what is left once the transient
+    // garbage of the flood and of rendering /metrics is gone.
+    await sleep(1000);
+    const settled = rssKb(pid);
     const rssPerNode = (rss - rss0) / known;
     const heapPerNode = (heap - heap0) / 1024 / known;
-    console.log(`  ${known} nodes: RSS ${(rss / 1024).toFixed(1)} MiB (${rssPerNode.toFixed(2)} KiB per node above empty), live heap ${(heap / 1048576).toFixed(1)} MiB (${heapPerNode.toFixed(2)} KiB per node); /metrics ${(size / 1e6).toFixed(1)} MB in ${scrapeMs} ms; state file ${(stateBytes / 1e6).toFixed(1)} MB, last save ${saveSeconds.toFixed(2)} s`);
+    console.log(`  ${known} nodes: RSS ${(rss / 1024).toFixed(1)} MiB (${rssPerNode.toFixed(2)} KiB per node above empty), live heap ${(heap / 1048576).toFixed(1)} MiB (${heapPerNode.toFixed(2)} KiB per node), RSS after that full GC ${(settled / 1024).toFixed(1)} MiB (${((settled - rss0) / known).toFixed(2)} KiB per node); /metrics ${(size / 1e6).toFixed(1)} MB in ${scrapeMs} ms; state file ${(stateBytes / 1e6).toFixed(1)} MB, last save ${saveSeconds.toFixed(2)} s`);
     rows.push(
-      { metric: `RSS per node above the empty receiver, ${known} nodes`, value: round2(rssPerNode), unit: "KiB", reference: Number((rss0 / 1024).toFixed(1)), referenceName: "empty receiver RSS, MiB", ratio: null, target: "<= 2 KiB", pass: rssPerNode <= 2, note: `RSS ${(rss / 1024).toFixed(1)} MiB` },
+      { metric: `RSS per node above the empty receiver, ${known} nodes`, value: round2(rssPerNode), unit: "KiB", reference: Number((rss0 / 1024).toFixed(1)), referenceName: "empty receiver RSS, MiB", ratio: null, target: "<= 2 KiB", pass: rssPerNode <= 2, note: `RSS ${(rss / 1024).toFixed(1)} MiB; after a full GC ${(settled / 1024).toFixed(1)} MiB (${((settled - rss0) / known).toFixed(2)} KiB per node)` },
       { metric: `live heap per node, ${known} nodes`, value: round2(heapPerNode), unit: "KiB", reference: Number((heap0 / 1048576).toFixed(1)), referenceName: "empty receiver live heap, MiB", ratio: null, target: null, pass: null, note: `live heap ${(heap / 1048576).toFixed(1)} MiB` },
       { metric: `fleet state save (wall), ${known} nodes`, value: round2(saveSeconds), unit: "s", reference: null, ratio: null, target: known >= 100_000 ? "<= 1 s" : null, pass: known >= 100_000 ? saveSeconds <= 1 : null, note: `file ${(stateBytes / 1e6).toFixed(1)} MB` },
     );
