@@ -275,9 +275,28 @@ async function highestZeroLoss(subject: Subject, traffic: Traffic): Promise<numb
   return best;
 }
 
-async function measure(subject: Subject, traffic: Traffic): Promise<number> {
+/** CPU time a process has used (user + system), in ms. */
+function cpuMs(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").replace(/^.*\) /, "").split(" ");
+  // utime and stime are fields 14 and 15 of stat(5), 12 and 13 after the command name.
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+}
+
+interface Measured {
+  best: number;
+  /** CPU per notification processed over the whole ramp, µs: less noisy than the rates. */
+  cpuUs: number;
+}
+
+async function measure(subject: Subject, traffic: Traffic): Promise<Measured> {
+  const pid = subject.child.pid!;
   try {
-    return await highestZeroLoss(subject, traffic);
+    const cpu0 = cpuMs(pid);
+    const processed0 = await subject.processed();
+    const best = await highestZeroLoss(subject, traffic);
+    const cpuUs = ((cpuMs(pid) - cpu0) * 1000) / Math.max(1, (await subject.processed()) - processed0);
+    console.log(`  ${subject.name}: ${cpuUs.toFixed(1)} µs of CPU per notification processed over the ramp`);
+    return { best, cpuUs };
   } finally {
     subject.child.kill("SIGTERM");
     await new Promise((r) => (subject.child.exitCode !== null ? r(null) : subject.child.once("exit", r)));
@@ -290,6 +309,10 @@ const round2 = (x: number) => Math.round(x * 100) / 100;
 function rateRow(metric: string, value: number, reference: number, referenceName: string, target: number | null): BenchRow {
   const ratio = reference > 0 ? round2(value / reference) : null;
   return { metric, value, unit: "notifications/s", reference, referenceName, ratio, target: target === null ? null : `>= ${target}x`, pass: target === null || ratio === null ? null : ratio >= target };
+}
+
+function cpuRow(metric: string, value: number, reference: number, referenceName: string): BenchRow {
+  return { metric, value: round2(value), unit: "µs", reference: round2(reference), referenceName, ratio: reference > 0 ? round2(value / reference) : null, target: null, pass: null };
 }
 
 /** The inspector's WebSocket URL once SIGUSR1 opened it (the process prints it to stderr, here its log). */
@@ -394,31 +417,31 @@ async function main(): Promise<void> {
   // Kernel default buffers on both sides.
   const oursSmall = await startReceiver("v2c-default", 0);
   const smallBuf = recvBuffer(oursSmall.port);
-  const ourSmallBest = await measure(oursSmall, v2c);
+  const { best: ourSmallBest } = await measure(oursSmall, v2c);
   const trapd = await startSnmptrapd(null);
   const trapdBuf = recvBuffer(trapd.port);
-  const trapdBest = await measure(trapd, v2c);
+  const { best: trapdBest } = await measure(trapd, v2c);
 
   // The receiver's default buffer, given to all three.
   const ours = await startReceiver("v2c", BUFFER, PROFILE_DIR ? [`--cpu-prof`, `--cpu-prof-dir=${PROFILE_DIR}`] : [], PROFILE_DIR !== "");
   const bigBuf = recvBuffer(ours.port);
-  const ourBest = await measure(ours, v2c);
+  const { best: ourBest, cpuUs: ourCpu } = await measure(ours, v2c);
   // Net-SNMP's serverRecvBuf is what it asks for; the kernel doubles it.
   const trapdBig = await startSnmptrapd(Math.round(bigBuf / 2));
   const trapdBigBuf = recvBuffer(trapdBig.port);
-  const trapdBigBest = await measure(trapdBig, v2c);
+  const { best: trapdBigBest, cpuUs: trapdCpu } = await measure(trapdBig, v2c);
   const bare = await startBare(BUFFER);
   const bareBuf = recvBuffer(bare.port);
-  const bareBest = await measure(bare, v2c);
+  const { best: bareBest, cpuUs: bareCpu } = await measure(bare, v2c);
   console.log(`Socket receive buffers: kernel default ${smallBuf} B (receiver) / ${trapdBuf} B (snmptrapd); asked for ${BUFFER} B: receiver ${bigBuf} B, snmptrapd ${trapdBigBuf} B, bare net-snmp ${bareBuf} B (net.core.rmem_max ${readFileSync("/proc/sys/net/core/rmem_max", "utf8").trim()})`);
   if (new Set([bigBuf, trapdBigBuf, bareBuf]).size !== 1 || smallBuf !== trapdBuf) throw new Error("the socket buffers differ: the side-by-side rates would not compare like with like");
 
   const oursV3 = await startReceiver("v3", BUFFER);
-  const ourV3Best = await measure(oursV3, v3);
+  const { best: ourV3Best, cpuUs: ourV3Cpu } = await measure(oursV3, v3);
   const trapdV3 = await startSnmptrapd(Math.round(bigBuf / 2));
-  const trapdV3Best = await measure(trapdV3, v3);
+  const { best: trapdV3Best, cpuUs: trapdV3Cpu } = await measure(trapdV3, v3);
   const bareV3 = await startBare(BUFFER);
-  const bareV3Best = await measure(bareV3, v3);
+  const { best: bareV3Best, cpuUs: bareV3Cpu } = await measure(bareV3, v3);
 
   console.log("");
   console.log(`Highest zero-loss v2c rate, kernel default buffer: edge-agent receive ${ourSmallBest}/s, snmptrapd ${trapdBest}/s`);
@@ -437,6 +460,10 @@ async function main(): Promise<void> {
     rateRow(`highest zero-loss v2c rate, ${buf}, against the library`, ourBest, bareBest, "net-snmp createReceiver, empty handler, same buffer", 0.8),
     rateRow(`highest zero-loss v3 authPriv (SHA/AES) rate, ${buf}`, ourV3Best, trapdV3Best, "snmptrapd, same buffer", 2),
     rateRow(`highest zero-loss v3 authPriv (SHA/AES) rate, ${buf}, against the library`, ourV3Best, bareV3Best, "net-snmp createReceiver, empty handler, same buffer", null),
+    cpuRow("CPU per v2c notification over the 8 MiB ramp", ourCpu, bareCpu, "net-snmp createReceiver, empty handler"),
+    cpuRow("CPU per v2c notification over the 8 MiB ramp", ourCpu, trapdCpu, "snmptrapd (logging each to a file)"),
+    cpuRow("CPU per v3 authPriv notification over the 8 MiB ramp", ourV3Cpu, bareV3Cpu, "net-snmp createReceiver, empty handler"),
+    cpuRow("CPU per v3 authPriv notification over the 8 MiB ramp", ourV3Cpu, trapdV3Cpu, "snmptrapd (logging each to a file)"),
     ...(await memory(tpl, seqOffset, nameOffsets)),
   ];
   console.log(`Load average at the end: ${load()}`);
