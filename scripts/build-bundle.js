@@ -112,7 +112,9 @@ async function main() {
     format: "cjs",
     banner: { js: "#!/usr/bin/node" },
     legalComments: "none",
-    minify: true,
+    // EDGE_AGENT_BUNDLE_READABLE=1: not minified, so a CPU profile names the functions
+    // (scripts/bench/receiver.ts --profile); never for the packages.
+    minify: process.env.EDGE_AGENT_BUNDLE_READABLE !== "1",
     keepNames: true,
     alias: { crypto: "./scripts/build-shims/crypto.js" },
     logLevel: "warning",

@@ -92,6 +92,9 @@ export const configSchema = obj({
     staleAfterHeartbeats: int(3, 1, 1000),
     nodeTag: str("tag:monitor", check.tag),
     tailnetRefresh: duration("1m", SECOND, HOUR),
+    // Bytes of socket receive buffer asked for per listener (SO_RCVBUF; the kernel doubles it and
+    // caps the request at net.core.rmem_max); 0 keeps the kernel's default.
+    socketBuffer: int(8 * 1024 * 1024, 0, 1024 * 1024 * 1024),
   }),
   log: obj({ level: oneOf("info", ["trace", "debug", "info", "warn", "error", "fatal"]) }),
   mib: obj({ baseOid: str(DEFAULT_BASE_OID, check.oid) }),

@@ -8,11 +8,19 @@ import { dirname, basename, join } from "node:path";
 // A dot-name Prometheus's file_sd glob (*.yml) does not match while it is being written.
 const tmpName = (path: string, pid: number | string): string => `.${basename(path)}.${pid}.tmp`;
 
-/** Writes `content` to `path` atomically; returns the first directory it had to create, if any. */
-export function writeFileAtomic(path: string, content: string, mode = 0o644): string | undefined {
+/**
+ * Where a write of `path` puts its content first (the directory created when missing), for a
+ * writer that fills the file itself and then renames it as writeFileAtomic does.
+ */
+export function tempPathFor(path: string): { tmp: string; dir: string; created: string | undefined } {
   const dir = dirname(path);
   const created = mkdirSync(dir, { recursive: true });
-  const tmp = join(dir, tmpName(path, process.pid));
+  return { tmp: join(dir, tmpName(path, process.pid)), dir, created };
+}
+
+/** Writes `content` to `path` atomically; returns the first directory it had to create, if any. */
+export function writeFileAtomic(path: string, content: string, mode = 0o644): string | undefined {
+  const { tmp, dir, created } = tempPathFor(path);
   let fd: number | null = null;
   try {
     fd = openSync(tmp, "w", mode);

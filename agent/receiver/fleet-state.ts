@@ -23,6 +23,8 @@
 // down does not report the whole fleet stale.
 import type { EventKind } from "../diff";
 import type { ObjectValues } from "../snmp/state-objects";
+import { compactValues } from "./compact-values";
+import { fleetFile, savedNodes, type FleetFile } from "./fleet-file";
 
 export interface NodeRecord {
   /** The node's short tailnet name (first label of its MagicDNS name), or its host name. */
@@ -65,11 +67,26 @@ const MIN_GAP_MS = 1000;
 
 /** The node key a notification's values name: first label of the tailnet name, else host name. */
 export function nodeName(values: ObjectValues): string | null {
-  const tailnet = typeof values.edgeAgentTailnetName === "string" ? values.edgeAgentTailnetName.trim().toLowerCase() : "";
-  const first = tailnet.replace(/\.$/, "").split(".")[0];
-  if (first) return first;
-  const host = typeof values.edgeAgentHostName === "string" ? values.edgeAgentHostName.trim().toLowerCase().split(".")[0] : "";
+  const tailnet = typeof values.edgeAgentTailnetName === "string" ? firstLabel(values.edgeAgentTailnetName) : "";
+  if (tailnet) return tailnet;
+  const host = typeof values.edgeAgentHostName === "string" ? firstLabel(values.edgeAgentHostName) : "";
   return host || null;
+}
+
+/** "Host1.example.ts.net." -> "host1" (asked twice per notification: no regular expression, no split). */
+function firstLabel(name: string): string {
+  const text = name.trim().toLowerCase();
+  const dot = text.indexOf(".");
+  return dot < 0 ? text : text.slice(0, dot);
+}
+
+/** What changes with every notification, and so says nothing about the node's state. */
+const PER_NOTIFICATION = new Set(["edgeAgentNotificationSequence", "edgeAgentEventTime", "edgeAgentEventSummary"]);
+
+/** Whether two nodes' values (compact: every object present) report the same state. */
+function sameState(a: ObjectValues, b: ObjectValues): boolean {
+  for (const name in b) if (a[name] !== b[name] && !PER_NOTIFICATION.has(name)) return false;
+  return true;
 }
 
 function advanceWindow(window: number, by: number): number {
@@ -84,6 +101,12 @@ export class FleetState {
   private readonly bySource = new Map<string, string>();
   /** Bumped on every change an output cares about (values, membership, staleness). */
   generation = 0;
+  /**
+   * Bumped only when a node comes or goes or reports different state (not a new sequence, event
+   * time or summary alone): the file_sd targets follow this, so a flood of heartbeats from a large
+   * fleet does not rebuild them every second just to find them unchanged.
+   */
+  stateGeneration = 0;
 
   constructor(
     public options: FleetOptions,
@@ -102,13 +125,14 @@ export class FleetState {
     if (!existing) {
       if (this.nodes.size >= this.options.maxNodes) return { kind: "full", node };
       const record: NodeRecord = {
-        node, values, lastSeenMs: receivedMs, lastSequence: sequence, lastEventMs: eventMs, window: 0,
+        node, values: compactValues(values), lastSeenMs: receivedMs, lastSequence: sequence, lastEventMs: eventMs, window: 0,
         lastEvent: event, lastSummary: summary, source, lastHeartbeatEventMs: null, heartbeatGapsMs: [], stale: false,
       };
       this.learnHeartbeat(record, event, eventMs);
       this.nodes.set(node, record);
       this.bind(node, source);
       this.generation++;
+      this.stateGeneration++;
       return { kind: "new", node, firstSeen: true, counterReset: false, record };
     }
     let counterReset = false;
@@ -130,7 +154,9 @@ export class FleetState {
       this.generation++;
       return { kind: "late", node, record: existing };
     }
-    existing.values = values;
+    const compact = compactValues(values);
+    if (!sameState(existing.values, compact)) this.stateGeneration++;
+    existing.values = compact;
     existing.lastSeenMs = receivedMs;
     existing.lastSequence = sequence;
     existing.lastEventMs = eventMs;
@@ -195,17 +221,18 @@ export class FleetState {
       }
     }
     if (becameStale.length || forgotten.length) this.generation++;
+    if (forgotten.length) this.stateGeneration++;
     return { becameStale, forgotten };
   }
 
-  toJSON(): { version: 1; nodes: NodeRecord[] } {
-    return { version: 1, nodes: [...this.nodes.values()] };
+  /** The saved form (fleet-file.ts). */
+  toJSON(): FleetFile {
+    return fleetFile(this.nodes.values());
   }
 
   /** Restores saved records, skipping any that do not have the expected shape; returns how many were skipped. */
   restore(saved: unknown): number {
-    const list = (saved as { version?: unknown; nodes?: unknown })?.nodes;
-    if ((saved as { version?: unknown })?.version !== 1 || !Array.isArray(list)) throw new Error("not a fleet state file (expected {version: 1, nodes: [...]})");
+    const list = savedNodes(saved);
     let skipped = 0;
     for (const raw of list) {
       const r = raw as Partial<NodeRecord>;
@@ -217,7 +244,7 @@ export class FleetState {
       }
       this.nodes.set(r.node!, {
         node: r.node!,
-        values: r.values as ObjectValues,
+        values: compactValues(r.values as ObjectValues),
         lastSeenMs: r.lastSeenMs!,
         lastSequence: r.lastSequence!,
         lastEventMs: r.lastEventMs!,
@@ -232,6 +259,7 @@ export class FleetState {
       this.bind(r.node!, typeof r.source === "string" ? r.source : "");
     }
     this.generation++;
+    this.stateGeneration++;
     return skipped;
   }
 }

@@ -1,15 +1,33 @@
 // Keeps FleetState on disk (receiver.state) so a restart does not forget the fleet: loaded at
 // start, saved atomically at most once per debounce period after a change, and on shutdown.
-import { readFileSync, renameSync } from "node:fs";
+// The debounced saves are written in pieces of a few thousand nodes with asynchronous I/O, so a
+// large fleet's save (tens of megabytes, and an fsync) never holds up the event loop, and with
+// it the sockets, for more than a few milliseconds; the final save at shutdown is synchronous.
+import { close, fsync, open, readFileSync, rename, renameSync, rm, write } from "node:fs";
+import { promisify } from "node:util";
 import type { Logger } from "../log";
-import { writeFileAtomic } from "./atomic-write";
-import type { FleetState } from "./fleet-state";
+import { tempPathFor, writeFileAtomic } from "./atomic-write";
+import { FILE_END, FILE_START, savedRecord } from "./fleet-file";
+import type { FleetState, NodeRecord } from "./fleet-state";
+
+/** Nodes serialized per piece: ~0.5 MB of text, a few milliseconds of work. */
+const NODES_PER_PIECE = 1000;
+
+const openAsync = promisify(open);
+const writeAsync = promisify(write) as (fd: number, text: string) => Promise<unknown>;
+const fsyncAsync = promisify(fsync);
+const closeAsync = promisify(close);
+const renameAsync = promisify(rename);
+const rmAsync = promisify(rm);
 
 export class FleetStore {
   private timer: NodeJS.Timeout | null = null;
   private savedGeneration = -1;
+  private saving: Promise<void> | null = null;
   writes = 0;
   failures = 0;
+  /** How long the last save took (wall time, ms), for the receiver's metrics. */
+  lastSaveMs = 0;
 
   constructor(
     private path: string,
@@ -55,28 +73,105 @@ export class FleetStore {
 
   /** Call after changes; the save happens once the debounce period passes. */
   changed(): void {
-    if (this.timer || this.fleet.generation === this.savedGeneration) return;
+    if (this.timer || this.saving || this.fleet.generation === this.savedGeneration) return;
     this.timer = setTimeout(() => {
       this.timer = null;
-      this.save();
+      this.saving = this.saveInPieces().finally(() => {
+        this.saving = null;
+        // Changes that came in while it was written get their own save.
+        this.changed();
+      });
     }, this.debounceMs);
     this.timer.unref();
   }
 
+  /** Waits for a save in progress, then saves synchronously what is not saved yet (at shutdown). */
+  async flush(): Promise<void> {
+    if (this.timer) {
+      clearTimeout(this.timer);
+      this.timer = null;
+    }
+    while (this.saving) await this.saving;
+    this.save();
+  }
+
+  /** Saves now, synchronously, unless nothing changed since the last save. */
   save(): void {
     if (this.timer) {
       clearTimeout(this.timer);
       this.timer = null;
     }
     if (this.fleet.generation === this.savedGeneration) return;
+    const start = Date.now();
     try {
       const generation = this.fleet.generation;
       writeFileAtomic(this.path, JSON.stringify(this.fleet.toJSON()), 0o640);
-      this.savedGeneration = generation;
-      this.writes++;
+      this.saved(generation, start);
     } catch (error) {
-      this.failures++;
-      this.log.error({ path: this.path, err: (error as Error).message }, "cannot save the fleet state (check that the directory exists and is writable)");
+      this.failed(error as Error);
     }
+  }
+
+  private saved(generation: number, startMs: number): void {
+    this.savedGeneration = generation;
+    this.writes++;
+    this.lastSaveMs = Date.now() - startMs;
+  }
+
+  private failed(error: Error): void {
+    this.failures++;
+    this.log.error({ path: this.path, err: error.message }, "cannot save the fleet state (check that the directory exists and is writable)");
+  }
+
+  /** The same file as save() writes, built and written a piece at a time. */
+  private async saveInPieces(): Promise<void> {
+    if (this.fleet.generation === this.savedGeneration) return;
+    const start = Date.now();
+    const generation = this.fleet.generation;
+    const path = this.path;
+    const { tmp, dir } = tempPathFor(path);
+    let fd: number | null = null;
+    try {
+      fd = await openAsync(tmp, "w", 0o640);
+      await writeAsync(fd, FILE_START);
+      // A record changed or added while earlier pieces were written is saved as it is when its
+      // piece is built (a Map iterator sees entries added later); the generation taken at the
+      // start makes the next save catch up on anything it missed.
+      let piece: string[] = [];
+      let first = true;
+      const flushPiece = async () => {
+        const text = (first ? "" : ",") + piece.join(",");
+        first = false;
+        piece = [];
+        await writeAsync(fd!, text);
+      };
+      for (const record of this.fleet.nodes.values() as IterableIterator<NodeRecord>) {
+        piece.push(JSON.stringify(savedRecord(record)));
+        if (piece.length >= NODES_PER_PIECE) await flushPiece();
+      }
+      if (piece.length > 0) await flushPiece();
+      await writeAsync(fd, FILE_END);
+      await fsyncAsync(fd);
+      await closeAsync(fd);
+      fd = null;
+      await renameAsync(tmp, path);
+      await syncDirectory(dir);
+      this.saved(generation, start);
+    } catch (error) {
+      if (fd !== null) await closeAsync(fd).catch(() => undefined);
+      await rmAsync(tmp, { force: true }).catch(() => undefined);
+      this.failed(error as Error);
+    }
+  }
+}
+
+/** Makes a rename durable; some filesystems refuse fsync on a directory, and the rename is atomic anyway. */
+async function syncDirectory(dir: string): Promise<void> {
+  try {
+    const fd = await openAsync(dir, "r");
+    await fsyncAsync(fd).catch(() => undefined);
+    await closeAsync(fd);
+  } catch {
+    /* see above */
   }
 }

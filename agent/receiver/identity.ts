@@ -61,12 +61,21 @@ function canonicalUncached(address: string): string {
   }
 }
 
+const loopbackCache = new Map<string, boolean>();
+
+/** Asked for every notification's source: remembered, bounded like canonicalAddress's cache. */
 export function isLoopback(address: string): boolean {
+  const cached = loopbackCache.get(address);
+  if (cached !== undefined) return cached;
+  let result: boolean;
   try {
-    return ipaddr.process(canonicalAddress(address)).range() === "loopback";
+    result = ipaddr.process(canonicalAddress(address)).range() === "loopback";
   } catch {
-    return false;
+    result = false;
   }
+  if (loopbackCache.size >= 4096) loopbackCache.clear();
+  loopbackCache.set(address, result);
+  return result;
 }
 
 export function inPrefixes(address: string, prefixes: string[]): boolean {

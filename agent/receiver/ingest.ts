@@ -11,6 +11,7 @@ import type { ObjectValues } from "../snmp/state-objects";
 import { nodeName, type FleetState } from "./fleet-state";
 import { canonicalAddress, checkIdentity, type Claim, type IdentityVerdict, type WhoisResult } from "./identity";
 import { isTargetName, oversize } from "./limits";
+import type { HeartbeatLog } from "./heartbeat-log";
 import type { LogLimiter } from "./log-limiter";
 import type { AuthFailure, ReceiverMetrics } from "./metrics";
 import { toNotification, type Notification, type RenderedVarbind } from "./notification";
@@ -28,6 +29,7 @@ export interface IngestContext {
   fleet: FleetState;
   metrics: ReceiverMetrics;
   limiter: LogLimiter;
+  heartbeats: HeartbeatLog;
   /** The fleet changed: save it (debounced). */
   changed: () => void;
   stopped: () => boolean;
@@ -152,6 +154,7 @@ export class Ingest {
 
   private apply(n: Notification, who: WhoisResult): void {
     const { fleet, metrics, limiter } = this.ctx;
+    const log = this.ctx.log();
     const edge = n.edgeAgent!;
     const v = edge.values;
     const claim = claimOf(v);
@@ -159,7 +162,8 @@ export class Ingest {
     const config = this.ctx.config().receiver;
     const bound = node ? (fleet.nodes.get(node)?.source ?? null) : null;
     const verdict: IdentityVerdict = checkIdentity(n.source.address, claim, config, who, bound || null, fleet.nodeAt(canonicalAddress(n.source.address)));
-    const fields = { ...this.base(n), event: edge.def.event, sequence: v.edgeAgentNotificationSequence ?? null, summary: v.edgeAgentEventSummary ?? "" };
+    // Built only for a line that is logged: most notifications log nothing at info.
+    const fields = () => ({ ...this.base(n), event: edge.def.event, sequence: v.edgeAgentNotificationSequence ?? null, summary: v.edgeAgentEventSummary ?? "" });
     const whoisError = who.kind === "unavailable" && this.ctx.whois().enabled ? { whoisError: who.error } : {};
     if (edge.def.event === "test") {
       // `trap --test` (and doctor): answered by net-snmp already; say what a real one would meet.
@@ -167,46 +171,55 @@ export class Ingest {
       metrics.tests.inc();
       limiter.info(
         "test",
-        { ...fields, claimedNode: node, ...(verdict.ok ? { identity: verdict.how } : { wouldDrop: verdict.reason, problem: verdict.detail, ...whoisError }) },
+        { ...fields(), claimedNode: node, ...(verdict.ok ? { identity: verdict.how } : { wouldDrop: verdict.reason, problem: verdict.detail, ...whoisError }) },
         `test notification from ${node ?? canonicalAddress(n.source.address)}${verdict.ok ? "" : ` (its node's real notifications would be dropped: ${verdict.detail})`}; not applied to the fleet`,
       );
       return;
     }
     if (!verdict.ok) {
       metrics.dropped.inc({ reason: verdict.reason });
-      limiter.warn("identity", { ...fields, claimedNode: claim.tailnetName || claim.hostName, reason: verdict.reason, ...whoisError }, `dropped: ${verdict.detail}`);
+      limiter.warn("identity", { ...fields(), claimedNode: claim.tailnetName || claim.hostName, reason: verdict.reason, ...whoisError }, `dropped: ${verdict.detail}`);
       return;
     }
     if (node !== null && !isTargetName(node)) {
       metrics.dropped.inc({ reason: "invalid" });
-      limiter.warn("invalid", fields, `dropped an EDGE-AGENT-MIB notification: its node name ${JSON.stringify(node.slice(0, 64))} is not a DNS label (letters, digits and inner hyphens, at most 63)`);
+      limiter.warn("invalid", fields(), `dropped an EDGE-AGENT-MIB notification: its node name ${JSON.stringify(node.slice(0, 64))} is not a DNS label (letters, digits and inner hyphens, at most 63)`);
       return;
     }
     const result = fleet.apply(v, edge.def.event, Date.now(), canonicalAddress(n.source.address));
     switch (result.kind) {
       case "invalid":
         metrics.dropped.inc({ reason: "invalid" });
-        limiter.warn("invalid", fields, `dropped an EDGE-AGENT-MIB notification: ${result.problem}`);
+        limiter.warn("invalid", fields(), `dropped an EDGE-AGENT-MIB notification: ${result.problem}`);
         return;
       case "full":
         metrics.dropped.inc({ reason: "fleet_full" });
-        limiter.warn("full", { ...fields, node: result.node, maxNodes: fleet.options.maxNodes }, "dropped a notification from a new node: the fleet is at its node limit");
+        limiter.warn("full", { ...fields(), node: result.node, maxNodes: fleet.options.maxNodes }, "dropped a notification from a new node: the fleet is at its node limit");
         return;
       case "duplicate":
         metrics.dropped.inc({ reason: "duplicate" });
-        this.ctx.log().debug({ ...fields, node: result.node, outcome: "duplicate" }, "duplicate notification dropped");
+        if (log.isLevelEnabled("debug")) log.debug({ ...fields(), node: result.node, outcome: "duplicate" }, "duplicate notification dropped");
         return;
-      case "late":
+      case "late": {
         metrics.late.inc();
-        this.ctx.log().info({ ...fields, node: result.node, outcome: "late", identity: verdict.how, objects: v }, `${result.node}: ${edge.def.event} (late, older than the node's latest state)`);
+        const routine = edge.def.event === "heartbeat";
+        const level = !routine || this.ctx.heartbeats.admit(log) ? "info" : "debug";
+        if (log.isLevelEnabled(level)) log[level]({ ...fields(), node: result.node, outcome: "late", identity: verdict.how, objects: v }, `${result.node}: ${edge.def.event} (late, older than the node's latest state)`);
         return;
-      case "new":
-        this.ctx.log().info(
-          { ...fields, node: result.node, outcome: result.firstSeen ? "first" : result.counterReset ? "counter-reset" : "applied", identity: verdict.how, objects: v },
-          `${result.node}: ${edge.def.event}${v.edgeAgentEventSummary ? ` — ${v.edgeAgentEventSummary}` : ""}`,
-        );
+      }
+      case "new": {
+        const outcome = result.firstSeen ? "first" : result.counterReset ? "counter-reset" : "applied";
         this.ctx.changed();
+        // A routine heartbeat (not a node's first, not after a counter reset) may be summed up instead.
+        const routine = outcome === "applied" && edge.def.event === "heartbeat";
+        const level = !routine || this.ctx.heartbeats.admit(log) ? "info" : "debug";
+        if (log.isLevelEnabled(level))
+          log[level](
+            { ...fields(), node: result.node, outcome, identity: verdict.how, objects: v },
+            `${result.node}: ${edge.def.event}${v.edgeAgentEventSummary ? ` — ${v.edgeAgentEventSummary}` : ""}`,
+          );
         return;
+      }
     }
   }
 }

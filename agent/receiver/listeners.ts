@@ -12,8 +12,6 @@ import type { LogLimiter } from "./log-limiter";
 import type { ReceiverMetrics } from "./metrics";
 import { v3EngineId } from "./v3-header";
 
-const RECV_BUFFER_BYTES = 8 * 1024 * 1024;
-
 export interface ListenerHandlers {
   /** net-snmp's callback: a notification, or an error carrying rinfo. */
   receive: (error: any, data: any) => void;
@@ -37,19 +35,34 @@ function listenError(address: ListenAddress, error: NodeJS.ErrnoException): Erro
   return new Error(`cannot listen on ${address.text}: ${error.code ?? error.message}${hint}`);
 }
 
-function bound(socket: Socket, address: ListenAddress): Promise<void> {
+/**
+ * A storm of replays after an outage arrives at once: a deep socket buffer absorbs it while the
+ * event loop catches up. The kernel caps the request at net.core.rmem_max; 0 keeps its default.
+ */
+function setBuffer(socket: Socket, bytes: number): void {
+  if (bytes <= 0) return;
+  try {
+    socket.setRecvBufferSize(bytes);
+  } catch {
+    /* keep the buffer the socket has */
+  }
+}
+
+function bufferOf(socket: Socket): number {
+  try {
+    return socket.getRecvBufferSize();
+  } catch {
+    return 0;
+  }
+}
+
+function bound(socket: Socket, address: ListenAddress, bufferBytes: number): Promise<void> {
   return new Promise<void>((resolve, reject) => {
     const onError = (error: NodeJS.ErrnoException) => reject(listenError(address, error));
     socket.once("error", onError);
     socket.once("listening", () => {
       socket.off("error", onError);
-      // A storm of replays after an outage arrives at once: a deep socket buffer absorbs it
-      // while the event loop catches up. The kernel caps this at net.core.rmem_max.
-      try {
-        socket.setRecvBufferSize(RECV_BUFFER_BYTES);
-      } catch {
-        /* keep the default buffer */
-      }
+      setBuffer(socket, bufferBytes);
       resolve();
     });
   });
@@ -83,8 +96,13 @@ export class Listeners {
     private readonly receiver: NetSnmpReceiver,
     /** With the ports the sockets really bound. */
     readonly addresses: ListenAddress[],
-    readonly recvBufferBytes: number[],
+    private readonly sockets: Socket[],
   ) {}
+
+  /** The receive buffer each socket has (what the kernel granted: twice the request, capped). */
+  get recvBufferBytes(): number[] {
+    return this.sockets.map(bufferOf);
+  }
 
   static async open(config: Config, gate: EngineGate, handlers: ListenerHandlers): Promise<Listeners> {
     const addresses = config.receiver.listen.map(parseListenAddress);
@@ -107,7 +125,7 @@ export class Listeners {
     watchReports(receiver, handlers.report);
     authorize(receiver, config);
     const sockets = receiverSockets(receiver);
-    const ready = Promise.all(sockets.map((socket, i) => bound(socket, addresses[i])));
+    const ready = Promise.all(sockets.map((socket, i) => bound(socket, addresses[i], config.receiver.socketBuffer)));
     for (const socket of sockets)
       interceptDatagrams(receiver, socket, (buffer, rinfo, process) => {
         handlers.metrics.datagrams.inc();
@@ -134,19 +152,13 @@ export class Listeners {
       throw error;
     }
     const actual = addresses.map((a, i) => ({ ...a, port: (sockets[i].address() as { port: number }).port }));
-    const buffers = sockets.map((s) => {
-      try {
-        return s.getRecvBufferSize();
-      } catch {
-        return 0;
-      }
-    });
-    return new Listeners(receiver, actual, buffers);
+    return new Listeners(receiver, actual, sockets);
   }
 
-  /** Replaces the accepted communities and users (in place: a reload keeps the sockets). */
+  /** Replaces the accepted communities and users and the buffer size (in place: a reload keeps the sockets). */
   authorize(config: Config): void {
     authorize(this.receiver, config);
+    for (const socket of this.sockets) setBuffer(socket, config.receiver.socketBuffer);
   }
 
   close(): Promise<void> {

@@ -29,6 +29,10 @@ export class MetricsPage {
     return this.cache.current();
   }
 
+  release(): void {
+    this.cache.release();
+  }
+
   get contentType(): string {
     return this.metrics.registry.contentType;
   }

@@ -38,7 +38,7 @@ export class ReceiverMetrics {
   readonly rateLimited: Counter<"what">;
   readonly tests: Counter<string>;
 
-  constructor(fleet: () => FleetState, extra: { whoisErrors: () => number; alertSends: () => { sent: number; failed: number }; fleetRenders: () => number }) {
+  constructor(fleet: () => FleetState, extra: { whoisErrors: () => number; alertSends: () => { sent: number; failed: number }; fleetRenders: () => number; stateSaves?: () => { count: number; lastMs: number } }) {
     const registers = [this.registry];
     this.datagrams = new Counter({ name: "edge_fleet_receiver_datagrams_total", help: "UDP datagrams read by the receiver's listeners, valid or not.", registers });
     this.received = new Counter({ name: "edge_fleet_receiver_notifications_received_total", help: "Notifications that decoded and authenticated, by SNMP version, PDU (trap or inform) and MIB (edge_agent or other).", labelNames: ["version", "pdu", "mib"], registers });
@@ -85,6 +85,23 @@ export class ReceiverMetrics {
       collect() {
         this.reset();
         this.inc(extra.fleetRenders());
+      },
+    });
+    new Gauge({
+      name: "edge_fleet_receiver_state_save_seconds",
+      help: "How long the last save of receiver.state took (written in pieces, without holding up the listeners).",
+      registers,
+      collect() {
+        this.set((extra.stateSaves?.().lastMs ?? 0) / 1000);
+      },
+    });
+    new Counter({
+      name: "edge_fleet_receiver_state_saves_total",
+      help: "Saves of receiver.state (at most one per 2 s after a change, and at shutdown).",
+      registers,
+      collect() {
+        this.reset();
+        this.inc(extra.stateSaves?.().count ?? 0);
       },
     });
     new Counter({

@@ -10,6 +10,7 @@ import { writeFileAtomic } from "./atomic-write";
 import { fileSdGroups, renderFileSd } from "./file-sd";
 import type { FleetState } from "./fleet-state";
 import type { FleetStore } from "./fleet-store";
+import type { HeartbeatLog } from "./heartbeat-log";
 import type { LogLimiter } from "./log-limiter";
 import type { ReceiverMetrics } from "./metrics";
 import type { TailnetPeers } from "./peers";
@@ -22,6 +23,7 @@ export interface OutputsContext {
   store: FleetStore;
   metrics: ReceiverMetrics;
   limiter: LogLimiter;
+  heartbeats: HeartbeatLog;
   alertResendMs: number;
   /** Tagged peers and notify verdicts from the scraper's tailscaled. */
   peers?: TailnetPeers;
@@ -33,6 +35,7 @@ export class Outputs {
   private lastFileSd: { path: string; text: string } | null = null;
   private lastAlertSendMs = 0;
   private generation = -1;
+  private stateGeneration = -1;
 
   constructor(private readonly ctx: OutputsContext) {
     this.alerts = new AlertTracker({ resendMs: ctx.alertResendMs, resolvedResendForMs: 15 * 60_000 });
@@ -51,13 +54,14 @@ export class Outputs {
       for (const node of forgotten) log().info({ node }, `${node}: forgotten, not heard from for too long`);
       this.ctx.peers?.sweep(now);
       this.ctx.limiter.flush(now);
+      this.ctx.heartbeats.flush(log(), now);
       boundKeyCache();
       const changed = force || fleet.generation !== this.generation;
       this.generation = fleet.generation;
-      if (changed) {
-        this.writeFileSd();
-        this.ctx.store.changed();
-      }
+      if (changed) this.ctx.store.changed();
+      // The targets follow membership and reported state only (FleetState.stateGeneration).
+      // A failed write is tried again at the next tick.
+      if ((force || fleet.stateGeneration !== this.stateGeneration) && this.writeFileSd()) this.stateGeneration = fleet.stateGeneration;
       this.alertSender.url = this.ctx.config().receiver.alertmanager;
       if (this.alertSender.url) {
         const due = now - this.lastAlertSendMs >= this.alerts.options.resendMs;
@@ -82,20 +86,23 @@ export class Outputs {
     return desired;
   }
 
-  private writeFileSd(): void {
+  /** False when the write failed. */
+  private writeFileSd(): boolean {
     const path = this.ctx.config().receiver.fileSd;
-    if (!path) return;
+    if (!path) return true;
     const groups = fileSdGroups(this.ctx.fleet, this.ctx.peers?.unreported());
     const text = renderFileSd(groups);
-    if (this.lastFileSd?.text === text && this.lastFileSd.path === path) return;
+    if (this.lastFileSd?.text === text && this.lastFileSd.path === path) return true;
     try {
       const created = writeFileAtomic(path, text);
       if (created) this.ctx.log().info({ path, created }, `created ${created} for receiver.fileSd`);
       this.lastFileSd = { path, text };
       this.ctx.log().debug({ path, targets: groups.length }, "file_sd written");
+      return true;
     } catch (error) {
       this.ctx.metrics.writeFailures.inc({ file: "file_sd" });
       this.ctx.limiter.warn("file_sd", { path, err: (error as Error).message }, "cannot write the file_sd file (check receiver.fileSd and that its directory is writable)");
+      return false;
     }
   }
 }

@@ -15,6 +15,7 @@ import { renderFleetPage } from "./fleet-page";
 import { FleetState, type FleetOptions } from "./fleet-state";
 import { FleetStore } from "./fleet-store";
 import { MetricsServer } from "./http";
+import { HeartbeatLog } from "./heartbeat-log";
 import { Ingest } from "./ingest";
 import type { ListenAddress } from "./listen-address";
 import { Listeners, type ListenerHandlers } from "./listeners";
@@ -69,6 +70,7 @@ export class TrapReceiver {
   private readonly page: MetricsPage;
   private readonly fleetPage: RenderCache;
   private readonly gate = new EngineGate();
+  private readonly heartbeats = new HeartbeatLog();
   private readonly handlers: ListenerHandlers;
   private readonly peers: TailnetPeers;
   private whois: Whois;
@@ -91,6 +93,7 @@ export class TrapReceiver {
       whoisErrors: () => this.whois.errors,
       alertSends: () => ({ sent: this.outputs.alertSender.sent, failed: this.outputs.alertSender.failures }),
       fleetRenders: () => this.page.renders,
+      stateSaves: () => ({ count: this.store.writes, lastMs: this.store.lastSaveMs }),
     });
     this.peers = new TailnetPeers(
       {
@@ -111,6 +114,7 @@ export class TrapReceiver {
       store: this.store,
       metrics: this.metrics,
       limiter: this.limiter,
+      heartbeats: this.heartbeats,
       alertResendMs: options.alertResendMs ?? 60_000,
       peers: this.peers,
     });
@@ -126,6 +130,7 @@ export class TrapReceiver {
       fleet: this.fleet,
       metrics: this.metrics,
       limiter: this.limiter,
+      heartbeats: this.heartbeats,
       changed: () => this.store.changed(),
       stopped: () => this.stopped,
     });
@@ -157,7 +162,11 @@ export class TrapReceiver {
     }
     receiver.outputs.refresh(true);
     void receiver.peers.start();
-    receiver.tick = setInterval(() => receiver.outputs.refresh(false), options.tickMs ?? 1000);
+    receiver.tick = setInterval(() => {
+      receiver.outputs.refresh(false);
+      receiver.page.release();
+      receiver.fleetPage.release();
+    }, options.tickMs ?? 1000);
     log.info(
       {
         listen: receiver.listenAddresses.map((l) => l.text),
@@ -239,6 +248,6 @@ export class TrapReceiver {
     this.peers.stop();
     await this.listeners?.close();
     await this.http?.close();
-    this.store.save();
+    await this.store.flush();
   }
 }

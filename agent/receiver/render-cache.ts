@@ -1,7 +1,9 @@
 // A text rendered from FleetState once per fleet change and served from memory until the next:
 // /metrics' per-node series and the fleet page share this. Under a flood of changes it is
 // re-rendered at most once per `minIntervalMs`, so concurrent or frequent requests for a large
-// fleet share one rendering instead of each building its own.
+// fleet share one rendering instead of each building its own. Text the fleet has moved on from
+// is let go (release(), on the receiver's tick) rather than kept until the next request, which
+// would render anew anyway: ~1.4 KB per node of heap held for nothing.
 
 export class RenderCache {
   private text = "";
@@ -34,5 +36,10 @@ export class RenderCache {
       return this.text;
     });
     return this.pending;
+  }
+
+  /** Drops the cached text once the fleet changed since it was rendered (the next request renders anyway). */
+  release(): void {
+    if (this.fleet.generation !== this.generation && !this.pending) this.text = "";
   }
 }

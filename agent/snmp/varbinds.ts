@@ -69,12 +69,21 @@ export function decodeValue(def: ObjectDef, raw: unknown): string | number | boo
       return typeof raw === "number" ? raw : null;
     case "DateAndTime":
       return Buffer.isBuffer(raw) ? decodeDateAndTime(raw) : null;
-    case "Enum": {
-      const values = def.syntax.values;
-      const label = Object.keys(values).find((k) => values[k] === raw);
-      return label ?? null;
-    }
+    case "Enum":
+      return typeof raw === "number" ? (enumLabels(def).get(raw) ?? null) : null;
   }
+}
+
+/** number -> label of an Enum object, built once per object: the receiver decodes every notification. */
+const labelsByDef = new WeakMap<ObjectDef, Map<number, string>>();
+function enumLabels(def: ObjectDef): Map<number, string> {
+  let labels = labelsByDef.get(def);
+  if (!labels) {
+    labels = new Map();
+    if (def.syntax.kind === "Enum") for (const [label, n] of Object.entries(def.syntax.values)) if (!labels.has(n)) labels.set(n, label);
+    labelsByDef.set(def, labels);
+  }
+  return labels;
 }
 
 /** Notification varbinds (without sysUpTime/snmpTrapOID, which net-snmp adds). */

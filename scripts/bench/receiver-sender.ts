@@ -1,11 +1,19 @@
 // Load generator for scripts/bench/receiver.ts, run as its own process so it does not share a
 // core's event loop with the receiver under test: sends COUNT copies of a v2c trap template to a
 // UDP port at a steady RATE per second, writing a new sequence number (and, with --nodes, a new
-// node name) into each. Prints what it sent as JSON.
+// node name) into each. Prints what it sent as JSON. With "@FILE" for the template it sends the
+// datagrams of FILE in order instead (each a 2-byte length and its bytes; v3 messages, which are
+// encrypted and signed, are built by the bench beforehand).
 import { createSocket } from "node:dgram";
+import { readFileSync } from "node:fs";
 
 const [port, rate, count, templateHex, seqOffset, nameOffsetsText, nodes] = process.argv.slice(2);
-const template = Buffer.from(templateHex, "hex");
+const prebuilt: Buffer[] = [];
+if (templateHex.startsWith("@")) {
+  const file = readFileSync(templateHex.slice(1));
+  for (let at = 0; at < file.length; at += 2 + file.readUInt16BE(at)) prebuilt.push(file.subarray(at + 2, at + 2 + file.readUInt16BE(at)));
+}
+const template = prebuilt.length ? Buffer.alloc(0) : Buffer.from(templateHex, "hex");
 const offset = Number(seqOffset);
 const nameOffsets = nameOffsetsText ? nameOffsetsText.split(",").filter(Boolean).map(Number) : [];
 const nodeCount = Number(nodes || "0");
@@ -16,6 +24,7 @@ const socket = createSocket("udp4");
 const firstSequence = 0x01000000;
 
 function datagram(i: number): Buffer {
+  if (prebuilt.length) return prebuilt[i % prebuilt.length];
   const buf = Buffer.from(template);
   buf.writeUInt32BE(firstSequence + i, offset);
   if (nodeCount > 0) {
