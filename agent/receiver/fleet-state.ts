@@ -108,6 +108,12 @@ export class FleetState {
    */
   stateGeneration = 0;
 
+  /** Something the outputs show beside the records changed (the scraper's tagged peers). */
+  outsideChange(): void {
+    this.generation++;
+    this.stateGeneration++;
+  }
+
   constructor(
     public options: FleetOptions,
     readonly startedAtMs: number,

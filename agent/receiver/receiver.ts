@@ -102,8 +102,8 @@ export class TrapReceiver {
         limiter: this.limiter,
         fleet: this.fleet,
         registry: this.metrics.registry,
-        // Outputs and the metrics page re-render on a fleet generation change.
-        changed: () => void this.fleet.generation++,
+        // The tagged peers are targets too: outputs, pages and file_sd follow their changes.
+        changed: () => this.fleet.outsideChange(),
       },
       this.fleet.startedAtMs,
     );

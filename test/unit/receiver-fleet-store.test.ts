@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pino from "pino";
@@ -58,7 +58,8 @@ describe("FleetStore", () => {
     expect(g.apply(values("n1", 7, T0), "heartbeat", T0 + 6 * MIN, "100.64.0.1").kind).toBe("duplicate");
     expect(g.nodeAt("100.64.9.195")).toBe("n2499");
     // Object names are written once, not once per node.
-    expect(statSync(path).size).toBeLessThan(2500 * 400);
+    const saved = readFileSync(path, "utf8");
+    expect(saved.split('"edgeAgentHostName"').length - 1).toBe(1);
   });
 
   it("loads a version 1 file, so a receiver upgraded in place keeps its fleet", () => {
