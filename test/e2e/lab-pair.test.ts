@@ -3,9 +3,8 @@
 // clustered; every node sends to both. With one scraper stopped while a node's firewall breaks
 // and then started again, neither receiver misses a notification, the cluster sends the alert
 // once, and the two receivers' file_sd files are the same.
-import { mkdtempSync } from "node:fs";
-import { afterAll, beforeAll, expect, it } from "vitest";
-import { execIn, labDown, labUp, startService, stopService, type LabState } from "../../scripts/netns-lab/lab";
+import { expect, it } from "vitest";
+import { execIn, startService, stopService, type LabState } from "../../scripts/netns-lab/lab";
 import { agentNodes, scraperNodes } from "../../scripts/netns-lab/topology";
 import {
   clusterStatus,
@@ -19,7 +18,7 @@ import {
   webhookNotifications,
   type WebhookAlert,
 } from "../helpers/lab";
-import { BUNDLE } from "../helpers/bundle";
+import { labForFile } from "../helpers/lab-up";
 import { waitFor } from "../helpers/ports";
 import { describeWith } from "../helpers/prereqs";
 
@@ -35,27 +34,7 @@ describeWith(
   { root: true, binaries: ["python3", "ip", "nsenter", "unshare", "nft", "curl", "snmpd", "snmpget", "prometheus", "prometheus-alertmanager", "prometheus-node-exporter"] },
   "the netns lab with two scrapers (README: High availability)",
   () => {
-    let lab: LabState;
-    let upError: Error | null = null;
-    const log: string[] = [];
-
-    beforeAll(async () => {
-      const dir = mkdtempSync("/run/edge-agent-e2e-");
-      try {
-        lab = await labUp({ dir, prefix: `p${process.pid % 100000}`, log: (l) => log.push(l), bundle: BUNDLE, pair: true });
-      } catch (error) {
-        upError = error as Error;
-      }
-    }, 120_000);
-
-    afterAll(async () => {
-      if (lab) await labDown({ dir: lab.dir, prefix: lab.prefix, log: () => {} });
-    }, 60_000);
-
-    function requireLab(): LabState {
-      if (upError) throw new Error(`scripts/lab up --pair failed: ${upError.message}\n${log.join("\n")}`);
-      return lab;
-    }
+    const requireLab = labForFile("p", { pair: true });
 
     /** The notifications that said ALERT fires. */
     const alertNotifications = (state: LabState): WebhookAlert[][] =>

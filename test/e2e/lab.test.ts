@@ -2,9 +2,8 @@
 // node-exporter, snmpd and `edge-agent run`; on the scraper `edge-agent receive`, Prometheus (node
 // job from the receiver's file_sd) and Alertmanager. Breaking a node must be seen everywhere it
 // should be, within seconds, and a receiver that was away must miss nothing.
-import { mkdtempSync } from "node:fs";
-import { afterAll, beforeAll, expect, it } from "vitest";
-import { execIn, labDown, labUp, startService, stopService, writeScenario, type LabState } from "../../scripts/netns-lab/lab";
+import { expect, it } from "vitest";
+import { execIn, startService, stopService, writeScenario } from "../../scripts/netns-lab/lab";
 import { labPaths, scenarioFor } from "../../scripts/netns-lab/services";
 import { TAILSCALED_PORT, agentNodes, nodeByName } from "../../scripts/netns-lab/topology";
 import { DEFAULT_BASE_OID, OBJECTS, oidTree } from "../../agent/snmp/oid-tree";
@@ -25,7 +24,7 @@ import {
   snmpWalkFromScraper,
   type ReceiverEvent,
 } from "../helpers/lab";
-import { BUNDLE } from "../helpers/bundle";
+import { labForFile } from "../helpers/lab-up";
 import { waitFor } from "../helpers/ports";
 import { describeWith } from "../helpers/prereqs";
 
@@ -40,34 +39,10 @@ describeWith(
   { root: true, binaries: ["python3", "ip", "nsenter", "unshare", "nft", "curl", "snmpd", "snmpget", "snmpwalk", "prometheus", "prometheus-alertmanager", "prometheus-node-exporter"] },
   "the netns lab: scraper + svc1, router (/56), cgnat1",
   () => {
-    let lab: LabState;
-    let upError: Error | null = null;
-    const log: string[] = [];
-
-    beforeAll(async () => {
-      const dir = mkdtempSync("/run/edge-agent-e2e-");
-      try {
-        lab = await labUp({ dir, prefix: `e${process.pid % 100000}`, log: (l) => log.push(l), bundle: BUNDLE });
-      } catch (error) {
-        upError = error as Error;
-      }
-    }, 120_000);
-
-    afterAll(async () => {
-      if (lab) await labDown({ dir: lab.dir, prefix: lab.prefix, log: () => {} });
-    }, 60_000);
-
     /** Fails at once, naming what is missing, instead of timing out on every assertion. */
-    function requireLab(): LabState {
-      if (upError) throw new Error(`scripts/lab up failed: ${upError.message}\n${log.join("\n")}`);
-      const missing = ["run", "receive"].filter((c) => !lab.commands.includes(c));
-      if (missing.length) {
-        throw new Error(`this checkout's edge-agent has no ${missing.map((c) => `\`${c}\``).join(" or ")} command, so the lab runs without it (the daemon and the receiver come from branches daemon and receiver)`);
-      }
-      return lab;
-    }
+    const requireLab = labForFile("e");
 
-    const eventsOf = (node: string, event: string, after = 0): ReceiverEvent[] => receiverEvents(lab).slice(after).filter((e) => e.node === node && e.event === event);
+    const eventsOf = (node: string, event: string, after = 0): ReceiverEvent[] => receiverEvents(requireLab()).slice(after).filter((e) => e.node === node && e.event === event);
     /** A firewallChanged notification from `node` since `after` saying inbound IPv6 is now `verdict`. */
     const firewallNow = (node: string, verdict: string, after: number): boolean =>
       eventsOf(node, "firewallChanged", after).some((e) => e.summary.startsWith(`firewall on UDP ${TAILSCALED_PORT}: inbound-ipv6 ${verdict},`));
