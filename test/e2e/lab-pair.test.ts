@@ -5,7 +5,7 @@
 // once, and the two receivers' file_sd files are the same.
 import { expect, it } from "vitest";
 import { execIn, startService, stopService, type LabState } from "../../scripts/netns-lab/lab";
-import { agentNodes, scraperNodes } from "../../scripts/netns-lab/topology";
+import { agentNodes, bare, nodeByName, scraperNodes } from "../../scripts/netns-lab/topology";
 import {
   clusterStatus,
   dropTailscaledRule,
@@ -16,7 +16,7 @@ import {
   promQuery,
   receiverEvents,
   webhookNotifications,
-  type WebhookAlert,
+  type WebhookNotification,
 } from "../helpers/lab";
 import { labForFile } from "../helpers/lab-up";
 import { waitFor } from "../helpers/ports";
@@ -37,8 +37,8 @@ describeWith(
     const requireLab = labForFile("p", { pair: true });
 
     /** The notifications that said ALERT fires. */
-    const alertNotifications = (state: LabState): WebhookAlert[][] =>
-      webhookNotifications(state).filter((alerts) => alerts.some((a) => a.status === "firing" && Object.entries(ALERT).every(([k, v]) => a.labels[k] === v)));
+    const alertNotifications = (state: LabState): WebhookNotification[] =>
+      webhookNotifications(state).filter((n) => n.alerts.some((a) => a.status === "firing" && Object.entries(ALERT).every(([k, v]) => a.labels[k] === v)));
     const firewallDropAt = (state: LabState, scraper: string, after: number): boolean =>
       receiverEvents(state, scraper)
         .slice(after)
@@ -88,7 +88,10 @@ describeWith(
         }, 30_000, 500);
         // Whichever peer is later waits the peer timeout before it would notify: wait past it.
         await new Promise((r) => setTimeout(r, PEER_TIMEOUT + 8_000));
-        expect(alertNotifications(state).length, `notifications of ${ALERT.alertname} for svc1 (the webhook sink's log)`).toBe(1);
+        // One, and from the Alertmanager that was up when the node broke: the returned one sent none.
+        const sent = alertNotifications(state).map((n) => ({ from: n.from, receivedAt: n.receivedAt }));
+        expect(sent, `notifications of ${ALERT.alertname} for svc1 (the webhook sink's log)`).toHaveLength(1);
+        expect(sent[0].from, `the sender's address (${A} is ${bare(nodeByName(A).uplink.v6!)})`).toBe(bare(nodeByName(A).uplink.v6!));
 
         for (const s of [A, B]) {
           for (const n of NODE_NAMES) expect(missingSequences(receiverEvents(state, s), n), `${s}: ${n}'s sequence numbers it never saw`).toEqual([]);

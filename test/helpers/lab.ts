@@ -204,12 +204,22 @@ export interface WebhookAlert {
   labels: Record<string, string>;
 }
 
-/** The notifications the pair lab's webhook sink got, in order: each one's alerts. */
-export function webhookNotifications(state: LabState): WebhookAlert[][] {
+export interface WebhookNotification {
+  receivedAt: string;
+  /** The sending Alertmanager's address (its scraper's uplink). */
+  from: string;
+  alerts: WebhookAlert[];
+}
+
+/** The notifications the pair lab's webhook sink got, in order. */
+export function webhookNotifications(state: LabState): WebhookNotification[] {
   const file = labPaths(state.dir).webhook;
   if (!existsSync(file)) return [];
   return readFileSync(file, "utf8")
     .split("\n")
     .filter((line) => line.startsWith("{"))
-    .map((line) => (JSON.parse(line) as { message: { alerts: WebhookAlert[] } }).message.alerts);
+    .map((line) => {
+      const j = JSON.parse(line) as { receivedAt: string; from: string; message: { alerts: WebhookAlert[] } };
+      return { receivedAt: j.receivedAt, from: j.from, alerts: j.message.alerts };
+    });
 }
