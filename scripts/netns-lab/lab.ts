@@ -237,7 +237,7 @@ export function labStatus(dir?: string): string {
     return `no lab in ${dir ?? process.env.LAB_DIR ?? DEFAULT_LAB_DIR}${leftovers.length ? ` (but namespaces ${leftovers.join(", ")} exist: \`scripts/lab down\` removes them)` : ""}\n`;
   }
   const existing = new Set(listNamespaces());
-  const lines = [`lab ${state.prefix} in ${state.dir}, up since ${state.createdAt}`, `edge-agent commands: ${state.commands.join(", ")}`, ""];
+  const lines = [`lab ${state.prefix} in ${state.dir}, up since ${state.createdAt}${state.pair ? ", two scrapers (--pair)" : ""}`, `edge-agent commands: ${state.commands.join(", ")}`, ""];
   const describe = (name: string, ns: string, node: LabNode | null) => {
     lines.push(`${name}  netns ${ns} ${existing.has(ns) ? "" : "(MISSING)"}${node ? `  — ${node.summary}` : "  — ISP core: routes 2001:db8::/32 and the tailnet, CGNAT for 100.127.64.0/24"}`);
     if (node?.tailnet) lines.push(`    tailnet ${node.tailnet.v4} ${node.tailnet.v6} (tailscale0); LocalAPI ${labPaths(state.dir).socket(node.name)}`);
