@@ -6,7 +6,7 @@ import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync 
 import { dirname, join } from "node:path";
 import { addressesIn, buildNetwork, inNs, listNamespaces, networkNames, removeNamespace, run, type NetworkNames } from "./network";
 import { createUts, isAlive, launch, removeUts, stopProcess, type ProcessRecord, type ProcessSpec } from "./processes";
-import { PORTS, REPO, edgeAgentCommands, labPaths, processSpecs, scenarioFor, type LabPaths } from "./services";
+import { PORTS, REPO, edgeAgentCommands, labPaths, processSpecs, scenarioFor, webhookUrl, type LabPaths } from "./services";
 import { COMMUNITY, NODES, nodeByName, type LabNode } from "./topology";
 
 export const DEFAULT_LAB_DIR = "/run/edge-agent-lab";
@@ -19,6 +19,8 @@ export interface LabOptions {
   log?: (line: string) => void;
   /** The bundle to run (a test run's own); without it `up` builds one into the lab's directory. */
   bundle?: string;
+  /** Two scrapers (README "High availability"): daemons on scraper2 too, and the webhook sink. */
+  pair?: boolean;
 }
 
 export interface LabState {
@@ -29,6 +31,8 @@ export interface LabState {
   commands: string[];
   /** The edge-agent program every node and the scraper run. */
   bundle: string;
+  /** Both scrapers run (`up --pair`). */
+  pair: boolean;
   processes: ProcessRecord[];
 }
 
@@ -90,6 +94,8 @@ function readiness(state: LabState, rec: ProcessRecord): (() => boolean) | null 
       return () => fetchIn(ns, `http://127.0.0.1:${rec.service === "prometheus" ? PORTS.prometheus : PORTS.alertmanager}/-/ready`).length > 0;
     case "edge-agent-receive":
       return () => fetchIn(ns, `http://127.0.0.1:${PORTS.fleetMetrics}/metrics`).length > 0;
+    case "webhook":
+      return () => fetchIn(ns, webhookUrl()).length > 0;
     case "tailscaled":
       return () => NODES.filter((n) => n.tailnet).every((n) => existsSync(labPaths(state.dir).socket(n.name)));
     default:
@@ -130,7 +136,8 @@ export async function labUp(options: LabOptions = {}): Promise<LabState> {
   mkdirSync(join(dir, "uts"), { recursive: true, mode: 0o750 });
   const bundle = options.bundle ?? buildBundle(paths, log);
   const commands = edgeAgentCommands(bundle);
-  const state: LabState = { dir, prefix, createdAt: new Date().toISOString(), network: names, commands: [...commands], bundle, processes: [] };
+  const pair = options.pair ?? false;
+  const state: LabState = { dir, prefix, createdAt: new Date().toISOString(), network: names, commands: [...commands], bundle, pair, processes: [] };
   saveState(state);
   try {
     log(`lab ${prefix}: network (core + ${NODES.map((n) => n.name).join(", ")})`);
@@ -144,7 +151,7 @@ export async function labUp(options: LabOptions = {}): Promise<LabState> {
       log(`  note: this checkout's edge-agent has no \`${missing}\` command yet; the lab runs without it`);
     }
     log(`lab ${prefix}: daemons`);
-    for (const spec of processSpecs(paths, names.namespaces, commands, bundle)) await startOne(state, spec, log);
+    for (const spec of processSpecs(paths, names.namespaces, commands, bundle, pair ? { coreNs: names.core } : null)) await startOne(state, spec, log);
     log(`lab ${prefix}: up in ${dir}`);
     return state;
   } catch (error) {
@@ -230,7 +237,7 @@ export function labStatus(dir?: string): string {
     return `no lab in ${dir ?? process.env.LAB_DIR ?? DEFAULT_LAB_DIR}${leftovers.length ? ` (but namespaces ${leftovers.join(", ")} exist: \`scripts/lab down\` removes them)` : ""}\n`;
   }
   const existing = new Set(listNamespaces());
-  const lines = [`lab ${state.prefix} in ${state.dir}, up since ${state.createdAt}`, `edge-agent commands: ${state.commands.join(", ")}`, ""];
+  const lines = [`lab ${state.prefix} in ${state.dir}, up since ${state.createdAt}${state.pair ? ", two scrapers (--pair)" : ""}`, `edge-agent commands: ${state.commands.join(", ")}`, ""];
   const describe = (name: string, ns: string, node: LabNode | null) => {
     lines.push(`${name}  netns ${ns} ${existing.has(ns) ? "" : "(MISSING)"}${node ? `  — ${node.summary}` : "  — ISP core: routes 2001:db8::/32 and the tailnet, CGNAT for 100.127.64.0/24"}`);
     if (node?.tailnet) lines.push(`    tailnet ${node.tailnet.v4} ${node.tailnet.v6} (tailscale0); LocalAPI ${labPaths(state.dir).socket(node.name)}`);

@@ -1,9 +1,10 @@
-// `scripts/lab` command line (the executable is scripts/lab; this directory holds its code): up | down | status | stop NODE SERVICE | start NODE SERVICE |
+// `scripts/lab` command line (the executable is scripts/lab; this directory holds its code): up [--pair] | down | status | stop NODE SERVICE | start NODE SERVICE |
 // exec NODE CMD [ARGS...]. Argument parsing and dispatch only; the work is in lab.ts.
 import { execInteractive, labDown, labStatus, labUp, startService, stopService } from "./lab";
 
 const USAGE = `Usage: scripts/lab COMMAND
-  up                      build the namespaces and start every daemon (LAB_DIR, LAB_PREFIX)
+  up [--pair]             build the namespaces and start every daemon (LAB_DIR, LAB_PREFIX);
+                          --pair: two scrapers as in the README's High availability section
   down                    stop and remove everything the lab made (safe to run twice)
   status                  what runs where: namespaces, addresses, processes, ports
   stop NODE SERVICE       stop one daemon (e.g. stop svc1 node-exporter)
@@ -26,7 +27,8 @@ async function main(argv: string[]): Promise<number> {
   if (process.getuid?.() !== 0 && command !== "status") return usage("needs root (network namespaces): run it with sudo");
   switch (command) {
     case "up":
-      await labUp();
+      if (rest.length > 1 || (rest.length === 1 && rest[0] !== "--pair")) return usage(`up takes only --pair, not ${rest.join(" ")}`);
+      await labUp({ pair: rest[0] === "--pair" });
       process.stdout.write(labStatus());
       return 0;
     case "down":

@@ -1,20 +1,27 @@
 // What runs where in the lab, and the config files each daemon reads: node-exporter, snmpd
 // (AgentX master) and `edge-agent run` on every node; Prometheus, Alertmanager and
-// `edge-agent receive` on the scraper; one fake tailscaled process serving every node's socket.
+// `edge-agent receive` on the scraper (on both scrapers in the pair lab, set up as the README's
+// High availability section says, with a webhook sink in the core counting Alertmanager's
+// notifications); one fake tailscaled process serving every node's socket.
 import { execFileSync } from "node:child_process";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { stringify } from "yaml";
+import { parse, stringify } from "yaml";
 import { defaultScenario, seedFilterRules, type Scenario } from "../../test/helpers/tailscaled";
 import { unitCommand, unitEnvironment } from "../../test/helpers/unit-exec";
 import type { ProcessSpec } from "./processes";
-import { ALLOCATION, COMMUNITY, NODES, TAILNET_V4, TAILNET_V6, TAILSCALED_PORT, bare, scraperNode, type LabNode } from "./topology";
+import { ALLOCATION, COMMUNITY, NODES, TAILNET_V4, TAILNET_V6, TAILSCALED_PORT, bare, scraperNode, scraperNodes, type LabNode } from "./topology";
 
 export const REPO = resolve(__dirname, "../..");
 const TSX_CLI = join(REPO, "node_modules/tsx/dist/cli.mjs");
 const BASE_MIB_DIR = join(REPO, "node_modules/net-snmp/lib/mibs");
 
-export const PORTS = { nodeExporter: 9100, snmp: 161, agentx: 705, prometheus: 9090, alertmanager: 9093, fleetMetrics: 9163, traps: 162 } as const;
+export const PORTS = { nodeExporter: 9100, snmp: 161, agentx: 705, prometheus: 9090, alertmanager: 9093, alertmanagerCluster: 9094, webhook: 9099, fleetMetrics: 9163, traps: 162 } as const;
+
+/** The pair lab's webhook sink listens in the core, on its side of the first scraper's link: both scrapers route there. */
+export function webhookUrl(): string {
+  return `http://[${scraperNode().uplink.v6Gateway}]:${PORTS.webhook}/`;
+}
 
 export interface LabPaths {
   dir: string;
@@ -22,7 +29,11 @@ export interface LabPaths {
   uts: (name: string) => string;
   socket: (name: string) => string;
   scenario: (name: string) => string;
+  /** The first scraper's file_sd file. */
   fileSd: string;
+  fileSdOf: (scraper: string) => string;
+  /** One line per notification the webhook sink got (the pair lab). */
+  webhook: string;
   state: string;
   /** Where `up` builds the bundle when it is not given one. */
   bundle: string;
@@ -35,7 +46,9 @@ export function labPaths(dir: string): LabPaths {
     uts: (name) => join(dir, "uts", name),
     socket: (name) => join(dir, name, "tailscaled.sock"),
     scenario: (name) => join(dir, name, "tailscaled.json"),
-    fileSd: join(dir, "scraper", "file_sd", "edge-agent.yml"),
+    fileSd: join(dir, scraperNode().name, "file_sd", "edge-agent.yml"),
+    fileSdOf: (scraper) => join(dir, scraper, "file_sd", "edge-agent.yml"),
+    webhook: join(dir, "webhook", "notifications.jsonl"),
     state: join(dir, "lab.json"),
     bundle: join(dir, "bundle", "edge-agent"),
   };
@@ -86,7 +99,7 @@ function write(file: string, text: string, mode = 0o644): string {
   return file;
 }
 
-export function agentConfig(paths: LabPaths, node: LabNode): string {
+export function agentConfig(paths: LabPaths, node: LabNode, pair = false): string {
   const dir = paths.node(node.name);
   return stringify({
     scraper: scraperNode().name,
@@ -100,7 +113,8 @@ export function agentConfig(paths: LabPaths, node: LabNode): string {
       snmpd: { host: "127.0.0.1", port: PORTS.snmp, version: "2c", community: COMMUNITY },
     },
     notifications: {
-      target: `${scraperNode().name}:${PORTS.traps}`,
+      // The pair: every notification to both scrapers, each with its own place in the outbox.
+      ...(pair ? { targets: scraperNodes(pair).map((s) => `${s.name}:${PORTS.traps}`) } : { target: `${scraperNode().name}:${PORTS.traps}` }),
       version: "2c",
       community: COMMUNITY,
       inform: true,
@@ -116,8 +130,8 @@ export function agentConfig(paths: LabPaths, node: LabNode): string {
   });
 }
 
-export function receiverConfig(paths: LabPaths): string {
-  const scraper = scraperNode();
+/** A scraper's receiver; in the pair lab it posts no alerts (the rules do, as the README advises). */
+export function receiverConfig(paths: LabPaths, scraper: LabNode = scraperNode(), pair = false): string {
   return stringify({
     scraper: scraper.name,
     tailscale: { socket: paths.socket(scraper.name), expectedTags: ["tag:scraper"] },
@@ -128,8 +142,8 @@ export function receiverConfig(paths: LabPaths): string {
       communities: [COMMUNITY],
       allowSources: [TAILNET_V4, TAILNET_V6],
       metrics: `[::]:${PORTS.fleetMetrics}`,
-      fileSd: paths.fileSd,
-      alertmanager: `http://127.0.0.1:${PORTS.alertmanager}`,
+      fileSd: paths.fileSdOf(scraper.name),
+      ...(pair ? {} : { alertmanager: `http://127.0.0.1:${PORTS.alertmanager}` }),
       state: join(paths.node(scraper.name), "fleet.json"),
       staleAfterHeartbeats: 3,
     },
@@ -137,20 +151,63 @@ export function receiverConfig(paths: LabPaths): string {
   });
 }
 
-export function prometheusConfig(paths: LabPaths): string {
+/**
+ * A scraper's Prometheus. In the pair lab it is the README's High availability step 4: the
+ * packaged rules, both receivers scraped, every alert sent to both Alertmanagers.
+ */
+export function prometheusConfig(paths: LabPaths, scraper: LabNode = scraperNode(), pair = false, rules?: string): string {
+  const scrapers = scraperNodes(pair);
   return stringify({
     global: { scrape_interval: "2s", scrape_timeout: "2s", evaluation_interval: "2s" },
+    ...(pair && rules
+      ? {
+          rule_files: [rules],
+          alerting: { alertmanagers: [{ static_configs: [{ targets: scrapers.map((s) => `${s.name}:${PORTS.alertmanager}`) }] }] },
+        }
+      : {}),
     scrape_configs: [
       // DESIGN.md's node job, its target list now kept by the receiver instead of by hand.
-      { job_name: "node", file_sd_configs: [{ files: [paths.fileSd], refresh_interval: "5s" }] },
-      { job_name: "edge-fleet", static_configs: [{ targets: [`127.0.0.1:${PORTS.fleetMetrics}`] }] },
+      { job_name: "node", file_sd_configs: [{ files: [paths.fileSdOf(scraper.name)], refresh_interval: "5s" }] },
+      {
+        job_name: "edge-fleet",
+        static_configs: [{ targets: pair ? scrapers.map((s) => `${s.name}:${PORTS.fleetMetrics}`) : [`127.0.0.1:${PORTS.fleetMetrics}`] }],
+      },
     ],
   });
 }
 
-export function alertmanagerConfig(): string {
-  // Alerts are read back through the API; nothing is sent anywhere from the lab.
-  return stringify({ route: { receiver: "lab", group_wait: "1s", group_interval: "5s" }, receivers: [{ name: "lab" }] });
+/**
+ * The packaged rules (packaging/prometheus/edge-agent.rules.yml) with every `for:` cut to 2 s, so
+ * the lab shows in seconds what a fleet shows in minutes; the expressions are the shipped ones.
+ */
+export function labRules(): string {
+  const rules = parse(readFileSync(join(REPO, "packaging/prometheus/edge-agent.rules.yml"), "utf8")) as { groups: { rules: { for?: string }[] }[] };
+  for (const group of rules.groups) for (const rule of group.rules) if (rule.for) rule.for = "2s";
+  return stringify(rules);
+}
+
+export function alertmanagerConfig(pair = false): string {
+  // Single scraper: alerts are read back through the API; nothing is sent anywhere.
+  if (!pair) return stringify({ route: { receiver: "lab", group_wait: "1s", group_interval: "5s" }, receivers: [{ name: "lab" }] });
+  // Pair: one group per alert, so the sink's count per alert is the number of notifications.
+  return stringify({
+    route: { receiver: "sink", group_by: ["..."], group_wait: "1s", group_interval: "5s", repeat_interval: "4h" },
+    receivers: [{ name: "sink", webhook_configs: [{ url: webhookUrl(), send_resolved: true }] }],
+  });
+}
+
+/** The pair's cluster flags for one scraper: its Tailscale IP, the other one's as its peer. */
+export function alertmanagerClusterArgs(scraper: LabNode, pair: boolean): string[] {
+  if (!pair) return ["--cluster.listen-address="];
+  const own = `${scraper.tailnet!.v4}:${PORTS.alertmanagerCluster}`;
+  const peers = scraperNodes(true).filter((s) => s.name !== scraper.name);
+  return [
+    `--cluster.listen-address=${own}`,
+    `--cluster.advertise-address=${own}`,
+    ...peers.map((p) => `--cluster.peer=${p.tailnet!.v4}:${PORTS.alertmanagerCluster}`),
+    // A restarted peer waits this long for the other's state before it notifies (default 1m).
+    "--cluster.settle-timeout=5s",
+  ];
 }
 
 export function snmpdConfig(node: LabNode): string {
@@ -168,7 +225,7 @@ export function snmpdConfig(node: LabNode): string {
 }
 
 /** Every process of the lab, in start order; config files written as a side effect. */
-export function processSpecs(paths: LabPaths, ns: Record<string, string>, commands: Set<string>, bundle: string): ProcessSpec[] {
+export function processSpecs(paths: LabPaths, ns: Record<string, string>, commands: Set<string>, bundle: string, pair: { coreNs: string } | null = null): ProcessSpec[] {
   const specs: ProcessSpec[] = [];
   const log = (node: string, service: string) => join(paths.node(node), `${service}.log`);
   const spec = (node: LabNode, service: string, argv: string[], listens: string[], env?: Record<string, string>): ProcessSpec => ({
@@ -195,33 +252,51 @@ export function processSpecs(paths: LabPaths, ns: Record<string, string>, comman
     listens: NODES.filter((n) => n.tailnet).map((n) => paths.socket(n.name)),
   });
 
-  // The scraper first, so the agents' first notifications find the receiver listening.
-  const scraper = scraperNode();
-  const sdir = paths.node(scraper.name);
-  for (const sub of ["file_sd", "prometheus-data", "alertmanager-data"]) mkdirSync(join(sdir, sub), { recursive: true });
-  const am = write(join(sdir, "alertmanager.yml"), alertmanagerConfig());
-  specs.push(
-    spec(
-      scraper,
-      "alertmanager",
-      ["prometheus-alertmanager", `--config.file=${am}`, `--storage.path=${join(sdir, "alertmanager-data")}`, `--web.listen-address=127.0.0.1:${PORTS.alertmanager}`, "--cluster.listen-address="],
-      [`tcp 127.0.0.1:${PORTS.alertmanager}`],
-    ),
-  );
-  if (commands.has("receive")) {
-    const config = write(join(sdir, "receive.yaml"), receiverConfig(paths), 0o640);
-    const unit = unitCommand(bundle, ["receive", "--config", config], "edge-agent-receiver.service");
-    specs.push(spec(scraper, "edge-agent-receive", unit.argv, [`udp ${scraper.tailnet!.v4},[${scraper.tailnet!.v6}]:${PORTS.traps}`, `tcp [::]:${PORTS.fleetMetrics} (/metrics)`], unitEnvironment("edge-agent-receiver.service")));
+  if (pair) {
+    mkdirSync(join(paths.dir, "webhook"), { recursive: true });
+    specs.push({
+      key: "core/webhook",
+      node: "core",
+      service: "webhook",
+      ns: pair.coreNs,
+      uts: null,
+      argv: [process.execPath, TSX_CLI, join(__dirname, "webhook-sink.ts"), String(PORTS.webhook), paths.webhook],
+      log: join(paths.dir, "webhook", "webhook.log"),
+      listens: [`tcp [::]:${PORTS.webhook} (${webhookUrl()}, Alertmanager's notifications)`],
+    });
   }
-  const prom = write(join(sdir, "prometheus.yml"), prometheusConfig(paths));
-  specs.push(
-    spec(
-      scraper,
-      "prometheus",
-      ["prometheus", `--config.file=${prom}`, `--storage.tsdb.path=${join(sdir, "prometheus-data")}`, `--web.listen-address=127.0.0.1:${PORTS.prometheus}`, "--storage.tsdb.retention.time=1d", "--web.enable-lifecycle"],
-      [`tcp 127.0.0.1:${PORTS.prometheus}`],
-    ),
-  );
+
+  // The scrapers first, so the agents' first notifications find the receivers listening.
+  const rules = pair ? write(join(paths.dir, "edge-agent.rules.yml"), labRules()) : undefined;
+  for (const scraper of scraperNodes(pair !== null)) {
+    const sdir = paths.node(scraper.name);
+    for (const sub of ["file_sd", "prometheus-data", "alertmanager-data"]) mkdirSync(join(sdir, sub), { recursive: true });
+    const am = write(join(sdir, "alertmanager.yml"), alertmanagerConfig(pair !== null));
+    // The pair's Prometheus servers send to both Alertmanagers, so these listen on the tailnet too.
+    const amListen = pair ? `:${PORTS.alertmanager}` : `127.0.0.1:${PORTS.alertmanager}`;
+    specs.push(
+      spec(
+        scraper,
+        "alertmanager",
+        ["prometheus-alertmanager", `--config.file=${am}`, `--storage.path=${join(sdir, "alertmanager-data")}`, `--web.listen-address=${amListen}`, ...alertmanagerClusterArgs(scraper, pair !== null)],
+        [`tcp ${amListen}`, ...(pair ? [`tcp,udp ${scraper.tailnet!.v4}:${PORTS.alertmanagerCluster} (cluster)`] : [])],
+      ),
+    );
+    if (commands.has("receive")) {
+      const config = write(join(sdir, "receive.yaml"), receiverConfig(paths, scraper, pair !== null), 0o640);
+      const unit = unitCommand(bundle, ["receive", "--config", config], "edge-agent-receiver.service");
+      specs.push(spec(scraper, "edge-agent-receive", unit.argv, [`udp ${scraper.tailnet!.v4},[${scraper.tailnet!.v6}]:${PORTS.traps}`, `tcp [::]:${PORTS.fleetMetrics} (/metrics)`], unitEnvironment("edge-agent-receiver.service")));
+    }
+    const prom = write(join(sdir, "prometheus.yml"), prometheusConfig(paths, scraper, pair !== null, rules));
+    specs.push(
+      spec(
+        scraper,
+        "prometheus",
+        ["prometheus", `--config.file=${prom}`, `--storage.tsdb.path=${join(sdir, "prometheus-data")}`, `--web.listen-address=127.0.0.1:${PORTS.prometheus}`, "--storage.tsdb.retention.time=1d", "--web.enable-lifecycle"],
+        [`tcp 127.0.0.1:${PORTS.prometheus}`],
+      ),
+    );
+  }
   for (const node of NODES.filter((n) => n.role === "node")) {
     const dir = paths.node(node.name);
     const t = node.tailnet!;
@@ -253,10 +328,10 @@ export function processSpecs(paths: LabPaths, ns: Record<string, string>, comman
       ),
     );
     if (commands.has("run")) {
-      const config = write(join(dir, "config.yaml"), agentConfig(paths, node), 0o640);
+      const config = write(join(dir, "config.yaml"), agentConfig(paths, node, pair !== null), 0o640);
       // As edge-agent.service starts it: --jitless under W^X, with the unit's Environment=.
       const unit = unitCommand(bundle, ["run", "--config", config]);
-      specs.push(spec(node, "edge-agent", unit.argv, [`textfile ${join(dir, "textfile")}`, "AgentX subagent", "notifications to scraper:162"], unitEnvironment()));
+      specs.push(spec(node, "edge-agent", unit.argv, [`textfile ${join(dir, "textfile")}`, "AgentX subagent", `notifications to ${scraperNodes(pair !== null).map((s) => `${s.name}:${PORTS.traps}`).join(", ")}`], unitEnvironment()));
     }
   }
 

@@ -49,6 +49,18 @@ export const NODES: readonly LabNode[] = [
     downstream: null,
   },
   {
+    // Its daemons run only in the pair lab (`scripts/lab up --pair`); the namespace is always there.
+    name: "scraper2",
+    role: "scraper",
+    summary: "second scraper (with `up --pair`): the same three, Alertmanagers clustered",
+    parent: "core",
+    uplink: { v6: "2001:db8:200:2::1/64", v6Gateway: "2001:db8:200:2::fe", v4: "198.18.2.7/24", v4Gateway: "198.18.2.1" },
+    tailnet: { v4: "100.64.0.2", v6: "fd7a:115c:a1e0::2" },
+    scraperPath: null,
+    forwards: [],
+    downstream: null,
+  },
+  {
     name: "svc1",
     role: "node",
     summary: "plain host on a routed /64, direct IPv6 path",
@@ -99,8 +111,15 @@ export function agentNodes(): LabNode[] {
   return NODES.filter((n) => n.role === "node");
 }
 
+/** The scraper every node's `scraper:` names (the path and policy verdicts are about it). */
 export function scraperNode(): LabNode {
   return NODES.find((n) => n.role === "scraper")!;
+}
+
+/** The scrapers that run daemons: the first alone, or both in the pair lab. */
+export function scraperNodes(pair: boolean): LabNode[] {
+  const all = NODES.filter((n) => n.role === "scraper");
+  return pair ? all : all.slice(0, 1);
 }
 
 export function nodeByName(name: string): LabNode {

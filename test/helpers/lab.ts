@@ -1,12 +1,14 @@
 // Reading the netns lab from a test: Prometheus's and Alertmanager's HTTP APIs, the receiver's
 // /metrics, file_sd file and JSON log, and SNMP GETs sent from the scraper over the tailnet. All of
-// it goes through the lab's namespaces (curl and snmpget run inside the scraper's).
+// it goes through the lab's namespaces (curl and snmpget run inside the scraper's). In the pair
+// lab each reading is of one scraper (the first unless named), and the webhook sink's file says
+// what the Alertmanager cluster sent.
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { fetchIn, type LabState } from "../../scripts/netns-lab/lab";
 import { inNs } from "../../scripts/netns-lab/network";
 import { PORTS, labPaths } from "../../scripts/netns-lab/services";
-import { COMMUNITY, nodeByName, scraperNode } from "../../scripts/netns-lab/topology";
+import { COMMUNITY, TAILSCALED_PORT, nodeByName, scraperNode } from "../../scripts/netns-lab/topology";
 import { netSnmpEnv } from "./snmpd";
 
 export interface Sample {
@@ -29,12 +31,14 @@ export function parseExposition(text: string): Sample[] {
   return samples;
 }
 
-function scraperNs(state: LabState): string {
-  return state.network.namespaces[scraperNode().name];
+const FIRST = scraperNode().name;
+
+function scraperNs(state: LabState, scraper = FIRST): string {
+  return state.network.namespaces[scraper];
 }
 
-export function fleetMetrics(state: LabState): Sample[] {
-  return parseExposition(fetchIn(scraperNs(state), `http://127.0.0.1:${PORTS.fleetMetrics}/metrics`));
+export function fleetMetrics(state: LabState, scraper = FIRST): Sample[] {
+  return parseExposition(fetchIn(scraperNs(state, scraper), `http://127.0.0.1:${PORTS.fleetMetrics}/metrics`));
 }
 
 /** The value of the one sample matching name and labels (a subset), or null. */
@@ -48,8 +52,8 @@ export interface PromSeries {
   value: [number, string];
 }
 
-export function promQuery(state: LabState, query: string): PromSeries[] {
-  const body = JSON.parse(fetchIn(scraperNs(state), `http://127.0.0.1:${PORTS.prometheus}/api/v1/query?query=${encodeURIComponent(query)}`)) as { status: string; data: { result: PromSeries[] } };
+export function promQuery(state: LabState, query: string, scraper = FIRST): PromSeries[] {
+  const body = JSON.parse(fetchIn(scraperNs(state, scraper), `http://127.0.0.1:${PORTS.prometheus}/api/v1/query?query=${encodeURIComponent(query)}`)) as { status: string; data: { result: PromSeries[] } };
   if (body.status !== "success") throw new Error(`Prometheus query ${query} failed: ${JSON.stringify(body)}`);
   return body.data.result;
 }
@@ -73,16 +77,16 @@ export interface AmAlert {
 }
 
 /** Alertmanager's active (not resolved) alerts. */
-export function activeAlerts(state: LabState): AmAlert[] {
-  return JSON.parse(fetchIn(scraperNs(state), `http://127.0.0.1:${PORTS.alertmanager}/api/v2/alerts?active=true`)) as AmAlert[];
+export function activeAlerts(state: LabState, scraper = FIRST): AmAlert[] {
+  return JSON.parse(fetchIn(scraperNs(state, scraper), `http://127.0.0.1:${PORTS.alertmanager}/api/v2/alerts?active=true`)) as AmAlert[];
 }
 
-export function hasAlert(state: LabState, labels: Record<string, string>): boolean {
-  return activeAlerts(state).some((a) => Object.entries(labels).every(([k, v]) => a.labels[k] === v));
+export function hasAlert(state: LabState, labels: Record<string, string>, scraper = FIRST): boolean {
+  return activeAlerts(state, scraper).some((a) => Object.entries(labels).every(([k, v]) => a.labels[k] === v));
 }
 
-export function fileSdText(state: LabState): string {
-  const file = labPaths(state.dir).fileSd;
+export function fileSdText(state: LabState, scraper = FIRST): string {
+  const file = labPaths(state.dir).fileSdOf(scraper);
   return existsSync(file) ? readFileSync(file, "utf8") : "";
 }
 
@@ -96,8 +100,8 @@ export interface ReceiverEvent {
 }
 
 /** The notifications the receiver applied, from its JSON log (one line per notification). */
-export function receiverEvents(state: LabState): ReceiverEvent[] {
-  const log = join(labPaths(state.dir).node(scraperNode().name), "edge-agent-receive.log");
+export function receiverEvents(state: LabState, scraper = FIRST): ReceiverEvent[] {
+  const log = join(labPaths(state.dir).node(scraper), "edge-agent-receive.log");
   if (!existsSync(log)) return [];
   const events: ReceiverEvent[] = [];
   for (const line of readFileSync(log, "utf8").split("\n")) {
@@ -112,6 +116,34 @@ export function receiverEvents(state: LabState): ReceiverEvent[] {
     }
   }
   return events;
+}
+
+/** The sequence numbers of `node` a receiver never saw, between the first and the last it did. */
+export function missingSequences(events: ReceiverEvent[], node: string): number[] {
+  const seen = new Set(events.filter((e) => e.node === node && e.sequence !== null).map((e) => e.sequence!));
+  if (seen.size === 0) return [];
+  const [first, last] = [Math.min(...seen), Math.max(...seen)];
+  const missing = [];
+  for (let s = first; s <= last; s++) if (!seen.has(s)) missing.push(s);
+  return missing;
+}
+
+/** The highest sequence number of `node` a receiver saw, or -1. */
+export function lastSequence(events: ReceiverEvent[], node: string): number {
+  return Math.max(-1, ...events.filter((e) => e.node === node && e.sequence !== null).map((e) => e.sequence!));
+}
+
+/** A table of its own that drops new inbound UDP to tailscaled's port, as a careless admin would add. */
+export function dropTailscaledRule(): string {
+  return [
+    "table inet lab_break {",
+    "  chain input {",
+    "    type filter hook input priority -10; policy accept;",
+    `    udp dport ${TAILSCALED_PORT} drop`,
+    "  }",
+    "}",
+    "",
+  ].join("\n");
 }
 
 /** snmpget from the scraper's namespace to a node's Tailscale IP (IPv6), values only. */
@@ -158,5 +190,36 @@ export function agentLogged(state: LabState, node: string, event: string, offset
       } catch {
         return false;
       }
+    });
+}
+
+/** Alertmanager's status of one scraper: its cluster's peers and whether it has settled. */
+export function clusterStatus(state: LabState, scraper = FIRST): { status: string; peers: number } {
+  const body = JSON.parse(fetchIn(scraperNs(state, scraper), `http://127.0.0.1:${PORTS.alertmanager}/api/v2/status`)) as { cluster: { status: string; peers?: unknown[] } };
+  return { status: body.cluster.status, peers: body.cluster.peers?.length ?? 0 };
+}
+
+export interface WebhookAlert {
+  status: string;
+  labels: Record<string, string>;
+}
+
+export interface WebhookNotification {
+  receivedAt: string;
+  /** The sending Alertmanager's address (its scraper's uplink). */
+  from: string;
+  alerts: WebhookAlert[];
+}
+
+/** The notifications the pair lab's webhook sink got, in order. */
+export function webhookNotifications(state: LabState): WebhookNotification[] {
+  const file = labPaths(state.dir).webhook;
+  if (!existsSync(file)) return [];
+  return readFileSync(file, "utf8")
+    .split("\n")
+    .filter((line) => line.startsWith("{"))
+    .map((line) => {
+      const j = JSON.parse(line) as { receivedAt: string; from: string; message: { alerts: WebhookAlert[] } };
+      return { receivedAt: j.receivedAt, from: j.from, alerts: j.message.alerts };
     });
 }

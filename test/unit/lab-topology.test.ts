@@ -2,12 +2,14 @@
 // parser the e2e test reads the receiver's /metrics with.
 import { describe, expect, it } from "vitest";
 import { parseExposition, sampleValue } from "../helpers/lab";
-import { ALLOCATION, NODES, ROUTER_PREFIX, agentNodes, coreRuleset, hostsFile, routerRuleset } from "../../scripts/netns-lab/topology";
+import { ALLOCATION, NODES, ROUTER_PREFIX, agentNodes, coreRuleset, hostsFile, routerRuleset, scraperNodes } from "../../scripts/netns-lab/topology";
 import { isInPrefix } from "../helpers/lab-prefix";
 
 describe("the lab's topology", () => {
-  it("has a scraper and three agent nodes: one plain, one router for a /56, one IPv4-only behind CGNAT", () => {
-    expect(NODES.filter((n) => n.role === "scraper").map((n) => n.name)).toEqual(["scraper"]);
+  it("has two scrapers (the second for the pair lab) and three agent nodes: one plain, one router for a /56, one IPv4-only behind CGNAT", () => {
+    expect(NODES.filter((n) => n.role === "scraper").map((n) => n.name)).toEqual(["scraper", "scraper2"]);
+    expect(scraperNodes(false).map((n) => n.name)).toEqual(["scraper"]);
+    expect(scraperNodes(true).map((n) => n.name)).toEqual(["scraper", "scraper2"]);
     const nodes = agentNodes();
     expect(nodes).toHaveLength(3);
     expect(nodes.filter((n) => n.forwards.includes(ROUTER_PREFIX))).toHaveLength(1);
