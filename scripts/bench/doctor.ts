@@ -3,7 +3,7 @@
 // node-exporter and snmpd (AgentX master) in it, the tailscaled LocalAPI test server (direct
 // path, tags present), the scraper's name in the namespace's hosts file and an snmptrapd
 // acknowledging the test inform; then, alternating, `node -e 0` and
-// a full `edge-agent doctor` (all 15 checks), both started through the same namespace wrapper.
+// a full `edge-agent doctor` (every check), both started through the same namespace wrapper.
 // The doctor runs as the packages ship it (scripts/build.sh's bundle) and as the README's first
 // command runs it in a checkout (`npx edge-agent doctor`: bin/edge-agent.js, which runs the bundle
 // `npm ci` built), the latter against `npx -c true`, npm's own start-up. Prints medians and ratios.
