@@ -9,7 +9,8 @@ import { createNetns, type Netns } from "../helpers/netns";
 import { evaluate, type Decision } from "../../agent/firewall/evaluate";
 import { parseIptablesSave } from "../../agent/firewall/iptables-save";
 import { parseNftJson } from "../../agent/firewall/nft-json";
-import { makePacket, type PacketSpec } from "../../agent/firewall/packet";
+import { makePacket, type Packet, type PacketSpec } from "../../agent/firewall/packet";
+import type { HostView } from "../../agent/firewall/host-view";
 import { mergeRulesets, type Ruleset } from "../../agent/firewall/ruleset";
 
 export const A6 = ["2001:db8:100::1", "2001:db8:200::1"];
@@ -272,6 +273,16 @@ export interface Comparison {
   kernel: Map<string, "accept" | "drop">;
 }
 
+/**
+ * How the packet's answer as one of a batch (`trace --packets`, which skips the rules a class
+ * of packets cannot match) differs from its answer alone, or null: it must not differ at all.
+ */
+export function batchDiffers(ruleset: Ruleset, packet: Packet, single: Decision, host?: HostView): string | null {
+  const batch = evaluate(ruleset, packet, host, { batch: true });
+  const [a, b] = [JSON.stringify(single), JSON.stringify(batch)];
+  return a === b ? null : `as one of a batch: ${b}\n  alone: ${a}`;
+}
+
 /** Loads, reads back, evaluates and sends: the evaluator must agree wherever it decides. */
 export async function compare(lab: Lab, loader: Loader, text: string | { ipv4?: string; ipv6?: string }, cases: Case[]): Promise<Comparison> {
   const out: Comparison = { decided: 0, unknown: 0, mismatches: [], model: new Map(), kernel: new Map() };
@@ -283,7 +294,10 @@ export async function compare(lab: Lab, loader: Loader, text: string | { ipv4?: 
     const ruleset = await dump(target, loader);
     const kernel = await kernelVerdicts(lab, batch);
     for (const c of batch) {
-      const d = evaluate(ruleset, makePacket(c as unknown as Record<string, unknown>));
+      const packet = makePacket(c as unknown as Record<string, unknown>);
+      const d = evaluate(ruleset, packet);
+      const differs = batchDiffers(ruleset, packet, d);
+      if (differs) out.mismatches.push(`${c.id}: ${differs}`);
       out.model.set(c.id, d);
       out.kernel.set(c.id, kernel.get(c.id)!);
       if (d.verdict === "unknown") { out.unknown++; continue; }
