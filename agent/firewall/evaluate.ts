@@ -185,6 +185,8 @@ interface Evaluation {
   packetClass?: PacketClass;
   /** A batch's candidate rules per hook and chain, for this packet. */
   candidates?: Map<string, number[]>;
+  /** The packet's fields that rules are sorted out by. */
+  fixed?: Record<FixedField, Value | undefined>;
 }
 
 function resolveSet(ev: Evaluation, chain: Chain, source: SetSource): Elements | Undecidable {
@@ -284,15 +286,8 @@ export function describeStep(s: TraceStep): string {
   return s.handle === null ? `${where}: ${s.rule}` : `${where} ${s.source ? "rule" : "handle"} ${s.handle}: ${s.rule}`;
 }
 
-function fixedValue(ev: Evaluation, field: FixedField): Value | undefined {
-  switch (field) {
-    case "saddr": return ev.packet.saddrValue;
-    case "daddr": return ev.packet.daddrValue;
-    case "sport": return ev.fields.sport;
-    case "dport": return ev.fields.dport;
-    case "iif": return ev.packet.iif;
-    case "oif": return ev.packet.oif;
-  }
+function fixedValues(ev: Evaluation): Record<FixedField, Value | undefined> {
+  return { saddr: ev.packet.saddrValue, daddr: ev.packet.daddrValue, sport: ev.fields.sport, dport: ev.fields.dport, iif: ev.packet.iif, oif: ev.packet.oif };
 }
 
 /** The rules of `chain` the packet can match in this hook, found once per packet and chain. */
@@ -300,19 +295,25 @@ function candidatesOf(ev: Evaluation, chain: Chain, hook: Hook, key: string): nu
   const cache = (ev.candidates ??= new Map());
   const cacheKey = `${hook}\0${chainKey(chain.source, chain.family, chain.table, chain.name)}`;
   let list = cache.get(cacheKey);
-  if (!list) cache.set(cacheKey, (list = candidates(chain, ev.packetClass!, hook, key, (f) => fixedValue(ev, f))));
+  if (!list) cache.set(cacheKey, (list = candidates(chain, ev.packetClass!, hook, key, (ev.fixed ??= fixedValues(ev)))));
   return list;
+}
+
+// Plain functions, not closures made per chain run: the bundle names each closure it creates.
+function applyPolicy(base: Chain, ev: Evaluation): ChainOutcome {
+  const p = base.base!.policy;
+  ev.trace.push(step(base, null, `policy ${p}`, p));
+  return { verdict: p };
+}
+
+function endless(chain: Chain): ChainOutcome {
+  return { verdict: "unknown", reason: `${describeStep(step(chain, null, "", ""))}: evaluation does not end (a goto loop?)` };
 }
 
 type ChainOutcome = { verdict: "accept" | "drop" } | { verdict: "unknown"; reason: string };
 
 function runBaseChain(base: Chain, hook: Hook, ev: Evaluation): ChainOutcome {
   ev.ctAssigned = !(hook === "ingress" || ((hook === "prerouting" || hook === "output") && base.base!.prio < PRI_CONNTRACK));
-  const policy = (): ChainOutcome => {
-    const p = base.base!.policy;
-    ev.trace.push(step(base, null, `policy ${p}`, p));
-    return { verdict: p };
-  };
   let chain = base;
   let index = 0;
   const stack: { chain: Chain; index: number }[] = [];
@@ -321,11 +322,10 @@ function runBaseChain(base: Chain, hook: Hook, ev: Evaluation): ChainOutcome {
   let cand: number[] = [];
   let candOf: Chain | null = null;
   let pos = 0;
-  const endless = (): ChainOutcome => ({ verdict: "unknown", reason: `${describeStep(step(chain, null, "", ""))}: evaluation does not end (a goto loop?)` });
   for (;;) {
     if (index >= chain.rules.length) {
       const caller = stack.pop();
-      if (!caller) return policy();
+      if (!caller) return applyPolicy(base, ev);
       ({ chain, index } = caller);
       continue;
     }
@@ -340,11 +340,11 @@ function runBaseChain(base: Chain, hook: Hook, ev: Evaluation): ChainOutcome {
       const skipped = (pos < cand.length ? cand[pos] : chain.rules.length) - index;
       if (skipped > 0) {
         index += skipped;
-        if ((ev.visits += skipped) > MAX_RULE_VISITS) return endless();
+        if ((ev.visits += skipped) > MAX_RULE_VISITS) return endless(chain);
         continue;
       }
     }
-    if (++ev.visits > MAX_RULE_VISITS) return endless();
+    if (++ev.visits > MAX_RULE_VISITS) return endless(chain);
     const rule = chain.rules[index++];
     const outcome = evalRule(rule, chain, base, hook, ev);
     if (outcome === NOMATCH) continue;
@@ -361,7 +361,7 @@ function runBaseChain(base: Chain, hook: Hook, ev: Evaluation): ChainOutcome {
       case "reject": return { verdict: "drop" };
       case "return": {
         const caller = stack.pop();
-        if (!caller) return policy();
+        if (!caller) return applyPolicy(base, ev);
         ({ chain, index } = caller);
         continue;
       }

@@ -157,12 +157,12 @@ function planFor(chain: Chain, c: PacketClass, hook: Hook, key: string): Plan {
  * The indices, ascending, of the chain's rules a packet can match: the class's plan is made on
  * its first packet, then each packet costs a lookup per field the rules discriminate on.
  */
-export function candidates(chain: Chain, c: PacketClass, hook: Hook, key: string, valueOf: (field: FixedField) => Value | undefined): number[] {
+export function candidates(chain: Chain, c: PacketClass, hook: Hook, key: string, values: Record<FixedField, Value | undefined>): number[] {
   const plan = planFor(chain, c, hook, key);
   let out = plan.always;
   let copied = false;
   for (const { field, byValue } of plan.byField) {
-    const v = valueOf(field);
+    const v = values[field];
     const hit = v === undefined ? undefined : byValue.get(v);
     if (!hit) continue;
     if (out.length === 0) { out = hit; continue; }
