@@ -183,8 +183,6 @@ interface Evaluation {
   readLength: boolean;
   /** Set for a batch: rules the packet's class cannot match are skipped (rule-guard.ts). */
   packetClass?: PacketClass;
-  /** A batch's candidate rules per hook and chain, for this packet. */
-  candidates?: Map<string, number[]>;
   /** The packet's fields that rules are sorted out by. */
   fixed?: Record<FixedField, Value | undefined>;
 }
@@ -290,15 +288,6 @@ function fixedValues(ev: Evaluation): Record<FixedField, Value | undefined> {
   return { saddr: ev.packet.saddrValue, daddr: ev.packet.daddrValue, sport: ev.fields.sport, dport: ev.fields.dport, iif: ev.packet.iif, oif: ev.packet.oif };
 }
 
-/** The rules of `chain` the packet can match in this hook, found once per packet and chain. */
-function candidatesOf(ev: Evaluation, chain: Chain, hook: Hook, key: string): number[] {
-  const cache = (ev.candidates ??= new Map());
-  const cacheKey = `${hook}\0${chainKey(chain.source, chain.family, chain.table, chain.name)}`;
-  let list = cache.get(cacheKey);
-  if (!list) cache.set(cacheKey, (list = candidates(chain, ev.packetClass!, hook, key, (ev.fixed ??= fixedValues(ev)))));
-  return list;
-}
-
 // Plain functions, not closures made per chain run: the bundle names each closure it creates.
 function applyPolicy(base: Chain, ev: Evaluation): ChainOutcome {
   const p = base.base!.policy;
@@ -331,7 +320,8 @@ function runBaseChain(base: Chain, hook: Hook, ev: Evaluation): ChainOutcome {
     }
     if (cls) {
       if (candOf !== chain) {
-        cand = candidatesOf(ev, chain, hook, key!);
+        // A few lookups: cheaper than keeping the list for a return to this chain.
+        cand = candidates(chain, cls, hook, key!, (ev.fixed ??= fixedValues(ev)));
         candOf = chain;
         pos = 0;
       }
