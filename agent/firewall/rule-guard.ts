@@ -1,11 +1,12 @@
 // Which rules of a chain a class of packets (family, transport protocol, direction, whether
 // the interfaces are given, the hook) can match at all, worked out once per class for a batch of
-// packets. A rule is left out only when its leading statements are sure not to match every
-// packet of the class, with nothing before them that could have an effect or be undecidable:
-// skipping it changes no verdict, trace step or length note.
+// packets, and of those, which only one value of an address, port or interface lets through
+// (indexed by that value, so a packet finds its few candidates without walking the chain).
+// A rule is set aside only when its leading statements decide that alone, with nothing before
+// them that could act or be undecidable: skipping it changes no verdict, trace step or length note.
 import type { Packet } from "./packet";
-import type { Chain, Component, Hook, Key, Rule, Statement } from "./ruleset";
-import { componentHas, type Value } from "./set-lookup";
+import type { Chain, Hook, Key, Rule, Statement } from "./ruleset";
+import { componentHas, exactKey, type Value } from "./set-lookup";
 
 /** What evaluating a rule needs to know about a packet to skip rules for it. */
 export interface PacketClass {
@@ -73,12 +74,6 @@ interface Discriminator {
   value: Value;
 }
 
-/** The one value a component matches, or null for ranges, prefixes and wildcards. */
-function exactValue(c: Component): Value | null {
-  if ("lo" in c) return c.lo === c.hi ? c.lo : null;
-  return c.wildcard ? null : c.name;
-}
-
 /**
  * Pure: false when no packet of the class can get past the rule's leading statements; else
  * true, or what a packet's field must be for it to get past them.
@@ -104,7 +99,7 @@ export function ruleFilter(rule: Rule, c: PacketClass, hook: Hook): boolean | Di
           if (componentHas(st.component, r.value) === st.negate) return false;
         } else if (!found && !st.negate) {
           const field = FIXED[st.key.field];
-          const value = exactValue(st.component);
+          const value = exactKey(st.component);
           if (field && value !== null) found = { field, value };
         }
         continue;
