@@ -308,7 +308,7 @@ function runBaseChain(base: Chain, hook: Hook, ev: Evaluation): ChainOutcome {
   const stack: { chain: Chain; index: number }[] = [];
   const cls = ev.packetClass;
   const key = cls && classKey(cls, hook);
-  let cand: number[] = [];
+  let cand: number[] | null = null;
   let candOf: Chain | null = null;
   let pos = 0;
   for (;;) {
@@ -318,13 +318,13 @@ function runBaseChain(base: Chain, hook: Hook, ev: Evaluation): ChainOutcome {
       ({ chain, index } = caller);
       continue;
     }
-    if (cls) {
-      if (candOf !== chain) {
-        // A few lookups: cheaper than keeping the list for a return to this chain.
-        cand = candidates(chain, cls, hook, key!, (ev.fixed ??= fixedValues(ev)));
-        candOf = chain;
-        pos = 0;
-      }
+    if (cls && candOf !== chain) {
+      // A few lookups: cheaper than keeping the list for a return to this chain.
+      cand = candidates(chain, cls, hook, key!, (ev.fixed ??= fixedValues(ev)));
+      candOf = chain;
+      pos = 0;
+    }
+    if (cand) {
       while (pos < cand.length && cand[pos] < index) pos++;
       // Skipped rules count as visited, so that a loop is cut where it would be without skipping.
       const skipped = (pos < cand.length ? cand[pos] : chain.rules.length) - index;

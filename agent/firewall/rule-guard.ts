@@ -125,13 +125,25 @@ interface Plan {
   byField: { field: FixedField; byValue: Map<Value, number[]> }[];
 }
 
-const plans = new WeakMap<Chain, Map<string, Plan>>();
+/**
+ * Sorting a chain's rules costs about as much as a few packets walking them: a class's plan is
+ * made when its packets have entered the chain this many times, so a short batch costs what
+ * single traces do.
+ */
+export const PLAN_AFTER_PACKETS = 8;
 
-function planFor(chain: Chain, c: PacketClass, hook: Hook, key: string): Plan {
+/** Per chain and class: the plan, or how many packets of the class have entered the chain. */
+const plans = new WeakMap<Chain, Map<string, Plan | number>>();
+
+function planFor(chain: Chain, c: PacketClass, hook: Hook, key: string): Plan | null {
   let byClass = plans.get(chain);
   if (!byClass) plans.set(chain, (byClass = new Map()));
-  let plan = byClass.get(key);
-  if (!plan) {
+  let plan = byClass.get(key) ?? 0;
+  if (typeof plan === "number") {
+    if (plan < PLAN_AFTER_PACKETS) {
+      byClass.set(key, plan + 1);
+      return null;
+    }
     plan = { always: [], byField: [] };
     for (let i = 0; i < chain.rules.length; i++) {
       const f = ruleFilter(chain.rules[i], c, hook);
@@ -149,11 +161,12 @@ function planFor(chain: Chain, c: PacketClass, hook: Hook, key: string): Plan {
 }
 
 /**
- * The indices, ascending, of the chain's rules a packet can match: the class's plan is made on
- * its first packet, then each packet costs a lookup per field the rules discriminate on.
+ * The indices, ascending, of the chain's rules a packet can match, or null before the class has
+ * a plan (every rule then); with one, a packet costs a lookup per field rules discriminate on.
  */
-export function candidates(chain: Chain, c: PacketClass, hook: Hook, key: string, values: Record<FixedField, Value | undefined>): number[] {
+export function candidates(chain: Chain, c: PacketClass, hook: Hook, key: string, values: Record<FixedField, Value | undefined>): number[] | null {
   const plan = planFor(chain, c, hook, key);
+  if (!plan) return null;
   let out = plan.always;
   let copied = false;
   for (const { field, byValue } of plan.byField) {
