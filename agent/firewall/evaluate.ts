@@ -6,6 +6,7 @@ import { PROTO_NUMBERS, type Packet } from "./packet";
 import { chainKey, verdictText, type Chain, type Elements, type Hook, type Key, type Rule, type Ruleset, type SetSource, type Statement, type Verdict } from "./ruleset";
 import { componentHas, findElement, type Value } from "./set-lookup";
 import { addressType, reverseRouteDevice, rpfilterPasses, xtAddrtypeMatches, type Answer, type HostView } from "./host-view";
+import { candidates, classKey, type FixedField, type PacketClass } from "./rule-guard";
 
 export interface TraceStep {
   family: string;
@@ -180,6 +181,10 @@ interface Evaluation {
   ctAssigned: boolean;
   /** Some rule read a length: the verdict may depend on the packet's size. */
   readLength: boolean;
+  /** Set for a batch: rules the packet's class cannot match are skipped (rule-guard.ts). */
+  packetClass?: PacketClass;
+  /** The packet's fields that rules are sorted out by. */
+  fixed?: Record<FixedField, Value | undefined>;
 }
 
 function resolveSet(ev: Evaluation, chain: Chain, source: SetSource): Elements | Undecidable {
@@ -279,26 +284,57 @@ export function describeStep(s: TraceStep): string {
   return s.handle === null ? `${where}: ${s.rule}` : `${where} ${s.source ? "rule" : "handle"} ${s.handle}: ${s.rule}`;
 }
 
+function fixedValues(ev: Evaluation): Record<FixedField, Value | undefined> {
+  return { saddr: ev.packet.saddrValue, daddr: ev.packet.daddrValue, sport: ev.fields.sport, dport: ev.fields.dport, iif: ev.packet.iif, oif: ev.packet.oif };
+}
+
+// Plain functions, not closures made per chain run: the bundle names each closure it creates.
+function applyPolicy(base: Chain, ev: Evaluation): ChainOutcome {
+  const p = base.base!.policy;
+  ev.trace.push(step(base, null, `policy ${p}`, p));
+  return { verdict: p };
+}
+
+function endless(chain: Chain): ChainOutcome {
+  return { verdict: "unknown", reason: `${describeStep(step(chain, null, "", ""))}: evaluation does not end (a goto loop?)` };
+}
+
 type ChainOutcome = { verdict: "accept" | "drop" } | { verdict: "unknown"; reason: string };
 
 function runBaseChain(base: Chain, hook: Hook, ev: Evaluation): ChainOutcome {
   ev.ctAssigned = !(hook === "ingress" || ((hook === "prerouting" || hook === "output") && base.base!.prio < PRI_CONNTRACK));
-  const policy = (): ChainOutcome => {
-    const p = base.base!.policy;
-    ev.trace.push(step(base, null, `policy ${p}`, p));
-    return { verdict: p };
-  };
   let chain = base;
   let index = 0;
   const stack: { chain: Chain; index: number }[] = [];
+  const cls = ev.packetClass;
+  const key = cls && classKey(cls, hook);
+  let cand: number[] | null = null;
+  let candOf: Chain | null = null;
+  let pos = 0;
   for (;;) {
     if (index >= chain.rules.length) {
       const caller = stack.pop();
-      if (!caller) return policy();
+      if (!caller) return applyPolicy(base, ev);
       ({ chain, index } = caller);
       continue;
     }
-    if (++ev.visits > MAX_RULE_VISITS) return { verdict: "unknown", reason: `${describeStep(step(chain, null, "", ""))}: evaluation does not end (a goto loop?)` };
+    if (cls && candOf !== chain) {
+      // A few lookups: cheaper than keeping the list for a return to this chain.
+      cand = candidates(chain, cls, hook, key!, (ev.fixed ??= fixedValues(ev)));
+      candOf = chain;
+      pos = 0;
+    }
+    if (cand) {
+      while (pos < cand.length && cand[pos] < index) pos++;
+      // Skipped rules count as visited, so that a loop is cut where it would be without skipping.
+      const skipped = (pos < cand.length ? cand[pos] : chain.rules.length) - index;
+      if (skipped > 0) {
+        index += skipped;
+        if ((ev.visits += skipped) > MAX_RULE_VISITS) return endless(chain);
+        continue;
+      }
+    }
+    if (++ev.visits > MAX_RULE_VISITS) return endless(chain);
     const rule = chain.rules[index++];
     const outcome = evalRule(rule, chain, base, hook, ev);
     if (outcome === NOMATCH) continue;
@@ -315,7 +351,7 @@ function runBaseChain(base: Chain, hook: Hook, ev: Evaluation): ChainOutcome {
       case "reject": return { verdict: "drop" };
       case "return": {
         const caller = stack.pop();
-        if (!caller) return policy();
+        if (!caller) return applyPolicy(base, ev);
         ({ chain, index } = caller);
         continue;
       }
@@ -350,12 +386,23 @@ function chainApplies(chain: Chain, hook: Hook, packet: Packet, state: PacketSta
   return true;
 }
 
+export interface EvaluateOptions {
+  /**
+   * One of many packets under the same ruleset: each chain's rules that a class of packets
+   * cannot match are sorted out on the class's first packet and skipped for the rest. The
+   * answer is the same; a handful of packets do not repay the sorting.
+   */
+  batch?: boolean;
+}
+
 /**
  * Pure: the kernel's verdict for one packet under a ruleset. `host` (this host's addresses and
  * routes) lets route-type and reverse-path matches be decided.
  */
-export function evaluate(ruleset: Ruleset, packet: Packet, host?: HostView): Decision {
-  const ev: Evaluation = { ruleset, packet, fields: fieldsOf(packet), state: { ct: CT_BITS[packet.ctState], mark: 0n }, trace: [], visits: 0, ctAssigned: true, readLength: false, host };
+export function evaluate(ruleset: Ruleset, packet: Packet, host?: HostView, options: EvaluateOptions = {}): Decision {
+  const fields = fieldsOf(packet);
+  const ev: Evaluation = { ruleset, packet, fields, state: { ct: CT_BITS[packet.ctState], mark: 0n }, trace: [], visits: 0, ctAssigned: true, readLength: false, host };
+  if (options.batch) ev.packetClass = { family: packet.family, proto: fields.proto, direction: packet.direction, hasIif: packet.iif !== undefined, hasOif: packet.oif !== undefined };
   const d = decide(ev);
   if (ev.readLength) d.readLength = true;
   return d;

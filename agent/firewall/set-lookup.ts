@@ -48,8 +48,8 @@ interface Entry {
 
 const entries = new WeakMap<Element[], Entry>();
 
-/** The hash key of one exact component, or null when the component is not exact. */
-function exactKey(c: Component): Value | null {
+/** The hash key of one exact component (the one value it holds), or null when it holds more. */
+export function exactKey(c: Component): Value | null {
   if ("lo" in c) return c.lo === c.hi ? c.lo : null;
   return c.wildcard ? null : c.name;
 }

@@ -7,7 +7,7 @@ import { evaluate } from "../../agent/firewall/evaluate";
 import { makePacket } from "../../agent/firewall/packet";
 import { describeWith } from "../helpers/prereqs";
 import { generatePackets, generateRuleset, mulberry32 } from "./firewall-generate";
-import { createTrio, dump, trioVerdicts, type Trio } from "./firewall-lab";
+import { batchDiffers, createTrio, dump, trioVerdicts, type Trio } from "./firewall-lab";
 
 const SEED = process.env.FIREWALL_SEED ? Number(process.env.FIREWALL_SEED) : Math.floor(Math.random() * 2 ** 31);
 const COUNT = Number(process.env.FIREWALL_RULESETS ?? 300);
@@ -56,7 +56,10 @@ describeWith({ root: true, binaries: ["nft", "conntrack"] }, "firewall evaluator
         const ruleset = await dump(trio.b, "nft");
         const kernel = await trioVerdicts(trio, w.packets);
         for (const c of w.packets) {
-          const d = evaluate(ruleset, makePacket(c as unknown as Record<string, unknown>));
+          const packet = makePacket(c as unknown as Record<string, unknown>);
+          const d = evaluate(ruleset, packet);
+          const differs = batchDiffers(ruleset, packet, d);
+          if (differs) failures.push(`ruleset ${w.index}, ${c.direction} ${c.family} ${c.saddr}:${c.sport} -> ${c.daddr}:${c.dport}: ${differs}\n${text}`);
           if (d.verdict === "unknown") {
             // Two adjacent != matches (udp sport != A udp dport != B) are unknown on purpose: nft
             // may load them as one either-differs comparison (found by this test, seed 1969112496).

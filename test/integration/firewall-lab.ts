@@ -8,8 +8,10 @@ import { createInterface } from "node:readline";
 import { createNetns, type Netns } from "../helpers/netns";
 import { evaluate, type Decision } from "../../agent/firewall/evaluate";
 import { parseIptablesSave } from "../../agent/firewall/iptables-save";
+import { PLAN_AFTER_PACKETS } from "../../agent/firewall/rule-guard";
 import { parseNftJson } from "../../agent/firewall/nft-json";
-import { makePacket, type PacketSpec } from "../../agent/firewall/packet";
+import { makePacket, type Packet, type PacketSpec } from "../../agent/firewall/packet";
+import type { HostView } from "../../agent/firewall/host-view";
 import { mergeRulesets, type Ruleset } from "../../agent/firewall/ruleset";
 
 export const A6 = ["2001:db8:100::1", "2001:db8:200::1"];
@@ -272,6 +274,21 @@ export interface Comparison {
   kernel: Map<string, "accept" | "drop">;
 }
 
+/**
+ * How the packet's answer as one of a batch (`trace --packets`, which skips the rules a class
+ * of packets cannot match) differs from its answer alone, or null: it must not differ at all.
+ */
+export function batchDiffers(ruleset: Ruleset, packet: Packet, single: Decision, host?: HostView): string | null {
+  const alone = JSON.stringify(single);
+  // A class's rules are sorted once its packets have entered a chain a few times: repeated,
+  // the packet is answered before and after.
+  for (let i = 0; i <= PLAN_AFTER_PACKETS; i++) {
+    const batch = JSON.stringify(evaluate(ruleset, packet, host, { batch: true }));
+    if (batch !== alone) return `as one of a batch (${i + 1}th of its class): ${batch}\n  alone: ${alone}`;
+  }
+  return null;
+}
+
 /** Loads, reads back, evaluates and sends: the evaluator must agree wherever it decides. */
 export async function compare(lab: Lab, loader: Loader, text: string | { ipv4?: string; ipv6?: string }, cases: Case[]): Promise<Comparison> {
   const out: Comparison = { decided: 0, unknown: 0, mismatches: [], model: new Map(), kernel: new Map() };
@@ -283,7 +300,10 @@ export async function compare(lab: Lab, loader: Loader, text: string | { ipv4?: 
     const ruleset = await dump(target, loader);
     const kernel = await kernelVerdicts(lab, batch);
     for (const c of batch) {
-      const d = evaluate(ruleset, makePacket(c as unknown as Record<string, unknown>));
+      const packet = makePacket(c as unknown as Record<string, unknown>);
+      const d = evaluate(ruleset, packet);
+      const differs = batchDiffers(ruleset, packet, d);
+      if (differs) out.mismatches.push(`${c.id}: ${differs}`);
       out.model.set(c.id, d);
       out.kernel.set(c.id, kernel.get(c.id)!);
       if (d.verdict === "unknown") { out.unknown++; continue; }

@@ -11,7 +11,7 @@ import { expect } from "vitest";
 import { evaluate } from "../../agent/firewall/evaluate";
 import { makePacket } from "../../agent/firewall/packet";
 import { readLiveRuleset, type ToolOutput, type RulesetHost } from "../../agent/probes/firewall";
-import type { Case } from "./firewall-lab";
+import { batchDiffers, type Case } from "./firewall-lab";
 import { parseIpv4Routes, parseIpv6Routes } from "../../agent/probes/routes";
 import { addressValue } from "../../agent/firewall/packet";
 import type { HostView } from "../../agent/firewall/host-view";
@@ -188,7 +188,10 @@ export async function compareLive(ns: string, tag: string, sources: Source[], ca
   for (const c of cases) {
     if (kernel.get(c.id) === "accept") tally.kernelAccepted++;
     else tally.kernelDropped++;
-    const d = evaluate(live.ruleset, makePacket(c as unknown as Record<string, unknown>), host);
+    const packet = makePacket(c as unknown as Record<string, unknown>);
+    const d = evaluate(live.ruleset, packet, host);
+    const differs = batchDiffers(live.ruleset, packet, d, host);
+    if (differs) tally.wrong.push(`${tag} (${live.backend}): ${c.direction} ${c.family} ${c.saddr}:${c.sport} -> ${c.daddr}:${c.dport}: ${differs}`);
     if (d.verdict === "unknown") {
       tally.unknown++;
       const why = `${tag}: ${d.reason}`;
