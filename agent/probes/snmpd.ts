@@ -69,7 +69,7 @@ function explain(error: unknown, target: string, cfg: SnmpdConfig): string {
 }
 
 /** A net-snmp session to snmpd at `host` with the configured version and community or v3 user, no retries. */
-export function snmpdSession(host: string, cfg: SnmpdConfig, timeoutMs: number): Session {
+function snmpdSession(host: string, cfg: SnmpdConfig, timeoutMs: number): Session {
   const transport = isIP(host) === 6 ? "udp6" : "udp4";
   const options = { port: cfg.port, retries: 0, timeout: timeoutMs, transport, idBitsSize: 32 } as const;
   return cfg.version === "3" && cfg.user
@@ -82,18 +82,24 @@ async function getOnce(host: string, cfg: SnmpdConfig, timeoutMs: number): Promi
   // the whole timeout.
   if ((await localUdpListener(host, cfg.port)) === false)
     throw new NothingListens(`nothing listens on UDP port ${cfg.port} at ${host}: snmpd is not running, or not on this address (agentAddress in snmpd.conf)`);
-  const session = snmpdSession(host, cfg, timeoutMs);
-  return new Promise<Answer>((resolve, reject) => {
+  const varbinds = await snmpdGet(host, cfg, [SYS_DESCR, SYS_UPTIME], timeoutMs);
+  const bad = varbinds.find((vb: Varbind) => snmp.isVarbindError(vb));
+  if (bad) throw new NotInView(snmp.varbindError(bad));
+  return { sysDescr: String(varbinds[0].value), sysUpTimeSeconds: Number(varbinds[1].value) / 100 };
+}
+
+/** One GET through snmpd at `host` with the configured version and credentials; the varbinds as answered. */
+export function snmpdGet(host: string, cfg: SnmpdConfig, oids: string[], timeoutMs: number): Promise<Varbind[]> {
+  return new Promise((resolve, reject) => {
+    const session = snmpdSession(host, cfg, timeoutMs);
     session.on("error", (error: Error) => {
       session.close();
       reject(error);
     });
-    session.get([SYS_DESCR, SYS_UPTIME], (error: Error | null, varbinds: Varbind[]) => {
+    session.get(oids, (error: Error | null, varbinds: Varbind[]) => {
       session.close();
-      if (error) return reject(error);
-      const bad = varbinds.find((vb: Varbind) => snmp.isVarbindError(vb));
-      if (bad) return reject(new NotInView(snmp.varbindError(bad)));
-      resolve({ sysDescr: String(varbinds[0].value), sysUpTimeSeconds: Number(varbinds[1].value) / 100 });
+      if (error) reject(error);
+      else resolve(varbinds);
     });
   });
 }

@@ -7,7 +7,7 @@ import { join } from "node:path";
 import snmp, { type Varbind } from "net-snmp";
 import type { Config } from "../../config";
 import { errorText } from "../../probes/deadline";
-import { snmpdSession } from "../../probes/snmpd";
+import { snmpdGet } from "../../probes/snmpd";
 import { TEXTFILE_NAME } from "../../daemon/textfile";
 
 export type ObjectRead =
@@ -17,28 +17,16 @@ export type ObjectRead =
   | { state: "unanswered"; error: string };
 
 /** GET of one object through snmpd at probes.snmpd's host and port, as the scraper's poll would ask. */
-export function readThroughSnmpd(cfg: Config["probes"]["snmpd"], oid: string, timeoutMs: number): Promise<ObjectRead> {
-  return new Promise((resolve) => {
-    let session: ReturnType<typeof snmpdSession>;
-    try {
-      session = snmpdSession(cfg.host, cfg, timeoutMs);
-    } catch (error) {
-      resolve({ state: "unanswered", error: errorText(error) });
-      return;
-    }
-    session.on("error", (error: Error) => {
-      session.close();
-      resolve({ state: "unanswered", error: errorText(error) });
-    });
-    session.get([oid], (error: Error | null, varbinds: Varbind[]) => {
-      session.close();
-      if (error) return resolve({ state: "unanswered", error: errorText(error) });
-      const vb = varbinds[0];
-      if (vb.type === snmp.ObjectType.NoSuchObject || vb.type === snmp.ObjectType.NoSuchInstance) return resolve({ state: "absent" });
-      if (snmp.isVarbindError(vb)) return resolve({ state: "unanswered", error: snmp.varbindError(vb) });
-      resolve({ state: "value", value: Buffer.isBuffer(vb.value) ? vb.value.toString("utf8") : String(vb.value) });
-    });
-  });
+export async function readThroughSnmpd(cfg: Config["probes"]["snmpd"], oid: string, timeoutMs: number): Promise<ObjectRead> {
+  let vb: Varbind;
+  try {
+    [vb] = await snmpdGet(cfg.host, cfg, [oid], timeoutMs);
+  } catch (error) {
+    return { state: "unanswered", error: errorText(error) };
+  }
+  if (vb.type === snmp.ObjectType.NoSuchObject || vb.type === snmp.ObjectType.NoSuchInstance) return { state: "absent" };
+  if (snmp.isVarbindError(vb)) return { state: "unanswered", error: snmp.varbindError(vb) };
+  return { state: "value", value: Buffer.isBuffer(vb.value) ? vb.value.toString("utf8") : String(vb.value) };
 }
 
 /** What the daemon last wrote about AgentX in its textfile; null when there is no such file. */
