@@ -92,6 +92,10 @@ export const configSchema = obj({
     staleAfterHeartbeats: int(3, 1, 1000),
     nodeTag: str("tag:monitor", check.tag),
     tailnetRefresh: duration("1m", SECOND, HOUR),
+    // Which edge_fleet_node_* series /metrics has per node: problems (every node's
+    // edge_fleet_node_up, the rest only where something is wrong) or all (every series for every
+    // node). The fleet counts (edge_fleet_nodes_by_*) are there either way.
+    nodeSeries: oneOf("problems", ["problems", "all"]),
     // Bytes of socket receive buffer asked for per listener (SO_RCVBUF; the kernel doubles it and
     // caps the request at net.core.rmem_max); 0 keeps the kernel's default.
     socketBuffer: int(8 * 1024 * 1024, 0, 1024 * 1024 * 1024),

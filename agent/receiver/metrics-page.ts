@@ -1,8 +1,8 @@
 // The /metrics body: the receiver's own counters (a small prom-client registry, rendered per
-// scrape) followed by the per-node series, which are rendered once per fleet change and served
-// from that text until the next one (render-cache.ts; a 100,000-node fleet is tens of megabytes
-// of text).
-import { renderFleetMetrics } from "./fleet-metrics";
+// scrape) followed by the per-node series and fleet counts, which are rendered once per fleet
+// change and served from that text until the next one (render-cache.ts; a 100,000-node fleet is
+// a few megabytes of text with receiver.nodeSeries problems, ~140 MB with all).
+import { renderFleetMetrics, type NodeSeries } from "./fleet-metrics";
 import type { FleetState } from "./fleet-state";
 import type { ReceiverMetrics } from "./metrics";
 import { RenderCache } from "./render-cache";
@@ -16,8 +16,10 @@ export class MetricsPage {
     minIntervalMs = 1000,
     /** Series from outside the fleet's records (the tailnet peers'), rendered with them. */
     extra: () => string = () => "",
+    /** receiver.nodeSeries, read at each rendering (a reload may change it). */
+    nodeSeries: () => NodeSeries = () => "problems",
   ) {
-    this.cache = new RenderCache(fleet, () => renderFleetMetrics(fleet) + extra(), minIntervalMs);
+    this.cache = new RenderCache(fleet, () => renderFleetMetrics(fleet, nodeSeries()) + extra(), minIntervalMs);
   }
 
   get renders(): number {

@@ -118,7 +118,13 @@ export class TrapReceiver {
       alertResendMs: options.alertResendMs ?? 60_000,
       peers: this.peers,
     });
-    this.page = new MetricsPage(this.fleet, this.metrics, 1000, () => renderPeerMetrics(this.peers.coverage(Date.now())));
+    this.page = new MetricsPage(
+      this.fleet,
+      this.metrics,
+      1000,
+      () => renderPeerMetrics(this.peers.coverage(Date.now()), this.config.receiver.nodeSeries, (node) => this.fleet.nodes.get(node)?.stale === true),
+      () => this.config.receiver.nodeSeries,
+    );
     this.fleetPage = new RenderCache(this.fleet, () =>
       renderFleetPage({ records: this.fleet.nodes.values(), silent: this.peers.coverage(Date.now()).filter((c) => c.silent).map((c) => c.node), nowMs: Date.now(), version: AGENT_VERSION, maxRows: 1000 }),
     );
@@ -230,6 +236,8 @@ export class TrapReceiver {
       }
     }
     this.config = next;
+    // The cached /metrics text was rendered for the old choice of per-node series.
+    if (old.receiver.nodeSeries !== next.receiver.nodeSeries) this.fleet.outsideChange();
     if (!this.options.baseOid && configuredBaseOid(next) !== this.tree.base) this.tree = withNameCache(oidTree(configuredBaseOid(next)));
     this.fleet.options = fleetOptions(next, this.options);
     this.store.setPath(next.receiver.state);

@@ -18,7 +18,7 @@ export const agentPart: PartDefinition = {
   problemsAtStart: () => [],
   // The version is `edge-agent --version`'s, not a fact about the host.
   status: () => [],
-  fleetInfo: [{ label: "version", object: "edgeAgentVersion", fallback: "", position: 7 }],
+  fleetInfo: [{ label: "version", object: "edgeAgentVersion", fallback: "", position: 7, counted: true }],
   fleet: [],
   page: [{ heading: "Agent", lines: (v) => [{ label: "", value: text(v.edgeAgentVersion) || "unknown", tone: "none" }] }],
   alerts: () => [],

@@ -8,6 +8,7 @@ import type { StateEvent } from "../diff";
 import type { Alert } from "../receiver/alerts";
 import type { NotificationDef, ObjectDef } from "../snmp/oid-tree";
 import type { ObjectValues } from "../snmp/state-objects";
+import { escapeLabel } from "../receiver/escape-label";
 import type { NodeState } from "./node-state";
 
 /** One MIB object of the part, with how NodeState gives its value (enums by label). */
@@ -28,20 +29,67 @@ export interface SeriesWriter {
   setOptional: (name: string, value: number | null) => void;
 }
 
-/** A label of edge_fleet_node_info, taken from one object; `position` keeps the label order stable. */
+/**
+ * A label of edge_fleet_node_info, taken from one object; `position` keeps the label order stable.
+ * `problem` says which of its values mark the node as having a problem (its info series is then
+ * written even under receiver.nodeSeries "problems"); `counted` labels also get a fleet count,
+ * edge_fleet_nodes_by_<label> (only labels with few distinct values: never names or prefixes).
+ */
 export interface FleetInfoLabel {
   label: string;
   object: string;
   fallback: string;
   position: number;
+  problem?: (value: string) => boolean;
+  counted?: boolean;
 }
 
-/** One per-node edge_fleet_node_* family, from the object values the node last reported. */
+/** One sample of a per-node family: its labels beside `node`, rendered and escaped, and its value. */
+export interface FleetSample {
+  labels: string;
+  value: number;
+}
+
+/**
+ * One per-node edge_fleet_node_* family, from the object values the node last reported, and its
+ * count over the fleet. Per node, every sample is written under receiver.nodeSeries "all", and
+ * only the `problem` ones under "problems" (the default), so a healthy fleet of 100,000 nodes is
+ * not a million series; the count (edge_fleet_nodes_by_*) covers every node either way.
+ */
 export interface FleetFamily {
   name: string;
   help: string;
-  /** `node` is already escaped for a label value. */
-  samples: (values: ObjectValues, node: string) => string;
+  samples: (values: ObjectValues) => FleetSample[];
+  problem: (sample: FleetSample) => boolean;
+  /** Nodes per label set; with `valueLabel`, per value too (for families whose value is not always 1). */
+  count: { name: string; help: string; valueLabel?: string };
+}
+
+/** `a="x",b="y"` from label pairs, values escaped. */
+export function labelPairs(pairs: readonly (readonly [string, string])[]): string {
+  return pairs.map(([k, v]) => `${k}="${escapeLabel(v)}"`).join(",");
+}
+
+/**
+ * A family of verdicts (accept, drop, unknown), one sample per check: `key` names the check's
+ * label. A drop is the problem; unknown is counted, not written per node (on most hosts some
+ * checks cannot be decided, and a series per such node would be most of the page).
+ */
+export function verdictFamily<Check extends string>(
+  name: string,
+  help: string,
+  key: string,
+  checks: readonly Check[],
+  objectOf: (check: Check) => string,
+  count: { name: string; help: string },
+): FleetFamily {
+  return {
+    name,
+    help,
+    samples: (v) => checks.map((check) => ({ labels: labelPairs([[key, check], ["verdict", text(v[objectOf(check)]) || "unknown"]]), value: 1 })),
+    problem: (sample) => sample.labels.endsWith(',verdict="drop"'),
+    count,
+  };
 }
 
 /** How a value on the fleet page reads: fine, a problem, or neither (unknown, not applicable). */

@@ -2,8 +2,7 @@
 import type { PacketSpec } from "../firewall/packet";
 import type { Alert } from "../receiver/alerts";
 import type { ObjectValues } from "../snmp/state-objects";
-import { escapeLabel } from "../receiver/escape-label";
-import { because, text, verdictLine, type PartDefinition, type StateObject } from "./fact";
+import { because, verdictFamily, verdictLine, type PartDefinition, type StateObject } from "./fact";
 import type { NodeState } from "./node-state";
 import { PROBE_FAILURES, type Unavailable } from "./unavailable";
 
@@ -164,11 +163,14 @@ export const firewallPart: PartDefinition = {
     },
   ],
   fleet: [
-    {
-      name: "edge_fleet_node_firewall_verdict",
-      help: "Always 1; verdict is the node's firewall verdict (accept, drop, unknown) on tailscaled's UDP port for each check.",
-      samples: (v, node) => FIREWALL_CHECK_IDS.map((check) => `edge_fleet_node_firewall_verdict{node="${node}",check="${check}",verdict="${escapeLabel(text(v[FIREWALL_CHECKS[check].object]) || "unknown")}"} 1\n`).join(""),
-    },
+    verdictFamily(
+      "edge_fleet_node_firewall_verdict",
+      "Always 1; verdict is the node's firewall verdict (drop under receiver.nodeSeries problems; accept, drop, unknown under all) on tailscaled's UDP port for each check.",
+      "check",
+      FIREWALL_CHECK_IDS,
+      (check) => FIREWALL_CHECKS[check].object,
+      { name: "edge_fleet_nodes_by_firewall_verdict", help: "Nodes per firewall check and verdict (accept, drop, unknown) on tailscaled's UDP port." },
+    ),
   ],
   alerts,
 };

@@ -100,8 +100,8 @@ export const ipv6Part: PartDefinition = {
     return lines;
   },
   fleetInfo: [
-    { label: "prefix", object: "edgeAgentPrimaryPrefix", fallback: "", position: 4 },
-    { label: "prefix_in_allocation", object: "edgeAgentPrefixInAllocation", fallback: "unknown", position: 5 },
+    { label: "prefix", object: "edgeAgentPrimaryPrefix", fallback: "", position: 4, problem: (prefix) => prefix === "" },
+    { label: "prefix_in_allocation", object: "edgeAgentPrefixInAllocation", fallback: "unknown", position: 5, counted: true, problem: (inside) => inside === "outside" },
   ],
   fleet: [],
   page: [

@@ -3,7 +3,7 @@
 import type { StateEvent } from "../diff";
 import type { Alert } from "../receiver/alerts";
 import type { ObjectValues } from "../snmp/state-objects";
-import { yesNo, type PartDefinition, type StateObject } from "./fact";
+import { labelPairs, yesNo, type PartDefinition, type StateObject } from "./fact";
 import type { NodeState } from "./node-state";
 
 /**
@@ -148,8 +148,10 @@ export const servicesPart: PartDefinition = {
   fleet: [
     {
       name: "edge_fleet_node_service_up",
-      help: "1 when the node reported the service answering, else 0.",
-      samples: (v, node) => SERVICE_NAMES.map((service) => `edge_fleet_node_service_up{node="${node}",service="${SERVICES[service].label}"} ${v[SERVICES[service].object] === true ? 1 : 0}\n`).join(""),
+      help: "1 when the node reported the service answering, else 0. Under receiver.nodeSeries problems only the 0s are written.",
+      samples: (v) => SERVICE_NAMES.map((service) => ({ labels: labelPairs([["service", SERVICES[service].label]]), value: v[SERVICES[service].object] === true ? 1 : 0 })),
+      problem: (sample) => sample.value === 0,
+      count: { name: "edge_fleet_nodes_by_service_up", help: "Nodes per service and whether it answers (up 1) or not (up 0).", valueLabel: "up" },
     },
   ],
   alerts,

@@ -6,9 +6,8 @@ import type { StateEvent } from "../diff";
 import { flowById, flowLabel } from "../policy/flows";
 import { NODE_FLOWS, type NodeFlowId, type NodeFlowVerdict } from "../policy/node-flows";
 import type { Alert } from "../receiver/alerts";
-import { escapeLabel } from "../receiver/escape-label";
 import type { ObjectValues } from "../snmp/state-objects";
-import { because, text, verdictLine, type PartDefinition, type StateObject } from "./fact";
+import { because, verdictFamily, verdictLine, type PartDefinition, type StateObject } from "./fact";
 import { VERDICT_VALUES } from "./firewall";
 import type { NodeState } from "./node-state";
 import { PROBE_FAILURES, type Unavailable } from "./unavailable";
@@ -134,11 +133,14 @@ export const tailnetPolicyPart: PartDefinition = {
   page: [{ heading: "Policy", lines: (v) => NODE_FLOWS.map((flow) => verdictLine(flow, v[POLICY_FLOWS[flow].object])) }],
   fleetInfo: [],
   fleet: [
-    {
-      name: "edge_fleet_node_tailnet_policy_verdict",
-      help: "Always 1; verdict is the node's tailscaled packet filter verdict (accept, drop, unknown) on each flow the scraper opens there.",
-      samples: (v, node) => NODE_FLOWS.map((flow) => `edge_fleet_node_tailnet_policy_verdict{node="${node}",flow="${flow}",verdict="${escapeLabel(text(v[POLICY_FLOWS[flow].object]) || "unknown")}"} 1\n`).join(""),
-    },
+    verdictFamily(
+      "edge_fleet_node_tailnet_policy_verdict",
+      "Always 1; verdict is the node's tailscaled packet filter verdict (drop under receiver.nodeSeries problems; accept, drop, unknown under all) on each flow the scraper opens there.",
+      "flow",
+      NODE_FLOWS,
+      (flow) => POLICY_FLOWS[flow].object,
+      { name: "edge_fleet_nodes_by_tailnet_policy_verdict", help: "Nodes per flow the scraper opens and the verdict of the node's tailscaled packet filter (accept, drop, unknown)." },
+    ),
   ],
   alerts,
 };

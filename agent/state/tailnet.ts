@@ -2,9 +2,8 @@
 // path to the scraper.
 import type { StateEvent } from "../diff";
 import type { Alert } from "../receiver/alerts";
-import { escapeLabel } from "../receiver/escape-label";
 import type { ObjectValues } from "../snmp/state-objects";
-import { because, text, type PartDefinition, type StateObject } from "./fact";
+import { because, labelPairs, text, type PartDefinition, type StateObject } from "./fact";
 import type { NodeState } from "./node-state";
 import type { TailnetPolicy } from "./tailnet-policy";
 import { PROBE_FAILURES, type Unavailable } from "./unavailable";
@@ -220,8 +219,8 @@ export const tailnetPart: PartDefinition = {
   status,
   fleetInfo: [
     { label: "tailnet_name", object: "edgeAgentTailnetName", fallback: "", position: 1 },
-    { label: "tags", object: "edgeAgentTailnetTags", fallback: "", position: 3 },
-    { label: "tailnet_state", object: "edgeAgentTailnetState", fallback: "", position: 6 },
+    { label: "tags", object: "edgeAgentTailnetTags", fallback: "", position: 3, counted: true },
+    { label: "tailnet_state", object: "edgeAgentTailnetState", fallback: "", position: 6, counted: true, problem: (state) => state !== "" && state !== "Running" },
   ],
   page: [
     {
@@ -259,8 +258,10 @@ export const tailnetPart: PartDefinition = {
   fleet: [
     {
       name: "edge_fleet_node_scraper_path",
-      help: "Always 1; path says how the node reaches the scraper (direct, relay, peer-relay, idle, offline, unknown), family the direct path's address family.",
-      samples: (v, node) => `edge_fleet_node_scraper_path{node="${node}",path="${escapeLabel(pathLabel(v))}",family="${escapeLabel(text(v.edgeAgentScraperFamily) || "none")}"} 1\n`,
+      help: "Always 1; path says how the node reaches the scraper (direct, relay, peer-relay, idle, offline, unknown), family the direct path's address family. Under receiver.nodeSeries problems only for nodes whose path is not direct.",
+      samples: (v) => [{ labels: labelPairs([["path", pathLabel(v)], ["family", text(v.edgeAgentScraperFamily) || "none"]]), value: 1 }],
+      problem: (sample) => !sample.labels.startsWith('path="direct"'),
+      count: { name: "edge_fleet_nodes_by_scraper_path", help: "Nodes per path to the scraper (direct, relay, peer-relay, idle, offline, unknown) and the direct path's address family." },
     },
   ],
   alerts,
