@@ -97,8 +97,13 @@ describeWith({ binaries: ["snmptrap", "promtool"] }, "edge-agent receive (CLI)",
     child!.child.kill("SIGHUP");
     await waitFor("reload failure logged", () => lines().some((l) => l.msg.startsWith("config reload failed")));
     expect((await send("first-community", 3)).code).toBe(0);
+    // The default receiver.nodeSeries (problems): a healthy node has edge_fleet_node_up alone.
+    await waitFor("cli1 at sequence 3", () => lines().some((l) => l.node === "cli1" && l.sequence === 3), 5000, 20);
+    const healthy = await metricsText(`http://127.0.0.1:${metricsPort}/metrics`);
+    expect(sample(healthy, 'edge_fleet_node_up{node="cli1"}')).toBe(1);
+    expect(sample(healthy, 'edge_fleet_node_last_sequence{node="cli1"}')).toBeNull();
 
-    writeConfig(["first-community", "second-community"]);
+    writeConfig(["first-community", "second-community"], "  nodeSeries: all");
     child!.child.kill("SIGHUP");
     await waitFor("reloaded", () => lines().some((l) => l.msg === "config reloaded"));
     expect((await send("second-community", 4)).code).toBe(0);
@@ -108,6 +113,8 @@ describeWith({ binaries: ["snmptrap", "promtool"] }, "edge-agent receive (CLI)",
     expect(perNotification.map((l) => l.sequence)).toEqual([1, 3, 4]);
     const counted = await metricsText(`http://127.0.0.1:${metricsPort}/metrics`);
     expect(sample(counted, 'edge_fleet_receiver_config_reloads_total{result="failure"}')).toBe(1);
+    // nodeSeries all after the reload: every series of every node, at once (not the cached text).
+    expect(sample(counted, 'edge_fleet_node_last_sequence{node="cli1"}')).toBe(4);
     expect(sample(counted, 'edge_fleet_receiver_config_reloads_total{result="success"}')).toBe(1);
     expect(sample(counted, 'edge_fleet_receiver_notifications_received_total{version="2c",pdu="inform",mib="edge_agent"}')).toBe(3);
 
@@ -122,7 +129,7 @@ describeWith({ binaries: ["snmptrap", "promtool"] }, "edge-agent receive (CLI)",
     await start();
     expect(lines().find((l) => l.msg === "fleet state loaded")).toMatchObject({ nodes: 1 });
     const text = await metricsText(`http://127.0.0.1:${metricsPort}/metrics`);
-    expect(sample(text, 'edge_fleet_node_last_sequence{node="cli1"}')).toBe(4);
+    expect(sample(text, 'edge_fleet_node_up{node="cli1"}')).toBe(1);
     expect((await snmptrap(["-v2c", "-Ci", "-r", "0", "-c", "first-community", `127.0.0.1:${port}`, "", tree.notificationOid("heartbeat"), ...snmptrapVarbindArgs(edgeValues("cli1", 3, {}, new Date(Date.now() - 60_000)))])).code).toBe(0);
     await waitFor("duplicate counted", async () => sample(await metricsText(`http://127.0.0.1:${metricsPort}/metrics`), 'edge_fleet_receiver_notifications_dropped_total{reason="duplicate"}') === 1);
     child!.child.kill("SIGINT");

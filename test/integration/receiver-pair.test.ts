@@ -41,7 +41,8 @@ async function receiver(dir: string, name: string): Promise<Receiver> {
   const configFile = join(dir, `${name}.yaml`);
   const config = {
     tailscale: { socket: join(dir, "no-tailscaled.sock") },
-    receiver: { listen: [`udp:127.0.0.1:${port}`], communities: [COMMUNITY], metrics: `127.0.0.1:${metricsPort}`, fileSd, state: join(dir, name, "fleet.json") },
+    // Every series of every node (nodeSeries all): the pair must agree on all of them, not only the problems.
+    receiver: { listen: [`udp:127.0.0.1:${port}`], communities: [COMMUNITY], metrics: `127.0.0.1:${metricsPort}`, fileSd, state: join(dir, name, "fleet.json"), nodeSeries: "all" },
   };
   writeFileSync(configFile, JSON.stringify(config));
   const start = async () => {

@@ -8,10 +8,10 @@ function heartbeat(fleet: FleetState, name: string, sequence: number): void {
 }
 
 describe("metrics page", () => {
-  const setup = (minIntervalMs: number) => {
+  const setup = (minIntervalMs: number, nodeSeries: "problems" | "all" = "problems") => {
     const fleet = new FleetState({ defaultHeartbeatMs: 300_000, staleAfterHeartbeats: 3, forgetAfterMs: 7 * 86_400_000, maxNodes: 10 }, Date.now());
     const metrics = new ReceiverMetrics(() => fleet, { whoisErrors: () => 0, alertSends: () => ({ sent: 0, failed: 0 }), fleetRenders: () => page.renders });
-    const page: MetricsPage = new MetricsPage(fleet, metrics, minIntervalMs);
+    const page: MetricsPage = new MetricsPage(fleet, metrics, minIntervalMs, () => "", () => nodeSeries);
     return { fleet, page };
   };
 
@@ -30,7 +30,7 @@ describe("metrics page", () => {
   });
 
   it("under a stream of changes renders at most once per interval, and never serves text older than the change it waited for", async () => {
-    const { fleet, page } = setup(200);
+    const { fleet, page } = setup(200, "all");
     heartbeat(fleet, "a", 1);
     await page.fleetText();
     heartbeat(fleet, "a", 2);

@@ -105,17 +105,78 @@ describe("alerts", () => {
 });
 
 describe("per-node metrics", () => {
-  it("renders one family per metric with HELP/TYPE, sorted nodes and escaped label values", async () => {
-    const { renderFleetMetrics } = await import("../../agent/receiver/fleet-metrics");
+  const fleetOfThree = () => {
     const f = newFleet();
     node(f, "zeta", 1, { edgeAgentScraperPath: "peerRelay", edgeAgentSnmpdUp: false });
-    node(f, "alpha", 1, { edgeAgentHostName: 'odd "host"\\name\n', edgeAgentFirewallInboundIpv6: "drop" });
-    const text = renderFleetMetrics(f);
+    node(f, "alpha", 1, { edgeAgentHostName: 'odd "host"\\name\n', edgeAgentFirewallInboundIpv6: "drop", edgeAgentPrimaryPrefix: "" });
+    node(f, "mid", 1, {});
+    return f;
+  };
+
+  it("under nodeSeries all renders every series of every node, with HELP/TYPE, sorted nodes and escaped label values", async () => {
+    const { renderFleetMetrics } = await import("../../agent/receiver/fleet-metrics");
+    const text = renderFleetMetrics(fleetOfThree(), "all");
     expect(text).toContain('edge_fleet_node_info{node="alpha",tailnet_name="alpha.example-tailnet.ts.net",hostname="odd \\"host\\"\\\\name\\n",tags="tag:monitor"');
     expect(text).toContain('edge_fleet_node_scraper_path{node="zeta",path="peer-relay",family="none"} 1\n');
+    expect(text).toContain('edge_fleet_node_scraper_path{node="mid",path="direct",family="none"} 1\n');
     expect(text).toContain('edge_fleet_node_firewall_verdict{node="alpha",check="inbound-ipv6",verdict="drop"} 1\n');
+    expect(text).toContain('edge_fleet_node_firewall_verdict{node="mid",check="inbound-ipv6",verdict="accept"} 1\n');
     expect(text).toContain('edge_fleet_node_service_up{node="zeta",service="snmpd"} 0\n');
-    expect(text.indexOf('edge_fleet_node_up{node="alpha"}')).toBeLessThan(text.indexOf('edge_fleet_node_up{node="zeta"}'));
-    expect(text.match(/^# TYPE \S+ gauge$/gm)).toHaveLength(9);
+    expect(text).toContain('edge_fleet_node_service_up{node="mid",service="snmpd"} 1\n');
+    expect(text).toContain('edge_fleet_node_last_sequence{node="mid"} 1\n');
+    expect(text.indexOf('edge_fleet_node_up{node="alpha"}')).toBeLessThan(text.indexOf('edge_fleet_node_up{node="mid"}'));
+    expect(text.match(/^# TYPE edge_fleet_node_\S+ gauge$/gm)).toHaveLength(9);
+  });
+
+  it("under nodeSeries problems gives every node edge_fleet_node_up and only what is wrong beside it", async () => {
+    const { renderFleetMetrics } = await import("../../agent/receiver/fleet-metrics");
+    const f = fleetOfThree();
+    const text = renderFleetMetrics(f, "problems");
+    expect(text.match(/^edge_fleet_node_up\{.*$/gm)).toEqual(['edge_fleet_node_up{node="alpha"} 1', 'edge_fleet_node_up{node="mid"} 1', 'edge_fleet_node_up{node="zeta"} 1']);
+    const mid = text.split("\n").filter((line) => line.includes('node="mid"'));
+    expect(mid).toEqual(['edge_fleet_node_up{node="mid"} 1']);
+    expect(text).toContain('edge_fleet_node_firewall_verdict{node="alpha",check="inbound-ipv6",verdict="drop"} 1\n');
+    expect(text).not.toContain('edge_fleet_node_firewall_verdict{node="alpha",check="inbound-ipv4"');
+    expect(text).toContain('edge_fleet_node_scraper_path{node="zeta",path="peer-relay",family="none"} 1\n');
+    expect(text).toContain('edge_fleet_node_service_up{node="zeta",service="snmpd"} 0\n');
+    expect(text).not.toContain('edge_fleet_node_service_up{node="zeta",service="node_exporter"}');
+    // No /64: alpha's info series is there (EdgeNodeNoGlobalIpv6 reads it), zeta's is not.
+    expect(text).toMatch(/^edge_fleet_node_info\{node="alpha",.*prefix="",/m);
+    expect(text).not.toMatch(/^edge_fleet_node_info\{node="zeta"/m);
+    expect(text).not.toMatch(/^edge_fleet_node_last_seen_timestamp_seconds\{/m);
+    // Every family is still declared, so a query for one never meets an unknown metric.
+    expect(text.match(/^# TYPE edge_fleet_node_\S+ gauge$/gm)).toHaveLength(9);
+    // Once stale, a node's timestamps say since when.
+    f.sweep(T0 + 4 * 60_000);
+    const stale = renderFleetMetrics(f, "problems");
+    expect(stale).toContain('edge_fleet_node_up{node="mid"} 0\n');
+    expect(stale).toMatch(/^edge_fleet_node_last_seen_timestamp_seconds\{node="mid"\} \d+/m);
+    expect(stale).toContain('edge_fleet_node_heartbeat_interval_seconds{node="mid"} 60\n');
+  });
+
+  it("counts every node per value under both settings", async () => {
+    const { renderFleetMetrics } = await import("../../agent/receiver/fleet-metrics");
+    const f = fleetOfThree();
+    for (const mode of ["problems", "all"] as const) {
+      const text = renderFleetMetrics(f, mode);
+      expect(text).toContain('edge_fleet_nodes_by_scraper_path{path="direct",family="none"} 2\n');
+      expect(text).toContain('edge_fleet_nodes_by_scraper_path{path="peer-relay",family="none"} 1\n');
+      expect(text).toContain('edge_fleet_nodes_by_firewall_verdict{check="inbound-ipv6",verdict="accept"} 2\n');
+      expect(text).toContain('edge_fleet_nodes_by_firewall_verdict{check="inbound-ipv6",verdict="drop"} 1\n');
+      expect(text).toContain('edge_fleet_nodes_by_firewall_verdict{check="inbound-ipv4",verdict="unknown"} 3\n');
+      expect(text).toContain('edge_fleet_nodes_by_service_up{service="snmpd",up="0"} 1\n');
+      expect(text).toContain('edge_fleet_nodes_by_service_up{service="snmpd",up="1"} 2\n');
+      expect(text).toContain('edge_fleet_nodes_by_tags{tags="tag:monitor"} 3\n');
+      expect(text).toContain('edge_fleet_nodes_by_tailnet_policy_verdict{flow="scrape-node-exporter",verdict="unknown"} 3\n');
+    }
+  });
+
+  it("keeps a healthy fleet of 10,000 nodes under 100 bytes a node", async () => {
+    const { renderFleetMetrics } = await import("../../agent/receiver/fleet-metrics");
+    const f = new FleetState({ defaultHeartbeatMs: 60_000, staleAfterHeartbeats: 3, forgetAfterMs: 1e12, maxNodes: 10_000 }, T0);
+    for (let i = 0; i < 10_000; i++) node(f, `node-${String(i).padStart(5, "0")}`, 1, { edgeAgentFirewallInboundIpv4: "accept", edgeAgentPrefixInAllocation: "inside", edgeAgentTailnetState: "Running" });
+    const problems = renderFleetMetrics(f, "problems");
+    expect(problems.length / 10_000).toBeLessThan(100);
+    expect(renderFleetMetrics(f, "all").length / 10_000).toBeGreaterThan(1000);
   });
 });

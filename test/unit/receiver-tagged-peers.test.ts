@@ -89,14 +89,31 @@ describe("silentCause", () => {
 });
 
 describe("renderPeerMetrics", () => {
+  const coverage = [
+    { node: "a", silent: true, verdict: { id: "notify-scraper", node: "a", verdict: "drop", decidedBy: "default deny" } },
+    { node: "b", silent: null, verdict: null },
+    { node: "c", silent: false, verdict: { id: "notify-scraper", node: "c", verdict: "accept", decidedBy: "rule 1" } },
+    { node: "d", silent: false, verdict: { id: "notify-scraper", node: "d", verdict: "accept", decidedBy: "rule 1" } },
+  ] as const satisfies Parameters<typeof renderPeerMetrics>[0];
+
   it("writes silent for tagged peers only and a verdict where one was decided, with both families always declared", () => {
-    const text = renderPeerMetrics([
-      { node: "a", silent: true, verdict: { id: "notify-scraper", node: "a", verdict: "drop", decidedBy: "default deny" } },
-      { node: "b", silent: null, verdict: null },
-    ]);
+    const text = renderPeerMetrics([...coverage], "all");
     expect(text).toContain('edge_fleet_node_silent{node="a"} 1\n');
+    expect(text).toContain('edge_fleet_node_silent{node="c"} 0\n');
     expect(text).toContain('edge_fleet_node_notify_verdict{node="a",verdict="drop"} 1\n');
+    expect(text).toContain('edge_fleet_node_notify_verdict{node="c",verdict="accept"} 1\n');
     expect(text).not.toContain('node="b"');
-    expect(renderPeerMetrics([])).toMatch(/# TYPE edge_fleet_node_silent gauge\n[\s\S]*# TYPE edge_fleet_node_notify_verdict gauge\n$/);
+    expect(renderPeerMetrics([])).toMatch(/# TYPE edge_fleet_node_silent gauge\n[\s\S]*# TYPE edge_fleet_node_notify_verdict gauge\n[\s\S]*# TYPE edge_fleet_nodes_by_notify_verdict gauge\n$/);
+  });
+
+  it("under nodeSeries problems writes only silent peers, drops, and the verdict of a stale node, and counts every verdict", () => {
+    const text = renderPeerMetrics([...coverage], "problems", (node) => node === "d");
+    expect(text).toContain('edge_fleet_node_silent{node="a"} 1\n');
+    expect(text).not.toContain('edge_fleet_node_silent{node="c"}');
+    expect(text).toContain('edge_fleet_node_notify_verdict{node="a",verdict="drop"} 1\n');
+    expect(text).not.toContain('edge_fleet_node_notify_verdict{node="c"');
+    expect(text).toContain('edge_fleet_node_notify_verdict{node="d",verdict="accept"} 1\n');
+    expect(text).toContain('edge_fleet_nodes_by_notify_verdict{verdict="accept"} 2\n');
+    expect(text).toContain('edge_fleet_nodes_by_notify_verdict{verdict="drop"} 1\n');
   });
 });
