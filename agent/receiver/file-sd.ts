@@ -1,4 +1,4 @@
-// FleetState -> a Prometheus file_sd document: `<node>:9100` for every node whose last report
+// FleetState -> a Prometheus file_sd document (and the same targets for http_sd): `<node>:9100` for every node whose last report
 // said node-exporter is up, one target group per node with its labels. Pure; the receiver writes
 // the text atomically, and only when it changed.
 //
@@ -63,4 +63,13 @@ export function renderFileSd(groups: TargetGroup[]): string {
     parts.push(`- targets: [${g.targets.map((t) => JSON.stringify(t)).join(", ")}]\n  labels: {${labels}}\n`);
   }
   return parts.join("");
+}
+
+/**
+ * The same groups as Prometheus's http_sd_configs reads them (GET /targets on receiver.metrics):
+ * a JSON array of {targets, labels}. For Prometheus servers on other hosts than the receiver, e.g.
+ * shards that each keep their share of the targets with `hashmod`.
+ */
+export function renderHttpSd(groups: TargetGroup[]): string {
+  return JSON.stringify(groups);
 }

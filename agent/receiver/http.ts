@@ -1,6 +1,7 @@
 // The receiver's HTTP side (receiver.metrics): GET/HEAD /metrics from the MetricsPage, the fleet
-// page (fleet-page.ts) at /, 404 and 405 for anything else. Both bodies are rendered once per
-// fleet change and served from memory until the next (render-cache.ts). The page goes gzipped to
+// page (fleet-page.ts) at /, the file_sd targets for Prometheus's http_sd at /targets, 404 and 405
+// for anything else. The bodies are rendered once per fleet change and served from memory until
+// the next (render-cache.ts). The page goes gzipped to
 // a browser that takes it (a thousand rows of HTML are ~1.7 MiB, a phone on a relayed path gets
 // a twentieth of that), compressed once per rendering.
 import { createServer, type IncomingMessage, type ServerResponse, type Server } from "node:http";
@@ -29,7 +30,7 @@ function failed(res: ServerResponse, what: string): (error: Error) => void {
 export class MetricsServer {
   private constructor(private readonly server: Server) {}
 
-  static open(address: string, page: MetricsPage, fleetPage: RenderCache): Promise<MetricsServer> {
+  static open(address: string, page: MetricsPage, fleetPage: RenderCache, targets: RenderCache): Promise<MetricsServer> {
     const { host, port } = parseHostPort(address);
     let gzipped: { html: string; body: Buffer } | null = null;
     const gzipOf = (html: string): Buffer => {
@@ -49,6 +50,13 @@ export class MetricsServer {
           res.write(own);
           res.end(fleet);
         }, failed(res, "metrics"));
+        return;
+      }
+      if (path === "/targets") {
+        targets.current().then((json) => {
+          res.writeHead(200, { "Content-Type": "application/json" });
+          res.end(req.method === "HEAD" ? undefined : json);
+        }, failed(res, "targets"));
         return;
       }
       if (path === "/") {

@@ -11,6 +11,7 @@ import { DEFAULT_BASE_OID, oidTree, type OidTree } from "../snmp/oid-tree";
 import { AGENT_VERSION } from "../version";
 import { removeStaleTemps } from "./atomic-write";
 import { EngineGate } from "./engine-gate";
+import { fileSdGroups, renderHttpSd } from "./file-sd";
 import { renderFleetPage } from "./fleet-page";
 import { FleetState, type FleetOptions } from "./fleet-state";
 import { FleetStore } from "./fleet-store";
@@ -69,6 +70,8 @@ export class TrapReceiver {
   private readonly limiter: LogLimiter;
   private readonly page: MetricsPage;
   private readonly fleetPage: RenderCache;
+  /** The file_sd targets as Prometheus's http_sd reads them (/targets), for scrapers on other hosts. */
+  private readonly targets: RenderCache;
   private readonly gate = new EngineGate();
   private readonly heartbeats = new HeartbeatLog();
   private readonly handlers: ListenerHandlers;
@@ -128,6 +131,7 @@ export class TrapReceiver {
     this.fleetPage = new RenderCache(this.fleet, () =>
       renderFleetPage({ records: this.fleet.nodes.values(), silent: this.peers.coverage(Date.now()).filter((c) => c.silent).map((c) => c.node), nowMs: Date.now(), version: AGENT_VERSION, maxRows: 1000 }),
     );
+    this.targets = new RenderCache(this.fleet, () => renderHttpSd(fileSdGroups(this.fleet, this.peers.unreported())));
     const ingest = new Ingest({
       config: () => this.config,
       tree: () => this.tree,
@@ -161,7 +165,7 @@ export class TrapReceiver {
     receiver.store.load();
     try {
       receiver.listeners = await Listeners.open(config, receiver.gate, receiver.handlers);
-      receiver.http = await MetricsServer.open(config.receiver.metrics, receiver.page, receiver.fleetPage);
+      receiver.http = await MetricsServer.open(config.receiver.metrics, receiver.page, receiver.fleetPage, receiver.targets);
     } catch (error) {
       await receiver.listeners?.close();
       throw error;
@@ -172,6 +176,7 @@ export class TrapReceiver {
       receiver.outputs.refresh(false);
       receiver.page.release();
       receiver.fleetPage.release();
+      receiver.targets.release();
     }, options.tickMs ?? 1000);
     log.info(
       {
@@ -224,9 +229,9 @@ export class TrapReceiver {
     if (metricsChanged) {
       await this.http?.close();
       try {
-        this.http = await MetricsServer.open(next.receiver.metrics, this.page, this.fleetPage);
+        this.http = await MetricsServer.open(next.receiver.metrics, this.page, this.fleetPage, this.targets);
       } catch (error) {
-        this.http = await MetricsServer.open(old.receiver.metrics, this.page, this.fleetPage);
+        this.http = await MetricsServer.open(old.receiver.metrics, this.page, this.fleetPage, this.targets);
         if (listenChanged) {
           await this.listeners?.close();
           this.listeners = await Listeners.open(old, this.gate, this.handlers);

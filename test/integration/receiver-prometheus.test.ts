@@ -1,6 +1,7 @@
 // Real Prometheus: it discovers the nodes from the receiver's file_sd file (and follows the
-// file when the receiver rewrites it), scrapes the receiver's /metrics, and promtool finds the
-// exposition clean.
+// file when the receiver rewrites it), and the same targets over http_sd (/targets) split between
+// two shards by hashmod, as Prometheus servers on other hosts would; it scrapes the receiver's
+// /metrics, and promtool finds the exposition clean.
 import { execFile } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -40,6 +41,14 @@ describeWith({ binaries: ["prometheus", "promtool", "snmptrap"] }, "receiver wit
         "scrape_configs:",
         "  - job_name: node",
         `    file_sd_configs: [{ files: ["${join(r.dir, "file_sd", "*.yml")}"], refresh_interval: 1s }]`,
+        // Two shards of a larger setup, each keeping its half of the receiver's targets.
+        ...[0, 1].flatMap((shard) => [
+          `  - job_name: node-shard-${shard}`,
+          `    http_sd_configs: [{ url: "${new URL("/targets", r.metricsUrl).href}", refresh_interval: 1s }]`,
+          "    relabel_configs:",
+          "      - { source_labels: [__address__], modulus: 2, target_label: __tmp_shard, action: hashmod }",
+          `      - { source_labels: [__tmp_shard], regex: "${shard}", action: keep }`,
+        ]),
         "  - job_name: edge-receiver",
         `    static_configs: [{ targets: ["${new URL(r.metricsUrl).host}"] }]`,
       ].join("\n"),
@@ -71,6 +80,20 @@ describeWith({ binaries: ["prometheus", "promtool", "snmptrap"] }, "receiver wit
     }, 20_000, 250);
     expect(nodes.map((t) => t.labels.instance).sort()).toEqual(["db1:9100", "web1:9100"]);
     expect(nodes.find((t) => t.labels.node === "db1")!.labels.tailnet_tags).toBe("tag:monitor,tag:db");
+  });
+
+  it("serves the same targets over http_sd, and two hashmod shards split them between them", async () => {
+    const res = await fetch(new URL("/targets", r.metricsUrl));
+    expect(res.headers.get("content-type")).toBe("application/json");
+    const groups = (await res.json()) as { targets: string[]; labels: Record<string, string> }[];
+    expect(groups.map((g) => g.targets[0]).sort()).toEqual(["db1:9100", "web1:9100"]);
+    expect(groups.find((g) => g.labels.node === "web1")!.labels).toMatchObject({ scraper_path: "relay", agent: "reporting" });
+    const shards = await waitFor("both targets in the shards", async () => {
+      const t = (await targets()).filter((x) => x.scrapePool.startsWith("node-shard-"));
+      return t.length === 2 ? t : null;
+    }, 20_000, 250);
+    expect(shards.map((t) => t.labels.instance).sort()).toEqual(["db1:9100", "web1:9100"]);
+    expect(shards.find((t) => t.labels.node === "db1")!.labels.tailnet_tags).toBe("tag:monitor,tag:db");
   });
 
   it("scrapes the receiver's /metrics successfully", async () => {
