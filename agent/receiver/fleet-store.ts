@@ -7,14 +7,14 @@ import { close, fsync, open, readFileSync, rename, renameSync, rm, write } from 
 import { promisify } from "node:util";
 import type { Logger } from "../log";
 import { tempPathFor, writeFileAtomic } from "./atomic-write";
-import { FleetFileWriter, fleetFileText, type FileWriter } from "./fleet-file";
+import { FleetFileWriter, fleetFileBytes, type FileWriter } from "./fleet-file";
 import type { FleetState, NodeRecord } from "./fleet-state";
 
 /** Nodes serialized per piece: ~0.25 MB of text, a few milliseconds of work. */
 const NODES_PER_PIECE = 1000;
 
 const openAsync = promisify(open);
-const writeAsync = promisify(write) as (fd: number, text: string) => Promise<unknown>;
+const writeAsync = promisify(write) as (fd: number, data: Buffer, offset: number, length: number) => Promise<{ bytesWritten: number }>;
 const fsyncAsync = promisify(fsync);
 const closeAsync = promisify(close);
 const renameAsync = promisify(rename);
@@ -107,7 +107,7 @@ export class FleetStore {
     const start = Date.now();
     try {
       const generation = this.fleet.generation;
-      writeFileAtomic(this.path, fleetFileText(this.fleet.nodes.values(), this.newWriter()), 0o640);
+      writeFileAtomic(this.path, fleetFileBytes(this.fleet.nodes.values(), this.newWriter()), 0o640);
       this.saved(generation, start);
     } catch (error) {
       this.failed(error as Error);
@@ -136,24 +136,19 @@ export class FleetStore {
     try {
       fd = await openAsync(tmp, "w", 0o640);
       const writer = this.newWriter();
-      await writeAsync(fd, writer.start);
       // A record changed or added while earlier pieces were written is saved as it is when its
       // piece is built (a Map iterator sees entries added later); the generation taken at the
       // start makes the next save catch up on anything it missed.
-      let piece: string[] = [];
-      let first = true;
-      const flushPiece = async () => {
-        const text = (first ? "" : ",") + piece.join(",");
-        first = false;
-        piece = [];
-        await writeAsync(fd!, text);
-      };
+      let inPiece = 0;
       for (const record of this.fleet.nodes.values() as IterableIterator<NodeRecord>) {
-        piece.push(writer.record(record));
-        if (piece.length >= NODES_PER_PIECE) await flushPiece();
+        writer.record(record);
+        if (++inPiece >= NODES_PER_PIECE) {
+          inPiece = 0;
+          await writeAll(fd, writer.take());
+        }
       }
-      if (piece.length > 0) await flushPiece();
-      await writeAsync(fd, writer.end());
+      writer.end();
+      await writeAll(fd, writer.take());
       await fsyncAsync(fd);
       await closeAsync(fd);
       fd = null;
@@ -166,6 +161,11 @@ export class FleetStore {
       this.failed(error as Error);
     }
   }
+}
+
+/** Writes all of `data` (a write may take less than it was given). */
+async function writeAll(fd: number, data: Buffer): Promise<void> {
+  for (let at = 0; at < data.length; ) at += (await writeAsync(fd, data, at, data.length - at)).bytesWritten;
 }
 
 /** Makes a rename durable; some filesystems refuse fsync on a directory, and the rename is atomic anyway. */

@@ -59,17 +59,25 @@ function fleetOf(nodes: number): FleetState {
 /** Version 2, the format before this one: field names per node, values as an array (the reference). */
 class VersionTwoWriter implements FileWriter {
   private static readonly NAMES = OBJECTS.map((o) => o.name);
-  readonly start = `{"version":2,"objects":${JSON.stringify(VersionTwoWriter.NAMES)},"nodes":[`;
-  record(r: NodeRecord): string {
+  private parts: string[] = [`{"version":2,"objects":${JSON.stringify(VersionTwoWriter.NAMES)},"nodes":[`];
+  private first = true;
+  record(r: NodeRecord): void {
     const values = r.values;
-    return JSON.stringify({
+    const text = JSON.stringify({
       node: r.node, lastSeenMs: r.lastSeenMs, lastSequence: r.lastSequence, lastEventMs: r.lastEventMs, window: r.window,
       lastEvent: r.lastEvent, source: r.source, lastHeartbeatEventMs: r.lastHeartbeatEventMs, heartbeatGapsMs: r.heartbeatGapsMs,
       values: VersionTwoWriter.NAMES.map((name) => values[name] ?? null),
     });
+    this.parts.push(this.first ? text : `,${text}`);
+    this.first = false;
   }
-  end(): string {
-    return "]}\n";
+  end(): void {
+    this.parts.push("]}\n");
+  }
+  take(): Buffer {
+    const out = Buffer.from(this.parts.join(""));
+    this.parts = [];
+    return out;
   }
 }
 

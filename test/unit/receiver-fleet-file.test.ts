@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { FleetFileWriter, fleetFileText } from "../../agent/receiver/fleet-file";
+import { fleetFileBytes } from "../../agent/receiver/fleet-file";
 import { FleetState, type NodeRecord } from "../../agent/receiver/fleet-state";
 import type { ObjectValues } from "../../agent/snmp/state-objects";
 
@@ -22,6 +22,9 @@ function values(node: string, sequence: number, atMs: number, extra: ObjectValue
   };
 }
 
+/** The file FleetStore would write for this fleet, as text. */
+const fileText = (f: FleetState) => fleetFileBytes(f.nodes.values()).toString("utf8");
+
 const fleet = () => new FleetState({ defaultHeartbeatMs: 5 * MIN, staleAfterHeartbeats: 3, forgetAfterMs: 7 * 24 * 60 * MIN, maxNodes: 1000 }, T0);
 
 /** What a restart must get back of a record (stale is recomputed, not saved). */
@@ -40,7 +43,7 @@ describe("fleet state file, version 3", () => {
     // A record restored from an older file may hold a sequence its values do not carry.
     f.apply(values("host3", 4, T0), "heartbeat", T0, "100.64.0.3");
     f.nodes.get("host3")!.lastSequence = 6;
-    const text = fleetFileText(f.nodes.values());
+    const text = fileText(f);
     const g = fleet();
     expect(g.restore(JSON.parse(text))).toBe(0);
     expect([...g.nodes.values()].map(kept)).toEqual([...f.nodes.values()].map(kept));
@@ -51,7 +54,7 @@ describe("fleet state file, version 3", () => {
   it("writes shared strings once and derived fields as null, so a node takes a few hundred bytes", () => {
     const f = fleet();
     for (let i = 0; i < 100; i++) f.apply(values(`n${i}`, 5, T0), "heartbeat", T0, `100.64.0.${i}`);
-    const text = fleetFileText(f.nodes.values());
+    const text = fileText(f);
     expect(text.split('"tag:monitor"').length - 1).toBe(1);
     expect(text.split('"edgeAgentHostName"').length - 1).toBe(1);
     const file = JSON.parse(text);
@@ -63,10 +66,9 @@ describe("fleet state file, version 3", () => {
   });
 
   it("places fields and objects by the names in the file's header, not by a fixed order", () => {
-    const writer = new FleetFileWriter();
     const f = fleet();
     f.apply(values("host1", 7, T0), "heartbeat", T0, "100.64.0.1");
-    const file = JSON.parse(fleetFileText(f.nodes.values(), writer));
+    const file = JSON.parse(fileText(f));
     // The same file with its fields and objects listed in reverse.
     const reversed = {
       ...file,
@@ -87,7 +89,7 @@ describe("fleet state file, version 3", () => {
   it("skips, and counts, records it cannot read, and keeps the others", () => {
     const f = fleet();
     f.apply(values("good", 1, T0), "heartbeat", T0, "100.64.0.1");
-    const file = JSON.parse(fleetFileText(f.nodes.values()));
+    const file = JSON.parse(fileText(f));
     const good = file.nodes[0] as unknown[];
     const at = (field: string) => file.fields.indexOf(field);
     const broken = (field: string, value: unknown) => good.map((v, i) => (i === at(field) ? value : v));
