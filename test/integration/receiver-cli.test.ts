@@ -7,6 +7,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
+import { savedNodes } from "../../agent/receiver/fleet-file";
 import { describeWith } from "../helpers/prereqs";
 import { freeTcpPort, freeUdpPort, waitFor } from "../helpers/ports";
 import type { Daemon } from "../helpers/process";
@@ -114,7 +115,8 @@ describeWith({ binaries: ["snmptrap", "promtool"] }, "edge-agent receive (CLI)",
     child!.child.kill("SIGTERM");
     expect(await exitCode()).toBe(0);
     const saved = JSON.parse(readFileSync(join(dir, "fleet.json"), "utf8"));
-    expect(saved.nodes.map((n: { node: string; lastSequence: number }) => [n.node, n.lastSequence])).toEqual([["cli1", 4]]);
+    expect(saved.version).toBe(3);
+    expect(savedNodes(saved).map((n) => [n?.node, n?.lastSequence])).toEqual([["cli1", 4]]);
     expect(readFileSync(join(dir, "sd.yml"), "utf8")).toContain("cli1:9100");
   });
 
