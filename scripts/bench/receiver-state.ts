@@ -15,7 +15,7 @@ import type { FileWriter } from "../../agent/receiver/fleet-file";
 import { FleetState, type NodeRecord } from "../../agent/receiver/fleet-state";
 import { FleetStore } from "../../agent/receiver/fleet-store";
 import { OBJECTS } from "../../agent/snmp/oid-tree";
-import type { ObjectValues } from "../../agent/snmp/state-objects";
+import { nodeValues } from "./lib/node-values";
 import { emitBenchResult, type BenchRow } from "./report";
 
 const args = process.argv.slice(2);
@@ -30,28 +30,14 @@ const dir = mkdtempSync(join(tmpdir(), "ea-bench-state-"));
 const log = pino({ level: "silent" });
 const round2 = (n: number) => Math.round(n * 100) / 100;
 
-/** What a bench node reports (as scripts/bench/receiver.ts's nodes do), with its own names. */
-function nodeValues(node: string, sequence: number, atMs: number): ObjectValues {
-  return {
-    edgeAgentHostName: node, edgeAgentTailnetName: `${node}.example-tailnet.ts.net`, edgeAgentTailnetTags: "tag:monitor",
-    edgeAgentTailnetAddresses: "127.0.0.1", edgeAgentTailnetState: "Running", edgeAgentPrimaryPrefix: "2001:db8:100:1::/64",
-    edgeAgentPrefixInAllocation: "inside", edgeAgentScraperPath: "direct", edgeAgentScraperFamily: "ipv6",
-    edgeAgentScraperEndpoint: "[2001:db8:200:1::1]:41641", edgeAgentNodeExporterUp: true, edgeAgentSnmpdUp: true,
-    edgeAgentFirewallPort: 41641, edgeAgentFirewallInboundIpv6: "accept", edgeAgentFirewallInboundIpv4: "accept",
-    edgeAgentFirewallOutboundIpv6: "accept", edgeAgentFirewallOutboundIpv4: "accept", edgeAgentFirewallForwardIpv6: "unknown",
-    edgeAgentVersion: "0.1.0", edgeAgentNotificationSequence: sequence, edgeAgentEventTime: new Date(atMs).toISOString(),
-    edgeAgentEventSummary: "bench heartbeat", edgeAgentEventService: "none",
-  };
-}
-
 function fleetOf(nodes: number): FleetState {
   const t0 = Date.now() - 2 * HEARTBEAT_MS;
   const fleet = new FleetState({ defaultHeartbeatMs: HEARTBEAT_MS, staleAfterHeartbeats: 3, forgetAfterMs: 7 * 86_400_000, maxNodes: nodes }, t0);
   for (let i = 0; i < nodes; i++) {
     const node = `n${String(i).padStart(6, "0")}`;
     const source = `100.64.${(i >> 8) & 255}.${i & 255}`;
-    fleet.apply(nodeValues(node, 1, t0), "heartbeat", t0 + 40, source);
-    fleet.apply(nodeValues(node, 2, t0 + HEARTBEAT_MS), "heartbeat", t0 + HEARTBEAT_MS + 40, source);
+    fleet.apply(nodeValues(node, 1, new Date(t0)), "heartbeat", t0 + 40, source);
+    fleet.apply(nodeValues(node, 2, new Date(t0 + HEARTBEAT_MS)), "heartbeat", t0 + HEARTBEAT_MS + 40, source);
   }
   return fleet;
 }

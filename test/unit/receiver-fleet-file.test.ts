@@ -2,25 +2,21 @@ import { describe, expect, it } from "vitest";
 import { fleetFileBytes } from "../../agent/receiver/fleet-file";
 import { FleetState, type NodeRecord } from "../../agent/receiver/fleet-state";
 import type { ObjectValues } from "../../agent/snmp/state-objects";
+import { notificationValues } from "../helpers/notification-values";
 
 const T0 = Date.parse("2026-11-28T12:00:00Z");
 const MIN = 60_000;
 
-function values(node: string, sequence: number, atMs: number, extra: ObjectValues = {}): ObjectValues {
-  return {
-    edgeAgentHostName: node,
-    edgeAgentTailnetName: `${node}.example-tailnet.ts.net`,
+/** A node's values with objects of every kind: shared text, truth values, a number. */
+const values = (node: string, sequence: number, atMs: number, extra: ObjectValues = {}): ObjectValues =>
+  notificationValues(node, sequence, atMs, {
     edgeAgentTailnetTags: "tag:monitor",
     edgeAgentNodeExporterUp: true,
     edgeAgentSnmpdUp: false,
     edgeAgentFirewallPort: 41641,
     edgeAgentFirewallInboundIpv6: "accept",
-    edgeAgentNotificationSequence: sequence,
-    edgeAgentEventTime: new Date(atMs).toISOString(),
-    edgeAgentEventSummary: `event ${sequence}`,
     ...extra,
-  };
-}
+  });
 
 /** The file FleetStore would write for this fleet, as text. */
 const fileText = (f: FleetState) => fleetFileBytes(f.nodes.values()).toString("utf8");

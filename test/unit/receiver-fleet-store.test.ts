@@ -6,24 +6,15 @@ import { afterEach, describe, expect, it } from "vitest";
 import { FleetState } from "../../agent/receiver/fleet-state";
 import { FleetStore } from "../../agent/receiver/fleet-store";
 import type { ObjectValues } from "../../agent/snmp/state-objects";
+import { notificationValues } from "../helpers/notification-values";
 
 const T0 = Date.parse("2026-11-28T12:00:00Z");
 const MIN = 60_000;
 const log = pino({ level: "silent" });
 const dirs: string[] = [];
 
-function values(node: string, sequence: number, atMs: number): ObjectValues {
-  return {
-    edgeAgentHostName: node,
-    edgeAgentTailnetName: `${node}.example-tailnet.ts.net`,
-    edgeAgentNodeExporterUp: true,
-    edgeAgentFirewallPort: 41641,
-    edgeAgentFirewallInboundIpv6: "accept",
-    edgeAgentNotificationSequence: sequence,
-    edgeAgentEventTime: new Date(atMs).toISOString(),
-    edgeAgentEventSummary: `event ${sequence}`,
-  };
-}
+const values = (node: string, sequence: number, atMs: number): ObjectValues =>
+  notificationValues(node, sequence, atMs, { edgeAgentNodeExporterUp: true, edgeAgentFirewallPort: 41641, edgeAgentFirewallInboundIpv6: "accept" });
 
 const fleet = () => new FleetState({ defaultHeartbeatMs: 5 * MIN, staleAfterHeartbeats: 3, forgetAfterMs: 7 * 24 * 60 * MIN, maxNodes: 10_000 }, T0);
 
