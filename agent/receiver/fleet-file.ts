@@ -55,7 +55,7 @@ export interface LoadedNode {
 
 /**
  * What writes a fleet state file: `record()` for each node, then `end()`; `take()` hands over
- * the bytes written so far (a piece to write out while the next one is built).
+ * the bytes written so far (a piece), valid until the next `record()` or `end()`.
  */
 export interface FileWriter {
   record(r: NodeRecord): void;

@@ -70,9 +70,13 @@ export class JsonBytes {
     this.buf[this.pos++] = QUOTE;
   }
 
-  /** The bytes written since the last take (a copy), and a fresh start. */
+  /**
+   * The bytes written since the last take, and a fresh start. Not a copy (a save would otherwise
+   * allocate the whole file again, a piece at a time): it is overwritten by the next write, so the
+   * caller writes it out, and waits for that, before writing anything else.
+   */
   take(): Buffer {
-    const out = Buffer.from(this.buf.subarray(0, this.pos));
+    const out = this.buf.subarray(0, this.pos);
     this.pos = 0;
     return out;
   }
