@@ -202,8 +202,7 @@ function versionTwoNode(raw: unknown, objects: string[]): LoadedNode | null {
 
 function versionThreeNode(raw: unknown, at: Record<Field, number>, objects: string[], strings: unknown[]): LoadedNode | null {
   if (!Array.isArray(raw)) return null;
-  const field = (f: Field): unknown => (at[f] >= 0 ? raw[at[f]] : undefined);
-  const list = field("values");
+  const list = field(raw, at.values);
   if (!Array.isArray(list)) return null;
   const values: ObjectValues = {};
   for (let i = 0; i < list.length && i < objects.length; i++) {
@@ -211,25 +210,30 @@ function versionThreeNode(raw: unknown, at: Record<Field, number>, objects: stri
     if (value === undefined) return null;
     if (value !== null) values[objects[i]] = value;
   }
-  const sequence = field("lastSequence") ?? values.edgeAgentNotificationSequence;
+  const sequence = field(raw, at.lastSequence) ?? values.edgeAgentNotificationSequence;
   const eventTime = values.edgeAgentEventTime;
   const parsed = typeof eventTime === "string" ? Date.parse(eventTime) : NaN;
-  const eventMs = field("lastEventMs") ?? (Number.isFinite(parsed) ? parsed : undefined);
-  const offset = field("lastHeartbeatEventOffsetMs");
-  const lastEvent = savedValue(field("lastEvent"), strings);
+  const eventMs = field(raw, at.lastEventMs) ?? (Number.isFinite(parsed) ? parsed : undefined);
+  const offset = field(raw, at.lastHeartbeatEventOffsetMs);
+  const lastEvent = savedValue(field(raw, at.lastEvent), strings);
   return {
-    node: field("node"),
+    node: field(raw, at.node),
     values,
-    lastSeenMs: field("lastSeenMs"),
+    lastSeenMs: field(raw, at.lastSeenMs),
     lastSequence: sequence,
     lastEventMs: eventMs,
-    window: field("window"),
+    window: field(raw, at.window),
     lastEvent: typeof lastEvent === "string" ? lastEvent : undefined,
     lastSummary: summaryOf(values),
-    source: field("source"),
+    source: field(raw, at.source),
     lastHeartbeatEventMs: typeof offset === "number" && typeof eventMs === "number" ? eventMs - offset : null,
-    heartbeatGapsMs: field("heartbeatGapsMs"),
+    heartbeatGapsMs: field(raw, at.heartbeatGapsMs),
   };
+}
+
+/** The field at `index` of a record (a file may lack a field: -1). */
+function field(raw: unknown[], index: number): unknown {
+  return index >= 0 ? raw[index] : undefined;
 }
 
 /** One value as version 3 writes it: null for absent, undefined for what cannot be read. */

@@ -10,7 +10,7 @@ import { tempPathFor, writeFileAtomic } from "./atomic-write";
 import { FleetFileWriter, fleetFileBytes, type FileWriter } from "./fleet-file";
 import type { FleetState, NodeRecord } from "./fleet-state";
 
-/** Nodes serialized per piece: ~0.25 MB of text, a few milliseconds of work. */
+/** Nodes serialized per piece: ~0.25 MB, about 1.5 ms of work (receiver-state.ts bench). */
 const NODES_PER_PIECE = 1000;
 
 const openAsync = promisify(open);
