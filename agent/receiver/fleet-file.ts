@@ -13,14 +13,14 @@
 //   `strings`, a string is the node's own text (names, addresses, times: see compact-values.ts),
 //   [n] is the number n, true/false a truth value, null absent.
 // That takes a node from ~519 bytes (version 2) to ~250; written as bytes directly (json-bytes.ts),
-// not through objects and JSON.stringify, a save takes less than half the CPU time.
+// not through objects and JSON.stringify, a save takes about half the CPU time.
 // Versions 1 (values as an object per node) and 2 (field names per node, values as an array)
 // are still read, so a receiver upgraded in place keeps its fleet.
 import { OBJECTS } from "../snmp/oid-tree";
 import type { ObjectValues } from "../snmp/state-objects";
 import { PER_NODE_OBJECTS } from "./compact-values";
-import { JsonBytes } from "./json-bytes";
 import type { NodeRecord } from "./fleet-state";
+import { JsonBytes } from "./json-bytes";
 
 const OBJECT_NAMES = OBJECTS.map((o) => o.name);
 const PER_NODE = OBJECT_NAMES.map((name) => PER_NODE_OBJECTS.has(name));
