@@ -19,12 +19,13 @@ export function tempPathFor(path: string): { tmp: string; dir: string; created: 
 }
 
 /** Writes `content` to `path` atomically; returns the first directory it had to create, if any. */
-export function writeFileAtomic(path: string, content: string, mode = 0o644): string | undefined {
+export function writeFileAtomic(path: string, content: string | Buffer, mode = 0o644): string | undefined {
   const { tmp, dir, created } = tempPathFor(path);
   let fd: number | null = null;
   try {
     fd = openSync(tmp, "w", mode);
-    writeSync(fd, content);
+    if (typeof content === "string") writeSync(fd, content);
+    else writeSync(fd, content);
     fsyncSync(fd);
     closeSync(fd);
     fd = null;

@@ -11,7 +11,7 @@ import type { ObjectValues } from "../snmp/state-objects";
 const NAMES = OBJECTS.map((o) => o.name);
 
 /** Objects whose value is the node's own (names, addresses, times): flattened, never shared. */
-const PER_NODE = new Set(["edgeAgentHostName", "edgeAgentTailnetName", "edgeAgentTailnetAddresses", "edgeAgentPrimaryPrefix", "edgeAgentScraperEndpoint", "edgeAgentEventTime"]);
+export const PER_NODE_OBJECTS: ReadonlySet<string> = new Set(["edgeAgentHostName", "edgeAgentTailnetName", "edgeAgentTailnetAddresses", "edgeAgentPrimaryPrefix", "edgeAgentScraperEndpoint", "edgeAgentEventTime"]);
 
 // JSON.parse builds an object with fast properties; setting them to undefined keeps its shape.
 const TEMPLATE: ObjectValues = JSON.parse(JSON.stringify(Object.fromEntries(NAMES.map((n) => [n, null]))));
@@ -40,7 +40,7 @@ export function compactValues(values: ObjectValues): ObjectValues {
   for (const name of NAMES) {
     const value = values[name];
     if (value === undefined) continue;
-    out[name] = typeof value === "string" ? (PER_NODE.has(name) ? flat(name, value) : share(value)) : value;
+    out[name] = typeof value === "string" ? (PER_NODE_OBJECTS.has(name) ? flat(name, value) : share(value)) : value;
   }
   return out;
 }

@@ -24,7 +24,7 @@
 import type { EventKind } from "../diff";
 import type { ObjectValues } from "../snmp/state-objects";
 import { compactValues } from "./compact-values";
-import { fleetFile, savedNodes, type FleetFile } from "./fleet-file";
+import { fleetFileBytes, savedNodes, type FleetFile } from "./fleet-file";
 
 export interface NodeRecord {
   /** The node's short tailnet name (first label of its MagicDNS name), or its host name. */
@@ -231,9 +231,9 @@ export class FleetState {
     return { becameStale, forgotten };
   }
 
-  /** The saved form (fleet-file.ts). */
+  /** The saved form (fleet-file.ts), parsed. */
   toJSON(): FleetFile {
-    return fleetFile(this.nodes.values());
+    return JSON.parse(fleetFileBytes(this.nodes.values()).toString("utf8")) as FleetFile;
   }
 
   /** Restores saved records, skipping any that do not have the expected shape; returns how many were skipped. */

@@ -24,10 +24,10 @@ import { cpus, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import snmp from "net-snmp";
 import { oidTree } from "../../agent/snmp/oid-tree";
-import type { ObjectValues } from "../../agent/snmp/state-objects";
 import { toVarbinds } from "../../agent/snmp/varbinds";
 import { unitCommand } from "../../test/helpers/unit-exec";
 import { profileSummary } from "./lib/cpu-profile";
+import { nodeValues } from "./lib/node-values";
 import { emitBenchResult, type BenchRow } from "./report";
 
 const args = process.argv.slice(2);
@@ -59,20 +59,6 @@ function freeUdpPort(): Promise<number> {
       s.close(() => res(p));
     });
   });
-}
-
-/** Every object a node sends, as the agent fills them (25 varbinds with sysUpTime and snmpTrapOID). */
-function nodeValues(node: string, sequence: number, at: Date): ObjectValues {
-  return {
-    edgeAgentHostName: node, edgeAgentTailnetName: `${node}.example-tailnet.ts.net`, edgeAgentTailnetTags: "tag:monitor",
-    edgeAgentTailnetAddresses: "127.0.0.1", edgeAgentTailnetState: "Running", edgeAgentPrimaryPrefix: "2001:db8:100:1::/64",
-    edgeAgentPrefixInAllocation: "inside", edgeAgentScraperPath: "direct", edgeAgentScraperFamily: "ipv6",
-    edgeAgentScraperEndpoint: "[2001:db8:200:1::1]:41641", edgeAgentNodeExporterUp: true, edgeAgentSnmpdUp: true,
-    edgeAgentFirewallPort: 41641, edgeAgentFirewallInboundIpv6: "accept", edgeAgentFirewallInboundIpv4: "accept",
-    edgeAgentFirewallOutboundIpv6: "accept", edgeAgentFirewallOutboundIpv4: "accept", edgeAgentFirewallForwardIpv6: "unknown",
-    edgeAgentVersion: "0.1.0", edgeAgentNotificationSequence: sequence, edgeAgentEventTime: at.toISOString(),
-    edgeAgentEventSummary: "bench heartbeat", edgeAgentEventService: "none",
-  };
 }
 
 /** One encoded v2c trap (as net-snmp sends it), captured from the wire. */

@@ -7,6 +7,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
+import { savedNodes } from "../../agent/receiver/fleet-file";
 import { describeWith } from "../helpers/prereqs";
 import { freeTcpPort, freeUdpPort, waitFor } from "../helpers/ports";
 import type { Daemon } from "../helpers/process";
@@ -121,7 +122,8 @@ describeWith({ binaries: ["snmptrap", "promtool"] }, "edge-agent receive (CLI)",
     child!.child.kill("SIGTERM");
     expect(await exitCode()).toBe(0);
     const saved = JSON.parse(readFileSync(join(dir, "fleet.json"), "utf8"));
-    expect(saved.nodes.map((n: { node: string; lastSequence: number }) => [n.node, n.lastSequence])).toEqual([["cli1", 4]]);
+    expect(saved.version).toBe(3);
+    expect(savedNodes(saved).map((n) => [n?.node, n?.lastSequence])).toEqual([["cli1", 4]]);
     expect(readFileSync(join(dir, "sd.yml"), "utf8")).toContain("cli1:9100");
   });
 
@@ -133,6 +135,28 @@ describeWith({ binaries: ["snmptrap", "promtool"] }, "edge-agent receive (CLI)",
     expect((await snmptrap(["-v2c", "-Ci", "-r", "0", "-c", "first-community", `127.0.0.1:${port}`, "", tree.notificationOid("heartbeat"), ...snmptrapVarbindArgs(edgeValues("cli1", 3, {}, new Date(Date.now() - 60_000)))])).code).toBe(0);
     await waitFor("duplicate counted", async () => sample(await metricsText(`http://127.0.0.1:${metricsPort}/metrics`), 'edge_fleet_receiver_notifications_dropped_total{reason="duplicate"}') === 1);
     child!.child.kill("SIGINT");
+    expect(await exitCode()).toBe(0);
+  });
+
+  it("keeps a fleet saved by the previous release (state format version 2) after an upgrade", async () => {
+    const at = Date.now() - 60_000;
+    const v2 = {
+      version: 2,
+      objects: ["edgeAgentHostName", "edgeAgentTailnetName", "edgeAgentNotificationSequence", "edgeAgentEventTime", "edgeAgentEventSummary"],
+      nodes: [{
+        node: "old2", lastSeenMs: at, lastSequence: 9, lastEventMs: at, window: 1, lastEvent: "heartbeat", source: "127.0.0.1",
+        lastHeartbeatEventMs: at, heartbeatGapsMs: [], values: ["old2", "old2.example-tailnet.ts.net", 9, new Date(at).toISOString(), "heartbeat"],
+      }],
+    };
+    writeFileSync(join(dir, "fleet.json"), JSON.stringify(v2));
+    await start();
+    expect(lines().find((l) => l.msg === "fleet state loaded")).toMatchObject({ nodes: 1, skipped: 0 });
+    const text = await metricsText(`http://127.0.0.1:${metricsPort}/metrics`);
+    expect(sample(text, 'edge_fleet_node_last_sequence{node="old2"}')).toBe(9);
+    // Sequence 8 was seen (window bit 0): its replay is a duplicate, as before the upgrade.
+    expect((await snmptrap(["-v2c", "-Ci", "-r", "0", "-c", "first-community", `127.0.0.1:${port}`, "", tree.notificationOid("heartbeat"), ...snmptrapVarbindArgs(edgeValues("old2", 8, {}, new Date(at - 60_000)))])).code).toBe(0);
+    await waitFor("duplicate counted", async () => sample(await metricsText(`http://127.0.0.1:${metricsPort}/metrics`), 'edge_fleet_receiver_notifications_dropped_total{reason="duplicate"}') === 1);
+    child!.child.kill("SIGTERM");
     expect(await exitCode()).toBe(0);
   });
 });

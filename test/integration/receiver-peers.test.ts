@@ -11,6 +11,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { parse } from "yaml";
 import type { FilterRule } from "../../agent/policy/packet-filter";
+import { savedNodes } from "../../agent/receiver/fleet-file";
 import { describeWith } from "../helpers/prereqs";
 import { freeTcpPort, freeUdpPort, waitFor } from "../helpers/ports";
 import { startDaemon, type Daemon } from "../helpers/process";
@@ -176,8 +177,8 @@ describeWith({ binaries: ["prometheus-alertmanager", "snmptrap"] }, "receiver: t
   it("saves only reporting nodes, and re-reads the peers after a restart", async () => {
     child!.child.kill("SIGTERM");
     await child!.ended;
-    const saved = JSON.parse(readFileSync(join(dir, "fleet.json"), "utf8")) as { nodes: { node: string }[] };
-    expect(saved.nodes.map((n) => n.node)).toEqual(["node1"]);
+    const saved = savedNodes(JSON.parse(readFileSync(join(dir, "fleet.json"), "utf8")));
+    expect(saved.map((n) => n?.node)).toEqual(["node1"]);
     // A peer left the tailnet while the receiver was down: it is no target after the restart.
     tailscaled.scenario = { ...tailscaled.scenario, peers: [NODE1, DESK] };
     await start();

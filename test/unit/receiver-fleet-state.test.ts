@@ -1,20 +1,11 @@
 import { describe, expect, it } from "vitest";
 import { FleetState, nodeName } from "../../agent/receiver/fleet-state";
-import type { ObjectValues } from "../../agent/snmp/state-objects";
+import { notificationValues } from "../helpers/notification-values";
 
 const T0 = Date.parse("2026-11-28T12:00:00Z");
 const MIN = 60_000;
 
-function values(node: string, sequence: number, atMs: number, extra: ObjectValues = {}): ObjectValues {
-  return {
-    edgeAgentHostName: node,
-    edgeAgentTailnetName: `${node}.example-tailnet.ts.net`,
-    edgeAgentNotificationSequence: sequence,
-    edgeAgentEventTime: new Date(atMs).toISOString(),
-    edgeAgentEventSummary: `event ${sequence}`,
-    ...extra,
-  };
-}
+const values = notificationValues;
 
 function fleet(startedAtMs = T0, overrides: Partial<FleetState["options"]> = {}): FleetState {
   return new FleetState({ defaultHeartbeatMs: 5 * MIN, staleAfterHeartbeats: 3, forgetAfterMs: 7 * 24 * 60 * MIN, maxNodes: 1000, ...overrides }, startedAtMs);

@@ -6,24 +6,15 @@ import { afterEach, describe, expect, it } from "vitest";
 import { FleetState } from "../../agent/receiver/fleet-state";
 import { FleetStore } from "../../agent/receiver/fleet-store";
 import type { ObjectValues } from "../../agent/snmp/state-objects";
+import { notificationValues } from "../helpers/notification-values";
 
 const T0 = Date.parse("2026-11-28T12:00:00Z");
 const MIN = 60_000;
 const log = pino({ level: "silent" });
 const dirs: string[] = [];
 
-function values(node: string, sequence: number, atMs: number): ObjectValues {
-  return {
-    edgeAgentHostName: node,
-    edgeAgentTailnetName: `${node}.example-tailnet.ts.net`,
-    edgeAgentNodeExporterUp: true,
-    edgeAgentFirewallPort: 41641,
-    edgeAgentFirewallInboundIpv6: "accept",
-    edgeAgentNotificationSequence: sequence,
-    edgeAgentEventTime: new Date(atMs).toISOString(),
-    edgeAgentEventSummary: `event ${sequence}`,
-  };
-}
+const values = (node: string, sequence: number, atMs: number): ObjectValues =>
+  notificationValues(node, sequence, atMs, { edgeAgentNodeExporterUp: true, edgeAgentFirewallPort: 41641, edgeAgentFirewallInboundIpv6: "accept" });
 
 const fleet = () => new FleetState({ defaultHeartbeatMs: 5 * MIN, staleAfterHeartbeats: 3, forgetAfterMs: 7 * 24 * 60 * MIN, maxNodes: 10_000 }, T0);
 
@@ -72,9 +63,34 @@ describe("FleetStore", () => {
     expect(g.apply(values("old1", 2, T0 - MIN), "heartbeat", T0 + MIN, "100.64.0.9").kind).toBe("duplicate");
     // The next save is in the compact form, and it reads back the same.
     new FleetStore(path, g, log).save();
-    expect(JSON.parse(readFileSync(path, "utf8"))).toMatchObject({ version: 2, nodes: [{ node: "old1", lastSequence: 3 }] });
+    const saved = JSON.parse(readFileSync(path, "utf8"));
+    expect(saved.version).toBe(3);
+    expect(saved.nodes.map((r: unknown[]) => r[saved.fields.indexOf("node")])).toEqual(["old1"]);
     const h = fleet();
     new FleetStore(path, h, log).load();
     expect(h.nodes.get("old1")!.values).toEqual(values("old1", 3, T0));
+  });
+
+  it("moves a file it cannot read aside, starts empty, and the next save writes a good one", () => {
+    const dir = tempDir();
+    const path = join(dir, "fleet.json");
+    const f = fleet();
+    f.apply(values("n1", 1, T0), "heartbeat", T0, "100.64.0.1");
+    new FleetStore(path, f, log).save();
+    const whole = readFileSync(path, "utf8");
+    // Cut short, as a disk that lost the end of the file would leave it.
+    writeFileSync(path, whole.slice(0, whole.length / 2));
+    const g = fleet();
+    const store = new FleetStore(path, g, log);
+    store.load();
+    expect(g.nodes.size).toBe(0);
+    const names = readdirSync(dir);
+    expect(names).toHaveLength(1);
+    expect(names[0]).toMatch(/^fleet\.json\.corrupt-\d+$/);
+    g.apply(values("n2", 1, T0), "heartbeat", T0, "100.64.0.2");
+    store.save();
+    const h = fleet();
+    new FleetStore(path, h, log).load();
+    expect([...h.nodes.keys()]).toEqual(["n2"]);
   });
 });
