@@ -4,7 +4,7 @@ import { join } from "node:path";
 import pino from "pino";
 import { afterEach, describe, expect, it } from "vitest";
 import { FleetState } from "../../agent/receiver/fleet-state";
-import { FleetStore } from "../../agent/receiver/fleet-store";
+import { FleetStore, savePeriodMs } from "../../agent/receiver/fleet-store";
 import type { ObjectValues } from "../../agent/snmp/state-objects";
 import { notificationValues } from "../helpers/notification-values";
 
@@ -92,5 +92,14 @@ describe("FleetStore", () => {
     const h = fleet();
     new FleetStore(path, h, log).load();
     expect([...h.nodes.keys()]).toEqual(["n2"]);
+  });
+});
+
+describe("save period", () => {
+  it("is the debounce for a small fleet, and grows with a large one up to a minute", () => {
+    expect(savePeriodMs(2000, 100)).toBe(2000);
+    expect(savePeriodMs(2000, 10_000)).toBe(6000);
+    expect(savePeriodMs(2000, 100_000)).toBe(60_000);
+    expect(savePeriodMs(2000, 1_000_000)).toBe(60_000);
   });
 });
