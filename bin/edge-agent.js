@@ -32,7 +32,7 @@ function newest(dir) {
 const built = mtime(bundle);
 const inputs = [newest(join(root, "agent")), newest(join(root, "packaging/patches")), mtime(join(root, "package-lock.json")), mtime(join(root, "scripts/build-bundle.js"))];
 if (built > 0 && inputs.every((t) => t <= built)) {
-  require(bundle);
+  require("./bundle-code-cache").runBundle(bundle, process.argv.slice(2));
 } else {
   require("tsx/cjs");
   require("../agent/main.ts");
