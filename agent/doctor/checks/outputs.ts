@@ -10,7 +10,6 @@ import type { TextfileSource } from "../facts/node-exporter-process";
 import type { ConnectResult } from "../facts/tcp-connect";
 import { checkDirWrite, DAEMON_USER, type DirWrite } from "../facts/textfile-dir";
 import { readDaemonRegistration, readThroughSnmpd, type DaemonRegistration, type ObjectRead } from "../facts/agentx-served";
-import { edgeAgentProcess } from "../facts/role";
 import { oidTree } from "../../snmp/oid-tree";
 import { access, realpath } from "node:fs/promises";
 import { unitInstalled } from "../facts/units";
@@ -162,7 +161,7 @@ export const agentxCheck: Check = {
       access(SNMPD_DROP_IN).then(() => true, () => false),
     ]);
     const object = connect.connected ? await readThroughSnmpd(config.probes.snmpd, `${oidTree(config.mib.baseOid).objectOid("edgeAgentVersion")}.0`, config.probes.timeoutMs) : null;
-    return judgeAgentx(config, { connect, object, daemon: { pid: edgeAgentProcess("run"), textfile, unitInstalled: unitInstalled("edge-agent.service") }, dropInInstalled });
+    return judgeAgentx(config, { connect, object, daemon: { pid: ctx.edgeAgentPid("run"), textfile, unitInstalled: unitInstalled("edge-agent.service") }, dropInInstalled });
   },
 };
 
