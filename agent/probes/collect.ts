@@ -12,7 +12,7 @@ import type { ServiceName, ServicesState } from "../state/services";
 import { AGENT_VERSION } from "../version";
 import { probeAddresses } from "./addresses";
 import { DeadlineExceeded, errorText, withDeadline } from "./deadline";
-import { probeFirewall, type FirewallProbeOptions } from "./firewall";
+import { probeFirewall, readLiveRuleset, type FirewallProbeOptions } from "./firewall";
 import { probeHost } from "./host";
 import { probeNodeExporter } from "./node-exporter";
 import { probeSnmpd } from "./snmpd";
@@ -58,8 +58,12 @@ export async function collectNodeState(config: Config, options: CollectOptions =
   // The policy's verdicts are about the scraper's addresses and this node's: the tailnet probe's.
   const policy = tailnet.then((t) => judgePolicy(config, t));
 
-  // The firewall questions need the port tailscaled bound and the host's addresses.
-  const firewall = Promise.all([ipv6, tailnet]).then(([v6, t]) => judgeFirewall(config, t, v6, options.readRuleset));
+  // The firewall questions need the port tailscaled bound and the host's addresses; reading the
+  // ruleset (nft, a process of its own) needs neither, so it starts now, beside the tailnet probe,
+  // instead of after it. A failed read is the firewall part's to report: handled here meanwhile.
+  const ruleset = (options.readRuleset ?? readLiveRuleset)(timeout);
+  ruleset.catch(() => undefined);
+  const firewall = Promise.all([ipv6, tailnet]).then(([v6, t]) => judgeFirewall(config, t, v6, () => ruleset));
 
   return {
     agent: { version: AGENT_VERSION },
