@@ -45,13 +45,17 @@ export async function collectNodeState(config: Config, options: CollectOptions =
   const host = withDeadline(probeHost(), timeout, "the host probe").catch(unavailable);
   const ipv6 = withDeadline(probeAddresses(config.ipv6.allocations, options.ifInet6Path), timeout, "/proc/net/if_inet6").catch(unavailable);
   // The ping may take up to one timeout on its own; the status read another.
+  let ipsRead: (ips: string[]) => void = () => undefined;
+  const ipsFromStatus = new Promise<string[]>((resolve) => (ipsRead = resolve));
   const tailnet: Promise<TailnetState | TailnetUnavailable> = withDeadline(
-    probeTailnet({ socket: config.tailscale.socket, scraper: config.scraper, expectedTags: config.tailscale.expectedTags, timeoutMs: timeout, ping: options.ping ?? true }),
+    probeTailnet({ socket: config.tailscale.socket, scraper: config.scraper, expectedTags: config.tailscale.expectedTags, timeoutMs: timeout, ping: options.ping ?? true, onIps: ipsRead }),
     timeout * 2 + 500,
     "tailscaled",
   ).catch((error) => ({ ...unavailable(error), missingTags: [...config.tailscale.expectedTags] }));
 
-  const tailnetIps = tailnet.then((t) => runningTailnet(t)?.ips ?? []);
+  // The services are asked on the Tailscale IPs as soon as the status names them, while the disco
+  // ping to the scraper is still out; without a status, once the tailnet probe has given up.
+  const tailnetIps = Promise.race([ipsFromStatus, tailnet.then((t) => runningTailnet(t)?.ips ?? [])]);
   const nodeExporter = tailnetIps.then((ips) => askService(config, "nodeExporter", ips));
   const snmpd = tailnetIps.then((ips) => askService(config, "snmpd", ips));
 
