@@ -1,5 +1,6 @@
 // Runs every probe concurrently, each under its own deadline, and assembles one NodeState.
-// Services are probed on the Tailscale IPs too, so they wait for the tailnet probe only. A local
+// Services are probed on the Tailscale IPs too, so they wait for tailscaled's status only (not
+// for the disco ping); the ruleset read waits for nothing, its judging for the port. A local
 // snapshot re-runs only the probes of what this host's kernel says (addresses, firewall), and
 // `firewall check` runs the firewall probe with just the parts it needs.
 import { redactUrl, type Config } from "../config";
