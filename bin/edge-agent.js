@@ -23,7 +23,8 @@ function mtime(path) {
 function newest(dir) {
   let latest = 0;
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const path = join(dir, entry.name);
+    // Concatenated, not path.join()ed: join's normalising was most of this walk's CPU time.
+    const path = `${dir}/${entry.name}`;
     latest = Math.max(latest, entry.isDirectory() ? newest(path) : mtime(path));
   }
   return latest;
@@ -32,7 +33,7 @@ function newest(dir) {
 const built = mtime(bundle);
 const inputs = [newest(join(root, "agent")), newest(join(root, "packaging/patches")), mtime(join(root, "package-lock.json")), mtime(join(root, "scripts/build-bundle.js"))];
 if (built > 0 && inputs.every((t) => t <= built)) {
-  require(bundle);
+  require("./bundle-code-cache").runBundle(bundle, process.argv.slice(2));
 } else {
   require("tsx/cjs");
   require("../agent/main.ts");

@@ -11,7 +11,7 @@ cd "$(dirname "$0")/.."
 
 out=${BUNDLE_OUT:-dist/bundle}
 mkdir -p "$out"
-rm -f "$out/edge-agent" "$out/meta.json"
+rm -f "$out/edge-agent" "$out/meta.json" "$out"/edge-agent.*.v8-cache
 
 # esbuild with the dependency patches of packaging/patches/ (scripts/build-bundle.js says why).
 node scripts/build-bundle.js "$out/edge-agent" "$out/meta.json"

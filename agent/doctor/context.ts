@@ -7,7 +7,7 @@ import { resolveName, type Resolution } from "./facts/dns";
 import { readHostIpv4, type Ipv4Address } from "../probes/ipv4";
 import { nodeExporterTextfile, type TextfileSource } from "./facts/node-exporter-process";
 import { hostPackageTool } from "./facts/package-tool";
-import { detectRole, type Role } from "./facts/role";
+import { detectRole, edgeAgentProcesses, type EdgeAgentCommand, type Role } from "./facts/role";
 import type { PackageTool } from "./install";
 import { tcpConnect, type ConnectResult } from "./facts/tcp-connect";
 import { boundUdpSockets, type UdpSocket } from "../probes/udp-listeners";
@@ -35,6 +35,8 @@ export interface DoctorContext {
   connect(host: string, port: number): Promise<ConnectResult>;
   udpSockets(): Promise<UdpSocket[]>;
   role(): Promise<Role>;
+  /** The running `edge-agent run` or `receive` here: one /proc pass serves the role and agentx. */
+  edgeAgentPid(command: EdgeAgentCommand): number | null;
   /** apt or dnf, from os-release: what the install fixes name. */
   packageTool(): PackageTool | null;
 }
@@ -52,6 +54,8 @@ export function createContext(load: ConfigLoad, requested: ReadonlySet<string> =
   const nodeState = once(() => (require("../probes/collect") as typeof import("../probes/collect")).collectNodeState(config, { ping: true }));
   const resolutions = new Map<string, Promise<Resolution>>();
   let packageTool: PackageTool | null | undefined;
+  let edgeAgents: ReturnType<typeof edgeAgentProcesses> | undefined;
+  const edgeAgentPid = (command: EdgeAgentCommand) => (edgeAgents ??= edgeAgentProcesses())[command];
   return {
     load,
     config,
@@ -69,7 +73,8 @@ export function createContext(load: ConfigLoad, requested: ReadonlySet<string> =
     textfileSource: (port) => nodeExporterTextfile(port),
     connect: (host, port) => tcpConnect(host, port, timeout),
     udpSockets: once(() => boundUdpSockets()),
-    role: once(() => detectRole(config)),
+    role: once(() => detectRole(config, () => edgeAgentPid("receive"))),
+    edgeAgentPid,
     packageTool: () => (packageTool === undefined ? (packageTool = hostPackageTool()) : packageTool),
   };
 }

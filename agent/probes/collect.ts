@@ -1,5 +1,6 @@
 // Runs every probe concurrently, each under its own deadline, and assembles one NodeState.
-// Services are probed on the Tailscale IPs too, so they wait for the tailnet probe only. A local
+// Services are probed on the Tailscale IPs too, so they wait for tailscaled's status only (not
+// for the disco ping); the ruleset read waits for nothing, its judging for the port. A local
 // snapshot re-runs only the probes of what this host's kernel says (addresses, firewall), and
 // `firewall check` runs the firewall probe with just the parts it needs.
 import { redactUrl, type Config } from "../config";
@@ -12,7 +13,7 @@ import type { ServiceName, ServicesState } from "../state/services";
 import { AGENT_VERSION } from "../version";
 import { probeAddresses } from "./addresses";
 import { DeadlineExceeded, errorText, withDeadline } from "./deadline";
-import { probeFirewall, type FirewallProbeOptions } from "./firewall";
+import { probeFirewall, readLiveRuleset, type FirewallProbeOptions } from "./firewall";
 import { probeHost } from "./host";
 import { probeNodeExporter } from "./node-exporter";
 import { probeSnmpd } from "./snmpd";
@@ -45,21 +46,29 @@ export async function collectNodeState(config: Config, options: CollectOptions =
   const host = withDeadline(probeHost(), timeout, "the host probe").catch(unavailable);
   const ipv6 = withDeadline(probeAddresses(config.ipv6.allocations, options.ifInet6Path), timeout, "/proc/net/if_inet6").catch(unavailable);
   // The ping may take up to one timeout on its own; the status read another.
+  let ipsRead: (ips: string[]) => void = () => undefined;
+  const ipsFromStatus = new Promise<string[]>((resolve) => (ipsRead = resolve));
   const tailnet: Promise<TailnetState | TailnetUnavailable> = withDeadline(
-    probeTailnet({ socket: config.tailscale.socket, scraper: config.scraper, expectedTags: config.tailscale.expectedTags, timeoutMs: timeout, ping: options.ping ?? true }),
+    probeTailnet({ socket: config.tailscale.socket, scraper: config.scraper, expectedTags: config.tailscale.expectedTags, timeoutMs: timeout, ping: options.ping ?? true, onIps: ipsRead }),
     timeout * 2 + 500,
     "tailscaled",
   ).catch((error) => ({ ...unavailable(error), missingTags: [...config.tailscale.expectedTags] }));
 
-  const tailnetIps = tailnet.then((t) => runningTailnet(t)?.ips ?? []);
+  // The services are asked on the Tailscale IPs as soon as the status names them, while the disco
+  // ping to the scraper is still out; without a status, once the tailnet probe has given up.
+  const tailnetIps = Promise.race([ipsFromStatus, tailnet.then((t) => runningTailnet(t)?.ips ?? [])]);
   const nodeExporter = tailnetIps.then((ips) => askService(config, "nodeExporter", ips));
   const snmpd = tailnetIps.then((ips) => askService(config, "snmpd", ips));
 
   // The policy's verdicts are about the scraper's addresses and this node's: the tailnet probe's.
   const policy = tailnet.then((t) => judgePolicy(config, t));
 
-  // The firewall questions need the port tailscaled bound and the host's addresses.
-  const firewall = Promise.all([ipv6, tailnet]).then(([v6, t]) => judgeFirewall(config, t, v6, options.readRuleset));
+  // The firewall questions need the port tailscaled bound and the host's addresses; reading the
+  // ruleset (nft, a process of its own) needs neither, so it starts now, beside the tailnet probe,
+  // instead of after it. A failed read is the firewall part's to report: handled here meanwhile.
+  const ruleset = (options.readRuleset ?? readLiveRuleset)(timeout);
+  ruleset.catch(() => undefined);
+  const firewall = Promise.all([ipv6, tailnet]).then(([v6, t]) => judgeFirewall(config, t, v6, () => ruleset));
 
   return {
     agent: { version: AGENT_VERSION },

@@ -113,6 +113,11 @@ export function judgePath(peer: PeerStatus | null, ping: PingResult | null, ping
   return { ...base, path: "idle" };
 }
 
+/** Pure: this node's Tailscale IPs in a status document. */
+function ownIps(doc: StatusDocument): string[] {
+  return doc.TailscaleIPs ?? doc.Self?.TailscaleIPs ?? [];
+}
+
 /** Pure: the status document (and the scraper's judged path) -> the `tailnet` part of NodeState. */
 export function summariseTailnet(doc: StatusDocument, source: "localapi" | "cli", expectedTags: string[], scraper: ScraperPeer): TailnetState {
   const tags = doc.Self?.Tags ?? [];
@@ -122,7 +127,7 @@ export function summariseTailnet(doc: StatusDocument, source: "localapi" | "cli"
     version: doc.Version ?? "",
     hostname: doc.Self?.HostName ?? "",
     dnsName: stripDot(doc.Self?.DNSName ?? ""),
-    ips: doc.TailscaleIPs ?? doc.Self?.TailscaleIPs ?? [],
+    ips: ownIps(doc),
     tags,
     missingTags: expectedTags.filter((t) => !tags.includes(t)),
     port: boundPort(doc),
@@ -192,6 +197,11 @@ export interface TailnetProbeOptions {
   timeoutMs: number;
   /** Disco-ping the scraper before judging the path (doctor and the daemon do; tests may not). */
   ping: boolean;
+  /**
+   * Told this node's Tailscale IPs (the result's `ips`) once the status is read, before the disco
+   * ping: what needs only the IPs (the services' probes) need not wait for the scraper's answer.
+   */
+  onIps?: (ips: string[]) => void;
 }
 
 export async function probeTailnet(options: TailnetProbeOptions): Promise<TailnetState | TailnetUnavailable> {
@@ -214,6 +224,7 @@ export async function probeTailnet(options: TailnetProbeOptions): Promise<Tailne
   }
   const malformed = shapeProblem(doc);
   if (malformed) return unavailable("status-malformed", `tailscaled's status is not a status document: ${malformed}`);
+  options.onIps?.(ownIps(doc));
 
   const peer = doc.BackendState === "Running" ? findScraper(doc, options.scraper) : null;
   let ping: PingResult | null = null;

@@ -25,12 +25,15 @@ export interface TestResult {
   refusal?: SendFailure;
 }
 
-/** One test notification to every target, all at once; the results in the order configured. */
-export function sendTestNotifications(config: Config, logger: Logger, state: NodeState, options: { tree?: OidTree } = {}): Promise<TestResult[]> {
+/**
+ * One test notification to every target, all at once; the results in the order configured.
+ * `logger` null: doctor, whose finding names each target (and which then need not load pino).
+ */
+export function sendTestNotifications(config: Config, logger: Logger | null, state: NodeState, options: { tree?: OidTree } = {}): Promise<TestResult[]> {
   return Promise.all(config.notifications.targets.map((configured) => sendTestNotification(config, configured, logger, state, options)));
 }
 
-export async function sendTestNotification(config: Config, configured: string, logger: Logger, state: NodeState, options: { tree?: OidTree } = {}): Promise<TestResult> {
+export async function sendTestNotification(config: Config, configured: string, logger: Logger | null, state: NodeState, options: { tree?: OidTree } = {}): Promise<TestResult> {
   const tree = options.tree ?? oidTree(config.mib.baseOid);
   const at = isoTime();
   const summary = `test notification from ${state.host.state === "ok" ? state.host.hostname : "edge-agent"} (edge-agent trap --test)`;
@@ -41,7 +44,7 @@ export async function sendTestNotification(config: Config, configured: string, l
     const spec = parseTarget(configured);
     const resolved = await resolveOrExplain(spec, "check notifications.targets");
     target = describeTarget(resolved);
-    logger.debug({ target }, "sending the test notification");
+    logger?.debug({ target }, "sending the test notification");
     const result = await sender.send(resolved, tree.notificationOid("test"), toVarbinds(tree, objects));
     return { configured, ...result, target };
   } catch (error) {

@@ -6,7 +6,9 @@
 // a full `edge-agent doctor` (every check), both started through the same namespace wrapper.
 // The doctor runs as the packages ship it (scripts/build.sh's bundle) and as the README's first
 // command runs it in a checkout (`npx edge-agent doctor`: bin/edge-agent.js, which runs the bundle
-// `npm ci` built), the latter against `npx -c true`, npm's own start-up. Prints medians and ratios.
+// `npm ci` built), the latter against `npx -c true`, npm's own start-up. The untimed first run of
+// each writes what a user's first run writes (the launcher's code cache for `doctor`), so the
+// rounds time the runs after it. Prints medians and ratios.
 // Usage (root): npx tsx scripts/bench/doctor.ts [rounds]
 import { emitBenchResult } from "./report";
 import { execFile, execFileSync } from "node:child_process";

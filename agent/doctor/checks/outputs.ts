@@ -2,7 +2,6 @@
 // the agent's AgentX objects can be read through snmpd, and a test notification reaches the
 // scraper and is acknowledged.
 import type { Config } from "../../config";
-import { createStderrLogger } from "../../log";
 import { urlEndpoint } from "../../probes/node-exporter";
 import { sendTestNotifications, type TestResult } from "../../snmp/test-notification";
 import { SELF } from "../../self-command";
@@ -11,7 +10,6 @@ import type { TextfileSource } from "../facts/node-exporter-process";
 import type { ConnectResult } from "../facts/tcp-connect";
 import { checkDirWrite, DAEMON_USER, type DirWrite } from "../facts/textfile-dir";
 import { readDaemonRegistration, readThroughSnmpd, type DaemonRegistration, type ObjectRead } from "../facts/agentx-served";
-import { edgeAgentProcess } from "../facts/role";
 import { oidTree } from "../../snmp/oid-tree";
 import { access, realpath } from "node:fs/promises";
 import { unitInstalled } from "../facts/units";
@@ -163,7 +161,7 @@ export const agentxCheck: Check = {
       access(SNMPD_DROP_IN).then(() => true, () => false),
     ]);
     const object = connect.connected ? await readThroughSnmpd(config.probes.snmpd, `${oidTree(config.mib.baseOid).objectOid("edgeAgentVersion")}.0`, config.probes.timeoutMs) : null;
-    return judgeAgentx(config, { connect, object, daemon: { pid: edgeAgentProcess("run"), textfile, unitInstalled: unitInstalled("edge-agent.service") }, dropInInstalled });
+    return judgeAgentx(config, { connect, object, daemon: { pid: ctx.edgeAgentPid("run"), textfile, unitInstalled: unitInstalled("edge-agent.service") }, dropInInstalled });
   },
 };
 
@@ -176,8 +174,8 @@ export const notificationCheck: Check = {
   run: async (ctx) => {
     // One retry at most: doctor is waited on by a person, the daemon's outbox is not.
     const config: Config = { ...ctx.config, notifications: { ...ctx.config.notifications, retries: Math.min(ctx.config.notifications.retries, 1) } };
-    const logger = createStderrLogger("silent", "edge-agent-doctor");
-    const results = await sendTestNotifications(config, logger, await ctx.nodeState());
+    // No logger: the finding names each target and its answer, all a silent log would have had.
+    const results = await sendTestNotifications(config, null, await ctx.nodeState());
     return judgeNotification(config, results);
   },
 };

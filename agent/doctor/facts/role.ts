@@ -20,23 +20,38 @@ export function isEdgeAgentCommand(argv: string[], command: "run" | "receive"): 
 
 export const isReceiveCommand = (argv: string[]): boolean => isEdgeAgentCommand(argv, "receive");
 
-/** An `edge-agent COMMAND` in this network namespace (one in a container is not ours). */
-export function edgeAgentProcess(command: "run" | "receive"): number | null {
+export type EdgeAgentCommand = "run" | "receive";
+
+/**
+ * The `edge-agent run` and `edge-agent receive` in this network namespace (one in a container is
+ * not ours), from one pass over /proc: doctor asks about both (agentx, and the role), and reading
+ * every process's cmdline is a scan's cost, more so beside busy processes.
+ */
+export function edgeAgentProcesses(): Record<EdgeAgentCommand, number | null> {
+  const found: Record<EdgeAgentCommand, number | null> = { run: null, receive: null };
   const self = netnsOf("self");
   for (const pid of readdirSync("/proc")) {
     if (!/^\d+$/.test(pid) || Number(pid) === process.pid) continue;
     const argv = procText(`/proc/${pid}/cmdline`).split("\0").filter(Boolean);
-    if (!isEdgeAgentCommand(argv, command)) continue;
+    const command = (["run", "receive"] as const).find((c) => found[c] === null && isEdgeAgentCommand(argv, c));
+    if (!command) continue;
     const ns = netnsOf(pid);
-    if (!self || !ns || ns === self) return Number(pid);
+    if (!self || !ns || ns === self) found[command] = Number(pid);
+    if (found.run !== null && found.receive !== null) break;
   }
-  return null;
+  return found;
 }
 
-export async function detectRole(config: Config): Promise<Role> {
+/** An `edge-agent COMMAND` in this network namespace. */
+export function edgeAgentProcess(command: EdgeAgentCommand): number | null {
+  return edgeAgentProcesses()[command];
+}
+
+/** `receivePid`: the running `edge-agent receive`, asked only when the config does not decide. */
+export async function detectRole(config: Config, receivePid: () => number | null): Promise<Role> {
   const accepts = [config.receiver.communities.length ? "receiver.communities" : "", config.receiver.users.length ? "receiver.users" : ""].filter(Boolean);
   if (accepts.length) return { scraper: true, reason: `${accepts.join(" and ")} configured` };
-  const pid = edgeAgentProcess("receive");
+  const pid = receivePid();
   if (pid !== null) return { scraper: true, reason: `\`edge-agent receive\` is running (pid ${pid})` };
   return { scraper: false, reason: "no receiver.communities or receiver.users configured and no `edge-agent receive` running" };
 }
