@@ -127,7 +127,7 @@ export class Ingest {
   }
 
   private notification(n: Notification): void {
-    this.ctx.metrics.received.inc({ version: n.version, pdu: n.pdu, mib: n.edgeAgent ? "edge_agent" : "other" });
+    this.ctx.metrics.countReceived(n.version, n.pdu, n.edgeAgent ? "edge_agent" : "other");
     if (!n.edgeAgent) {
       this.ctx.limiter.info("other-mib", { ...this.base(n), upTime: n.upTimeCentiseconds, ...loggedVarbinds(n.varbinds) }, `notification ${n.trapName ?? n.trapOid ?? "(no snmpTrapOID)"}`);
       return;

@@ -10,7 +10,7 @@
 import { readTlv, type Tlv } from "../snmp/ber-tlv";
 import { OBJECTS, NOTIFICATIONS, type NotificationDef, type ObjectDef, type OidTree } from "../snmp/oid-tree";
 import type { ObjectValues } from "../snmp/state-objects";
-import { decodeValue } from "../snmp/varbinds";
+import { decodeOctets, decodeValue } from "../snmp/varbinds";
 import { mibName } from "./mib-names";
 import type { Notification } from "./notification";
 
@@ -203,7 +203,7 @@ export function readV2cNotification(buf: Buffer, source: { address: string; port
     if (!expect(buf, varbind.start, varbind.end, OBJECT_IDENTIFIER, oid)) return null;
     if (!readTlv(buf, oid.end, varbind.end, value) || value.end !== varbind.end) return null;
     if (inform && (!canonical(at, varbind) || !canonical(varbind.start, oid) || !canonical(oid.end, value))) return null;
-    let raw: number | Buffer;
+    let raw: number | null;
     if (value.tag === INTEGER || value.tag === GAUGE || value.tag === TIME_TICKS || value.tag === COUNTER) {
       raw = integer(buf, value.start, value.end);
       // What net-snmp cannot read as a number is its to refuse.
@@ -212,7 +212,7 @@ export function readV2cNotification(buf: Buffer, source: { address: string; port
       if (inform && (!minimal(buf, value.start, value.end) || (value.tag === INTEGER ? value.end - value.start > 4 : raw < 0 || raw > 0xffffffff))) return null;
       // The unsigned types as net-snmp reads them: the signed value, taken modulo 2^32.
       if (value.tag !== INTEGER) raw = raw >>> 0;
-    } else if (value.tag === OCTET_STRING) raw = buf.subarray(value.start, value.end);
+    } else if (value.tag === OCTET_STRING) raw = null;
     else if (value.tag === OBJECT_IDENTIFIER) {
       // Only snmpTrapOID.0 naming one of the tree's notifications.
       if (trap !== null || !equalAt(buf, oid.start, oid.end, table.snmpTrapOid)) return null;
@@ -227,7 +227,8 @@ export function readV2cNotification(buf: Buffer, source: { address: string; port
     }
     const def = table.objectById.get(arcAfter(buf, oid.start, oid.end, table.objects, true));
     if (!def) return null;
-    const decoded = decodeValue(def, raw);
+    // An OCTET STRING is read in place (raw null), without a Buffer for it.
+    const decoded = raw === null ? decodeOctets(def, buf, value.start, value.end) : decodeValue(def, raw);
     if (decoded !== null) values[def.name] = decoded;
   }
   if (trap === null) return null;
