@@ -30,11 +30,11 @@ const VALUES: ObjectValues = {
 };
 
 /** The first datagram a net-snmp v2c session sends to a local port (a trap, or an inform's first try). */
-async function onTheWire(send: (session: any) => void, community = COMMUNITY): Promise<Buffer> {
+async function onTheWire(send: (session: any) => void, community = COMMUNITY, version = snmp.Version2c): Promise<Buffer> {
   const socket = createSocket("udp4");
   await new Promise<void>((resolve) => socket.bind(0, "127.0.0.1", resolve));
   const got = new Promise<Buffer>((resolve) => socket.once("message", resolve));
-  const session = snmp.createSession("127.0.0.1", community, { version: snmp.Version2c, trapPort: socket.address().port, retries: 0, timeout: 200 });
+  const session = snmp.createSession("127.0.0.1", community, { version, trapPort: socket.address().port, retries: 0, timeout: 200 });
   session.on("error", () => undefined);
   send(session);
   const buf = await got;
@@ -119,8 +119,10 @@ describe("v2c notifications read straight from the datagram", () => {
       await onTheWire((s) => s.trap(tree.notificationOid("heartbeat"), [{ oid: `${tree.objects}.1.0`, type: snmp.ObjectType.IpAddress, value: "10.0.0.1" }], () => undefined)),
     ];
     for (const buf of others) expect(readV2cNotification(buf, source(), communities, tree)).toBeNull();
-    // A v1 trap, garbage, the empty datagram, a trap with trailing octets.
-    for (const buf of [Buffer.from("30030201", "hex"), Buffer.alloc(0), Buffer.from("not snmp"), Buffer.concat([trap, Buffer.from([0])])])
+    // A v1 trap of the same notification, a cut-off message, the empty datagram, garbage, a trap with trailing octets.
+    const v1 = await onTheWire((s) => s.trap(tree.notificationOid("heartbeat"), toVarbinds(tree, VALUES), () => undefined), COMMUNITY, snmp.Version1);
+    expect(throughNetSnmp(v1)?.version).toBe("1");
+    for (const buf of [v1, Buffer.from("30030201", "hex"), Buffer.alloc(0), Buffer.from("not snmp"), Buffer.concat([trap, Buffer.from([0])])])
       expect(readV2cNotification(buf, source(), communities, tree)).toBeNull();
     // The tree under a root whose first octet net-snmp reads differently (2.999: 1079 > 127).
     expect(readV2cNotification(trap, source(), communities, oidTree("2.999.1"))).toBeNull();
