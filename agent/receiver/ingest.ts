@@ -1,4 +1,5 @@
-// What happens to a datagram net-snmp has decoded (or refused): credential failures and garbage
+// What happens to a datagram net-snmp has decoded (or refused), or to a notification read
+// straight from its datagram (v2c-notification.ts): credential failures and garbage
 // are counted and logged (rate-limited); other MIBs' notifications are logged, cut short;
 // edgeAgentTest notifications are logged and counted but never touch the fleet; EDGE-AGENT-MIB
 // notifications pass the value limits and the identity check, then FleetState decides whether
@@ -104,30 +105,47 @@ export class Ingest {
         this.authFailure("unauthenticated", data.rinfo);
         return;
       }
-      this.ctx.metrics.received.inc({ version: n.version, pdu: n.pdu, mib: n.edgeAgent ? "edge_agent" : "other" });
-      if (!n.edgeAgent) {
-        this.ctx.limiter.info("other-mib", { ...this.base(n), upTime: n.upTimeCentiseconds, ...loggedVarbinds(n.varbinds) }, `notification ${n.trapName ?? n.trapOid ?? "(no snmpTrapOID)"}`);
-        return;
-      }
-      const values = n.edgeAgent.values;
-      const tooLarge = oversize(values);
-      if (tooLarge) {
-        this.ctx.metrics.dropped.inc({ reason: "oversize" });
-        this.ctx.limiter.warn("oversize", { ...this.base(n), reason: "oversize", problem: tooLarge }, `dropped an EDGE-AGENT-MIB notification: ${tooLarge}`);
-        return;
-      }
-      const whois = this.ctx.whois();
-      if (!whois.enabled) this.verified(n, { kind: "unavailable", error: "no tailscaled socket" });
-      else
-        whois.lookup(n.source.address, n.source.port).then(
-          (who) => this.verified(n, who),
-          (e: Error) => this.verified(n, { kind: "unavailable", error: e.message }),
-        );
+      this.notification(n);
     } catch (unexpected) {
-      // A bug must not take the receiver down; say so loudly instead.
-      this.ctx.metrics.decodeErrors.inc();
-      this.ctx.log().error({ err: (unexpected as Error).stack ?? String(unexpected) }, "unexpected error handling a datagram");
+      this.unexpected(unexpected, "unexpected error handling a datagram");
     }
+  }
+
+  /** A notification read straight from its datagram (v2c-notification.ts), as if net-snmp had handed it over. */
+  accept(n: Notification): void {
+    try {
+      this.notification(n);
+    } catch (unexpected) {
+      this.unexpected(unexpected, "unexpected error handling a datagram");
+    }
+  }
+
+  /** A bug must not take the receiver down; say so loudly instead. */
+  private unexpected(error: unknown, message: string): void {
+    this.ctx.metrics.decodeErrors.inc();
+    this.ctx.log().error({ err: (error as Error).stack ?? String(error) }, message);
+  }
+
+  private notification(n: Notification): void {
+    this.ctx.metrics.countReceived(n.version, n.pdu, n.edgeAgent ? "edge_agent" : "other");
+    if (!n.edgeAgent) {
+      this.ctx.limiter.info("other-mib", { ...this.base(n), upTime: n.upTimeCentiseconds, ...loggedVarbinds(n.varbinds) }, `notification ${n.trapName ?? n.trapOid ?? "(no snmpTrapOID)"}`);
+      return;
+    }
+    const values = n.edgeAgent.values;
+    const tooLarge = oversize(values);
+    if (tooLarge) {
+      this.ctx.metrics.dropped.inc({ reason: "oversize" });
+      this.ctx.limiter.warn("oversize", { ...this.base(n), reason: "oversize", problem: tooLarge }, `dropped an EDGE-AGENT-MIB notification: ${tooLarge}`);
+      return;
+    }
+    const whois = this.ctx.whois();
+    if (!whois.enabled) this.verified(n, { kind: "unavailable", error: "no tailscaled socket" });
+    else
+      whois.lookup(n.source.address, n.source.port).then(
+        (who) => this.verified(n, who),
+        (e: Error) => this.verified(n, { kind: "unavailable", error: e.message }),
+      );
   }
 
   private base(n: Notification): Record<string, unknown> {
@@ -147,8 +165,7 @@ export class Ingest {
     try {
       this.apply(n, who);
     } catch (unexpected) {
-      this.ctx.metrics.decodeErrors.inc();
-      this.ctx.log().error({ err: (unexpected as Error).stack ?? String(unexpected) }, "unexpected error applying a notification");
+      this.unexpected(unexpected, "unexpected error applying a notification");
     }
   }
 

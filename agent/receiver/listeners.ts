@@ -1,15 +1,19 @@
 // The receiver's UDP listeners: net-snmp's receiver on every receiver.listen address with the
 // configured communities and users, every datagram counted, v3 datagrams from unknown engines
-// admitted through the EngineGate, and net-snmp's handler run under a guard.
+// admitted through the EngineGate, v2c EDGE-AGENT-MIB notifications read straight from the
+// datagram (v2c-notification.ts), and net-snmp's handler run under a guard for the rest.
 import { createSocket, type Socket } from "node:dgram";
 import type { Config } from "../config";
-import { authorizer, createNetSnmpReceiver, interceptDatagrams, receiverSockets, watchReports, type NetSnmpReceiver, type Rinfo, type UsmReportKind } from "../snmp/net-snmp-internals";
+import { authorizer, createNetSnmpReceiver, interceptDatagrams, receiverSockets, sendEncoded, watchReports, type NetSnmpReceiver, type Rinfo, type UsmReportKind } from "../snmp/net-snmp-internals";
+import type { OidTree } from "../snmp/oid-tree";
 import { toNetSnmpUser } from "../snmp/usm";
 import { EngineGate } from "./engine-gate";
 import { canonicalAddress } from "./identity";
 import { parseListenAddress, type ListenAddress } from "./listen-address";
 import type { LogLimiter } from "./log-limiter";
 import type { ReceiverMetrics } from "./metrics";
+import type { Notification } from "./notification";
+import { readV2cNotification, type DirectNotification } from "./v2c-notification";
 import { v3EngineId } from "./v3-header";
 
 export interface ListenerHandlers {
@@ -17,8 +21,12 @@ export interface ListenerHandlers {
   receive: (error: any, data: any) => void;
   /** A USM report net-snmp sent by itself (unknown user, missing authentication...). */
   report: (kind: UsmReportKind, rinfo: Rinfo, user: string | undefined) => void;
+  /** A notification read without net-snmp (v2c-notification.ts); an inform was acknowledged already. */
+  notification: (n: Notification) => void;
   /** net-snmp's handler threw for this datagram. */
   crashed: (rinfo: Rinfo, problem: string) => void;
+  /** The OID tree notifications are read against. */
+  tree: () => OidTree;
   metrics: ReceiverMetrics;
   limiter: LogLimiter;
 }
@@ -83,6 +91,22 @@ function closeSockets(receiver: NetSnmpReceiver): Promise<void> {
   ).then(() => undefined);
 }
 
+/** The communities as the direct reader compares them: their UTF-8 octets beside their text. */
+type Communities = { text: string; octets: Buffer }[];
+
+function communitiesOf(config: Config): Communities {
+  return config.receiver.communities.map((text) => ({ text, octets: Buffer.from(text, "utf8") }));
+}
+
+/** The direct reader's answer, or null (net-snmp's to handle) also should the reader ever throw. */
+function readDirect(buffer: Buffer, rinfo: Rinfo, communities: Communities, tree: OidTree): DirectNotification | null {
+  try {
+    return readV2cNotification(buffer, rinfo, communities, tree);
+  } catch {
+    return null;
+  }
+}
+
 function authorize(receiver: NetSnmpReceiver, config: Config): void {
   const auth = authorizer(receiver);
   for (const community of [...auth.getCommunities()]) auth.deleteCommunity(community);
@@ -97,6 +121,8 @@ export class Listeners {
     /** With the ports the sockets really bound. */
     readonly addresses: ListenAddress[],
     private readonly sockets: Socket[],
+    /** Shared with the datagram handler, which reads it for every datagram. */
+    private readonly communities: Communities,
   ) {}
 
   /** The receive buffer each socket has (what the kernel granted: twice the request, capped). */
@@ -124,6 +150,7 @@ export class Listeners {
     );
     watchReports(receiver, handlers.report);
     authorize(receiver, config);
+    const communities = communitiesOf(config);
     const sockets = receiverSockets(receiver);
     const ready = Promise.all(sockets.map((socket, i) => bound(socket, addresses[i], config.receiver.socketBuffer)));
     for (const socket of sockets)
@@ -138,7 +165,12 @@ export class Listeners {
         }
         engine = id;
         try {
-          process();
+          const direct = id === null ? readDirect(buffer, rinfo, communities, handlers.tree()) : null;
+          if (direct) {
+            // net-snmp acknowledges an inform before it hands it over; so does this.
+            if (direct.response) sendEncoded(receiver, socket, direct.response, rinfo);
+            handlers.notification(direct.notification);
+          } else process();
         } catch (error) {
           handlers.crashed(rinfo, `cannot process: ${String((error as Error)?.message ?? error).slice(0, 120)}`);
         } finally {
@@ -152,12 +184,13 @@ export class Listeners {
       throw error;
     }
     const actual = addresses.map((a, i) => ({ ...a, port: (sockets[i].address() as { port: number }).port }));
-    return new Listeners(receiver, actual, sockets);
+    return new Listeners(receiver, actual, sockets, communities);
   }
 
   /** Replaces the accepted communities and users and the buffer size (in place: a reload keeps the sockets). */
   authorize(config: Config): void {
     authorize(this.receiver, config);
+    this.communities.splice(0, this.communities.length, ...communitiesOf(config));
     for (const socket of this.sockets) setBuffer(socket, config.receiver.socketBuffer);
   }
 

@@ -149,7 +149,9 @@ export class TrapReceiver {
       report: (kind, rinfo, user) => {
         if (kind === "unknown_user" || kind === "wrong_digest" || kind === "unauthenticated" || kind === "decrypt_failed") ingest.authFailure(kind, rinfo, user);
       },
+      notification: (n) => ingest.accept(n),
       crashed: (rinfo, problem) => ingest.decodeError(rinfo, problem),
+      tree: () => this.tree,
       metrics: this.metrics,
       limiter: this.limiter,
     };

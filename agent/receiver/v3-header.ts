@@ -1,28 +1,12 @@
 // Reads the authoritative engine ID out of an SNMPv3 message's header without decoding the rest
 // (RFC 3412 msgGlobalData, RFC 3414 UsmSecurityParameters), so the receiver can decide whether
 // to spend a key localization on it before net-snmp does. Pure; any malformed input is null.
+import { readTlv, type Tlv } from "../snmp/ber-tlv";
 
-interface Tlv {
-  tag: number;
-  start: number;
-  end: number;
-}
-
-/** The TLV at offset, its content between start and end; null when it runs past `limit`. */
+/** The element at offset, or null when it runs past `limit` (a few per datagram: one object each). */
 function tlv(buf: Buffer, offset: number, limit: number): Tlv | null {
-  if (offset + 2 > limit) return null;
-  const tag = buf[offset];
-  let length = buf[offset + 1];
-  let start = offset + 2;
-  if (length & 0x80) {
-    const octets = length & 0x7f;
-    if (octets === 0 || octets > 4 || start + octets > limit) return null;
-    length = 0;
-    for (let i = 0; i < octets; i++) length = length * 256 + buf[start + i];
-    start += octets;
-  }
-  const end = start + length;
-  return end > limit ? null : { tag, start, end };
+  const element: Tlv = { tag: 0, start: 0, end: 0 };
+  return readTlv(buf, offset, limit, element) ? element : null;
 }
 
 const SEQUENCE = 0x30;

@@ -75,6 +75,14 @@ export function interceptDatagrams(receiver: NetSnmpReceiver, socket: Socket, ha
 }
 
 /**
+ * Sends an encoded message from the receiver's socket the way net-snmp sends its own answers
+ * (through its listener, so its error handling and watchReports see it as they see those).
+ */
+export function sendEncoded(receiver: NetSnmpReceiver, socket: Socket, buffer: Buffer, rinfo: Rinfo): void {
+  raw(receiver).listener.send({ toBuffer: () => buffer }, rinfo, socket);
+}
+
+/**
  * net-snmp remembers every localized v3 key by (protocol, password, engine ID) forever. Accepting
  * v3 traps from any engine ID means anyone who knows a user name can grow that cache with made-up
  * engine IDs, so it is emptied when it gets large (it only saves a hash per message).

@@ -22,11 +22,14 @@ export function encodeDateAndTime(iso: string): Buffer {
   return b;
 }
 
-export function decodeDateAndTime(buf: Buffer): string | null {
-  if (buf.length !== 8 && buf.length !== 11) return null;
-  const utcMs = Date.UTC(buf.readUInt16BE(0), buf[2] - 1, buf[3], buf[4], buf[5], buf[6], buf[7] * 100);
+/** The DateAndTime in buf's octets from start to end (all of buf by default). */
+export function decodeDateAndTime(buf: Buffer, start = 0, end = buf.length): string | null {
+  const length = end - start;
+  if (length !== 8 && length !== 11) return null;
+  const at = (i: number) => buf[start + i];
+  const utcMs = Date.UTC(at(0) * 256 + at(1), at(2) - 1, at(3), at(4), at(5), at(6), at(7) * 100);
   let offsetMin = 0;
-  if (buf.length === 11) offsetMin = (buf[9] * 60 + buf[10]) * (buf[8] === "-".charCodeAt(0) ? -1 : 1);
+  if (length === 11) offsetMin = (at(9) * 60 + at(10)) * (at(8) === "-".charCodeAt(0) ? -1 : 1);
   const ms = utcMs - offsetMin * 60_000;
   return Number.isFinite(ms) && Math.abs(ms) <= 8.64e15 ? isoTime(ms) : null;
 }
@@ -60,17 +63,30 @@ export function encodeValue(def: ObjectDef, value: string | number | boolean): {
 }
 
 export function decodeValue(def: ObjectDef, raw: unknown): string | number | boolean | null {
+  if (Buffer.isBuffer(raw)) return decodeOctets(def, raw, 0, raw.length);
   switch (def.syntax.kind) {
     case "DisplayString":
-      return Buffer.isBuffer(raw) ? raw.toString("utf8") : typeof raw === "string" ? raw : null;
+      return typeof raw === "string" ? raw : null;
     case "TruthValue":
       return raw === 1 ? true : raw === 2 ? false : null;
     case "Unsigned32":
       return typeof raw === "number" ? raw : null;
     case "DateAndTime":
-      return Buffer.isBuffer(raw) ? decodeDateAndTime(raw) : null;
+      return null;
     case "Enum":
       return typeof raw === "number" ? (enumLabels(def).get(raw) ?? null) : null;
+  }
+}
+
+/** An OCTET STRING value (buf's octets from start to end, read in place) as decodeValue reads it. */
+export function decodeOctets(def: ObjectDef, buf: Buffer, start: number, end: number): string | null {
+  switch (def.syntax.kind) {
+    case "DisplayString":
+      return buf.toString("utf8", start, end);
+    case "DateAndTime":
+      return decodeDateAndTime(buf, start, end);
+    default:
+      return null;
   }
 }
 
