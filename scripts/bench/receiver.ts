@@ -18,14 +18,14 @@
 //    node above the empty receiver, the fleet state file's size and how long its save took.
 // Loopback only; about ten minutes.
 import { spawnSync, type ChildProcess } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { createSocket } from "node:dgram";
 import { cpus, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import snmp from "net-snmp";
 import { oidTree } from "../../agent/snmp/oid-tree";
 import { toVarbinds } from "../../agent/snmp/varbinds";
-import { freeUdpPort, sleep, startChild, stopChildren, waitUntil } from "./lib/children";
+import { freeUdpPort, runBench, sleep, startChild, waitUntil } from "./lib/children";
 import { profileSummary } from "./lib/cpu-profile";
 import { cpuMs, loadAverage as load, rssKb } from "./lib/proc-usage";
 import { liveHeapBytes, metric, openInspector, startReceiver as startShipped } from "./lib/shipped-receiver";
@@ -338,13 +338,4 @@ async function main(): Promise<void> {
   emitBenchResult("receiver", rows);
 }
 
-main()
-  .catch((error) => {
-    console.error(error);
-    process.exitCode = 1;
-  })
-  .finally(async () => {
-    stopChildren();
-    await sleep(500);
-    rmSync(dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 200 });
-  });
+runBench(main, dir);

@@ -1,7 +1,7 @@
 // The child processes a benchmark starts (receivers, references), and waiting on them: each is
 // remembered so the benchmark can stop every one it started when it ends, however it ends.
 import { spawn, type ChildProcess } from "node:child_process";
-import { closeSync, openSync } from "node:fs";
+import { closeSync, openSync, rmSync } from "node:fs";
 import { createSocket } from "node:dgram";
 
 const started: ChildProcess[] = [];
@@ -48,4 +48,21 @@ export function freeUdpPort(): Promise<number> {
       s.close(() => res(p));
     });
   });
+}
+
+/**
+ * Runs a benchmark's main: an error is printed and makes the exit status 1; either way every
+ * child is stopped and the benchmark's scratch directory removed.
+ */
+export function runBench(main: () => Promise<void>, scratchDir: string): void {
+  main()
+    .catch((error) => {
+      console.error(error);
+      process.exitCode = 1;
+    })
+    .finally(async () => {
+      stopChildren();
+      await sleep(500);
+      rmSync(scratchDir, { recursive: true, force: true, maxRetries: 5, retryDelay: 200 });
+    });
 }
