@@ -8,9 +8,13 @@
 // 2. Steady state at the default heartbeat (run.heartbeat 5m: N/300 notifications a second, each
 //    node once per 300 s) for --steady-seconds: the receiver's RSS (peak, and after a full GC),
 //    its CPU (utime+stime) per second and per notification, loss (sent against its own
-//    edge_fleet_receiver_notifications_received_total). Nothing scrapes /metrics meanwhile.
+//    edge_fleet_receiver_notifications_received_total; the socket's drops beside). /metrics is
+//    scraped as Prometheus would, every --scrape-seconds (its default scrape_interval, 1m), the
+//    first half an interval in.
 // 3. Fleet-wide reboot: every node sends edgeAgentStarted (its sequence continuing, as the
-//    agent's outbox keeps it) within --reboot-seconds: peak RSS, CPU, loss.
+//    agent's outbox keeps it) within --reboot-seconds, scraped the same way: peak RSS, CPU, loss.
+//    Between phases the bench waits for the receiver to be quiet (its socket drained, the state
+//    save after the last change written) without asking /metrics, whose rendering would weigh.
 // 4. Outputs, with the fleet quiet, after one node's reported state changes (node-exporter down,
 //    then up again), a few times: the time until the file_sd file is rewritten (includes the wait
 //    for the receiver's 1 s tick), the GET /metrics right after it (the per-node series are
@@ -24,11 +28,11 @@
 //    JSON.stringify + write + fsync of the same saved records.
 // Loopback only, no root needed; about nine minutes with the defaults on 2 CPUs.
 //   npx tsx scripts/bench/fleet.ts [--nodes 10000,100000] [--steady-seconds 90] [--reboot-seconds 60]
-//                                  [--onboard-rate 4000] [--repeats 5]
+//                                  [--onboard-rate 2000] [--scrape-seconds 60] [--repeats 5]
 import { createSocket } from "node:dgram";
-import { closeSync, fsyncSync, mkdtempSync, openSync, readFileSync, statSync, writeSync } from "node:fs";
+import { closeSync, existsSync, fsyncSync, mkdtempSync, openSync, readFileSync, statSync, writeSync } from "node:fs";
 import { cpus, tmpdir } from "node:os";
-import { join } from "node:path";
+import { basename, dirname, join } from "node:path";
 import { parseArgs } from "node:util";
 import { writeFileAtomic } from "../../agent/receiver/atomic-write";
 import { fileSdGroups, renderFileSd } from "../../agent/receiver/file-sd";
@@ -36,6 +40,7 @@ import { FleetState } from "../../agent/receiver/fleet-state";
 import { runBench, sleep, startChild, stopChild, waitUntil } from "./lib/children";
 import { cpuMs, loadAverage, rssKb } from "./lib/proc-usage";
 import { liveHeapBytes, openInspector, sampleSum, startReceiver, type ShippedReceiver } from "./lib/shipped-receiver";
+import { udpSocketMemory } from "./lib/udp-socket";
 import { sendTraps, v2cTemplate, type Template } from "./lib/v2c-traps";
 import { emitBenchResult, type BenchRow } from "./report";
 
@@ -44,7 +49,8 @@ const { values: opts } = parseArgs({
     nodes: { type: "string", default: "10000,100000" },
     "steady-seconds": { type: "string", default: "90" },
     "reboot-seconds": { type: "string", default: "60" },
-    "onboard-rate": { type: "string", default: "4000" },
+    "onboard-rate": { type: "string", default: "2000" },
+    "scrape-seconds": { type: "string", default: "60" },
     repeats: { type: "string", default: "5" },
   },
 });
@@ -52,6 +58,7 @@ const FLEETS = opts.nodes!.split(",").map(Number);
 const STEADY_S = Number(opts["steady-seconds"]);
 const REBOOT_S = Number(opts["reboot-seconds"]);
 const ONBOARD_RATE = Number(opts["onboard-rate"]);
+const SCRAPE_S = Number(opts["scrape-seconds"]);
 const REPEATS = Number(opts.repeats);
 /** run.heartbeat's default, 5m. */
 const HEARTBEAT_S = 300;
@@ -96,19 +103,15 @@ async function scrape(url: string): Promise<{ ms: number; text: string }> {
 }
 
 /**
- * Reads once a second until neither the received count nor the saves moved for two readings in a
- * row (the socket buffer drained, the last save written), for at most a minute.
+ * Waits until the receiver is quiet: its socket drained, then 4 s (a tick and receiver.state's
+ * 2 s debounce, with room) and no state save under way (its temporary file gone). Reads the
+ * kernel and the file system only, not /metrics.
  */
-async function settled(url: string): Promise<Reading> {
-  let last = reading((await scrape(url)).text);
-  let still = 0;
-  for (let i = 0; i < 60 && still < 2; i++) {
-    await sleep(1000);
-    const now = reading((await scrape(url)).text);
-    still = now.received === last.received && now.saves === last.saves ? still + 1 : 0;
-    last = now;
-  }
-  return last;
+async function quiet(r: ShippedReceiver): Promise<void> {
+  await waitUntil("the receiver's socket drained", () => (udpSocketMemory(r.port)?.queued ?? 0) === 0, 120_000, 100);
+  const drained = Date.now();
+  const temp = join(dirname(r.statePath), `.${basename(r.statePath)}.${r.child.pid}.tmp`);
+  await waitUntil("the state save after the last change", () => Date.now() - drained >= 4000 && !existsSync(temp), 120_000, 100);
 }
 
 /** Peak and mean VmRSS of a process, sampled every 200 ms until stopped. */
@@ -176,28 +179,47 @@ interface Window {
   sent: number;
   received: number;
   dropped: number;
+  /** Datagrams the receiver's socket dropped, full (the kernel's count). */
+  socketDrops: number;
+  scrapes: number;
   seconds: number;
   cpuMs: number;
   peakKb: number;
   meanKb: number;
 }
 
-/** Sends a phase's traffic and measures the receiver over it (CPU up to 1 s after the last datagram). */
+/**
+ * Sends a phase's traffic and measures the receiver over it (CPU up to 1 s after the last
+ * datagram), scraping /metrics every SCRAPE_S seconds from half an interval in.
+ */
 async function window(r: ShippedReceiver, traffic: () => Promise<number>): Promise<Window> {
   const pid = r.child.pid!;
-  const before = await settled(r.metricsUrl);
+  await quiet(r);
+  const before = reading((await scrape(r.metricsUrl)).text);
+  const drops0 = udpSocketMemory(r.port)?.drops ?? 0;
   const stopRss = rssSampler(pid);
+  let scrapes = 0;
+  let scraping: Promise<unknown> = Promise.resolve();
+  const scrapeEvery = () => {
+    scraping = scrape(r.metricsUrl).then(() => scrapes++);
+    timer = setTimeout(scrapeEvery, SCRAPE_S * 1000);
+  };
+  let timer = SCRAPE_S > 0 ? setTimeout(scrapeEvery, (SCRAPE_S * 1000) / 2) : undefined;
   const cpu0 = cpuMs(pid);
   const t0 = process.hrtime.bigint();
   const sent = await traffic();
   await sleep(1000);
+  clearTimeout(timer);
+  await scraping;
   const cpu = cpuMs(pid) - cpu0;
   const seconds = msSince(t0) / 1000;
   const { peakKb, meanKb } = stopRss();
-  const after = await settled(r.metricsUrl);
+  await quiet(r);
+  const after = reading((await scrape(r.metricsUrl)).text);
   const received = after.received - before.received;
   if (received === 0) throw new Error(`the receiver processed none of the ${sent} notifications sent: see ${r.log}`);
-  return { sent, received, dropped: after.dropped - before.dropped, seconds, cpuMs: cpu, peakKb, meanKb };
+  const socketDrops = (udpSocketMemory(r.port)?.drops ?? 0) - drops0;
+  return { sent, received, dropped: after.dropped - before.dropped, socketDrops, scrapes, seconds, cpuMs: cpu, peakKb, meanKb };
 }
 
 async function measureFleet(n: number, templates: { up: Template; down: Template; started: Template }): Promise<BenchRow[]> {
@@ -224,12 +246,8 @@ async function measureFleet(n: number, templates: { up: Template; down: Template
     let known = 0;
     for (; passes < 6 && known < n; passes++) {
       await out.send(templates.up, ONBOARD_RATE, n, n);
-      // Until the count stops growing: the receiver may still be draining its socket buffer.
-      for (let last = -1; known !== last && known < n; ) {
-        last = known;
-        await sleep(1000);
-        known = reading((await scrape(r.metricsUrl)).text).known;
-      }
+      await waitUntil("the receiver's socket drained", () => (udpSocketMemory(r.port)?.queued ?? 0) === 0, 120_000, 100);
+      known = reading((await scrape(r.metricsUrl)).text).known;
       if (passes === 0) knownAfterFirst = known;
     }
     const onboardS = msSince(onboardStart) / 1000;
@@ -247,7 +265,7 @@ async function measureFleet(n: number, templates: { up: Template; down: Template
     const steadyLoss = steady.sent - steady.received;
     const steadyPct = steady.cpuMs / (steady.seconds * 10);
     const steadyUs = (steady.cpuMs * 1000) / steady.received;
-    console.log(`  steady state, ${steadyRate.toFixed(1)} notifications/s for ${STEADY_S} s: sent ${steady.sent}, processed ${steady.received} (lost ${steadyLoss}, dropped ${steady.dropped}); CPU ${steadyPct.toFixed(1)}% of one CPU, ${steadyUs.toFixed(0)} µs per notification; RSS peak ${mib(steady.peakKb)} MiB, mean ${mib(steady.meanKb)} MiB, ${mib(steadyGcKb)} MiB after a full GC (live heap ${round1(steadyHeap / 1048576)} MiB)`);
+    console.log(`  steady state, ${steadyRate.toFixed(1)} notifications/s for ${STEADY_S} s: sent ${steady.sent}, processed ${steady.received} (lost ${steadyLoss}, socket drops ${steady.socketDrops}, refused ${steady.dropped}), ${steady.scrapes} scrape(s); CPU ${steadyPct.toFixed(1)}% of one CPU, ${steadyUs.toFixed(0)} µs per notification; RSS peak ${mib(steady.peakKb)} MiB, mean ${mib(steady.meanKb)} MiB, ${mib(steadyGcKb)} MiB after a full GC (live heap ${round1(steadyHeap / 1048576)} MiB)`);
 
     // 3. Fleet-wide reboot.
     const rebootRate = n / REBOOT_S;
@@ -258,10 +276,11 @@ async function measureFleet(n: number, templates: { up: Template; down: Template
     const rebootLoss = reboot.sent - reboot.received;
     const rebootPct = reboot.cpuMs / (reboot.seconds * 10);
     const rebootUs = (reboot.cpuMs * 1000) / reboot.received;
-    console.log(`  reboot, every node's edgeAgentStarted within ${REBOOT_S} s (${rebootRate.toFixed(0)}/s): sent ${reboot.sent}, processed ${reboot.received} (lost ${rebootLoss}, dropped ${reboot.dropped}); CPU ${rebootPct.toFixed(1)}% of one CPU, ${rebootUs.toFixed(0)} µs per notification; RSS peak ${mib(reboot.peakKb)} MiB, ${mib(rebootGcKb)} MiB after a full GC`);
+    console.log(`  reboot, every node's edgeAgentStarted within ${REBOOT_S} s (${rebootRate.toFixed(0)}/s): sent ${reboot.sent}, processed ${reboot.received} (lost ${rebootLoss}, socket drops ${reboot.socketDrops}, refused ${reboot.dropped}), ${reboot.scrapes} scrape(s); CPU ${rebootPct.toFixed(1)}% of one CPU, ${rebootUs.toFixed(0)} µs per notification; RSS peak ${mib(reboot.peakKb)} MiB, ${mib(rebootGcKb)} MiB after a full GC`);
 
     // 4. Outputs after one node's state changes, the fleet otherwise quiet.
-    let last = await settled(r.metricsUrl);
+    await quiet(r);
+    let last = reading((await scrape(r.metricsUrl)).text);
     const sdWaits: number[] = [];
     const fresh: number[] = [];
     const saves: number[] = [];
@@ -275,9 +294,9 @@ async function measureFleet(n: number, templates: { up: Template; down: Template
       const now = reading(got.text);
       if (now.renders !== last.renders + 1) throw new Error(`GET /metrics after a change rendered ${now.renders - last.renders} times, not once: the time would not be of a render`);
       fresh.push(got.ms);
-      // The save comes 2 s (receiver.state's debounce) after the tick that saw the change.
-      await sleep(2000);
-      await waitUntil("the state save after the change", async () => (last = reading((await scrape(r.metricsUrl)).text)).saves > now.saves, 30_000, 1000);
+      await quiet(r);
+      last = reading((await scrape(r.metricsUrl)).text);
+      if (last.saves <= now.saves) throw new Error("the receiver did not save its state after the change: no save time to report");
       saves.push(last.saveSeconds * 1000);
     }
     const cached: number[] = [];
@@ -323,15 +342,15 @@ async function measureFleet(n: number, templates: { up: Template; down: Template
 
     const at = `${n} nodes`;
     const ratio = (v: number, ref: number) => (ref > 0 ? round2(v / ref) : null);
-    const lossNote = (w: Window, rate: number, seconds: number) => `${w.sent} sent at ${round1(rate)}/s over ${seconds} s, ${w.received} processed, ${w.dropped} dropped after processing (${(w.dropped ? "duplicate, invalid or full" : "none")})`;
+    const lossNote = (w: Window, rate: number, seconds: number) => `${w.sent} sent at ${round1(rate)}/s over ${seconds} s, ${w.received} processed, ${w.dropped} refused after decoding (duplicate, invalid, fleet full...), ${w.socketDrops} dropped by the full socket buffer`;
     return [
       { metric: `onboarding, ${at} flooded in at ${ONBOARD_RATE}/s until all known`, value: round1(onboardS), unit: "s", reference: round1(n / ONBOARD_RATE), referenceName: "sending time alone", ratio: ratio(onboardS, n / ONBOARD_RATE), target: null, pass: null, note: `${passes} pass(es); ${knownAfterFirst} known after the first; ${round1(onboardCpuS)} s of receiver CPU; peak RSS ${mib(onboardRss.peakKb)} MiB` },
       { metric: `steady state (5 min heartbeat, ${round1(steadyRate)}/s), ${at}: RSS peak`, value: mib(steady.peakKb), unit: "MiB", reference: mib(rss0), referenceName: "empty receiver, after a full GC", ratio: ratio(steady.peakKb, rss0), target: null, pass: null, note: `mean ${mib(steady.meanKb)} MiB; ${mib(steadyGcKb)} MiB after a full GC; live heap ${round1(steadyHeap / 1048576)} MiB (empty ${round1(heap0 / 1048576)})` },
-      { metric: `steady state (5 min heartbeat), ${at}: receiver CPU`, value: round2(steadyPct), unit: "% of one CPU", reference: round2(idlePct), referenceName: "same receiver empty and idle", ratio: ratio(steadyPct, idlePct), target: null, pass: null, note: `over ${round1(steady.seconds)} s; no /metrics scrapes in the window; saves of the state file included` },
+      { metric: `steady state (5 min heartbeat), ${at}: receiver CPU`, value: round2(steadyPct), unit: "% of one CPU", reference: round2(idlePct), referenceName: "same receiver empty and idle", ratio: ratio(steadyPct, idlePct), target: null, pass: null, note: `over ${round1(steady.seconds)} s with ${steady.scrapes} /metrics scrape(s) and the state file's saves` },
       { metric: `steady state (5 min heartbeat), ${at}: CPU per notification`, value: Math.round(steadyUs), unit: "µs", reference: null, ratio: null, target: null, pass: null },
       { metric: `steady state (5 min heartbeat), ${at}: notifications lost`, value: steadyLoss, unit: "notifications", reference: steady.sent, referenceName: "sent", ratio: ratio(steadyLoss, steady.sent), target: "0", pass: steadyLoss === 0, note: lossNote(steady, steadyRate, STEADY_S) },
       { metric: `fleet-wide reboot (every node within ${REBOOT_S} s, ${Math.round(rebootRate)}/s), ${at}: RSS peak`, value: mib(reboot.peakKb), unit: "MiB", reference: mib(rss0), referenceName: "empty receiver, after a full GC", ratio: ratio(reboot.peakKb, rss0), target: null, pass: null, note: `${mib(rebootGcKb)} MiB after a full GC` },
-      { metric: `fleet-wide reboot, ${at}: receiver CPU`, value: round2(rebootPct), unit: "% of one CPU", reference: round2(idlePct), referenceName: "same receiver empty and idle", ratio: ratio(rebootPct, idlePct), target: null, pass: null, note: `${Math.round(rebootUs)} µs per notification over ${round1(reboot.seconds)} s` },
+      { metric: `fleet-wide reboot, ${at}: receiver CPU`, value: round2(rebootPct), unit: "% of one CPU", reference: round2(idlePct), referenceName: "same receiver empty and idle", ratio: ratio(rebootPct, idlePct), target: null, pass: null, note: `${Math.round(rebootUs)} µs per notification over ${round1(reboot.seconds)} s with ${reboot.scrapes} /metrics scrape(s)` },
       { metric: `fleet-wide reboot, ${at}: notifications lost`, value: rebootLoss, unit: "notifications", reference: reboot.sent, referenceName: "sent", ratio: ratio(rebootLoss, reboot.sent), target: "0", pass: rebootLoss === 0, note: lossNote(reboot, rebootRate, REBOOT_S) },
       { metric: `/metrics body, ${at}`, value: round2(metricsBytes / 1e6), unit: "MB", reference: null, ratio: null, target: null, pass: null, note: `${Math.round(metricsBytes / n)} bytes per node` },
       { metric: `GET /metrics right after a fleet change (render + transfer), ${at}`, value: Math.round(median(fresh)), unit: "ms", reference: Math.round(median(bare)), referenceName: "the same size static from a bare Node HTTP server", ratio: ratio(median(fresh), median(bare)), target: null, pass: null, note: `median of ${REPEATS}; nothing changed (cached text): ${Math.round(median(cached))} ms` },

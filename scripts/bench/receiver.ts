@@ -29,6 +29,7 @@ import { freeUdpPort, runBench, sleep, startChild, waitUntil } from "./lib/child
 import { profileSummary } from "./lib/cpu-profile";
 import { cpuMs, loadAverage as load, rssKb } from "./lib/proc-usage";
 import { liveHeapBytes, metric, openInspector, startReceiver as startShipped } from "./lib/shipped-receiver";
+import { udpSocketMemory } from "./lib/udp-socket";
 import { nodeValues, sendTraps, v2cTemplate, type Template } from "./lib/v2c-traps";
 import { emitBenchResult, type BenchRow } from "./report";
 
@@ -133,9 +134,7 @@ async function startSnmptrapd(recvBuf: number | null): Promise<Subject> {
 
 /** The socket receive buffer the kernel gave a UDP port (ss's skmem rb), in bytes. */
 function recvBuffer(port: number): number {
-  const out = spawnSync("ss", ["-ulmn", `sport = :${port}`], { encoding: "utf8" }).stdout;
-  const m = /rb(\d+)/.exec(out);
-  return m ? Number(m[1]) : NaN;
+  return udpSocketMemory(port)?.buffer ?? NaN;
 }
 
 async function step(subject: Subject, rate: number, traffic: Traffic): Promise<{ sent: number; got: number }> {
