@@ -23,7 +23,7 @@
 //    state save the change caused (the receiver's own edge_fleet_receiver_state_save_seconds).
 //    file_sd's render and atomic write have no metric of their own, so they are timed here with
 //    the receiver's code (agent/receiver/file-sd.ts, atomic-write.ts) on the fleet the receiver
-//    saved. References from the same run: the empty receiver's RSS and idle CPU, a bare Node HTTP
+//    saved. References from the same run: the empty receiver's RSS, the fleet's CPU at rest, a bare Node HTTP
 //    server serving a static body of the same size, write + fsync of the same file_sd text, and
 //    JSON.stringify + write + fsync of the same saved records.
 // Loopback only, no root needed; about nine minutes with the defaults on 2 CPUs.
@@ -62,7 +62,8 @@ const SCRAPE_S = Number(opts["scrape-seconds"]);
 const REPEATS = Number(opts.repeats);
 /** run.heartbeat's default, 5m. */
 const HEARTBEAT_S = 300;
-const IDLE_S = 5;
+/** How long the receiver's CPU is read with no traffic, empty and then with the whole fleet known. */
+const IDLE_S = 10;
 const COMMUNITY = "edgebench";
 const BUFFER = 8 * 1024 * 1024; // the receiver's default receiver.socketBuffer
 const dir = mkdtempSync(join(tmpdir(), "ea-bench-fleet-"));
@@ -256,6 +257,13 @@ async function measureFleet(n: number, templates: { up: Template; down: Template
     if (known < n) throw new Error(`the receiver knows ${known} of the ${n} nodes after ${passes} passes at ${ONBOARD_RATE}/s (edge_fleet_nodes): no figure here would be for ${n} nodes; see ${r.log}`);
     console.log(`  onboarding: ${n} nodes known after ${onboardS.toFixed(1)} s (${passes} pass${passes > 1 ? "es" : ""} at ${ONBOARD_RATE}/s; ${knownAfterFirst} known after the first), ${onboardCpuS.toFixed(1)} s of CPU, peak RSS ${mib(onboardRss.peakKb)} MiB`);
 
+    // The fleet at rest: every node known, nothing arriving (the 1 s tick's sweep of the fleet).
+    await quiet(r);
+    const rest0 = cpuMs(pid);
+    await sleep(IDLE_S * 1000);
+    const restPct = (cpuMs(pid) - rest0) / (IDLE_S * 10);
+    console.log(`  at rest with ${n} nodes known, nothing arriving: CPU ${restPct.toFixed(2)}% of one CPU over ${IDLE_S} s`);
+
     // 2. Steady state at the default heartbeat.
     const steadyRate = n / HEARTBEAT_S;
     const steady = await window(r, () => out.send(templates.up, steadyRate, Math.round(steadyRate * STEADY_S), n));
@@ -345,12 +353,12 @@ async function measureFleet(n: number, templates: { up: Template; down: Template
     const lossNote = (w: Window, rate: number, seconds: number) => `${w.sent} sent at ${round1(rate)}/s over ${seconds} s, ${w.received} processed, ${w.dropped} refused after decoding (duplicate, invalid, fleet full...), ${w.socketDrops} dropped by the full socket buffer`;
     return [
       { metric: `onboarding, ${at} flooded in at ${ONBOARD_RATE}/s until all known`, value: round1(onboardS), unit: "s", reference: round1(n / ONBOARD_RATE), referenceName: "sending time alone", ratio: ratio(onboardS, n / ONBOARD_RATE), target: null, pass: null, note: `${passes} pass(es); ${knownAfterFirst} known after the first; ${round1(onboardCpuS)} s of receiver CPU; peak RSS ${mib(onboardRss.peakKb)} MiB` },
-      { metric: `steady state (5 min heartbeat, ${round1(steadyRate)}/s), ${at}: RSS peak`, value: mib(steady.peakKb), unit: "MiB", reference: mib(rss0), referenceName: "empty receiver, after a full GC", ratio: ratio(steady.peakKb, rss0), target: null, pass: null, note: `mean ${mib(steady.meanKb)} MiB; ${mib(steadyGcKb)} MiB after a full GC; live heap ${round1(steadyHeap / 1048576)} MiB (empty ${round1(heap0 / 1048576)})` },
-      { metric: `steady state (5 min heartbeat), ${at}: receiver CPU`, value: round2(steadyPct), unit: "% of one CPU", reference: round2(idlePct), referenceName: "same receiver empty and idle", ratio: ratio(steadyPct, idlePct), target: null, pass: null, note: `over ${round1(steady.seconds)} s with ${steady.scrapes} /metrics scrape(s) and the state file's saves` },
+      { metric: `steady state (5 min heartbeat, ${round1(steadyRate)}/s), ${at}: RSS peak`, value: mib(steady.peakKb), unit: "MiB", reference: mib(rss0), referenceName: "empty receiver, after a full GC", ratio: ratio(steady.peakKb, rss0), target: null, pass: null, note: `${steady.scrapes} /metrics scrape(s) in the window; mean ${mib(steady.meanKb)} MiB; ${mib(steadyGcKb)} MiB after a full GC; live heap ${round1(steadyHeap / 1048576)} MiB (empty ${round1(heap0 / 1048576)})` },
+      { metric: `steady state (5 min heartbeat), ${at}: receiver CPU`, value: round2(steadyPct), unit: "% of one CPU", reference: round2(restPct), referenceName: "same receiver, same fleet, nothing arriving", ratio: ratio(steadyPct, restPct), target: null, pass: null, note: `over ${round1(steady.seconds)} s with ${steady.scrapes} /metrics scrape(s) and the state file's saves; the empty receiver idle: ${round2(idlePct)}%` },
       { metric: `steady state (5 min heartbeat), ${at}: CPU per notification`, value: Math.round(steadyUs), unit: "µs", reference: null, ratio: null, target: null, pass: null },
       { metric: `steady state (5 min heartbeat), ${at}: notifications lost`, value: steadyLoss, unit: "notifications", reference: steady.sent, referenceName: "sent", ratio: ratio(steadyLoss, steady.sent), target: "0", pass: steadyLoss === 0, note: lossNote(steady, steadyRate, STEADY_S) },
       { metric: `fleet-wide reboot (every node within ${REBOOT_S} s, ${Math.round(rebootRate)}/s), ${at}: RSS peak`, value: mib(reboot.peakKb), unit: "MiB", reference: mib(rss0), referenceName: "empty receiver, after a full GC", ratio: ratio(reboot.peakKb, rss0), target: null, pass: null, note: `${mib(rebootGcKb)} MiB after a full GC` },
-      { metric: `fleet-wide reboot, ${at}: receiver CPU`, value: round2(rebootPct), unit: "% of one CPU", reference: round2(idlePct), referenceName: "same receiver empty and idle", ratio: ratio(rebootPct, idlePct), target: null, pass: null, note: `${Math.round(rebootUs)} µs per notification over ${round1(reboot.seconds)} s with ${reboot.scrapes} /metrics scrape(s)` },
+      { metric: `fleet-wide reboot, ${at}: receiver CPU`, value: round2(rebootPct), unit: "% of one CPU", reference: round2(restPct), referenceName: "same receiver, same fleet, nothing arriving", ratio: ratio(rebootPct, restPct), target: null, pass: null, note: `${Math.round(rebootUs)} µs per notification over ${round1(reboot.seconds)} s with ${reboot.scrapes} /metrics scrape(s)` },
       { metric: `fleet-wide reboot, ${at}: notifications lost`, value: rebootLoss, unit: "notifications", reference: reboot.sent, referenceName: "sent", ratio: ratio(rebootLoss, reboot.sent), target: "0", pass: rebootLoss === 0, note: lossNote(reboot, rebootRate, REBOOT_S) },
       { metric: `/metrics body, ${at}`, value: round2(metricsBytes / 1e6), unit: "MB", reference: null, ratio: null, target: null, pass: null, note: `${Math.round(metricsBytes / n)} bytes per node` },
       { metric: `GET /metrics right after a fleet change (render + transfer), ${at}`, value: Math.round(median(fresh)), unit: "ms", reference: Math.round(median(bare)), referenceName: "the same size static from a bare Node HTTP server", ratio: ratio(median(fresh), median(bare)), target: null, pass: null, note: `median of ${REPEATS}; nothing changed (cached text): ${Math.round(median(cached))} ms` },
