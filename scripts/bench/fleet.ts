@@ -23,10 +23,10 @@
 //    state save the change caused (the receiver's own edge_fleet_receiver_state_save_seconds).
 //    file_sd's render and atomic write have no metric of their own, so they are timed here with
 //    the receiver's code (agent/receiver/file-sd.ts, atomic-write.ts) on the fleet the receiver
-//    saved. References from the same run: the empty receiver's RSS, the fleet's CPU at rest, a bare Node HTTP
-//    server serving a static body of the same size, write + fsync of the same file_sd text, and
-//    JSON.stringify + write + fsync of the same saved records.
-// Loopback only, no root needed; about nine minutes with the defaults on 2 CPUs.
+//    saved. References from the same run: the empty receiver's RSS, the fleet's CPU at rest, a
+//    bare Node HTTP server serving a static body of the same size, write + fsync of the same
+//    file_sd text, and JSON.stringify + write + fsync of the same saved records.
+// Loopback only, no root needed; about ten minutes with the defaults on 2 CPUs.
 //   npx tsx scripts/bench/fleet.ts [--nodes 10000,100000] [--steady-seconds 90] [--reboot-seconds 60]
 //                                  [--onboard-rate 2000] [--scrape-seconds 60] [--repeats 5]
 import { createSocket } from "node:dgram";
