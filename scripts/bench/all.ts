@@ -15,7 +15,7 @@ const NOT_BENCHMARKS = new Set(["all.ts", "report.ts"]);
 
 /**
  * The top-level scripts of scripts/bench, except this runner, the result helper, and any script
- * another one names (a load generator such as receiver-sender.ts runs as a benchmark's child).
+ * another one names (a reference such as receiver-bare.ts runs as a benchmark's child).
  */
 export function discoverBenchmarks(dir = HERE): string[] {
   const files = readdirSync(dir, { withFileTypes: true })

@@ -17,17 +17,21 @@
 //    (after a full GC, through the inspector opened with SIGUSR1 before the empty reading) per
 //    node above the empty receiver, the fleet state file's size and how long its save took.
 // Loopback only; about ten minutes.
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { spawnSync, type ChildProcess } from "node:child_process";
+import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { createSocket } from "node:dgram";
-import { closeSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { cpus, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import snmp from "net-snmp";
 import { oidTree } from "../../agent/snmp/oid-tree";
 import { toVarbinds } from "../../agent/snmp/varbinds";
-import { unitCommand } from "../../test/helpers/unit-exec";
+import { freeUdpPort, runBench, sleep, startChild, waitUntil } from "./lib/children";
 import { profileSummary } from "./lib/cpu-profile";
+import { cpuMs, loadAverage as load, rssKb } from "./lib/proc-usage";
+import { liveHeapBytes, metric, openInspector, startReceiver as startShipped } from "./lib/shipped-receiver";
+import { udpSocketMemory } from "./lib/udp-socket";
 import { nodeValues } from "./lib/node-values";
+import { sendTraps, v2cTemplate, type Template } from "./lib/v2c-traps";
 import { emitBenchResult, type BenchRow } from "./report";
 
 const args = process.argv.slice(2);
@@ -41,37 +45,11 @@ const NODE_STEPS = opt("nodes", "10000,50000,100000").split(",").map(Number);
 const PROFILE_DIR = opt("profile", "");
 const MEMORY_ONLY = args.includes("--memory-only");
 const BUFFER = 8 * 1024 * 1024; // the receiver's default receiver.socketBuffer
-const ROOT = resolve(__dirname, "../..");
 const COMMUNITY = "edgebench";
 const V3 = { user: "benchuser", authKey: "bench-auth-key-1", privKey: "bench-priv-key-1", engineId: "8000b98380a1b2c3d4e5f60708" };
 const tree = oidTree();
 const dir = mkdtempSync(join(tmpdir(), "ea-bench-receiver-"));
-const MIB_DIR = join(ROOT, "node_modules/net-snmp/lib/mibs");
-const children: ChildProcess[] = [];
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-function freeUdpPort(): Promise<number> {
-  return new Promise((res) => {
-    const s = createSocket("udp4");
-    s.bind(0, "127.0.0.1", () => {
-      const p = s.address().port;
-      s.close(() => res(p));
-    });
-  });
-}
-
-/** One encoded v2c trap (as net-snmp sends it), captured from the wire. */
-async function template(): Promise<Buffer> {
-  const s = createSocket("udp4");
-  await new Promise<void>((r) => s.bind(0, "127.0.0.1", r));
-  const got = new Promise<Buffer>((r) => s.once("message", (m) => r(m)));
-  const session = snmp.createSession("127.0.0.1", COMMUNITY, { version: snmp.Version2c, trapPort: s.address().port });
-  session.trap(tree.notificationOid("heartbeat"), toVarbinds(tree, nodeValues("n00000", 0x01020304, new Date())), () => session.close());
-  const buf = await got;
-  s.close();
-  return buf;
-}
+const MIB_DIR = resolve(__dirname, "../../node_modules/net-snmp/lib/mibs");
 
 let v3Sequence = 1;
 /**
@@ -96,36 +74,7 @@ function v3Datagrams(count: number): string {
   return file;
 }
 
-function startChild(command: string, argv: string[], logFile: string, env: NodeJS.ProcessEnv = process.env): ChildProcess {
-  const fd = openSync(logFile, "w");
-  const child = spawn(command, argv, { stdio: ["ignore", fd, fd], env });
-  closeSync(fd);
-  children.push(child);
-  return child;
-}
-
-async function waitUntil(what: string, check: () => boolean | Promise<boolean>, ms = 20_000): Promise<void> {
-  const start = Date.now();
-  while (Date.now() - start < ms) {
-    if (await check()) return;
-    await sleep(50);
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
-
-function rssKb(pid: number): number {
-  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
-  return m ? Number(m[1]) : NaN;
-}
-
-type Traffic = { kind: "v2c"; tpl: Buffer; seqOffset: number } | { kind: "v3" };
-
-function send(port: number, rate: number, count: number, what: string, seqOffset = 0, nameOffsets: number[] = [], nodes = 0): Promise<void> {
-  return new Promise((res, rej) => {
-    const child = spawn(process.execPath, ["--import", "tsx", join(__dirname, "receiver-sender.ts"), String(port), String(rate), String(count), what, String(seqOffset), nameOffsets.join(","), String(nodes)], { stdio: ["ignore", "pipe", "inherit"], cwd: ROOT });
-    child.on("exit", (code) => (code === 0 ? res() : rej(new Error(`sender exited ${code}`))));
-  });
-}
+type Traffic = { kind: "v2c"; tpl: Template } | { kind: "v3" };
 
 interface Subject {
   name: string;
@@ -134,52 +83,17 @@ interface Subject {
   processed: () => Promise<number>;
 }
 
-async function metric(url: string, prefix: string): Promise<number> {
-  const text = await (await fetch(url)).text();
-  return text.split("\n").filter((l) => l.startsWith(prefix)).reduce((s, l) => s + Number(l.split(" ").pop()), 0);
-}
-
-/** scripts/build.sh's bundle (readable: EDGE_AGENT_BUNDLE_READABLE=1, for a profile), built once per run. */
-const built = new Map<boolean, string>();
-function bundle(readable = false): string {
-  if (!built.has(readable)) {
-    const out = join(dir, readable ? "bundle-readable" : "bundle");
-    const build = spawnSync("bash", [join(ROOT, "scripts/build.sh")], { env: { ...process.env, BUNDLE_OUT: out, ...(readable ? { EDGE_AGENT_BUNDLE_READABLE: "1" } : {}) }, encoding: "utf8" });
-    if (build.status !== 0) throw new Error(`scripts/build.sh failed: ${build.stderr}`);
-    built.set(readable, join(out, "edge-agent"));
-  }
-  return built.get(readable)!;
-}
-
 interface Ours extends Subject {
   metricsUrl: string;
   statePath: string;
 }
 
 async function startReceiver(tag: string, socketBuffer: number, nodeFlags: string[] = [], readable = false): Promise<Ours> {
-  const port = await freeUdpPort();
-  const metricsPort = await freeUdpPort();
-  const config = join(dir, `receiver-${tag}.yaml`);
-  const statePath = join(dir, `fleet-${tag}.json`);
-  writeFileSync(config, [
-    "receiver:",
-    `  listen: ["udp:127.0.0.1:${port}"]`,
-    `  communities: [${COMMUNITY}]`,
-    `  users: [{name: ${V3.user}, authProtocol: sha, authKey: ${V3.authKey}, privProtocol: aes, privKey: ${V3.privKey}}]`,
-    `  metrics: "127.0.0.1:${metricsPort}"`,
-    `  fileSd: ${join(dir, `sd-${tag}.yml`)}`,
-    `  state: ${statePath}`,
-    `  socketBuffer: ${socketBuffer}`,
-  ].join("\n"));
-  const log = join(dir, `receiver-${tag}.log`);
-  // The package's program as edge-agent-receiver.service starts it (node flags only for a profile or the inspector port).
-  const { argv, env } = unitCommand(bundle(readable), ["receive", "--config", config], "edge-agent-receiver.service");
-  const node = argv.indexOf(process.execPath);
-  const full = [...argv.slice(0, node + 1), ...nodeFlags, ...argv.slice(node + 1)];
-  const child = startChild(full[0], full.slice(1), log, env);
-  await waitUntil("receiver start", () => readFileSync(log, "utf8").includes('"receiver started"'));
-  const metricsUrl = `http://127.0.0.1:${metricsPort}/metrics`;
-  return { name: `edge-agent receive${socketBuffer ? "" : " (kernel default buffer)"}`, port, child, metricsUrl, statePath, processed: () => metric(metricsUrl, "edge_fleet_receiver_notifications_received_total") };
+  const r = await startShipped({
+    dir, tag, community: COMMUNITY, socketBuffer, nodeFlags, readable,
+    extraConfig: [`  users: [{name: ${V3.user}, authProtocol: sha, authKey: ${V3.authKey}, privProtocol: aes, privKey: ${V3.privKey}}]`],
+  });
+  return { ...r, name: `edge-agent receive${socketBuffer ? "" : " (kernel default buffer)"}`, processed: () => metric(r.metricsUrl, "edge_fleet_receiver_notifications_received_total") };
 }
 
 /** net-snmp's receiver with an empty handler (receiver-bare.ts), the socket buffer set like ours. */
@@ -221,16 +135,14 @@ async function startSnmptrapd(recvBuf: number | null): Promise<Subject> {
 
 /** The socket receive buffer the kernel gave a UDP port (ss's skmem rb), in bytes. */
 function recvBuffer(port: number): number {
-  const out = spawnSync("ss", ["-ulmn", `sport = :${port}`], { encoding: "utf8" }).stdout;
-  const m = /rb(\d+)/.exec(out);
-  return m ? Number(m[1]) : NaN;
+  return udpSocketMemory(port)?.buffer ?? NaN;
 }
 
 async function step(subject: Subject, rate: number, traffic: Traffic): Promise<{ sent: number; got: number }> {
   const before = await subject.processed();
   const count = Math.round(rate * SECONDS);
-  if (traffic.kind === "v2c") await send(subject.port, rate, count, traffic.tpl.toString("hex"), traffic.seqOffset);
-  else await send(subject.port, rate, count, `@${v3Datagrams(count)}`);
+  if (traffic.kind === "v2c") await sendTraps(subject.port, rate, count, traffic.tpl);
+  else await sendTraps(subject.port, rate, count, `@${v3Datagrams(count)}`);
   // Let the receiver drain its socket buffer and finish logging.
   let got = 0;
   let last = -1;
@@ -261,13 +173,6 @@ async function highestZeroLoss(subject: Subject, traffic: Traffic): Promise<numb
   return best;
 }
 
-/** CPU time a process has used (user + system), in ms. */
-function cpuMs(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").replace(/^.*\) /, "").split(" ");
-  // utime and stime are fields 14 and 15 of stat(5), 12 and 13 after the command name.
-  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
-}
-
 interface Measured {
   best: number;
   /** CPU per notification processed over the whole ramp, µs: less noisy than the rates. */
@@ -289,7 +194,6 @@ async function measure(subject: Subject, traffic: Traffic): Promise<Measured> {
   }
 }
 
-const load = () => readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" ");
 const round2 = (x: number) => Math.round(x * 100) / 100;
 
 function rateRow(metric: string, value: number, reference: number, referenceName: string, target: number | null): BenchRow {
@@ -301,29 +205,12 @@ function cpuRow(metric: string, value: number, reference: number, referenceName:
   return { metric, value: round2(value), unit: "µs", reference: round2(reference), referenceName, ratio: reference > 0 ? round2(value / reference) : null, target: null, pass: null };
 }
 
-/** The inspector's WebSocket URL once SIGUSR1 opened it (the process prints it to stderr, here its log). */
-async function openInspector(child: ChildProcess, log: string): Promise<string> {
-  child.kill("SIGUSR1");
-  let url = "";
-  await waitUntil("the inspector", () => {
-    url = /ws:\/\/127\.0\.0\.1:\d+\/[0-9a-f-]+/.exec(readFileSync(log, "utf8"))?.[0] ?? "";
-    return url !== "";
-  });
-  return url;
-}
-
-function liveHeapBytes(url: string): number {
-  const r = spawnSync(process.execPath, ["--experimental-websocket", "--no-warnings", "--import", "tsx", join(__dirname, "receiver-heap.ts"), url], { encoding: "utf8", cwd: ROOT });
-  if (r.status !== 0) throw new Error(`reading the live heap failed: ${r.stderr}`);
-  return (JSON.parse(r.stdout.trim().split("\n").pop()!) as { usedBytes: number }).usedBytes;
-}
-
-async function memory(tpl: Buffer, seqOffset: number, nameOffsets: number[]): Promise<BenchRow[]> {
+async function memory(tpl: Template): Promise<BenchRow[]> {
   /** A new notification from node 000000 (a known node), as one more heartbeat of a live fleet. */
   const sendChange = (port: number, sequence: number) => {
-    const change = Buffer.from(tpl);
-    change.writeUInt32BE(sequence, seqOffset);
-    for (const at of nameOffsets) change.write("000000", at, "latin1");
+    const change = Buffer.from(tpl.bytes);
+    change.writeUInt32BE(sequence, tpl.seqOffset);
+    for (const at of tpl.nameOffsets) change.write("000000", at, "latin1");
     return new Promise<void>((res) => {
       const s = createSocket("udp4");
       s.send(change, port, "127.0.0.1", () => s.close(() => res()));
@@ -343,7 +230,7 @@ async function memory(tpl: Buffer, seqOffset: number, nameOffsets: number[]): Pr
     // Passes over the node names at a modest rate until every node is known (a datagram lost on
     // a busy machine is made up by the next pass), at most six.
     for (let pass = 0; pass < 6 && (await metric(mem.metricsUrl, "edge_fleet_nodes{")) < nodes; pass++) {
-      await send(mem.port, 4000, nodes, tpl.toString("hex"), seqOffset, nameOffsets, nodes);
+      await sendTraps(mem.port, 4000, nodes, tpl, { nodes });
       await sleep(1000);
     }
     const known = await metric(mem.metricsUrl, "edge_fleet_nodes{");
@@ -384,20 +271,15 @@ async function memory(tpl: Buffer, seqOffset: number, nameOffsets: number[]): Pr
 }
 
 async function main(): Promise<void> {
-  const tpl = await template();
-  const seqMarker = Buffer.from([0x42, 0x04, 0x01, 0x02, 0x03, 0x04]);
-  const seqOffset = tpl.indexOf(seqMarker) + 2;
-  if (seqOffset < 2) throw new Error("cannot find the sequence number in the encoded template");
-  const nameOffsets: number[] = [];
-  for (let at = tpl.indexOf("n00000"); at >= 0; at = tpl.indexOf("n00000", at + 1)) nameOffsets.push(at + 1);
-  const v2c: Traffic = { kind: "v2c", tpl, seqOffset };
+  const tpl = await v2cTemplate(COMMUNITY);
+  const v2c: Traffic = { kind: "v2c", tpl };
   const v3: Traffic = { kind: "v3" };
   const v3Size = readFileSync(v3Datagrams(1)).length - 2;
-  console.log(`Receiver bench: ${SECONDS} s per step, distinct EDGE-AGENT-MIB traps over loopback: v2c ${tpl.length} bytes, v3 authPriv (SHA/AES) ${v3Size} bytes.`);
+  console.log(`Receiver bench: ${SECONDS} s per step, distinct EDGE-AGENT-MIB traps over loopback: v2c ${tpl.bytes.length} bytes, v3 authPriv (SHA/AES) ${v3Size} bytes.`);
   console.log(`node ${process.version}, ${spawnSync("snmptrapd", ["--version"], { encoding: "utf8" }).stdout.split("\n").find((l) => l.includes("NET-SNMP")) ?? "snmptrapd"}, ${cpus().length} CPUs (${cpus()[0]?.model}), load average ${load()} at the start`);
 
   if (MEMORY_ONLY) {
-    emitBenchResult("receiver", await memory(tpl, seqOffset, nameOffsets));
+    emitBenchResult("receiver", await memory(tpl));
     return;
   }
   // Kernel default buffers on both sides.
@@ -450,19 +332,10 @@ async function main(): Promise<void> {
     cpuRow("CPU per v2c notification over the 8 MiB ramp", ourCpu, trapdCpu, "snmptrapd (logging each to a file)"),
     cpuRow("CPU per v3 authPriv notification over the 8 MiB ramp", ourV3Cpu, bareV3Cpu, "net-snmp createReceiver, empty handler"),
     cpuRow("CPU per v3 authPriv notification over the 8 MiB ramp", ourV3Cpu, trapdV3Cpu, "snmptrapd (logging each to a file)"),
-    ...(await memory(tpl, seqOffset, nameOffsets)),
+    ...(await memory(tpl)),
   ];
   console.log(`Load average at the end: ${load()}`);
   emitBenchResult("receiver", rows);
 }
 
-main()
-  .catch((error) => {
-    console.error(error);
-    process.exitCode = 1;
-  })
-  .finally(async () => {
-    for (const c of children) if (c.exitCode === null) c.kill("SIGTERM");
-    await sleep(500);
-    rmSync(dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 200 });
-  });
+runBench(main, dir);

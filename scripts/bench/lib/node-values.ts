@@ -1,9 +1,9 @@
 // What a bench node reports: every EDGE-AGENT-MIB object, filled as the agent fills them (25
-// varbinds with sysUpTime and snmpTrapOID), for scripts/bench/receiver.ts's traps and
-// receiver-state.ts's fleet.
+// varbinds with sysUpTime and snmpTrapOID), for the receiver benches' traps
+// (lib/v2c-traps.ts) and receiver-state.ts's fleet.
 import type { ObjectValues } from "../../../agent/snmp/state-objects";
 
-export function nodeValues(node: string, sequence: number, at: Date): ObjectValues {
+export function nodeValues(node: string, sequence: number, at: Date, overrides: Partial<ObjectValues> = {}): ObjectValues {
   return {
     edgeAgentHostName: node, edgeAgentTailnetName: `${node}.example-tailnet.ts.net`, edgeAgentTailnetTags: "tag:monitor",
     edgeAgentTailnetAddresses: "127.0.0.1", edgeAgentTailnetState: "Running", edgeAgentPrimaryPrefix: "2001:db8:100:1::/64",
@@ -13,5 +13,6 @@ export function nodeValues(node: string, sequence: number, at: Date): ObjectValu
     edgeAgentFirewallOutboundIpv6: "accept", edgeAgentFirewallOutboundIpv4: "accept", edgeAgentFirewallForwardIpv6: "unknown",
     edgeAgentVersion: "0.1.0", edgeAgentNotificationSequence: sequence, edgeAgentEventTime: at.toISOString(),
     edgeAgentEventSummary: "bench heartbeat", edgeAgentEventService: "none",
+    ...overrides,
   };
 }

@@ -1,8 +1,9 @@
-// For scripts/bench/receiver.ts: the live heap of a running Node process whose inspector is
-// open (SIGUSR1), read through the DevTools protocol: a full garbage collection, then V8's used
-// heap. Run with `node --experimental-websocket` (Node 20 has WebSocket behind that flag).
+// For the receiver benchmarks (shipped-receiver.ts's liveHeapBytes): the live heap of a running
+// Node process whose inspector is open (SIGUSR1), read through the DevTools protocol: a full
+// garbage collection, then V8's used heap. Run with `node --experimental-websocket` (Node 20 has
+// WebSocket behind that flag).
 // Prints {"usedBytes": N, "totalBytes": N}.
-//   receiver-heap.ts ws://127.0.0.1:PORT/UUID
+//   live-heap.ts ws://127.0.0.1:PORT/UUID
 interface Socket {
   send(text: string): void;
   close(): void;
