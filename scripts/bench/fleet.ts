@@ -37,6 +37,7 @@ import { parseArgs } from "node:util";
 import { writeFileAtomic } from "../../agent/receiver/atomic-write";
 import { fileSdGroups, renderFileSd } from "../../agent/receiver/file-sd";
 import { FleetState } from "../../agent/receiver/fleet-state";
+import { savePeriodMs } from "../../agent/receiver/fleet-store";
 import { runBench, sleep, startChild, stopChild, waitUntil } from "./lib/children";
 import { cpuMs, loadAverage, rssKb } from "./lib/proc-usage";
 import { liveHeapBytes, openInspector, sampleSum, startReceiver, type ShippedReceiver } from "./lib/shipped-receiver";
@@ -104,15 +105,17 @@ async function scrape(url: string): Promise<{ ms: number; text: string }> {
 }
 
 /**
- * Waits until the receiver is quiet: its socket drained, then 4 s (a tick and receiver.state's
- * 2 s debounce, with room) and no state save under way (its temporary file gone). Reads the
- * kernel and the file system only, not /metrics.
+ * Waits until the receiver is quiet: its socket drained, then receiver.state's save period for a
+ * fleet of `nodes` (2 s, or 0.6 ms per node up to 60 s) and 2 s more (a tick, with room), and no
+ * state save under way (its temporary file gone). Reads the kernel and the file system only, not
+ * /metrics.
  */
-async function quiet(r: ShippedReceiver): Promise<void> {
+async function quiet(r: ShippedReceiver, nodes: number): Promise<void> {
   await waitUntil("the receiver's socket drained", () => (udpSocketMemory(r.port)?.queued ?? 0) === 0, 120_000, 100);
   const drained = Date.now();
   const temp = join(dirname(r.statePath), `.${basename(r.statePath)}.${r.child.pid}.tmp`);
-  await waitUntil("the state save after the last change", () => Date.now() - drained >= 4000 && !existsSync(temp), 120_000, 100);
+  const waitMs = savePeriodMs(2000, nodes) + 2000;
+  await waitUntil("the state save after the last change", () => Date.now() - drained >= waitMs && !existsSync(temp), waitMs + 120_000, 100);
 }
 
 /** Peak and mean VmRSS of a process, sampled every 200 ms until stopped. */
@@ -193,9 +196,9 @@ interface Window {
  * Sends a phase's traffic and measures the receiver over it (CPU up to 1 s after the last
  * datagram), scraping /metrics every SCRAPE_S seconds from half an interval in.
  */
-async function window(r: ShippedReceiver, traffic: () => Promise<number>): Promise<Window> {
+async function window(r: ShippedReceiver, nodes: number, traffic: () => Promise<number>): Promise<Window> {
   const pid = r.child.pid!;
-  await quiet(r);
+  await quiet(r, nodes);
   const before = reading((await scrape(r.metricsUrl)).text);
   const drops0 = udpSocketMemory(r.port)?.drops ?? 0;
   const stopRss = rssSampler(pid);
@@ -215,7 +218,7 @@ async function window(r: ShippedReceiver, traffic: () => Promise<number>): Promi
   const cpu = cpuMs(pid) - cpu0;
   const seconds = msSince(t0) / 1000;
   const { peakKb, meanKb } = stopRss();
-  await quiet(r);
+  await quiet(r, nodes);
   const after = reading((await scrape(r.metricsUrl)).text);
   const received = after.received - before.received;
   if (received === 0) throw new Error(`the receiver processed none of the ${sent} notifications sent: see ${r.log}`);
@@ -258,7 +261,7 @@ async function measureFleet(n: number, templates: { up: Template; down: Template
     console.log(`  onboarding: ${n} nodes known after ${onboardS.toFixed(1)} s (${passes} pass${passes > 1 ? "es" : ""} at ${ONBOARD_RATE}/s; ${knownAfterFirst} known after the first), ${onboardCpuS.toFixed(1)} s of CPU, peak RSS ${mib(onboardRss.peakKb)} MiB`);
 
     // The fleet at rest: every node known, nothing arriving (the 1 s tick's sweep of the fleet).
-    await quiet(r);
+    await quiet(r, n);
     const rest0 = cpuMs(pid);
     await sleep(IDLE_S * 1000);
     const restPct = (cpuMs(pid) - rest0) / (IDLE_S * 10);
@@ -266,7 +269,7 @@ async function measureFleet(n: number, templates: { up: Template; down: Template
 
     // 2. Steady state at the default heartbeat.
     const steadyRate = n / HEARTBEAT_S;
-    const steady = await window(r, () => out.send(templates.up, steadyRate, Math.round(steadyRate * STEADY_S), n));
+    const steady = await window(r, n, () => out.send(templates.up, steadyRate, Math.round(steadyRate * STEADY_S), n));
     const steadyHeap = liveHeapBytes(inspector);
     await sleep(1000);
     const steadyGcKb = rssKb(pid);
@@ -277,7 +280,7 @@ async function measureFleet(n: number, templates: { up: Template; down: Template
 
     // 3. Fleet-wide reboot.
     const rebootRate = n / REBOOT_S;
-    const reboot = await window(r, () => out.send(templates.started, rebootRate, n, n));
+    const reboot = await window(r, n, () => out.send(templates.started, rebootRate, n, n));
     liveHeapBytes(inspector);
     await sleep(1000);
     const rebootGcKb = rssKb(pid);
@@ -287,7 +290,7 @@ async function measureFleet(n: number, templates: { up: Template; down: Template
     console.log(`  reboot, every node's edgeAgentStarted within ${REBOOT_S} s (${rebootRate.toFixed(0)}/s): sent ${reboot.sent}, processed ${reboot.received} (lost ${rebootLoss}, socket drops ${reboot.socketDrops}, refused ${reboot.dropped}), ${reboot.scrapes} scrape(s); CPU ${rebootPct.toFixed(1)}% of one CPU, ${rebootUs.toFixed(0)} µs per notification; RSS peak ${mib(reboot.peakKb)} MiB, ${mib(rebootGcKb)} MiB after a full GC`);
 
     // 4. Outputs after one node's state changes, the fleet otherwise quiet.
-    await quiet(r);
+    await quiet(r, n);
     let last = reading((await scrape(r.metricsUrl)).text);
     const sdWaits: number[] = [];
     const fresh: number[] = [];
@@ -302,7 +305,7 @@ async function measureFleet(n: number, templates: { up: Template; down: Template
       const now = reading(got.text);
       if (now.renders !== last.renders + 1) throw new Error(`GET /metrics after a change rendered ${now.renders - last.renders} times, not once: the time would not be of a render`);
       fresh.push(got.ms);
-      await quiet(r);
+      await quiet(r, n);
       last = reading((await scrape(r.metricsUrl)).text);
       if (last.saves <= now.saves) throw new Error("the receiver did not save its state after the change: no save time to report");
       saves.push(last.saveSeconds * 1000);
