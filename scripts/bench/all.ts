@@ -110,7 +110,7 @@ export function renderMarkdown(rows: string[][]): string {
 
 async function main(): Promise<number> {
   const { values } = parseArgs({ options: { only: { type: "string", multiple: true }, markdown: { type: "boolean" }, timeout: { type: "string" } } });
-  const timeoutMs = Number(values.timeout ?? 900) * 1000;
+  const timeoutMs = Number(values.timeout ?? 1800) * 1000;
   let files = discoverBenchmarks();
   if (values.only?.length) {
     const unknown = values.only.filter((o) => !files.some((f) => basename(f, ".ts") === o));
