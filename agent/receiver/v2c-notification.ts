@@ -7,17 +7,14 @@
 // an unknown community, OID or value type, another MIB's notification, odd encodings, a
 // malformed message) is null: the caller hands the datagram to net-snmp, which decides, counts
 // and logs it as before. Pure; never throws on any input.
-import { readTlv, type Tlv } from "../snmp/ber-tlv";
+import { BER, readTlv, type Tlv } from "../snmp/ber-tlv";
 import { OBJECTS, NOTIFICATIONS, type NotificationDef, type ObjectDef, type OidTree } from "../snmp/oid-tree";
 import type { ObjectValues } from "../snmp/state-objects";
 import { decodeOctets, decodeValue } from "../snmp/varbinds";
 import { mibName } from "./mib-names";
 import type { Notification } from "./notification";
 
-const SEQUENCE = 0x30;
-const INTEGER = 0x02;
-const OCTET_STRING = 0x04;
-const OBJECT_IDENTIFIER = 0x06;
+const { SEQUENCE, INTEGER, OCTET_STRING, OBJECT_IDENTIFIER } = BER;
 const COUNTER = 0x41;
 const GAUGE = 0x42;
 const TIME_TICKS = 0x43;

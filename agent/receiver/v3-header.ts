@@ -1,7 +1,7 @@
 // Reads the authoritative engine ID out of an SNMPv3 message's header without decoding the rest
 // (RFC 3412 msgGlobalData, RFC 3414 UsmSecurityParameters), so the receiver can decide whether
 // to spend a key localization on it before net-snmp does. Pure; any malformed input is null.
-import { readTlv, type Tlv } from "../snmp/ber-tlv";
+import { BER, readTlv, type Tlv } from "../snmp/ber-tlv";
 
 /** The element at offset, or null when it runs past `limit` (a few per datagram: one object each). */
 function tlv(buf: Buffer, offset: number, limit: number): Tlv | null {
@@ -9,9 +9,7 @@ function tlv(buf: Buffer, offset: number, limit: number): Tlv | null {
   return readTlv(buf, offset, limit, element) ? element : null;
 }
 
-const SEQUENCE = 0x30;
-const INTEGER = 0x02;
-const OCTET_STRING = 0x04;
+const { SEQUENCE, INTEGER, OCTET_STRING } = BER;
 
 /**
  * For an SNMPv3 message, its msgAuthoritativeEngineID (hex; "" for discovery); null for any

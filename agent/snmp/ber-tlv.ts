@@ -2,6 +2,9 @@
 // readers that look into messages before (or instead of) net-snmp: the v3 header's engine ID and
 // the v2c notifications read straight from the datagram. Pure; never throws.
 
+/** The universal BER tags an SNMP message's header and varbinds use. */
+export const BER = { INTEGER: 0x02, OCTET_STRING: 0x04, OBJECT_IDENTIFIER: 0x06, SEQUENCE: 0x30 } as const;
+
 export interface Tlv {
   tag: number;
   /** The content lies between start and end. */
