@@ -29,54 +29,45 @@ interface RecordFamily {
   name: string;
   help: string;
   samples: (r: NodeRecord, fleet: FleetState) => FleetSample[];
-  /** Whether the sample is written per node under "problems". */
-  problem: (sample: FleetSample, r: NodeRecord) => boolean;
   count: FleetFamily["count"] | null;
 }
 
-const always = (): boolean => true;
-const whenStale = (_s: FleetSample, r: NodeRecord): boolean => r.stale;
 const infoValue = (r: NodeRecord, l: (typeof INFO_LABELS)[number]): string => text(r.values[l.object]) || l.fallback;
 
 const RECORD_FAMILIES: RecordFamily[] = [
   {
     name: "edge_fleet_node_up",
     help: "1 while the node reports within its heartbeat window, 0 once it is stale. Every node has it (the count is edge_fleet_nodes).",
-    samples: (r) => [{ labels: "", value: r.stale ? 0 : 1 }],
-    problem: always,
+    samples: (r) => [{ labels: "", value: r.stale ? 0 : 1, problem: true }],
     count: null,
   },
   {
     name: "edge_fleet_node_last_seen_timestamp_seconds",
     help: "When the receiver last accepted a notification from the node (under receiver.nodeSeries problems: stale nodes only).",
-    samples: (r) => [{ labels: "", value: r.lastSeenMs / 1000 }],
-    problem: whenStale,
+    samples: (r) => [{ labels: "", value: r.lastSeenMs / 1000, problem: r.stale }],
     count: null,
   },
   {
     name: "edge_fleet_node_last_sequence",
     help: "The sequence number of the node's latest notification (under receiver.nodeSeries problems: stale nodes only).",
-    samples: (r) => [{ labels: "", value: r.lastSequence }],
-    problem: whenStale,
+    samples: (r) => [{ labels: "", value: r.lastSequence, problem: r.stale }],
     count: null,
   },
   {
     name: "edge_fleet_node_heartbeat_interval_seconds",
     help: "The node's heartbeat interval: learned from its heartbeats, else run.heartbeat (under receiver.nodeSeries problems: stale nodes only).",
-    samples: (r, f) => [{ labels: "", value: f.heartbeatIntervalMs(r) / 1000 }],
-    problem: whenStale,
+    samples: (r, f) => [{ labels: "", value: f.heartbeatIntervalMs(r) / 1000, problem: r.stale }],
     count: null,
   },
   {
     name: "edge_fleet_node_info",
     help: "Always 1; the labels describe the node as it last reported (under receiver.nodeSeries problems: nodes without a global /64, with one outside ipv6.allocations, or with tailscaled not Running).",
-    samples: (r) => [{ labels: labelPairs(INFO_LABELS.map((l) => [l.label, infoValue(r, l)] as const)), value: 1 }],
-    problem: (_s, r) => INFO_LABELS.some((l) => l.problem?.(infoValue(r, l)) === true),
+    samples: (r) => [{ labels: labelPairs(INFO_LABELS.map((l) => [l.label, infoValue(r, l)] as const)), value: 1, problem: INFO_LABELS.some((l) => l.problem?.(infoValue(r, l)) === true) }],
     count: null,
   },
   // Then each part of NodeState's own families (agent/state/<part>.ts).
   ...PARTS.flatMap((part) =>
-    part.fleet.map((f): RecordFamily => ({ name: f.name, help: f.help, samples: (r) => f.samples(r.values), problem: (s) => f.problem(s), count: f.count })),
+    part.fleet.map((f): RecordFamily => ({ name: f.name, help: f.help, samples: (r) => f.samples(r.values), count: f.count })),
   ),
 ];
 
@@ -87,11 +78,13 @@ const INFO_COUNTS = COUNTED_INFO_LABELS.map((l) => ({
   key: (r: NodeRecord) => labelPairs([[l.label, infoValue(r, l)]]),
 }));
 
-function header(name: string, help: string): string {
+/** A family's HELP and TYPE lines (every edge_fleet_* family here is a gauge). */
+export function header(name: string, help: string): string {
   return `# HELP ${name} ${help}\n# TYPE ${name} gauge\n`;
 }
 
-function countLines(name: string, counts: Map<string, number>): string {
+/** A count family's samples, one per label set (`key`, rendered), in a stable order. */
+export function countLines(name: string, counts: Map<string, number>): string {
   return [...counts.keys()]
     .sort()
     .map((key) => `${name}{${key}} ${counts.get(key)}\n`)
@@ -108,7 +101,7 @@ export function renderFleetMetrics(fleet: FleetState, mode: NodeSeries = "proble
     const counts = new Map<string, number>();
     for (let i = 0; i < records.length; i++) {
       for (const sample of family.samples(records[i], fleet)) {
-        if (mode === "all" || family.problem(sample, records[i])) {
+        if (mode === "all" || sample.problem) {
           parts.push(`${family.name}{node="${nodes[i]}"${sample.labels ? `,${sample.labels}` : ""}} ${num(sample.value)}\n`);
         }
         if (family.count) {

@@ -3,7 +3,7 @@
 // edge_fleet_node_notify_verdict (every node: does the scraper's packet filter admit its
 // udp/162). Pure text building, like fleet-metrics.ts; appended after its families.
 import { escapeLabel } from "./escape-label";
-import type { NodeSeries } from "./fleet-metrics";
+import { countLines, header, type NodeSeries } from "./fleet-metrics";
 import type { Coverage } from "./peers";
 
 /** What a peer family needs beside the coverage: whether the fleet holds the node as stale. */
@@ -30,19 +30,20 @@ export const PEER_FAMILIES = [
 /** Nodes per notify-scraper verdict, every node with one counted (edge_fleet_nodes_by_notify_verdict). */
 function verdictCounts(coverage: Coverage[]): string {
   const counts = new Map<string, number>();
-  for (const c of coverage) if (c.verdict) counts.set(c.verdict.verdict, (counts.get(c.verdict.verdict) ?? 0) + 1);
+  for (const c of coverage) {
+    if (!c.verdict) continue;
+    const key = `verdict="${c.verdict.verdict}"`;
+    counts.set(key, (counts.get(key) ?? 0) + 1);
+  }
   const name = "edge_fleet_nodes_by_notify_verdict";
-  return `# HELP ${name} Nodes per verdict of the scraper's tailscaled packet filter on their udp/162 (accept, drop, unknown).\n# TYPE ${name} gauge\n${[...counts.keys()]
-    .sort()
-    .map((v) => `${name}{verdict="${v}"} ${counts.get(v)}\n`)
-    .join("")}`;
+  return header(name, "Nodes per verdict of the scraper's tailscaled packet filter on their udp/162 (accept, drop, unknown).") + countLines(name, counts);
 }
 
 export function renderPeerMetrics(coverage: Coverage[], mode: NodeSeries = "problems", isStale: (node: string) => boolean = () => false): string {
   const samples = coverage.map((c): PeerSample => ({ c, node: escapeLabel(c.node), stale: isStale(c.node) }));
   const parts: string[] = [];
   for (const family of PEER_FAMILIES) {
-    parts.push(`# HELP ${family.name} ${family.help}\n# TYPE ${family.name} gauge\n`);
+    parts.push(header(family.name, family.help));
     for (const sample of samples) parts.push(family.samples(sample, mode));
   }
   parts.push(verdictCounts(coverage));

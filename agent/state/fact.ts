@@ -44,23 +44,27 @@ export interface FleetInfoLabel {
   counted?: boolean;
 }
 
-/** One sample of a per-node family: its labels beside `node`, rendered and escaped, and its value. */
+/**
+ * One sample of a per-node family: its labels beside `node`, rendered and escaped, its value, and
+ * whether it says something is wrong (only those are written per node under receiver.nodeSeries
+ * "problems").
+ */
 export interface FleetSample {
   labels: string;
   value: number;
+  problem: boolean;
 }
 
 /**
  * One per-node edge_fleet_node_* family, from the object values the node last reported, and its
  * count over the fleet. Per node, every sample is written under receiver.nodeSeries "all", and
- * only the `problem` ones under "problems" (the default), so a healthy fleet of 100,000 nodes is
+ * only the problem ones under "problems" (the default), so a healthy fleet of 100,000 nodes is
  * not a million series; the count (edge_fleet_nodes_by_*) covers every node either way.
  */
 export interface FleetFamily {
   name: string;
   help: string;
   samples: (values: ObjectValues) => FleetSample[];
-  problem: (sample: FleetSample) => boolean;
   /** Nodes per label set; with `valueLabel`, per value too (for families whose value is not always 1). */
   count: { name: string; help: string; valueLabel?: string };
 }
@@ -86,8 +90,11 @@ export function verdictFamily<Check extends string>(
   return {
     name,
     help,
-    samples: (v) => checks.map((check) => ({ labels: labelPairs([[key, check], ["verdict", text(v[objectOf(check)]) || "unknown"]]), value: 1 })),
-    problem: (sample) => sample.labels.endsWith(',verdict="drop"'),
+    samples: (v) =>
+      checks.map((check) => {
+        const verdict = text(v[objectOf(check)]) || "unknown";
+        return { labels: labelPairs([[key, check], ["verdict", verdict]]), value: 1, problem: verdict === "drop" };
+      }),
     count,
   };
 }

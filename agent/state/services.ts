@@ -149,8 +149,11 @@ export const servicesPart: PartDefinition = {
     {
       name: "edge_fleet_node_service_up",
       help: "1 when the node reported the service answering, else 0. Under receiver.nodeSeries problems only the 0s are written.",
-      samples: (v) => SERVICE_NAMES.map((service) => ({ labels: labelPairs([["service", SERVICES[service].label]]), value: v[SERVICES[service].object] === true ? 1 : 0 })),
-      problem: (sample) => sample.value === 0,
+      samples: (v) =>
+        SERVICE_NAMES.map((service) => {
+          const up = v[SERVICES[service].object] === true;
+          return { labels: labelPairs([["service", SERVICES[service].label]]), value: up ? 1 : 0, problem: !up };
+        }),
       count: { name: "edge_fleet_nodes_by_service_up", help: "Nodes per service and whether it answers (up 1) or not (up 0).", valueLabel: "up" },
     },
   ],

@@ -259,8 +259,10 @@ export const tailnetPart: PartDefinition = {
     {
       name: "edge_fleet_node_scraper_path",
       help: "Always 1; path says how the node reaches the scraper (direct, relay, peer-relay, idle, offline, unknown), family the direct path's address family. Under receiver.nodeSeries problems only for nodes whose path is not direct.",
-      samples: (v) => [{ labels: labelPairs([["path", pathLabel(v)], ["family", text(v.edgeAgentScraperFamily) || "none"]]), value: 1 }],
-      problem: (sample) => !sample.labels.startsWith('path="direct"'),
+      samples: (v) => {
+        const path = pathLabel(v);
+        return [{ labels: labelPairs([["path", path], ["family", text(v.edgeAgentScraperFamily) || "none"]]), value: 1, problem: path !== "direct" }];
+      },
       count: { name: "edge_fleet_nodes_by_scraper_path", help: "Nodes per path to the scraper (direct, relay, peer-relay, idle, offline, unknown) and the direct path's address family." },
     },
   ],
