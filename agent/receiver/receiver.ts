@@ -131,7 +131,9 @@ export class TrapReceiver {
     this.fleetPage = new RenderCache(this.fleet, () =>
       renderFleetPage({ records: this.fleet.nodes.values(), silent: this.peers.coverage(Date.now()).filter((c) => c.silent).map((c) => c.node), nowMs: Date.now(), version: AGENT_VERSION, maxRows: 1000 }),
     );
-    this.targets = new RenderCache(this.fleet, () => renderHttpSd(fileSdGroups(this.fleet, this.peers.unreported())));
+    // The targets follow membership and reported state only, as the file_sd file does, not every heartbeat.
+    const fleet = this.fleet;
+    this.targets = new RenderCache({ get generation() { return fleet.stateGeneration; } }, () => renderHttpSd(fileSdGroups(fleet, this.peers.unreported())));
     const ingest = new Ingest({
       config: () => this.config,
       tree: () => this.tree,
