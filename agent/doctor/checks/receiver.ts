@@ -15,7 +15,7 @@ import { errorText } from "../../probes/deadline";
 import type { Check } from "../check";
 import { procText } from "../facts/node-exporter-process";
 import { startTimeMs } from "../facts/process-start";
-import { edgeAgentProcess, isReceiveCommand } from "../facts/role";
+import { isReceiveCommand } from "../facts/role";
 import type { UdpSocket } from "../../probes/udp-listeners";
 import { parseListen, socketOwners, socketsFor, type SocketOwner } from "../facts/udp-sockets";
 import { unitInstalled } from "../facts/units";
@@ -123,15 +123,15 @@ export function judgeFileSd(facts: FileSdFacts, config: Pick<Config, "run" | "re
   return warn(`${what}, but no \`edge-agent receive\` runs here to keep it current`, startFix);
 }
 
-function runningReceiver(): FileSdFacts["receiver"] {
-  const pid = edgeAgentProcess("receive");
+/** `pid`: the running `edge-agent receive` (doctor's one scan of /proc, shared by its checks). */
+function runningReceiver(pid: number | null): FileSdFacts["receiver"] {
   if (pid === null) return null;
   return { pid, startedMs: startTimeMs(procText(`/proc/${pid}/stat`), procText("/proc/stat")) };
 }
 
-export async function readFileSd(path: string): Promise<FileSdFacts> {
+export async function readFileSd(path: string, receivePid: number | null): Promise<FileSdFacts> {
   const nowMs = Date.now();
-  const receiver = runningReceiver();
+  const receiver = runningReceiver(receivePid);
   try {
     const info = await stat(path);
     try {
@@ -180,7 +180,7 @@ export const receiverFileSdCheck: Check = {
   scope: "scraper",
   summary: "receiver.fileSd exists, parses and was written by the receiver running now",
   timeoutMs: () => 5000,
-  run: async (ctx) => judgeFileSd({ ...(await readFileSd(ctx.config.receiver.fileSd)), unitInstalled: unitInstalled("edge-agent-receiver.service") }, ctx.config),
+  run: async (ctx) => judgeFileSd({ ...(await readFileSd(ctx.config.receiver.fileSd, ctx.edgeAgentPid("receive"))), unitInstalled: unitInstalled("edge-agent-receiver.service") }, ctx.config),
 };
 
 export interface NotifyPolicyFacts extends ScraperTailnet {

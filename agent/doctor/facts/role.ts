@@ -42,11 +42,6 @@ export function edgeAgentProcesses(): Record<EdgeAgentCommand, number | null> {
   return found;
 }
 
-/** An `edge-agent COMMAND` in this network namespace. */
-export function edgeAgentProcess(command: EdgeAgentCommand): number | null {
-  return edgeAgentProcesses()[command];
-}
-
 /** `receivePid`: the running `edge-agent receive`, asked only when the config does not decide. */
 export async function detectRole(config: Config, receivePid: () => number | null): Promise<Role> {
   const accepts = [config.receiver.communities.length ? "receiver.communities" : "", config.receiver.users.length ? "receiver.users" : ""].filter(Boolean);
